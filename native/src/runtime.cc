@@ -1,0 +1,94 @@
+// Process-wide runtime settings: seeds, threads, devices and versions.
+#include "shim.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+namespace fg {
+namespace {
+
+// manualSeed(seed): seeds the CPU generator and every CUDA device's generator.
+napi_value manual_seed(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    auto seed = static_cast<uint64_t>(int_of(env, a[0], "seed"));
+    {
+      auto gen = at::detail::getDefaultCPUGenerator();
+      std::lock_guard<std::mutex> lock(gen.mutex());
+      gen.set_current_seed(seed);
+    }
+    if (at::hasCUDA()) {
+      int n = at::detail::getCUDAHooks().getNumGPUs();
+      for (int i = 0; i < n; i++) {
+        auto gen = at::globalContext().defaultGenerator(at::Device(at::kCUDA, i));
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_current_seed(seed);
+      }
+    }
+    return undefined(env);
+  });
+}
+
+napi_value set_num_threads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    int64_t n = int_of(env, a[0], "threads");
+    if (n < 1) fail("setNumThreads: need at least one thread");
+    at::set_num_threads(static_cast<int>(n));
+    return undefined(env);
+  });
+}
+
+napi_value get_num_threads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] { return make_number(env, at::get_num_threads()); });
+}
+
+napi_value set_num_interop_threads(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    at::set_num_interop_threads(static_cast<int>(int_of(env, a[0], "threads")));
+    return undefined(env);
+  });
+}
+
+napi_value cuda_device_count(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    return make_number(env, at::hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0);
+  });
+}
+
+napi_value cuda_synchronize(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    if (at::hasCUDA()) torch::cuda::synchronize(is_nullish(env, a[0]) ? -1 : int_of(env, a[0], "device"));
+    return undefined(env);
+  });
+}
+
+// Capabilities of this libtorch build and CPU, e.g. whether oneDNN can use bf16 kernels.
+napi_value build_info(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    napi_value obj;
+    check(napi_create_object(env, &obj), "object");
+    check(napi_set_named_property(env, obj, "torchVersion", make_string(env, TORCH_VERSION)), "prop");
+    check(napi_set_named_property(env, obj, "mkldnn", make_bool(env, at::hasMKLDNN())), "prop");
+    check(napi_set_named_property(env, obj, "cuda", make_bool(env, at::hasCUDA())), "prop");
+    check(napi_set_named_property(env, obj, "config", make_string(env, at::show_config())), "prop");
+    check(napi_set_named_property(env, obj, "parallel", make_string(env, at::get_parallel_info())), "prop");
+    return obj;
+  });
+}
+
+FG_EXPORT("manualSeed", manual_seed);
+FG_EXPORT("setNumThreads", set_num_threads);
+FG_EXPORT("getNumThreads", get_num_threads);
+FG_EXPORT("setNumInteropThreads", set_num_interop_threads);
+FG_EXPORT("cudaDeviceCount", cuda_device_count);
+FG_EXPORT("cudaSynchronize", cuda_synchronize);
+FG_EXPORT("buildInfo", build_info);
+
+}  // namespace
+
+}  // namespace fg

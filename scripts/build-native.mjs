@@ -1,0 +1,103 @@
+// Builds the native addon (native/src/*.cc) against the libtorch that find-libtorch.mjs
+// finds, into build/native/finegrain.node. Objects are rebuilt only when their source or a
+// header changed; `--force` rebuilds all. Compiles run in parallel, one per core.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, dirname, basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { findLibtorch, HOW_TO_FIX } from './find-libtorch.mjs';
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const src = join(root, 'native/src');
+const out = join(root, 'build/native');
+const force = process.argv.includes('--force');
+
+function nodeHeaders() {
+  const candidates = [
+    process.env.NODE_HEADERS,
+    process.env.npm_config_nodedir && join(process.env.npm_config_nodedir, 'include/node'),
+    join(dirname(process.execPath), '../include/node'),
+    '/usr/include/node',
+    join(process.env.HOME ?? '', `.cache/node-gyp/${process.versions.node}/include/node`),
+  ].filter(Boolean);
+  const found = candidates.find((d) => existsSync(join(d, 'node_api.h')));
+  if (!found) throw new Error(`Node headers (node_api.h) not found; set NODE_HEADERS. Looked in: ${candidates.join(', ')}`);
+  return found;
+}
+
+const torch = findLibtorch();
+if (!torch) {
+  console.error(HOW_TO_FIX);
+  process.exit(1);
+}
+mkdirSync(out, { recursive: true });
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Several processes (tests, helpers) may build at once: a lock folder serialises them.
+const lock = join(out, '.lock');
+for (let waited = 0; ; waited += 200) {
+  try {
+    mkdirSync(lock);
+    writeFileSync(join(lock, 'pid'), String(process.pid));
+    break;
+  } catch {
+    // A build killed mid-way leaves its lock behind: take it over when its process is gone.
+    const owner = Number(existsSync(join(lock, 'pid')) ? readFileSync(join(lock, 'pid'), 'utf8') : 0);
+    if (owner && !alive(owner)) rmSync(lock, { recursive: true, force: true });
+    if (waited > 600_000) throw new Error(`build lock ${lock} held for 10 minutes; remove it if no build is running`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+  }
+}
+process.on('exit', () => rmSync(lock, { recursive: true, force: true }));
+
+
+const flags = ['-O2', '-std=c++17', '-fPIC', '-fvisibility=hidden', '-Wno-deprecated-declarations', '-Wno-unused-parameter',
+  `-I${nodeHeaders()}`, ...torch.include.map((d) => `-I${d}`), '-DNODE_GYP_MODULE_NAME=finegrain'];
+if (torch.cuda) flags.push('-DFINEGRAIN_CUDA=1');
+const headers = readdirSync(src).filter((f) => f.endsWith('.h')).map((f) => join(src, f));
+const newestHeader = Math.max(0, ...headers.map((h) => statSync(h).mtimeMs));
+const sources = readdirSync(src).filter((f) => f.endsWith('.cc'));
+const target = join(out, 'finegrain.node');
+// The build depends on which libtorch was used: a different one forces a rebuild.
+const stampFile = join(out, 'libtorch.json');
+const stamp = JSON.stringify({ torch, flags });
+const sameTorch = existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
+
+const stale = (from, to) => force || !sameTorch || !existsSync(to) || statSync(to).mtimeMs < Math.max(statSync(from).mtimeMs, newestHeader);
+const queue = sources.filter((f) => stale(join(src, f), join(out, basename(f, '.cc') + '.o')));
+
+async function compile(file) {
+  const started = Date.now();
+  await run('g++', [...flags, '-c', join(src, file), '-o', join(out, basename(file, '.cc') + '.o')], { maxBuffer: 64 << 20 });
+  console.log(`  compiled ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+try {
+  if (queue.length) console.log(`building native addon against libtorch from ${torch.source} (${torch.root})`);
+  const workers = Math.max(1, cpus().length);
+  const pending = [...queue];
+  await Promise.all(Array.from({ length: workers }, async () => {
+    while (pending.length) await compile(pending.shift());
+  }));
+  const objects = sources.map((f) => join(out, basename(f, '.cc') + '.o'));
+  if (queue.length || !existsSync(target)) {
+    const libs = ['-ltorch', '-ltorch_cpu', '-lc10', ...(torch.cuda ? ['-ltorch_cuda', '-lc10_cuda'] : [])];
+    await run('g++', ['-shared', '-o', target, ...objects, `-L${torch.lib}`, '-Wl,--no-as-needed', ...libs, '-Wl,--as-needed', `-Wl,-rpath,${torch.lib}`]);
+    writeFileSync(stampFile, stamp);
+    console.log(`  linked ${target}`);
+  }
+} catch (e) {
+  console.error(e.stderr || e.message);
+  process.exit(1);
+}

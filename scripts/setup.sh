@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# One set-up for every entry point (demo, tests, benchmarks). Each step is skipped when it is
+# already done, so running it again costs a few seconds.
+#   scripts/setup.sh          libtorch, npm packages, native addon, TypeScript build
+#   scripts/setup.sh --test   the same, plus the PyTorch oracle the tests compare against
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+node -e 'if (+process.versions.node.split(".")[0] < 20) { console.error("finegrain needs Node.js 20 or newer, this is " + process.version); process.exit(1) }'
+
+can_apt() { [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; }
+apt_updated=0
+apt_install() {
+  if [ $apt_updated = 0 ]; then
+    log "apt-get update"
+    apt-get update -qq >&2
+    apt_updated=1
+  fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+# 1. libtorch (LIBTORCH, a Python with torch, or Debian's libtorch-dev)
+if ! node scripts/find-libtorch.mjs >/dev/null 2>&1; then
+  if can_apt; then
+    apt_install libtorch-dev g++
+  else
+    node scripts/find-libtorch.mjs # prints how to point LIBTORCH at a libtorch
+    exit 1
+  fi
+fi
+
+# 2. the reference implementation the tests and benchmarks compare against
+if [ "${1:-}" = "--test" ]; then
+  if ! /usr/bin/python3 -c 'import torch, torchvision' >/dev/null 2>&1; then
+    if can_apt; then
+      apt_install python3-torch python3-torchvision python3-numpy
+    else
+      log "python3-torch/python3-torchvision missing and no apt-get as root: parity tests will be skipped"
+    fi
+  fi
+fi
+
+# 3. npm packages, from the committed lockfile
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+# 4. the native addon (incremental) and 5. the TypeScript build (incremental)
+node scripts/build-native.mjs >&2
+node_modules/.bin/tsc -p tsconfig.json >&2

@@ -1,0 +1,9 @@
+/**
+ * finegrain: fine-grained visual recognition in TypeScript on libtorch.
+ *
+ * @example
+ *   import { randn, scope, noGrad } from 'finegrain';
+ */
+export * from './tensor/index.js';
+export * from './autograd/index.js';
+export * from './runtime.js';

@@ -1,0 +1,157 @@
+/** Element-wise arithmetic with broadcasting; a JS number is a scalar operand. */
+import { aten } from '../../native/aten.js';
+import { Tensor, wrap } from '../tensor.js';
+
+declare module '../tensor.js' {
+  interface Tensor {
+    /** this + alpha * other */
+    add(other: Tensor | number, alpha?: number): Tensor;
+    /** this - alpha * other */
+    sub(other: Tensor | number, alpha?: number): Tensor;
+    mul(other: Tensor | number): Tensor;
+    /** Division; `roundingMode` 'trunc' or 'floor' for integer-style division. */
+    div(other: Tensor | number, roundingMode?: 'trunc' | 'floor'): Tensor;
+    pow(exponent: Tensor | number): Tensor;
+    neg(): Tensor;
+    abs(): Tensor;
+    sqrt(): Tensor;
+    rsqrt(): Tensor;
+    exp(): Tensor;
+    log(): Tensor;
+    reciprocal(): Tensor;
+    sign(): Tensor;
+    floor(): Tensor;
+    ceil(): Tensor;
+    round(): Tensor;
+    square(): Tensor;
+    /** Limits values to [min, max]; either bound may be omitted (null). */
+    clamp(min: number | null, max?: number | null): Tensor;
+    maximum(other: Tensor): Tensor;
+    minimum(other: Tensor): Tensor;
+    /** this + (end - this) * weight */
+    lerp(end: Tensor, weight: number): Tensor;
+    // in place (trailing underscore, as in PyTorch): return this
+    add_(other: Tensor | number, alpha?: number): Tensor;
+    sub_(other: Tensor | number, alpha?: number): Tensor;
+    mul_(other: Tensor | number): Tensor;
+    div_(other: Tensor | number): Tensor;
+    clamp_(min: number | null, max?: number | null): Tensor;
+    sqrt_(): Tensor;
+    neg_(): Tensor;
+    lerp_(end: Tensor, weight: number): Tensor;
+    /** this += value * t1 * t2 */
+    addcmul_(t1: Tensor, t2: Tensor, value?: number): Tensor;
+    /** this += value * t1 / t2 */
+    addcdiv_(t1: Tensor, t2: Tensor, value?: number): Tensor;
+    zero_(): Tensor;
+    fill_(value: number): Tensor;
+    /** Copies `src` (broadcast, cast) into this tensor. */
+    copy_(src: Tensor): Tensor;
+    uniform_(from?: number, to?: number): Tensor;
+    normal_(mean?: number, std?: number): Tensor;
+  }
+}
+
+const isT = (x: Tensor | number): x is Tensor => x instanceof Tensor;
+const P = Tensor.prototype;
+
+P.add = function (other, alpha) {
+  return wrap(isT(other) ? aten('add.Tensor').call(this.handle, other.handle, alpha) : aten('add.Scalar').call(this.handle, other, alpha));
+};
+P.sub = function (other, alpha) {
+  return wrap(isT(other) ? aten('sub.Tensor').call(this.handle, other.handle, alpha) : aten('sub.Scalar').call(this.handle, other, alpha));
+};
+P.mul = function (other) {
+  return wrap(isT(other) ? aten('mul.Tensor').call(this.handle, other.handle) : aten('mul.Scalar').call(this.handle, other));
+};
+P.div = function (other, roundingMode) {
+  if (roundingMode) {
+    return wrap(isT(other) ? aten('div.Tensor_mode').call(this.handle, other.handle, roundingMode) : aten('div.Scalar_mode').call(this.handle, other, roundingMode));
+  }
+  return wrap(isT(other) ? aten('div.Tensor').call(this.handle, other.handle) : aten('div.Scalar').call(this.handle, other));
+};
+P.pow = function (e) {
+  return wrap(isT(e) ? aten('pow.Tensor_Tensor').call(this.handle, e.handle) : aten('pow.Tensor_Scalar').call(this.handle, e));
+};
+for (const name of ['neg', 'abs', 'sqrt', 'rsqrt', 'exp', 'log', 'reciprocal', 'sign', 'floor', 'ceil', 'round', 'square'] as const) {
+  P[name] = function (this: Tensor) {
+    return wrap(aten(name).call(this.handle));
+  };
+}
+P.clamp = function (min, max) {
+  return wrap(aten('clamp').call(this.handle, min ?? null, max ?? null));
+};
+P.maximum = function (o) {
+  return wrap(aten('maximum').call(this.handle, o.handle));
+};
+P.minimum = function (o) {
+  return wrap(aten('minimum').call(this.handle, o.handle));
+};
+P.lerp = function (end, weight) {
+  return wrap(aten('lerp.Scalar').call(this.handle, end.handle, weight));
+};
+
+P.add_ = function (other, alpha) {
+  if (isT(other)) aten('add_.Tensor').callVoid(this.handle, other.handle, alpha);
+  else aten('add_.Scalar').callVoid(this.handle, other, alpha);
+  return this;
+};
+P.sub_ = function (other, alpha) {
+  if (isT(other)) aten('sub_.Tensor').callVoid(this.handle, other.handle, alpha);
+  else aten('sub_.Scalar').callVoid(this.handle, other, alpha);
+  return this;
+};
+P.mul_ = function (other) {
+  if (isT(other)) aten('mul_.Tensor').callVoid(this.handle, other.handle);
+  else aten('mul_.Scalar').callVoid(this.handle, other);
+  return this;
+};
+P.div_ = function (other) {
+  if (isT(other)) aten('div_.Tensor').callVoid(this.handle, other.handle);
+  else aten('div_.Scalar').callVoid(this.handle, other);
+  return this;
+};
+P.clamp_ = function (min, max) {
+  aten('clamp_').callVoid(this.handle, min ?? null, max ?? null);
+  return this;
+};
+P.sqrt_ = function () {
+  aten('sqrt_').callVoid(this.handle);
+  return this;
+};
+P.neg_ = function () {
+  aten('neg_').callVoid(this.handle);
+  return this;
+};
+P.lerp_ = function (end, weight) {
+  aten('lerp_.Scalar').callVoid(this.handle, end.handle, weight);
+  return this;
+};
+P.addcmul_ = function (t1, t2, value) {
+  aten('addcmul_').callVoid(this.handle, t1.handle, t2.handle, value);
+  return this;
+};
+P.addcdiv_ = function (t1, t2, value) {
+  aten('addcdiv_').callVoid(this.handle, t1.handle, t2.handle, value);
+  return this;
+};
+P.zero_ = function () {
+  aten('zero_').callVoid(this.handle);
+  return this;
+};
+P.fill_ = function (value) {
+  aten('fill_.Scalar').callVoid(this.handle, value);
+  return this;
+};
+P.copy_ = function (src) {
+  aten('copy_').callVoid(this.handle, src.handle);
+  return this;
+};
+P.uniform_ = function (from = 0, to = 1) {
+  aten('uniform_').callVoid(this.handle, from, to);
+  return this;
+};
+P.normal_ = function (mean = 0, std = 1) {
+  aten('normal_').callVoid(this.handle, mean, std);
+  return this;
+};

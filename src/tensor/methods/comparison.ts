@@ -1,0 +1,51 @@
+/** Element-wise comparisons and logic; results are bool tensors. */
+import { aten } from '../../native/aten.js';
+import { Tensor, wrap } from '../tensor.js';
+
+declare module '../tensor.js' {
+  interface Tensor {
+    eq(other: Tensor | number): Tensor;
+    ne(other: Tensor | number): Tensor;
+    lt(other: Tensor | number): Tensor;
+    le(other: Tensor | number): Tensor;
+    gt(other: Tensor | number): Tensor;
+    ge(other: Tensor | number): Tensor;
+    logicalNot(): Tensor;
+    logicalAnd(other: Tensor): Tensor;
+    logicalOr(other: Tensor): Tensor;
+    isnan(): Tensor;
+    isfinite(): Tensor;
+    /** Same shape and exactly equal elements. */
+    equal(other: Tensor): boolean;
+    /** |this - other| <= atol + rtol * |other| everywhere (NaNs equal only with equalNan). */
+    allclose(other: Tensor, rtol?: number, atol?: number, equalNan?: boolean): boolean;
+  }
+}
+
+const P = Tensor.prototype;
+for (const name of ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) {
+  P[name] = function (this: Tensor, other: Tensor | number) {
+    return wrap(other instanceof Tensor ? aten(`${name}.Tensor`).call(this.handle, other.handle) : aten(`${name}.Scalar`).call(this.handle, other));
+  };
+}
+P.logicalNot = function () {
+  return wrap(aten('logical_not').call(this.handle));
+};
+P.logicalAnd = function (o) {
+  return wrap(aten('logical_and').call(this.handle, o.handle));
+};
+P.logicalOr = function (o) {
+  return wrap(aten('logical_or').call(this.handle, o.handle));
+};
+P.isnan = function () {
+  return wrap(aten('isnan').call(this.handle));
+};
+P.isfinite = function () {
+  return wrap(aten('isfinite').call(this.handle));
+};
+P.equal = function (o) {
+  return aten('equal').call(this.handle, o.handle) as boolean;
+};
+P.allclose = function (o, rtol = 1e-5, atol = 1e-8, equalNan = false) {
+  return aten('allclose').call(this.handle, o.handle, rtol, atol, equalNan) as boolean;
+};

@@ -1,0 +1,73 @@
+/** Views and reshapes. View-returning methods share storage with `this`, as in PyTorch. */
+import { aten } from '../../native/aten.js';
+import { Tensor, wrap } from '../tensor.js';
+
+declare module '../tensor.js' {
+  interface Tensor {
+    /** A view with a new shape (one entry may be -1); needs compatible strides. */
+    view(...shape: number[] | [number[]]): Tensor;
+    /** A view when possible, otherwise a copy. */
+    reshape(...shape: number[] | [number[]]): Tensor;
+    permute(...dims: number[] | [number[]]): Tensor;
+    transpose(dim0: number, dim1: number): Tensor;
+    /** Transpose of a 2-D tensor. */
+    t(): Tensor;
+    flatten(startDim?: number, endDim?: number): Tensor;
+    unflatten(dim: number, sizes: number[]): Tensor;
+    /** Removes size-1 dimensions (all of them, or only `dim`). */
+    squeeze(dim?: number): Tensor;
+    unsqueeze(dim: number): Tensor;
+    /** Broadcasts to `shape` without copying (-1 keeps a dimension). */
+    expand(...shape: number[] | [number[]]): Tensor;
+    expandAs(other: Tensor): Tensor;
+    repeat(...times: number[] | [number[]]): Tensor;
+    flip(dims: number[]): Tensor;
+    roll(shifts: number | number[], dims: number | number[]): Tensor;
+  }
+}
+
+const P = Tensor.prototype;
+const list = (args: number[] | [number[]]): number[] => (Array.isArray(args[0]) ? args[0] : (args as number[]));
+
+P.view = function (...shape) {
+  return wrap(aten('view').call(this.handle, list(shape)));
+};
+P.reshape = function (...shape) {
+  return wrap(aten('reshape').call(this.handle, list(shape)));
+};
+P.permute = function (...dims) {
+  return wrap(aten('permute').call(this.handle, list(dims)));
+};
+P.transpose = function (d0, d1) {
+  return wrap(aten('transpose.int').call(this.handle, d0, d1));
+};
+P.t = function () {
+  return wrap(aten('t').call(this.handle));
+};
+P.flatten = function (startDim = 0, endDim = -1) {
+  return wrap(aten('flatten.using_ints').call(this.handle, startDim, endDim));
+};
+P.unflatten = function (dim, sizes) {
+  return wrap(aten('unflatten.int').call(this.handle, dim, sizes));
+};
+P.squeeze = function (dim) {
+  return wrap(dim === undefined ? aten('squeeze').call(this.handle) : aten('squeeze.dim').call(this.handle, dim));
+};
+P.unsqueeze = function (dim) {
+  return wrap(aten('unsqueeze').call(this.handle, dim));
+};
+P.expand = function (...shape) {
+  return wrap(aten('expand').call(this.handle, list(shape)));
+};
+P.expandAs = function (other) {
+  return wrap(aten('expand_as').call(this.handle, other.handle));
+};
+P.repeat = function (...times) {
+  return wrap(aten('repeat').call(this.handle, list(times)));
+};
+P.flip = function (dims) {
+  return wrap(aten('flip').call(this.handle, dims));
+};
+P.roll = function (shifts, dims) {
+  return wrap(aten('roll').call(this.handle, Array.isArray(shifts) ? shifts : [shifts], Array.isArray(dims) ? dims : [dims]));
+};

@@ -1,0 +1,239 @@
+/**
+ * The Tensor: a typed handle on a libtorch tensor. Operations live in `methods/*.ts`, one
+ * family per file, and attach to this class; this file holds identity, metadata, data
+ * access, lifetime and autograd state.
+ *
+ * @example
+ *   import { tensor, scope } from 'finegrain';
+ *   const x = tensor([[1, 2], [3, 4]]);           // float32, shape [2, 2]
+ *   const y = scope(() => x.matmul(x).add(1));    // intermediates freed, y survives
+ *   console.log(y.toArray());                     // [[8, 11], [16, 23]]
+ *   x.dispose(); y.dispose();
+ */
+import { native, type Handle } from '../native/binding.js';
+import { dtypeCode, dtypeName, typedArrayFor, ITEM_SIZE, type DType, type TypedArray } from './dtype.js';
+import { parseDevice, type Device } from './device.js';
+import { track, untrack, type Disposable } from './scope.js';
+
+/** A nested array of numbers or booleans, as `tensor()` takes and `toArray()` returns. */
+export type NestedArray = number | boolean | NestedArray[];
+
+export class Tensor implements Disposable {
+  /** The native handle; valid until disposed. */
+  readonly handle: Handle;
+  kept?: boolean;
+
+  /** Wraps a native handle and registers it with the current scope. Not for general use. */
+  constructor(handle: Handle) {
+    if (typeof handle !== 'number') throw new TypeError('Tensor: expected a native handle (use tensor(), zeros(), ...)');
+    this.handle = handle;
+    track(this);
+  }
+
+  // ---- metadata -------------------------------------------------------------------------
+
+  get shape(): number[] {
+    return native.shape(this.handle);
+  }
+
+  /** Size of one dimension (negative counts from the end). */
+  size(dim: number): number {
+    const s = this.shape;
+    const d = dim < 0 ? dim + s.length : dim;
+    if (d < 0 || d >= s.length) throw new RangeError(`dimension ${dim} out of range for shape [${s}]`);
+    return s[d]!;
+  }
+
+  get ndim(): number {
+    return native.dim(this.handle);
+  }
+
+  get numel(): number {
+    return native.numel(this.handle);
+  }
+
+  get dtype(): DType {
+    return dtypeName(native.dtype(this.handle));
+  }
+
+  get device(): Device {
+    return parseDevice(native.device(this.handle));
+  }
+
+  get strides(): number[] {
+    return native.strides(this.handle);
+  }
+
+  /** Row-major contiguous (`'contiguous'`) or NHWC (`'channelsLast'`). */
+  isContiguous(memoryFormat: 'contiguous' | 'channelsLast' = 'contiguous'): boolean {
+    return native.isContiguous(this.handle, memoryFormat === 'channelsLast' ? 2 : 0);
+  }
+
+  /** Whether two tensors share storage (one is a view of the other, or both of a third). */
+  sharesStorageWith(other: Tensor): boolean {
+    return native.storageId(this.handle) === native.storageId(other.handle);
+  }
+
+  // ---- lifetime -------------------------------------------------------------------------
+
+  /** Frees the native memory now. Safe to call twice; using the tensor afterwards throws. */
+  dispose(): void {
+    if (native.dispose(this.handle)) untrack(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  get isDisposed(): boolean {
+    return native.isDisposed(this.handle);
+  }
+
+  /** Survive every enclosing scope(); the caller then owns the tensor. */
+  keep(): this {
+    this.kept = true;
+    return this;
+  }
+
+  // ---- data -----------------------------------------------------------------------------
+
+  /**
+   * A copy of the elements in row-major order, in the dtype's typed array (16-bit floats as
+   * raw Uint16 bits, int64 as BigInt64Array). Copies from the GPU when needed.
+   */
+  toTypedArray(): TypedArray {
+    const bytes = native.toBuffer(this.handle);
+    return typedArrayFor(this.dtype, bytes.slice(0));
+  }
+
+  /**
+   * The elements without a copy where possible: a contiguous CPU tensor's memory, shared
+   * (writes through it change the tensor, as with PyTorch's `Tensor.numpy()`).
+   */
+  toTypedArrayView(): TypedArray {
+    return typedArrayFor(this.dtype, native.toBuffer(this.handle));
+  }
+
+  /** The elements as nested JS arrays (numbers; booleans for bool tensors). */
+  toArray(): NestedArray {
+    const dtype = this.dtype;
+    const flatTensor = dtype === 'float16' || dtype === 'bfloat16' ? this.to({ dtype: 'float32' }) : this;
+    const data = flatTensor.toTypedArray();
+    if (flatTensor !== this) flatTensor.dispose();
+    const values: (number | boolean)[] = [];
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      values.push(dtype === 'bool' ? v !== 0 : Number(v));
+    }
+    const shape = this.shape;
+    if (shape.length === 0) return values[0]!;
+    let offset = 0;
+    const build = (d: number): NestedArray[] => {
+      const out: NestedArray[] = [];
+      for (let i = 0; i < shape[d]!; i++) out.push(d === shape.length - 1 ? values[offset++]! : build(d + 1));
+      return out;
+    };
+    return build(0);
+  }
+
+  /** The value of a one-element tensor. */
+  item(): number {
+    return Number(native.item(this.handle));
+  }
+
+  /** Overwrites the elements from raw bytes (row-major, this dtype); the tensor must be a contiguous CPU tensor. */
+  copyFromBytes(bytes: Uint8Array): this {
+    native.writeFromBuffer(this.handle, bytes);
+    return this;
+  }
+
+  get byteSize(): number {
+    return this.numel * ITEM_SIZE[this.dtype];
+  }
+
+  // ---- autograd -------------------------------------------------------------------------
+
+  get requiresGrad(): boolean {
+    return native.requiresGrad(this.handle);
+  }
+
+  set requiresGrad(on: boolean) {
+    native.setRequiresGrad(this.handle, on);
+  }
+
+  /** Sets requiresGrad and returns this, for chaining. */
+  requiresGrad_(on = true): this {
+    native.setRequiresGrad(this.handle, on);
+    return this;
+  }
+
+  /** The accumulated gradient (a new handle on it, owned by the current scope), or null. */
+  get grad(): Tensor | null {
+    const g = native.grad(this.handle);
+    return g === null ? null : new Tensor(g);
+  }
+
+  /** Replaces the gradient; null frees it. */
+  set grad(g: Tensor | null) {
+    native.setGrad(this.handle, g === null ? null : g.handle);
+  }
+
+  get isLeaf(): boolean {
+    return native.isLeaf(this.handle);
+  }
+
+  /** Keep this non-leaf tensor's gradient after backward(). */
+  retainGrad(): this {
+    native.retainGrad(this.handle);
+    return this;
+  }
+
+  /**
+   * Back-propagates from this tensor (a scalar, unless `gradient` is given) into the
+   * `.grad` of every leaf that requires grad.
+   */
+  backward(gradient?: Tensor | null, options: { retainGraph?: boolean; createGraph?: boolean } = {}): void {
+    native.backward([this.handle], gradient ? [gradient.handle] : null, options.retainGraph ?? null, options.createGraph ?? null);
+  }
+
+  toString(): string {
+    if (this.isDisposed) return 'Tensor(disposed)';
+    const shape = this.shape;
+    const body = this.numel <= 64 ? JSON.stringify(this.toArray()) : `[${shape.join(', ')}] …`;
+    return `Tensor(${body}, shape=[${shape.join(', ')}], dtype=${this.dtype}, device=${this.device})`;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+/** Wraps a handle that an operator returned (null stays null). */
+export function wrap(h: Handle): Tensor;
+export function wrap(h: Handle | null): Tensor | null;
+export function wrap(h: Handle | null): Tensor | null {
+  return h === null ? null : new Tensor(h);
+}
+
+/** Wraps each handle of a multi-output operator. */
+export function wrapAll(hs: (Handle | null)[]): Tensor[] {
+  return hs.map((h) => wrap(h as Handle));
+}
+
+/** Options for `to()`: any of dtype, device, memory format. */
+export interface ToOptions {
+  dtype?: DType;
+  device?: Device | string;
+  memoryFormat?: MemoryFormat;
+  /** Always return a new tensor, even when nothing changes. */
+  copy?: boolean;
+  nonBlocking?: boolean;
+}
+
+export type MemoryFormat = 'contiguous' | 'channelsLast' | 'preserve';
+
+export function memoryFormatCode(m: MemoryFormat): number {
+  return m === 'contiguous' ? 0 : m === 'preserve' ? 1 : 2;
+}
+
+export { dtypeCode };
