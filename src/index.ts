@@ -7,3 +7,7 @@
 export * from './tensor/index.js';
 export * from './autograd/index.js';
 export * from './runtime.js';
+export * as F from './nn/functional/index.js';
+export * from './nn/functional/index.js';
+export * from './io/index.js';
+export * from './optim/index.js';

@@ -1,0 +1,51 @@
+/**
+ * The `finegrain` command line: `finegrain <command> [options]`. Each command lives in
+ * `commands/<name>.ts` and is loaded only when run, so `finegrain --help` stays fast.
+ */
+import { pathToFileURL } from 'node:url';
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<{ run(argv: string[]): Promise<void> }>;
+}
+
+export const COMMANDS: Record<string, CommandEntry> = {
+  demo: { summary: 'the main job: a short end-to-end run that prints what it measured', load: () => import('./commands/demo.js') },
+  info: { summary: 'libtorch build, devices and threads', load: () => import('./commands/info.js') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`);
+  return `usage: finegrain <command> [options]\n\ncommands:\n${lines.join('\n')}\n\n\`finegrain <command> --help\` describes each command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(usage());
+    return name ? 0 : 1;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`finegrain: unknown command '${name}'\n\n${usage()}`);
+    return 2;
+  }
+  try {
+    await (await command.load()).run(rest);
+    return 0;
+  } catch (e) {
+    // Usage and input errors print their message alone; anything else keeps its stack.
+    const err = e as Error & { code?: string };
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || err.name === 'UsageError') {
+      console.error(`finegrain ${name}: ${err.message}`);
+      return 2;
+    }
+    console.error(`finegrain ${name}: ${err.stack ?? err.message}`);
+    return 1;
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  process.exitCode = await main(process.argv.slice(2));
+}

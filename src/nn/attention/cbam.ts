@@ -1,0 +1,99 @@
+/**
+ * Convolutional Block Attention Module — Woo, Park, Lee & Kweon, "CBAM: Convolutional Block
+ * Attention Module", ECCV 2018 (arXiv:1807.06521) — in timm's `CbamModule` form: channel
+ * attention (average- and max-pooled descriptors through one shared 1x1-conv MLP, summed,
+ * sigmoid) followed by spatial attention (channel-wise mean and max maps, a 7x7 conv + BN,
+ * sigmoid).
+ *
+ * State-dict names are timm's: `channel.fc1.weight`, `channel.fc2.weight` (no biases by
+ * default), `spatial.conv.conv.weight`, `spatial.conv.bn.*`.
+ *
+ * @example
+ *   const cbam = new CbamModule(512);
+ *   const y = cbam.forward(x);            // x [N, 512, H, W], same shape out
+ */
+import { aten } from '../../native/aten.js';
+import { cat } from '../../tensor/join.js';
+import { scope } from '../../tensor/scope.js';
+import { wrap, type Tensor } from '../../tensor/tensor.js';
+import { Module } from '../module.js';
+import { Conv2d } from '../layers/conv2d.js';
+import { ConvNormAct } from '../layers/conv-norm-act.js';
+import { createActivation, type ActivationName } from '../layers/activations.js';
+import { makeDivisible } from '../divisible.js';
+
+const amax = (x: Tensor, dims: number[]) => wrap(aten('amax').call(x.handle, dims, true));
+
+export interface CbamOptions {
+  /** Channel-MLP reduction ratio (default 1/16). */
+  rdRatio?: number;
+  rdChannels?: number;
+  /** Round the MLP width to a multiple of this (default 1). */
+  rdDivisor?: number;
+  /** Kernel of the spatial-attention convolution (default 7). */
+  spatialKernelSize?: number;
+  act?: ActivationName;
+  gate?: ActivationName;
+  /** Biases in the channel MLP (default false). */
+  mlpBias?: boolean;
+}
+
+/** CBAM's channel attention (timm `ChannelAttn`). */
+export class ChannelAttn extends Module {
+  declare readonly fc1: Conv2d;
+  declare readonly act: Module;
+  declare readonly fc2: Conv2d;
+  declare readonly gate: Module;
+
+  constructor(channels: number, options: CbamOptions = {}) {
+    super();
+    const { rdRatio = 1 / 16, rdDivisor = 1, act = 'relu', gate = 'sigmoid', mlpBias = false } = options;
+    const rd = options.rdChannels || makeDivisible(channels * rdRatio, rdDivisor, { roundLimit: 0 });
+    this.registerModule('fc1', new Conv2d(channels, rd, 1, { bias: mlpBias }));
+    this.registerModule('act', createActivation(act, { inplace: true }));
+    this.registerModule('fc2', new Conv2d(rd, channels, 1, { bias: mlpBias }));
+    this.registerModule('gate', createActivation(gate));
+  }
+
+  forward(x: Tensor): Tensor {
+    return scope(() => {
+      const mlp = (d: Tensor) => this.fc2.forward(this.act.forward(this.fc1.forward(d)));
+      const attn = mlp(x.mean([2, 3], { keepdim: true })).add(mlp(amax(x, [2, 3])));
+      return x.mul(this.gate.forward(attn));
+    });
+  }
+}
+
+/** CBAM's spatial attention (timm `SpatialAttn`). */
+export class SpatialAttn extends Module {
+  declare readonly conv: ConvNormAct;
+  declare readonly gate: Module;
+
+  constructor(kernelSize = 7, options: { gate?: ActivationName } = {}) {
+    super();
+    this.registerModule('conv', new ConvNormAct(2, 1, kernelSize, { act: null }));
+    this.registerModule('gate', createActivation(options.gate ?? 'sigmoid'));
+  }
+
+  forward(x: Tensor): Tensor {
+    return scope(() => {
+      const maps = cat([x.mean(1, { keepdim: true }), amax(x, [1])], 1);
+      return x.mul(this.gate.forward(this.conv.forward(maps)));
+    });
+  }
+}
+
+export class CbamModule extends Module {
+  declare readonly channel: ChannelAttn;
+  declare readonly spatial: SpatialAttn;
+
+  constructor(channels: number, options: CbamOptions = {}) {
+    super();
+    this.registerModule('channel', new ChannelAttn(channels, options));
+    this.registerModule('spatial', new SpatialAttn(options.spatialKernelSize ?? 7, { gate: options.gate }));
+  }
+
+  forward(x: Tensor): Tensor {
+    return scope(() => this.spatial.forward(this.channel.forward(x)));
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * 2-D convolution layer (torch.nn.Conv2d): `weight` [out, in / groups, kH, kW] and an
+ * optional `bias` [out], initialised as PyTorch does (Kaiming-uniform with a = √5, bias
+ * U(±1/√fanIn)).
+ *
+ * @example
+ *   const stem = new Conv2d(3, 64, 7, { stride: 2, padding: 3, bias: false });
+ *   const y = stem.forward(randn([1, 3, 224, 224]));   // [1, 64, 112, 112]
+ */
+import type { Tensor } from '../../tensor/tensor.js';
+import { empty } from '../../tensor/creation.js';
+import { conv2d } from '../functional/conv.js';
+import type { Size2 } from '../functional/args.js';
+import { Module } from '../module.js';
+import { addFlops, flopsCounting } from '../flops.js';
+import { kaimingUniform_, uniform_ } from '../init.js';
+
+export interface Conv2dOptions {
+  stride?: Size2;
+  /** Zero padding on both sides, or 'same' / 'valid' (default 0). */
+  padding?: Size2 | 'same' | 'valid';
+  dilation?: Size2;
+  /** Channel groups; `groups = inChannels` is a depthwise convolution (default 1). */
+  groups?: number;
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+}
+
+const pairOf = (v: Size2): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+
+export class Conv2d extends Module {
+  declare readonly weight: Tensor;
+  declare readonly bias: Tensor | null;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: Size2;
+  readonly padding: Size2 | 'same' | 'valid';
+  readonly dilation: Size2;
+  readonly groups: number;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: Size2, options: Conv2dOptions = {}) {
+    super();
+    const { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true } = options;
+    if (inChannels % groups || outChannels % groups) {
+      throw new RangeError(`Conv2d: in (${inChannels}) and out (${outChannels}) channels must be divisible by groups (${groups})`);
+    }
+    this.inChannels = inChannels;
+    this.outChannels = outChannels;
+    this.kernelSize = pairOf(kernelSize);
+    this.stride = stride;
+    this.padding = padding;
+    this.dilation = dilation;
+    this.groups = groups;
+    this.registerParameter('weight', empty([outChannels, inChannels / groups, ...this.kernelSize]));
+    this.registerParameter('bias', bias ? empty([outChannels]) : null);
+    this.resetParameters();
+  }
+
+  /** PyTorch's default initialisation. */
+  resetParameters(): void {
+    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    if (this.bias) {
+      const fanIn = (this.inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
+      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+      uniform_(this.bias, -bound, bound);
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    if (flopsCounting()) addFlops(y.numel * (this.inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1]);
+    return y;
+  }
+}

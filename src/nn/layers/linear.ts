@@ -1,0 +1,45 @@
+/**
+ * Fully connected layer (torch.nn.Linear): y = x Wᵀ + b over the last dimension, with
+ * `weight` [out, in] and `bias` [out], initialised as PyTorch does.
+ *
+ * @example
+ *   const fc = new Linear(2048, 200);
+ *   const logits = fc.forward(embedding);   // [N, 2048] -> [N, 200]
+ */
+import type { Tensor } from '../../tensor/tensor.js';
+import { empty } from '../../tensor/creation.js';
+import { linear } from '../functional/linear.js';
+import { Module } from '../module.js';
+import { addFlops, flopsCounting } from '../flops.js';
+import { kaimingUniform_, uniform_ } from '../init.js';
+
+export class Linear extends Module {
+  declare readonly weight: Tensor;
+  declare readonly bias: Tensor | null;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+
+  constructor(inFeatures: number, outFeatures: number, options: { bias?: boolean } = {}) {
+    super();
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    this.registerParameter('weight', empty([outFeatures, inFeatures]));
+    this.registerParameter('bias', options.bias ?? true ? empty([outFeatures]) : null);
+    this.resetParameters();
+  }
+
+  /** PyTorch's default: Kaiming-uniform (a = √5) weight, bias U(±1/√in). */
+  resetParameters(): void {
+    kaimingUniform_(this.weight, { a: Math.sqrt(5) });
+    if (this.bias) {
+      const bound = this.inFeatures > 0 ? 1 / Math.sqrt(this.inFeatures) : 0;
+      uniform_(this.bias, -bound, bound);
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    const y = linear(x, this.weight, this.bias);
+    if (flopsCounting()) addFlops(y.numel * this.inFeatures);
+    return y;
+  }
+}
