@@ -17,7 +17,7 @@ export interface ConvResult {
   pytorchMs: Summary;
   /** finegrain throughput / PyTorch throughput = PyTorch median time / finegrain median time. */
   ratio: number;
-  /** The same ratio per round (block medians run back to back). */
+  /** The same ratio per round (block medians run back to back); `pass` is judged on its median. */
   pairedRatio: Summary;
   target: number;
   pass: boolean;
@@ -37,7 +37,7 @@ export interface AddResult {
   pairedRatio: Summary;
   target: number;
   pass: boolean;
-  /** Median ns per add above the C++ floor (at::add called from C++ in the Node process). */
+  /** ns per add above the C++ floor (at::add called from C++ in the Node process): the median over rounds of (block median - that round's floor). */
   aboveFloorNs: { finegrain: number; nativeCall: number; pytorch: number; boxing: number };
   samples: Record<AddVariant | 'pytorch', number[][]>;
 }
@@ -74,7 +74,8 @@ export function formatReport(r: EngineResults): string {
   if (m.loadAverage) out.push(`load      1-minute load average ${m.loadAverage.start.toFixed(2)} at the start, ${m.loadAverage.end.toFixed(2)} at the end`);
   out.push(`method    ${s.rounds} rounds alternating Node and Python blocks (which goes first alternates too);`);
   out.push(`          conv blocks: ${s.warmup} warm-up + ${s.iters} timed steps; add blocks: 1 warm-up + ${s.addLoops} timed loops per variant;`);
-  out.push(`          figures are medians [25th-75th percentile] of all timed samples; "paired" is the median of per-round ratios`);
+  out.push(`          figures are medians [25th-75th percentile] of all timed samples; "paired" is the median of per-round ratios
+          (the two blocks of a round ran back to back); targets ("met") are judged on the paired ratio`);
   if (r.conv.length) {
     out.push('');
     out.push(`conv2d forward+backward, batch ${c.batch}, ${c.inChannels}->${c.outChannels} channels, ${c.size}x${c.size}, ${c.kernel}x${c.kernel}, padding ${c.padding}`);

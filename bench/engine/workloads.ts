@@ -1,6 +1,6 @@
 /**
  * The finegrain side of bench/engine: the same work as torch_engine.py, written with
- * finegrain's public API the way a user would (aten('conv2d'), autocast, scope, backward,
+ * finegrain's public API the way a user would (conv2d, autocast, scope, backward,
  * Tensor.add, dispose), plus the C++ floors from native/src/bench.cc.
  *
  * @example
@@ -8,8 +8,7 @@
  *   const ms = c.time(1, 5);   // one untimed step, then five timed steps
  *   c.dispose();
  */
-import { autocast, cuda, randn, scope, wrap, zeros, type Device, type Tensor } from '../../src/index.js';
-import { aten } from '../../src/native/aten.js';
+import { autocast, conv2d, cuda, noGrad, randn, scope, zeros, type Device, type Tensor } from '../../src/index.js';
 import { native } from '../../src/native/binding.js';
 
 /** The convolution the issue asks for: batch 16, 64 -> 64 channels, 56x56, 3x3, padding 1. */
@@ -30,7 +29,6 @@ export type ConvMode = 'fp32' | 'bf16-channels-last';
 /** [dtype, shape, strides] of the tensors a step makes: compared with the PyTorch side's. */
 export type Signature = Record<'y' | 'gradOut' | 'xGrad' | 'wGrad', [string, number[], number[]]>;
 
-const conv2d = aten('conv2d');
 const sig = (t: Tensor): [string, number[], number[]] => [t.dtype, t.shape, t.strides];
 
 /** conv2d forward + backward on fixed tensors, with grads set to null after each step. */
@@ -51,15 +49,14 @@ export class ConvCase {
       const x = randn([batch, inChannels, size, size], { device }).contiguous(format).requiresGrad_();
       const w = randn([outChannels, inChannels, kernel, kernel], { device }).mul(0.05).contiguous(format).requiresGrad_();
       const b = zeros([outChannels], { device, requiresGrad: true });
-      const probe = this.forwardOf(x, w, b);
+      const probe = noGrad(() => this.forwardOf(x, w, b));
       const gradOut = randn(probe.shape, { device }).to({ dtype: probe.dtype }).contiguous(format);
       return [x.keep(), w.keep(), b.keep(), gradOut.keep()];
     });
   }
 
   private forwardOf(x: Tensor, w: Tensor, b: Tensor): Tensor {
-    const p = this.shape.padding;
-    const run = (): Tensor => wrap(conv2d.call(x.handle, w.handle, b.handle, undefined, [p, p]));
+    const run = (): Tensor => conv2d(x, w, b, { padding: this.shape.padding });
     return this.autocast ? autocast({ deviceType: this.deviceType, dtype: 'bfloat16' }, run) : run();
   }
 
@@ -110,18 +107,21 @@ export type AddVariant = 'cppUnboxed' | 'cppBoxed' | 'nativeCall' | 'tensorApi';
 export const ADD_VARIANTS: readonly AddVariant[] = ['cppUnboxed', 'cppBoxed', 'nativeCall', 'tensorApi'];
 
 /**
- * Nanoseconds per add of two `numel`-element tensors, `n` adds per loop: `warmup` untimed
- * loops, then one figure per timed loop. Each result is freed before the next add.
+ * Nanoseconds per add of two `numel`-element tensors for every variant, `n` adds per loop:
+ * `warmup` untimed loops, then `loops` timed loops per variant, taken in turn (one loop of
+ * each variant, then the next round), so that a change in the machine's load touches all
+ * variants alike. Each result is freed before the next add.
  */
-export function timeAdds(variant: AddVariant, numel: number, n: number, warmup: number, loops: number): number[] {
+export function timeAddBlock(numel: number, n: number, warmup: number, loops: number): Record<AddVariant, number[]> {
   const a = randn([numel]);
   const b = randn([numel]);
-  const run = ADD_LOOPS[variant];
-  const out: number[] = [];
+  const out = Object.fromEntries(ADD_VARIANTS.map((v) => [v, [] as number[]])) as Record<AddVariant, number[]>;
   try {
     for (let rep = 0; rep < warmup + loops; rep++) {
-      const ns = run(a, b, n);
-      if (rep >= warmup) out.push(ns / n);
+      for (const v of ADD_VARIANTS) {
+        const ns = ADD_LOOPS[v](a, b, n);
+        if (rep >= warmup) out[v].push(ns / n);
+      }
     }
   } finally {
     a.dispose();

@@ -27,6 +27,8 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import type { Tensor, ToOptions } from '../tensor/tensor.js';
 import { isFloating } from '../tensor/dtype.js';
+import { parameterGroups, type ParameterGroup, type ParameterGroupOptions } from './parameter-groups.js';
+import { countFlops, type FlopCount } from './flops.js';
 import { applyLoad, type LoadStateDictOptions, type LoadStateDictReport, type StateDictInput } from './state-dict.js';
 
 /** A flat map from dotted names to tensors, as `stateDict()` returns and `loadStateDict()` takes. */
@@ -258,6 +260,23 @@ export abstract class Module {
     return n;
   }
 
+  /**
+   * Trainable parameters split for the optimizer: weight decay on weights, none on biases
+   * and norm parameters (1-D).
+   * @example new SGD(model.parameterGroups({ weightDecay: 1e-4 }), { lr: 0.01, momentum: 0.9 });
+   */
+  parameterGroups(options: ParameterGroupOptions): ParameterGroup[] {
+    return parameterGroups(this, options);
+  }
+
+  /**
+   * Multiply-adds of one forward pass at `inputSize` ([C, H, W]), as torchvision's GFLOPS.
+   * @example createModel('resnet50').flops([3, 224, 224]).gflops; // ≈ 4.09
+   */
+  flops(inputSize: readonly number[]): FlopCount {
+    return countFlops(this, inputSize);
+  }
+
   // ---- state dict -----------------------------------------------------------------------
 
   /**
@@ -316,7 +335,10 @@ export abstract class Module {
         converted.set(t, t);
         return t;
       }
-      const next = noGrad(() => t.to(wants)).detach().keep();
+      // detach() makes the result a leaf again (to() is recorded as an op of the old leaf).
+      const moved = noGrad(() => t.to(wants));
+      const next = moved.detach().keep();
+      moved.dispose();
       if (t.requiresGrad) next.requiresGrad_(true);
       converted.set(t, next);
       return next;

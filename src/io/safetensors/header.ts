@@ -168,7 +168,7 @@ function checkLayout(sorted: TensorEntry[], dataLength: number): void {
     expected = t.end;
     previous = t;
   }
-  if (false) {
+  if (expected !== dataLength) {
     throw new SafetensorsError('INCOMPLETE_BUFFER', `tensors cover ${expected} bytes but the data section holds ${dataLength}: the file has bytes no tensor owns`);
   }
 }

@@ -40,7 +40,15 @@ interface Side {
   error?: string;
 }
 
+// The oracle's transport cannot carry 0-d tensors (losses); they travel as [1] and are
+// reshaped back on arrival.
 const PY_RUNNER = `
+def _put(key, v):
+    if v.dim() == 0:
+        outputs[key + '__0d'] = v.reshape(1)
+    else:
+        outputs[key] = v
+
 def _case(prefix, grads, mutated, f):
     I = {k[len(prefix):]: v for k, v in inputs.items() if k.startswith(prefix)}
     try:
@@ -48,13 +56,13 @@ def _case(prefix, grads, mutated, f):
         y = f(t)
         ys = list(y) if isinstance(y, (tuple, list)) else [y]
         for j, v in enumerate(ys):
-            outputs[prefix + ('y' if j == 0 else 'y%d' % j)] = torch.as_tensor(v).detach()
+            _put(prefix + ('y' if j == 0 else 'y%d' % j), torch.as_tensor(v).detach())
         if grads:
             (ys[0] * I['__seed']).sum().backward()
             for k in grads:
-                outputs[prefix + 'd_' + k] = t[k].grad if t[k].grad is not None else torch.zeros_like(t[k])
+                _put(prefix + 'd_' + k, t[k].grad if t[k].grad is not None else torch.zeros_like(t[k]))
         for k in mutated:
-            outputs[prefix + 'm_' + k] = t[k].detach()
+            _put(prefix + 'm_' + k, t[k].detach())
     except Exception as e:
         outputs[prefix + '__error'] = torch.tensor(list((type(e).__name__ + ': ' + str(e)).encode()), dtype=torch.uint8)
 `;
@@ -104,6 +112,7 @@ export function runParity(cases: ParityCase[], pyPrelude = ''): { js: Side; py: 
       if (!k.startsWith(prefix)) continue;
       const name = k.slice(prefix.length);
       if (name === '__error') py.error = Buffer.from(v.toTypedArray() as Uint8Array).toString('utf8');
+      else if (name.endsWith('__0d')) py.outputs[name.slice(0, -4)] = v.reshape([]);
       else py.outputs[name] = v;
     }
     return { js: js[i]!, py };
@@ -139,10 +148,17 @@ export function compareParity(c: ParityCase, r: { js: Side; py: Side }): void {
  * Python process for the whole file).
  */
 export function parityTests(cases: ParityCase[], pyPrelude = ''): void {
-  let results: { js: Side; py: Side }[] | undefined;
+  let results: { js: Side; py: Side }[] | Error | undefined;
   cases.forEach((c, i) => {
     test(`parity: ${c.name}`, { skip: oracleSkip() }, () => {
-      results ??= runParity(cases, pyPrelude);
+      if (!results) {
+        try {
+          results = runParity(cases, pyPrelude);
+        } catch (e) {
+          results = e as Error; // one failed Python run fails every case, without rerunning it
+        }
+      }
+      if (results instanceof Error) throw results;
       compareParity(c, results[i]!);
     });
   });

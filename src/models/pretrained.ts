@@ -1,0 +1,61 @@
+/**
+ * Loading reference weights from a safetensors file into a model, one tensor at a time (a
+ * 644M-parameter RegNet never needs two copies in memory). The file must hold exactly the
+ * model's state dict, except the classifier: when its shape differs (a new label set) or the
+ * model has none (`numClasses: 0`), the file's classifier is skipped and the model's is
+ * initialised afresh — the usual fine-tuning start.
+ *
+ * @example
+ *   const model = withoutInit(() => new ResNet(config, { numClasses: 200 }));
+ *   loadPretrained(model, 'resnet50.safetensors');   // fc is re-initialised for 200 classes
+ */
+import { noGrad } from '../autograd/grad-mode.js';
+import { openSafetensors } from '../io/safetensors/open.js';
+import { formatLoadReport, type LoadStateDictReport } from '../nn/state-dict.js';
+import type { ImageClassifier } from './classifier.js';
+
+const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** Loads `path` into `model`; throws (naming the keys) when anything but the classifier differs. */
+export function loadPretrained(model: ImageClassifier, path: string): void {
+  const file = openSafetensors(path);
+  try {
+    const entries = model.stateEntries();
+    const inFile = new Set(file.keys());
+    const head = `${model.classifierPath}.`;
+    const report: LoadStateDictReport = { missing: [], unexpected: [], shapeMismatch: [] };
+    let skippedHead = false;
+    const copies: [string, (typeof entries)[number][1]][] = [];
+    for (const [key, target] of entries) {
+      if (!inFile.has(key)) {
+        // Absent batch counters are tolerated, as PyTorch does for unversioned state dicts.
+        if (!key.endsWith('.num_batches_tracked')) report.missing.push(key);
+        continue;
+      }
+      const got = file.info(key).shape;
+      if (sameShape(target.shape, got)) copies.push([key, target]);
+      else if (key.startsWith(head)) skippedHead = true;
+      else report.shapeMismatch.push({ key, expected: target.shape, got });
+    }
+    const known = new Set(entries.map(([k]) => k));
+    for (const key of inFile) {
+      if (known.has(key)) continue;
+      if (key.startsWith(head) && model.numClasses === 0) continue;
+      report.unexpected.push(key);
+    }
+    if (report.missing.length || report.unexpected.length || report.shapeMismatch.length) {
+      throw new Error(`${path} does not fit ${model.constructor.name}: ${formatLoadReport(report)}`);
+    }
+    noGrad(() => {
+      for (const [key, target] of copies) {
+        const t = file.get(key);
+        target.copy_(t);
+        t.dispose();
+      }
+    });
+    // The model was built without initialisation; a skipped classifier needs fresh weights.
+    if (skippedHead) model.resetClassifier(model.numClasses);
+  } finally {
+    file.close();
+  }
+}

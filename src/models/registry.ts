@@ -1,0 +1,110 @@
+/**
+ * The model registry: `createModel(name, options)` builds any model of the zoo by its
+ * torchvision or timm name, optionally loading pretrained weights from a safetensors file
+ * (a new `numClasses` re-initialises the classifier, the rest must match); `listModels()`
+ * enumerates names.
+ *
+ * @example
+ *   listModels('regnet_y');                                  // ['regnet_y_400mf', …]
+ *   const m = createModel('regnet_y_16gf', { numClasses: 200, pretrained: 'regnet_y_16gf.safetensors' });
+ *   const se = createModel('resnet50', { attention: 'se' });
+ */
+import type { AttentionKind } from '../nn/attention/index.js';
+import { ATTENTION_KINDS } from '../nn/attention/index.js';
+import { withoutInit } from '../nn/init.js';
+import type { ModuleToOptions } from '../nn/module.js';
+import type { ImageClassifier } from './classifier.js';
+import type { ModelOptions, ModelVariant } from './variant.js';
+import { loadPretrained } from './pretrained.js';
+import { ZOO } from './zoo.js';
+
+export interface CreateModelOptions extends Partial<ModelOptions> {
+  /**
+   * A safetensors file with the model's state dict (reference key names). With a different
+   * `numClasses` than the file's classifier, the classifier is re-initialised.
+   */
+  pretrained?: string;
+  /** Where and how to keep the weights after loading. */
+  to?: ModuleToOptions;
+}
+
+const byName = new Map<string, ModelVariant>();
+let zooLoaded = false;
+
+function table(): Map<string, ModelVariant> {
+  if (!zooLoaded) {
+    zooLoaded = true;
+    for (const v of ZOO) add(v);
+  }
+  return byName;
+}
+
+function add(v: ModelVariant): void {
+  if (byName.has(v.name)) throw new Error(`model '${v.name}' is already registered`);
+  byName.set(v.name, v);
+}
+
+/**
+ * Adds a variant (e.g. an experimental family outside the zoo); names must be unique.
+ * @example registerModel({ name: 'my_net', family: 'custom', source: 'timm', inputSize: [3, 224, 224], build: (o) => new MyNet(o) });
+ */
+export function registerModel(variant: ModelVariant): void {
+  table();
+  add(variant);
+}
+
+/**
+ * Registered model names, sorted; `filter` keeps names containing a substring or matching
+ * a RegExp.
+ * @example listModels(/^efficientnet_b[0-3]$/);
+ */
+export function listModels(filter?: string | RegExp): string[] {
+  const names = [...table().keys()].sort();
+  if (filter === undefined) return names;
+  return names.filter((n) => (typeof filter === 'string' ? n.includes(filter) : filter.test(n)));
+}
+
+/**
+ * The registry row of a model (family, source, default input size) without building it.
+ * @example modelInfo('efficientnet_b3').inputSize; // [3, 300, 300]
+ */
+export function modelInfo(name: string): Omit<ModelVariant, 'build'> {
+  const { build: _build, ...info } = variant(name);
+  return info;
+}
+
+function variant(name: string): ModelVariant {
+  const v = table().get(name);
+  if (!v) {
+    const near = listModels().filter((n) => n.startsWith(name.replace(/[_\d].*$/, '')));
+    throw new Error(`unknown model '${name}'${near.length ? `; did you mean one of: ${near.slice(0, 12).join(', ')}` : ''}`);
+  }
+  return v;
+}
+
+/**
+ * Builds a model by name. With `pretrained`, the weights are read tensor by tensor from the
+ * file into a model built without random initialisation.
+ *
+ * @example
+ *   const model = createModel('efficientnet_b0', { numClasses: 102, dropRate: 0.3 });
+ */
+export function createModel(name: string, options: CreateModelOptions = {}): ImageClassifier {
+  const v = variant(name);
+  const { pretrained, to, ...rest } = options;
+  const opts: ModelOptions = { numClasses: 1000, ...rest };
+  if (!Number.isInteger(opts.numClasses) || opts.numClasses < 0) throw new RangeError(`numClasses must be a non-negative integer, got ${opts.numClasses}`);
+  if (opts.attention !== undefined) {
+    if (!v.supportsAttention) throw new Error(`model '${name}' does not take an attention option (only the ResNet family does)`);
+    if (!ATTENTION_KINDS.includes(opts.attention as AttentionKind)) throw new TypeError(`unknown attention '${opts.attention}'; expected one of ${ATTENTION_KINDS.join(', ')}`);
+  }
+  const model = pretrained ? withoutInit(() => v.build(opts)) : v.build(opts);
+  try {
+    if (pretrained) loadPretrained(model, pretrained);
+    if (to) model.to(to);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}

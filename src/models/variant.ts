@@ -1,0 +1,38 @@
+/**
+ * How a model family describes its variants to the registry: one row of data per variant
+ * (name, reference implementation, default input size) and a builder that turns the user's
+ * options into a model. Families export arrays of these; `zoo.ts` collects them.
+ *
+ * @example
+ *   export const alexnetVariants: ModelVariant[] = [
+ *     { name: 'alexnet', family: 'alexnet', source: 'torchvision', inputSize: [3, 224, 224], build: (o) => new AlexNet(o) },
+ *   ];
+ */
+import type { AttentionKind } from '../nn/attention/index.js';
+import type { ImageClassifier } from './classifier.js';
+
+/** Options every builder receives (filled with defaults by `createModel`). */
+export interface ModelOptions {
+  /** Classifier outputs (default 1000; 0 for no classifier). */
+  numClasses: number;
+  /** Dropout before the classifier; default: the reference model's rate. */
+  dropRate?: number;
+  /** Attention inside residual blocks (families that support it: ResNet and its variants). */
+  attention?: AttentionKind;
+  /** Options of the attention module (see `attention.create`). */
+  attentionOptions?: Record<string, unknown>;
+}
+
+export interface ModelVariant {
+  /** Registry name, as torchvision or timm spell it: 'resnet50', 'regnety_160'. */
+  name: string;
+  /** Family, e.g. 'resnet', 'regnet', 'efficientnet'. */
+  family: string;
+  /** Whose architecture and state-dict names the model reproduces. */
+  source: 'torchvision' | 'timm';
+  /** Default input [C, H, W] (the reference's evaluation crop). */
+  inputSize: [number, number, number];
+  /** Whether `attention` is accepted. */
+  supportsAttention?: boolean;
+  build(options: ModelOptions): ImageClassifier;
+}

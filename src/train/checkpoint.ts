@@ -1,0 +1,130 @@
+/**
+ * Checkpoints: everything a run needs to continue or to predict, in ONE safetensors file
+ * (written atomically, so a kill at any moment leaves the previous checkpoint intact).
+ * Tensors are namespaced `model.*`, `ema.*`, `optimizer.<param>.<key>`; everything else
+ * (architecture, class list, epoch/step, optimiser hyperparameters and step counts, chosen
+ * crop boxes, metrics) is JSON in the file's `__metadata__` under `finegrain`. A readable copy
+ * of that JSON is written beside it for people (`<name>.json`), but the safetensors file is
+ * the authority.
+ *
+ * @example
+ *   saveCheckpoint('runs/a/last.safetensors', { model, optimizer, meta });
+ *   const ckpt = loadCheckpoint('runs/a/last.safetensors');
+ *   model.loadStateDict(ckpt.model); optimizer.loadStateDict(ckpt.optimizer!);
+ *   ckpt.dispose();
+ */
+import { writeFileSync, renameSync } from 'node:fs';
+import { loadSafetensors, saveSafetensors } from '../io/index.js';
+import type { Module, StateDict } from '../nn/module.js';
+import type { Optimizer, OptimizerStateDict } from '../optim/index.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { scope } from '../tensor/scope.js';
+
+export const CHECKPOINT_FORMAT = 'finegrain-checkpoint/1';
+
+/** What a checkpoint says about itself; JSON-able. */
+export interface CheckpointMeta {
+  format?: string;
+  /** Registry name of the architecture, e.g. 'resnet50'. */
+  model: string;
+  /** Options the model was created with (numClasses, dropRate, attention, ...). */
+  modelOptions: Record<string, unknown>;
+  /** Class names in index order: predictions name classes, not indices. */
+  classes: string[];
+  /** Input size the model was last trained at, and the normalisation it expects. */
+  imageSize: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  /** Completed epochs and optimiser steps. */
+  epoch: number;
+  step: number;
+  [extra: string]: unknown;
+}
+
+export interface Checkpoint {
+  meta: CheckpointMeta;
+  model: StateDict;
+  ema: StateDict | null;
+  optimizer: OptimizerStateDict | null;
+  /** Frees every tensor the checkpoint holds. */
+  dispose(): void;
+}
+
+export interface SaveCheckpointInput {
+  model: Module;
+  ema?: Module | null;
+  optimizer?: Optimizer<any> | null;
+  meta: CheckpointMeta;
+}
+
+export function saveCheckpoint(path: string, input: SaveCheckpointInput): void {
+  scope(() => {
+    const tensors: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(input.model.stateDict())) tensors[`model.${k}`] = t;
+    if (input.ema) for (const [k, t] of Object.entries(input.ema.stateDict())) tensors[`ema.${k}`] = t;
+    let optimizer: { paramGroups: OptimizerStateDict['paramGroups']; numbers: Record<string, Record<string, number>> } | null = null;
+    if (input.optimizer) {
+      const sd = input.optimizer.stateDict();
+      const numbers: Record<string, Record<string, number>> = {};
+      for (const [param, state] of Object.entries(sd.state)) {
+        for (const [key, v] of Object.entries(state)) {
+          if (typeof v === 'number') (numbers[param] ??= {})[key] = v;
+          else tensors[`optimizer.${param}.${key}`] = v;
+        }
+      }
+      optimizer = { paramGroups: sd.paramGroups, numbers };
+    }
+    const meta = { ...input.meta, format: CHECKPOINT_FORMAT };
+    saveSafetensors(path, tensors, { finegrain: JSON.stringify({ meta, optimizer }) });
+    // The readable copy; written after the real file, atomically too.
+    const readable = path.replace(/\.safetensors$/, '') + '.json';
+    writeFileSync(readable + '.tmp', JSON.stringify(meta, null, 2));
+    renameSync(readable + '.tmp', readable);
+  });
+}
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+export function loadCheckpoint(path: string): Checkpoint {
+  const { tensors, metadata } = loadSafetensors(path);
+  const all = Object.values(tensors);
+  const fail = (msg: string): never => {
+    for (const t of all) t.dispose();
+    throw new CheckpointError(`${path}: ${msg}`);
+  };
+  let parsed: { meta: CheckpointMeta; optimizer: { paramGroups: OptimizerStateDict['paramGroups']; numbers: Record<string, Record<string, number>> } | null };
+  try {
+    parsed = JSON.parse(metadata?.finegrain ?? 'null');
+  } catch {
+    return fail('its finegrain metadata is not valid JSON');
+  }
+  if (!parsed || parsed.meta?.format !== CHECKPOINT_FORMAT) return fail(`not a finegrain checkpoint (expected metadata format ${CHECKPOINT_FORMAT})`);
+  const model: StateDict = {};
+  const ema: StateDict = {};
+  const optState: OptimizerStateDict['state'] = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    if (name.startsWith('model.')) model[name.slice(6)] = t;
+    else if (name.startsWith('ema.')) ema[name.slice(4)] = t;
+    else if (name.startsWith('optimizer.')) {
+      const rest = name.slice(10);
+      const dot = rest.indexOf('.');
+      (optState[rest.slice(0, dot)] ??= {})[rest.slice(dot + 1)] = t;
+    } else return fail(`unexpected tensor '${name}'`);
+  }
+  let optimizer: OptimizerStateDict | null = null;
+  if (parsed.optimizer) {
+    for (const [param, nums] of Object.entries(parsed.optimizer.numbers)) Object.assign((optState[param] ??= {}), nums);
+    optimizer = { state: optState, paramGroups: parsed.optimizer.paramGroups };
+  }
+  return {
+    meta: parsed.meta,
+    model,
+    ema: Object.keys(ema).length ? ema : null,
+    optimizer,
+    dispose: () => {
+      for (const t of all) t.dispose();
+    },
+  };
+}
