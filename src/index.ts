@@ -11,3 +11,5 @@ export * as F from './nn/functional/index.js';
 export * from './nn/functional/index.js';
 export * from './io/index.js';
 export * from './optim/index.js';
+export * from './io/onnx/index.js';
+export * from './models/pretrained/index.js';

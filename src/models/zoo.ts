@@ -3,6 +3,22 @@
  * import and spreads its table here.
  */
 import type { ModelVariant } from './variant.js';
+import { alexnetVariants } from './alexnet/alexnet.js';
+import { vggVariants } from './vgg/vgg.js';
 import { resnetVariants } from './resnet/variants.js';
+import { mobilenetV2Variants } from './mobilenet/mobilenet-v2.js';
+import { mobilenetV3Variants } from './mobilenet/mobilenet-v3.js';
+import { efficientnetVariants } from './efficientnet/efficientnet.js';
+import { regnetVariants } from './regnet/regnet.js';
+import { timmRegnetVariants } from './regnet/regnet-timm.js';
 
-export const ZOO: readonly ModelVariant[] = [...resnetVariants];
+export const ZOO: readonly ModelVariant[] = [
+  ...alexnetVariants,
+  ...vggVariants,
+  ...resnetVariants,
+  ...mobilenetV2Variants,
+  ...mobilenetV3Variants,
+  ...efficientnetVariants,
+  ...regnetVariants,
+  ...timmRegnetVariants,
+];

@@ -8,16 +8,12 @@
  * - `scdaCrop` is the SCDA baseline (Wei et al. 2017): threshold at the map's mean, keep the
  *   largest connected component, crop its bounding box.
  *
- * Boxes are fractions of the image (x, y, w, h in [0, 1]) so they apply at any resolution.
+ * Boxes are fractions of the image (x, y, width, height in [0, 1]) so they apply at any resolution.
  */
+import type { Box } from '../data/datasets/dataset.js';
 import type { Rng } from '../data/random.js';
 
-export interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+export type { Box };
 
 /** One attention map: row-major values in [0, 1]. */
 export interface AttentionMap {
@@ -72,7 +68,7 @@ export function attentionRegionCrop(map: AttentionMap, rng: Rng, options: Attent
     const white = boxCount(s, W, x, y, x + cw, y + ch);
     if (white > best.white) best = { x, y, white };
   }
-  return { x: best.x / W, y: best.y / H, w: cw / W, h: ch / H, white: best.white };
+  return { x: best.x / W, y: best.y / H, width: cw / W, height: ch / H, white: best.white };
 }
 
 /** SCDA: bounding box of the largest 8-connected component above the map's mean. */
@@ -116,6 +112,6 @@ export function scdaCrop(map: AttentionMap): Box {
     }
     if (size > best.size) best = { size, x0, y0, x1: x1 + 1, y1: y1 + 1 };
   }
-  if (best.size === 0) return { x: 0, y: 0, w: 1, h: 1 }; // a flat map: keep the whole image
-  return { x: best.x0 / W, y: best.y0 / H, w: (best.x1 - best.x0) / W, h: (best.y1 - best.y0) / H };
+  if (best.size === 0) return { x: 0, y: 0, width: 1, height: 1 }; // a flat map: keep the whole image
+  return { x: best.x0 / W, y: best.y0 / H, width: (best.x1 - best.x0) / W, height: (best.y1 - best.y0) / H };
 }

@@ -26,6 +26,12 @@ test('every corpus file is decoded to 8-bit RGB or rejected with its reason', as
         assert.equal(img.width, expect.width, `${c.file} width`);
         assert.equal(img.height, expect.height, `${c.file} height`);
         assert.equal(img.data.length, img.width * img.height * 3, `${c.file} is 3-channel 8-bit`);
+        for (const px of c.pixels ?? []) {
+          const o = (px.y * img.width + px.x) * 3;
+          const got = [img.data[o]!, img.data[o + 1]!, img.data[o + 2]!];
+          const off = Math.max(...got.map((v, k) => Math.abs(v - px.rgb[k]!)));
+          assert.ok(off <= px.tol, `${c.file} at (${px.x}, ${px.y}): got [${got}], expected [${px.rgb}] +- ${px.tol}`);
+        }
       }
     }
   } finally {

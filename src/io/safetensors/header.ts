@@ -45,6 +45,15 @@ export interface ParsedHeader {
 }
 
 const METADATA_KEY = '__metadata__';
+const FIELDS = new Set(['dtype', 'shape', 'data_offsets']);
+/**
+ * More dimensions than any real tensor has (the reference sets no limit); a cap keeps a
+ * hostile shape of millions of 1s from becoming millions of libtorch sizes and strides.
+ */
+export const MAX_DIMS = 1024;
+// Unknown fields of tensor entries are ignored, as the reference does; they are checked
+// for syntax but never built, however large.
+const skipUnknownFields = (path: readonly string[]) => path.length === 2 && path[0] !== METADATA_KEY && !FIELDS.has(path[1]!);
 
 /**
  * Reads N from the first 8 bytes and checks it against the cap and the file size, before
@@ -81,7 +90,7 @@ export function parseHeader(bytes: Uint8Array, dataLength: number): ParsedHeader
     throw new SafetensorsError('INVALID_HEADER_START', `header must begin with '{', found ${what}`);
   }
   // Valid JSON that starts with '{' is an object.
-  const root = parseJson(text) as JsonObject;
+  const root = parseJson(text, { skip: skipUnknownFields }) as JsonObject;
 
   let metadata: Record<string, string> = {};
   const tensors: TensorEntry[] = [];
@@ -122,12 +131,13 @@ function parseEntry(name: string, value: JsonValue): TensorEntry {
   const st = ST_DTYPES.get(dtypeValue);
   if (!st) throw new SafetensorsError('INVALID_DTYPE', `tensor ${q}: unknown dtype ${quoteName(dtypeValue)}`, name);
 
+  if (shapeValue.length > MAX_DIMS) throw new SafetensorsError('INVALID_SHAPE', `tensor ${q}: shape has ${shapeValue.length} dimensions, over the limit of ${MAX_DIMS}`, name);
   const shape: number[] = [];
   let count = 1;
-  for (const d of shapeValue) {
-    const v = d instanceof JsonNumber ? d.safeUint : undefined;
-    if (v === undefined) {
-      const shown = d instanceof JsonNumber ? d.text.slice(0, 40) : JSON.stringify(d)?.slice(0, 40);
+  for (const v of shapeValue) {
+    // The parser gives plain integer literals below 2^53 as numbers, and nothing else.
+    if (typeof v !== 'number') {
+      const shown = v instanceof JsonNumber ? v.text.slice(0, 40) : v instanceof Map ? 'an object' : JSON.stringify(v)?.slice(0, 40);
       throw new SafetensorsError('INVALID_SHAPE', `tensor ${q}: shape entry ${shown} is not a non-negative integer below 2^53`, name);
     }
     // libtorch multiplies sizes in order with overflow checks; stay far inside that.
@@ -136,8 +146,8 @@ function parseEntry(name: string, value: JsonValue): TensorEntry {
     shape.push(v);
   }
 
-  const [b, e] = offsetsValue.map((o) => (o instanceof JsonNumber ? o.safeUint : undefined));
-  if (offsetsValue.length !== 2 || b === undefined || e === undefined) {
+  const [b, e] = offsetsValue;
+  if (offsetsValue.length !== 2 || typeof b !== 'number' || typeof e !== 'number') {
     throw new SafetensorsError('INVALID_OFFSETS', `tensor ${q}: data_offsets must be two non-negative integers below 2^53`, name);
   }
   if (b > e) throw new SafetensorsError('INVALID_OFFSETS', `tensor ${q}: data_offsets begin ${b} is after end ${e}`, name);

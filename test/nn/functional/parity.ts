@@ -22,7 +22,10 @@ export interface ParityCase {
   js: (t: Record<string, Tensor>) => Tensor | Tensor[];
   /** The same in PyTorch: a Python expression over `t` giving a tensor or a tuple. */
   py: string;
-  /** Inputs to differentiate with respect to (they become leaves requiring grad on both sides). */
+  /**
+   * Inputs to differentiate with respect to (they become leaves requiring grad on both
+   * sides); skipped when the first output is not floating (argmax, comparisons).
+   */
   grad?: string[];
   /** Inputs changed in place (running statistics) whose final values must agree too. */
   mutated?: string[];
@@ -57,7 +60,7 @@ def _case(prefix, grads, mutated, f):
         ys = list(y) if isinstance(y, (tuple, list)) else [y]
         for j, v in enumerate(ys):
             _put(prefix + ('y' if j == 0 else 'y%d' % j), torch.as_tensor(v).detach())
-        if grads:
+        if grads and ys[0].is_floating_point():
             (ys[0] * I['__seed']).sum().backward()
             for k in grads:
                 _put(prefix + 'd_' + k, t[k].grad if t[k].grad is not None else torch.zeros_like(t[k]))
@@ -78,7 +81,7 @@ function runJs(c: ParityCase): { side: Side; seed?: Tensor } {
       const outputs: Record<string, Tensor> = {};
       ys.forEach((v, j) => (outputs[j === 0 ? 'y' : `y${j}`] = v.detach()));
       let seed: Tensor | undefined;
-      if (grads.length) {
+      if (grads.length && isFloating(ys[0]!.dtype)) {
         seed = randn(ys[0]!.shape, { dtype: ys[0]!.dtype });
         ys[0]!.mul(seed).sum().backward();
         for (const k of grads) outputs[`d_${k}`] = t[k]!.grad ?? zerosLike(t[k]!);

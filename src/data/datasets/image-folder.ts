@@ -1,0 +1,58 @@
+/**
+ * A folder per class: `root/<class name>/<image>` (images may sit in subfolders), classes sorted by name (as
+ * torchvision's ImageFolder). Class folders without images are left out and reported
+ * (`empty-class`), so the class list only names classes the model can learn.
+ *
+ * @example
+ *   const ds = imageFolder('data/birds');  // { classes, samples, skipped, source }
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { SkipReport } from '../skip-report.js';
+import { DatasetError, requireUsableClasses, type ImageDataset, type Sample } from './dataset.js';
+import { IMAGE_EXTENSIONS, listImages } from './list-images.js';
+
+export interface ImageFolderOptions {
+  extensions?: readonly string[];
+  /** Fewest classes with images before it is an error (default 2). */
+  minClasses?: number;
+}
+
+export function imageFolder(root: string, options: ImageFolderOptions = {}): ImageDataset {
+  const dir = resolve(root);
+  let names: string[];
+  try {
+    names = readdirSync(dir).sort();
+  } catch (e: any) {
+    throw new DatasetError(`${root}: cannot read the dataset folder (${e?.code ?? e})`);
+  }
+  const skipped = new SkipReport();
+  const classes: string[] = [];
+  const samples: Sample[] = [];
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    const p = join(dir, name);
+    let isDir = false;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch (e: any) {
+      skipped.add(p, 'missing', e?.code ?? String(e));
+      continue;
+    }
+    if (!isDir) {
+      // Loose files beside the class folders (a README, a labels file) are not samples.
+      skipped.add(p, 'unsupported-extension', 'not in a class folder');
+      continue;
+    }
+    const files = listImages(p, skipped, options.extensions ?? IMAGE_EXTENSIONS);
+    if (!files.length) {
+      skipped.add(p, 'empty-class', 'no image files');
+      continue;
+    }
+    const label = classes.push(name) - 1;
+    for (const f of files) samples.push({ path: f, label });
+  }
+  const ds: ImageDataset = { classes, samples, skipped, source: root };
+  requireUsableClasses(ds, options.minClasses ?? 2);
+  return ds;
+}

@@ -1,0 +1,28 @@
+/**
+ * Options that only some families take, merged into the registry's `ModelOptions` (a
+ * TypeScript interface augmentation, so `createModel('vit_b_16', { imageSize: 64 })` type-checks
+ * without the registry knowing every family):
+ *
+ * - `auxLogits` (googlenet, inception_v3): build the auxiliary classifiers, as torchvision's
+ *   `aux_logits` (default true, torchvision's constructor default, so its state dicts load).
+ *   They run only in training mode, through `forwardWithAux`; eval output is the main logits.
+ * - `transformInput` (googlenet, inception_v3): re-normalise ImageNet-normalised input to the
+ *   [-1, 1] range the original TensorFlow weights expect (torchvision's `transform_input`;
+ *   default false, true for torchvision's pretrained weights).
+ * - `imageSize` (vit_*): the square input side the position embedding is sized for (default
+ *   224), as torchvision's `VisionTransformer(image_size=…)`.
+ *
+ * @example
+ *   const vit = createModel('vit_b_16', { imageSize: 64, numClasses: 10 });
+ *   const g = createModel('googlenet', { auxLogits: false, transformInput: true });
+ */
+export interface FamilyOptions {
+  auxLogits?: boolean;
+  transformInput?: boolean;
+  imageSize?: number;
+}
+
+declare module './variant.js' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-interface
+  interface ModelOptions extends FamilyOptions {}
+}
