@@ -34,7 +34,12 @@ napi_value set_requires_grad(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
     at::Tensor t = tensor_of(env, a[0]);
-    t.set_requires_grad(bool_of(env, a[1], "requiresGrad"));
+    bool on = bool_of(env, a[1], "requiresGrad");
+    // As PyTorch: only leaves carry the flag; a non-leaf's comes from its graph.
+    if (!t.is_leaf() && !on) {
+      fail("you can only change requires_grad flags of leaf variables. If you want to use a computed variable in a subgraph that doesn't require differentiation use detach()");
+    }
+    t.set_requires_grad(on);
     return undefined(env);
   });
 }

@@ -5,6 +5,7 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <utility>
 
 
@@ -144,8 +145,72 @@ napi_value resample_bilinear_u8(napi_env env, napi_callback_info info) {
   });
 }
 
+// Checks a contiguous CPU uint8 [N, C, H, W] tensor and returns N*C (the number of planes).
+int64_t planes_of(const at::Tensor& x, const char* what) {
+  if (x.scalar_type() != at::kByte || x.dim() != 4 || !x.is_contiguous() || !x.device().is_cpu()) {
+    fail(std::string(what) + ": expected a contiguous CPU uint8 tensor [N, C, H, W]");
+  }
+  return x.size(0) * x.size(1);
+}
+
+// histogramU8(x: uint8 [N,C,H,W]) -> Int32Array of N*C*256 counts, one histogram per plane
+// (what Equalize and AutoContrast build their lookup tables from).
+napi_value histogram_u8(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    const at::Tensor& x = tensor_of(env, a[0]);
+    const int64_t planes = planes_of(x, "histogramU8");
+    const int64_t area = x.size(2) * x.size(3);
+    napi_value ab, arr;
+    void* mem;
+    check(napi_create_arraybuffer(env, planes * 256 * sizeof(int32_t), &mem, &ab), "arraybuffer");
+    int32_t* hist = static_cast<int32_t*>(mem);
+    std::fill(hist, hist + planes * 256, 0);
+    const uint8_t* px = x.data_ptr<uint8_t>();
+    at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; p++) {
+        int32_t* h = hist + p * 256;
+        const uint8_t* v = px + p * area;
+        for (int64_t i = 0; i < area; i++) h[v[i]]++;
+      }
+    });
+    check(napi_create_typedarray(env, napi_int32_array, planes * 256, ab, 0, &arr), "typedarray");
+    return arr;
+  });
+}
+
+// lookupU8(x: uint8 [N,C,H,W], lut: Uint8Array(N*C*256), out: uint8 like x) -> undefined:
+// out[n,c,i,j] = lut[(n*C + c)*256 + x[n,c,i,j]]. out may be x (in place). Every
+// per-pixel AutoAugment colour op with a per-image parameter (posterize, solarize, invert,
+// brightness, contrast, autocontrast, equalize) is such a table.
+napi_value lookup_u8(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    const at::Tensor& x = tensor_of(env, a[0]);
+    const int64_t planes = planes_of(x, "lookupU8");
+    size_t len;
+    const uint8_t* lut = typed_data<uint8_t>(env, a[1], napi_uint8_array, &len, "lut");
+    if (static_cast<int64_t>(len) != planes * 256) fail("lookupU8: lut needs N*C*256 entries");
+    at::Tensor& out = mutable_tensor_of(env, a[2]);
+    planes_of(out, "lookupU8 out");
+    if (!out.sizes().equals(x.sizes())) fail("lookupU8: out must have the shape of x");
+    const int64_t area = x.size(2) * x.size(3);
+    const uint8_t* src = x.data_ptr<uint8_t>();
+    uint8_t* dst = out.data_ptr<uint8_t>();
+    at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; p++) {
+        const uint8_t* t = lut + p * 256;
+        for (int64_t i = 0; i < area; i++) dst[p * area + i] = t[src[p * area + i]];
+      }
+    });
+    return undefined(env);
+  });
+}
+
 }  // namespace
 
 FG_EXPORT("resampleBilinearU8", resample_bilinear_u8);
+FG_EXPORT("histogramU8", histogram_u8);
+FG_EXPORT("lookupU8", lookup_u8);
 
 }  // namespace fg

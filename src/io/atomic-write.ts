@@ -9,6 +9,8 @@
  *     out.write(header);
  *     for (const chunk of chunks) out.write(chunk);
  *   });
+ *   // bytes that go straight from native memory:
+ *   writeFileAtomic('w.bin', (out) => out.writeWith(t.byteSize, (fd, at) => pwriteTensor(t, fd, at)));
  */
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -18,14 +20,19 @@ import { basename, dirname, join } from 'node:path';
 export interface FileSink {
   /** Appends these bytes (written before the call returns, or copied to a small staging buffer). */
   write(bytes: Uint8Array): void;
+  /**
+   * Appends `length` bytes that `put` writes itself with positioned writes at `position`
+   * (e.g. straight from tensor memory); staged bytes are written first.
+   */
+  writeWith(length: number, put: (fd: number, position: number) => void): void;
   /** Bytes appended so far. */
   readonly position: number;
 }
 
 // Node refuses single reads and writes over 2 GiB; large tensors go in pieces.
 const MAX_IO = 1 << 30;
-// Small pieces (biases, norms) are gathered into one write; big ones go straight from
-// tensor memory to the kernel with no copy.
+// Small pieces (headers, biases, norms) are gathered into 1 MiB writes; big ones are
+// written from where they are (or by `writeWith` callers straight from native memory).
 const STAGE = 1 << 20;
 
 /** The temp file name used for `path`: hidden, beside it, unique per process and call. */
@@ -33,7 +40,13 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
 }
 
-/** Writes `path` through `fill`, atomically: on any error the target is left as it was. */
+/**
+ * Writes `path` through `fill`, atomically: on any error the target is left as it was. A
+ * symlink at `path` is replaced by the new file, not written through.
+ *
+ * @example
+ *   writeFileAtomic('labels.json', (out) => out.write(new TextEncoder().encode(JSON.stringify(labels))));
+ */
 export function writeFileAtomic(path: string, fill: (out: FileSink) => void, mode = 0o666): void {
   const temp = tempPathFor(path);
   // 'wx': fail rather than follow or reuse anything already at the temp name.
@@ -41,30 +54,31 @@ export function writeFileAtomic(path: string, fill: (out: FileSink) => void, mod
   try {
     const stage = new Uint8Array(STAGE);
     let staged = 0;
-    let position = 0;
-    const writeAll = (bytes: Uint8Array): void => {
+    let position = 0; // of the end of the staged bytes
+    // Every write names its position, so they mix with positioned native writes.
+    const writeAll = (bytes: Uint8Array, at: number): void => {
       let done = 0;
       while (done < bytes.byteLength) {
-        done += writeSync(fd!, bytes, done, Math.min(bytes.byteLength - done, MAX_IO), null);
+        done += writeSync(fd!, bytes, done, Math.min(bytes.byteLength - done, MAX_IO), at + done);
       }
     };
     const flush = (): void => {
-      if (staged) writeAll(stage.subarray(0, staged));
+      if (staged) writeAll(stage.subarray(0, staged), position - staged);
       staged = 0;
     };
     fill({
       write(bytes) {
-        if (bytes.byteLength <= STAGE - staged) {
+        if (bytes.byteLength > STAGE - staged) flush();
+        if (bytes.byteLength < STAGE) {
           stage.set(bytes, staged);
           staged += bytes.byteLength;
-        } else {
-          flush();
-          if (bytes.byteLength < STAGE) {
-            stage.set(bytes);
-            staged = bytes.byteLength;
-          } else writeAll(bytes);
-        }
+        } else writeAll(bytes, position);
         position += bytes.byteLength;
+      },
+      writeWith(length, put) {
+        flush();
+        put(fd!, position);
+        position += length;
       },
       get position() {
         return position;

@@ -1,8 +1,10 @@
 /**
- * The I/O layer: tensor files. Sits on the tensor layer only.
+ * The I/O layer: tensor files. Sits on the tensor layer (and the native addon's byte
+ * movers in native/src/io.cc).
  *
  * @example
  *   import { saveSafetensors, loadSafetensors } from 'finegrain';
  */
 export * from './safetensors/index.js';
 export { writeFileAtomic, type FileSink } from './atomic-write.js';
+export { preadTensor, pwriteTensor, copyTensorBytes } from './tensor-bytes.js';

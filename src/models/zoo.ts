@@ -11,6 +11,13 @@ import { mobilenetV3Variants } from './mobilenet/mobilenet-v3.js';
 import { efficientnetVariants } from './efficientnet/efficientnet.js';
 import { regnetVariants } from './regnet/regnet.js';
 import { timmRegnetVariants } from './regnet/regnet-timm.js';
+import { googlenetVariants } from './inception/googlenet.js';
+import { inceptionV3Variants } from './inception/inception-v3.js';
+import { inceptionV4Variants } from './inception/inception-v4.js';
+import { densenetVariants } from './densenet/densenet.js';
+import { vitVariants } from './vit/vit.js';
+import { convnextVariants } from './convnext/convnext.js';
+import { nasnetVariants } from './nasnet/nasnet.js';
 
 export const ZOO: readonly ModelVariant[] = [
   ...alexnetVariants,
@@ -21,4 +28,11 @@ export const ZOO: readonly ModelVariant[] = [
   ...efficientnetVariants,
   ...regnetVariants,
   ...timmRegnetVariants,
+  ...googlenetVariants,
+  ...inceptionV3Variants,
+  ...inceptionV4Variants,
+  ...densenetVariants,
+  ...vitVariants,
+  ...convnextVariants,
+  ...nasnetVariants,
 ];

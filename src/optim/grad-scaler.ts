@@ -82,6 +82,7 @@ export class GradScaler {
     if (!Number.isInteger(this.growthInterval) || this.growthInterval < 1) throw new RangeError(`GradScaler: growthInterval must be a positive integer, got ${this.growthInterval}`);
   }
 
+  /** Whether scaling is on. @example if (scaler.isEnabled()) log(scaler.getScale()); */
   isEnabled(): boolean {
     return this.enabled;
   }
@@ -205,13 +206,13 @@ export class GradScaler {
     this.resetPerOptimizer();
   }
 
-  /** The current scale (the initial one before the first `scale()`; 1 when disabled). */
+  /** The current scale (the initial one before the first `scale()`; 1 when disabled). @example log('loss scale', scaler.getScale()); */
   getScale(): number {
     if (!this.enabled) return 1;
     return this.scaleTensor ? this.scaleTensor.item() : this.initScale;
   }
 
-  /** Clean steps in a row counted towards the next growth. */
+  /** Clean steps in a row counted towards the next growth. @example scaler.getGrowthTracker(); // 0..growthInterval-1 */
   getGrowthTracker(): number {
     if (!this.enabled) return 0;
     return this.growthTracker ? this.growthTracker.item() : this.initGrowthTracker;
@@ -248,7 +249,7 @@ export class GradScaler {
     this.growthTracker?.fill_(state.growthTracker);
   }
 
-  /** Frees the scale tensors and any pending inf checks. */
+  /** Frees the scale tensors and any pending inf checks. @example scaler.dispose(); */
   dispose(): void {
     this.resetPerOptimizer();
     this.scaleTensor?.dispose();

@@ -150,11 +150,15 @@ export abstract class Optimizer<H extends { [K in keyof H]: HyperValue }> {
    *   saveSafetensors('opt.safetensors', sd);   // or any format
    */
   stateDict(): OptimizerStateDict {
+    // Parameters are numbered across groups in order, as PyTorch numbers them.
     const index = new Map<Tensor, number>();
-    const paramGroups = this.paramGroups.map((g) => {
-      const { params, ...hyper } = g;
-      return { ...copyHyper(hyper as unknown as H), params: params.map((p) => (index.has(p) ? index.get(p)! : (index.set(p, index.size), index.size - 1))) };
-    });
+    const paramGroups = this.paramGroups.map(({ params, ...hyper }) => ({
+      ...copyHyper(hyper as unknown as H),
+      params: params.map((p) => {
+        index.set(p, index.size);
+        return index.size - 1;
+      }),
+    }));
     const state: Record<string, ParamState> = {};
     noGrad(() => {
       for (const [p, s] of this.state) {
@@ -231,7 +235,10 @@ export abstract class Optimizer<H extends { [K in keyof H]: HyperValue }> {
     for (const [p, s] of loaded) this.state.set(p, s);
   }
 
-  /** Frees the state tensors; the optimiser starts afresh (as if new) if stepped again. */
+  /**
+   * Frees the state tensors; the optimiser starts afresh (as if new) if stepped again.
+   * @example opt.dispose(); // at the end of training, or `using opt = new SGD(...)`
+   */
   dispose(): void {
     disposeState(this.state);
     this.state.clear();

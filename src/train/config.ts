@@ -81,8 +81,6 @@ export const TrainConfigSchema = z
     pseudoThreshold: z.number().min(0).max(1).default(0.9),
 
     seed: z.number().int().min(0).default(0),
-    /** Also checkpoint every N optimiser steps (0: at epoch ends only). */
-    checkpointEvery: z.number().int().min(0).default(0),
     quiet: z.boolean().default(false),
   })
   .strict();

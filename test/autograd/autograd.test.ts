@@ -23,7 +23,7 @@ test('requiresGrad propagates through operations; leaves and non-leaves', () => 
   });
 });
 
-test('requiresGrad_(false) on a non-leaf throws as in PyTorch', { todo: 'the shim sets the flag through C++, which ignores it silently for non-leaves (src/tensor owner)' }, () => {
+test('requiresGrad_(false) on a non-leaf throws as in PyTorch', () => {
   scope(() => {
     const y = tensor([1, 2], { requiresGrad: true }).mul(2);
     assert.throws(() => y.requiresGrad_(false), /leaf/);

@@ -247,9 +247,11 @@ test('a large tensor goes straight between file and tensor memory', () => {
       // 24 MiB: larger than the writer's staging buffer, so it is written from tensor memory.
       const big = randn([6, 1024, 1024]);
       const small = randn([10]);
-      saveSafetensors(path('big.safetensors'), { big, small });
+      const bigT = big.transpose(1, 2); // non-contiguous: written through a temporary
+      saveSafetensors(path('big.safetensors'), { big, small, bigT });
       const back = loadSafetensors(path('big.safetensors')).tensors;
       assert.ok(back.big!.equal(big) && back.small!.equal(small));
+      assert.ok(back.bigT!.isContiguous() && back.bigT!.equal(bigT));
       // Loaded tensors own ordinary, writable, contiguous memory.
       assert.ok(back.big!.isContiguous());
       back.big!.toTypedArrayView()[0] = 42;
@@ -257,6 +259,29 @@ test('a large tensor goes straight between file and tensor memory', () => {
       const e = empty([0]);
       assert.equal(bytesOf(e).byteLength, 0);
     });
+  } finally {
+    cleanup();
+  }
+});
+
+test('loaded tensors free their memory on dispose, not at the next garbage collection', { skip: process.platform !== 'linux' && 'RSS check is Linux-only' }, () => {
+  const { path, cleanup } = tempDir();
+  try {
+    scope(() => saveSafetensors(path('m.safetensors'), { a: zeros([64, 1024, 1024], { dtype: 'uint8' }), b: zeros([64, 1024, 1024], { dtype: 'uint8' }) }));
+    // Each round loads 128 MiB and disposes it; were anything (a JS view, say) to keep the
+    // storage alive until a GC, resident memory would climb by 128 MiB a round.
+    const rss = () => process.memoryUsage().rss / 2 ** 20;
+    const start = rss();
+    for (let i = 0; i < 6; i++) {
+      scope(() => {
+        loadSafetensors(path('m.safetensors'));
+        const f = openSafetensors(path('m.safetensors'));
+        f.get('a');
+        f.close();
+      });
+    }
+    const grown = rss() - start;
+    assert.ok(grown < 200, `resident memory grew by ${grown.toFixed(0)} MiB over 6 load/dispose rounds of 192 MiB`);
   } finally {
     cleanup();
   }

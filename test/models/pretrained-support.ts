@@ -8,11 +8,15 @@
  * @example
  *   const { x, files } = await birdBatch(50);   // float32 [50, 3, 224, 224]
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { fromTypedArray, scope, stack, type Tensor } from '../../src/index.js';
+import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
 import { normalizeImageNet, sharedPath } from '../../src/models/pretrained/index.js';
+
+const { onnx } = onnxProto;
 
 export const ONNX_PATH = sharedPath('weights', 'mobilenetv2-12-int8.onnx');
 export const LABELS_PATH = sharedPath('weights', 'imagenet_labels.txt');
@@ -81,4 +85,27 @@ export async function birdBatch(n: number): Promise<{ x: Tensor; files: string[]
   const x = scope(() => normalizeImageNet(stack(images)));
   for (const im of images) im.dispose();
   return { x, files };
+}
+
+/**
+ * An onnxruntime session on the ONNX file with extra graph outputs: every quantised tensor
+ * the listed nodes produce (the graph is re-encoded in memory with onnx-proto), so a test
+ * can compare finegrain with onnxruntime layer by layer.
+ *
+ * @example
+ *   const sess = await sessionWithOutputs(ONNX_PATH, ['474_quantized']);
+ */
+export async function sessionWithOutputs(path: string, names: string[]): Promise<ort.InferenceSession> {
+  const proto = onnx.ModelProto.decode(readFileSync(path));
+  const graph = proto.graph!;
+  const have = new Set((graph.output ?? []).map((o) => o.name));
+  // Element type 2 = uint8: the activations of onnxruntime's quantiser.
+  for (const name of names) if (!have.has(name)) graph.output!.push(onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: 2 } } }));
+  return ort.InferenceSession.create(onnx.ModelProto.encode(proto).finish());
+}
+
+/** Runs a session on a finegrain float32 batch (fed as the graph's input named `input`). */
+export async function runOrt(session: ort.InferenceSession, x: Tensor): Promise<Record<string, ort.Tensor>> {
+  const data = x.contiguous().toTypedArray() as Float32Array;
+  return (await session.run({ [session.inputNames[0]!]: new ort.Tensor('float32', data, x.shape) })) as Record<string, ort.Tensor>;
 }

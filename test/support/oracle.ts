@@ -59,7 +59,7 @@ _out = {}
 for _i, (_k, _t) in enumerate(outputs.items()):
     _t = torch.as_tensor(_t).detach().contiguous().cpu()
     _f = f'out{_i}.bin'
-    open(os.path.join(_dir, _f), 'wb').write(_t.view(torch.uint8).numpy().tobytes() if _t.numel() else b'')
+    open(os.path.join(_dir, _f), 'wb').write(_t.reshape(-1).view(torch.uint8).numpy().tobytes() if _t.numel() else b'')
     _out[_k] = {'file': _f, 'dtype': _NAME[_t.dtype], 'shape': list(_t.shape)}
 json.dump(_out, open(os.path.join(_dir, 'out.json'), 'w'))
 `;

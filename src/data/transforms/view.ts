@@ -40,11 +40,13 @@ export function resizeView(v: View, outHeight: number, outWidth: number): View {
 }
 
 /**
- * Keeps the window (top, left, height, width) of the current output, in output pixels;
- * windows reaching outside are allowed (the resampler clamps to the source edge).
+ * Keeps the window (top, left, height, width) of the current output, in output pixels
+ * (fractions allowed), and makes it the new output at `outHeight x outWidth` (default: the
+ * window's size). Windows reaching outside are allowed (the resampler clamps to the edge).
  */
-export function cropView(v: View, top: number, left: number, height: number, width: number): View {
-  checkSize(height, width);
+export function windowView(v: View, top: number, left: number, height: number, width: number, outHeight = height, outWidth = width): View {
+  checkSize(outHeight, outWidth);
+  if (!(height > 0 && width > 0)) throw new RangeError(`view: window must have a positive size, got ${height}x${width}`);
   const sx = v.width / v.outWidth;
   const sy = v.height / v.outHeight;
   // A flipped output counts its columns from the other side of the box.
@@ -56,9 +58,14 @@ export function cropView(v: View, top: number, left: number, height: number, wid
     y: v.y + fromTop * sy,
     width: width * sx,
     height: height * sy,
-    outWidth: width,
-    outHeight: height,
+    outWidth,
+    outHeight,
   };
+}
+
+/** Keeps the window (top, left, height, width) of the current output, in whole output pixels. */
+export function cropView(v: View, top: number, left: number, height: number, width: number): View {
+  return windowView(v, top, left, height, width);
 }
 
 /** Mirrors the output horizontally (`vertical: true`: top-bottom). */

@@ -1,7 +1,7 @@
 /**
  * One tensor from its header entry: allocate it with `empty()`, then read the bytes
- * straight into its memory (a zero-copy view of the new CPU tensor), so loading costs one
- * copy, from the file into the tensor, and never holds the file in a JS buffer.
+ * straight into its memory, so loading costs one copy, from the file into the tensor, and
+ * never holds the file in a JS buffer.
  *
  * @example
  *   const t = readTensor(source, dataStart, header.byName.get('fc.weight')!, { dtype: 'float16' });
@@ -45,10 +45,7 @@ export function readTensor(source: ByteSource, dataStart: number, entry: TensorE
   if (endianness() !== 'LE') throw new Error('safetensors: reading on a big-endian host is not supported');
   return scope(() => {
     const t = empty(entry.shape, { dtype });
-    if (entry.end > entry.begin) {
-      const view = t.toTypedArrayView();
-      source.read(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), dataStart + entry.begin);
-    }
+    if (entry.end > entry.begin) source.readTensor(t, dataStart + entry.begin);
     let out = t;
     if (options.dtype && options.dtype !== dtype && isFloating(dtype)) out = out.to({ dtype: options.dtype });
     if (options.device && options.device !== 'cpu') out = out.to({ device: options.device });

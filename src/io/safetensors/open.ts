@@ -31,6 +31,13 @@ export interface SafetensorsTensorInfo {
 // The safety net for files nobody closed: the descriptor is released when the object is collected.
 const unclosed = new FinalizationRegistry<number>((fd) => close(fd, () => {}));
 
+/**
+ * An open safetensors file whose header has been validated; tensors are read on `get()`.
+ *
+ * @example
+ *   using file = openSafetensors('ckpt.safetensors');
+ *   const bias = file.has('fc.bias') ? file.get('fc.bias') : null;
+ */
 export class SafetensorsFile {
   readonly path: string;
   /** The `__metadata__` strings ({} when there are none). */

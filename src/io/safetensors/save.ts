@@ -1,7 +1,7 @@
 /**
  * Writing safetensors: to bytes in memory, or to a file atomically. Tensors may be on any
- * device and in any layout; each is written row-major in its own dtype. Contiguous CPU
- * tensors are written straight from their memory, without a copy.
+ * device and in any layout; each is written row-major in its own dtype. Large contiguous
+ * CPU tensors go from their memory to the file without a JS-side copy.
  *
  * @example
  *   saveSafetensors('model.safetensors', model.stateDict(), { epoch: '12', arch: 'resnet50' });
@@ -9,6 +9,7 @@
 import { endianness } from 'node:os';
 import { Tensor } from '../../tensor/index.js';
 import { writeFileAtomic } from '../atomic-write.js';
+import { copyTensorBytes, pwriteTensor } from '../tensor-bytes.js';
 import { SafetensorsError, quoteName } from './error.js';
 import { stDtypeOf } from './dtypes.js';
 import { buildHeader } from './header.js';
@@ -51,11 +52,9 @@ function prepare(tensors: Record<string, Tensor>, metadata: Record<string, strin
   return buildHeader(pending, metadata);
 }
 
-/** The row-major bytes of a tensor: its own memory when contiguous on the CPU, else one copy. */
-function bytesOf(t: Tensor): Uint8Array {
-  const view = t.toTypedArrayView();
-  return new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
-}
+// Below this size a tensor is copied into the writer's staging buffer, so that many small
+// tensors (biases, norms) cost a few large writes instead of one system call each.
+const SMALL = 1 << 16;
 
 function lengthPrefix(n: number): Uint8Array {
   const out = new Uint8Array(8);
@@ -78,7 +77,7 @@ export function serializeSafetensors(tensors: Record<string, Tensor>, metadata?:
   out.set(header, 8);
   let at = 8 + header.byteLength;
   for (const p of ordered) {
-    if (p.byteLength) out.set(bytesOf(p.tensor), at);
+    if (p.byteLength) copyTensorBytes(p.tensor, out.subarray(at, at + p.byteLength));
     at += p.byteLength;
   }
   return out;
@@ -97,6 +96,15 @@ export function saveSafetensors(path: string, tensors: Record<string, Tensor>, m
   writeFileAtomic(path, (out) => {
     out.write(lengthPrefix(header.byteLength));
     out.write(header);
-    for (const p of ordered) if (p.byteLength) out.write(bytesOf(p.tensor));
+    for (const p of ordered) {
+      if (p.byteLength === 0) continue;
+      if (p.byteLength < SMALL) {
+        const bytes = new Uint8Array(p.byteLength);
+        copyTensorBytes(p.tensor, bytes);
+        out.write(bytes);
+      } else {
+        out.writeWith(p.byteLength, (fd, position) => pwriteTensor(p.tensor, fd, position));
+      }
+    }
   });
 }

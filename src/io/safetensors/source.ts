@@ -1,6 +1,6 @@
 /**
- * Where safetensors bytes come from: an open file (read with positioned reads, straight
- * into the destination) or bytes already in memory. Both answer "fill this array from that
+ * Where safetensors bytes come from: an open file (positioned reads, tensors read straight
+ * into their own memory) or bytes already in memory. Both answer "fill this from that
  * position", so validation and tensor loading are written once.
  *
  * @example
@@ -8,6 +8,8 @@
  *   const { header, dataStart } = readHeader(source);
  */
 import { fstatSync, readSync } from 'node:fs';
+import type { Tensor } from '../../tensor/index.js';
+import { preadTensor } from '../tensor-bytes.js';
 import { SafetensorsError } from './error.js';
 import { headerLength, parseHeader, MAX_HEADER_SIZE, type ParsedHeader } from './header.js';
 
@@ -15,6 +17,12 @@ export interface ByteSource {
   readonly size: number;
   /** Fills `target` with the bytes at `position`; UNEXPECTED_EOF if the source ends first. */
   read(target: Uint8Array, position: number): void;
+  /** Fills a new contiguous CPU tensor with the bytes at `position`, straight into its memory. */
+  readTensor(target: Tensor, position: number): void;
+}
+
+function eof(position: number, length: number, size: number | string): never {
+  throw new SafetensorsError('UNEXPECTED_EOF', `bytes ${position}..${position + length} are past the end of the ${size} (was it truncated after opening?)`);
 }
 
 // Node refuses single reads over 2 GiB; larger tensors are read in pieces.
@@ -29,11 +37,12 @@ export function fileSource(fd: number): ByteSource {
       let done = 0;
       while (done < target.byteLength) {
         const n = readSync(fd, target, done, Math.min(target.byteLength - done, MAX_IO), position + done);
-        if (n === 0) {
-          throw new SafetensorsError('UNEXPECTED_EOF', `file ended at byte ${position + done} while reading bytes ${position}..${position + target.byteLength} (was it truncated after opening?)`);
-        }
+        if (n === 0) eof(position, target.byteLength, 'file');
         done += n;
       }
+    },
+    readTensor(target, position) {
+      if (preadTensor(target, fd, position) < target.byteSize) eof(position, target.byteSize, 'file');
     },
   };
 }
@@ -42,10 +51,13 @@ export function memorySource(bytes: Uint8Array): ByteSource {
   return {
     size: bytes.byteLength,
     read(target, position) {
-      if (position + target.byteLength > bytes.byteLength) {
-        throw new SafetensorsError('UNEXPECTED_EOF', `bytes ${position}..${position + target.byteLength} are past the end of the ${bytes.byteLength}-byte buffer`);
-      }
+      if (position + target.byteLength > bytes.byteLength) eof(position, target.byteLength, 'buffer');
       target.set(bytes.subarray(position, position + target.byteLength));
+    },
+    readTensor(target, position) {
+      const n = target.byteSize;
+      if (position + n > bytes.byteLength) eof(position, n, 'buffer');
+      target.copyFromBytes(bytes.subarray(position, position + n));
     },
   };
 }

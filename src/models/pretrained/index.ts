@@ -7,7 +7,7 @@
  *   import { loadPretrainedModel, normalizeImageNet } from 'finegrain';
  *   const model = loadPretrainedModel('mobilenet_v2', { numClasses: 100 });
  */
-export { importMobileNetV2Onnx } from './mobilenet-v2-onnx.js';
+export { importMobileNetV2Onnx, mobileNetV2ConvSlots, type MobileNetV2ConvSlot } from './mobilenet-v2-onnx.js';
 export { foldedBatchNormEntries, BATCH_NORM_EPS } from './folded-batch-norm.js';
 export { IMAGENET_MEAN, IMAGENET_STD, normalizeImageNet, readImageNetLabels } from './imagenet.js';
 export { loadPretrainedModel, defaultOnnxPath, onnxImportableModels, type PretrainedModelOptions } from './load.js';

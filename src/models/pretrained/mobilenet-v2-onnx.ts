@@ -34,14 +34,21 @@ import { onnxTensorToTensor } from '../../io/onnx/tensor.js';
 import { scope, zeros, type Tensor } from '../../tensor/index.js';
 import { foldedBatchNormEntries, BATCH_NORM_EPS } from './folded-batch-norm.js';
 
-/** A conv of the graph with its float weight and folded bias. */
-interface ImportedConv {
+/** What the key assignment needs to know of each QLinearConv. */
+interface ConvShape {
   node: OnnxNode;
-  weight: Tensor;
-  bias: Tensor;
   /** groups == output channels: a depthwise conv. */
   depthwise: boolean;
   kernel: number;
+}
+
+/** Where one QLinearConv of the graph goes in torchvision's MobileNetV2. */
+export interface MobileNetV2ConvSlot {
+  node: OnnxNode;
+  /** The Conv2d's key prefix ('features.2.conv.0.0'): its weight is `${conv}.weight`. */
+  conv: string;
+  /** The BatchNorm2d after it ('features.2.conv.0.1'), which carries the folded bias. */
+  bn: string;
 }
 
 function constant(model: OnnxModel, name: string, node: OnnxNode): Tensor {
@@ -56,44 +63,59 @@ function intsAttr(node: OnnxNode, name: string, fallback: number[]): number[] {
 }
 
 /** QLinearConv inputs: x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, [B]. */
-function importConv(model: OnnxModel, node: OnnxNode): ImportedConv {
+function convShape(model: OnnxModel, node: OnnxNode): ConvShape {
+  const w = model.initializers.get(node.inputs[3]!);
+  if (!w || w.dims.length !== 4) throw new Error(`ONNX node ${node.name}: its weight '${node.inputs[3]}' is not a constant 4-D initialiser`);
+  const group = typeof node.attributes.group === 'number' ? node.attributes.group : 1;
+  const [kh, kw] = intsAttr(node, 'kernel_shape', w.dims.slice(2));
+  const pads = intsAttr(node, 'pads', [0, 0, 0, 0]);
+  const dilations = intsAttr(node, 'dilations', [1, 1]);
+  // torchvision's convs are square with "same" padding and no dilation; anything else
+  // would load into a layer that computes something different.
+  const p = ((kh ?? 1) - 1) / 2;
+  if (kh !== kw || pads.some((v) => v !== p) || dilations.some((d) => d !== 1)) {
+    throw new Error(`ONNX node ${node.name}: kernel [${kh}, ${kw}], pads [${pads}], dilations [${dilations}] do not match MobileNetV2's convolutions`);
+  }
+  return { node, depthwise: group > 1 && group === w.dims[0], kernel: kh! };
+}
+
+/** The float weight and the folded bias of one QLinearConv. */
+function dequantizeConv(model: OnnxModel, node: OnnxNode): { weight: Tensor; bias: Tensor } {
   return scope(() => {
     const [, xScaleName, , wName, wScaleName, wZpName, , , bName] = node.inputs;
-    const wq = constant(model, wName!, node);
-    const wScale = constant(model, wScaleName!, node);
-    const weight = dequantizeLinear(wq, wScale, constant(model, wZpName!, node), { axis: 0 });
-    const out = weight.shape[0]!;
+    const wScale = constant(model, wScaleName!, node).to({ dtype: 'float64' });
+    const weight = dequantizeLinear(constant(model, wName!, node), wScale, constant(model, wZpName!, node), { axis: 0 });
     // The int32 bias is quantised with scale x_scale * w_scale[c] and zero point 0.
     const bias = bName
-      ? dequantizeLinear(constant(model, bName, node), wScale.to({ dtype: 'float64' }).mul(constant(model, xScaleName!, node).to({ dtype: 'float64' })), null, { axis: 0 })
-      : zeros([out]);
-    const group = typeof node.attributes.group === 'number' ? node.attributes.group : 1;
-    const [kh, kw] = intsAttr(node, 'kernel_shape', weight.shape.slice(2));
-    const pads = intsAttr(node, 'pads', [0, 0, 0, 0]);
-    const dilations = intsAttr(node, 'dilations', [1, 1]);
-    // torchvision's convs are square with "same" padding and no dilation; anything else
-    // would load into a layer that computes something different.
-    const p = ((kh ?? 1) - 1) / 2;
-    if (kh !== kw || pads.some((v) => v !== p) || dilations.some((d) => d !== 1)) {
-      throw new Error(`ONNX node ${node.name}: kernel [${kh}, ${kw}], pads [${pads}], dilations [${dilations}] do not match MobileNetV2's convolutions`);
-    }
-    return { node, weight, bias, depthwise: group > 1 && group === out, kernel: kh! };
+      ? dequantizeLinear(constant(model, bName, node), wScale.mul(constant(model, xScaleName!, node).to({ dtype: 'float64' })), null, { axis: 0 })
+      : zeros([weight.shape[0]!]);
+    return { weight, bias };
   });
 }
 
 /**
- * torchvision key prefixes for the convs in graph order: features.0.0, then per block
- * features.i.conv.{0.0 expand, 1.0 depthwise, 2 project} (block 1, without expansion:
- * conv.0.0 depthwise, conv.1 project), then the last 1x1 conv features.N.0. Each conv's
- * BatchNorm is the next index in its Sequential.
+ * Matches the graph's QLinearConvs, in order, to torchvision's key prefixes: features.0.0,
+ * then per block features.i.conv.{0.0 expand, 1.0 depthwise, 2 project} (block 1, without
+ * expansion: conv.0.0 depthwise, conv.1 project), then the last 1x1 conv features.N.0. Each
+ * conv's BatchNorm is the next index of its Sequential. Throws when the graph does not have
+ * MobileNetV2's shape. (Also what tests use to find each layer's activation quantisation.)
+ *
+ * @example
+ *   const slots = mobileNetV2ConvSlots(readOnnx(path));
+ *   slots[1];   // { node: <Conv_2_quant>, conv: 'features.1.conv.0.0', bn: 'features.1.conv.0.1' }
  */
-function assignKeys(convs: ImportedConv[]): { conv: string; bn: string }[] {
+export function mobileNetV2ConvSlots(model: OnnxModel): MobileNetV2ConvSlot[] {
+  const convs: ConvShape[] = [];
+  for (const node of model.nodes) {
+    if (node.opType === 'Conv') throw new Error(`ONNX node ${node.name} is a float Conv: only the int8 (QLinearConv) export is supported`);
+    if (node.opType === 'QLinearConv') convs.push(convShape(model, node));
+  }
   const fail = (why: string): never => {
     throw new Error(`the ONNX graph is not torchvision's MobileNetV2: ${why}`);
   };
   if (convs.length < 3) fail(`${convs.length} convolutions`);
-  const keys = [{ conv: 'features.0.0', bn: 'features.0.1' }];
   if (convs[0]!.kernel !== 3 || convs[0]!.depthwise) fail('the stem is not a dense 3x3 conv');
+  const slots: MobileNetV2ConvSlot[] = [{ node: convs[0]!.node, conv: 'features.0.0', bn: 'features.0.1' }];
   let i = 1;
   let block = 1;
   while (i < convs.length - 1) {
@@ -103,15 +125,16 @@ function assignKeys(convs: ImportedConv[]): { conv: string; bn: string }[] {
     if (!dw?.depthwise || dw.kernel !== 3) fail(`block ${block} has no 3x3 depthwise conv where one belongs (node ${dw?.node.name ?? 'none'})`);
     if (!project || project.depthwise || project.kernel !== 1 || (expand && convs[i]!.kernel !== 1)) fail(`block ${block} is not [1x1 expand,] depthwise, 1x1 project`);
     const p = `features.${block}.conv`;
-    if (expand) keys.push({ conv: `${p}.0.0`, bn: `${p}.0.1` });
-    keys.push({ conv: `${p}.${expand ? 1 : 0}.0`, bn: `${p}.${expand ? 1 : 0}.1` });
-    keys.push({ conv: `${p}.${expand ? 2 : 1}`, bn: `${p}.${expand ? 3 : 2}` });
+    if (expand) slots.push({ node: convs[i]!.node, conv: `${p}.0.0`, bn: `${p}.0.1` });
+    const d = expand ? 1 : 0;
+    slots.push({ node: dw!.node, conv: `${p}.${d}.0`, bn: `${p}.${d}.1` });
+    slots.push({ node: project!.node, conv: `${p}.${d + 1}`, bn: `${p}.${d + 2}` });
     i += expand ? 3 : 2;
     block++;
   }
   if (i !== convs.length - 1 || convs[i]!.kernel !== 1 || convs[i]!.depthwise) fail('it does not end with one 1x1 conv after the blocks');
-  keys.push({ conv: `features.${block}.0`, bn: `features.${block}.1` });
-  return keys;
+  slots.push({ node: convs[i]!.node, conv: `features.${block}.0`, bn: `features.${block}.1` });
+  return slots;
 }
 
 /** The classifier: QLinearMatMul (x, x_s, x_zp, W [in, out], W_s, W_zp, y_s, y_zp) + QLinearAdd of a constant bias. */
@@ -146,25 +169,17 @@ function importClassifier(model: OnnxModel): Record<string, Tensor> {
  */
 export function importMobileNetV2Onnx(source: string | Uint8Array): Record<string, Tensor> {
   const model = readOnnx(source);
+  const slots = mobileNetV2ConvSlots(model);
   const dict: Record<string, Tensor> = {};
-  const convs: ImportedConv[] = [];
   try {
-    for (const node of model.nodes) {
-      if (node.opType === 'Conv') throw new Error(`ONNX node ${node.name} is a float Conv: only the int8 (QLinearConv) export is supported`);
-      if (node.opType === 'QLinearConv') convs.push(importConv(model, node));
+    for (const slot of slots) {
+      const { weight, bias } = dequantizeConv(model, slot.node);
+      dict[`${slot.conv}.weight`] = weight;
+      Object.assign(dict, foldedBatchNormEntries(slot.bn, bias, BATCH_NORM_EPS));
     }
-    const keys = assignKeys(convs);
-    convs.forEach((c, i) => {
-      dict[`${keys[i]!.conv}.weight`] = c.weight;
-      Object.assign(dict, foldedBatchNormEntries(keys[i]!.bn, c.bias, BATCH_NORM_EPS));
-    });
     Object.assign(dict, importClassifier(model));
     return dict;
   } catch (e) {
-    for (const c of convs) {
-      c.weight.dispose();
-      c.bias.dispose();
-    }
     for (const t of Object.values(dict)) t.dispose();
     throw e;
   }

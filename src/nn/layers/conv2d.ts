@@ -8,7 +8,7 @@
  *   const y = stem.forward(randn([1, 3, 224, 224]));   // [1, 64, 112, 112]
  */
 import type { Tensor } from '../../tensor/tensor.js';
-import { empty } from '../../tensor/creation.js';
+import { empty, zeros } from '../../tensor/creation.js';
 import { conv2d } from '../functional/conv.js';
 import type { Size2 } from '../functional/args.js';
 import { Module } from '../module.js';
@@ -68,8 +68,22 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
-    if (flopsCounting()) addFlops(y.numel * (this.inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1]);
-    return y;
+    if (flopsCounting()) {
+      // A FLOP count needs shapes only: skip the arithmetic, pass zeros of the output's shape on.
+      const y = zeros(this.outputShape(x.shape), { dtype: x.dtype, device: x.device });
+      addFlops(y.numel * (this.inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1]);
+      return y;
+    }
+    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+  }
+
+  /** The output shape for an input shape [N, C, H, W] (or [C, H, W]). */
+  outputShape(input: readonly number[]): number[] {
+    const lead = input.slice(0, -3);
+    const size = input.slice(-2);
+    const [s, d] = [pairOf(this.stride), pairOf(this.dilation)];
+    const p = this.padding === 'valid' ? [0, 0] : this.padding === 'same' ? null : pairOf(this.padding);
+    const out = size.map((n, i) => (p === null ? n : Math.floor((n + 2 * p[i]! - d[i]! * (this.kernelSize[i]! - 1) - 1) / s[i]! + 1)));
+    return [...lead, this.outChannels, ...out];
   }
 }

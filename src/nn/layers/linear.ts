@@ -7,7 +7,7 @@
  *   const logits = fc.forward(embedding);   // [N, 2048] -> [N, 200]
  */
 import type { Tensor } from '../../tensor/tensor.js';
-import { empty } from '../../tensor/creation.js';
+import { empty, zeros } from '../../tensor/creation.js';
 import { linear } from '../functional/linear.js';
 import { Module } from '../module.js';
 import { addFlops, flopsCounting } from '../flops.js';
@@ -38,8 +38,12 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = linear(x, this.weight, this.bias);
-    if (flopsCounting()) addFlops(y.numel * this.inFeatures);
-    return y;
+    if (flopsCounting()) {
+      // A FLOP count needs shapes only: skip the arithmetic, pass zeros of the output's shape on.
+      const y = zeros([...x.shape.slice(0, -1), this.outFeatures], { dtype: x.dtype, device: x.device });
+      addFlops(y.numel * this.inFeatures);
+      return y;
+    }
+    return linear(x, this.weight, this.bias);
   }
 }

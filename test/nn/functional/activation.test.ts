@@ -1,7 +1,7 @@
 // Activations and the softmax family against PyTorch (outputs and input gradients).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, randn, manualSeed, scope, tensor } from '../../../src/index.js';
+import { F, randn, manualSeed, scope, tensor, type Tensor } from '../../../src/index.js';
 import { parityTests, type ParityCase } from './parity.js';
 
 manualSeed(3);
@@ -9,7 +9,7 @@ manualSeed(3);
 // Wide enough to reach every piece of the piecewise functions (relu6 at 6, hardswish at +-3).
 const wide = () => randn([4, 5, 6]).mul(4);
 
-const unary: [string, (x: any) => any, string][] = [
+const unary: [string, (x: Tensor) => Tensor, string][] = [
   ['relu', (x) => F.relu(x), "F.relu(t['x'])"],
   ['relu6', (x) => F.relu6(x), "F.relu6(t['x'])"],
   ['gelu exact', (x) => F.gelu(x), "F.gelu(t['x'])"],
@@ -27,13 +27,13 @@ const cases: ParityCase[] = unary.map(([name, js, py]) => ({ name, inputs: { x: 
 
 // In-place forms on a non-leaf (as in a network) must give the same values and gradients.
 for (const [name, js, py] of [
-  ['relu', (x: any) => F.relu(x, { inplace: true }), 'F.relu'],
-  ['relu6', (x: any) => F.relu6(x, { inplace: true }), 'F.relu6'],
-  ['silu', (x: any) => F.silu(x, { inplace: true }), 'F.silu'],
-  ['hardswish', (x: any) => F.hardswish(x, { inplace: true }), 'F.hardswish'],
-  ['hardsigmoid', (x: any) => F.hardsigmoid(x, { inplace: true }), 'F.hardsigmoid'],
-  ['leakyRelu', (x: any) => F.leakyRelu(x, { inplace: true, negativeSlope: 0.1 }), "(lambda v: F.leaky_relu(v, 0.1))"],
-] as [string, (x: any) => any, string][]) {
+  ['relu', (x: Tensor) => F.relu(x, { inplace: true }), 'F.relu'],
+  ['relu6', (x: Tensor) => F.relu6(x, { inplace: true }), 'F.relu6'],
+  ['silu', (x: Tensor) => F.silu(x, { inplace: true }), 'F.silu'],
+  ['hardswish', (x: Tensor) => F.hardswish(x, { inplace: true }), 'F.hardswish'],
+  ['hardsigmoid', (x: Tensor) => F.hardsigmoid(x, { inplace: true }), 'F.hardsigmoid'],
+  ['leakyRelu', (x: Tensor) => F.leakyRelu(x, { inplace: true, negativeSlope: 0.1 }), "(lambda v: F.leaky_relu(v, 0.1))"],
+] as [string, (x: Tensor) => Tensor, string][]) {
   cases.push({ name: `${name} inplace`, inputs: { x: wide() }, grad: ['x'], js: (t) => js(t.x!.mul(1)), py: `${py}(t['x'] * 1)` });
 }
 

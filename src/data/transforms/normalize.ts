@@ -1,0 +1,32 @@
+/**
+ * uint8 -> float32 normalisation, torchvision's `ToTensor()` + `Normalize(mean, std)` on a
+ * whole batch with the same float32 steps (x / 255, - mean, / std), so inputs match what a
+ * torchvision-trained model saw to the last bit.
+ *
+ * @example
+ *   compose([resize(256), centerCrop(224), normalize()]);             // ImageNet statistics
+ *   const f = normalizeBatch(u8batch, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
+ */
+import { fromTypedArray, scope, type Tensor } from '../../tensor/index.js';
+import type { NormalizeTransform } from './transform.js';
+
+export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
+export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
+
+export function normalize(mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): NormalizeTransform {
+  if (mean.length !== std.length || std.some((s) => !(s > 0))) throw new RangeError(`normalize: need one positive std per mean, got mean [${mean}] std [${std}]`);
+  return { stage: 'normalize', name: `normalize(${mean}; ${std})`, mean: [...mean], std: [...std] };
+}
+
+/** A uint8 batch [N, C, H, W] as float32 (x / 255 - mean) / std; a new tensor. */
+export function normalizeBatch(x: Tensor, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): Tensor {
+  const c = x.size(1);
+  if (mean.length !== c || std.length !== c) throw new RangeError(`normalizeBatch: ${c} channels but ${mean.length} means and ${std.length} stds`);
+  return scope(() => {
+    const f = x.float();
+    f.div_(255);
+    f.sub_(fromTypedArray(Float32Array.from(mean), [1, c, 1, 1]));
+    f.div_(fromTypedArray(Float32Array.from(std), [1, c, 1, 1]));
+    return f;
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * Multi-head self-attention (Vaswani et al., "Attention Is All You Need", NeurIPS 2017) with
+ * torch.nn.MultiheadAttention's parameters and names (`in_proj_weight` [3D, D] holding the
+ * query, key and value projections stacked, `in_proj_bias`, `out_proj`), for batch-first
+ * token sequences [N, L, D], so torchvision's ViT checkpoints load unchanged.
+ *
+ * The two attention matrix products count toward FLOPs (torchvision's ViT GFLOPs include them).
+ *
+ * @example
+ *   const attn = new MultiheadAttention(768, 12);
+ *   const y = attn.forward(tokens);   // [N, L, 768]
+ */
+import { scope } from '../../tensor/scope.js';
+import { empty } from '../../tensor/creation.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { linear } from '../../nn/functional/linear.js';
+import { softmax } from '../../nn/functional/activation.js';
+import { dropout } from '../../nn/functional/dropout.js';
+import { Module } from '../../nn/module.js';
+import { Linear } from '../../nn/layers/linear.js';
+import { addFlops, flopsCounting } from '../../nn/flops.js';
+import { xavierUniform_, zeros_ } from '../../nn/init.js';
+
+export class MultiheadAttention extends Module {
+  declare readonly in_proj_weight: Tensor;
+  declare readonly in_proj_bias: Tensor;
+  declare readonly out_proj: Linear;
+  readonly embedDim: number;
+  readonly numHeads: number;
+  /** Dropout on the attention weights while training. */
+  readonly attentionDropout: number;
+
+  constructor(embedDim: number, numHeads: number, options: { dropout?: number } = {}) {
+    super();
+    if (embedDim % numHeads) throw new RangeError(`MultiheadAttention: embedDim ${embedDim} is not divisible by numHeads ${numHeads}`);
+    this.embedDim = embedDim;
+    this.numHeads = numHeads;
+    this.attentionDropout = options.dropout ?? 0;
+    this.registerParameter('in_proj_weight', empty([3 * embedDim, embedDim]));
+    this.registerParameter('in_proj_bias', empty([3 * embedDim]));
+    this.registerModule('out_proj', new Linear(embedDim, embedDim));
+    // PyTorch's _reset_parameters: Xavier-uniform projections, zero biases (out_proj's
+    // weight keeps the default Linear initialisation).
+    xavierUniform_(this.in_proj_weight);
+    zeros_(this.in_proj_bias);
+    zeros_(this.out_proj.bias!);
+  }
+
+  /** Self-attention of `x` [N, L, D] over its L tokens. */
+  forward(x: Tensor): Tensor {
+    return scope(() => {
+      const [n, l, d] = x.shape as [number, number, number];
+      const h = this.numHeads;
+      const hd = d / h;
+      // [N, L, 3D] → [3, N, H, L, hd]: query, key and value per head.
+      const qkv = linear(x, this.in_proj_weight, this.in_proj_bias).view(n, l, 3, h, hd).permute(2, 0, 3, 1, 4);
+      const q = qkv.select(0, 0).mul(1 / Math.sqrt(hd));
+      let weights = softmax(q.matmul(qkv.select(0, 1).transpose(-2, -1)), -1);
+      if (this.training && this.attentionDropout > 0) weights = dropout(weights, { p: this.attentionDropout, training: true });
+      const context = weights.matmul(qkv.select(0, 2)).transpose(1, 2).reshape(n, l, d);
+      if (flopsCounting()) addFlops(2 * n * h * l * l * hd);
+      return this.out_proj.forward(context);
+    });
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * A run folder holds everything about one training run:
+ *
+ *     runs/<name>/
+ *       config.json          the resolved configuration (what `--resume` continues)
+ *       classes.json         class names in label order
+ *       metrics.jsonl        one JSON record per epoch (and per pseudo-label round)
+ *       curves.png           loss and accuracy curves
+ *       checkpoints/last.safetensors, best.safetensors (+ .json readable copies)
+ *       crops/epoch-N.png    chosen attention crops drawn on a few training images
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export class RunFolder {
+  readonly dir: string;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+    mkdirSync(join(this.dir, 'checkpoints'), { recursive: true });
+  }
+
+  /** A fresh folder under `out` (name given, or a timestamp). Refuses to reuse a folder that holds a run. */
+  static create(out: string, name?: string): RunFolder {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
+    const dir = join(out, name ?? `run-${stamp}`);
+    if (existsSync(join(dir, 'config.json'))) {
+      throw Object.assign(new Error(`${dir} already holds a run: pass --resume ${dir} to continue it, or choose another --name`), { name: 'UsageError' });
+    }
+    return new RunFolder(dir);
+  }
+
+  path(...parts: string[]): string {
+    return join(this.dir, ...parts);
+  }
+
+  get lastCheckpoint(): string {
+    return this.path('checkpoints', 'last.safetensors');
+  }
+
+  get bestCheckpoint(): string {
+    return this.path('checkpoints', 'best.safetensors');
+  }
+
+  writeJson(name: string, value: unknown): void {
+    const target = this.path(name);
+    writeFileSync(target + '.tmp', JSON.stringify(value, null, 2) + '\n');
+    renameSync(target + '.tmp', target);
+  }
+
+  readJson<T>(name: string): T {
+    return JSON.parse(readFileSync(this.path(name), 'utf8')) as T;
+  }
+
+  appendMetrics(record: Record<string, unknown>): void {
+    appendFileSync(this.path('metrics.jsonl'), JSON.stringify(record) + '\n');
+  }
+
+  /** Metric records, optionally only those a checkpoint covers (a resumed run rewrites the rest). */
+  readMetrics(): Record<string, any>[] {
+    const file = this.path('metrics.jsonl');
+    if (!existsSync(file)) return [];
+    return readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim())
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l)];
+        } catch {
+          return []; // a line cut by a kill
+        }
+      });
+  }
+
+  /** Keeps only records `keep` accepts (resuming drops records written after the checkpoint). */
+  rewriteMetrics(keep: (r: Record<string, any>) => boolean): void {
+    const kept = this.readMetrics().filter(keep);
+    const file = this.path('metrics.jsonl');
+    writeFileSync(file + '.tmp', kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    renameSync(file + '.tmp', file);
+  }
+}

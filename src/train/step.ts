@@ -1,0 +1,117 @@
+/**
+ * One training epoch: forward under autocast, loss with label smoothing (or soft targets from
+ * Mixup/CutMix, or logit adjustment for long tails), gradient accumulation, optimiser step,
+ * learning-rate schedule, EMA. Every tensor of a step is freed when the step ends.
+ *
+ * Each optimiser step reseeds libtorch from (seed, step), so dropout masks — like the data
+ * order and augmentations, which derive from (seed, epoch, index) — are a function of the
+ * step alone and a resumed run repeats the uninterrupted one.
+ */
+import { autocast } from '../autograd/autocast.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import { Rng } from '../data/random.js';
+import { crossEntropy } from '../nn/functional/loss.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import type { ImageClassifier } from '../models/classifier.js';
+import { manualSeed } from '../runtime.js';
+import { scope } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { Device } from '../tensor/device.js';
+import type { ModelEma } from './ema.js';
+import type { Precision } from './device.js';
+import type { Batch } from './batches.js';
+
+export interface StepContext {
+  model: ImageClassifier;
+  optimizer: Optimizer<any>;
+  ema: ModelEma | null;
+  lrAt: (step: number) => number;
+  /** The learning rate each group was configured with, scaled by the schedule's factor. */
+  baseLrs: number[];
+  peakLr: number;
+  device: Device;
+  precision: Precision;
+  channelsLast: boolean;
+  accumulate: number;
+  labelSmoothing: number;
+  /** log(class prior) * tau, added to the logits in the loss (logit adjustment), or null. */
+  logitAdjust: Tensor | null;
+  seed: number;
+}
+
+export interface EpochStats {
+  loss: number;
+  accuracy: number;
+  images: number;
+  seconds: number;
+}
+
+/** Moves a batch's images where the model is, in the layout it wants. */
+export function prepareImages(images: Tensor, device: Device, channelsLast: boolean): Tensor {
+  return images.to({ device, memoryFormat: channelsLast ? 'channelsLast' : undefined });
+}
+
+export function forwardLogits(ctx: Pick<StepContext, 'model' | 'device' | 'precision'>, x: Tensor): Tensor {
+  const run = () => ctx.model.forward(x);
+  if (ctx.precision === 'float32') return run();
+  const deviceType = ctx.device === 'cpu' ? 'cpu' : 'cuda';
+  return autocast({ deviceType, dtype: ctx.precision }, run).float();
+}
+
+/**
+ * Runs the batches of one epoch; `step` is the global optimiser step count before it and
+ * advances in `ctx` callers via the returned value. `onProgress` reports after each batch.
+ */
+export async function trainEpoch(
+  ctx: StepContext,
+  batches: AsyncIterable<Batch> & { length: number },
+  startStep: number,
+  onProgress: (batchIndex: number, stats: { loss: number; accuracy: number; images: number }) => void,
+): Promise<{ stats: EpochStats; step: number }> {
+  ctx.model.train();
+  let step = startStep;
+  let lossSum = 0;
+  let correct = 0;
+  let images = 0;
+  let pending = 0;
+  const started = performance.now();
+  const total = batches.length;
+  let index = 0;
+  for await (const batch of batches) {
+    try {
+      if (pending === 0) {
+        manualSeed(new Rng(ctx.seed, 'step', step).uint32());
+        const factor = ctx.lrAt(step) / ctx.peakLr;
+        ctx.optimizer.paramGroups.forEach((g, i) => (g.lr = ctx.baseLrs[i]! * factor));
+      }
+      const { loss, hits } = scope(() => {
+        const x = prepareImages(batch.images, ctx.device, ctx.channelsLast);
+        let logits = forwardLogits(ctx, x);
+        const labels = batch.labels.to({ device: ctx.device });
+        if (ctx.logitAdjust) logits = logits.add(ctx.logitAdjust);
+        const target = batch.targets ? batch.targets.to({ device: ctx.device }) : labels;
+        const l = crossEntropy(logits, target, { labelSmoothing: batch.targets ? 0 : ctx.labelSmoothing });
+        l.div(ctx.accumulate).backward();
+        return { loss: l.item(), hits: logits.argmax(1).eq(labels).sum().item() };
+      });
+      pending++;
+      const last = index === total - 1;
+      if (pending === ctx.accumulate || last) {
+        ctx.optimizer.step();
+        ctx.optimizer.zeroGrad();
+        if (ctx.ema) noGrad(() => ctx.ema!.update(ctx.model));
+        pending = 0;
+        step++;
+      }
+      const n = batch.indices.length;
+      lossSum += loss * n;
+      correct += hits;
+      images += n;
+      onProgress(index, { loss: lossSum / images, accuracy: correct / images, images });
+    } finally {
+      batch.dispose();
+    }
+    index++;
+  }
+  return { stats: { loss: lossSum / Math.max(1, images), accuracy: correct / Math.max(1, images), images, seconds: (performance.now() - started) / 1000 }, step };
+}
