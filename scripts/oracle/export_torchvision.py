@@ -1,20 +1,26 @@
 #!/usr/bin/env python3
 """Exports a randomly initialised torchvision classifier for finegrain's parity tests.
 
-    /usr/bin/python3 scripts/oracle/export_torchvision.py NAME[,NAME...] OUT_DIR [--image-size S] [--num-classes N]
+    /usr/bin/python3 scripts/oracle/export_torchvision.py NAME[:S][,NAME[:S]...] OUT_DIR
+        [--image-size S] [--num-classes N] [--batch B] [--lookahead K]
 
-For each NAME, builds torchvision.models.NAME with a fixed seed, perturbs every BatchNorm's
-running statistics, affine parameters and batch counter (so eval-mode BatchNorm does real
-work), and writes OUT_DIR/NAME.safetensors holding:
+For each NAME, builds torchvision.models.NAME (torchvision's own random initialisation) with
+a fixed seed, perturbs every BatchNorm's running statistics, affine parameters and batch
+counter (so eval-mode BatchNorm does real work), and writes two safetensors files:
 
-  * the model's state dict under its own keys (e.g. layer1.0.conv1.weight),
-  * `__input__`: a random input [2, 3, S, S] (float32),
-  * `__output__`: the model's eval-mode output on it (float32).
+  * OUT_DIR/NAME.safetensors: the model's state dict under its own keys
+    (e.g. layer1.0.conv1.weight), loadable as finegrain's `pretrained` file;
+  * OUT_DIR/NAME.io.safetensors: `input`, a random [B, 3, S, S] batch (float32; B = 2 and
+    S = 64 by default, `NAME:S` overrides S for one model), and `output`, the model's
+    eval-mode output on it.
 
 The safetensors format is written by hand (8-byte little-endian header length, JSON header,
-raw little-endian bytes), so the test does not trust one serialiser on both sides. Each file
-is written to a temporary name and renamed, and its path printed once complete, so a reader
-may start on it while later models are still being exported.
+raw little-endian bytes), so the test does not trust one serialiser on both sides. Files are
+written under temporary names and renamed; the path of the state-dict file is printed once
+both are complete, so a reader may start on a model while later ones are being exported.
+With --lookahead K the script runs at most K models ahead of the reader, which acknowledges
+each model with a line on stdin (a test that deletes files as it goes never holds more than
+K + 1 models).
 """
 import argparse
 import json
@@ -33,7 +39,8 @@ def write_safetensors(path, tensors, metadata):
     blobs = []
     for name, t in tensors.items():
         t = t.detach().contiguous().cpu()
-        raw = t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b''
+        # A byte view of the tensor's memory: written without an intermediate copy.
+        raw = memoryview(t.reshape(-1).view(torch.uint8).numpy()) if t.numel() else b''
         header[name] = {'dtype': DTYPES[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(raw)]}
         offset += len(raw)
         blobs.append(raw)
@@ -61,22 +68,20 @@ def perturb_batchnorm(model, generator):
                 m.num_batches_tracked.fill_(int(torch.randint(1, 1000, (1,), generator=generator)))
 
 
-def export(name, out_dir, image_size, num_classes):
+def export(name, out_dir, image_size, num_classes, batch):
     torch.manual_seed(0)
     model = torchvision.models.get_model(name, weights=None, num_classes=num_classes)
     generator = torch.Generator().manual_seed(1)
     perturb_batchnorm(model, generator)
     model.eval()
-    x = torch.randn(2, 3, image_size, image_size, generator=generator)
+    x = torch.randn(batch, 3, image_size, image_size, generator=generator)
     with torch.no_grad():
         y = model(x)
-    tensors = dict(model.state_dict())
-    tensors['__input__'] = x
-    tensors['__output__'] = y
     meta = {'model': name, 'torchvision': torchvision.__version__, 'image_size': str(image_size), 'num_classes': str(num_classes),
             'num_params': str(sum(p.numel() for p in model.parameters()))}
     path = os.path.join(out_dir, name + '.safetensors')
-    write_safetensors(path, tensors, meta)
+    write_safetensors(os.path.join(out_dir, name + '.io.safetensors'), {'input': x, 'output': y}, meta)
+    write_safetensors(path, dict(model.state_dict()), meta)
     print(path, flush=True)
 
 
@@ -86,13 +91,21 @@ def main():
     parser.add_argument('out_dir')
     parser.add_argument('--image-size', type=int, default=64)
     parser.add_argument('--num-classes', type=int, default=1000)
+    parser.add_argument('--batch', type=int, default=2)
+    parser.add_argument('--lookahead', type=int, default=-1, help='export at most K models ahead of stdin acknowledgements')
     parser.add_argument('--threads', type=int, default=0, help='torch threads (default: torch decides)')
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     os.makedirs(args.out_dir, exist_ok=True)
-    for name in args.names.split(','):
-        export(name, args.out_dir, args.image_size, args.num_classes)
+    acknowledged = 0
+    for i, spec in enumerate(args.names.split(',')):
+        while args.lookahead >= 0 and i - acknowledged > args.lookahead:
+            if not sys.stdin.readline():
+                return 0  # the reader has gone: stop quietly
+            acknowledged += 1
+        name, _, size = spec.partition(':')
+        export(name, args.out_dir, int(size) if size else args.image_size, args.num_classes, args.batch)
 
 
 if __name__ == '__main__':

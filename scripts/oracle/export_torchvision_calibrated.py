@@ -101,10 +101,12 @@ def export(name, out_dir, image_size, num_classes, kwargs, embedding_of, train_o
         model.train()
         with torch.no_grad():
             out = model(x)
-        if isinstance(out, tuple):  # GoogLeNetOutputs(logits, aux_logits2, aux_logits1) / InceptionOutputs(logits, aux_logits)
+        if isinstance(out, tuple):  # GoogLeNetOutputs / InceptionOutputs
             tensors['__train_output__'] = out[0]
             if len(out) == 3:
-                tensors['__train_aux2__'], tensors['__train_aux1__'] = out[1], out[2]
+                # torchvision swaps the names twice: the field `aux_logits2` holds module aux1's
+                # output and `aux_logits1` aux2's. Exported by module name.
+                tensors['__train_aux1__'], tensors['__train_aux2__'] = out[1], out[2]
             else:
                 tensors['__train_aux__'] = out[1]
         else:

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randn, randint, scope, tensor, liveTensors, F, type Tensor } from '../../src/index.js';
-import { parityTests, type ParityCase } from '../nn/functional/parity.js';
+import { parityTests, type ParityCase } from '../support/parity.js';
 import { torchOracle, oracleSkip } from '../support/oracle.js';
 
 const mistakes: [string, (t: Record<string, Tensor>) => unknown, string, RegExp][] = [

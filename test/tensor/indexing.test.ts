@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randn, randint, rand, manualSeed, scope, tensor, cat, stack, where, zeros, type Tensor } from '../../src/index.js';
-import { parityTests, type ParityCase } from '../nn/functional/parity.js';
+import { parityTests, type ParityCase } from '../support/parity.js';
 
 manualSeed(22);
 

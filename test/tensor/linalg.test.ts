@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randn, manualSeed, scope, tensor } from '../../src/index.js';
-import { parityTests, type ParityCase } from '../nn/functional/parity.js';
+import { parityTests, type ParityCase } from '../support/parity.js';
 
 manualSeed(25);
 

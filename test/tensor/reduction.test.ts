@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randn, randint, randperm, manualSeed, scope, tensor, type Tensor } from '../../src/index.js';
-import { parityTests, type ParityCase } from '../nn/functional/parity.js';
+import { parityTests, type ParityCase } from '../support/parity.js';
 
 manualSeed(24);
 

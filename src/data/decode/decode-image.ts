@@ -12,7 +12,8 @@
  *   const img = await decodeImage('birds/0001.jpg');            // { data, width, height }
  *   const small = await decodeImage(bytes, { maxShortSide: 448 }); // shrink-on-load
  */
-import { readFile } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { sharp } from './sharp.js';
 import type { RgbImage } from '../image.js';
 import type { SkipReason } from '../skip-report.js';
@@ -78,17 +79,35 @@ export async function readImageBytes(path: string): Promise<Uint8Array> {
 }
 
 /**
+ * Why a file could not be read, if the file system says so (missing, unreadable, empty);
+ * null when the file looks readable and the decoder is to blame.
+ */
+async function fileProblem(path: string): Promise<[SkipReason, string] | null> {
+  try {
+    const st = await stat(path);
+    if (st.isDirectory()) return ['unreadable', 'EISDIR'];
+    if (!st.isFile()) return ['unreadable', 'not a regular file'];
+    if (st.size === 0) return ['empty-file', '0 bytes'];
+    await access(path, constants.R_OK);
+    return null;
+  } catch (e: any) {
+    return [fileReason(e?.code), e?.code ?? String(e)];
+  }
+}
+
+/**
  * Decodes a file path or encoded bytes into an RGB image. `label` names the image in
- * errors when bytes are given.
+ * errors when bytes are given. A path goes to libvips as is, so reading and decoding are
+ * one job on libuv's pool: a loader can queue many and they proceed while the JS thread
+ * is busy (a JS read-then-decode chain would need the JS thread between the two steps).
  */
 export async function decodeImage(source: string | Uint8Array, options: DecodeOptions = {}, label?: string): Promise<RgbImage> {
   const path = label ?? (typeof source === 'string' ? source : '<buffer>');
-  const bytes = typeof source === 'string' ? await readImageBytes(source) : source;
-  if (bytes.length === 0) throw new ImageDecodeError(path, 'empty-file', '0 bytes');
+  if (typeof source !== 'string' && source.length === 0) throw new ImageDecodeError(path, 'empty-file', '0 bytes');
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const [r, g, b] = options.background ?? [0, 0, 0];
   try {
-    let pipeline = sharp(bytes, {
+    let pipeline = sharp(source, {
       limitInputPixels: maxPixels,
       failOn: options.allowTruncated ? 'none' : 'truncated',
       pages: 1,
@@ -108,8 +127,9 @@ export async function decodeImage(source: string | Uint8Array, options: DecodeOp
     if (info.channels !== 3) throw new Error(`expected 3 channels after conversion to sRGB, got ${info.channels}`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
   } catch (e: any) {
-    if (e instanceof ImageDecodeError) throw e;
-    const message = String(e?.message ?? e);
-    throw new ImageDecodeError(path, decodeReason(message), message.split('\n')[0]!);
+    const message = String(e?.message ?? e).split('\n')[0]!;
+    const problem = typeof source === 'string' ? await fileProblem(source) : null;
+    if (problem) throw new ImageDecodeError(path, problem[0], problem[1]);
+    throw new ImageDecodeError(path, decodeReason(message), message);
   }
 }

@@ -162,6 +162,8 @@ export class GoogLeNet extends ImageClassifier {
   /**
    * The main logits plus, in training mode when the model has auxiliary heads, `aux1` and
    * `aux2` (torchvision's GoogLeNetOutputs; the usual loss weighs each aux loss by 0.3).
+   * Named by module: torchvision's tuple field `aux_logits2` holds aux1's output, and
+   * `aux_logits1` aux2's.
    */
   forwardWithAux(x: Tensor): GoogLeNetOutputs {
     return scope(() => {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, randn, ones, manualSeed, scope } from '../../../src/index.js';
-import { parityTests, type ParityCase } from './parity.js';
+import { parityTests, type ParityCase } from '../../support/parity.js';
 
 manualSeed(5);
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, randn, rand, randint, randperm, manualSeed, scope, tensor, type Tensor } from '../../../src/index.js';
-import { gradcheck } from './gradcheck.js';
+import { gradcheck } from '../../support/gradcheck.js';
 
 manualSeed(8);
 

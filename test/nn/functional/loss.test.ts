@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { F, randn, rand, randint, manualSeed, scope, tensor, zeros, type Tensor } from '../../../src/index.js';
-import { parityTests, type ParityCase } from './parity.js';
+import { parityTests, type ParityCase } from '../../support/parity.js';
 
 manualSeed(7);
 

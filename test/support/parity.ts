@@ -10,9 +10,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randn, scope, zerosLike, isFloating, type Tensor } from '../../../src/index.js';
-import { torchOracle, oracleSkip } from '../../support/oracle.js';
-import { assertClose } from '../../support/assert-close.js';
+import { randn, scope, zerosLike, isFloating, type Tensor } from '../../src/index.js';
+import { torchOracle, oracleSkip } from './oracle.js';
+import { assertClose } from './assert-close.js';
 
 export interface ParityCase {
   name: string;

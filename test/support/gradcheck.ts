@@ -7,7 +7,7 @@
  *   gradcheck((x, w) => F.conv2d(x, w), [randn([1, 2, 5, 5], { dtype: 'float64' }), w]);
  */
 import assert from 'node:assert/strict';
-import { grad, noGrad, randn, scope, type Tensor } from '../../../src/index.js';
+import { grad, noGrad, randn, scope, type Tensor } from '../../src/index.js';
 
 export interface GradcheckOptions {
   eps?: number;

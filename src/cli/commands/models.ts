@@ -1,0 +1,102 @@
+/**
+ * `finegrain models`: every registered architecture with its parameter count and its
+ * multiply-adds (GFLOPs, torchvision's unit) at its default input size. Each figure is
+ * computed now from the model as the registry builds it (weights left uninitialised, one
+ * forward pass on a zero image for the FLOPs), so the table cannot disagree with the code.
+ *
+ * @example
+ *   finegrain models                    # all of them (the largest take a few seconds each)
+ *   finegrain models --filter regnet_y  # names containing 'regnet_y'
+ *   finegrain models --json --no-flops  # machine-readable, parameter counts only (fast)
+ */
+import { parseArgs } from 'node:util';
+import { withoutInit } from '../../nn/init.js';
+import { createModel, listModels, modelInfo } from '../../models/registry.js';
+
+const HELP = `usage: finegrain models [--filter TEXT] [--no-flops] [--json]
+
+Lists every registered architecture: name, family, source (torchvision or timm), default
+input size, parameters and GFLOPs (multiply-adds of one forward pass at the default input
+size, as torchvision's documentation counts them).
+
+  --filter TEXT  only names containing TEXT
+  --no-flops     skip the FLOP count (it runs one forward pass per model)
+  --json         one JSON array instead of the table`;
+
+/** One row of the table. */
+export interface ModelRow {
+  name: string;
+  family: string;
+  source: string;
+  inputSize: [number, number, number];
+  params: number;
+  /** Multiply-adds / 1e9 at `inputSize`; null with --no-flops. */
+  gflops: number | null;
+}
+
+/**
+ * Builds one registered model (without initialising its weights) and measures it.
+ * @example describeModel('resnet50', true); // { name: 'resnet50', params: 25557032, gflops: 4.09, … }
+ */
+export function describeModel(name: string, flops: boolean): ModelRow {
+  const info = modelInfo(name);
+  const model = withoutInit(() => createModel(name));
+  try {
+    return {
+      name,
+      family: info.family,
+      source: info.source,
+      inputSize: model.defaultInputSize,
+      params: model.numParameters(),
+      gflops: flops ? model.flops(model.defaultInputSize).gflops : null,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+const HEADER = ['model', 'family', 'source', 'input', 'params (M)', 'GFLOPs'];
+
+/** Column widths from what is known before measuring (names, families, sizes), so rows can stream. */
+function columnWidths(names: string[]): number[] {
+  const infos = names.map(modelInfo);
+  const widest = (values: string[], i: number) => Math.max(HEADER[i]!.length, ...values.map((v) => v.length));
+  return [widest(names, 0), widest(infos.map((i) => i.family), 1), widest(infos.map((i) => i.source), 2), widest(infos.map((i) => i.inputSize.join('x')), 3), 10, 7];
+}
+
+function formatRow(cells: string[], widths: number[]): string {
+  return cells.map((v, i) => (i < 3 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
+}
+
+function rowCells(r: ModelRow): string[] {
+  return [r.name, r.family, r.source, r.inputSize.join('x'), (r.params / 1e6).toFixed(2), r.gflops === null ? '-' : r.gflops.toFixed(2)];
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      filter: { type: 'string' },
+      'no-flops': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const names = listModels(values.filter);
+  if (!names.length) throw Object.assign(new Error(`no registered model name contains '${values.filter}'`), { name: 'UsageError' });
+  const rows: ModelRow[] = [];
+  const widths = columnWidths(names);
+  if (!values.json) console.log(`${formatRow(HEADER, widths)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const name of names) {
+    // Rows stream out as they are measured: the largest models take seconds each.
+    const row = describeModel(name, !values['no-flops']);
+    rows.push(row);
+    if (!values.json) console.log(formatRow(rowCells(row), widths));
+  }
+  if (values.json) console.log(JSON.stringify(rows, null, 1));
+  else console.log(`\n${rows.length} models; GFLOPs = multiply-adds of one forward pass at the input size shown`);
+}

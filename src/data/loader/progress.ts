@@ -1,0 +1,25 @@
+/**
+ * Progress of an epoch as the loader reports it: batches and images done, throughput,
+ * files skipped so far, and an estimate of the time left.
+ *
+ * @example
+ *   new DataLoader(ds, { batchSize: 32, transform, onProgress: (p) => console.log(formatProgress(p)) });
+ */
+export interface LoaderProgress {
+  epoch: number;
+  batch: number;
+  batches: number;
+  images: number;
+  /** Images per second since the epoch started. */
+  imagesPerSecond: number;
+  /** Files skipped so far (all epochs). */
+  skipped: number;
+  elapsedSeconds: number;
+  etaSeconds: number;
+}
+
+export function formatProgress(p: LoaderProgress): string {
+  const pct = p.batches ? Math.floor((100 * p.batch) / p.batches) : 100;
+  const skipped = p.skipped ? `, ${p.skipped} skipped` : '';
+  return `epoch ${p.epoch} ${p.batch}/${p.batches} (${pct}%) ${p.images} images, ${p.imagesPerSecond.toFixed(0)} img/s, eta ${p.etaSeconds.toFixed(0)}s${skipped}`;
+}

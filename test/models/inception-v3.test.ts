@@ -1,0 +1,86 @@
+/**
+ * Inception v3 against torchvision 0.14: eval output and embedding at the smallest input
+ * (75x75) with weights exported by export_torchvision_calibrated.py, state-dict names; the
+ * auxiliary head against torchvision's InceptionAux on the 17x17 grid; aux logits only in
+ * training mode.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { noGrad, randn, scope } from '../../src/index.js';
+import { createModel } from '../../src/models/registry.js';
+import { withoutInit } from '../../src/nn/init.js';
+import { Inception3 } from '../../src/models/inception/inception-v3.js';
+import { oracleSkip, torchOracle } from '../support/oracle.js';
+import { assertInputDependent, assertParity, exportCalibrated, loadExported, type Export } from './calibrated-parity.js';
+
+const skip = oracleSkip();
+let exp: Export | undefined;
+
+before(() => {
+  if (!skip) exp = exportCalibrated(['inception_v3'], { imageSize: 75, numClasses: 10, embeddingOf: 'fc' });
+});
+after(() => exp?.cleanup());
+
+test('inception_v3 matches torchvision (eval, embedding) and its aux head matches InceptionAux', { skip }, (t) => {
+  const model = withoutInit(() => createModel('inception_v3', { numClasses: 10 })) as Inception3;
+  try {
+    scope(() => {
+      const ref = loadExported(model, exp!.path('inception_v3'));
+      assert.equal(model.numParameters(), Number(ref.metadata.num_params));
+      model.eval();
+      assertInputDependent(ref.output);
+      t.diagnostic(`max |error| ${assertParity(model.forward(ref.input), ref.output)} (scale ${ref.output.abs().max().item()})`);
+      assertParity(model.forwardEmbedding(ref.input), ref.embedding!, 'embedding');
+      assert.deepEqual(model.forwardFeatures(ref.input).shape, [2, 2048, 1, 1]);
+
+      // The aux head needs a 17x17 grid (a 299x299 input): checked on its own, same weights.
+      const grid = randn([2, 768, 17, 17]);
+      const aux = model.AuxLogits!;
+      const weights = Object.fromEntries(aux.stateEntries());
+      const expected = torchOracle(
+        `
+        from torchvision.models.inception import InceptionAux
+        aux = InceptionAux(768, 10)
+        aux.load_state_dict({k: v for k, v in inputs.items() if k != 'grid'})
+        aux.eval()
+        with torch.no_grad():
+            outputs['y'] = aux(inputs['grid'])
+        `,
+        { grid, ...weights },
+      ).y!;
+      assertParity(noGrad(() => aux.forward(grid)), expected, 'aux logits');
+    });
+  } finally {
+    model.dispose();
+  }
+});
+
+test('inception_v3 returns aux logits in training mode only, at 299x299', () => {
+  const model = createModel('inception_v3', { numClasses: 5 }) as Inception3;
+  try {
+    assert.deepEqual(model.defaultInputSize, [3, 299, 299]);
+    scope(() => {
+      const x = randn([1, 3, 299, 299]);
+      model.train();
+      const train = noGrad(() => model.forwardWithAux(x));
+      assert.deepEqual([train.logits.shape, train.aux!.shape], [[1, 5], [1, 5]]);
+      model.eval();
+      assert.deepEqual(Object.keys(noGrad(() => model.forwardWithAux(x))), ['logits']);
+    });
+    model.resetClassifier(3);
+    assert.deepEqual(model.stateDict()['AuxLogits.fc.weight']!.shape, [3, 768]);
+  } finally {
+    model.dispose();
+  }
+});
+
+test('inception_v3 without the aux head has torchvision pretrained model’s parameter count', () => {
+  const model = withoutInit(() => createModel('inception_v3', { auxLogits: false }));
+  try {
+    // Inception_V3_Weights.IMAGENET1K_V1 meta: 27,161,264 parameters, which include AuxLogits
+    // (torchvision keeps them in the checkpoint); without them 3,326,696 fewer.
+    assert.equal(model.numParameters(), 27_161_264 - (128 * 768 + 2 * 128 + 128 * 768 * 25 + 2 * 768 + 768 * 1000 + 1000));
+  } finally {
+    model.dispose();
+  }
+});
