@@ -2,7 +2,7 @@
 // finds, into build/native/finegrain.node. Objects are rebuilt only when their source or a
 // header changed; `--force` rebuilds all. Compiles run in parallel, one per core.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, dirname, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -93,7 +93,9 @@ try {
   const objects = sources.map((f) => join(out, basename(f, '.cc') + '.o'));
   if (queue.length || !existsSync(target)) {
     const libs = ['-ltorch', '-ltorch_cpu', '-lc10', ...(torch.cuda ? ['-ltorch_cuda', '-lc10_cuda'] : [])];
-    await run('g++', ['-shared', '-o', target, ...objects, `-L${torch.lib}`, '-Wl,--no-as-needed', ...libs, '-Wl,--as-needed', `-Wl,-rpath,${torch.lib}`]);
+    // Link beside the target and rename: a process loading the addon never sees a half-written file.
+    await run('g++', ['-shared', '-o', target + '.tmp', ...objects, `-L${torch.lib}`, '-Wl,--no-as-needed', ...libs, '-Wl,--as-needed', `-Wl,-rpath,${torch.lib}`]);
+    renameSync(target + '.tmp', target);
     writeFileSync(stampFile, stamp);
     console.log(`  linked ${target}`);
   }

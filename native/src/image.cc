@@ -6,6 +6,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 
@@ -207,10 +208,165 @@ napi_value lookup_u8(napi_env env, napi_callback_info info) {
   });
 }
 
+// Same-shape check for an output tensor.
+void check_out(const at::Tensor& out, at::IntArrayRef sizes, const char* what) {
+  planes_of(out, what);
+  if (!out.sizes().equals(sizes)) fail(std::string(what) + ": out has the wrong shape");
+}
+
+const float* float_array(napi_env env, napi_value v, size_t want, const char* what) {
+  size_t len;
+  const float* p = typed_data<float>(env, v, napi_float32_array, &len, what);
+  if (len != want) fail(std::string(what) + ": wrong length");
+  return p;
+}
+
+// grayscaleU8(x: uint8 [N,3,H,W], out: uint8 [N,1,H,W]): torchvision's rgb_to_grayscale on
+// uint8, (0.2989 r + 0.587 g) + 0.114 b in float32 (each step rounded, as separate ATen
+// ops round), truncated.
+napi_value grayscale_u8(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    const at::Tensor& x = tensor_of(env, a[0]);
+    planes_of(x, "grayscaleU8");
+    if (x.size(1) != 3) fail("grayscaleU8: expected 3 channels");
+    at::Tensor& out = mutable_tensor_of(env, a[1]);
+    check_out(out, {x.size(0), 1, x.size(2), x.size(3)}, "grayscaleU8");
+    const int64_t n = x.size(0), area = x.size(2) * x.size(3);
+    const uint8_t* src = x.data_ptr<uint8_t>();
+    uint8_t* dst = out.data_ptr<uint8_t>();
+    at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t k = begin; k < end; k++) {
+        const uint8_t *r = src + k * 3 * area, *g = r + area, *b = g + area;
+        for (int64_t i = 0; i < area; i++) {
+          const float l = (0.2989f * r[i] + 0.587f * g[i]) + 0.114f * b[i];
+          dst[k * area + i] = static_cast<uint8_t>(l);
+        }
+      }
+    });
+    return undefined(env);
+  });
+}
+
+// blendU8(x: uint8 [N,C,H,W], other: uint8 [N,C or 1,H,W], ratio: Float32Array(N),
+//   rest: Float32Array(N), out: uint8 like x): torchvision's _blend on uint8,
+//   trunc(clamp(ratio * x + rest * other, 0, 255)) in float32, rest = float32(1 - ratio).
+napi_value blend_u8(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    const at::Tensor& x = tensor_of(env, a[0]);
+    planes_of(x, "blendU8");
+    const at::Tensor& y = tensor_of(env, a[1]);
+    planes_of(y, "blendU8 other");
+    const int64_t n = x.size(0), c = x.size(1), area = x.size(2) * x.size(3);
+    if (y.size(0) != n || (y.size(1) != c && y.size(1) != 1) || y.size(2) != x.size(2) || y.size(3) != x.size(3)) fail("blendU8: other must be [N, C or 1, H, W] like x");
+    const float* ratio = float_array(env, a[2], n, "blendU8 ratio");
+    const float* rest = float_array(env, a[3], n, "blendU8 rest");
+    at::Tensor& out = mutable_tensor_of(env, a[4]);
+    check_out(out, x.sizes(), "blendU8");
+    const int64_t yc = y.size(1);
+    const uint8_t* src = x.data_ptr<uint8_t>();
+    const uint8_t* oth = y.data_ptr<uint8_t>();
+    uint8_t* dst = out.data_ptr<uint8_t>();
+    at::parallel_for(0, n * c, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; p++) {
+        const int64_t k = p / c, ch = p % c;
+        const uint8_t* xs = src + p * area;
+        const uint8_t* ys = oth + (k * yc + (yc == 1 ? 0 : ch)) * area;
+        uint8_t* o = dst + p * area;
+        const float f = ratio[k], g = rest[k];
+        for (int64_t i = 0; i < area; i++) {
+          const float v = f * xs[i] + g * ys[i];
+          o[i] = static_cast<uint8_t>(v < 0.f ? 0.f : (v > 255.f ? 255.f : v));
+        }
+      }
+    });
+    return undefined(env);
+  });
+}
+
+// smoothU8(x: uint8 [N,C,H,W], out: like x): the "degenerate" image of torchvision's
+// adjust_sharpness: interior pixels = round((3x3 sum + 4 * centre) / 13), border kept.
+// (S + 4c) / 13 is never within 1/26 of a .5 tie, so integer arithmetic rounds exactly as
+// ATen's float convolution followed by round().
+napi_value smooth_u8(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    const at::Tensor& x = tensor_of(env, a[0]);
+    const int64_t planes = planes_of(x, "smoothU8");
+    at::Tensor& out = mutable_tensor_of(env, a[1]);
+    check_out(out, x.sizes(), "smoothU8");
+    const int64_t h = x.size(2), w = x.size(3);
+    const uint8_t* src = x.data_ptr<uint8_t>();
+    uint8_t* dst = out.data_ptr<uint8_t>();
+    at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; p++) {
+        const uint8_t* s = src + p * h * w;
+        uint8_t* o = dst + p * h * w;
+        std::copy(s, s + h * w, o);
+        for (int64_t i = 1; i + 1 < h; i++) {
+          for (int64_t j = 1; j + 1 < w; j++) {
+            const uint8_t* q = s + i * w + j;
+            const int sum = q[-w - 1] + q[-w] + q[-w + 1] + q[-1] + 5 * q[0] + q[1] + q[w - 1] + q[w] + q[w + 1];
+            o[i * w + j] = static_cast<uint8_t>((2 * sum + 13) / 26);  // round(sum / 13)
+          }
+        }
+      }
+    });
+    return undefined(env);
+  });
+}
+
+// warpNearestU8(x: uint8 [N,C,H,W], grid: float32 [N,H,W,2] in [-1, 1] (align_corners
+//   false), fill: Float32Array(C) or null, out: like x): nearest-neighbour sampling as
+//   grid_sample(mode='nearest', padding_mode='zeros'): source pixel = round half even of
+//   ((g + 1) * size - 1) / 2; outside the image -> fill (0 without one).
+napi_value warp_nearest_u8(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    const at::Tensor& x = tensor_of(env, a[0]);
+    planes_of(x, "warpNearestU8");
+    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+    const at::Tensor& grid = tensor_of(env, a[1]);
+    if (grid.scalar_type() != at::kFloat || !grid.is_contiguous() || !grid.sizes().equals({n, h, w, 2})) fail("warpNearestU8: grid must be contiguous float32 [N, H, W, 2]");
+    std::vector<uint8_t> fill(c, 0);
+    if (!is_nullish(env, a[2])) {
+      const float* f = float_array(env, a[2], c, "warpNearestU8 fill");
+      for (int64_t k = 0; k < c; k++) fill[k] = round_u8(f[k]);
+    }
+    at::Tensor& out = mutable_tensor_of(env, a[3]);
+    check_out(out, x.sizes(), "warpNearestU8");
+    const uint8_t* src = x.data_ptr<uint8_t>();
+    const float* g = grid.data_ptr<float>();
+    uint8_t* dst = out.data_ptr<uint8_t>();
+    const int64_t area = h * w;
+    at::parallel_for(0, n * h, 8, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; r++) {
+        const int64_t k = r / h, i = r % h;
+        const float* gr = g + r * w * 2;
+        for (int64_t j = 0; j < w; j++) {
+          const float ix = ((gr[j * 2] + 1.f) * w - 1.f) / 2.f;
+          const float iy = ((gr[j * 2 + 1] + 1.f) * h - 1.f) / 2.f;
+          const float rx = (ix + 8388608.f) - 8388608.f;  // round half even, as round_u8
+          const float ry = (iy + 8388608.f) - 8388608.f;
+          const bool inside = std::fabs(ix) < 4194304.f && std::fabs(iy) < 4194304.f && rx >= 0.f && rx < w && ry >= 0.f && ry < h;
+          const int64_t at = inside ? static_cast<int64_t>(ry) * w + static_cast<int64_t>(rx) : 0;
+          for (int64_t ch = 0; ch < c; ch++) dst[(k * c + ch) * area + i * w + j] = inside ? src[(k * c + ch) * area + at] : fill[ch];
+        }
+      }
+    });
+    return undefined(env);
+  });
+}
+
 }  // namespace
 
 FG_EXPORT("resampleBilinearU8", resample_bilinear_u8);
 FG_EXPORT("histogramU8", histogram_u8);
 FG_EXPORT("lookupU8", lookup_u8);
+FG_EXPORT("grayscaleU8", grayscale_u8);
+FG_EXPORT("blendU8", blend_u8);
+FG_EXPORT("smoothU8", smooth_u8);
+FG_EXPORT("warpNearestU8", warp_nearest_u8);
 
 }  // namespace fg

@@ -155,9 +155,10 @@ napi_value from_buffer(napi_env env, napi_callback_info info) {
 
 void release_keepalive(napi_env, void*, void* hint) { delete static_cast<at::Tensor*>(hint); }
 
-// toBuffer(h) -> ArrayBuffer over the tensor's bytes in row-major order. Zero-copy for a
-// contiguous CPU tensor (the buffer keeps the storage alive and aliases it, as Tensor.numpy()
-// does in PyTorch); otherwise one copy into a fresh contiguous CPU tensor.
+// toBuffer(h, copy) -> ArrayBuffer over the tensor's bytes in row-major order. With copy,
+// a JS-owned copy (nothing native stays alive). Without, zero-copy for a contiguous CPU
+// tensor (the buffer keeps the storage alive until the GC collects it, and aliases it, as
+// Tensor.numpy() does in PyTorch); otherwise one copy into a fresh contiguous CPU tensor.
 napi_value to_buffer(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
@@ -166,9 +167,11 @@ napi_value to_buffer(napi_env env, napi_callback_info info) {
     t = t.contiguous();
     if (t.is_conj()) t = t.resolve_conj();
     napi_value out;
-    if (t.nbytes() == 0) {
-      void* ignored;
-      check(napi_create_arraybuffer(env, 0, &ignored, &out), "arraybuffer");
+    bool copy = !is_nullish(env, a[1]) && bool_of(env, a[1], "copy");
+    if (copy || t.nbytes() == 0) {
+      void* dst;
+      check(napi_create_arraybuffer(env, t.nbytes(), &dst, &out), "arraybuffer");
+      if (t.nbytes()) std::memcpy(dst, t.data_ptr(), t.nbytes());
       return out;
     }
     auto* keep = new at::Tensor(t);

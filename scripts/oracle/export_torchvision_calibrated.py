@@ -59,9 +59,17 @@ def calibrate_batchnorm(model, image_size, g):
     for m in bns:
         m.reset_running_stats()
         m.momentum = None  # cumulative average: after one batch, exactly its statistics
+    # Auxiliary heads run in training mode but are not needed for the statistics that matter
+    # (eval mode skips them; training mode uses batch statistics), and Inception v3's needs a
+    # 299x299 input: they sit the calibration pass out.
+    aux = {k: getattr(model, k) for k in ('aux1', 'aux2', 'AuxLogits') if getattr(model, k, None) is not None}
+    for k in aux:
+        setattr(model, k, None)
     model.train()
     with torch.no_grad():
         model(torch.randn(4, 3, image_size, image_size, generator=g))
+    for k, m in aux.items():
+        setattr(model, k, m)
     with torch.no_grad():
         for m in bns:
             m.momentum = 0.1

@@ -33,7 +33,7 @@ export interface NativeBinding {
   item(h: Handle): number | boolean;
   storageId(h: Handle): number;
   fromBuffer(data: ArrayBufferView | ArrayBuffer, shape: readonly number[], dtype: number): Handle;
-  toBuffer(h: Handle): ArrayBuffer;
+  toBuffer(h: Handle, copy?: boolean): ArrayBuffer;
   writeFromBuffer(h: Handle, bytes: Uint8Array): void;
   // autograd.cc
   requiresGrad(h: Handle): boolean;

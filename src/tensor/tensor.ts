@@ -102,8 +102,7 @@ export class Tensor implements Disposable {
    * raw Uint16 bits, int64 as BigInt64Array). Copies from the GPU when needed.
    */
   toTypedArray(): TypedArray {
-    const bytes = native.toBuffer(this.handle);
-    return typedArrayFor(this.dtype, bytes.slice(0));
+    return typedArrayFor(this.dtype, native.toBuffer(this.handle, true));
   }
 
   /**

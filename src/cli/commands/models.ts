@@ -91,12 +91,22 @@ export async function run(argv: string[]): Promise<void> {
   const rows: ModelRow[] = [];
   const widths = columnWidths(names);
   if (!values.json) console.log(`${formatRow(HEADER, widths)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  const failed: string[] = [];
   for (const name of names) {
-    // Rows stream out as they are measured: the largest models take seconds each.
-    const row = describeModel(name, !values['no-flops']);
+    // Rows stream out as they are measured: the largest models take seconds each. One model
+    // that fails to build is reported and the listing goes on.
+    let row: ModelRow;
+    try {
+      row = describeModel(name, !values['no-flops']);
+    } catch (e) {
+      failed.push(`${name}: ${(e as Error).message}`);
+      if (!values.json) console.log(`${name.padEnd(widths[0]!)}  error: ${(e as Error).message.split('\n')[0]}`);
+      continue;
+    }
     rows.push(row);
     if (!values.json) console.log(formatRow(rowCells(row), widths));
   }
-  if (values.json) console.log(JSON.stringify(rows, null, 1));
+  if (values.json) console.log(`[\n${rows.map((r) => JSON.stringify(r)).join(',\n')}\n]`);
   else console.log(`\n${rows.length} models; GFLOPs = multiply-adds of one forward pass at the input size shown`);
+  if (failed.length) throw new Error(`${failed.length} model(s) could not be built:\n${failed.join('\n')}`);
 }

@@ -9,9 +9,9 @@
  *   const y = solarize(batch, [128, 200]);   // per-image thresholds
  *   const z = equalize(batch);               // histogram equalisation per channel
  */
-import { aten } from '../../native/aten.js';
-import { fromTypedArray, full, scope, wrap, type Tensor } from '../../tensor/index.js';
-import { checkImageBatch, histograms, mapPixels, saturateTrunc } from './lut.js';
+import { scope, type Tensor } from '../../tensor/index.js';
+import { blendU8, checkImageBatch, grayscaleU8, histograms, smoothU8 } from './kernels.js';
+import { mapPixels, saturateTrunc } from './lut.js';
 
 const f32 = Math.fround;
 
@@ -57,33 +57,21 @@ export function adjustBrightness(x: Tensor, factors: readonly number[]): Tensor 
 
 /** torchvision's rgb_to_grayscale on uint8: float32 Rec.601 luma, truncated; [N, 1, H, W]. */
 export function rgbToGrayscale(x: Tensor): Tensor {
-  checkImageBatch(x, 'rgbToGrayscale');
-  return scope(() => {
-    const [r, g, b] = [0, 1, 2].map((c) => x.narrow(1, c, 1));
-    const l = r!.mul(0.2989).add(g!.mul(0.587)).add(b!.mul(0.114));
-    return l.to({ dtype: 'uint8' });
-  });
+  return grayscaleU8(x);
 }
 
 /** Blend with the mean gray level of each image: factor 0 gives flat gray. */
 export function adjustContrast(x: Tensor, factors: readonly number[]): Tensor {
   perImage(x, factors, 'adjustContrast');
-  const means = scope(() => Array.from(rgbToGrayscale(x).float().mean([1, 2, 3]).toTypedArray() as Float32Array));
+  // The mean as torchvision takes it: ATen's float32 mean of the uint8 grayscale image.
+  const means = scope(() => Array.from(grayscaleU8(x).float().mean([1, 2, 3]).toTypedArray() as Float32Array));
   return mapPixels(x, (n) => (v) => blend(v, means[n]!, factors[n]!));
 }
 
 /** Blend with the grayscale image: factor 0 gives grayscale, 1 the original. */
 export function adjustSaturation(x: Tensor, factors: readonly number[]): Tensor {
   perImage(x, factors, 'adjustSaturation');
-  return scope(() => {
-    const n = x.size(0);
-    const ratio = fromTypedArray(Float32Array.from(factors, (f) => f32(f)), [n, 1, 1, 1]);
-    const rest = fromTypedArray(Float32Array.from(factors, (f) => f32(1 - f)), [n, 1, 1, 1]);
-    const gray = rgbToGrayscale(x);
-    const mixed = x.mul(ratio).add(gray.mul(rest));
-    aten('clamp_').callVoid(mixed.handle, 0, 255);
-    return mixed.to({ dtype: 'uint8' });
-  });
+  return scope(() => blendU8(x, grayscaleU8(x), factors));
 }
 
 /**
@@ -92,23 +80,8 @@ export function adjustSaturation(x: Tensor, factors: readonly number[]): Tensor 
  */
 export function adjustSharpness(x: Tensor, factors: readonly number[]): Tensor {
   perImage(x, factors, 'adjustSharpness');
-  const [n, c, h, w] = x.shape as [number, number, number, number];
-  if (h <= 2 || w <= 2) return x.clone();
-  return scope(() => {
-    const kernel = full([3, 3], 1);
-    kernel.select(0, 1).select(0, 1).fill_(5);
-    const k = kernel.div(kernel.sum()).expand(c, 1, 3, 3).contiguous();
-    const xf = x.float();
-    const blurred = wrap(aten('conv2d').call(xf.handle, k.handle, null, [1, 1], [0, 0], [1, 1], c));
-    aten('round_').callVoid(blurred.handle);
-    const degenerate = x.clone();
-    degenerate.narrow(2, 1, h - 2).narrow(3, 1, w - 2).copy_(blurred.to({ dtype: 'uint8' }));
-    const ratio = fromTypedArray(Float32Array.from(factors, (f) => f32(f)), [n, 1, 1, 1]);
-    const rest = fromTypedArray(Float32Array.from(factors, (f) => f32(1 - f)), [n, 1, 1, 1]);
-    const mixed = xf.mul(ratio).add(degenerate.mul(rest));
-    aten('clamp_').callVoid(mixed.handle, 0, 255);
-    return mixed.to({ dtype: 'uint8' });
-  });
+  if (x.size(2) <= 2 || x.size(3) <= 2) return x.clone();
+  return scope(() => blendU8(x, smoothU8(x), factors));
 }
 
 /** Stretches each channel to span 0..255 (channels with one value are left alone). */

@@ -4,16 +4,16 @@
  * constant fill, as torchvision's tensor `affine`/`rotate` (0.14) compute them: the
  * inverse matrix of `_get_inverse_affine_matrix`, a float32 sampling grid around the image
  * centre, and `grid_sample(mode='nearest', padding_mode='zeros', align_corners=False)`.
- * The ATen calls are the same ones on the same float32 values, so results match exactly
- * up to the last bit of libm's cos/sin/tan in the matrix (double, then rounded to float32).
+ * The grid is made by the same ATen calls on the same float32 values; V8's and CPython's
+ * cos/sin/tan may differ in the last bit of a double, which rounding the matrix to float32
+ * almost always hides.
  *
  * @example
  *   const m = [affineMatrix({ angle: 30 }), affineMatrix({ shear: [10, 0], center: [-112, -112] })];
  *   const y = warpAffine(batch, m);          // image 0 rotated, image 1 sheared
  */
-import { aten } from '../../native/aten.js';
-import { cat, empty, fromTypedArray, linspace, ones, scope, where, wrap, type Tensor } from '../../tensor/index.js';
-import { checkImageBatch } from './lut.js';
+import { empty, fromTypedArray, linspace, scope, type Tensor } from '../../tensor/index.js';
+import { checkImageBatch, warpNearestU8 } from './kernels.js';
 
 /** CPython's math.radians/degrees constants, so angles round-trip as in torchvision. */
 const DEG_TO_RAD = Math.PI / 180;
@@ -85,24 +85,14 @@ function affineGrids(matrices: readonly number[][], h: number, w: number): Tenso
 /**
  * Warps each image by its inverse matrix (from `affineMatrix`), nearest neighbour; pixels
  * sampled from outside the image get `fill` (one value or one per channel, default 0).
+ * The grid comes from ATen exactly as torchvision builds it; the sampling itself, a copy
+ * of whole uint8 pixels, runs natively (no float round trip).
  */
 export function warpAffine(x: Tensor, matrices: readonly number[][], fill?: number | readonly number[]): Tensor {
   checkImageBatch(x, 'warpAffine');
   const [n, c, h, w] = x.shape as [number, number, number, number];
   if (matrices.length !== n) throw new RangeError(`warpAffine: ${n} images but ${matrices.length} matrices`);
-  return scope(() => {
-    const grid = affineGrids(matrices, h, w);
-    let img = x.float();
-    // As torchvision: a ones channel marks where real pixels landed, the rest gets the fill.
-    const fills = fill === undefined ? null : typeof fill === 'number' ? new Array<number>(c).fill(fill) : [...fill];
-    if (fills) img = cat([img, ones([n, 1, h, w])], 1);
-    let out = wrap(aten('grid_sampler').call(img.handle, grid.handle, 1, 0, false));
-    if (fills) {
-      const mask = out.narrow(1, c, 1).lt(0.5).expand(n, c, h, w);
-      out = out.narrow(1, 0, c);
-      out = where(mask, fromTypedArray(Float32Array.from(fills), [1, c, 1, 1]).expand(n, c, h, w), out);
-    }
-    aten('round_').callVoid(out.handle);
-    return out.to({ dtype: 'uint8' });
-  });
+  const fills = fill === undefined ? null : typeof fill === 'number' ? new Array<number>(c).fill(fill) : [...fill];
+  if (fills && fills.length !== c) throw new RangeError(`warpAffine: ${c} channels but ${fills.length} fill values`);
+  return scope(() => warpNearestU8(x, affineGrids(matrices, h, w), fills));
 }

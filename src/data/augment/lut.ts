@@ -1,48 +1,16 @@
 /**
- * Per-plane lookup tables and histograms on uint8 image batches [N, C, H, W]. Most
- * AutoAugment colour operations map each pixel value through a function that depends only
- * on the image (a factor, a threshold, the channel's min/max or histogram), so each is a
- * 256-entry table per (image, channel), built in JS with exactly torchvision's float32
- * arithmetic and applied by one native pass (`lookupU8`, native/src/image.cc).
+ * Per-plane lookup tables. Most AutoAugment colour operations map each pixel value through
+ * a function that depends only on the image (a factor, a threshold, the channel's
+ * min/max or histogram), so each is a 256-entry table per (image, channel), built here
+ * with exactly torchvision's float32 arithmetic and applied in one native pass.
  *
  * @example
  *   const inv = mapPixels(batch, () => (v) => 255 - v);   // Invert, as a table
- *   const hist = histograms(batch);                          // Int32Array [N*C*256]
  */
-import { native } from '../../native/binding.js';
-import { empty, type Tensor } from '../../tensor/index.js';
+import type { Tensor } from '../../tensor/index.js';
+import { applyLut } from './kernels.js';
 
-/** A uint8 batch [N, C, H, W], contiguous (what every op here takes and returns). */
-export function checkImageBatch(x: Tensor, what: string): void {
-  if (x.dtype !== 'uint8' || x.ndim !== 4) throw new TypeError(`${what}: expected a uint8 image batch [N, C, H, W], got ${x.dtype} [${x.shape}]`);
-}
-
-/** One 256-bin histogram per (image, channel), N*C*256 counts. */
-export function histograms(x: Tensor): Int32Array {
-  checkImageBatch(x, 'histograms');
-  const c = x.isContiguous() ? x : x.contiguous();
-  try {
-    return native.histogramU8(c.handle) as Int32Array;
-  } finally {
-    if (c !== x) c.dispose();
-  }
-}
-
-/** out = lut[plane][x] for tables laid out as N*C*256 bytes; a new tensor. */
-export function applyLut(x: Tensor, lut: Uint8Array): Tensor {
-  checkImageBatch(x, 'applyLut');
-  const c = x.isContiguous() ? x : x.contiguous();
-  const out = empty(x.shape, { dtype: 'uint8' });
-  try {
-    native.lookupU8(c.handle, lut, out.handle);
-  } catch (e) {
-    out.dispose();
-    throw e;
-  } finally {
-    if (c !== x) c.dispose();
-  }
-  return out;
-}
+export { checkImageBatch } from './kernels.js';
 
 /**
  * Builds and applies tables from a per-plane function: `tableFor(n, c)` returns the value

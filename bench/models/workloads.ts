@@ -1,0 +1,109 @@
+/**
+ * The finegrain side of bench/models: one training step of a zoo model (forward, cross-entropy,
+ * backward, SGD step, gradients dropped) written with the public API the way the training loop
+ * (src/train/step.ts) runs it: `prepareImages` + `forwardLogits` under finegrain's precision
+ * choice, `crossEntropy`, `SGD`. torch_models.py does the same in PyTorch.
+ *
+ * @example
+ *   const c = new TrainCase({ model: 'resnet50', batch: 16, size: 224 }, 'fp32');
+ *   const ms = c.time(1, 3);   // one untimed step, then three timed ones
+ *   c.dispose();
+ */
+import { crossEntropy, randint, randn, scope, SGD, type Tensor } from '../../src/index.js';
+import { createModel, type ImageClassifier } from '../../src/models/index.js';
+import { forwardLogits, prepareImages } from '../../src/train/step.js';
+import type { Precision } from '../../src/train/device.js';
+
+/** What one benchmark row trains: a registry model, a batch size, a square input size. */
+export interface Workload {
+  model: string;
+  batch: number;
+  size: number;
+}
+
+/**
+ * fp32: float32, NCHW (PyTorch's eager default). bf16-channels-last: bfloat16 autocast on
+ * channels-last tensors (finegrain's default CPU training precision on AMX / AVX-512 BF16 CPUs).
+ */
+export type TrainMode = 'fp32' | 'bf16-channels-last';
+
+/** The same SGD settings on both sides. */
+export const SGD_SETTINGS = { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 };
+export const NUM_CLASSES = 1000;
+
+/** [dtype, shape, strides] of what a step makes: compared with the PyTorch side's. */
+export interface Signature {
+  params: number;
+  logits: [string, number[]];
+  loss: string;
+  /** The first conv's weight gradient: dtype, shape and strides (channels-last shows here). */
+  firstConvGrad: [string, number[], number[]];
+}
+
+export class TrainCase {
+  readonly model: ImageClassifier;
+  readonly optimizer: SGD;
+  readonly x: Tensor;
+  readonly y: Tensor;
+  private readonly precision: Precision;
+  private readonly channelsLast: boolean;
+
+  constructor(readonly workload: Workload, readonly mode: TrainMode) {
+    this.precision = mode === 'fp32' ? 'float32' : 'bfloat16';
+    this.channelsLast = mode !== 'fp32';
+    this.model = createModel(workload.model, { numClasses: NUM_CLASSES });
+    if (this.channelsLast) this.model.to({ memoryFormat: 'channelsLast' });
+    this.model.train();
+    this.optimizer = new SGD(this.model.parameters(), SGD_SETTINGS);
+    const { batch, size } = workload;
+    this.x = randn([batch, 3, size, size]).keep();
+    this.y = randint(0, NUM_CLASSES, [batch]).keep();
+  }
+
+  /** One optimiser step; returns the loss (reading it waits for the step, as a training loop's logging does). */
+  step(): number {
+    const loss = scope(() => {
+      const x = prepareImages(this.x, 'cpu', this.channelsLast);
+      const logits = forwardLogits({ model: this.model, device: 'cpu', precision: this.precision }, x);
+      const l = crossEntropy(logits, this.y);
+      l.backward();
+      return l.item();
+    });
+    this.optimizer.step();
+    this.optimizer.zeroGrad();
+    return loss;
+  }
+
+  /** `warmup` untimed steps, then the milliseconds of each of `iters` steps. */
+  time(warmup: number, iters: number): number[] {
+    for (let i = 0; i < warmup; i++) this.step();
+    const ms: number[] = [];
+    for (let i = 0; i < iters; i++) {
+      const start = process.hrtime.bigint();
+      this.step();
+      ms.push(Number(process.hrtime.bigint() - start) / 1e6);
+    }
+    return ms;
+  }
+
+  signature(): Signature {
+    return scope(() => {
+      const x = prepareImages(this.x, 'cpu', this.channelsLast);
+      const logits = forwardLogits({ model: this.model, device: 'cpu', precision: this.precision }, x);
+      const l = crossEntropy(logits, this.y);
+      l.backward();
+      const conv = this.model.parameters().find((p) => p.ndim === 4)!;
+      const g = conv.grad!;
+      const sig: Signature = { params: this.model.numParameters(), logits: [logits.dtype, logits.shape], loss: l.dtype, firstConvGrad: [g.dtype, g.shape, g.strides] };
+      this.optimizer.zeroGrad();
+      return sig;
+    });
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.model.dispose();
+    this.x.dispose();
+    this.y.dispose();
+  }
+}

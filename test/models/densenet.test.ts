@@ -1,0 +1,60 @@
+/**
+ * DenseNet-121/161/169/201 against torchvision 0.14: eval output and embedding with weights
+ * exported by export_torchvision_calibrated.py (one export for the four), state-dict names
+ * and parameter counts.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randn, scope } from '../../src/index.js';
+import { createModel } from '../../src/models/registry.js';
+import { withoutInit } from '../../src/nn/init.js';
+import { oracleSkip } from '../support/oracle.js';
+import { assertInputDependent, assertParity, exportCalibrated, loadExported, type Export } from './calibrated-parity.js';
+
+const NAMES = ['densenet121', 'densenet161', 'densenet169', 'densenet201'];
+// The final map's channels (numFeatures), from the block configuration: 64 + 6·32 → /2 … as in the paper.
+const FEATURES: Record<string, number> = { densenet121: 1024, densenet161: 2208, densenet169: 1664, densenet201: 1920 };
+const skip = oracleSkip();
+let exp: Export | undefined;
+
+before(() => {
+  if (!skip) exp = exportCalibrated(NAMES, { imageSize: 64, numClasses: 10, embeddingOf: 'classifier' });
+});
+after(() => exp?.cleanup());
+
+for (const name of NAMES) {
+  test(`${name} matches torchvision (eval, embedding)`, { skip }, (t) => {
+    const model = withoutInit(() => createModel(name, { numClasses: 10 }));
+    try {
+      assert.equal(model.numFeatures, FEATURES[name]);
+      scope(() => {
+        const ref = loadExported(model, exp!.path(name));
+        assert.equal(model.numParameters(), Number(ref.metadata.num_params));
+        model.eval();
+        assertInputDependent(ref.output);
+        t.diagnostic(`max |error| ${assertParity(model.forward(ref.input), ref.output)} (scale ${ref.output.abs().max().item()})`);
+        assertParity(model.forwardEmbedding(ref.input), ref.embedding!, 'embedding');
+        assert.deepEqual(model.forwardFeatures(ref.input).shape, [2, FEATURES[name], 2, 2]);
+      });
+    } finally {
+      model.dispose();
+    }
+  });
+}
+
+test('densenet121 has torchvision’s parameter count and trains through its dense layers', () => {
+  const model = createModel('densenet121', { numClasses: 4, dropRate: 0.2 });
+  try {
+    // DenseNet121_Weights.IMAGENET1K_V1 meta: 7,978,856 parameters at 1000 classes.
+    assert.equal(model.numParameters() - (1024 * 4 + 4) + (1024 * 1000 + 1000), 7_978_856);
+    model.train();
+    scope(() => {
+      const loss = model.forward(randn([2, 3, 32, 32])).pow(2).mean();
+      loss.backward();
+      const g = model.stateEntries().find(([k]) => k === 'features.denseblock1.denselayer1.conv1.weight')![1].grad!;
+      assert.ok(g.abs().sum().item() > 0, 'gradient reaches the first dense layer');
+    });
+  } finally {
+    model.dispose();
+  }
+});
