@@ -13,3 +13,5 @@ export * from './io/index.js';
 export * from './optim/index.js';
 export * from './io/onnx/index.js';
 export * from './models/pretrained/index.js';
+export * from './nn/index.js';
+export * from './models/index.js';

@@ -3,6 +3,10 @@
 // this file only runs the loop that ATen has no uint8 kernel for in libtorch 1.13.
 #include "shim.h"
 
+// The loops below are the whole point of this file: let GCC vectorise them (-O3) even
+// though the addon builds at -O2.
+#pragma GCC optimize("O3")
+
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -48,13 +52,20 @@ void horizontal(const uint8_t* row, const int32_t* ci, const float* cw, int64_t 
 }
 
 // Two blended rows combined into one output row of each of the 3 planes.
-__attribute__((optimize("O3"))) void vertical(const float* h0, const float* h1, float w0, float w1, int64_t ow, uint8_t* out, int64_t plane) {
+void vertical(const float* h0, const float* h1, float w0, float w1, int64_t ow, uint8_t* out, int64_t plane) {
   for (int c = 0; c < 3; c++) {
     const float* a = h0 + c * ow;
     const float* b = h1 + c * ow;
     uint8_t* o = out + c * plane;
     for (int64_t j = 0; j < ow; j++) o[j] = round_u8(a[j] * w0 + b[j] * w1);
   }
+}
+
+// Round half to even for any |v| < 2^22 (coordinates can be negative: the 2^23 trick on
+// |v| alone, sign restored; below 2^23 float32 spacing is 0.5, so no trick on v itself).
+inline float round_even(float v) {
+  const float r = (std::fabs(v) + 8388608.f) - 8388608.f;
+  return std::copysign(r, v);
 }
 
 // resampleBilinearU8(images: Uint8Array[], widths: Int32Array, rowIdx: Int32Array,
@@ -317,39 +328,48 @@ napi_value smooth_u8(napi_env env, napi_callback_info info) {
   });
 }
 
-// warpNearestU8(x: uint8 [N,C,H,W], grid: float32 [N,H,W,2] in [-1, 1] (align_corners
-//   false), fill: Float32Array(C) or null, out: like x): nearest-neighbour sampling as
-//   grid_sample(mode='nearest', padding_mode='zeros'): source pixel = round half even of
-//   ((g + 1) * size - 1) / 2; outside the image -> fill (0 without one).
-napi_value warp_nearest_u8(napi_env env, napi_callback_info info) {
+// warpAffineNearestU8(x: uint8 [N,C,H,W], theta: Float32Array(N*6), fill: Float32Array(C)
+//   or null, out: like x): torchvision's tensor affine with nearest sampling. theta holds,
+//   per image, the rescaled 3x2 matrix that `_gen_affine_grid` multiplies the base grid
+//   with (rows for x, y, 1). As there: base x = j - (w - 1) / 2 (exact in float32),
+//   g = (x * t[0][c] + y * t[1][c]) + t[2][c], then grid_sample's nearest rule as its
+//   vectorised CPU kernel computes it: source = round half even of (g + 1) * (size / 2)
+//   - 0.5; outside the image -> fill (0 without one).
+napi_value warp_affine_nearest_u8(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
     const at::Tensor& x = tensor_of(env, a[0]);
-    planes_of(x, "warpNearestU8");
+    planes_of(x, "warpAffineNearestU8");
     const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-    const at::Tensor& grid = tensor_of(env, a[1]);
-    if (grid.scalar_type() != at::kFloat || !grid.is_contiguous() || !grid.sizes().equals({n, h, w, 2})) fail("warpNearestU8: grid must be contiguous float32 [N, H, W, 2]");
+    const float* theta = float_array(env, a[1], n * 6, "warpAffineNearestU8 theta");
     std::vector<uint8_t> fill(c, 0);
     if (!is_nullish(env, a[2])) {
-      const float* f = float_array(env, a[2], c, "warpNearestU8 fill");
+      const float* f = float_array(env, a[2], c, "warpAffineNearestU8 fill");
       for (int64_t k = 0; k < c; k++) fill[k] = round_u8(f[k]);
     }
     at::Tensor& out = mutable_tensor_of(env, a[3]);
-    check_out(out, x.sizes(), "warpNearestU8");
+    check_out(out, x.sizes(), "warpAffineNearestU8");
     const uint8_t* src = x.data_ptr<uint8_t>();
-    const float* g = grid.data_ptr<float>();
     uint8_t* dst = out.data_ptr<uint8_t>();
     const int64_t area = h * w;
+    const float fw = static_cast<float>(w), fh = static_cast<float>(h);
+    const float sw = fw / 2.f, sh = fh / 2.f;
     at::parallel_for(0, n * h, 8, [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; r++) {
         const int64_t k = r / h, i = r % h;
-        const float* gr = g + r * w * 2;
+        const float* t = theta + k * 6;
+        const float yb = static_cast<float>(i) - (fh - 1.f) * 0.5f;
+        const float ry0 = yb * t[2], ry1 = yb * t[3];
         for (int64_t j = 0; j < w; j++) {
-          const float ix = ((gr[j * 2] + 1.f) * w - 1.f) / 2.f;
-          const float iy = ((gr[j * 2 + 1] + 1.f) * h - 1.f) / 2.f;
-          const float rx = (ix + 8388608.f) - 8388608.f;  // round half even, as round_u8
-          const float ry = (iy + 8388608.f) - 8388608.f;
-          const bool inside = std::fabs(ix) < 4194304.f && std::fabs(iy) < 4194304.f && rx >= 0.f && rx < w && ry >= 0.f && ry < h;
+          const float xb = static_cast<float>(j) - (fw - 1.f) * 0.5f;
+          const float gx = (xb * t[0] + ry0) + t[4];
+          const float gy = (xb * t[1] + ry1) + t[5];
+          const float ix = (gx + 1.f) * sw - 0.5f;
+          const float iy = (gy + 1.f) * sh - 0.5f;
+          const bool finite = std::fabs(ix) < 4194304.f && std::fabs(iy) < 4194304.f;
+          const float rx = round_even(ix);
+          const float ry = round_even(iy);
+          const bool inside = finite && rx >= 0.f && rx < fw && ry >= 0.f && ry < fh;
           const int64_t at = inside ? static_cast<int64_t>(ry) * w + static_cast<int64_t>(rx) : 0;
           for (int64_t ch = 0; ch < c; ch++) dst[(k * c + ch) * area + i * w + j] = inside ? src[(k * c + ch) * area + at] : fill[ch];
         }
@@ -367,6 +387,6 @@ FG_EXPORT("lookupU8", lookup_u8);
 FG_EXPORT("grayscaleU8", grayscale_u8);
 FG_EXPORT("blendU8", blend_u8);
 FG_EXPORT("smoothU8", smooth_u8);
-FG_EXPORT("warpNearestU8", warp_nearest_u8);
+FG_EXPORT("warpAffineNearestU8", warp_affine_nearest_u8);
 
 }  // namespace fg

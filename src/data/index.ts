@@ -35,3 +35,7 @@ export * from './loader/sampler.js';
 export * from './loader/batch.js';
 export * from './loader/progress.js';
 export * from './loader/loader.js';
+export * from './synth/traits.js';
+export * from './synth/render.js';
+export * from './synth/generate.js';
+export { synthCommand } from './synth/cli.js';

@@ -42,11 +42,12 @@ for (const name of NAMES) {
   });
 }
 
-test('densenet121 has torchvision’s parameter count and trains through its dense layers', () => {
+test('densenet121 has torchvision’s parameter count and GFLOPs, and trains through its dense layers', () => {
   const model = createModel('densenet121', { numClasses: 4, dropRate: 0.2 });
   try {
     // DenseNet121_Weights.IMAGENET1K_V1 meta: 7,978,856 parameters at 1000 classes.
     assert.equal(model.numParameters() - (1024 * 4 + 4) + (1024 * 1000 + 1000), 7_978_856);
+    assert.ok(Math.abs(model.flops().gflops - 2.834) < 0.001, `GFLOPs ${model.flops().gflops}`); // meta: 2.834
     model.train();
     scope(() => {
       const loss = model.forward(randn([2, 3, 32, 32])).pow(2).mean();

@@ -48,11 +48,12 @@ test('googlenet matches torchvision (eval, embedding, training with aux heads)',
   }
 });
 
-test('googlenet without aux heads has torchvision pretrained model’s parameter count', () => {
+test('googlenet without aux heads has torchvision pretrained model’s parameter count and GFLOPs', () => {
   const model = withoutInit(() => createModel('googlenet', { auxLogits: false }));
   try {
     // torchvision's GoogLeNet_Weights.IMAGENET1K_V1 meta: num_params 6,624,904 (aux heads dropped).
     assert.equal(model.numParameters(), 6_624_904);
+    assert.ok(Math.abs(model.flops().gflops - 1.498) < 0.001, `GFLOPs ${model.flops().gflops}`); // meta: 1.498
     assert.ok(!model.stateEntries().some(([k]) => k.startsWith('aux')));
     model.train();
     scope(() => {

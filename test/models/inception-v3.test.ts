@@ -73,12 +73,14 @@ test('inception_v3 returns aux logits in training mode at 299x299', () => {
   }
 });
 
-test('inception_v3 without the aux head has torchvision pretrained model’s parameter count', () => {
+test('inception_v3 without the aux head has torchvision pretrained model’s parameter count and GFLOPs', () => {
   const model = withoutInit(() => createModel('inception_v3', { auxLogits: false }));
   try {
     // Inception_V3_Weights.IMAGENET1K_V1 meta: 27,161,264 parameters, which include AuxLogits
     // (torchvision keeps them in the checkpoint); without them 3,326,696 fewer.
     assert.equal(model.numParameters(), 27_161_264 - (128 * 768 + 2 * 128 + 128 * 768 * 25 + 2 * 768 + 768 * 1000 + 1000));
+    // Inception_V3_Weights meta: 5.713 GFLOPS at 299x299 (the default input size).
+    assert.ok(Math.abs(model.flops().gflops - 5.713) < 0.001, `GFLOPs ${model.flops().gflops}`);
   } finally {
     model.dispose();
   }

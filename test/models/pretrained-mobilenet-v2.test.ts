@@ -18,6 +18,7 @@ import {
   loadPretrainedModel,
   mobileNetV2ConvSlots,
   readImageNetLabels,
+  recalibrateBatchNorm,
 } from '../../src/models/pretrained/index.js';
 import { assertClose } from '../support/assert-close.js';
 import { oracleSkip, torchOracle } from '../support/oracle.js';
@@ -214,6 +215,35 @@ test('loadPretrainedModel: eval mode, a new head keeps the backbone, safetensors
     assert.throws(() => loadPretrainedModel('mobilenet_v2', { onnx: notOnnx }), /not a valid ONNX model|has no graph|not torchvision's MobileNetV2/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('recalibrateBatchNorm keeps the eval function and brings training-mode BatchNorm close to it', { skip: sharedSkip(true) }, async () => {
+  const { x } = await birdBatch(20);
+  const calibration = [x.narrow(0, 0, 6), x.narrow(0, 6, 6)];
+  const held = x.narrow(0, 12, 8);
+  const fresh = () => loadPretrainedModel('mobilenet_v2', { onnx: ONNX_PATH });
+  const relative = (a: Tensor, b: Tensor) => scope(() => a.sub(b).norm().item() / b.norm().item());
+  const m = fresh();
+  const before = fresh();
+  try {
+    scope(() => {
+      const evalOut = noGrad(() => m.forward(held));
+      // Training mode on the folded placeholders (mean 0, var 1 - eps) renormalises every layer.
+      const trainBefore = noGrad(() => before.train().forward(held));
+      assert.equal(recalibrateBatchNorm(m, calibration), 52);
+      assert.equal(m.training, false, 'the mode is restored');
+      const evalAfter = noGrad(() => m.forward(held));
+      const trainAfter = noGrad(() => m.train().forward(held));
+      const [dEval, dBefore, dAfter] = [relative(evalAfter, evalOut), relative(trainBefore, evalOut), relative(trainAfter, evalOut)];
+      console.log(`# relative logit change: eval after recalibration ${dEval.toExponential(1)}; train mode vs eval before ${dBefore.toFixed(3)}, after ${dAfter.toFixed(3)}`);
+      assert.ok(dEval < 1e-5, `eval output changed by ${dEval}`);
+      assert.ok(dAfter < 0.75 * dBefore, `train-mode output not closer to eval after recalibration: ${dAfter} vs ${dBefore}`);
+    });
+  } finally {
+    m.dispose();
+    before.dispose();
+    x.dispose();
   }
 });
 

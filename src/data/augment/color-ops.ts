@@ -95,7 +95,8 @@ export function autocontrast(x: Tensor): Tensor {
     let hi = 255;
     while (hi > 0 && h[hi] === 0) hi--;
     let min = lo;
-    let scale = f32(255 / f32(hi - lo));
+    // torch evaluates `255.0 / tensor` as reciprocal(tensor) * 255 (Tensor.__rtruediv__).
+    let scale = f32(f32(1 / (hi - lo)) * 255);
     if (!Number.isFinite(scale)) [min, scale] = [0, 1];
     return (v) => saturateTrunc(f32(f32(v - min) * scale));
   });

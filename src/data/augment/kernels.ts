@@ -82,15 +82,11 @@ export function smoothU8(x: Tensor): Tensor {
 }
 
 /**
- * Nearest-neighbour sampling at a float32 grid [N, H, W, 2] of [-1, 1] coordinates
- * (grid_sample's convention, align_corners=false); `fill` per channel for points outside.
+ * Nearest-neighbour affine warp: per image six float32 numbers, the 3x2 matrix (rows x, y,
+ * 1) that maps centred pixel coordinates to grid_sample's [-1, 1] coordinates
+ * (torchvision's `rescaled_theta`); `fill` per channel for points outside the image.
  */
-export function warpNearestU8(x: Tensor, grid: Tensor, fill: readonly number[] | null): Tensor {
-  checkImageBatch(x, 'warpNearestU8');
-  const g = grid.isContiguous() ? grid : grid.contiguous();
-  try {
-    return run(x, x.shape, (i, o) => native.warpNearestU8(i.handle, g.handle, fill ? Float32Array.from(fill) : null, o.handle));
-  } finally {
-    if (g !== grid) g.dispose();
-  }
+export function warpAffineNearestU8(x: Tensor, theta: Float32Array, fill: readonly number[] | null): Tensor {
+  checkImageBatch(x, 'warpAffineNearestU8');
+  return run(x, x.shape, (i, o) => native.warpAffineNearestU8(i.handle, theta, fill ? Float32Array.from(fill) : null, o.handle));
 }

@@ -12,8 +12,8 @@
  * as in torchvision, so the state dict has exactly torchvision's keys and shapes.
  *
  * In training mode a BatchNorm normalises with batch statistics instead, which this mapping
- * cannot anticipate: fine-tuning should keep these BatchNorms in eval mode (frozen
- * statistics, the usual practice for small fine-grained datasets) or re-estimate them first.
+ * cannot anticipate: before fine-tuning with BatchNorm in training mode, re-estimate the
+ * statistics with `recalibrateBatchNorm` (recalibrate.ts), or keep the BatchNorms in eval mode.
  *
  * @example
  *   Object.assign(dict, foldedBatchNormEntries('features.0.1', bias));

@@ -12,3 +12,4 @@ export { foldedBatchNormEntries, BATCH_NORM_EPS } from './folded-batch-norm.js';
 export { IMAGENET_MEAN, IMAGENET_STD, normalizeImageNet, readImageNetLabels } from './imagenet.js';
 export { loadPretrainedModel, defaultOnnxPath, onnxImportableModels, type PretrainedModelOptions } from './load.js';
 export { sharedPath, MOBILENET_V2_ONNX, IMAGENET_LABELS } from './shared.js';
+export { recalibrateBatchNorm } from './recalibrate.js';

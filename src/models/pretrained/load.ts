@@ -3,7 +3,9 @@
  * the model's importer (MobileNetV2: the int8 ONNX Model Zoo file, by default the one in
  * ../shared/weights), or from a safetensors checkpoint with the model's own key names. With
  * `numClasses`, the ImageNet classifier is replaced by a fresh one: the fine-tuning start
- * that the cub100 training and benchmarks use.
+ * that the cub100 training and benchmarks use. The ONNX MobileNetV2 comes with BatchNorm folded
+ * (placeholder statistics, exact in eval mode): call `recalibrateBatchNorm(model, batches)`
+ * before fine-tuning with BatchNorm in training mode.
  *
  * @example
  *   const model = loadPretrainedModel('mobilenet_v2');                     // ImageNet, 1000 classes

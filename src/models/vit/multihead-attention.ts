@@ -4,7 +4,8 @@
  * query, key and value projections stacked, `in_proj_bias`, `out_proj`), for batch-first
  * token sequences [N, L, D], so torchvision's ViT checkpoints load unchanged.
  *
- * The two attention matrix products count toward FLOPs (torchvision's ViT GFLOPs include them).
+ * The input projection and the two attention matrix products count toward FLOPs
+ * (torchvision's ViT GFLOPs include them).
  *
  * @example
  *   const attn = new MultiheadAttention(768, 12);
@@ -58,7 +59,8 @@ export class MultiheadAttention extends Module {
       let weights = softmax(q.matmul(qkv.select(0, 1).transpose(-2, -1)), -1);
       if (this.training && this.attentionDropout > 0) weights = dropout(weights, { p: this.attentionDropout, training: true });
       const context = weights.matmul(qkv.select(0, 2)).transpose(1, 2).reshape(n, l, d);
-      if (flopsCounting()) addFlops(2 * n * h * l * l * hd);
+      // The input projection (a functional linear, not a Linear layer) and the two products.
+      if (flopsCounting()) addFlops(n * l * 3 * d * d + 2 * n * h * l * l * hd);
       return this.out_proj.forward(context);
     });
   }

@@ -16,7 +16,7 @@ import { batchNorm } from '../functional/normalization.js';
 import { Module } from '../module.js';
 import { ones_, zeros_ } from '../init.js';
 
-export interface BatchNormOptions {
+export interface BatchNormLayerOptions {
   /** Added to the variance for stability (default 1e-5). */
   eps?: number;
   /**
@@ -40,7 +40,7 @@ export class BatchNorm2d extends Module {
   eps: number;
   momentum: number | null;
 
-  constructor(numFeatures: number, options: BatchNormOptions = {}) {
+  constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {
     super();
     const { eps = 1e-5, momentum = 0.1, affine = true, trackRunningStats = true } = options;
     this.numFeatures = numFeatures;

@@ -15,7 +15,7 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { Conv2d } from './conv2d.js';
-import { BatchNorm2d, type BatchNormOptions } from './batch-norm.js';
+import { BatchNorm2d, type BatchNormLayerOptions } from './batch-norm.js';
 import { ReLU, createActivation, type ActivationName } from './activations.js';
 import { Sequential } from './sequential.js';
 
@@ -35,7 +35,7 @@ export interface ConvNormActOptions {
   padding?: number;
   /** Activation after the norm; null for none (default 'relu'). */
   act?: ActivationName | null;
-  bn?: BatchNormOptions;
+  bn?: BatchNormLayerOptions;
 }
 
 /** timm's conv → bn → act block with submodules named `conv`, `bn` (and `act`). */

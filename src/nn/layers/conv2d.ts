@@ -15,7 +15,7 @@ import { Module } from '../module.js';
 import { addFlops, flopsCounting } from '../flops.js';
 import { kaimingUniform_, uniform_ } from '../init.js';
 
-export interface Conv2dOptions {
+export interface Conv2dLayerOptions {
   stride?: Size2;
   /** Zero padding on both sides, or 'same' / 'valid' (default 0). */
   padding?: Size2 | 'same' | 'valid';
@@ -39,7 +39,7 @@ export class Conv2d extends Module {
   readonly dilation: Size2;
   readonly groups: number;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: Size2, options: Conv2dOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Size2, options: Conv2dLayerOptions = {}) {
     super();
     const { stride = 1, padding = 0, dilation = 1, groups = 1, bias = true } = options;
     if (inChannels % groups || outChannels % groups) {

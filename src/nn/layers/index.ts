@@ -1,8 +1,8 @@
 /** The layer modules (torch.nn equivalents), one concept per file. */
-export { Conv2d, type Conv2dOptions } from './conv2d.js';
+export { Conv2d, type Conv2dLayerOptions } from './conv2d.js';
 export { Linear } from './linear.js';
-export { BatchNorm2d, type BatchNormOptions } from './batch-norm.js';
-export { LayerNorm, type LayerNormOptions } from './layer-norm.js';
+export { BatchNorm2d, type BatchNormLayerOptions } from './batch-norm.js';
+export { LayerNorm, type LayerNormLayerOptions } from './layer-norm.js';
 export { GroupNorm } from './group-norm.js';
 export { Dropout } from './dropout.js';
 export { Identity } from './identity.js';

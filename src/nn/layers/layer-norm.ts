@@ -11,7 +11,7 @@ import { ones, zeros } from '../../tensor/creation.js';
 import { layerNorm } from '../functional/normalization.js';
 import { Module } from '../module.js';
 
-export interface LayerNormOptions {
+export interface LayerNormLayerOptions {
   eps?: number;
   /** Learn `weight` (and `bias`) (default true). */
   elementwiseAffine?: boolean;
@@ -25,7 +25,7 @@ export class LayerNorm extends Module {
   readonly normalizedShape: number[];
   readonly eps: number;
 
-  constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
+  constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {
     super();
     const { eps = 1e-5, elementwiseAffine = true, bias = true } = options;
     this.normalizedShape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];

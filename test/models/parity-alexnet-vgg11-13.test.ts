@@ -1,0 +1,14 @@
+// torchvision parity of AlexNet and VGG-11/13 with and without BatchNorm, 64x64 inputs.
+import { after, test } from 'node:test';
+import { oracleAvailable, oracleSkip } from '../support/oracle.js';
+import { startExport, type ExportSpec } from './support/torchvision-export.js';
+import { checkParity } from './support/parity.js';
+
+const SPECS: ExportSpec[] = ['alexnet', 'vgg11', 'vgg11_bn', 'vgg13', 'vgg13_bn'].map((name) => ({ name }));
+
+const run = oracleAvailable() ? startExport(SPECS) : null;
+after(() => run?.close());
+
+for (const spec of SPECS) {
+  test(`${spec.name} reproduces torchvision's eval output`, { skip: oracleSkip() }, () => checkParity(run!, spec));
+}
