@@ -17,6 +17,7 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import { softmax } from '../nn/functional/activation.js';
 import type { ImageDataset } from '../data/datasets/dataset.js';
+import type { SkipReport, SkippedFile } from '../data/skip-report.js';
 import type { ImageClassifier } from '../models/classifier.js';
 import { cat } from '../tensor/join.js';
 import { scope } from '../tensor/scope.js';
@@ -55,8 +56,9 @@ export interface DatasetPredictions {
   /** Dataset index and path of each row (unreadable images are left out). */
   indices: number[];
   paths: string[];
-  /** Images that could not be read, with reasons. */
+  /** Images that could not be read: a one-line summary, and each file with its reason. */
   skipped: string;
+  skippedFiles: readonly SkippedFile[];
   dispose(): void;
 }
 
@@ -66,7 +68,7 @@ interface MemberOutput {
   labels: Tensor;
   indices: number[];
   paths: string[];
-  skipped: string;
+  skipped: SkipReport;
 }
 
 async function runMember(member: EnsembleMember, ds: ImageDataset, options: PredictOptions, logits: boolean): Promise<MemberOutput> {
@@ -112,7 +114,7 @@ async function runMember(member: EnsembleMember, ds: ImageDataset, options: Pred
   }
   const joined = scope(() => ({ scores: cat(scores).keep(), embeddings: cat(embs).keep(), labels: cat(labels).keep() }));
   for (const t of [...scores, ...embs, ...labels]) t.dispose();
-  return { ...joined, indices, paths, skipped: loader.report().summary() };
+  return { ...joined, indices, paths, skipped: loader.report() };
 }
 
 /** Predicts a dataset with one model or an ensemble (see the file comment). */
@@ -147,7 +149,8 @@ export async function predictDataset(members: EnsembleMember | EnsembleMember[],
       labels: first.labels.clone().keep(),
       indices: first.indices,
       paths: first.paths,
-      skipped: first.skipped,
+      skipped: first.skipped.summary(),
+      skippedFiles: first.skipped.files,
       dispose() {
         this.probs.dispose();
         this.embeddings.dispose();

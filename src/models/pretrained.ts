@@ -10,13 +10,16 @@
  *   loadPretrained(model, 'resnet50.safetensors');   // fc is re-initialised for 200 classes
  */
 import { noGrad } from '../autograd/grad-mode.js';
-import { openSafetensors } from '../io/safetensors/open.js';
+import { openSafetensors } from '../io/index.js';
 import { formatLoadReport, type LoadStateDictReport } from '../nn/state-dict.js';
 import type { ImageClassifier } from './classifier.js';
 
 const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
-/** Loads `path` into `model`; throws (naming the keys) when anything but the classifier differs. */
+/**
+ * Loads `path` into `model`; throws (naming the keys) when anything but the classifier differs.
+ * @example loadPretrained(model, 'regnet_y_16gf.safetensors');
+ */
 export function loadPretrained(model: ImageClassifier, path: string): void {
   const file = openSafetensors(path);
   try {

@@ -34,7 +34,10 @@ export function withoutInit<T>(fn: () => T): T {
   }
 }
 
-/** Whether initialisers run (false inside `withoutInit`). */
+/**
+ * Whether initialisers run (false inside `withoutInit`).
+ * @example if (initEnabled()) precomputeSomething();
+ */
 export function initEnabled(): boolean {
   return skipDepth === 0;
 }

@@ -64,6 +64,9 @@ const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every
 /**
  * Matches `entries` (the module's keys and tensors) against `dict` and copies what matches.
  * Strict mode validates everything before the first copy, so a failed load changes nothing.
+ *
+ * @example
+ *   applyLoad(model.stateEntries(), tensors, { strict: false }, 'ResNet');
  */
 export function applyLoad(entries: [string, Tensor][], dict: StateDictInput, options: LoadStateDictOptions, owner: string): LoadStateDictReport {
   const strict = options.strict ?? true;

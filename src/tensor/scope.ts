@@ -20,6 +20,8 @@ export interface Disposable {
   readonly handle: Handle;
   /** Set by keep(): survives the scope that created it. */
   kept?: boolean;
+  /** Registered with the GC safety net (no scope owns it). */
+  orphan?: boolean;
 }
 
 const stack: Disposable[][] = [];
@@ -31,12 +33,21 @@ const orphans = new FinalizationRegistry<Handle>((h) => native.dispose(h));
 export function track(t: Disposable): void {
   const top = stack[stack.length - 1];
   if (top) top.push(t);
-  else orphans.register(t, t.handle, t);
+  else adopt(t);
+}
+
+// The safety net costs a weak reference per tensor, so only scope-less tensors pay for it.
+function adopt(t: Disposable): void {
+  t.orphan = true;
+  orphans.register(t, t.handle, t);
 }
 
 /** Called by Tensor.dispose(): the tensor is freed now, so the safety net forgets it. */
 export function untrack(t: Disposable): void {
-  orphans.unregister(t);
+  if (t.orphan) {
+    t.orphan = false;
+    orphans.unregister(t);
+  }
 }
 
 /** Depth of nested scopes (0 outside any scope). */
@@ -86,7 +97,7 @@ function release(mine: Disposable[], survivors: Set<Disposable>): void {
   const free: Handle[] = [];
   for (const t of mine) {
     if (t.kept) {
-      orphans.register(t, t.handle, t); // owned by no scope from now on
+      if (!t.orphan) adopt(t); // owned by no scope from now on
     } else if (survivors.has(t)) {
       track(t); // a result: hand over to the enclosing scope
     } else {

@@ -30,7 +30,8 @@ export function openLabeled(path: string, options: { split?: 'train' | 'test' | 
   if (!existsSync(path)) throw new DatasetError(`data not found: ${path}`);
   if (statSync(path).isFile()) return csvDataset(path, { classes: options.classes });
   if (existsSync(join(path, 'images.txt')) && existsSync(join(path, 'image_class_labels.txt'))) {
-    return cubDataset(path, { split: options.split ?? 'train' });
+    const cub = cubDataset(path, { split: options.split ?? 'train' });
+    return options.classes ? alignClasses(cub, options.classes) : cub;
   }
   const ds = imageFolder(path);
   return options.classes ? alignClasses(ds, options.classes) : ds;

@@ -4,38 +4,27 @@
  * LayerNorms re-drawn so every block shows), state-dict names; parameter counts of the four
  * variants; stochastic depth active in training only.
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { noGrad, randn, scope } from '../../src/index.js';
 import { createModel } from '../../src/models/registry.js';
 import { withoutInit } from '../../src/nn/init.js';
 import { ConvNeXt } from '../../src/models/convnext/convnext.js';
 import { oracleSkip } from '../support/oracle.js';
-import { assertInputDependent, assertParity, exportCalibrated, loadExported, type Export } from './calibrated-parity.js';
+import { checkCalibrated, startCalibratedExport } from './calibrated-export.js';
 
 const skip = oracleSkip();
-let exp: Export | undefined;
+const run = skip ? null : startCalibratedExport([{ name: 'convnext_tiny', imageSize: 64 }], { numClasses: 10, embeddingOf: 'classifier.2' });
+after(() => run?.close());
 
-before(() => {
-  if (!skip) exp = exportCalibrated(['convnext_tiny'], { imageSize: 64, numClasses: 10, embeddingOf: 'classifier.2' });
-});
-after(() => exp?.cleanup());
-
-test('convnext_tiny matches torchvision (eval, embedding)', { skip }, (t) => {
-  const model = withoutInit(() => createModel('convnext_tiny', { numClasses: 10 }));
-  try {
-    scope(() => {
-      const ref = loadExported(model, exp!.path('convnext_tiny'));
-      assert.equal(model.numParameters(), Number(ref.metadata.num_params));
-      model.eval();
-      assertInputDependent(ref.output);
-      t.diagnostic(`max |error| ${assertParity(model.forward(ref.input), ref.output)} (scale ${ref.output.abs().max().item()})`);
-      assertParity(model.forwardEmbedding(ref.input), ref.embedding!, 'embedding');
-      assert.deepEqual(model.forwardFeatures(ref.input).shape, [2, 768, 2, 2]);
-    });
-  } finally {
-    model.dispose();
-  }
+test('convnext_tiny matches torchvision (eval, embedding)', { skip }, async (t) => {
+  const { error, scale } = await checkCalibrated(run!, 'convnext_tiny', {
+    model: { numClasses: 10 },
+    more(model, io) {
+      assert.deepEqual(noGrad(() => model.forwardFeatures(io.input!)).shape, [2, 768, 2, 2]);
+    },
+  });
+  t.diagnostic(`max |error| ${error} (scale ${scale})`);
 });
 
 test('convnext variants have torchvision’s parameter counts (and tiny its GFLOPs)', () => {

@@ -3,42 +3,30 @@
  * exported by export_torchvision_calibrated.py (one export for the four), state-dict names
  * and parameter counts.
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randn, scope } from '../../src/index.js';
+import { noGrad, randn, scope } from '../../src/index.js';
 import { createModel } from '../../src/models/registry.js';
-import { withoutInit } from '../../src/nn/init.js';
 import { oracleSkip } from '../support/oracle.js';
-import { assertInputDependent, assertParity, exportCalibrated, loadExported, type Export } from './calibrated-parity.js';
+import { checkCalibrated, startCalibratedExport } from './calibrated-export.js';
 
 const NAMES = ['densenet121', 'densenet161', 'densenet169', 'densenet201'];
-// The final map's channels (numFeatures), from the block configuration: 64 + 6·32 → /2 … as in the paper.
+// Channels of the final map (numFeatures), from each block configuration.
 const FEATURES: Record<string, number> = { densenet121: 1024, densenet161: 2208, densenet169: 1664, densenet201: 1920 };
 const skip = oracleSkip();
-let exp: Export | undefined;
-
-before(() => {
-  if (!skip) exp = exportCalibrated(NAMES, { imageSize: 64, numClasses: 10, embeddingOf: 'classifier' });
-});
-after(() => exp?.cleanup());
+const run = skip ? null : startCalibratedExport(NAMES.map((name) => ({ name, imageSize: 64 })), { numClasses: 10, embeddingOf: 'classifier' });
+after(() => run?.close());
 
 for (const name of NAMES) {
-  test(`${name} matches torchvision (eval, embedding)`, { skip }, (t) => {
-    const model = withoutInit(() => createModel(name, { numClasses: 10 }));
-    try {
-      assert.equal(model.numFeatures, FEATURES[name]);
-      scope(() => {
-        const ref = loadExported(model, exp!.path(name));
-        assert.equal(model.numParameters(), Number(ref.metadata.num_params));
-        model.eval();
-        assertInputDependent(ref.output);
-        t.diagnostic(`max |error| ${assertParity(model.forward(ref.input), ref.output)} (scale ${ref.output.abs().max().item()})`);
-        assertParity(model.forwardEmbedding(ref.input), ref.embedding!, 'embedding');
-        assert.deepEqual(model.forwardFeatures(ref.input).shape, [2, FEATURES[name], 2, 2]);
-      });
-    } finally {
-      model.dispose();
-    }
+  test(`${name} matches torchvision (eval, embedding)`, { skip }, async (t) => {
+    const { error, scale } = await checkCalibrated(run!, name, {
+      model: { numClasses: 10 },
+      more(model, io) {
+        assert.equal(model.numFeatures, FEATURES[name]);
+        assert.deepEqual(noGrad(() => model.forwardFeatures(io.input!)).shape, [2, FEATURES[name], 2, 2]);
+      },
+    });
+    t.diagnostic(`max |error| ${error} (scale ${scale})`);
   });
 }
 

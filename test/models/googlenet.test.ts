@@ -4,48 +4,37 @@
  * export_torchvision_calibrated.py; state-dict names; aux and transform_input handling;
  * classifier reset.
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randn, scope } from '../../src/index.js';
+import { noGrad, randn, scope } from '../../src/index.js';
 import { createModel } from '../../src/models/registry.js';
 import { withoutInit } from '../../src/nn/init.js';
 import { Dropout } from '../../src/nn/layers/dropout.js';
 import { GoogLeNet } from '../../src/models/inception/googlenet.js';
 import { oracleSkip } from '../support/oracle.js';
-import { assertInputDependent, assertParity, exportCalibrated, loadExported, type Export } from './calibrated-parity.js';
+import { assertParity, checkCalibrated, startCalibratedExport } from './calibrated-export.js';
 
 const skip = oracleSkip();
-let exp: Export | undefined;
+// transform_input on: covers the re-normalisation too (its absence is the plain path).
+const run = skip ? null : startCalibratedExport([{ name: 'googlenet', imageSize: 64 }], { numClasses: 10, kwargs: { transform_input: true }, embeddingOf: 'fc', trainOutput: true });
+after(() => run?.close());
 
-before(() => {
-  // transform_input on: covers the re-normalisation too (its absence is the plain path).
-  if (!skip) exp = exportCalibrated(['googlenet'], { imageSize: 64, numClasses: 10, kwargs: { transform_input: true }, embeddingOf: 'fc', trainOutput: true });
-});
-after(() => exp?.cleanup());
-
-test('googlenet matches torchvision (eval, embedding, training with aux heads)', { skip }, (t) => {
-  const model = withoutInit(() => createModel('googlenet', { numClasses: 10, transformInput: true })) as GoogLeNet;
-  try {
-    scope(() => {
-      const ref = loadExported(model, exp!.path('googlenet'));
-      assert.equal(model.numParameters(), Number(ref.metadata.num_params));
-      model.eval();
-      assertInputDependent(ref.output);
-      t.diagnostic(`max |error| ${assertParity(model.forward(ref.input), ref.output)} (scale ${ref.output.abs().max().item()})`);
-      assertParity(model.forwardEmbedding(ref.input), ref.embedding!, 'embedding');
-      assert.deepEqual(model.forwardFeatures(ref.input).shape, [2, 1024, 2, 2]);
-      assert.deepEqual(Object.keys(model.forwardWithAux(ref.input)), ['logits'], 'no aux logits in eval mode');
-
-      for (const m of model.modules()) if (m instanceof Dropout) m.p = 0;
-      model.train();
-      const { logits, aux1, aux2 } = model.forwardWithAux(ref.input);
-      assertParity(logits, ref.extra.train_output!, 'training-mode logits');
-      assertParity(aux1!, ref.extra.train_aux1!, 'aux1');
-      assertParity(aux2!, ref.extra.train_aux2!, 'aux2');
-    });
-  } finally {
-    model.dispose();
-  }
+test('googlenet matches torchvision (eval, embedding, training with aux heads)', { skip }, async (t) => {
+  const { error, scale } = await checkCalibrated(run!, 'googlenet', {
+    model: { numClasses: 10, transformInput: true },
+    more(model, io) {
+      const net = model as GoogLeNet;
+      assert.deepEqual(noGrad(() => net.forwardFeatures(io.input!)).shape, [2, 1024, 2, 2]);
+      assert.deepEqual(Object.keys(noGrad(() => net.forwardWithAux(io.input!))), ['logits'], 'no aux logits in eval mode');
+      for (const m of net.modules()) if (m instanceof Dropout) m.p = 0;
+      net.train();
+      const { logits, aux1, aux2 } = noGrad(() => net.forwardWithAux(io.input!));
+      assertParity(logits, io.train_output!, 'training-mode logits');
+      assertParity(aux1!, io.train_aux1!, 'aux1');
+      assertParity(aux2!, io.train_aux2!, 'aux2');
+    },
+  });
+  t.diagnostic(`max |error| ${error} (scale ${scale})`);
 });
 
 test('googlenet without aux heads has torchvision pretrained model’s parameter count and GFLOPs', () => {

@@ -4,40 +4,29 @@
  * auxiliary head against torchvision's InceptionAux on the 17x17 grid; aux logits only in
  * training mode.
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { noGrad, randn, scope } from '../../src/index.js';
 import { createModel } from '../../src/models/registry.js';
 import { withoutInit } from '../../src/nn/init.js';
 import { Inception3 } from '../../src/models/inception/inception-v3.js';
 import { oracleSkip, torchOracle } from '../support/oracle.js';
-import { assertInputDependent, assertParity, exportCalibrated, loadExported, type Export } from './calibrated-parity.js';
+import { assertParity, checkCalibrated, startCalibratedExport } from './calibrated-export.js';
 
 const skip = oracleSkip();
-let exp: Export | undefined;
+const run = skip ? null : startCalibratedExport([{ name: 'inception_v3', imageSize: 75 }], { numClasses: 10, embeddingOf: 'fc' });
+after(() => run?.close());
 
-before(() => {
-  if (!skip) exp = exportCalibrated(['inception_v3'], { imageSize: 75, numClasses: 10, embeddingOf: 'fc' });
-});
-after(() => exp?.cleanup());
-
-test('inception_v3 matches torchvision (eval, embedding) and its aux head matches InceptionAux', { skip }, (t) => {
-  const model = withoutInit(() => createModel('inception_v3', { numClasses: 10 })) as Inception3;
-  try {
-    scope(() => {
-      const ref = loadExported(model, exp!.path('inception_v3'));
-      assert.equal(model.numParameters(), Number(ref.metadata.num_params));
-      model.eval();
-      assertInputDependent(ref.output);
-      t.diagnostic(`max |error| ${assertParity(model.forward(ref.input), ref.output)} (scale ${ref.output.abs().max().item()})`);
-      assertParity(model.forwardEmbedding(ref.input), ref.embedding!, 'embedding');
-      assert.deepEqual(model.forwardFeatures(ref.input).shape, [2, 2048, 1, 1]);
-      assert.deepEqual(Object.keys(model.forwardWithAux(ref.input)), ['logits'], 'no aux logits in eval mode');
-
+test('inception_v3 matches torchvision (eval, embedding) and its aux head matches InceptionAux', { skip }, async (t) => {
+  const { error, scale } = await checkCalibrated(run!, 'inception_v3', {
+    model: { numClasses: 10 },
+    more(model, io) {
+      const net = model as Inception3;
+      assert.deepEqual(noGrad(() => net.forwardFeatures(io.input!)).shape, [2, 2048, 1, 1]);
+      assert.deepEqual(Object.keys(noGrad(() => net.forwardWithAux(io.input!))), ['logits'], 'no aux logits in eval mode');
       // The aux head needs a 17x17 grid (a 299x299 input): checked on its own, same weights.
       const grid = randn([2, 768, 17, 17]);
-      const aux = model.AuxLogits!;
-      const weights = Object.fromEntries(aux.stateEntries());
+      const aux = net.AuxLogits!;
       const expected = torchOracle(
         `
         from torchvision.models.inception import InceptionAux
@@ -47,13 +36,12 @@ test('inception_v3 matches torchvision (eval, embedding) and its aux head matche
         with torch.no_grad():
             outputs['y'] = aux(inputs['grid'])
         `,
-        { grid, ...weights },
+        { grid, ...aux.stateDict() },
       ).y!;
       assertParity(noGrad(() => aux.forward(grid)), expected, 'aux logits');
-    });
-  } finally {
-    model.dispose();
-  }
+    },
+  });
+  t.diagnostic(`max |error| ${error} (scale ${scale})`);
 });
 
 test('inception_v3 returns aux logits in training mode at 299x299', () => {

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { manualSeed, noGrad, randn, scope } from '../../src/index.js';
 import { createModel } from '../../src/models/registry.js';
 import { oracleSkip } from '../support/oracle.js';
-import { assertInputDependent, assertParity } from './calibrated-parity.js';
-import { calibrateBatchNorm, timmReference } from './timm-reference.js';
+import { assertInputDependent, assertParity } from './calibrated-export.js';
+import { calibrateBatchNorm, timmReference } from './timm-oracle.js';
 
 const TIMM_INCEPTION_V4 = `
   import torch.nn as nn

@@ -15,8 +15,8 @@ import { withoutInit } from '../../src/nn/init.js';
 import { NASNetALarge } from '../../src/models/nasnet/nasnet.js';
 import { samePadding } from '../../src/models/nasnet/same-padding.js';
 import { oracleSkip } from '../support/oracle.js';
-import { assertInputDependent, assertParity } from './calibrated-parity.js';
-import { calibrateBatchNorm, timmReference } from './timm-reference.js';
+import { assertInputDependent, assertParity } from './calibrated-export.js';
+import { calibrateBatchNorm, timmReference } from './timm-oracle.js';
 
 const TIMM_NASNET = `
   import math

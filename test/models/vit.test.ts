@@ -4,14 +4,14 @@
  * weights exported by export_torchvision_calibrated.py (the zero-initialised head and the
  * LayerNorms re-drawn), state-dict names, parameter counts; patch-token feature maps; FLOPs.
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randn, scope } from '../../src/index.js';
+import { noGrad, randn, scope } from '../../src/index.js';
 import { createModel } from '../../src/models/registry.js';
 import { withoutInit } from '../../src/nn/init.js';
 import { VisionTransformer } from '../../src/models/vit/vit.js';
 import { oracleSkip } from '../support/oracle.js';
-import { assertInputDependent, assertParity, exportCalibrated, loadExported, type Export } from './calibrated-parity.js';
+import { checkCalibrated, startCalibratedExport } from './calibrated-export.js';
 
 const skip = oracleSkip();
 const CASES = [
@@ -19,32 +19,19 @@ const CASES = [
   { name: 'vit_b_32', imageSize: 64 },
   { name: 'vit_l_16', imageSize: 32 }, // 304M parameters: the smallest grid keeps it quick
 ];
-const exports: Record<string, Export> = {};
-
-before(() => {
-  if (skip) return;
-  exports[64] = exportCalibrated(['vit_b_16', 'vit_b_32'], { imageSize: 64, numClasses: 10, kwargs: { image_size: 64 }, embeddingOf: 'heads.head' });
-  exports[32] = exportCalibrated(['vit_l_16'], { imageSize: 32, numClasses: 10, kwargs: { image_size: 32 }, embeddingOf: 'heads.head' });
-});
-after(() => Object.values(exports).forEach((e) => e.cleanup()));
+const run = skip ? null : startCalibratedExport(CASES, { numClasses: 10, imageSizeArg: true, embeddingOf: 'heads.head' });
+after(() => run?.close());
 
 for (const { name, imageSize } of CASES) {
-  test(`${name} at ${imageSize}x${imageSize} matches torchvision (eval, class-token embedding)`, { skip }, (t) => {
-    const model = withoutInit(() => createModel(name, { numClasses: 10, imageSize })) as VisionTransformer;
-    try {
-      scope(() => {
-        const ref = loadExported(model, exports[imageSize]!.path(name));
-        assert.equal(model.numParameters(), Number(ref.metadata.num_params));
-        model.eval();
-        assertInputDependent(ref.output);
-        // One encoder pass: forward is forwardHead(forwardEmbedding), both checked.
-        const embedding = model.forwardEmbedding(ref.input);
-        assertParity(embedding, ref.embedding!, 'embedding');
-        t.diagnostic(`max |error| ${assertParity(model.forwardHead(embedding), ref.output)} (scale ${ref.output.abs().max().item()})`);
-      });
-    } finally {
-      model.dispose();
-    }
+  test(`${name} at ${imageSize}x${imageSize} matches torchvision (eval, class-token embedding)`, { skip }, async (t) => {
+    const { error, scale } = await checkCalibrated(run!, name, {
+      model: { numClasses: 10, imageSize },
+      more(model, io) {
+        const side = imageSize / (model as VisionTransformer).patchSize;
+        assert.deepEqual(noGrad(() => model.forwardFeatures(io.input!)).shape, [2, model.numFeatures, side, side]);
+      },
+    });
+    t.diagnostic(`max |error| ${error} (scale ${scale})`);
   });
 }
 

@@ -49,12 +49,16 @@ function columnOf(header: string[] | null, want: string | number | undefined, kn
   return fallback;
 }
 
+/** The candidate folder where most of the first paths exist (a few rows may be broken). */
 function guessRoot(csvDir: string, firstPaths: string[]): string {
+  let best = csvDir;
+  let found = 0;
   for (const sub of ['', 'train_images', 'images', 'train']) {
     const root = join(csvDir, sub);
-    if (firstPaths.length && firstPaths.every((p) => existsSync(isAbsolute(p) ? p : join(root, p)))) return root;
+    const n = firstPaths.filter((p) => p && existsSync(isAbsolute(p) ? p : join(root, p))).length;
+    if (n > found) [best, found] = [root, n];
   }
-  return csvDir;
+  return best;
 }
 
 export function csvDataset(csvPath: string, options: CsvDatasetOptions = {}): ImageDataset {
@@ -74,7 +78,7 @@ export function csvDataset(csvPath: string, options: CsvDatasetOptions = {}): Im
   const pathCol = columnOf(header, options.pathColumn, PATH_NAMES, 0, 'path', csvPath);
   const labelCol = columnOf(header, options.labelColumn, LABEL_NAMES, 1, 'label', csvPath);
   const withExt = (p: string) => (options.extension && !/\.[a-z0-9]+$/i.test(p) ? p + options.extension : p);
-  const root = resolve(options.imageRoot ?? guessRoot(dirname(resolve(csvPath)), body.slice(0, 5).map((r) => withExt((r[pathCol] ?? '').trim()))));
+  const root = resolve(options.imageRoot ?? guessRoot(dirname(resolve(csvPath)), body.slice(0, 20).map((r) => withExt((r[pathCol] ?? '').trim()))));
 
   const skipped = new SkipReport();
   const rowsOk: { path: string; label: string }[] = [];

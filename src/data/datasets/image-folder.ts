@@ -1,7 +1,8 @@
 /**
  * A folder per class: `root/<class name>/<image>` (images may sit in subfolders), classes sorted by name (as
  * torchvision's ImageFolder). Class folders without images are left out and reported
- * (`empty-class`), so the class list only names classes the model can learn.
+ * (`empty-class`), so the class list only names classes the model can learn; files beside
+ * the class folders are metadata (ignored) or, if images, reported as `missing-label`.
  *
  * @example
  *   const ds = imageFolder('data/birds');  // { classes, samples, skipped, source }
@@ -10,7 +11,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SkipReport } from '../skip-report.js';
 import { DatasetError, requireUsableClasses, type ImageDataset, type Sample } from './dataset.js';
-import { IMAGE_EXTENSIONS, listImages } from './list-images.js';
+import { IMAGE_EXTENSIONS, isImageName, listImages } from './list-images.js';
 
 export interface ImageFolderOptions {
   extensions?: readonly string[];
@@ -40,8 +41,9 @@ export function imageFolder(root: string, options: ImageFolderOptions = {}): Ima
       continue;
     }
     if (!isDir) {
-      // Loose files beside the class folders (a README, a labels file) are not samples.
-      skipped.add(p, 'unsupported-extension', 'not in a class folder');
+      // Files beside the class folders: metadata (labels.csv, README) is fine; an image
+      // there has no class folder, so no label.
+      if (isImageName(name)) skipped.add(p, 'missing-label', 'image outside any class folder');
       continue;
     }
     const files = listImages(p, skipped, options.extensions ?? IMAGE_EXTENSIONS);

@@ -35,7 +35,10 @@ const ONNX_DTYPES: Record<number, DType> = {
 
 const ONNX_TYPE_NAMES: Record<number, string> = { 4: 'uint16', 8: 'string', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128' };
 
-/** The finegrain dtype of an ONNX element-type code (throws for types finegrain lacks). */
+/**
+ * The finegrain dtype of an ONNX element-type code (throws for types finegrain lacks).
+ * @example onnxDtype(3); // 'int8'
+ */
 export function onnxDtype(code: number): DType {
   const d = ONNX_DTYPES[code];
   if (!d) throw new Error(`ONNX element type ${ONNX_TYPE_NAMES[code] ?? code} has no finegrain dtype`);
@@ -45,6 +48,10 @@ export function onnxDtype(code: number): DType {
 /** protobufjs gives 64-bit integers as `Long` objects (or plain numbers when they fit). */
 export type LongLike = number | { toNumber(): number };
 
+/**
+ * A protobuf 64-bit integer as a JS number (exact below 2^53, which dims and attributes are).
+ * @example toNumber(node.attribute[0].i);
+ */
 export function toNumber(v: LongLike): number {
   return typeof v === 'number' ? v : v.toNumber();
 }

@@ -112,7 +112,8 @@ export class EfficientNet extends ImageClassifier {
     this.registerModule('features', new Sequential(features));
     this.registerModule(
       'classifier',
-      new Sequential([new Dropout(options.dropRate ?? config.dropout, { inplace: true }), options.numClasses > 0 ? new Linear(this.numFeatures, options.numClasses) : new Identity()]),
+      // Not in place (unlike torchvision's): the embedding handed to forwardHead may be the caller's.
+      new Sequential([new Dropout(options.dropRate ?? config.dropout), options.numClasses > 0 ? new Linear(this.numFeatures, options.numClasses) : new Identity()]),
     );
     for (const m of this.modules()) {
       if (m instanceof Conv2d) {

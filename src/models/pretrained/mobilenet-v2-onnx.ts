@@ -11,10 +11,13 @@
  *    defines it) → the following BatchNorm, mapped to "add this bias" (folded-batch-norm.ts);
  *  - QLinearMatMul weight [1280, 1000] (per-column scale) → `classifier.1.weight`, transposed
  *    to Linear's [out, in]; the QLinearAdd's uint8 bias → `classifier.1.bias`.
- * Activation quantisation (uint8 feature maps, ReLU6 folded into their ranges) has no
- * counterpart in the float model: the float network runs the dequantised weights at full
- * precision with real ReLU6s, so its logits differ from onnxruntime's by the activation
- * rounding (a few percent of the logit range), and agree on the predicted classes.
+ * Activation quantisation (uint8 feature maps, ReLU6 folded into calibrated ranges that clip
+ * some layers as low as 1.0) has no counterpart in the float model: the float network runs the
+ * dequantised weights at full precision with real ReLU6s. Layer by layer, on onnxruntime's own
+ * inputs, it reproduces onnxruntime's integer outputs (all but rounding ties); end to end the
+ * logits differ by the accumulated activation rounding (on 50 bird photos: mean |diff| 0.5 on a
+ * logit range of 26, per-image correlation >= 0.94, same top-1 on 37 of 50, finegrain's top-1
+ * within onnxruntime's top 5 on all 50).
  *
  * Convs are matched to torchvision's keys by their order in the graph (ONNX stores nodes in
  * topological order, which the exporter takes from the module order) and by their structure:

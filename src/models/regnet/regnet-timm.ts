@@ -60,20 +60,22 @@ export class TimmRegNet extends ImageClassifier {
   declare readonly head: ClassifierHead;
   readonly numFeatures: number;
   readonly classifierPath = 'head.fc';
-  readonly stages: Sequential[] = [];
+  readonly numStages: number;
 
   constructor(params: RegNetParams, options: ModelOptions, zeroInitLast = true) {
     super(options.numClasses);
     this.registerModule('stem', new ConvNormAct(3, 32, 3, { stride: 2 }));
     let width = 32;
-    timmRegNetStages(params).forEach((s, i) => {
+    const stages = timmRegNetStages(params);
+    stages.forEach((s, i) => {
       const blocks: [string, Module][] = [];
       for (let j = 0; j < s.depth; j++) {
         blocks.push([`b${j + 1}`, new TimmRegNetBottleneck(j === 0 ? width : s.width, s.width, j === 0 ? 2 : 1, s.groupWidth, params.bottleneckRatio ?? 1, params.seRatio)]);
       }
-      this.stages.push(this.registerModule(`s${i + 1}`, new Sequential(blocks)));
+      this.registerModule(`s${i + 1}`, new Sequential(blocks));
       width = s.width;
     });
+    this.numStages = stages.length;
     this.numFeatures = width;
     this.registerModule('head', new ClassifierHead(width, options.numClasses));
     if (options.dropRate !== undefined) this.setDropRate(options.dropRate);
@@ -93,7 +95,7 @@ export class TimmRegNet extends ImageClassifier {
   forwardFeatures(x: Tensor): Tensor {
     return scope(() => {
       let h = this.stem.forward(x);
-      for (const stage of this.stages) h = stage.forward(h);
+      for (let i = 1; i <= this.numStages; i++) h = this.getSubmodule(`s${i}`).forward(h);
       return h;
     });
   }

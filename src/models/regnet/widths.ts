@@ -10,7 +10,7 @@
  *
  * @example
  *   torchvisionRegNetStages({ depth: 18, w0: 200, wa: 106.23, wm: 2.48, groupWidth: 112 });
- *   // [{ width: 224, depth: 2, groupWidth: 112 }, { width: 448, depth: 6, … }, …]
+ *   // [{ width: 224, depth: 2, groupWidth: 112 }, { width: 448, depth: 4, … }, { width: 1232, depth: 11, … }, { width: 3024, depth: 1, … }]
  */
 import { makeDivisible, roundHalfEven } from '../../nn/divisible.js';
 
@@ -36,7 +36,10 @@ export interface RegNetStage {
 
 const f32 = Math.fround;
 
-/** Per-block widths: round(w0 · wm^round(log(u_j / w0) / log wm) / 8) · 8, in float32. */
+/**
+ * Per-block widths: round(w0 · wm^round(log(u_j / w0) / log wm) / 8) · 8, in float32.
+ * @example blockWidths({ depth: 13, w0: 24, wa: 36.44, wm: 2.49, groupWidth: 8 }); // [24, 56, 152, 152, …]
+ */
 export function blockWidths(p: RegNetParams): number[] {
   if (p.wa < 0 || p.w0 <= 0 || p.wm <= 1 || p.w0 % 8) throw new RangeError(`invalid RegNet parameters ${JSON.stringify(p)}`);
   const logWm = f32(Math.log(p.wm));
@@ -65,6 +68,9 @@ function stagesOf(widths: number[], groupWidth: number): RegNetStage[] {
 /**
  * torchvision's `BlockParams.from_init_params`: bottleneck widths rounded to a multiple of
  * the group width with `_make_divisible`.
+ *
+ * @example
+ *   torchvisionRegNetStages({ depth: 22, w0: 24, wa: 24.48, wm: 2.54, groupWidth: 16 }).map((s) => s.width); // [32, 64, 160, 400]
  */
 export function torchvisionRegNetStages(p: RegNetParams): RegNetStage[] {
   const b = p.bottleneckRatio ?? 1;
@@ -75,7 +81,10 @@ export function torchvisionRegNetStages(p: RegNetParams): RegNetStage[] {
   });
 }
 
-/** timm's `RegNet._get_stage_args`: bottleneck widths rounded to the nearest multiple of the group size. */
+/**
+ * timm's `RegNet._get_stage_args`: bottleneck widths rounded to the nearest multiple of the group size.
+ * @example timmRegNetStages({ depth: 22, w0: 24, wa: 24.48, wm: 2.54, groupWidth: 16 }).map((s) => s.width); // [32, 64, 160, 384]
+ */
 export function timmRegNetStages(p: RegNetParams): RegNetStage[] {
   const b = p.bottleneckRatio ?? 1;
   return stagesOf(blockWidths(p), p.groupWidth).map((s) => {

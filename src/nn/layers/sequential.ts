@@ -66,6 +66,9 @@ export class Sequential extends Module {
 /**
  * Applies `modules` in order to `x`, freeing each intermediate (never `x`, and never a
  * tensor a module passed through unchanged or modified in place).
+ *
+ * @example
+ *   const y = runChain([this.conv, this.bn, this.act], x);
  */
 export function runChain(modules: readonly Module[], x: Tensor): Tensor {
   let y = x;

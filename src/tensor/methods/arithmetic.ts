@@ -54,15 +54,22 @@ declare module '../tensor.js' {
 
 const isT = (x: Tensor | number): x is Tensor => x instanceof Tensor;
 const P = Tensor.prototype;
+// The commonest operations keep their operator objects at hand (no lookup by name per call).
+const ADD = aten('add.Tensor');
+const ADD_S = aten('add.Scalar');
+const SUB = aten('sub.Tensor');
+const SUB_S = aten('sub.Scalar');
+const MUL = aten('mul.Tensor');
+const MUL_S = aten('mul.Scalar');
 
 P.add = function (other, alpha) {
-  return wrap(isT(other) ? aten('add.Tensor').call(this.handle, other.handle, alpha) : aten('add.Scalar').call(this.handle, other, alpha));
+  return wrap(isT(other) ? ADD.call(this.handle, other.handle, alpha) : ADD_S.call(this.handle, other, alpha));
 };
 P.sub = function (other, alpha) {
-  return wrap(isT(other) ? aten('sub.Tensor').call(this.handle, other.handle, alpha) : aten('sub.Scalar').call(this.handle, other, alpha));
+  return wrap(isT(other) ? SUB.call(this.handle, other.handle, alpha) : SUB_S.call(this.handle, other, alpha));
 };
 P.mul = function (other) {
-  return wrap(isT(other) ? aten('mul.Tensor').call(this.handle, other.handle) : aten('mul.Scalar').call(this.handle, other));
+  return wrap(isT(other) ? MUL.call(this.handle, other.handle) : MUL_S.call(this.handle, other));
 };
 P.div = function (other, roundingMode) {
   if (roundingMode) {

@@ -8,9 +8,8 @@
  *   for (const spec of SPECS) test(spec.name, { skip: oracleSkip() }, () => checkParity(run, spec));
  */
 import assert from 'node:assert/strict';
-import { noGrad, liveTensors, scope } from '../../../src/index.js';
+import { noGrad, liveTensors, scope, loadSafetensors } from '../../../src/index.js';
 import { createModel } from '../../../src/models/index.js';
-import { loadSafetensors } from '../../../src/io/safetensors/load.js';
 import { assertClose } from '../../support/assert-close.js';
 import type { ExportRun, ExportSpec } from './torchvision-export.js';
 

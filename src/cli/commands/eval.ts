@@ -1,0 +1,269 @@
+/**
+ * `finegrain eval --checkpoint CKPT --data PATH`: top-1, top-5, per-class accuracy and the
+ * most confused class pairs of a checkpoint — or a weighted ensemble of checkpoints, with
+ * test-time augmentation — on a labelled dataset, as a table on stdout and JSON (`--json`).
+ * Head/middle/tail accuracy is added when the checkpoint sits in its run folder and the
+ * training data it names can still be read (the classes' training counts decide the thirds).
+ *
+ * This file also holds the options `eval` and `predict` share (checkpoints, weights, TTA,
+ * ensemble mode, device) and the translation of input errors into usage errors.
+ *
+ * @example
+ *   finegrain eval --checkpoint runs/a/checkpoints/best.safetensors --data cub100 --split test \
+ *     --tta flips,scales=1,1.15 --json eval.json
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { classificationReport, formatReport, headTailAccuracy } from '../../infer/metrics.js';
+import { predictDataset, type PredictOptions } from '../../infer/predict-dataset.js';
+import { loadEnsemble, type CheckpointSpec } from '../../infer/predict-files.js';
+import type { TtaOptions } from '../../infer/tta.js';
+import type { Device } from '../../tensor/device.js';
+import { parseTrainConfig } from '../../train/config.js';
+import { alignClasses, openLabeled, openTrainingData } from '../../train/datasets.js';
+import { resolveDevice, resolvePrecision, type Precision } from '../../train/device.js';
+
+export function usageError(message: string): Error {
+  return Object.assign(new Error(message), { name: 'UsageError' });
+}
+
+/** Options shared by `eval` and `predict` (parseArgs definitions). */
+export const MODEL_OPTIONS = {
+  checkpoint: { type: 'string', multiple: true },
+  weight: { type: 'string', multiple: true },
+  tta: { type: 'string' },
+  ensemble: { type: 'string' },
+  'batch-size': { type: 'string' },
+  workers: { type: 'string' },
+  device: { type: 'string' },
+  precision: { type: 'string' },
+  'no-ema': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const MODEL_HELP = `model options:
+  --checkpoint FILE   a finegrain checkpoint (.safetensors); repeat for an ensemble
+  --weight W          weight of the checkpoint named just before it (default 1)
+  --ensemble MODE     probabilities (weighted mean of softmax outputs, default) or
+                      embeddings (weighted embeddings concatenated; logits combined)
+  --tta SPEC          test-time augmentation: flips, scales=1,1.15, or both:
+                      flips,scales=1,1.15 (probabilities averaged over the views)
+  --batch-size N      images per forward pass (default 32)
+  --workers N         decoding parallelism hint (default 4)
+  --device DEV        cpu, cuda, cuda:N or auto (default auto)
+  --precision P       float32 (default), bfloat16, float16 (CUDA) or auto
+  --no-ema            use the trained weights even when the checkpoint holds EMA weights`;
+
+/**
+ * `--tta` as `TtaOptions`: comma-separated `flips` and `scales=a,b,...` (the numbers after
+ * `scales=` continue its list), or `none`.
+ *
+ * @example
+ *   parseTta('flips,scales=1,1.15'); // { flips: true, scales: [1, 1.15] }
+ */
+export function parseTta(spec: string | undefined): TtaOptions | undefined {
+  if (spec === undefined || spec.trim() === '' || spec.trim() === 'none') return undefined;
+  const out: TtaOptions = {};
+  let inScales = false;
+  const scale = (s: string) => {
+    const v = Number(s);
+    if (!(Number.isFinite(v) && v > 0 && v <= 4)) throw usageError(`--tta: a scale must be a number in (0, 4], got '${s}'`);
+    out.scales!.push(v);
+  };
+  for (const raw of spec.split(',')) {
+    const part = raw.trim();
+    if (part === 'flips' || part === 'flip') {
+      out.flips = true;
+      inScales = false;
+    } else if (part.startsWith('scales=') || part.startsWith('scale=')) {
+      out.scales = [];
+      inScales = true;
+      scale(part.slice(part.indexOf('=') + 1));
+    } else if (inScales && part !== '') {
+      scale(part);
+    } else {
+      throw usageError(`--tta: unknown part '${part}' (expected flips and/or scales=1,1.15)`);
+    }
+  }
+  return out;
+}
+
+function positiveInt(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`${flag} must be a positive integer, got '${v}'`);
+  return n;
+}
+
+export interface ModelFlags {
+  checkpoints: CheckpointSpec[];
+  device: Device;
+  weights: 'auto' | 'model';
+  predict: PredictOptions;
+}
+
+type Token = { kind: string; name?: string; value?: string | undefined };
+
+/**
+ * The model options from parsed arguments. A `--weight` belongs to the `--checkpoint`
+ * before it, so `--checkpoint a --checkpoint b --weight 0.6` weighs b (a keeps 1).
+ */
+export function modelFlags(values: Record<string, unknown>, tokens: readonly Token[]): ModelFlags {
+  const checkpoints: CheckpointSpec[] = [];
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    if (t.name === 'checkpoint') checkpoints.push({ path: t.value! });
+    else if (t.name === 'weight') {
+      const last = checkpoints[checkpoints.length - 1];
+      if (!last) throw usageError('--weight must follow the --checkpoint it weighs');
+      if (last.weight !== undefined) throw usageError(`two weights for ${last.path}`);
+      const w = Number(t.value);
+      if (!(Number.isFinite(w) && w > 0)) throw usageError(`--weight must be a positive number, got '${t.value}'`);
+      last.weight = w;
+    }
+  }
+  if (!checkpoints.length) throw usageError('--checkpoint FILE is required (repeat it for an ensemble)');
+  const ensemble = (values.ensemble as string | undefined) ?? 'probabilities';
+  if (ensemble !== 'probabilities' && ensemble !== 'embeddings') throw usageError(`--ensemble must be probabilities or embeddings, got '${ensemble}'`);
+  const device = resolveDevice((values.device as string | undefined) ?? 'auto');
+  const requested = (values.precision as string | undefined) ?? 'float32';
+  if (!['float32', 'bfloat16', 'float16', 'auto'].includes(requested)) throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${requested}'`);
+  const precision: Precision = resolvePrecision(requested as Precision | 'auto', device);
+  return {
+    checkpoints,
+    device,
+    weights: values['no-ema'] ? 'model' : 'auto',
+    predict: {
+      device,
+      precision,
+      ensemble,
+      tta: parseTta(values.tta as string | undefined),
+      batchSize: positiveInt(values['batch-size'] as string | undefined, '--batch-size') ?? 32,
+      workers: positiveInt(values.workers as string | undefined, '--workers'),
+    },
+  };
+}
+
+const INPUT_ERRORS = new Set(['PredictionError', 'DatasetError', 'CheckpointError', 'SafetensorsError']);
+
+/** Runs `f`; errors about the user's files (missing, mismatched, malformed) become usage errors: a message, no stack. */
+export async function withInputErrors<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof Error && INPUT_ERRORS.has(e.name)) throw usageError(e.message);
+    throw e;
+  }
+}
+
+/** Writes text through a temporary file, so a reader never sees half a report. */
+export function writeTextAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/**
+ * Training images per class (in `classes`' order) of the run a checkpoint belongs to, from
+ * its run folder's config.json (`<run>/checkpoints/<name>.safetensors`), re-splitting the
+ * data as training did; or the reason it is not known.
+ */
+export function trainCountsOf(checkpoint: string, classes: readonly string[]): { counts: number[] } | { reason: string } {
+  const runDir = dirname(dirname(resolve(checkpoint)));
+  if (!existsSync(resolve(runDir, 'config.json'))) return { reason: `no run folder around ${checkpoint}` };
+  try {
+    const config = parseTrainConfig(JSON.parse(readFileSync(resolve(runDir, 'config.json'), 'utf8')));
+    const data = openTrainingData(config);
+    const byName = new Map(data.classes.map((c, i) => [c, data.trainCounts[i]!]));
+    return { counts: classes.map((c) => byName.get(c) ?? 0) };
+  } catch (e) {
+    return { reason: `training data of ${runDir} not readable (${(e as Error).message.split('\n')[0]})` };
+  }
+}
+
+const HELP = `usage: finegrain eval --checkpoint CKPT [--checkpoint CKPT2 --weight 0.6 ...] --data PATH
+                      [--split test|train|all] [--tta flips,scales=1,1.15]
+                      [--ensemble probabilities|embeddings] [--json OUT.json]
+
+Accuracy of a checkpoint (or an ensemble) on labelled data: top-1, top-5, per-class
+accuracy, the most confused class pairs, and head/middle/tail accuracy when the training
+class counts are known. The data's classes are matched to the checkpoint's by name; images
+of classes the checkpoint does not know are counted and left out.
+
+  --data PATH         a folder per class, a CSV (path,label) or a CUB-style folder
+  --split S           for CUB-style folders: test (default), train or all
+  --json FILE         also write the full report as JSON
+  --top-pairs N       confused pairs to list (default 10)
+
+${MODEL_HELP}`;
+
+export async function run(argv: string[]): Promise<void> {
+  const { values, tokens } = parseArgs({
+    args: argv,
+    options: { ...MODEL_OPTIONS, data: { type: 'string' }, split: { type: 'string' }, json: { type: 'string' }, 'top-pairs': { type: 'string' } },
+    tokens: true,
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const flags = modelFlags(values, tokens as Token[]);
+  if (!values.data) throw usageError('--data PATH is required');
+  const split = (values.split ?? 'test') as 'test' | 'train' | 'all';
+  if (!['test', 'train', 'all'].includes(split)) throw usageError(`--split must be test, train or all, got '${values.split}'`);
+  const topPairs = positiveInt(values['top-pairs'], '--top-pairs') ?? 10;
+
+  await withInputErrors(async () => {
+    const ens = loadEnsemble(flags.checkpoints, { device: flags.device, weights: flags.weights });
+    try {
+      const raw = openLabeled(values.data!, { split });
+      // Images of classes the model does not know, per class (they cannot be scored).
+      const known = new Set(ens.classes);
+      const unknownClasses: Record<string, number> = {};
+      for (const s of raw.samples) {
+        const name = raw.classes[s.label]!;
+        if (!known.has(name)) unknownClasses[name] = (unknownClasses[name] ?? 0) + 1;
+      }
+      const ds = alignClasses(raw, ens.classes);
+      if (!ds.samples.length) throw usageError(`${values.data}: none of its classes (${raw.classes.slice(0, 5).join(', ')}${raw.classes.length > 5 ? ', ...' : ''}) is among the checkpoint's classes`);
+      const preds = await predictDataset(ens.members, ds, flags.predict);
+      try {
+        if (!preds.indices.length) throw usageError(`${values.data}: no image could be read (${preds.skipped})`);
+        const report = classificationReport(preds.probs, preds.labels, [...ens.classes], { topPairs });
+        const counts = trainCountsOf(flags.checkpoints[0]!.path, ens.classes);
+        const headTail = 'counts' in counts ? headTailAccuracy(report, counts.counts) : null;
+        const result = {
+          checkpoints: ens.members.map((m) => ({ path: m.path, weight: m.weight, model: m.meta.model, imageSize: m.imageSize, epoch: m.meta.epoch })),
+          data: values.data,
+          split,
+          ensemble: flags.predict.ensemble,
+          tta: flags.predict.tta ?? null,
+          ...report,
+          headTail,
+          headTailNote: 'counts' in counts ? 'classes split into thirds by training images' : counts.reason,
+          unknownClasses,
+          skipped: preds.skippedFiles.filter((f) => f.reason !== 'unknown-label'),
+        };
+        if (values.json) writeTextAtomic(values.json, JSON.stringify(result, jsonNumbers, 2) + '\n');
+        console.log(formatReport(report));
+        if (headTail) console.log(`\nhead / middle / tail classes: ${pct(headTail.head)} / ${pct(headTail.medium)} / ${pct(headTail.tail)}`);
+        const unknown = Object.entries(unknownClasses);
+        if (unknown.length) console.log(`\n${unknown.reduce((a, [, n]) => a + n, 0)} images of ${unknown.length} classes the checkpoint does not know were left out: ${unknown.slice(0, 10).map(([c, n]) => `${c} (${n})`).join(', ')}${unknown.length > 10 ? ', ...' : ''}`);
+        if (result.skipped.length) console.log(`\n${result.skipped.length} unreadable files left out:\n${result.skipped.slice(0, 20).map((f) => `  ${f.reason}: ${f.path}${f.detail ? ` (${f.detail})` : ''}`).join('\n')}`);
+      } finally {
+        preds.dispose();
+      }
+    } finally {
+      ens.dispose();
+    }
+  });
+}
+
+const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : 'n/a');
+
+/** JSON has no NaN: classes without test images report accuracy null. */
+function jsonNumbers(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
+}
