@@ -15,3 +15,4 @@ export * from './io/onnx/index.js';
 export * from './models/pretrained/index.js';
 export * from './nn/index.js';
 export * from './models/index.js';
+export * as data from './data/index.js';

@@ -379,6 +379,33 @@ napi_value warp_affine_nearest_u8(napi_env env, napi_callback_info info) {
   });
 }
 
+// normalizeU8(x: uint8 [N,C,H,W], mean: Float32Array(C), std: Float32Array(C),
+//   out: float32 [N,C,H,W]): torchvision's ToTensor + Normalize in one pass, with their
+//   float32 steps: ((v / 255) - mean[c]) / std[c].
+napi_value normalize_u8(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    const at::Tensor& x = tensor_of(env, a[0]);
+    planes_of(x, "normalizeU8");
+    const int64_t n = x.size(0), c = x.size(1), area = x.size(2) * x.size(3);
+    const float* mean = float_array(env, a[1], c, "normalizeU8 mean");
+    const float* stdv = float_array(env, a[2], c, "normalizeU8 std");
+    at::Tensor& out = mutable_tensor_of(env, a[3]);
+    if (out.scalar_type() != at::kFloat || !out.is_contiguous() || !out.sizes().equals(x.sizes())) fail("normalizeU8: out must be a contiguous float32 tensor shaped like x");
+    const uint8_t* src = x.data_ptr<uint8_t>();
+    float* dst = out.data_ptr<float>();
+    at::parallel_for(0, n * c, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t p = begin; p < end; p++) {
+        const float m = mean[p % c], sd = stdv[p % c];
+        const uint8_t* v = src + p * area;
+        float* o = dst + p * area;
+        for (int64_t i = 0; i < area; i++) o[i] = (static_cast<float>(v[i]) / 255.f - m) / sd;
+      }
+    });
+    return undefined(env);
+  });
+}
+
 }  // namespace
 
 FG_EXPORT("resampleBilinearU8", resample_bilinear_u8);
@@ -388,5 +415,6 @@ FG_EXPORT("grayscaleU8", grayscale_u8);
 FG_EXPORT("blendU8", blend_u8);
 FG_EXPORT("smoothU8", smooth_u8);
 FG_EXPORT("warpAffineNearestU8", warp_affine_nearest_u8);
+FG_EXPORT("normalizeU8", normalize_u8);
 
 }  // namespace fg

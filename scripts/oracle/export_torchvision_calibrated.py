@@ -120,7 +120,8 @@ def export(name, out_dir, image_size, args):
         y = model(x)
     if args.embedding_of:
         hook.remove()
-    state = {k: v.clone() for k, v in model.state_dict().items()}
+    # The training-mode pass below updates running statistics: keep a copy of the state first.
+    state = {k: v.clone() for k, v in model.state_dict().items()} if args.train_output else model.state_dict()
     io = {'input': x, 'output': y, **captured}
     if args.train_output:
         io.update(train_outputs(model, x))

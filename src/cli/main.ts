@@ -11,6 +11,7 @@ interface CommandEntry {
 
 export const COMMANDS: Record<string, CommandEntry> = {
   demo: { summary: 'the main job: a short end-to-end run that prints what it measured', load: () => import('./commands/demo.js') },
+  synth: { summary: 'generate the synthetic fine-grained dataset', load: () => import('./commands/synth.js') },
   train: { summary: 'train a classifier with the competition recipe (or --resume a run)', load: () => import('./commands/train.js') },
   eval: { summary: 'accuracy of a checkpoint or an ensemble on labelled data (top-1/5, per class, confusions)', load: () => import('./commands/eval.js') },
   predict: { summary: 'predict images: Kaggle CSV or top-k JSON, TTA, ensembles, attention maps', load: () => import('./commands/predict.js') },

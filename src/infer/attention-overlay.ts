@@ -67,13 +67,22 @@ const escapeXml = (s: string) => s.replace(/[<>&"']/g, (ch) => `&#${ch.charCodeA
 
 /** An SVG the image's size with `text` on a dark band in the top-left corner. */
 function captionSvg(text: string, width: number, height: number): Buffer {
-  // Readable on thumbnails and photos alike: about 6% of the shorter side, at least 9 px.
-  const size = Math.max(9, Math.round(Math.min(width, height) * 0.06));
-  const band = Math.min(width, Math.ceil(text.length * size * 0.62 + size * 0.6));
+  // About 6% of the shorter side, smaller for long labels so they fit the width; below
+  // 8 px text is unreadable anyway, so the label is cut short instead.
+  const charWidth = 0.62; // DejaVu Sans' average advance, in ems
+  const fits = (chars: number, size: number) => (chars * charWidth + 0.6) * size <= width;
+  let size = Math.max(8, Math.round(Math.min(width, height) * 0.06));
+  while (size > 8 && !fits(text.length, size)) size--;
+  let shown = text;
+  if (!fits(shown.length, size)) {
+    const chars = Math.max(1, Math.floor((width / size - 0.6) / charWidth) - 1);
+    shown = text.slice(0, chars) + '\u2026';
+  }
+  const band = Math.min(width, Math.ceil((shown.length * charWidth + 0.6) * size));
   return Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
       `<rect x="0" y="0" width="${band}" height="${Math.round(size * 1.4)}" fill="black" fill-opacity="0.6"/>` +
-      `<text x="${Math.round(size * 0.3)}" y="${Math.round(size * 1.05)}" font-family="DejaVu Sans, sans-serif" font-size="${size}" fill="white">${escapeXml(text)}</text></svg>`,
+      `<text x="${Math.round(size * 0.3)}" y="${Math.round(size * 1.05)}" font-family="DejaVu Sans, sans-serif" font-size="${size}" fill="white">${escapeXml(shown)}</text></svg>`,
   );
 }
 

@@ -20,7 +20,7 @@ test('adjustHue matches torchvision adjust_hue on uint8 within one level', { ski
     ).y!;
     const m = mismatch(ours, ref);
     t.diagnostic(`${m.count} of ${ours.numel} values differ (max ${m.max})`);
-    assert.ok(m.max <= 1 && m.frac < 0.02, `${m.count} values differ, max ${m.max}`);
+    assert.ok(m.max <= 1 && m.frac < 1e-3, `${m.count} values differ, max ${m.max}`);
   });
 });
 
@@ -47,7 +47,7 @@ test('Mixup mixes images and targets with the same lambda; CutMix pastes a box a
     const m = mixup(0.8).apply(x, labels, 4, new Rng(1));
     assert.equal(m.mode, 'mixup');
     const lam = m.lambda;
-    const px = m.images.select(0, 0).select(0, 0).select(0, 0).item(); // 0 * lam + 3 * (1 - lam)
+    const px = m.images.select(0, 0).select(0, 0).select(0, 0).select(0, 0).item(); // 0 * lam + 3 * (1 - lam)
     assert.ok(Math.abs(px - 3 * (1 - lam)) < 1e-5);
     const tgt = m.targets.toArray() as number[][];
     assert.ok(Math.abs(tgt[0]![0]! - lam) < 1e-6 && Math.abs(tgt[0]![3]! - (1 - lam)) < 1e-6);

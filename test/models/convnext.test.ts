@@ -11,6 +11,7 @@ import { createModel } from '../../src/models/registry.js';
 import { withoutInit } from '../../src/nn/init.js';
 import { ConvNeXt } from '../../src/models/convnext/convnext.js';
 import { oracleSkip } from '../support/oracle.js';
+import { checkHeadReset } from './head-reset.js';
 import { checkCalibrated, startCalibratedExport } from './calibrated-export.js';
 
 const skip = oracleSkip();
@@ -58,4 +59,8 @@ test('convnext stochastic depth drops blocks in training only', () => {
   } finally {
     model.dispose();
   }
+});
+
+test('convnext_tiny resets classifier.2 (feature access)', () => {
+  checkHeadReset(createModel('convnext_tiny'), [2, 3, 32, 32]);
 });

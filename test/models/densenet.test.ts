@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { noGrad, randn, scope } from '../../src/index.js';
 import { createModel } from '../../src/models/registry.js';
 import { oracleSkip } from '../support/oracle.js';
+import { checkHeadReset } from './head-reset.js';
 import { checkCalibrated, startCalibratedExport } from './calibrated-export.js';
 
 const NAMES = ['densenet121', 'densenet161', 'densenet169', 'densenet201'];
@@ -46,4 +47,8 @@ test('densenet121 has torchvision’s parameter count and GFLOPs, and trains thr
   } finally {
     model.dispose();
   }
+});
+
+test('densenet161 resets its classifier (feature access)', () => {
+  checkHeadReset(createModel('densenet161'), [2, 3, 32, 32]);
 });

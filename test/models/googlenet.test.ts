@@ -12,6 +12,7 @@ import { withoutInit } from '../../src/nn/init.js';
 import { Dropout } from '../../src/nn/layers/dropout.js';
 import { GoogLeNet } from '../../src/models/inception/googlenet.js';
 import { oracleSkip } from '../support/oracle.js';
+import { checkHeadReset } from './head-reset.js';
 import { assertParity, checkCalibrated, startCalibratedExport } from './calibrated-export.js';
 
 const skip = oracleSkip();
@@ -68,4 +69,8 @@ test('googlenet resetClassifier resizes the main and auxiliary heads', () => {
   } finally {
     model.dispose();
   }
+});
+
+test('googlenet resets fc (feature access)', () => {
+  checkHeadReset(createModel('googlenet'), [2, 3, 64, 64]);
 });

@@ -11,6 +11,7 @@ import { createModel } from '../../src/models/registry.js';
 import { withoutInit } from '../../src/nn/init.js';
 import { Inception3 } from '../../src/models/inception/inception-v3.js';
 import { oracleSkip, torchOracle } from '../support/oracle.js';
+import { checkHeadReset } from './head-reset.js';
 import { assertParity, checkCalibrated, startCalibratedExport } from './calibrated-export.js';
 
 const skip = oracleSkip();
@@ -72,4 +73,8 @@ test('inception_v3 without the aux head has torchvision pretrained model’s par
   } finally {
     model.dispose();
   }
+});
+
+test('inception_v3 resets fc (feature access)', () => {
+  checkHeadReset(createModel('inception_v3'), [2, 3, 75, 75]);
 });

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { manualSeed, noGrad, randn, scope } from '../../src/index.js';
 import { createModel } from '../../src/models/registry.js';
 import { oracleSkip } from '../support/oracle.js';
+import { checkHeadReset } from './head-reset.js';
 import { assertInputDependent, assertParity } from './calibrated-export.js';
 import { calibrateBatchNorm, timmReference } from './timm-oracle.js';
 
@@ -147,4 +148,8 @@ test('inception_v4 has timm’s parameter count (42.7M at 1000 classes)', () => 
   } finally {
     model.dispose();
   }
+});
+
+test('inception_v4 resets last_linear (feature access)', () => {
+  checkHeadReset(createModel('inception_v4'), [2, 3, 75, 75]);
 });

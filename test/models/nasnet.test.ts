@@ -15,6 +15,7 @@ import { withoutInit } from '../../src/nn/init.js';
 import { NASNetALarge } from '../../src/models/nasnet/nasnet.js';
 import { samePadding } from '../../src/models/nasnet/same-padding.js';
 import { oracleSkip } from '../support/oracle.js';
+import { checkHeadReset } from './head-reset.js';
 import { assertInputDependent, assertParity } from './calibrated-export.js';
 import { calibrateBatchNorm, timmReference } from './timm-oracle.js';
 
@@ -265,4 +266,8 @@ test('TensorFlow SAME padding puts the odd pixel bottom/right', () => {
   assert.deepEqual(samePadding([16, 15], 5, 2), [2, 2, 1, 2]); // H: 3 → 1 + 2; W: 4 → 2 + 2
   assert.deepEqual(samePadding([31, 31], 3, 2), [1, 1, 1, 1]);
   assert.deepEqual(samePadding([8, 8], 3, 1), [1, 1, 1, 1]);
+});
+
+test('nasnetalarge resets last_linear (feature access)', () => {
+  checkHeadReset(new NASNetALarge({ numClasses: 1000 }, { stemSize: 32, numFeatures: 384 }), [2, 3, 64, 64]);
 });

@@ -11,6 +11,7 @@ import { createModel } from '../../src/models/registry.js';
 import { withoutInit } from '../../src/nn/init.js';
 import { VisionTransformer } from '../../src/models/vit/vit.js';
 import { oracleSkip } from '../support/oracle.js';
+import { checkHeadReset } from './head-reset.js';
 import { checkCalibrated, startCalibratedExport } from './calibrated-export.js';
 
 const skip = oracleSkip();
@@ -68,4 +69,8 @@ test('vit feature map holds the patch tokens in row-major order; other sizes are
     model.dispose();
   }
   assert.throws(() => createModel('vit_b_16', { imageSize: 100 }), /multiple of the patch size 16/);
+});
+
+test('vit_b_32 resets heads.head (feature access)', () => {
+  checkHeadReset(createModel('vit_b_32', { imageSize: 64 }), [2, 3, 64, 64]);
 });

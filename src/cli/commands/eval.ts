@@ -242,7 +242,8 @@ export async function run(argv: string[]): Promise<void> {
           tta: flags.predict.tta ?? null,
           ...report,
           headTail,
-          headTailNote: 'counts' in counts ? 'classes split into thirds by training images' : counts.reason,
+          headTailNote: 'counts' in counts ? 'classes sorted by training images and split into thirds' : counts.reason,
+          trainCounts: 'counts' in counts ? counts.counts : null,
           unknownClasses,
           skipped: preds.skippedFiles.filter((f) => f.reason !== 'unknown-label'),
         };

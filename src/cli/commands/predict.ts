@@ -102,7 +102,7 @@ export async function run(argv: string[]): Promise<void> {
         printTable(rows);
       }
       const target = values.out ? ` -> ${values.out}` : '';
-      process.stderr.write(`predicted ${rows.length} images${target}\n`);
+      process.stderr.write(`predicted ${rows.length} image${rows.length === 1 ? '' : 's'}${target}\n`);
       if (skipped.length) {
         process.stderr.write(`${skipped.length} file${skipped.length === 1 ? '' : 's'} could not be predicted:\n`);
         for (const f of skipped) process.stderr.write(`  ${f.reason}: ${f.path}${f.detail ? ` (${f.detail})` : ''}\n`);
@@ -121,7 +121,7 @@ export async function run(argv: string[]): Promise<void> {
           batchSize: flags.predict.batchSize,
           device: flags.device,
         });
-        process.stderr.write(`wrote ${written.length} attention maps to ${dir}${late.count ? ` (${late.summary()})` : ''}\n`);
+        process.stderr.write(`wrote ${written.length} attention map${written.length === 1 ? '' : 's'} to ${dir}${late.count ? ` (${late.summary()})` : ''}\n`);
       }
     } finally {
       ens.dispose();

@@ -1,7 +1,7 @@
 /**
  * Hue rotation of uint8 image batches through HSV, per image (torchvision's adjust_hue:
- * to float in [0, 1], RGB -> HSV, h = (h + factor) mod 1, back, to uint8 by
- * x * (256 - 1e-3) truncated). Written with ATen ops over the batch.
+ * x / 255, RGB -> HSV, h = (h + factor) mod 1, back, x * 255 truncated to uint8), with
+ * ATen ops over the whole batch in the same float32 steps.
  *
  * @example
  *   const y = adjustHue(batch, [0.1, -0.25]);   // factors in [-0.5, 0.5]
@@ -32,10 +32,11 @@ export function adjustHue(x: Tensor, factors: readonly number[]): Tensor {
     const bc = maxc.sub(b).div(crd);
     const isR = maxc.eq(r);
     const isG = maxc.eq(g).logicalAnd(isR.logicalNot());
-    const h6 = where(isR, bc.sub(gc), where(isG, rc.sub(bc).add(2), gc.sub(rc).add(4)));
+    // Same association as torchvision ((2 + rc) - bc), so float32 rounding agrees.
+    const h6 = where(isR, bc.sub(gc), where(isG, rc.add(2).sub(bc), gc.add(4).sub(rc)));
     // Hue in [0, 1): h6 / 6 wrapped, then shifted by the image's factor and wrapped again.
     const shift = fromTypedArray(Float64Array.from(factors), [n, 1, 1]).float();
-    let h = mod(mod(h6.div(6).add(1), 1).add(shift), 1);
+    const h = mod(mod(h6.div(6).add(1), 1).add(shift), 1);
     const v = maxc;
     const hh = h.mul(6);
     const i = hh.floor();
@@ -46,7 +47,6 @@ export function adjustHue(x: Tensor, factors: readonly number[]): Tensor {
     const sector = mod(i, 6);
     const pick = (vals: Tensor[]) => vals.reduceRight((acc, val, k) => where(sector.eq(k), val, acc));
     const rgb = stack([pick([v, q, p, p, t, v]), pick([t, v, v, q, p, p]), pick([p, p, t, v, v, q])], 1);
-    h = rgb.mul(256 - 1e-3);
-    return h.to({ dtype: 'uint8' });
+    return rgb.mul(255).to({ dtype: 'uint8' });
   });
 }

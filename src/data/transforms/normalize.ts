@@ -7,7 +7,8 @@
  *   compose([resize(256), centerCrop(224), normalize()]);             // ImageNet statistics
  *   const f = normalizeBatch(u8batch, [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
  */
-import { fromTypedArray, scope, type Tensor } from '../../tensor/index.js';
+import { native } from '../../native/binding.js';
+import { empty, type Tensor } from '../../tensor/index.js';
 import type { NormalizeTransform } from './transform.js';
 
 export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
@@ -18,15 +19,24 @@ export function normalize(mean: readonly number[] = IMAGENET_MEAN, std: readonly
   return { stage: 'normalize', name: `normalize(${mean}; ${std})`, mean: [...mean], std: [...std] };
 }
 
-/** A uint8 batch [N, C, H, W] as float32 (x / 255 - mean) / std; a new tensor. */
+/**
+ * A uint8 batch [N, C, H, W] as float32 (x / 255 - mean) / std; a new tensor. One native
+ * pass (`normalizeU8`) instead of ATen's four (convert, divide, subtract, divide), with
+ * the same float32 operations in the same order, so the result is bit-identical.
+ */
 export function normalizeBatch(x: Tensor, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): Tensor {
   const c = x.size(1);
+  if (x.dtype !== 'uint8' || x.ndim !== 4) throw new TypeError(`normalizeBatch: expected a uint8 batch [N, C, H, W], got ${x.dtype} [${x.shape}]`);
   if (mean.length !== c || std.length !== c) throw new RangeError(`normalizeBatch: ${c} channels but ${mean.length} means and ${std.length} stds`);
-  return scope(() => {
-    const f = x.float();
-    f.div_(255);
-    f.sub_(fromTypedArray(Float32Array.from(mean), [1, c, 1, 1]));
-    f.div_(fromTypedArray(Float32Array.from(std), [1, c, 1, 1]));
-    return f;
-  });
+  const src = x.isContiguous() ? x : x.contiguous();
+  const out = empty(x.shape);
+  try {
+    native.normalizeU8(src.handle, Float32Array.from(mean), Float32Array.from(std), out.handle);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  } finally {
+    if (src !== x) src.dispose();
+  }
+  return out;
 }

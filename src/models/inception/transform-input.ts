@@ -14,6 +14,10 @@ import type { Tensor } from '../../tensor/tensor.js';
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
 
+/**
+ * ImageNet-normalised [N, 3, H, W] → the [-1, 1] range of the TensorFlow weights.
+ * @example const y = transformInput(x);   // x = (pixels − mean) / std
+ */
 export function transformInput(x: Tensor): Tensor {
   return scope(() => {
     const opts = { dtype: x.dtype, device: x.device };

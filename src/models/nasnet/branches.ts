@@ -85,7 +85,11 @@ export class BranchSeparables extends Module {
   }
 }
 
-/** Shifts a map one pixel up-left, zero-filling the bottom row and right column (timm's ZeroPad2d((-1, 1, -1, 1))). */
+/**
+ * Shifts a map one pixel up-left, zero-filling the bottom row and right column (timm's
+ * ZeroPad2d((-1, 1, -1, 1))), so the second reduction path samples the other pixels.
+ * @example new ShiftPad().forward(x);   // y[i, j] = x[i + 1, j + 1]
+ */
 export class ShiftPad extends Module {
   forward(x: Tensor): Tensor {
     return pad(x, [-1, 1, -1, 1]);
@@ -96,6 +100,8 @@ export class ShiftPad extends Module {
  * The two paths of a factorised reduction: stride-2 1x1 convolutions to `outChannels / 2`
  * each, the second on the map shifted by one pixel (so together they see every pixel).
  * Cells register them as their own `path_1` and `path_2` (timm's names).
+ * @example
+ *   const [p1, p2] = reductionPaths(96, 84);   // each 96 → 42 channels at half the grid
  */
 export function reductionPaths(inChannels: number, outChannels: number): [Sequential, Sequential] {
   const subsample = () => new AvgPool2d(1, { stride: 2, countIncludePad: false });

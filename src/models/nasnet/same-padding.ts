@@ -30,7 +30,10 @@ export function samePadding(hw: readonly number[], kernelSize: number, stride: n
   return [Math.floor(pw / 2), pw - Math.floor(pw / 2), Math.floor(ph / 2), ph - Math.floor(ph / 2)];
 }
 
-/** Whether 'SAME' padding is the same on both sides whatever the input (timm's is_static_pad). */
+/**
+ * Whether 'SAME' padding is the same on both sides whatever the input (timm's is_static_pad).
+ * @example isStaticSame(3, 1); // true: padding 1 all round
+ */
 export function isStaticSame(kernelSize: number, stride: number, dilation = 1): boolean {
   return stride === 1 && (dilation * (kernelSize - 1)) % 2 === 0;
 }

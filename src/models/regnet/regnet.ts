@@ -13,7 +13,6 @@ import { scope } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../../nn/module.js';
 import { Conv2d } from '../../nn/layers/conv2d.js';
-import { BatchNorm2d } from '../../nn/layers/batch-norm.js';
 import { Linear } from '../../nn/layers/linear.js';
 import { ReLU } from '../../nn/layers/activations.js';
 import { Identity } from '../../nn/layers/identity.js';
