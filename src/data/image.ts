@@ -13,7 +13,12 @@ export interface RgbImage {
   readonly height: number;
 }
 
-/** Checks the buffer length matches the declared size (a cheap guard before native copies). */
+/**
+ * Checks the buffer length matches the declared size (a cheap guard before native copies).
+ *
+ * @example
+ *   checkRgbImage({ data, width, height }); // throws on a size mismatch
+ */
 export function checkRgbImage(img: RgbImage): void {
   if (!Number.isInteger(img.width) || !Number.isInteger(img.height) || img.width < 1 || img.height < 1) {
     throw new RangeError(`RgbImage: invalid size ${img.width}x${img.height}`);

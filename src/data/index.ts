@@ -21,6 +21,7 @@ export * from './transforms/normalize.js';
 export * from './transforms/compose.js';
 export * from './augment/kernels.js';
 export * from './augment/lut.js';
+export * from './augment/tables.js';
 export * from './augment/color-ops.js';
 export * from './augment/hue.js';
 export * from './augment/geometric-ops.js';

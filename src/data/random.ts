@@ -48,6 +48,12 @@ function hashParts(parts: readonly (number | string)[]): number {
   return h;
 }
 
+/**
+ * A seeded sfc32 generator with the draws the pipeline needs.
+ *
+ * @example
+ *   const rng = Rng.derive(seed, 'sample', epoch, index);
+ */
 export class Rng {
   private a: number;
   private b: number;

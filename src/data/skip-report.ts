@@ -31,6 +31,12 @@ export interface SkippedFile {
   readonly detail: string;
 }
 
+/**
+ * The list of files left out, with reasons, and its summary.
+ *
+ * @example
+ *   const report = new SkipReport(); report.add('a.jpg', 'truncated');
+ */
 export class SkipReport {
   private readonly entries: SkippedFile[] = [];
 

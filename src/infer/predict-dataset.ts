@@ -4,11 +4,12 @@
  *
  * Ensembles combine members in one of two ways:
  * - `'probabilities'`: the weighted mean of the members' softmax outputs;
- * - `'embeddings'` (the seed's "weighted embeddings"): each member's pooled embedding is
- *   scaled by its weight and the scaled embeddings are concatenated; the concatenation is
- *   classified by the members' classifiers side by side, i.e. the logits are the weighted
- *   sum of the members' logits, and the softmax is taken once. The concatenated embedding
- *   is returned for retrieval and out-of-distribution scores.
+ * - `'embeddings'` (the seed's "weighted embeddings"): each member's pooled embedding (the
+ *   mean over TTA views) is scaled by its share of the total weight and the scaled
+ *   embeddings are concatenated; the concatenation is classified by the members' linear
+ *   classifiers side by side — so the logits are the weighted mean of the members' logits
+ *   (biases weighted alike) — and the softmax is taken once. The concatenated embedding is
+ *   returned for retrieval and out-of-distribution scores.
  *
  * @example
  *   const members = paths.map((p) => ({ ...loadModelFromCheckpoint(p), weight: 1 }));
@@ -91,10 +92,9 @@ async function runMember(member: EnsembleMember, ds: ImageDataset, options: Pred
         const out = noGrad(() =>
           scope(() => {
             const x = batch.images.to({ device, memoryFormat: options.channelsLast ? 'channelsLast' : undefined });
-            const { probs, embeddings } = ttaForward(model, x, options.tta, wrap);
-            // For embedding ensembles the logits are combined, so return log-probabilities
-            // (logits up to a per-row constant, which the final softmax removes).
-            const s = logits ? probs.clamp(1e-30, null).log() : probs;
+            const { probs, embeddings, logits: z } = ttaForward(model, x, options.tta, wrap);
+            // Embedding ensembles combine the members' logits (their classifiers side by side).
+            const s = logits ? z : probs;
             return { s: s.cpu().keep(), e: embeddings.cpu().keep(), y: batch.labels.clone().keep() };
           }),
         );
@@ -140,7 +140,8 @@ export async function predictDataset(members: EnsembleMember | EnsembleMember[],
         acc = acc ? acc.add(w) : w;
       });
       const probs = mode === 'embeddings' ? softmax(acc!, 1) : acc!;
-      const embeddings = cat(outs.map((o, i) => o.embeddings.mul(weights[i]!)), 1);
+      // Scaled as the logits are combined: [w1 e1, ..., wm em] / sum(w) through [W1 ... Wm].
+      const embeddings = cat(outs.map((o, i) => o.embeddings.mul(weights[i]! / total)), 1);
       return { probs, embeddings };
     });
     const result: DatasetPredictions = {

@@ -25,7 +25,7 @@ export function ttaViews(options: TtaOptions = {}): number {
 }
 
 /**
- * Averaged probabilities [N, K] and embeddings [N, D] over the TTA views; `forward`
+ * Averaged probabilities [N, K], embeddings [N, D] and logits [N, K] over the TTA views; `forward`
  * lets callers wrap the model call (autocast, dtype). No views: plain inference.
  */
 export function ttaForward(
@@ -33,7 +33,7 @@ export function ttaForward(
   x: Tensor,
   options: TtaOptions = {},
   forward: (f: () => Tensor) => Tensor = (f) => f(),
-): { probs: Tensor; embeddings: Tensor } {
+): { probs: Tensor; embeddings: Tensor; logits: Tensor } {
   return scope(() => {
     const scales = options.scales?.length ? options.scales : [1];
     let probs: Tensor | null = null;
@@ -50,6 +50,9 @@ export function ttaForward(
       }
     }
     const views = ttaViews(options) || 1;
-    return { probs: probs!.div(views), embeddings: emb!.div(views) };
+    const embeddings = emb!.div(views);
+    // The classifier is linear, so the logits of the mean embedding are the mean of the views' logits.
+    const logits = forward(() => model.forwardHead(embeddings)).float();
+    return { probs: probs!.div(views), embeddings, logits };
   });
 }

@@ -160,8 +160,9 @@ test('TTA and ensembles give the documented shapes; probabilities sum to 1; a ch
       assert.ok(scope(() => tta.probs.sub(single.probs).abs().max().item()) > 1e-6, 'TTA changes the probabilities');
       scope(() => assertClose(selfProbs.probs, single.probs, { atol: 1e-5, rtol: 1e-4 }));
       scope(() => assertClose(selfEmb.probs, single.probs, { atol: 1e-5, rtol: 1e-4 }));
-      // Embedding ensembles concatenate the weighted embeddings: [1 x e, 3 x e].
-      scope(() => assertClose(selfEmb.embeddings.narrow(1, d, d), single.embeddings.mul(3), { atol: 1e-5, rtol: 1e-5 }));
+      // Embedding ensembles concatenate the embeddings scaled by their share of the weight: [e/4, 3e/4].
+      scope(() => assertClose(selfEmb.embeddings.narrow(1, 0, d), single.embeddings.mul(0.25), { atol: 1e-5, rtol: 1e-5 }));
+      scope(() => assertClose(selfEmb.embeddings.narrow(1, d, d), single.embeddings.mul(0.75), { atol: 1e-5, rtol: 1e-5 }));
     } finally {
       for (const p of [single, tta, byProbs, byEmb, selfProbs, selfEmb]) p.dispose();
     }

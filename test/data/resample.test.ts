@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scope } from '../../src/index.js';
-import { centerCrop, compose, cropView, flipView, identityView, randomResizedCrop, randomResizedCropParams, resampleBatch, resize, resizeView, Rng, roundHalfEven, type View } from '../../src/data/index.js';
+import { centerCrop, compose, cropToBox, cropView, flipView, identityView, normalizeBatch, randomResizedCrop, randomResizedCropParams, resampleBatch, resize, resizeView, Rng, roundHalfEven, type View } from '../../src/data/index.js';
 import { torchOracle, oracleSkip } from '../support/oracle.js';
 import { mismatch, testImage, toBatch } from './support/images.js';
 
@@ -100,4 +100,37 @@ test('resampleBatch checks its inputs', () => {
   assert.throws(() => resampleBatch([im], []), /1 images but 0 views/);
   assert.throws(() => resampleBatch([im, im], [resizeView(identityView(12, 10), 4, 4), resizeView(identityView(12, 10), 5, 4)]), /one size/);
   assert.throws(() => resampleBatch([im], [identityView(11, 10)]), /made for 11x10/);
+});
+
+test('normalize is bit-identical to torchvision ToTensor + Normalize', { skip: oracleSkip() }, () => {
+  scope(() => {
+    const x = toBatch([testImage(3, 19, 23), testImage(4, 19, 23)]);
+    const ours = normalizeBatch(x, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]);
+    const ref = torchOracle(
+      `
+      from torchvision import transforms as T
+      tf = T.Normalize([0.485, 0.456, 0.406], [0.229, 0.224, 0.225])
+      outputs['y'] = torch.stack([tf(img.to(torch.float32).div(255)) for img in inputs['x']])
+    `,
+      { x },
+    ).y!;
+    assert.ok(ours.equal(ref), `max difference ${ours.sub(ref).abs().max().item()}`);
+    assert.throws(() => normalizeBatch(ours), /expected a uint8 batch/);
+  });
+});
+
+test('cropToBox crops each image to its own box (the attention-region crop) and falls back without one', () => {
+  scope(() => {
+    const im = testImage(9, 40, 80);
+    const box = { x: 0.25, y: 0.1, width: 0.5, height: 0.5 };
+    const boxed = compose([cropToBox(24)]).run([im, im], [{ rng: new Rng(0), sample: { path: 'a', label: 0, box } }, { rng: new Rng(0), sample: { path: 'b', label: 0 } }]);
+    // The box is pixels (top 4, left 20, 20 x 40): the same as an explicit crop view.
+    const explicit = resampleBatch([im], [resizeView(cropView(identityView(80, 40), 4, 20, 20, 40), 24, 24)]);
+    assert.ok(boxed.narrow(0, 0, 1).equal(explicit));
+    const whole = resampleBatch([im], [resizeView(identityView(80, 40), 24, 24)]);
+    assert.ok(boxed.narrow(0, 1, 1).equal(whole));
+    // A box given by a function wins over the sample's.
+    const viaFn = compose([cropToBox(24, { boxOf: () => box })]).run([im], [{ rng: new Rng(0) }]);
+    assert.ok(viaFn.equal(explicit));
+  });
 });

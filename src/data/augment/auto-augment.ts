@@ -40,7 +40,12 @@ function runRounds(x: Tensor, rounds: (OpChoice | null)[][], fill: AugmentOption
   return cur === x ? x.clone() : cur;
 }
 
-/** AutoAugment with a published policy (default ImageNet). */
+/**
+ * AutoAugment with a published policy (default ImageNet).
+ *
+ * @example
+ *   compose([randomResizedCrop(224), autoAugment('imagenet'), normalize()])
+ */
 export function autoAugment(policy: AutoAugmentPolicy = 'imagenet', options: AugmentOptions = {}): PixelTransform {
   const subs = AUTO_AUGMENT_POLICIES[policy];
   if (!subs) throw new RangeError(`autoAugment: unknown policy ${policy} (imagenet, cifar10, svhn)`);
@@ -75,7 +80,12 @@ export interface RandAugmentOptions extends AugmentOptions {
   numMagnitudeBins?: number;
 }
 
-/** RandAugment (Cubuk et al. 2020): numOps uniformly drawn ops at one shared magnitude. */
+/**
+ * RandAugment (Cubuk et al. 2020): numOps uniformly drawn ops at one shared magnitude.
+ *
+ * @example
+ *   compose([randomResizedCrop(224), randAugment({ numOps: 2, magnitude: 9 }), normalize()])
+ */
 export function randAugment(options: RandAugmentOptions = {}): PixelTransform {
   const numOps = options.numOps ?? 2;
   const magnitude = options.magnitude ?? 9;
@@ -102,7 +112,12 @@ export function randAugment(options: RandAugmentOptions = {}): PixelTransform {
   };
 }
 
-/** TrivialAugmentWide (Müller & Hutter 2021): one op, one random magnitude, per image. */
+/**
+ * TrivialAugmentWide (Müller & Hutter 2021): one op, one random magnitude, per image.
+ *
+ * @example
+ *   compose([randomResizedCrop(224), trivialAugmentWide(), normalize()])
+ */
 export function trivialAugmentWide(options: AugmentOptions & { numMagnitudeBins?: number } = {}): PixelTransform {
   const bins = options.numMagnitudeBins ?? 31;
   return {

@@ -26,6 +26,12 @@ function range(v: number | readonly [number, number] | undefined, centre: number
   return centre === 0 ? [-v, v] : [Math.max(0, centre - v), centre + v];
 }
 
+/**
+ * Random brightness, contrast, saturation and hue per image, in a random order.
+ *
+ * @example
+ *   colorJitter({ brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1 })
+ */
 export function colorJitter(options: ColorJitterOptions): PixelTransform {
   const ranges = [
     range(options.brightness, 1, 'brightness'),

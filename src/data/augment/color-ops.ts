@@ -11,64 +11,103 @@
  */
 import { scope, type Tensor } from '../../tensor/index.js';
 import { blendU8, checkImageBatch, grayscaleU8, histograms, smoothU8 } from './kernels.js';
-import { mapPixels, saturateTrunc } from './lut.js';
-
-const f32 = Math.fround;
+import { mapPixels } from './lut.js';
+import { autocontrastMap, brightnessMap, contrastMap, equalizeMap, invertMap, posterizeMap, solarizeMap } from './tables.js';
 
 function perImage(x: Tensor, values: readonly number[], what: string): void {
   checkImageBatch(x, what);
   if (values.length !== x.size(0)) throw new RangeError(`${what}: ${x.size(0)} images but ${values.length} parameters`);
 }
 
-/** 255 - v. */
+/** Per (image, channel) histograms as 256-bin views. */
+function planeHistograms(x: Tensor): (n: number, c: number) => Int32Array {
+  const hist = histograms(x);
+  const ch = x.size(1);
+  return (n, c) => hist.subarray((n * ch + c) * 256, (n * ch + c + 1) * 256);
+}
+
+/**
+ * The float32 mean of each image's uint8 grayscale version, as torchvision's adjust_contrast takes it.
+ *
+ * @example
+ *   grayMeans(batch); // [118.3, 96.0, ...], one float32 mean per image
+ */
+export function grayMeans(x: Tensor): number[] {
+  return scope(() => Array.from(grayscaleU8(x).float().mean([1, 2, 3]).toTypedArray() as Float32Array));
+}
+
+/**
+ * 255 - v.
+ *
+ * @example
+ *   const y = invert(batch);
+ */
 export function invert(x: Tensor): Tensor {
   checkImageBatch(x, 'invert');
-  return mapPixels(x, () => (v) => 255 - v);
+  return mapPixels(x, () => invertMap);
 }
 
-/** Keeps the top `bits` bits of every value (bits 0..8). */
+/**
+ * Keeps the top `bits` bits of every value (bits 0..8).
+ *
+ * @example
+ *   const y = posterize(batch, [4, 6]); // image 0 keeps 4 bits, image 1 six
+ */
 export function posterize(x: Tensor, bits: readonly number[]): Tensor {
   perImage(x, bits, 'posterize');
-  return mapPixels(x, (n) => {
-    const mask = (0xff << (8 - bits[n]!)) & 0xff;
-    return (v) => v & mask;
-  });
+  return mapPixels(x, (n) => posterizeMap(bits[n]!));
 }
 
-/** Inverts values >= threshold (compared in float32, as torch compares uint8 with a float). */
+/**
+ * Inverts values >= threshold (compared in float32, as torch compares uint8 with a float).
+ *
+ * @example
+ *   const y = solarize(batch, [128, 200]);
+ */
 export function solarize(x: Tensor, thresholds: readonly number[]): Tensor {
   perImage(x, thresholds, 'solarize');
-  return mapPixels(x, (n) => {
-    const t = f32(thresholds[n]!);
-    return (v) => (v >= t ? 255 - v : v);
-  });
+  return mapPixels(x, (n) => solarizeMap(thresholds[n]!));
 }
 
-/** torchvision's `_blend(img, other, ratio)` for one value: float32 throughout, truncated. */
-function blend(v: number, other: number, ratio: number): number {
-  return saturateTrunc(f32(f32(f32(ratio) * v) + f32(f32(1 - ratio) * other)));
-}
-
-/** Blend with black: factor 0 gives black, 1 the original. */
+/**
+ * Blend with black: factor 0 gives black, 1 the original.
+ *
+ * @example
+ *   const y = adjustBrightness(batch, [1.5, 0.5]);
+ */
 export function adjustBrightness(x: Tensor, factors: readonly number[]): Tensor {
   perImage(x, factors, 'adjustBrightness');
-  return mapPixels(x, (n) => (v) => blend(v, 0, factors[n]!));
+  return mapPixels(x, (n) => brightnessMap(factors[n]!));
 }
 
-/** torchvision's rgb_to_grayscale on uint8: float32 Rec.601 luma, truncated; [N, 1, H, W]. */
+/**
+ * torchvision's rgb_to_grayscale on uint8: float32 Rec.601 luma, truncated; [N, 1, H, W].
+ *
+ * @example
+ *   const gray = rgbToGrayscale(batch); // [N, 1, H, W]
+ */
 export function rgbToGrayscale(x: Tensor): Tensor {
   return grayscaleU8(x);
 }
 
-/** Blend with the mean gray level of each image: factor 0 gives flat gray. */
+/**
+ * Blend with the mean gray level of each image: factor 0 gives flat gray.
+ *
+ * @example
+ *   const y = adjustContrast(batch, [0.5, 1.8]);
+ */
 export function adjustContrast(x: Tensor, factors: readonly number[]): Tensor {
   perImage(x, factors, 'adjustContrast');
-  // The mean as torchvision takes it: ATen's float32 mean of the uint8 grayscale image.
-  const means = scope(() => Array.from(grayscaleU8(x).float().mean([1, 2, 3]).toTypedArray() as Float32Array));
-  return mapPixels(x, (n) => (v) => blend(v, means[n]!, factors[n]!));
+  const means = grayMeans(x);
+  return mapPixels(x, (n) => contrastMap(factors[n]!, means[n]!));
 }
 
-/** Blend with the grayscale image: factor 0 gives grayscale, 1 the original. */
+/**
+ * Blend with the grayscale image: factor 0 gives grayscale, 1 the original.
+ *
+ * @example
+ *   const y = adjustSaturation(batch, [0, 2]); // grayscale, then vivid
+ */
 export function adjustSaturation(x: Tensor, factors: readonly number[]): Tensor {
   perImage(x, factors, 'adjustSaturation');
   return scope(() => blendU8(x, grayscaleU8(x), factors));
@@ -77,6 +116,9 @@ export function adjustSaturation(x: Tensor, factors: readonly number[]): Tensor 
 /**
  * Blend with a 3x3 smoothed copy (kernel [[1,1,1],[1,5,1],[1,1,1]] / 13, border pixels
  * kept): factor 0 blurs, 2 sharpens. Images of width or height <= 2 are returned as is.
+ *
+ * @example
+ *   const y = adjustSharpness(batch, [0, 2]); // blurred, then sharpened
  */
 export function adjustSharpness(x: Tensor, factors: readonly number[]): Tensor {
   perImage(x, factors, 'adjustSharpness');
@@ -84,42 +126,26 @@ export function adjustSharpness(x: Tensor, factors: readonly number[]): Tensor {
   return scope(() => blendU8(x, smoothU8(x), factors));
 }
 
-/** Stretches each channel to span 0..255 (channels with one value are left alone). */
+/**
+ * Stretches each channel to span 0..255 (channels with one value are left alone).
+ *
+ * @example
+ *   const y = autocontrast(batch);
+ */
 export function autocontrast(x: Tensor): Tensor {
   checkImageBatch(x, 'autocontrast');
-  const hist = histograms(x);
-  return mapPixels(x, (n, c) => {
-    const h = hist.subarray((n * x.size(1) + c) * 256, (n * x.size(1) + c + 1) * 256);
-    let lo = 0;
-    while (lo < 255 && h[lo] === 0) lo++;
-    let hi = 255;
-    while (hi > 0 && h[hi] === 0) hi--;
-    let min = lo;
-    // torch evaluates `255.0 / tensor` as reciprocal(tensor) * 255 (Tensor.__rtruediv__).
-    let scale = f32(f32(1 / (hi - lo)) * 255);
-    if (!Number.isFinite(scale)) [min, scale] = [0, 1];
-    return (v) => saturateTrunc(f32(f32(v - min) * scale));
-  });
+  const hist = planeHistograms(x);
+  return mapPixels(x, (n, c) => autocontrastMap(hist(n, c)));
 }
 
-/** Histogram equalisation per channel, as PIL's ImageOps.equalize and torchvision. */
+/**
+ * Histogram equalisation per channel, as PIL's ImageOps.equalize and torchvision.
+ *
+ * @example
+ *   const y = equalize(batch);
+ */
 export function equalize(x: Tensor): Tensor {
   checkImageBatch(x, 'equalize');
-  const hist = histograms(x);
-  return mapPixels(x, (n, c) => {
-    const h = hist.subarray((n * x.size(1) + c) * 256, (n * x.size(1) + c + 1) * 256);
-    let last = 255;
-    while (last > 0 && h[last] === 0) last--;
-    let total = 0; // all counts but the last non-empty bin's
-    for (let v = 0; v < last; v++) total += h[v]!;
-    const step = Math.floor(total / 255);
-    if (step === 0) return (v) => v;
-    const lut = new Uint8Array(256);
-    let cum = 0;
-    for (let v = 0; v < 255; v++) {
-      cum += h[v]!;
-      lut[v + 1] = Math.min(255, Math.floor((cum + Math.floor(step / 2)) / step));
-    }
-    return (v) => lut[v]!;
-  });
+  const hist = planeHistograms(x);
+  return mapPixels(x, (n, c) => equalizeMap(hist(n, c)));
 }

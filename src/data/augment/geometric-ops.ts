@@ -19,7 +19,12 @@ import { checkImageBatch, warpAffineNearestU8 } from './kernels.js';
 const DEG_TO_RAD = Math.PI / 180;
 const RAD_TO_DEG = 180 / Math.PI;
 
-/** `math.degrees(math.atan(m))`: the shear angle torchvision's AutoAugment uses for magnitude m. */
+/**
+ * `math.degrees(math.atan(m))`: the shear angle torchvision's AutoAugment uses for magnitude m.
+ *
+ * @example
+ *   affineMatrix({ shear: [shearDegrees(0.3), 0] });
+ */
 export function shearDegrees(m: number): number {
   return Math.atan(m) * RAD_TO_DEG;
 }
@@ -39,6 +44,9 @@ export interface AffineParams {
 /**
  * The inverse affine matrix (output pixel -> input pixel, 6 numbers, row-major 2x3) for
  * M = T * C * R * S * Shy * Shx * C^-1, the convention of torchvision's affine.
+ *
+ * @example
+ *   const m = affineMatrix({ angle: 15, translate: [4, 0], scale: 1.1 });
  */
 export function affineMatrix(p: AffineParams): number[] {
   const rot = (p.angle ?? 0) * DEG_TO_RAD;
@@ -61,7 +69,12 @@ export function affineMatrix(p: AffineParams): number[] {
   return m;
 }
 
-/** Rotation by `degrees` about the image centre (counter-clockwise), as torchvision's rotate. */
+/**
+ * Rotation by `degrees` about the image centre (counter-clockwise), as torchvision's rotate.
+ *
+ * @example
+ *   warpAffine(batch, [rotationMatrix(30)]);
+ */
 export function rotationMatrix(degrees: number): number[] {
   // torchvision's rotate negates the angle relative to its affine.
   return affineMatrix({ angle: -degrees });
@@ -70,6 +83,9 @@ export function rotationMatrix(degrees: number): number[] {
 /**
  * torchvision's `rescaled_theta` per image: theta (the inverse matrix in float32),
  * transposed to 3x2 and divided by [w / 2, h / 2], all in float32.
+ *
+ * @example
+ *   rescaledTheta([rotationMatrix(30)], 224, 224); // Float32Array(6)
  */
 export function rescaledTheta(matrices: readonly number[][], h: number, w: number): Float32Array {
   const out = new Float32Array(matrices.length * 6);
@@ -91,6 +107,9 @@ export function rescaledTheta(matrices: readonly number[][], h: number, w: numbe
  * sampled from outside the image get `fill` (one value or one per channel, default 0).
  * The native kernel evaluates torchvision's float32 grid formula per pixel and copies
  * whole uint8 pixels (no float image, no grid tensor: ~10x cheaper than ATen's route).
+ *
+ * @example
+ *   const y = warpAffine(batch, [rotationMatrix(30), affineMatrix({ translate: [5, 0] })], 0);
  */
 export function warpAffine(x: Tensor, matrices: readonly number[][], fill?: number | readonly number[]): Tensor {
   checkImageBatch(x, 'warpAffine');

@@ -12,6 +12,12 @@ import { checkImageBatch } from './lut.js';
 
 const mod = (t: Tensor, m: number): Tensor => wrap(aten('remainder.Scalar').call(t.handle, m));
 
+/**
+ * Rotates each image's hue by its factor (in turns, -0.5..0.5).
+ *
+ * @example
+ *   const y = adjustHue(batch, [0.1, -0.25]);
+ */
 export function adjustHue(x: Tensor, factors: readonly number[]): Tensor {
   checkImageBatch(x, 'adjustHue');
   const n = x.size(0);

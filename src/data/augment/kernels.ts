@@ -13,7 +13,12 @@
 import { native } from '../../native/binding.js';
 import { empty, type Tensor } from '../../tensor/index.js';
 
-/** A uint8 batch [N, C, H, W] (what every op here takes and returns). */
+/**
+ * A uint8 batch [N, C, H, W] (what every op here takes and returns).
+ *
+ * @example
+ *   checkImageBatch(x, 'myOp'); // throws unless uint8 [N, C, H, W]
+ */
 export function checkImageBatch(x: Tensor, what: string): void {
   if (x.dtype !== 'uint8' || x.ndim !== 4) throw new TypeError(`${what}: expected a uint8 image batch [N, C, H, W], got ${x.dtype} [${x.shape}]`);
 }
@@ -33,7 +38,12 @@ function run(x: Tensor, shape: number[], kernel: (input: Tensor, out: Tensor) =>
   return out;
 }
 
-/** One 256-bin histogram per (image, channel): N*C*256 counts. */
+/**
+ * One 256-bin histogram per (image, channel): N*C*256 counts.
+ *
+ * @example
+ *   const h = histograms(batch); // h[(n * C + c) * 256 + v]
+ */
 export function histograms(x: Tensor): Int32Array {
   checkImageBatch(x, 'histograms');
   const c = x.isContiguous() ? x : x.contiguous();
@@ -44,13 +54,23 @@ export function histograms(x: Tensor): Int32Array {
   }
 }
 
-/** out = lut[plane][x], tables laid out as N*C*256 bytes. */
+/**
+ * out = lut[plane][x], tables laid out as N*C*256 bytes.
+ *
+ * @example
+ *   const y = applyLut(batch, lut); // lut: Uint8Array(N * C * 256)
+ */
 export function applyLut(x: Tensor, lut: Uint8Array): Tensor {
   checkImageBatch(x, 'applyLut');
   return run(x, x.shape, (i, o) => native.lookupU8(i.handle, lut, o.handle));
 }
 
-/** torchvision's uint8 rgb_to_grayscale: [N, 3, H, W] -> [N, 1, H, W]. */
+/**
+ * torchvision's uint8 rgb_to_grayscale: [N, 3, H, W] -> [N, 1, H, W].
+ *
+ * @example
+ *   const gray = grayscaleU8(batch); // [N, 1, H, W]
+ */
 export function grayscaleU8(x: Tensor): Tensor {
   checkImageBatch(x, 'grayscaleU8');
   const [n, , h, w] = x.shape as [number, number, number, number];
@@ -60,6 +80,9 @@ export function grayscaleU8(x: Tensor): Tensor {
 /**
  * torchvision's `_blend` on uint8: trunc(clamp(f x + (1 - f) other)) in float32, one f per
  * image; `other` has x's channels or one (broadcast).
+ *
+ * @example
+ *   const y = blendU8(batch, grayscaleU8(batch), [0.5, 0.5]);
  */
 export function blendU8(x: Tensor, other: Tensor, factors: readonly number[]): Tensor {
   checkImageBatch(x, 'blendU8');
@@ -75,7 +98,12 @@ export function blendU8(x: Tensor, other: Tensor, factors: readonly number[]): T
   }
 }
 
-/** adjust_sharpness's smoothed image: 3x3 kernel [1 1 1; 1 5 1; 1 1 1] / 13, borders kept. */
+/**
+ * adjust_sharpness's smoothed image: 3x3 kernel [1 1 1; 1 5 1; 1 1 1] / 13, borders kept.
+ *
+ * @example
+ *   const soft = smoothU8(batch);
+ */
 export function smoothU8(x: Tensor): Tensor {
   checkImageBatch(x, 'smoothU8');
   return run(x, x.shape, (i, o) => native.smoothU8(i.handle, o.handle));
@@ -85,6 +113,9 @@ export function smoothU8(x: Tensor): Tensor {
  * Nearest-neighbour affine warp: per image six float32 numbers, the 3x2 matrix (rows x, y,
  * 1) that maps centred pixel coordinates to grid_sample's [-1, 1] coordinates
  * (torchvision's `rescaled_theta`); `fill` per channel for points outside the image.
+ *
+ * @example
+ *   warpAffineNearestU8(batch, rescaledTheta(matrices, h, w), null);
  */
 export function warpAffineNearestU8(x: Tensor, theta: Float32Array, fill: readonly number[] | null): Tensor {
   checkImageBatch(x, 'warpAffineNearestU8');

@@ -15,6 +15,9 @@ export { checkImageBatch } from './kernels.js';
 /**
  * Builds and applies tables from a per-plane function: `tableFor(n, c)` returns the value
  * map for image n, channel c (called once per plane, then for v = 0..255).
+ *
+ * @example
+ *   const y = mapPixels(batch, () => (v) => 255 - v);
  */
 export function mapPixels(x: Tensor, tableFor: (n: number, c: number) => (v: number) => number): Tensor {
   const [n, ch] = x.shape as [number, number];
@@ -29,7 +32,12 @@ export function mapPixels(x: Tensor, tableFor: (n: number, c: number) => (v: num
   return applyLut(x, lut);
 }
 
-/** float32 -> uint8 as ATen's `.to(torch.uint8)` after `clamp(0, 255)`: truncation. */
+/**
+ * float32 -> uint8 as ATen's `.to(torch.uint8)` after `clamp(0, 255)`: truncation.
+ *
+ * @example
+ *   saturateTrunc(255.9); // 255
+ */
 export function saturateTrunc(v: number): number {
   return v <= 0 || Number.isNaN(v) ? 0 : v >= 255 ? 255 : Math.trunc(v);
 }

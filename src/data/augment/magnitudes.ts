@@ -33,6 +33,9 @@ function posterizeBits(n: number, span: number): number[] {
 /**
  * The ops in torchvision's order (RandAugment and TrivialAugment draw an index into it).
  * AutoAugment's space has Invert and no Identity; the other two the reverse.
+ *
+ * @example
+ *   augmentationSpace('auto', 10, 224, 224).get('Solarize'); // { magnitudes: [255, ..., 0], signed: false }
  */
 export function augmentationSpace(kind: SpaceKind, numBins: number, height: number, width: number): ReadonlyMap<AugmentOp, OpSpace> {
   const key = `${kind}/${numBins}/${kind === 'trivial' ? '' : `${height}x${width}`}`;

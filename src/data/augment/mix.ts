@@ -39,7 +39,12 @@ export interface MixOptions {
   labelSmoothing?: number;
 }
 
-/** One-hot targets with smoothing: 1 - s + s/K on the label, s/K elsewhere. */
+/**
+ * One-hot targets with smoothing: 1 - s + s/K on the label, s/K elsewhere.
+ *
+ * @example
+ *   softTargets([2], 4, 0.1); // [0.025, 0.025, 0.925, 0.025]
+ */
 export function softTargets(labels: readonly number[], numClasses: number, smoothing = 0): Float32Array {
   const t = new Float32Array(labels.length * numClasses).fill(smoothing / numClasses);
   labels.forEach((l, i) => {
@@ -49,7 +54,12 @@ export function softTargets(labels: readonly number[], numClasses: number, smoot
   return t;
 }
 
-/** The CutMix box for ratio lambda on an h x w image: [top, left, bh, bw] clipped to the image. */
+/**
+ * The CutMix box for ratio lambda on an h x w image: [top, left, bh, bw] clipped to the image.
+ *
+ * @example
+ *   const [top, left, h, w] = cutmixBox(224, 224, 0.7, rng);
+ */
 export function cutmixBox(h: number, w: number, lambda: number, rng: Rng): [number, number, number, number] {
   const cut = Math.sqrt(1 - lambda);
   const ch = Math.trunc(h * cut);
@@ -63,6 +73,12 @@ export function cutmixBox(h: number, w: number, lambda: number, rng: Rng): [numb
   return [y0, x0, y1 - y0, x1 - x0];
 }
 
+/**
+ * Mixup or CutMix per batch (switching at random when both are on), with soft targets.
+ *
+ * @example
+ *   new DataLoader(ds, { batchSize: 32, transform, mix: mixupCutmix({ mixupAlpha: 0.8, cutmixAlpha: 1 }) });
+ */
 export function mixupCutmix(options: MixOptions = {}): BatchMixer {
   const mixupAlpha = options.mixupAlpha ?? 0.8;
   const cutmixAlpha = options.cutmixAlpha ?? 1.0;
@@ -99,12 +115,22 @@ export function mixupCutmix(options: MixOptions = {}): BatchMixer {
   };
 }
 
-/** Mixup only. */
+/**
+ * Mixup only.
+ *
+ * @example
+ *   const { images, targets } = mixup(0.2).apply(x, labels, numClasses, rng);
+ */
 export function mixup(alpha = 0.8, options: Omit<MixOptions, 'mixupAlpha' | 'cutmixAlpha'> = {}): BatchMixer {
   return mixupCutmix({ ...options, mixupAlpha: alpha, cutmixAlpha: 0 });
 }
 
-/** CutMix only. */
+/**
+ * CutMix only.
+ *
+ * @example
+ *   const { images, targets } = cutmix(1).apply(x, labels, numClasses, rng);
+ */
 export function cutmix(alpha = 1.0, options: Omit<MixOptions, 'mixupAlpha' | 'cutmixAlpha'> = {}): BatchMixer {
   return mixupCutmix({ ...options, mixupAlpha: 0, cutmixAlpha: alpha });
 }

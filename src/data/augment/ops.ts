@@ -11,9 +11,11 @@
  */
 import { aten } from '../../native/aten.js';
 import { fromTypedArray, scope, type Tensor } from '../../tensor/index.js';
-import { adjustBrightness, adjustContrast, adjustSaturation, adjustSharpness, autocontrast, equalize, invert, posterize, solarize } from './color-ops.js';
+import { adjustSaturation, adjustSharpness, grayMeans } from './color-ops.js';
 import { affineMatrix, rotationMatrix, shearDegrees, warpAffine } from './geometric-ops.js';
-import { checkImageBatch } from './lut.js';
+import { checkImageBatch, histograms } from './kernels.js';
+import { mapPixels } from './lut.js';
+import { autocontrastMap, brightnessMap, contrastMap, equalizeMap, identityMap, invertMap, posterizeMap, solarizeMap, type ValueMap } from './tables.js';
 
 export type AugmentOp =
   | 'Identity'
@@ -40,7 +42,12 @@ export interface OpChoice {
 
 const GEOMETRIC = new Set<AugmentOp>(['ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate']);
 
-/** The inverse matrix of a geometric op on an h x w image. */
+/**
+ * The inverse matrix of a geometric op on an h x w image.
+ *
+ * @example
+ *   opMatrix('Rotate', 30, 224, 224); // the 6-number inverse matrix
+ */
 export function opMatrix(op: AugmentOp, m: number, h: number, w: number): number[] {
   // Shears pivot on the top-left corner (center [0, 0] in pixels), as AutoAugment's reference.
   const corner: [number, number] = [-w * 0.5, -h * 0.5];
@@ -60,34 +67,45 @@ export function opMatrix(op: AugmentOp, m: number, h: number, w: number): number
   }
 }
 
-/** Applies one colour op to every image of x, image i with magnitude mags[i]. */
-function colorOp(op: AugmentOp, x: Tensor, mags: number[]): Tensor {
-  const factors = () => mags.map((m) => 1 + m);
+/** Ops that are per-pixel lookups: all of a round's go through one table pass. */
+const LOOKUP = new Set<AugmentOp>(['Brightness', 'Contrast', 'Posterize', 'Solarize', 'AutoContrast', 'Equalize', 'Invert']);
+
+/** The value map of a lookup op for one channel of one image. */
+function lookupMap(op: AugmentOp, m: number, hist: () => Int32Array, grayMean: () => number): ValueMap {
   switch (op) {
     case 'Brightness':
-      return adjustBrightness(x, factors());
-    case 'Color':
-      return adjustSaturation(x, factors());
+      return brightnessMap(1 + m);
     case 'Contrast':
-      return adjustContrast(x, factors());
-    case 'Sharpness':
-      return adjustSharpness(x, factors());
+      return contrastMap(1 + m, grayMean());
     case 'Posterize':
-      return posterize(x, mags.map((m) => Math.trunc(m)));
+      return posterizeMap(Math.trunc(m));
     case 'Solarize':
-      return solarize(x, mags);
+      return solarizeMap(m);
     case 'AutoContrast':
-      return autocontrast(x);
+      return autocontrastMap(hist());
     case 'Equalize':
-      return equalize(x);
+      return equalizeMap(hist());
     case 'Invert':
-      return invert(x);
+      return invertMap;
     default:
-      throw new RangeError(`unknown augmentation op ${op}`);
+      throw new RangeError(`${op} is not a lookup op`);
   }
 }
 
-/** x[idx] = f(x[idx]) in place: runs an op on some images of a batch only. */
+/** Applies one non-lookup colour op to every image of x, image i with magnitude mags[i]. */
+function colorOp(op: AugmentOp, x: Tensor, mags: number[]): Tensor {
+  const factors = mags.map((m) => 1 + m);
+  if (op === 'Color') return adjustSaturation(x, factors);
+  if (op === 'Sharpness') return adjustSharpness(x, factors);
+  throw new RangeError(`unknown augmentation op ${op}`);
+}
+
+/**
+ * x[idx] = f(x[idx]) in place: runs an op on some images of a batch only.
+ *
+ * @example
+ *   onSubset(batch, [0, 3], (sub) => invert(sub)); // images 0 and 3 only
+ */
 export function onSubset(x: Tensor, idx: number[], f: (sub: Tensor) => Tensor): void {
   scope(() => {
     const all = idx.length === x.size(0);
@@ -102,16 +120,41 @@ export function onSubset(x: Tensor, idx: number[], f: (sub: Tensor) => Tensor): 
 /**
  * One op (or none: null) per image. Returns a new uint8 batch; x is left alone. `fill` is
  * the colour geometric ops put where no source pixel lands (default 0).
+ *
+ * Cost shape: every lookup op of the round (and the copy for the other images) is one
+ * table pass over the batch; each other op kind runs once on the images that drew it.
+ *
+ * @example
+ *   const y = applyOps(batch, [{ op: 'Rotate', magnitude: 30 }, null]);
  */
 export function applyOps(x: Tensor, choices: readonly (OpChoice | null)[], fill?: number | readonly number[]): Tensor {
   checkImageBatch(x, 'applyOps');
-  const [n, , h, w] = x.shape as [number, number, number, number];
+  const [n, c, h, w] = x.shape as [number, number, number, number];
   if (choices.length !== n) throw new RangeError(`applyOps: ${n} images but ${choices.length} choices`);
-  const out = x.clone('contiguous');
+  const active = (i: number) => choices[i] && choices[i]!.op !== 'Identity';
+  const lookups = choices.flatMap((ch, i) => (active(i) && LOOKUP.has(ch!.op) ? [i] : []));
+  let out: Tensor;
+  if (lookups.length) {
+    const needHist = lookups.some((i) => choices[i]!.op === 'Equalize' || choices[i]!.op === 'AutoContrast');
+    const hist = needHist ? histograms(x) : null;
+    const contrastIdx = lookups.filter((i) => choices[i]!.op === 'Contrast');
+    const means = new Map<number, number>();
+    if (contrastIdx.length) {
+      const m = scope(() => grayMeans(contrastIdx.length === n ? x : x.indexSelect(0, fromTypedArray(BigInt64Array.from(contrastIdx, BigInt), [contrastIdx.length]))));
+      contrastIdx.forEach((i, k) => means.set(i, m[k]!));
+    }
+    out = mapPixels(x, (i, ch) => {
+      const choice = choices[i];
+      if (!active(i) || !LOOKUP.has(choice!.op)) return identityMap;
+      return lookupMap(choice!.op, choice!.magnitude, () => hist!.subarray((i * c + ch) * 256, (i * c + ch + 1) * 256), () => means.get(i)!);
+    });
+  } else {
+    out = x.clone('contiguous');
+  }
   const groups = new Map<string, number[]>();
-  choices.forEach((c, i) => {
-    if (!c || c.op === 'Identity') return;
-    const key = GEOMETRIC.has(c.op) ? 'geometric' : c.op;
+  choices.forEach((ch, i) => {
+    if (!active(i) || LOOKUP.has(ch!.op)) return;
+    const key = GEOMETRIC.has(ch!.op) ? 'geometric' : ch!.op;
     groups.set(key, [...(groups.get(key) ?? []), i]);
   });
   try {

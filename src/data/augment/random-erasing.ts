@@ -19,7 +19,12 @@ export interface RandomErasingOptions {
   value?: number | readonly number[] | 'random';
 }
 
-/** (top, left, h, w) of the rectangle, or null when no try fits (torchvision then erases nothing). */
+/**
+ * (top, left, h, w) of the rectangle, or null when no try fits (torchvision then erases nothing).
+ *
+ * @example
+ *   const box = erasingBox(224, 224, rng, [0.02, 0.33], [0.3, 3.3]); // or null
+ */
 export function erasingBox(height: number, width: number, rng: Rng, scale: readonly [number, number], ratio: readonly [number, number]): [number, number, number, number] | null {
   const area = height * width;
   const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])] as const;
@@ -34,6 +39,12 @@ export function erasingBox(height: number, width: number, rng: Rng, scale: reado
   return null;
 }
 
+/**
+ * Erases a random rectangle of each image with probability p (after normalisation).
+ *
+ * @example
+ *   compose([randomResizedCrop(224), normalize(), randomErasing({ p: 0.25 })])
+ */
 export function randomErasing(options: RandomErasingOptions = {}): FloatTransform {
   const p = options.p ?? 0.5;
   const scale = options.scale ?? [0.02, 0.33];

@@ -9,7 +9,12 @@
 import { SkipReport } from '../skip-report.js';
 import { DatasetError, type ImageDataset, type Sample } from './dataset.js';
 
-/** The samples at `indices`, same classes. */
+/**
+ * The samples at `indices`, same classes.
+ *
+ * @example
+ *   const first100 = subset(ds, [...Array(100).keys()]);
+ */
 export function subset(ds: ImageDataset, indices: readonly number[]): ImageDataset {
   return { ...ds, samples: indices.map((i) => ds.samples[i]!), source: `${ds.source} [subset of ${indices.length}]` };
 }
@@ -17,6 +22,9 @@ export function subset(ds: ImageDataset, indices: readonly number[]): ImageDatas
 /**
  * Gives every sample of `ds` a label (index into `classes`); a label of -1 (e.g. a
  * prediction below the confidence threshold) drops the sample.
+ *
+ * @example
+ *   const pseudo = withLabels(unlabeledFolder('test'), predicted, train.classes);
  */
 export function withLabels(ds: ImageDataset, labels: readonly number[], classes: readonly string[]): ImageDataset {
   if (labels.length !== ds.samples.length) throw new DatasetError(`withLabels: ${ds.samples.length} samples but ${labels.length} labels`);
@@ -29,7 +37,12 @@ export function withLabels(ds: ImageDataset, labels: readonly number[], classes:
   return { classes: [...classes], samples, skipped: new SkipReport().merge(ds.skipped), source: `${ds.source} [labelled]` };
 }
 
-/** Joins datasets with the same class list. */
+/**
+ * Joins datasets with the same class list.
+ *
+ * @example
+ *   const next = concatDatasets(train, pseudo);
+ */
 export function concatDatasets(...parts: ImageDataset[]): ImageDataset {
   if (!parts.length) throw new DatasetError('concatDatasets: nothing to join');
   const classes = parts[0]!.classes;

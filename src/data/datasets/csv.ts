@@ -61,6 +61,12 @@ function guessRoot(csvDir: string, firstPaths: string[]): string {
   return best;
 }
 
+/**
+ * Reads a CSV of image paths and labels (see the file comment for the layouts it knows).
+ *
+ * @example
+ *   const ds = csvDataset('sorghum/train_cultivar_mapping.csv');
+ */
 export function csvDataset(csvPath: string, options: CsvDatasetOptions = {}): ImageDataset {
   let text: string;
   try {

@@ -36,6 +36,12 @@ function readPairs(root: string, file: string): Map<string, string> {
   return out;
 }
 
+/**
+ * Reads a CUB-style dataset: its images.txt, image_class_labels.txt, split and classes.
+ *
+ * @example
+ *   const train = cubDataset('../shared/data/cub100', { split: 'train' });
+ */
 export function cubDataset(root: string, options: CubOptions = {}): ImageDataset {
   const dir = resolve(root);
   const split = options.split ?? 'train';

@@ -37,7 +37,12 @@ export interface ImageDataset {
   readonly source: string;
 }
 
-/** Thrown when a dataset cannot be used at all (as opposed to single files being skipped). */
+/**
+ * Thrown when a dataset cannot be used at all (as opposed to single files being skipped).
+ *
+ * @example
+ *   if (e instanceof DatasetError) console.error(e.message);
+ */
 export class DatasetError extends Error {
   constructor(message: string) {
     super(message);
@@ -45,7 +50,12 @@ export class DatasetError extends Error {
   }
 }
 
-/** Number of samples per class (index = label). */
+/**
+ * Number of samples per class (index = label).
+ *
+ * @example
+ *   classCounts(ds); // [30, 29, 31, ...]
+ */
 export function classCounts(ds: ImageDataset): number[] {
   const counts = new Array<number>(ds.classes.length).fill(0);
   for (const s of ds.samples) if (s.label >= 0) counts[s.label]!++;
@@ -55,6 +65,9 @@ export function classCounts(ds: ImageDataset): number[] {
 /**
  * Throws a DatasetError unless at least `min` classes have samples: a classifier needs two
  * classes to learn anything, and a typo in a path should fail loudly, not train on nothing.
+ *
+ * @example
+ *   requireUsableClasses(ds); // throws DatasetError with fewer than 2
  */
 export function requireUsableClasses(ds: ImageDataset, min = 2): void {
   const usable = classCounts(ds).filter((n) => n > 0).length;

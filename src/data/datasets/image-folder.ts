@@ -19,6 +19,12 @@ export interface ImageFolderOptions {
   minClasses?: number;
 }
 
+/**
+ * Reads a folder per class; throws DatasetError with fewer than two usable classes.
+ *
+ * @example
+ *   const ds = imageFolder('data/birds');
+ */
 export function imageFolder(root: string, options: ImageFolderOptions = {}): ImageDataset {
   const dir = resolve(root);
   let names: string[];

@@ -14,10 +14,22 @@ import type { SkipReport } from '../skip-report.js';
 /** File name extensions sharp can decode (lower case, with the dot). */
 export const IMAGE_EXTENSIONS: readonly string[] = ['.jpg', '.jpeg', '.jfif', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif', '.heic', '.heif'];
 
+/**
+ * Whether a file name has an image extension sharp can decode.
+ *
+ * @example
+ *   isImageName('a.JPG'); // true
+ */
 export function isImageName(name: string, extensions: readonly string[] = IMAGE_EXTENSIONS): boolean {
   return extensions.includes(extname(name).toLowerCase());
 }
 
+/**
+ * Image files under `dir`, sorted and recursive; what cannot be used goes to `report`.
+ *
+ * @example
+ *   const files = listImages('data/birds/Albatross', report);
+ */
 export function listImages(dir: string, report: SkipReport, extensions: readonly string[] = IMAGE_EXTENSIONS): string[] {
   const out: string[] = [];
   const walk = (d: string) => {

@@ -17,6 +17,12 @@ export interface SplitOptions {
   keepEachClass?: boolean;
 }
 
+/**
+ * Splits every class by the same fraction, reproducibly from the seed.
+ *
+ * @example
+ *   const { train, val } = stratifiedSplit(ds, { valFraction: 0.1, seed: 0 });
+ */
 export function stratifiedSplit(ds: ImageDataset, options: SplitOptions = {}): { train: ImageDataset; val: ImageDataset } {
   const frac = options.valFraction ?? 0.1;
   if (!(frac >= 0 && frac < 1)) throw new RangeError(`stratifiedSplit: valFraction must be in [0, 1), got ${frac}`);

@@ -12,6 +12,12 @@ import { SkipReport } from '../skip-report.js';
 import { DatasetError, type ImageDataset } from './dataset.js';
 import { IMAGE_EXTENSIONS, listImages } from './list-images.js';
 
+/**
+ * All images under a folder, unlabeled (label -1), optionally with a class list.
+ *
+ * @example
+ *   const test = unlabeledFolder('sorghum/test', { classes: model.classes });
+ */
 export function unlabeledFolder(root: string, options: { classes?: readonly string[]; extensions?: readonly string[] } = {}): ImageDataset {
   const skipped = new SkipReport();
   const files = listImages(resolve(root), skipped, options.extensions ?? IMAGE_EXTENSIONS);

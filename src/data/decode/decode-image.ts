@@ -12,7 +12,7 @@
  *   const img = await decodeImage('birds/0001.jpg');            // { data, width, height }
  *   const small = await decodeImage(bytes, { maxShortSide: 448 }); // shrink-on-load
  */
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { sharp } from './sharp.js';
 import type { RgbImage } from '../image.js';
@@ -37,7 +37,12 @@ export interface DecodeOptions {
   allowTruncated?: boolean;
 }
 
-/** A decode failure with its reason (for SkipReport) and the file it concerns. */
+/**
+ * A decode failure with its reason (for SkipReport) and the file it concerns.
+ *
+ * @example
+ *   catch (e) { if (e instanceof ImageDecodeError) report.add(e.path, e.reason, e.message); }
+ */
 export class ImageDecodeError extends Error {
   readonly reason: SkipReason;
   readonly path: string;
@@ -66,18 +71,6 @@ function decodeReason(message: string): SkipReason {
   return 'corrupt';
 }
 
-/** Reads a file, mapping file-system errors and empty files onto skip reasons. */
-export async function readImageBytes(path: string): Promise<Uint8Array> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (e: any) {
-    throw new ImageDecodeError(path, fileReason(e?.code), e?.code ?? String(e));
-  }
-  if (bytes.length === 0) throw new ImageDecodeError(path, 'empty-file', '0 bytes');
-  return bytes;
-}
-
 /**
  * Why a file could not be read, if the file system says so (missing, unreadable, empty);
  * null when the file looks readable and the decoder is to blame.
@@ -100,6 +93,9 @@ async function fileProblem(path: string): Promise<[SkipReason, string] | null> {
  * errors when bytes are given. A path goes to libvips as is, so reading and decoding are
  * one job on libuv's pool: a loader can queue many and they proceed while the JS thread
  * is busy (a JS read-then-decode chain would need the JS thread between the two steps).
+ *
+ * @example
+ *   const img = await decodeImage('bird.jpg', { maxShortSide: 448 });
  */
 export async function decodeImage(source: string | Uint8Array, options: DecodeOptions = {}, label?: string): Promise<RgbImage> {
   const path = label ?? (typeof source === 'string' ? source : '<buffer>');

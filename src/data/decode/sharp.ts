@@ -20,6 +20,9 @@ export const sharp = sharpModule;
 /**
  * How many decodes the loader should keep in flight by default: one per libuv pool thread
  * (UV_THREADPOOL_SIZE, default 4), at least two per core so a slow file does not idle a core.
+ *
+ * @example
+ *   defaultDecodeConcurrency(); // 4 with the default UV_THREADPOOL_SIZE
  */
 export function defaultDecodeConcurrency(): number {
   const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;

@@ -32,6 +32,12 @@ export interface Batch {
   [Symbol.dispose](): void;
 }
 
+/**
+ * Wraps a batch's fields with its `dispose()`.
+ *
+ * @example
+ *   const b = makeBatch({ images, labels, targets: null, labelList, indices, paths, epoch, index, skipped: 0 });
+ */
 export function makeBatch(fields: Omit<Batch, 'dispose' | typeof Symbol.dispose>): Batch {
   const dispose = () => {
     fields.images.dispose();

@@ -54,6 +54,12 @@ export interface DataLoaderOptions {
   onProgress?: (p: LoaderProgress) => void;
 }
 
+/**
+ * Batches of a dataset through a transform pipeline, prefetched and seeded (see above).
+ *
+ * @example
+ *   for await (const batch of new DataLoader(ds, { batchSize: 32, transform }).epoch(0)) batch.dispose();
+ */
 export class DataLoader {
   readonly dataset: ImageDataset;
   readonly options: Readonly<DataLoaderOptions>;

@@ -18,6 +18,12 @@ export interface LoaderProgress {
   etaSeconds: number;
 }
 
+/**
+ * One line for a log: epoch, batches, images, speed, time left, skipped files.
+ *
+ * @example
+ *   onProgress: (p) => console.log(formatProgress(p))
+ */
 export function formatProgress(p: LoaderProgress): string {
   const pct = p.batches ? Math.floor((100 * p.batch) / p.batches) : 100;
   const skipped = p.skipped ? `, ${p.skipped} skipped` : '';

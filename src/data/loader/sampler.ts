@@ -17,11 +17,22 @@ export interface Sampler {
   readonly name: string;
 }
 
+/**
+ * The dataset in order, every epoch.
+ *
+ * @example
+ *   sequentialSampler(3).indices(0); // [0, 1, 2]
+ */
 export function sequentialSampler(n: number): Sampler {
   return { name: 'sequential', indices: () => Array.from({ length: n }, (_, i) => i) };
 }
 
-/** A fresh seeded permutation every epoch. */
+/**
+ * A fresh seeded permutation every epoch.
+ *
+ * @example
+ *   randomSampler(ds.samples.length, 42).indices(epoch);
+ */
 export function randomSampler(n: number, seed = 0): Sampler {
   return { name: `random(seed ${seed})`, indices: (epoch) => Rng.derive(seed, 'shuffle', epoch).permutation(n) };
 }
@@ -34,6 +45,12 @@ export interface BalancedOptions {
   power?: number;
 }
 
+/**
+ * Draws with replacement, each class weighted by count^-power.
+ *
+ * @example
+ *   new DataLoader(ds, { batchSize: 32, transform, sampler: classBalancedSampler(labels, { seed: 0 }) });
+ */
 export function classBalancedSampler(labels: readonly number[], options: BalancedOptions = {}): Sampler {
   const seed = options.seed ?? 0;
   const power = options.power ?? 1;

@@ -27,6 +27,12 @@ function int(v: string | undefined, name: string, fallback?: number): number {
   return n;
 }
 
+/**
+ * Runs `finegrain synth` with its command-line arguments (without the subcommand).
+ *
+ * @example
+ *   await synthCommand(['--out', 'data/synth', '--classes', '10', '--per-class', '50']);
+ */
 export async function synthCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,

@@ -38,6 +38,12 @@ export interface SynthSummary {
   seconds: number;
 }
 
+/**
+ * Renders and writes the dataset; resolves with a summary.
+ *
+ * @example
+ *   await generateSynthDataset({ out: 'data/synth', classes: 10, perClass: 60 });
+ */
 export async function generateSynthDataset(options: SynthOptions): Promise<SynthSummary> {
   const { out, classes: numClasses, perClass } = options;
   const size = options.size ?? 128;

@@ -42,6 +42,12 @@ function clutterShape(rng: Rng, size: number): string {
   }
 }
 
+/**
+ * The SVG of one image showing `marks`, all else drawn from `rng`.
+ *
+ * @example
+ *   const svg = renderSample(['dot', 'star', 'bar'], 128, new Rng(1));
+ */
 export function renderSample(marks: readonly MarkShape[], size: number, rng: Rng, options: RenderOptions = {}): string {
   const s = size;
   const parts: string[] = [];

@@ -14,7 +14,12 @@ import { Rng } from '../random.js';
 export const MARK_SHAPES = ['dot', 'ring', 'cross', 'triangle', 'square', 'bar', 'chevron', 'star'] as const;
 export type MarkShape = (typeof MARK_SHAPES)[number];
 
-/** SVG path data of a mark of radius r centred on the origin (drawn filled; rings hollow). */
+/**
+ * SVG path data of a mark of radius r centred on the origin (drawn filled; rings hollow).
+ *
+ * @example
+ *   markPath('star', 6); // SVG path data
+ */
 export function markPath(shape: MarkShape, r: number): string {
   const f = (v: number) => v.toFixed(2);
   switch (shape) {
@@ -61,6 +66,9 @@ function multisets(k: number, from = 0): MarkShape[][] {
 /**
  * `numClasses` distinct trait multisets, chosen by the seed. With 3 traits of 8 shapes
  * there are 120 classes to draw from; more traits allow more classes.
+ *
+ * @example
+ *   classSignatures(10, 3, 0); // [['dot', 'ring', 'star'], ...]
  */
 export function classSignatures(numClasses: number, traits = 3, seed = 0): MarkShape[][] {
   const all = multisets(traits);

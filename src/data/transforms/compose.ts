@@ -17,6 +17,12 @@ import { identityView, type View } from './view.js';
 
 const ORDER = { view: 0, pixel: 1, normalize: 2, float: 3 } as const;
 
+/**
+ * A checked sequence of transforms that turns decoded images into a batch tensor.
+ *
+ * @example
+ *   const x = compose([resize(256), centerCrop(224), normalize()]).run(images, contexts);
+ */
 export class Pipeline {
   readonly views: readonly ViewTransform[];
   readonly pixels: readonly PixelTransform[];
@@ -71,7 +77,12 @@ export class Pipeline {
   }
 }
 
-/** Builds a pipeline (see Pipeline for the stage order). */
+/**
+ * Builds a pipeline (see Pipeline for the stage order).
+ *
+ * @example
+ *   const train = compose([randomResizedCrop(224), randomHorizontalFlip(), normalize()]);
+ */
 export function compose(transforms: readonly Transform[]): Pipeline {
   return new Pipeline(transforms);
 }

@@ -18,7 +18,12 @@ import { cropView, flipView, resizeView, windowView, type View } from './view.js
 
 export type Size = number | readonly [number, number];
 
-/** Python's round(): half to even (torchvision rounds crop sizes and offsets with it). */
+/**
+ * Python's round(): half to even (torchvision rounds crop sizes and offsets with it).
+ *
+ * @example
+ *   roundHalfEven(2.5); // 2, as Python's round()
+ */
 export function roundHalfEven(v: number): number {
   const r = Math.round(v);
   return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
@@ -31,6 +36,9 @@ function hw(size: Size): [number, number] {
 /**
  * Resize: a number matches the shorter side, keeping the aspect ratio (torchvision
  * truncates the longer side: int(size * long / short)); [h, w] sets both.
+ *
+ * @example
+ *   compose([resize(256), centerCrop(224)])
  */
 export function resize(size: Size): ViewTransform {
   return {
@@ -45,7 +53,12 @@ export function resize(size: Size): ViewTransform {
   };
 }
 
-/** The central [h, w] window (offsets rounded as torchvision: round((H - h) / 2)). */
+/**
+ * The central [h, w] window (offsets rounded as torchvision: round((H - h) / 2)).
+ *
+ * @example
+ *   compose([resize(256), centerCrop(224)])
+ */
 export function centerCrop(size: Size): ViewTransform {
   const [ch, cw] = hw(size);
   return {
@@ -59,7 +72,12 @@ export function centerCrop(size: Size): ViewTransform {
   };
 }
 
-/** A uniformly placed [h, w] window (the whole output if smaller). */
+/**
+ * A uniformly placed [h, w] window (the whole output if smaller).
+ *
+ * @example
+ *   compose([resize(256), randomCrop(224)])
+ */
 export function randomCrop(size: Size): ViewTransform {
   const [ch, cw] = hw(size);
   return {
@@ -80,7 +98,12 @@ export interface RandomResizedCropOptions {
   ratio?: readonly [number, number];
 }
 
-/** torchvision's RandomResizedCrop.get_params: (top, left, height, width) on an H x W image. */
+/**
+ * torchvision's RandomResizedCrop.get_params: (top, left, height, width) on an H x W image.
+ *
+ * @example
+ *   const [top, left, h, w] = randomResizedCropParams(375, 500, { rng });
+ */
 export function randomResizedCropParams(height: number, width: number, ctx: SampleContext, options: RandomResizedCropOptions = {}): [number, number, number, number] {
   const [s0, s1] = options.scale ?? [0.08, 1];
   const [r0, r1] = options.ratio ?? [3 / 4, 4 / 3];
@@ -102,7 +125,12 @@ export function randomResizedCropParams(height: number, width: number, ctx: Samp
   return [Math.trunc((height - h) / 2), Math.trunc((width - w) / 2), h, w];
 }
 
-/** A random area/aspect crop scaled to `size`: the standard ImageNet training crop. */
+/**
+ * A random area/aspect crop scaled to `size`: the standard ImageNet training crop.
+ *
+ * @example
+ *   compose([randomResizedCrop(224, { scale: [0.25, 1] })])
+ */
 export function randomResizedCrop(size: Size, options: RandomResizedCropOptions = {}): ViewTransform {
   const [oh, ow] = hw(size);
   return {
@@ -125,6 +153,9 @@ export interface CropToBoxOptions {
 /**
  * Crops each image to its own box and scales it to `size`: the attention-region crop of
  * the training recipe (a box per image per epoch, chosen from the model's attention map).
+ *
+ * @example
+ *   compose([cropToBox(448)]) // uses each sample's `box`
  */
 export function cropToBox(size: Size, options: CropToBoxOptions = {}): ViewTransform {
   const [oh, ow] = hw(size);
@@ -149,12 +180,22 @@ export function cropToBox(size: Size, options: CropToBoxOptions = {}): ViewTrans
   };
 }
 
-/** Mirrors left-right with probability p (default 0.5). */
+/**
+ * Mirrors left-right with probability p (default 0.5).
+ *
+ * @example
+ *   compose([randomResizedCrop(224), randomHorizontalFlip()])
+ */
 export function randomHorizontalFlip(p = 0.5): ViewTransform {
   return { stage: 'view', name: `randomHorizontalFlip(${p})`, plan: (v, { rng }) => (rng.next() < p ? flipView(v) : v) };
 }
 
-/** Mirrors top-bottom with probability p (default 0.5). */
+/**
+ * Mirrors top-bottom with probability p (default 0.5).
+ *
+ * @example
+ *   compose([randomResizedCrop(224), randomVerticalFlip(0.5)])
+ */
 export function randomVerticalFlip(p = 0.5): ViewTransform {
   return { stage: 'view', name: `randomVerticalFlip(${p})`, plan: (v, { rng }) => (rng.next() < p ? flipView(v, true) : v) };
 }

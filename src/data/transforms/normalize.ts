@@ -14,6 +14,12 @@ import type { NormalizeTransform } from './transform.js';
 export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
 export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
 
+/**
+ * The normalisation stage of a pipeline (ImageNet statistics by default).
+ *
+ * @example
+ *   compose([resize([224, 224]), normalize(IMAGENET_MEAN, IMAGENET_STD)])
+ */
 export function normalize(mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): NormalizeTransform {
   if (mean.length !== std.length || std.some((s) => !(s > 0))) throw new RangeError(`normalize: need one positive std per mean, got mean [${mean}] std [${std}]`);
   return { stage: 'normalize', name: `normalize(${mean}; ${std})`, mean: [...mean], std: [...std] };
@@ -23,6 +29,9 @@ export function normalize(mean: readonly number[] = IMAGENET_MEAN, std: readonly
  * A uint8 batch [N, C, H, W] as float32 (x / 255 - mean) / std; a new tensor. One native
  * pass (`normalizeU8`) instead of ATen's four (convert, divide, subtract, divide), with
  * the same float32 operations in the same order, so the result is bit-identical.
+ *
+ * @example
+ *   const f = normalizeBatch(u8batch); // float32, ImageNet statistics
  */
 export function normalizeBatch(x: Tensor, mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): Tensor {
   const c = x.size(1);

@@ -69,6 +69,9 @@ function axisTable(start: number, len: number, outLen: number, srcLen: number, f
 /**
  * Bilinear resampling of each image's view; all views must share one output size.
  * Returns a uint8 tensor [N, 3, outHeight, outWidth] owned by the caller.
+ *
+ * @example
+ *   const u8 = resampleBatch(images, views); // [N, 3, oh, ow]
  */
 export function resampleBatch(images: readonly RgbImage[], views: readonly View[]): Tensor {
   if (images.length === 0) throw new RangeError('resampleBatch: no images');

@@ -28,12 +28,22 @@ export interface View {
   readonly sourceHeight: number;
 }
 
-/** The whole source image at its own size. */
+/**
+ * The whole source image at its own size.
+ *
+ * @example
+ *   identityView(500, 375); // the whole 500 x 375 image at its own size
+ */
 export function identityView(width: number, height: number): View {
   return { x: 0, y: 0, width, height, outWidth: width, outHeight: height, flipX: false, flipY: false, sourceWidth: width, sourceHeight: height };
 }
 
-/** Scales the output to `outHeight x outWidth` (the box is unchanged). */
+/**
+ * Scales the output to `outHeight x outWidth` (the box is unchanged).
+ *
+ * @example
+ *   resizeView(identityView(500, 375), 224, 224);
+ */
 export function resizeView(v: View, outHeight: number, outWidth: number): View {
   checkSize(outHeight, outWidth);
   return { ...v, outWidth, outHeight };
@@ -43,6 +53,9 @@ export function resizeView(v: View, outHeight: number, outWidth: number): View {
  * Keeps the window (top, left, height, width) of the current output, in output pixels
  * (fractions allowed), and makes it the new output at `outHeight x outWidth` (default: the
  * window's size). Windows reaching outside are allowed (the resampler clamps to the edge).
+ *
+ * @example
+ *   windowView(v, 10.5, 20.25, 100, 100, 224, 224); // fractional window, scaled
  */
 export function windowView(v: View, top: number, left: number, height: number, width: number, outHeight = height, outWidth = width): View {
   checkSize(outHeight, outWidth);
@@ -63,12 +76,22 @@ export function windowView(v: View, top: number, left: number, height: number, w
   };
 }
 
-/** Keeps the window (top, left, height, width) of the current output, in whole output pixels. */
+/**
+ * Keeps the window (top, left, height, width) of the current output, in whole output pixels.
+ *
+ * @example
+ *   cropView(identityView(500, 375), 0, 50, 375, 375); // a square crop
+ */
 export function cropView(v: View, top: number, left: number, height: number, width: number): View {
   return windowView(v, top, left, height, width);
 }
 
-/** Mirrors the output horizontally (`vertical: true`: top-bottom). */
+/**
+ * Mirrors the output horizontally (`vertical: true`: top-bottom).
+ *
+ * @example
+ *   flipView(v); // mirrored left-right
+ */
 export function flipView(v: View, vertical = false): View {
   return vertical ? { ...v, flipY: !v.flipY } : { ...v, flipX: !v.flipX };
 }
