@@ -170,25 +170,55 @@ int64_t planes_of(const at::Tensor& x, const char* what) {
   return x.size(0) * x.size(1);
 }
 
-// histogramU8(x: uint8 [N,C,H,W]) -> Int32Array of N*C*256 counts, one histogram per plane
-// (what Equalize and AutoContrast build their lookup tables from).
+// The planes (n * C + c) of the images listed in `v` (an Int32Array), or of all N images
+// when `v` is null/undefined.
+std::vector<int64_t> planes_for(napi_env env, napi_value v, int64_t n, int64_t c, const char* what) {
+  std::vector<int64_t> out;
+  if (is_nullish(env, v)) {
+    for (int64_t p = 0; p < n * c; p++) out.push_back(p);
+    return out;
+  }
+  size_t len;
+  const int32_t* imgs = typed_data<int32_t>(env, v, napi_int32_array, &len, what);
+  for (size_t k = 0; k < len; k++) {
+    if (imgs[k] < 0 || imgs[k] >= n) fail(std::string(what) + ": image index out of range");
+    for (int64_t ch = 0; ch < c; ch++) out.push_back(imgs[k] * c + ch);
+  }
+  return out;
+}
+
+// histogramU8(x: uint8 [N,C,H,W], images?: Int32Array) -> Int32Array of N*C*256 counts,
+// one histogram per plane (what Equalize and AutoContrast build their tables from). With
+// `images`, only those images' planes are counted (the others stay zero).
 napi_value histogram_u8(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
     const at::Tensor& x = tensor_of(env, a[0]);
     const int64_t planes = planes_of(x, "histogramU8");
     const int64_t area = x.size(2) * x.size(3);
+    const std::vector<int64_t> todo = planes_for(env, a[1], x.size(0), x.size(1), "histogramU8 images");
     napi_value ab, arr;
     void* mem;
     check(napi_create_arraybuffer(env, planes * 256 * sizeof(int32_t), &mem, &ab), "arraybuffer");
     int32_t* hist = static_cast<int32_t*>(mem);
     std::fill(hist, hist + planes * 256, 0);
     const uint8_t* px = x.data_ptr<uint8_t>();
-    at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t p = begin; p < end; p++) {
-        int32_t* h = hist + p * 256;
+    at::parallel_for(0, static_cast<int64_t>(todo.size()), 1, [&](int64_t begin, int64_t end) {
+      for (int64_t q = begin; q < end; q++) {
+        const int64_t p = todo[q];
+        // Four partial histograms break the store-to-load chain on runs of equal values.
+        int32_t part[4][256] = {};
         const uint8_t* v = px + p * area;
-        for (int64_t i = 0; i < area; i++) h[v[i]]++;
+        int64_t i = 0;
+        for (; i + 4 <= area; i += 4) {
+          part[0][v[i]]++;
+          part[1][v[i + 1]]++;
+          part[2][v[i + 2]]++;
+          part[3][v[i + 3]]++;
+        }
+        for (; i < area; i++) part[0][v[i]]++;
+        int32_t* h = hist + p * 256;
+        for (int b = 0; b < 256; b++) h[b] = part[0][b] + part[1][b] + part[2][b] + part[3][b];
       }
     });
     check(napi_create_typedarray(env, napi_int32_array, planes * 256, ab, 0, &arr), "typedarray");
@@ -196,10 +226,11 @@ napi_value histogram_u8(napi_env env, napi_callback_info info) {
   });
 }
 
-// lookupU8(x: uint8 [N,C,H,W], lut: Uint8Array(N*C*256), out: uint8 like x) -> undefined:
-// out[n,c,i,j] = lut[(n*C + c)*256 + x[n,c,i,j]]. out may be x (in place). Every
-// per-pixel AutoAugment colour op with a per-image parameter (posterize, solarize, invert,
-// brightness, contrast, autocontrast, equalize) is such a table.
+// lookupU8(x: uint8 [N,C,H,W], lut: Uint8Array(N*C*256), out: uint8 like x, images?:
+// Int32Array) -> undefined: out[n,c,i,j] = lut[(n*C + c)*256 + x[n,c,i,j]]. out may be x
+// (in place). With `images`, only those images are written. Every per-pixel AutoAugment
+// colour op with a per-image parameter (posterize, solarize, invert, brightness, contrast,
+// autocontrast, equalize) is such a table.
 napi_value lookup_u8(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
@@ -211,13 +242,18 @@ napi_value lookup_u8(napi_env env, napi_callback_info info) {
     at::Tensor& out = mutable_tensor_of(env, a[2]);
     planes_of(out, "lookupU8 out");
     if (!out.sizes().equals(x.sizes())) fail("lookupU8: out must have the shape of x");
+    const std::vector<int64_t> todo = planes_for(env, a[3], x.size(0), x.size(1), "lookupU8 images");
     const int64_t area = x.size(2) * x.size(3);
     const uint8_t* src = x.data_ptr<uint8_t>();
     uint8_t* dst = out.data_ptr<uint8_t>();
-    at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t p = begin; p < end; p++) {
-        const uint8_t* t = lut + p * 256;
-        for (int64_t i = 0; i < area; i++) dst[p * area + i] = t[src[p * area + i]];
+    at::parallel_for(0, static_cast<int64_t>(todo.size()), 1, [&](int64_t begin, int64_t end) {
+      uint8_t t[256];  // a local copy: stores to dst cannot alias it, so no reloads
+      for (int64_t q = begin; q < end; q++) {
+        const int64_t p = todo[q];
+        std::copy(lut + p * 256, lut + p * 256 + 256, t);
+        const uint8_t* s = src + p * area;
+        uint8_t* o = dst + p * area;
+        for (int64_t i = 0; i < area; i++) o[i] = t[s[i]];
       }
     });
     return undefined(env);
@@ -237,36 +273,63 @@ const float* float_array(napi_env env, napi_value v, size_t want, const char* wh
   return p;
 }
 
-// grayscaleU8(x: uint8 [N,3,H,W], out: uint8 [N,1,H,W]): torchvision's rgb_to_grayscale on
-// uint8, (0.2989 r + 0.587 g) + 0.114 b in float32 (each step rounded, as separate ATen
-// ops round), truncated.
+// One plane of _blend: o = trunc(clamp(f * x + g * y, 0, 255)) in float32.
+void blend_plane(const uint8_t* __restrict xs, const uint8_t* __restrict ys, float f, float g, int64_t area, uint8_t* __restrict o) {
+  for (int64_t i = 0; i < area; i++) {
+    const float v = f * xs[i] + g * ys[i];
+    o[i] = static_cast<uint8_t>(v < 0.f ? 0.f : (v > 255.f ? 255.f : v));
+  }
+}
+
+// The image list of a per-image kernel: `v` (Int32Array of indices into N), or 0..N-1.
+std::vector<int64_t> image_list(napi_env env, napi_value v, int64_t n, const char* what) {
+  std::vector<int64_t> out;
+  if (is_nullish(env, v)) {
+    for (int64_t k = 0; k < n; k++) out.push_back(k);
+    return out;
+  }
+  size_t len;
+  const int32_t* imgs = typed_data<int32_t>(env, v, napi_int32_array, &len, what);
+  for (size_t k = 0; k < len; k++) {
+    if (imgs[k] < 0 || imgs[k] >= n) fail(std::string(what) + ": image index out of range");
+    out.push_back(imgs[k]);
+  }
+  return out;
+}
+
+// The per-image kernels below read images `images[k]` of x (all when null) and write
+// either a compact output (entry k) or, for the *Into forms, the same images of `out`.
+
+// grayscaleU8(x: uint8 [N,3,H,W], out: uint8 [K,1,H,W], images?): torchvision's
+// rgb_to_grayscale on uint8, (0.2989 r + 0.587 g) + 0.114 b in float32 (each step rounded,
+// as separate ATen ops round), truncated.
 napi_value grayscale_u8(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
     const at::Tensor& x = tensor_of(env, a[0]);
     planes_of(x, "grayscaleU8");
     if (x.size(1) != 3) fail("grayscaleU8: expected 3 channels");
+    const std::vector<int64_t> imgs = image_list(env, a[2], x.size(0), "grayscaleU8 images");
+    const int64_t kk = static_cast<int64_t>(imgs.size()), area = x.size(2) * x.size(3);
     at::Tensor& out = mutable_tensor_of(env, a[1]);
-    check_out(out, {x.size(0), 1, x.size(2), x.size(3)}, "grayscaleU8");
-    const int64_t n = x.size(0), area = x.size(2) * x.size(3);
+    check_out(out, {kk, 1, x.size(2), x.size(3)}, "grayscaleU8");
     const uint8_t* src = x.data_ptr<uint8_t>();
     uint8_t* dst = out.data_ptr<uint8_t>();
-    at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, kk, 1, [&](int64_t begin, int64_t end) {
       for (int64_t k = begin; k < end; k++) {
-        const uint8_t *r = src + k * 3 * area, *g = r + area, *b = g + area;
-        for (int64_t i = 0; i < area; i++) {
-          const float l = (0.2989f * r[i] + 0.587f * g[i]) + 0.114f * b[i];
-          dst[k * area + i] = static_cast<uint8_t>(l);
-        }
+        const uint8_t *r = src + imgs[k] * 3 * area, *g = r + area, *b = g + area;
+        uint8_t* o = dst + k * area;
+        for (int64_t i = 0; i < area; i++) o[i] = static_cast<uint8_t>((0.2989f * r[i] + 0.587f * g[i]) + 0.114f * b[i]);
       }
     });
     return undefined(env);
   });
 }
 
-// blendU8(x: uint8 [N,C,H,W], other: uint8 [N,C or 1,H,W], ratio: Float32Array(N),
-//   rest: Float32Array(N), out: uint8 like x): torchvision's _blend on uint8,
-//   trunc(clamp(ratio * x + rest * other, 0, 255)) in float32, rest = float32(1 - ratio).
+// blendU8(x: uint8 [N,C,H,W], other: uint8 [K,C or 1,H,W], ratio: Float32Array(K),
+//   rest: Float32Array(K), out: uint8 like x, images?): torchvision's _blend on uint8 for
+//   each listed image, trunc(clamp(ratio * x + rest * other, 0, 255)) in float32 with
+//   rest = float32(1 - ratio); writes out[images[k]].
 napi_value blend_u8(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
@@ -274,56 +337,51 @@ napi_value blend_u8(napi_env env, napi_callback_info info) {
     planes_of(x, "blendU8");
     const at::Tensor& y = tensor_of(env, a[1]);
     planes_of(y, "blendU8 other");
-    const int64_t n = x.size(0), c = x.size(1), area = x.size(2) * x.size(3);
-    if (y.size(0) != n || (y.size(1) != c && y.size(1) != 1) || y.size(2) != x.size(2) || y.size(3) != x.size(3)) fail("blendU8: other must be [N, C or 1, H, W] like x");
-    const float* ratio = float_array(env, a[2], n, "blendU8 ratio");
-    const float* rest = float_array(env, a[3], n, "blendU8 rest");
+    const std::vector<int64_t> imgs = image_list(env, a[5], x.size(0), "blendU8 images");
+    const int64_t kk = static_cast<int64_t>(imgs.size()), c = x.size(1), area = x.size(2) * x.size(3);
+    if (y.size(0) != kk || (y.size(1) != c && y.size(1) != 1) || y.size(2) != x.size(2) || y.size(3) != x.size(3)) fail("blendU8: other must be [K, C or 1, H, W]");
+    const float* ratio = float_array(env, a[2], kk, "blendU8 ratio");
+    const float* rest = float_array(env, a[3], kk, "blendU8 rest");
     at::Tensor& out = mutable_tensor_of(env, a[4]);
     check_out(out, x.sizes(), "blendU8");
     const int64_t yc = y.size(1);
     const uint8_t* src = x.data_ptr<uint8_t>();
     const uint8_t* oth = y.data_ptr<uint8_t>();
     uint8_t* dst = out.data_ptr<uint8_t>();
-    at::parallel_for(0, n * c, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t p = begin; p < end; p++) {
-        const int64_t k = p / c, ch = p % c;
-        const uint8_t* xs = src + p * area;
-        const uint8_t* ys = oth + (k * yc + (yc == 1 ? 0 : ch)) * area;
-        uint8_t* o = dst + p * area;
-        const float f = ratio[k], g = rest[k];
-        for (int64_t i = 0; i < area; i++) {
-          const float v = f * xs[i] + g * ys[i];
-          o[i] = static_cast<uint8_t>(v < 0.f ? 0.f : (v > 255.f ? 255.f : v));
-        }
+    at::parallel_for(0, kk * c, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t q = begin; q < end; q++) {
+        const int64_t k = q / c, ch = q % c;
+        blend_plane(src + (imgs[k] * c + ch) * area, oth + (k * yc + (yc == 1 ? 0 : ch)) * area, ratio[k], rest[k], area, dst + (imgs[k] * c + ch) * area);
       }
     });
     return undefined(env);
   });
 }
 
-// smoothU8(x: uint8 [N,C,H,W], out: like x): the "degenerate" image of torchvision's
-// adjust_sharpness: interior pixels = round((3x3 sum + 4 * centre) / 13), border kept.
-// (S + 4c) / 13 is never within 1/26 of a .5 tie, so integer arithmetic rounds exactly as
-// ATen's float convolution followed by round().
+// smoothU8(x: uint8 [N,C,H,W], out: uint8 [K,C,H,W], images?): the "degenerate" image of
+// torchvision's adjust_sharpness: interior pixels = round((3x3 sum + 4 * centre) / 13),
+// border kept. (S + 4c) / 13 is never within 1/26 of a .5 tie, so integer arithmetic
+// rounds exactly as ATen's float convolution followed by round().
 napi_value smooth_u8(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
     const at::Tensor& x = tensor_of(env, a[0]);
-    const int64_t planes = planes_of(x, "smoothU8");
+    planes_of(x, "smoothU8");
+    const std::vector<int64_t> imgs = image_list(env, a[2], x.size(0), "smoothU8 images");
+    const int64_t kk = static_cast<int64_t>(imgs.size()), c = x.size(1), h = x.size(2), w = x.size(3);
     at::Tensor& out = mutable_tensor_of(env, a[1]);
-    check_out(out, x.sizes(), "smoothU8");
-    const int64_t h = x.size(2), w = x.size(3);
+    check_out(out, {kk, c, h, w}, "smoothU8");
     const uint8_t* src = x.data_ptr<uint8_t>();
     uint8_t* dst = out.data_ptr<uint8_t>();
-    at::parallel_for(0, planes, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t p = begin; p < end; p++) {
-        const uint8_t* s = src + p * h * w;
-        uint8_t* o = dst + p * h * w;
-        std::copy(s, s + h * w, o);
+    at::parallel_for(0, kk * c, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t q = begin; q < end; q++) {
+        const uint8_t* sp = src + (imgs[q / c] * c + q % c) * h * w;
+        uint8_t* o = dst + q * h * w;
+        std::copy(sp, sp + h * w, o);
         for (int64_t i = 1; i + 1 < h; i++) {
           for (int64_t j = 1; j + 1 < w; j++) {
-            const uint8_t* q = s + i * w + j;
-            const int sum = q[-w - 1] + q[-w] + q[-w + 1] + q[-1] + 5 * q[0] + q[1] + q[w - 1] + q[w] + q[w + 1];
+            const uint8_t* p = sp + i * w + j;
+            const int sum = p[-w - 1] + p[-w] + p[-w + 1] + p[-1] + 5 * p[0] + p[1] + p[w - 1] + p[w] + p[w + 1];
             o[i * w + j] = static_cast<uint8_t>((2 * sum + 13) / 26);  // round(sum / 13)
           }
         }
@@ -333,20 +391,57 @@ napi_value smooth_u8(napi_env env, napi_callback_info info) {
   });
 }
 
-// warpAffineNearestU8(x: uint8 [N,C,H,W], theta: Float32Array(N*6), fill: Float32Array(C)
-//   or null, out: like x): torchvision's tensor affine with nearest sampling. theta holds,
-//   per image, the rescaled 3x2 matrix that `_gen_affine_grid` multiplies the base grid
-//   with (rows for x, y, 1). As there: base x = j - (w - 1) / 2 (exact in float32),
-//   g = (x * t[0][c] + y * t[1][c]) + t[2][c], then grid_sample's nearest rule as its
-//   vectorised CPU kernel computes it: source = round half even of (g + 1) * (size / 2)
-//   - 0.5; outside the image -> fill (0 without one).
+// copyImagesU8(x: uint8 [N,C,H,W], out: like x, images): out[images[k]] = x[images[k]].
+napi_value copy_images_u8(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    const at::Tensor& x = tensor_of(env, a[0]);
+    planes_of(x, "copyImagesU8");
+    at::Tensor& out = mutable_tensor_of(env, a[1]);
+    check_out(out, x.sizes(), "copyImagesU8");
+    const std::vector<int64_t> imgs = image_list(env, a[2], x.size(0), "copyImagesU8 images");
+    const int64_t size = x.size(1) * x.size(2) * x.size(3);
+    const uint8_t* src = x.data_ptr<uint8_t>();
+    uint8_t* dst = out.data_ptr<uint8_t>();
+    for (int64_t k : imgs) std::copy(src + k * size, src + (k + 1) * size, dst + k * size);
+    return undefined(env);
+  });
+}
+
+// One output row of an affine warp: the source offset of each pixel, -1 outside. Written
+// branch-free with int indices so that GCC vectorises it (4x faster than with &&).
+void warp_row(int w, float fw, float fh, const float* t, float ry0, float ry1, int32_t* __restrict from) {
+  const float half = (fw - 1.f) * 0.5f, sw = fw / 2.f, sh = fh / 2.f;
+  for (int j = 0; j < w; j++) {
+    const float xb = static_cast<float>(j) - half;
+    const float gx = (xb * t[0] + ry0) + t[4];
+    const float gy = (xb * t[1] + ry1) + t[5];
+    const float rx = round_even((gx + 1.f) * sw - 0.5f);
+    const float ry = round_even((gy + 1.f) * sh - 0.5f);
+    // NaN and huge values fail these comparisons too.
+    const bool inside = (rx >= 0.f) & (rx < fw) & (ry >= 0.f) & (ry < fh);
+    const int32_t at = static_cast<int32_t>(inside ? ry : 0.f) * w + static_cast<int32_t>(inside ? rx : 0.f);
+    from[j] = inside ? at : -1;
+  }
+}
+
+// warpAffineNearestU8(x: uint8 [N,C,H,W], theta: Float32Array(K*6), fill: Float32Array(C)
+//   or null, out: like x, images?): torchvision's tensor affine with nearest sampling, for
+//   each listed image (writing out[images[k]]). theta holds, per image, the rescaled 3x2
+//   matrix that `_gen_affine_grid` multiplies the base grid with (rows for x, y, 1). As
+//   there: base x = j - (w - 1) / 2 (exact in float32), g = (x * t[0][c] + y * t[1][c]) +
+//   t[2][c], then grid_sample's nearest rule as its vectorised CPU kernel computes it:
+//   source = round half even of (g + 1) * (size / 2) - 0.5; outside the image -> fill (0
+//   without one).
 napi_value warp_affine_nearest_u8(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
     const at::Tensor& x = tensor_of(env, a[0]);
     planes_of(x, "warpAffineNearestU8");
-    const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
-    const float* theta = float_array(env, a[1], n * 6, "warpAffineNearestU8 theta");
+    const int64_t c = x.size(1), h = x.size(2), w = x.size(3);
+    const std::vector<int64_t> imgs = image_list(env, a[4], x.size(0), "warpAffineNearestU8 images");
+    const int64_t kk = static_cast<int64_t>(imgs.size());
+    const float* theta = float_array(env, a[1], kk * 6, "warpAffineNearestU8 theta");
     std::vector<uint8_t> fill(c, 0);
     if (!is_nullish(env, a[2])) {
       const float* f = float_array(env, a[2], c, "warpAffineNearestU8 fill");
@@ -354,29 +449,25 @@ napi_value warp_affine_nearest_u8(napi_env env, napi_callback_info info) {
     }
     at::Tensor& out = mutable_tensor_of(env, a[3]);
     check_out(out, x.sizes(), "warpAffineNearestU8");
+    if (out.data_ptr() == x.data_ptr()) fail("warpAffineNearestU8: out must not be x");
     const uint8_t* src = x.data_ptr<uint8_t>();
     uint8_t* dst = out.data_ptr<uint8_t>();
     const int64_t area = h * w;
     const float fw = static_cast<float>(w), fh = static_cast<float>(h);
-    const float sw = fw / 2.f, sh = fh / 2.f;
-    at::parallel_for(0, n * h, 8, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, kk * h, 8, [&](int64_t begin, int64_t end) {
+      // Two passes per output row: source offsets from the float32 grid formula
+      // (warp_row), then one plain gather per channel.
+      std::vector<int32_t> from(w);
       for (int64_t r = begin; r < end; r++) {
-        const int64_t k = r / h, i = r % h;
+        const int64_t k = r / h, i = r % h, img = imgs[k];
         const float* t = theta + k * 6;
         const float yb = static_cast<float>(i) - (fh - 1.f) * 0.5f;
-        const float ry0 = yb * t[2], ry1 = yb * t[3];
-        for (int64_t j = 0; j < w; j++) {
-          const float xb = static_cast<float>(j) - (fw - 1.f) * 0.5f;
-          const float gx = (xb * t[0] + ry0) + t[4];
-          const float gy = (xb * t[1] + ry1) + t[5];
-          const float ix = (gx + 1.f) * sw - 0.5f;
-          const float iy = (gy + 1.f) * sh - 0.5f;
-          const bool finite = std::fabs(ix) < 4194304.f && std::fabs(iy) < 4194304.f;
-          const float rx = round_even(ix);
-          const float ry = round_even(iy);
-          const bool inside = finite && rx >= 0.f && rx < fw && ry >= 0.f && ry < fh;
-          const int64_t at = inside ? static_cast<int64_t>(ry) * w + static_cast<int64_t>(rx) : 0;
-          for (int64_t ch = 0; ch < c; ch++) dst[(k * c + ch) * area + i * w + j] = inside ? src[(k * c + ch) * area + at] : fill[ch];
+        warp_row(static_cast<int>(w), fw, fh, t, yb * t[2], yb * t[3], from.data());
+        for (int64_t ch = 0; ch < c; ch++) {
+          const uint8_t* sp = src + (img * c + ch) * area;
+          uint8_t* dp = dst + (img * c + ch) * area + i * w;
+          const uint8_t f = fill[ch];
+          for (int64_t j = 0; j < w; j++) dp[j] = from[j] >= 0 ? sp[from[j]] : f;
         }
       }
     });
@@ -399,12 +490,18 @@ napi_value normalize_u8(napi_env env, napi_callback_info info) {
     if (out.scalar_type() != at::kFloat || !out.is_contiguous() || !out.sizes().equals(x.sizes())) fail("normalizeU8: out must be a contiguous float32 tensor shaped like x");
     const uint8_t* src = x.data_ptr<uint8_t>();
     float* dst = out.data_ptr<float>();
+    // Only 256 values per channel exist: compute each once (exactly as ATen would), then
+    // the pass over the pixels is a table lookup instead of two divisions per value.
+    std::vector<float> table(c * 256);
+    for (int64_t ch = 0; ch < c; ch++) {
+      for (int v = 0; v < 256; v++) table[ch * 256 + v] = (static_cast<float>(v) / 255.f - mean[ch]) / stdv[ch];
+    }
     at::parallel_for(0, n * c, 1, [&](int64_t begin, int64_t end) {
       for (int64_t p = begin; p < end; p++) {
-        const float m = mean[p % c], sd = stdv[p % c];
+        const float* t = table.data() + (p % c) * 256;
         const uint8_t* v = src + p * area;
         float* o = dst + p * area;
-        for (int64_t i = 0; i < area; i++) o[i] = (static_cast<float>(v[i]) / 255.f - m) / sd;
+        for (int64_t i = 0; i < area; i++) o[i] = t[v[i]];
       }
     });
     return undefined(env);
@@ -421,5 +518,6 @@ FG_EXPORT("blendU8", blend_u8);
 FG_EXPORT("smoothU8", smooth_u8);
 FG_EXPORT("warpAffineNearestU8", warp_affine_nearest_u8);
 FG_EXPORT("normalizeU8", normalize_u8);
+FG_EXPORT("copyImagesU8", copy_images_u8);
 
 }  // namespace fg

@@ -24,7 +24,7 @@ export const TrainConfigSchema = z
     name: z.string().optional(),
 
     model: z.string().default('resnet18'),
-    /** Pretrained weights: a safetensors state dict, or `onnx:<path>` for the MobileNetV2 ONNX import. */
+    /** Pretrained weights: a safetensors state dict, or `imagenet` for the ImageNet MobileNetV2 import (../shared/weights). */
     pretrained: z.string().optional(),
     attention: z.enum(['se', 'ge', 'cbam', 'sk']).optional(),
     dropRate: z.number().min(0).max(1).default(0.2),

@@ -26,7 +26,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/scope.js';
 import { classificationReport } from '../infer/metrics.js';
 import { predictDataset } from '../infer/predict-dataset.js';
-import { trainLoader, MEAN, STD } from './batches.js';
+import { evalLoader, trainLoader, MEAN, STD } from './batches.js';
+import { loadPretrainedModel, onnxImportableModels } from '../models/pretrained/load.js';
+import { recalibrateBatchNorm } from '../models/pretrained/recalibrate.js';
 import { loadCheckpoint, saveCheckpoint, type CheckpointMeta } from './checkpoint.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
 import { chooseCropBoxes, drawCropBoxes } from './crop-refresh.js';
@@ -73,9 +75,34 @@ function modelOptions(c: TrainConfig, numClasses: number): Record<string, unknow
   return { numClasses, dropRate: c.dropRate, ...(c.attention ? { attention: c.attention } : {}) };
 }
 
-/** The model to train; pretrained weights with another class count get a fresh classifier (the registry's rule). */
-function buildModel(c: TrainConfig, numClasses: number): ImageClassifier {
-  return createModel(c.model, { ...(modelOptions(c, numClasses) as any), ...(c.pretrained ? { pretrained: c.pretrained } : {}) });
+/**
+ * The model to train. `pretrained` is a safetensors state dict (a different class count gets
+ * a fresh classifier, the registry's rule), or `imagenet` for the models with a pretrained
+ * import (the ONNX MobileNetV2), whose folded BatchNorms are then recalibrated on a few
+ * training batches so training-mode BatchNorm keeps the pretrained function.
+ */
+async function buildModel(c: TrainConfig, numClasses: number, calibration: ImageDataset): Promise<ImageClassifier> {
+  if (c.pretrained !== 'imagenet') {
+    return createModel(c.model, { ...(modelOptions(c, numClasses) as any), ...(c.pretrained ? { pretrained: c.pretrained } : {}) });
+  }
+  if (!onnxImportableModels().includes(c.model)) {
+    throw Object.assign(new Error(`pretrained 'imagenet' is available for ${onnxImportableModels().join(', ')}; for ${c.model} pass a safetensors file`), { name: 'UsageError' });
+  }
+  const model = loadPretrainedModel(c.model, { numClasses, dropRate: c.dropRate });
+  const loader = evalLoader(calibration, { imageSize: c.imageSize, batchSize: 32, workers: c.workers });
+  const batches: Tensor[] = [];
+  try {
+    for await (const b of loader.epoch(0)) {
+      batches.push(b.images.clone().keep());
+      b.dispose();
+      if (batches.length >= 4) break;
+    }
+    recalibrateBatchNorm(model, batches);
+  } finally {
+    for (const t of batches) t.dispose();
+  }
+  model.train();
+  return model;
 }
 
 function makeOptimizer(c: TrainConfig, model: ImageClassifier): Optimizer<any> {
@@ -114,7 +141,7 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
   log(`run ${folder.dir}: ${config.model} on ${device} (${precision}${channelsLast ? ', channels-last' : ''}), ${classes.length} classes, ${data.train.samples.length} training / ${data.val.samples.length} validation images`);
 
   manualSeed(config.seed); // the initial weights are part of what a seed reproduces
-  const model = buildModel(config, classes.length);
+  const model = await buildModel(config, classes.length, data.train);
   if (device !== 'cpu' || channelsLast) model.to({ device, memoryFormat: channelsLast ? 'channelsLast' : undefined });
   const optimizer = makeOptimizer(config, model);
   const ema = config.ema > 0 ? new ModelEma(model, config.ema, () => buildModelLike(config, classes.length, device, channelsLast)) : null;

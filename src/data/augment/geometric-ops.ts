@@ -13,7 +13,7 @@
  *   const y = warpAffine(batch, m);          // image 0 rotated, image 1 sheared
  */
 import type { Tensor } from '../../tensor/index.js';
-import { checkImageBatch, warpAffineNearestU8 } from './kernels.js';
+import { checkImageBatch, warpAffineNearestU8, warpAffineNearestU8Into } from './kernels.js';
 
 /** CPython's math.radians/degrees constants, so angles round-trip as in torchvision. */
 const DEG_TO_RAD = Math.PI / 180;
@@ -118,4 +118,19 @@ export function warpAffine(x: Tensor, matrices: readonly number[][], fill?: numb
   const fills = fill === undefined ? null : typeof fill === 'number' ? new Array<number>(c).fill(fill) : [...fill];
   if (fills && fills.length !== c) throw new RangeError(`warpAffine: ${c} channels but ${fills.length} fill values`);
   return warpAffineNearestU8(x, rescaledTheta(matrices, h, w), fills);
+}
+
+/**
+ * warpAffine for the listed images of x, written into the same images of `out`.
+ *
+ * @example
+ *   warpAffineInto(batch, out, [3], [rotationMatrix(10)]);
+ */
+export function warpAffineInto(x: Tensor, out: Tensor, images: readonly number[], matrices: readonly number[][], fill?: number | readonly number[]): void {
+  checkImageBatch(x, 'warpAffineInto');
+  const [, c, h, w] = x.shape as [number, number, number, number];
+  if (matrices.length !== images.length) throw new RangeError(`warpAffineInto: ${images.length} images but ${matrices.length} matrices`);
+  const fills = fill === undefined ? null : typeof fill === 'number' ? new Array<number>(c).fill(fill) : [...fill];
+  if (fills && fills.length !== c) throw new RangeError(`warpAffineInto: ${c} channels but ${fills.length} fill values`);
+  warpAffineNearestU8Into(x, rescaledTheta(matrices, h, w), fills, out, images);
 }

@@ -39,74 +39,113 @@ function run(x: Tensor, shape: number[], kernel: (input: Tensor, out: Tensor) =>
 }
 
 /**
- * One 256-bin histogram per (image, channel): N*C*256 counts.
+ * One 256-bin histogram per (image, channel): N*C*256 counts; with `images`, only those
+ * images are counted (the rest stay zero).
  *
  * @example
  *   const h = histograms(batch); // h[(n * C + c) * 256 + v]
+ *   const some = histograms(batch, [0, 5]); // images 0 and 5 only
  */
-export function histograms(x: Tensor): Int32Array {
+export function histograms(x: Tensor, images?: readonly number[]): Int32Array {
   checkImageBatch(x, 'histograms');
   const c = x.isContiguous() ? x : x.contiguous();
   try {
-    return native.histogramU8(c.handle) as Int32Array;
+    return native.histogramU8(c.handle, images ? Int32Array.from(images) : null) as Int32Array;
   } finally {
     if (c !== x) c.dispose();
   }
 }
 
 /**
- * out = lut[plane][x], tables laid out as N*C*256 bytes.
+ * out = lut[plane][x], tables laid out as N*C*256 bytes; a new tensor.
  *
  * @example
  *   const y = applyLut(batch, lut); // lut: Uint8Array(N * C * 256)
  */
 export function applyLut(x: Tensor, lut: Uint8Array): Tensor {
   checkImageBatch(x, 'applyLut');
-  return run(x, x.shape, (i, o) => native.lookupU8(i.handle, lut, o.handle));
+  return run(x, x.shape, (i, o) => native.lookupU8(i.handle, lut, o.handle, null));
 }
 
 /**
- * torchvision's uint8 rgb_to_grayscale: [N, 3, H, W] -> [N, 1, H, W].
+ * out[n] = lut[plane][x[n]] for the listed images only (out must be contiguous).
  *
  * @example
- *   const gray = grayscaleU8(batch); // [N, 1, H, W]
+ *   applyLutInto(batch, out, lut, [0, 3]); // images 0 and 3 of out
  */
-export function grayscaleU8(x: Tensor): Tensor {
-  checkImageBatch(x, 'grayscaleU8');
-  const [n, , h, w] = x.shape as [number, number, number, number];
-  return run(x, [n, 1, h, w], (i, o) => native.grayscaleU8(i.handle, o.handle));
+export function applyLutInto(x: Tensor, out: Tensor, lut: Uint8Array, images: readonly number[]): void {
+  checkImageBatch(x, 'applyLutInto');
+  withContiguous(x, (c) => native.lookupU8(c.handle, lut, out.handle, Int32Array.from(images)));
 }
 
-/**
- * torchvision's `_blend` on uint8: trunc(clamp(f x + (1 - f) other)) in float32, one f per
- * image; `other` has x's channels or one (broadcast).
- *
- * @example
- *   const y = blendU8(batch, grayscaleU8(batch), [0.5, 0.5]);
- */
-export function blendU8(x: Tensor, other: Tensor, factors: readonly number[]): Tensor {
-  checkImageBatch(x, 'blendU8');
-  checkImageBatch(other, 'blendU8');
-  const o = other.isContiguous() ? other : other.contiguous();
+/** Calls f with x or a contiguous copy of it (freed afterwards). */
+function withContiguous<T>(x: Tensor, f: (c: Tensor) => T): T {
+  const c = x.isContiguous() ? x : x.contiguous();
   try {
-    // Python computes 1.0 - ratio in double and torch rounds it to float32; so do we.
-    const ratio = Float32Array.from(factors);
-    const rest = Float32Array.from(factors, (f) => 1 - f);
-    return run(x, x.shape, (i, out) => native.blendU8(i.handle, o.handle, ratio, rest, out.handle));
+    return f(c);
   } finally {
-    if (o !== other) o.dispose();
+    if (c !== x) c.dispose();
   }
 }
 
 /**
- * adjust_sharpness's smoothed image: 3x3 kernel [1 1 1; 1 5 1; 1 1 1] / 13, borders kept.
+ * torchvision's uint8 rgb_to_grayscale: [N, 3, H, W] -> [N, 1, H, W] (with `images`:
+ * [K, 1, H, W] for those images).
+ *
+ * @example
+ *   const gray = grayscaleU8(batch); // [N, 1, H, W]
+ */
+export function grayscaleU8(x: Tensor, images?: readonly number[]): Tensor {
+  checkImageBatch(x, 'grayscaleU8');
+  const [n, , h, w] = x.shape as [number, number, number, number];
+  return run(x, [images?.length ?? n, 1, h, w], (i, o) => native.grayscaleU8(i.handle, o.handle, images ? Int32Array.from(images) : null));
+}
+
+/**
+ * torchvision's `_blend` on uint8: trunc(clamp(f x + (1 - f) other)) in float32, one f per
+ * image; `other` has x's channels or one (broadcast). A new tensor.
+ *
+ * @example
+ *   const half = blendU8(batch, grayscaleU8(batch), [0.5, 0.5]);
+ */
+export function blendU8(x: Tensor, other: Tensor, factors: readonly number[]): Tensor {
+  checkImageBatch(x, 'blendU8');
+  const out = empty(x.shape, { dtype: 'uint8' });
+  try {
+    blendU8Into(x, other, factors, out, null);
+  } catch (e) {
+    out.dispose();
+    throw e;
+  }
+  return out;
+}
+
+/**
+ * The blend for the listed images only: out[images[k]] = blend(x[images[k]], other[k]).
+ *
+ * @example
+ *   blendU8Into(batch, grayscaleU8(batch, [2]), [0.3], out, [2]);
+ */
+export function blendU8Into(x: Tensor, other: Tensor, factors: readonly number[], out: Tensor, images: readonly number[] | null): void {
+  checkImageBatch(x, 'blendU8');
+  checkImageBatch(other, 'blendU8');
+  // Python computes 1.0 - ratio in double and torch rounds it to float32; so do we.
+  const ratio = Float32Array.from(factors);
+  const rest = Float32Array.from(factors, (f) => 1 - f);
+  withContiguous(x, (xc) => withContiguous(other, (oc) => native.blendU8(xc.handle, oc.handle, ratio, rest, out.handle, images ? Int32Array.from(images) : null)));
+}
+
+/**
+ * adjust_sharpness's smoothed image: 3x3 kernel [1 1 1; 1 5 1; 1 1 1] / 13, borders kept
+ * (with `images`: [K, C, H, W] for those images).
  *
  * @example
  *   const soft = smoothU8(batch);
  */
-export function smoothU8(x: Tensor): Tensor {
+export function smoothU8(x: Tensor, images?: readonly number[]): Tensor {
   checkImageBatch(x, 'smoothU8');
-  return run(x, x.shape, (i, o) => native.smoothU8(i.handle, o.handle));
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  return run(x, [images?.length ?? n, c, h, w], (i, o) => native.smoothU8(i.handle, o.handle, images ? Int32Array.from(images) : null));
 }
 
 /**
@@ -119,5 +158,27 @@ export function smoothU8(x: Tensor): Tensor {
  */
 export function warpAffineNearestU8(x: Tensor, theta: Float32Array, fill: readonly number[] | null): Tensor {
   checkImageBatch(x, 'warpAffineNearestU8');
-  return run(x, x.shape, (i, o) => native.warpAffineNearestU8(i.handle, theta, fill ? Float32Array.from(fill) : null, o.handle));
+  return run(x, x.shape, (i, o) => native.warpAffineNearestU8(i.handle, theta, fill ? Float32Array.from(fill) : null, o.handle, null));
+}
+
+/**
+ * The warp for the listed images only, theta holding their six numbers in list order.
+ *
+ * @example
+ *   warpAffineNearestU8Into(batch, rescaledTheta([m], h, w), null, out, [4]);
+ */
+export function warpAffineNearestU8Into(x: Tensor, theta: Float32Array, fill: readonly number[] | null, out: Tensor, images: readonly number[]): void {
+  checkImageBatch(x, 'warpAffineNearestU8');
+  withContiguous(x, (c) => native.warpAffineNearestU8(c.handle, theta, fill ? Float32Array.from(fill) : null, out.handle, Int32Array.from(images)));
+}
+
+/**
+ * out[n] = x[n] for the listed images.
+ *
+ * @example
+ *   copyImagesU8(batch, out, [1, 2]);
+ */
+export function copyImagesU8(x: Tensor, out: Tensor, images: readonly number[]): void {
+  checkImageBatch(x, 'copyImagesU8');
+  withContiguous(x, (c) => native.copyImagesU8(c.handle, out.handle, Int32Array.from(images)));
 }

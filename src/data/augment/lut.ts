@@ -8,28 +8,43 @@
  *   const inv = mapPixels(batch, () => (v) => 255 - v);   // Invert, as a table
  */
 import type { Tensor } from '../../tensor/index.js';
-import { applyLut } from './kernels.js';
+import { applyLut, applyLutInto } from './kernels.js';
 
 export { checkImageBatch } from './kernels.js';
 
 /**
- * Builds and applies tables from a per-plane function: `tableFor(n, c)` returns the value
- * map for image n, channel c (called once per plane, then for v = 0..255).
+ * Builds and applies tables from a per-plane function: `tableFor(n, c)` returns the
+ * 256-entry table for image n, channel c (a Uint8Array, or a function called for each v).
  *
  * @example
  *   const y = mapPixels(batch, () => (v) => 255 - v);
  */
-export function mapPixels(x: Tensor, tableFor: (n: number, c: number) => (v: number) => number): Tensor {
+export function mapPixels(x: Tensor, tableFor: (n: number, c: number) => Uint8Array | ((v: number) => number)): Tensor {
+  return applyLut(x, buildLut(x, [...Array(x.size(0)).keys()], tableFor));
+}
+
+/**
+ * As mapPixels for the listed images only, written into `out` (contiguous, x's shape).
+ *
+ * @example
+ *   mapPixelsInto(batch, out, [2], () => (v) => 255 - v); // out[2] = inverted batch[2]
+ */
+export function mapPixelsInto(x: Tensor, out: Tensor, images: readonly number[], tableFor: (n: number, c: number) => Uint8Array | ((v: number) => number)): void {
+  applyLutInto(x, out, buildLut(x, images, tableFor), images);
+}
+
+function buildLut(x: Tensor, images: readonly number[], tableFor: (n: number, c: number) => Uint8Array | ((v: number) => number)): Uint8Array {
   const [n, ch] = x.shape as [number, number];
   const lut = new Uint8Array(n * ch * 256);
-  for (let i = 0; i < n; i++) {
+  for (const i of images) {
     for (let c = 0; c < ch; c++) {
-      const f = tableFor(i, c);
+      const t = tableFor(i, c);
       const at = (i * ch + c) * 256;
-      for (let v = 0; v < 256; v++) lut[at + v] = f(v);
+      if (t instanceof Uint8Array) lut.set(t, at);
+      else for (let v = 0; v < 256; v++) lut[at + v] = t(v);
     }
   }
-  return applyLut(x, lut);
+  return lut;
 }
 
 /**

@@ -10,12 +10,12 @@
  *   const y = applyOps(batch, [{ op: 'Rotate', magnitude: 30 }, null, { op: 'Equalize', magnitude: 0 }]);
  */
 import { aten } from '../../native/aten.js';
-import { fromTypedArray, scope, type Tensor } from '../../tensor/index.js';
-import { adjustSaturation, adjustSharpness, grayMeans } from './color-ops.js';
-import { affineMatrix, rotationMatrix, shearDegrees, warpAffine } from './geometric-ops.js';
-import { checkImageBatch, histograms } from './kernels.js';
-import { mapPixels } from './lut.js';
-import { autocontrastMap, brightnessMap, contrastMap, equalizeMap, identityMap, invertMap, posterizeMap, solarizeMap, type ValueMap } from './tables.js';
+import { empty, fromTypedArray, scope, type Tensor } from '../../tensor/index.js';
+import { grayMeans } from './color-ops.js';
+import { affineMatrix, rotationMatrix, shearDegrees, warpAffineInto } from './geometric-ops.js';
+import { blendU8Into, checkImageBatch, copyImagesU8, grayscaleU8, histograms, smoothU8 } from './kernels.js';
+import { mapPixelsInto } from './lut.js';
+import { autocontrastMap, brightnessMap, contrastMap, equalizeMap, invertMap, posterizeMap, solarizeMap, type ValueMap } from './tables.js';
 
 export type AugmentOp =
   | 'Identity'
@@ -92,20 +92,7 @@ function lookupMap(op: AugmentOp, m: number, hist: () => Int32Array, grayMean: (
   }
 }
 
-/** Applies one non-lookup colour op to every image of x, image i with magnitude mags[i]. */
-function colorOp(op: AugmentOp, x: Tensor, mags: number[]): Tensor {
-  const factors = mags.map((m) => 1 + m);
-  if (op === 'Color') return adjustSaturation(x, factors);
-  if (op === 'Sharpness') return adjustSharpness(x, factors);
-  throw new RangeError(`unknown augmentation op ${op}`);
-}
-
-/**
- * x[idx] = f(x[idx]) in place: runs an op on some images of a batch only.
- *
- * @example
- *   onSubset(batch, [0, 3], (sub) => invert(sub)); // images 0 and 3 only
- */
+/** x[idx] = f(x[idx]) in place: runs an op on some images of a batch only. */
 export function onSubset(x: Tensor, idx: number[], f: (sub: Tensor) => Tensor): void {
   scope(() => {
     const all = idx.length === x.size(0);
@@ -117,12 +104,26 @@ export function onSubset(x: Tensor, idx: number[], f: (sub: Tensor) => Tensor): 
   });
 }
 
+/** out[i] = op_i(x[i]) for the images that drew lookup ops: one table pass. */
+function lookupInto(x: Tensor, out: Tensor, idx: number[], choices: readonly (OpChoice | null)[]): void {
+  const [n, c] = x.shape as [number, number];
+  const histFor = idx.filter((i) => choices[i]!.op === 'Equalize' || choices[i]!.op === 'AutoContrast');
+  const hist = histFor.length ? histograms(x, histFor) : null;
+  const contrastIdx = idx.filter((i) => choices[i]!.op === 'Contrast');
+  const means = new Map<number, number>();
+  if (contrastIdx.length) {
+    const m = scope(() => grayMeans(contrastIdx.length === n ? x : x.indexSelect(0, fromTypedArray(BigInt64Array.from(contrastIdx, BigInt), [contrastIdx.length]))));
+    contrastIdx.forEach((i, k) => means.set(i, m[k]!));
+  }
+  mapPixelsInto(x, out, idx, (i, ch) => lookupMap(choices[i]!.op, choices[i]!.magnitude, () => hist!.subarray((i * c + ch) * 256, (i * c + ch + 1) * 256), () => means.get(i)!));
+}
+
 /**
  * One op (or none: null) per image. Returns a new uint8 batch; x is left alone. `fill` is
  * the colour geometric ops put where no source pixel lands (default 0).
  *
- * Cost shape: every lookup op of the round (and the copy for the other images) is one
- * table pass over the batch; each other op kind runs once on the images that drew it.
+ * Cost shape: each image is read and written once: a copy for images without an op, one
+ * table pass for all lookup ops, one warp for all geometric ops, one call per other kind.
  *
  * @example
  *   const y = applyOps(batch, [{ op: 'Rotate', magnitude: 30 }, null]);
@@ -132,39 +133,24 @@ export function applyOps(x: Tensor, choices: readonly (OpChoice | null)[], fill?
   const [n, c, h, w] = x.shape as [number, number, number, number];
   if (choices.length !== n) throw new RangeError(`applyOps: ${n} images but ${choices.length} choices`);
   const active = (i: number) => choices[i] && choices[i]!.op !== 'Identity';
-  const lookups = choices.flatMap((ch, i) => (active(i) && LOOKUP.has(ch!.op) ? [i] : []));
-  let out: Tensor;
-  if (lookups.length) {
-    const needHist = lookups.some((i) => choices[i]!.op === 'Equalize' || choices[i]!.op === 'AutoContrast');
-    const hist = needHist ? histograms(x) : null;
-    const contrastIdx = lookups.filter((i) => choices[i]!.op === 'Contrast');
-    const means = new Map<number, number>();
-    if (contrastIdx.length) {
-      const m = scope(() => grayMeans(contrastIdx.length === n ? x : x.indexSelect(0, fromTypedArray(BigInt64Array.from(contrastIdx, BigInt), [contrastIdx.length]))));
-      contrastIdx.forEach((i, k) => means.set(i, m[k]!));
-    }
-    out = mapPixels(x, (i, ch) => {
-      const choice = choices[i];
-      if (!active(i) || !LOOKUP.has(choice!.op)) return identityMap;
-      return lookupMap(choice!.op, choice!.magnitude, () => hist!.subarray((i * c + ch) * 256, (i * c + ch + 1) * 256), () => means.get(i)!);
-    });
-  } else {
-    out = x.clone('contiguous');
-  }
+  // Every image is written once, from x into a fresh batch: no copy of the whole batch,
+  // no gathering of subsets (index_select / index_copy_ cost more than the ops here).
+  const out = empty([n, c, h, w], { dtype: 'uint8' });
   const groups = new Map<string, number[]>();
   choices.forEach((ch, i) => {
-    if (!active(i) || LOOKUP.has(ch!.op)) return;
-    const key = GEOMETRIC.has(ch!.op) ? 'geometric' : ch!.op;
+    const key = !active(i) ? 'none' : LOOKUP.has(ch!.op) ? 'lookup' : GEOMETRIC.has(ch!.op) ? 'geometric' : ch!.op;
     groups.set(key, [...(groups.get(key) ?? []), i]);
   });
   try {
     for (const [key, idx] of groups) {
-      if (key === 'geometric') {
-        const matrices = idx.map((i) => opMatrix(choices[i]!.op, choices[i]!.magnitude, h, w));
-        onSubset(out, idx, (sub) => warpAffine(sub, matrices, fill));
-      } else {
-        onSubset(out, idx, (sub) => colorOp(key as AugmentOp, sub, idx.map((i) => choices[i]!.magnitude)));
-      }
+      if (key === 'none') copyImagesU8(x, out, idx);
+      else if (key === 'lookup') lookupInto(x, out, idx, choices);
+      else if (key === 'geometric') warpAffineInto(x, out, idx, idx.map((i) => opMatrix(choices[i]!.op, choices[i]!.magnitude, h, w)), fill);
+      else if (key === 'Color') scope(() => blendU8Into(x, grayscaleU8(x, idx), idx.map((i) => 1 + choices[i]!.magnitude), out, idx));
+      else if (key === 'Sharpness') {
+        if (h <= 2 || w <= 2) copyImagesU8(x, out, idx);
+        else scope(() => blendU8Into(x, smoothU8(x, idx), idx.map((i) => 1 + choices[i]!.magnitude), out, idx));
+      } else throw new RangeError(`unknown augmentation op ${key}`);
     }
   } catch (e) {
     out.dispose();

@@ -1,16 +1,35 @@
 /**
- * Value maps (v in 0..255 -> 0..255) for the colour ops that are per-pixel lookups, with
+ * Value tables (256 bytes: v -> out) for the colour ops that are per-pixel lookups, with
  * torchvision's float32 arithmetic and truncation: brightness, contrast (given the image's
  * gray mean), posterize, solarize, invert, autocontrast and equalize (given the channel's
  * histogram). Shared by the single-op functions (color-ops.ts) and `applyOps`, which
- * folds every lookup op of a round into one pass over the batch.
+ * folds every lookup op of a round into one pass over the batch. Tables that depend only
+ * on the op's parameter are cached (a batch draws the same few magnitudes again and again).
  *
  * @example
- *   const f = solarizeMap(128);   f(200) === 55;  f(100) === 100
+ *   const t = solarizeMap(128);   t[200] === 55;  t[100] === 100
  */
 import { saturateTrunc } from './lut.js';
 
-export type ValueMap = (v: number) => number;
+/** out = table[v] for v in 0..255. */
+export type ValueMap = Uint8Array;
+
+const cache = new Map<string, ValueMap>();
+
+/** The table of f, computed once per key. */
+function cached(key: string, f: (v: number) => number): ValueMap {
+  let t = cache.get(key);
+  if (!t) {
+    t = Uint8Array.from({ length: 256 }, (_, v) => f(v));
+    if (cache.size > 4096) cache.clear();
+    cache.set(key, t);
+  }
+  return t;
+}
+
+function table(f: (v: number) => number): ValueMap {
+  return Uint8Array.from({ length: 256 }, (_, v) => f(v));
+}
 
 const f32 = Math.fround;
 
@@ -24,57 +43,57 @@ export function blendValue(v: number, other: number, ratio: number): number {
   return saturateTrunc(f32(f32(f32(ratio) * v) + f32(f32(1 - ratio) * other)));
 }
 
-export const identityMap: ValueMap = (v) => v;
+export const identityMap: ValueMap = table((v) => v);
 
-export const invertMap: ValueMap = (v) => 255 - v;
+export const invertMap: ValueMap = table((v) => 255 - v);
 
 /**
  * Keeps the top `bits` bits (0..8).
  *
  * @example
- *   posterizeMap(4)(0xff); // 0xf0
+ *   posterizeMap(4)[0xff]; // 0xf0
  */
 export function posterizeMap(bits: number): ValueMap {
   const mask = (0xff << (8 - bits)) & 0xff;
-  return (v) => v & mask;
+  return cached(`posterize ${bits}`, (v) => v & mask);
 }
 
 /**
  * Inverts values >= threshold (compared in float32, as torch compares uint8 with a float).
  *
  * @example
- *   solarizeMap(128)(200); // 55
+ *   solarizeMap(128)[200]; // 55
  */
 export function solarizeMap(threshold: number): ValueMap {
   const t = f32(threshold);
-  return (v) => (v >= t ? 255 - v : v);
+  return cached(`solarize ${t}`, (v) => (v >= t ? 255 - v : v));
 }
 
 /**
  * Blend with black.
  *
  * @example
- *   brightnessMap(0.5)(200); // 100
+ *   brightnessMap(0.5)[200]; // 100
  */
 export function brightnessMap(factor: number): ValueMap {
-  return (v) => blendValue(v, 0, factor);
+  return cached(`brightness ${factor}`, (v) => blendValue(v, 0, factor));
 }
 
 /**
  * Blend with the image's mean gray level (a float32, as torchvision's mean).
  *
  * @example
- *   contrastMap(0, 117.5)(30); // 117
+ *   contrastMap(0, 117.5)[30]; // 117
  */
 export function contrastMap(factor: number, grayMean: number): ValueMap {
-  return (v) => blendValue(v, grayMean, factor);
+  return table((v) => blendValue(v, grayMean, factor));
 }
 
 /**
  * Stretch a channel to 0..255 from its histogram (a one-value channel is left alone).
  *
  * @example
- *   const f = autocontrastMap(hist); // hist: the channel's 256 counts
+ *   const t = autocontrastMap(hist); // hist: the channel's 256 counts
  */
 export function autocontrastMap(hist: Int32Array): ValueMap {
   let lo = 0;
@@ -84,14 +103,14 @@ export function autocontrastMap(hist: Int32Array): ValueMap {
   // torch evaluates `255.0 / tensor` as reciprocal(tensor) * 255 (Tensor.__rtruediv__).
   const scale = f32(f32(1 / (hi - lo)) * 255);
   if (!Number.isFinite(scale)) return identityMap;
-  return (v) => saturateTrunc(f32(f32(v - lo) * scale));
+  return table((v) => saturateTrunc(f32(f32(v - lo) * scale)));
 }
 
 /**
  * Histogram equalisation of a channel, as PIL's ImageOps.equalize and torchvision.
  *
  * @example
- *   const f = equalizeMap(hist); // hist: the channel's 256 counts
+ *   const t = equalizeMap(hist); // hist: the channel's 256 counts
  */
 export function equalizeMap(hist: Int32Array): ValueMap {
   let last = 255;
@@ -106,5 +125,5 @@ export function equalizeMap(hist: Int32Array): ValueMap {
     cum += hist[v]!;
     lut[v + 1] = Math.min(255, Math.floor((cum + Math.floor(step / 2)) / step));
   }
-  return (v) => lut[v]!;
+  return lut;
 }
