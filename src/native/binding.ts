@@ -19,6 +19,8 @@ export interface NativeBinding {
   call(op: OpId, ...args: unknown[]): any;
   callVoid(op: OpId, ...args: unknown[]): void;
   schema(op: OpId): string;
+  // fast.cc: tensor-tensor add (0), sub (1), mul (2), div (3) without the generic call's boxing
+  binary(kind: number, a: Handle, b: Handle): Handle;
   // tensor.cc
   dispose(h: Handle | Handle[]): boolean | undefined;
   isDisposed(h: Handle): boolean;

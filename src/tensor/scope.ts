@@ -22,6 +22,8 @@ export interface Disposable {
   kept?: boolean;
   /** Registered with the GC safety net (no scope owns it). */
   orphan?: boolean;
+  /** Already freed by dispose(): a scope has nothing left to free. */
+  freed?: boolean;
 }
 
 const stack: Disposable[][] = [];
@@ -100,7 +102,8 @@ function release(mine: Disposable[], survivors: Set<Disposable>): void {
       if (!t.orphan) adopt(t); // owned by no scope from now on
     } else if (survivors.has(t)) {
       track(t); // a result: hand over to the enclosing scope
-    } else {
+    } else if (!t.freed) {
+      t.freed = true;
       free.push(t.handle);
     }
   }

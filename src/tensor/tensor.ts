@@ -21,7 +21,10 @@ export type NestedArray = number | boolean | NestedArray[];
 export class Tensor implements Disposable {
   /** The native handle; valid until disposed. */
   readonly handle: Handle;
-  kept?: boolean;
+  // Lifetime flags, set here so every Tensor has the same shape (cheaper property access).
+  kept = false;
+  orphan = false;
+  freed = false;
 
   /** Wraps a native handle and registers it with the current scope. Not for general use. */
   constructor(handle: Handle) {
@@ -78,7 +81,10 @@ export class Tensor implements Disposable {
 
   /** Frees the native memory now. Safe to call twice; using the tensor afterwards throws. */
   dispose(): void {
-    if (native.dispose(this.handle)) untrack(this);
+    if (this.freed) return;
+    this.freed = true;
+    native.dispose(this.handle);
+    untrack(this);
   }
 
   [Symbol.dispose](): void {
