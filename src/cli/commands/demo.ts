@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<void> {
     train: quick ? 24 : 200,
     test: quick ? 8 : 40,
     size: quick ? 64 : 112,
-    epochs: quick ? 2 : 16,
+    epochs: quick ? 2 : 20,
     model: quick ? 'regnetx_002' : 'resnet18',
   };
   rmSync(out, { recursive: true, force: true });
