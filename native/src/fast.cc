@@ -29,8 +29,20 @@ napi_value binary(napi_env env, napi_callback_info info) {
   });
 }
 
+// free(h): dispose() of one tensor, with nothing to return (the array form is in tensor.cc).
+napi_value free_one(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    size_t argc = 1;
+    napi_value argv[1];
+    check(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments");
+    if (argc == 1) release(env, argv[0]);
+    return nullptr;
+  });
+}
+
 }  // namespace
 
 FG_EXPORT("binary", binary);
+FG_EXPORT("free", free_one);
 
 }  // namespace fg

@@ -21,6 +21,8 @@ export interface NativeBinding {
   schema(op: OpId): string;
   // fast.cc: tensor-tensor add (0), sub (1), mul (2), div (3) without the generic call's boxing
   binary(kind: number, a: Handle, b: Handle): Handle;
+  /** Frees one tensor (dispose's lean form). */
+  free(h: Handle): void;
   // tensor.cc
   dispose(h: Handle | Handle[]): boolean | undefined;
   isDisposed(h: Handle): boolean;

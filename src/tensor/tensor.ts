@@ -83,7 +83,7 @@ export class Tensor implements Disposable {
   dispose(): void {
     if (this.freed) return;
     this.freed = true;
-    native.dispose(this.handle);
+    native.free(this.handle);
     untrack(this);
   }
 
