@@ -28,9 +28,10 @@ export interface Comparison {
   denominator: { side: Side; mode: TrainMode };
   /** Throughput ratio numerator / denominator (= denominator median time / numerator median time). */
   ratio: number;
-  /** The same ratio per round (block medians run back to back). */
+  /** The same ratio per round (block medians run back to back); its median is the verdict. */
   pairedRatio: Summary;
   target: number;
+  /** pairedRatio.median >= target. */
   pass: boolean;
 }
 
@@ -40,6 +41,8 @@ export interface ModelResult {
   signatures: Partial<Record<TrainMode, Signature>>;
   cases: CaseResult[];
   comparisons: Comparison[];
+  /** Per round: microseconds of a parallel 100k-element add (the machine's busyness). */
+  probeMicros: number[];
 }
 
 export interface ModelsResults {
@@ -72,6 +75,7 @@ export function formatReport(r: ModelsResults): string {
   out.push(`method    one training step = forward, cross-entropy, backward, SGD(lr ${s.sgd.lr}, momentum ${s.sgd.momentum}, weight decay ${s.sgd.weightDecay}), grads dropped;`);
   out.push(`          ${s.threads} threads on both sides; ${s.rounds} rounds, each running every case once (order reversed every other round),`);
   out.push(`          ${s.warmup} warm-up + ${s.iters} timed steps per block; medians [25th-75th percentile]; "paired" = median of per-round ratios`);
+  out.push(`          (the verdict: rounds run their blocks back to back, so load from other jobs hits both sides of a pair alike)`);
   out.push(`          finegrain's default CPU training precision here: ${s.finegrainDefaultPrecision}${s.finegrainDefaultChannelsLast ? ' + channels-last' : ''}`);
   for (const mr of r.models) {
     const w = mr.workload;
@@ -81,7 +85,7 @@ export function formatReport(r: ModelsResults): string {
     out.push('');
     out.push(
       table(
-        ['comparison', 'ratio', 'paired [p25-p75]', 'target', 'met'],
+        ['comparison', 'ratio of medians', 'paired [p25-p75]', 'target', 'met'],
         mr.comparisons.map((c) => [`${c.name} (${c.numerator.side} ${c.numerator.mode} / ${c.denominator.side} ${c.denominator.mode})`, f(c.ratio, 3), spread(c.pairedRatio, 3), `>= ${c.target}`, c.pass ? 'yes' : 'NO']),
       ),
     );

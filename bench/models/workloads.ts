@@ -107,3 +107,28 @@ export class TrainCase {
     this.y.dispose();
   }
 }
+
+/**
+ * Microseconds per in-place add of two 100,000-element tensors (median of 50): a probe of
+ * how busy the machine is. libtorch splits such an add across its threads, and the split
+ * waits for every thread: on a quiet machine it takes tens of microseconds, but when other
+ * jobs hold the cores each add waits for a time slice (milliseconds), and so do the hundreds
+ * of parallel operators of every training step, on both sides.
+ *
+ * @example parallelAddMicros(); // ~20 on a quiet 2-core machine, ~8000 on a busy one
+ */
+export function parallelAddMicros(): number {
+  return scope(() => {
+    const a = randn([100_000]);
+    const b = randn([100_000]);
+    for (let i = 0; i < 5; i++) a.add_(b, -1e-3);
+    const us: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const start = process.hrtime.bigint();
+      a.add_(b, -1e-3);
+      us.push(Number(process.hrtime.bigint() - start) / 1e3);
+    }
+    us.sort((x, y) => x - y);
+    return us[us.length >> 1]!;
+  });
+}
