@@ -39,6 +39,9 @@ export function relu(input: Tensor, options: InplaceOption = {}): Tensor {
  */
 export function relu6(input: Tensor, options: InplaceOption = {}): Tensor {
   // PyTorch's relu6 with inplace=True is hardtanh_(0, 6); the result is the same.
+  // libtorch 1.13 has no bfloat16 backward for hardtanh (relu6) on CPU, which bf16 autocast
+  // training of MobileNets needs; clamp computes the same values and has one.
+  if (input.dtype === 'bfloat16' && input.requiresGrad) return options.inplace ? input.clamp_(0, 6) : input.clamp(0, 6);
   if (options.inplace) return unary('hardtanh', input, true, 0, 6);
   return unary('relu6', input);
 }
