@@ -5,6 +5,7 @@
  *   console.log(formatReport(results));
  */
 import type { MachineInfo } from './machine.js';
+import { f, spread, table } from './format.js';
 import type { Summary } from './stats.js';
 import type { AddVariant, ConvMode, ConvShape, Signature } from './workloads.js';
 
@@ -52,14 +53,6 @@ export interface EngineResults {
   notes: string[];
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
-const spread = (s: Summary, digits = 1) => `${f(s.median, digits)} [${f(s.p25, digits)}-${f(s.p75, digits)}]`;
 const verdict = (ok: boolean) => (ok ? 'yes' : 'NO');
 
 export function formatReport(r: EngineResults): string {

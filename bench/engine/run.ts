@@ -21,6 +21,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { positiveInt as int } from './format.js';
 import { cuda, getNumThreads, setNumThreads } from '../../src/index.js';
 import { machineInfo, type TorchInfo } from './machine.js';
 import { formatReport, type AddResult, type ConvResult, type EngineResults } from './report.js';
@@ -68,12 +69,6 @@ if (opt.help) {
   process.exit(0);
 }
 
-const int = (v: string | undefined, fallback: number): number => {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new TypeError(`expected a positive integer, got '${v}'`);
-  return n;
-};
 
 const rounds = int(opt.rounds, opt.quick ? 3 : 15);
 const iters = int(opt.iters, opt.quick ? 2 : 5);

@@ -5,6 +5,7 @@
  *   console.log(formatReport(results));
  */
 import type { MachineInfo } from '../engine/machine.js';
+import { f, spread, table } from '../engine/format.js';
 import type { Summary } from '../engine/stats.js';
 import type { Signature, TrainMode, Workload } from './workloads.js';
 
@@ -54,14 +55,6 @@ export interface ModelsResults {
   notes: string[];
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
-const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
-const spread = (s: Summary, digits = 1) => `${f(s.median, digits)} [${f(s.p25, digits)}-${f(s.p75, digits)}]`;
 
 export function formatReport(r: ModelsResults): string {
   const m = r.machine;

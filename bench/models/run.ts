@@ -22,6 +22,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { positiveInt as int } from '../engine/format.js';
 import { getNumThreads, setNumThreads } from '../../src/index.js';
 import { resolveChannelsLast, resolvePrecision } from '../../src/train/device.js';
 import { machineInfo, type TorchInfo } from '../engine/machine.js';
@@ -68,12 +69,6 @@ if (opt.help) {
   process.exit(0);
 }
 
-const int = (v: string | undefined, fallback: number): number => {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new TypeError(`expected a positive integer, got '${v}'`);
-  return n;
-};
 
 const rounds = int(opt.rounds, opt.quick ? 2 : 5);
 const iters = int(opt.iters, opt.quick ? 1 : 3);
