@@ -8,26 +8,23 @@
 namespace fg {
 namespace {
 
-// binary(kind, a, b): 0 add, 1 sub, 2 mul, 3 div.
+// add(a, b), sub(a, b), mul(a, b), div(a, b): one export per operation, so a call converts
+// nothing but its two handles.
+template <at::Tensor (*Op)(const at::Tensor&, const at::Tensor&)>
 napi_value binary(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
-    size_t argc = 3;
-    napi_value argv[3];
+    size_t argc = 2;
+    napi_value argv[2];
     check(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments");
-    if (argc != 3) type_fail("binary(kind, a, b): expected 3 arguments");
-    int32_t kind;
-    if (napi_get_value_int32(env, argv[0], &kind) != napi_ok) type_fail("binary: kind must be an integer");
-    const at::Tensor& a = tensor_of(env, argv[1]);
-    const at::Tensor& b = tensor_of(env, argv[2]);
-    switch (kind) {
-      case 0: return wrap(env, at::add(a, b));
-      case 1: return wrap(env, at::sub(a, b));
-      case 2: return wrap(env, at::mul(a, b));
-      case 3: return wrap(env, at::div(a, b));
-      default: type_fail("binary: unknown kind " + std::to_string(kind));
-    }
+    if (argc != 2) type_fail("expected 2 tensor handles");
+    return wrap(env, Op(tensor_of(env, argv[0]), tensor_of(env, argv[1])));
   });
 }
+
+at::Tensor add(const at::Tensor& a, const at::Tensor& b) { return at::add(a, b); }
+at::Tensor sub(const at::Tensor& a, const at::Tensor& b) { return at::sub(a, b); }
+at::Tensor mul(const at::Tensor& a, const at::Tensor& b) { return at::mul(a, b); }
+at::Tensor div(const at::Tensor& a, const at::Tensor& b) { return at::div(a, b); }
 
 // free(h): dispose() of one tensor, with nothing to return (the array form is in tensor.cc).
 napi_value free_one(napi_env env, napi_callback_info info) {
@@ -40,9 +37,44 @@ napi_value free_one(napi_env env, napi_callback_info info) {
   });
 }
 
+// setPendingFrees(list): registers the Float64Array dispose() defers frees into (shim.h).
+// The array is kept alive by a reference for the life of the process; its backing store is
+// off the V8 heap (it is larger than V8's on-heap limit), so the pointer stays valid.
+napi_value set_pending_frees(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    size_t argc = 1;
+    napi_value argv[1];
+    check(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments");
+    bool is_typed = false;
+    if (argc == 1) check(napi_is_typedarray(env, argv[0], &is_typed), "typedarray");
+    if (!is_typed) type_fail("setPendingFrees(list): expected a Float64Array");
+    napi_typedarray_type type;
+    size_t length;
+    void* data;
+    check(napi_get_typedarray_info(env, argv[0], &type, &length, &data, nullptr, nullptr), "typedarray");
+    if (type != napi_float64_array || length < 2) type_fail("setPendingFrees(list): expected a Float64Array of length >= 2");
+    if (pending_frees) drain_pending_frees();
+    napi_ref ref;
+    check(napi_create_reference(env, argv[0], 1, &ref), "reference");
+    pending_frees = static_cast<double*>(data);
+    pending_frees_env = env;
+    return nullptr;
+  });
+}
+
+// flushFrees(): does nothing itself; like every call, it drains the deferred frees first.
+napi_value flush_frees(napi_env env, napi_callback_info) {
+  return guarded(env, []() -> napi_value { return nullptr; });
+}
+
 }  // namespace
 
-FG_EXPORT("binary", binary);
+FG_EXPORT("flushFrees", flush_frees);
+FG_EXPORT("setPendingFrees", set_pending_frees);
+FG_EXPORT("add", binary<add>);
+FG_EXPORT("sub", binary<sub>);
+FG_EXPORT("mul", binary<mul>);
+FG_EXPORT("div", binary<div>);
 FG_EXPORT("free", free_one);
 
 }  // namespace fg

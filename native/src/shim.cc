@@ -19,17 +19,41 @@ SlotTable& slots() {
   return *table;
 }
 
-// Returns the slot of a live handle, or -1 (disposed, stale or not a handle).
-int64_t slot_of(napi_env env, napi_value v) {
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok) type_fail("expected a tensor handle");
+// Returns the slot of a live handle id, or -1 (disposed, stale or not a handle).
+int64_t slot_of_id(double d) {
   auto id = static_cast<uint64_t>(d);
   uint64_t slot = id & kSlotMask;
   auto& table = slots();
   if (d < 0 || slot >= table.tensors.size() || table.generation[slot] != (id >> kSlotBits)) return -1;
   return static_cast<int64_t>(slot);
 }
+
+int64_t slot_of(napi_env env, napi_value v) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) type_fail("expected a tensor handle");
+  return slot_of_id(d);
+}
+
+bool release_slot(int64_t slot) {
+  if (slot < 0) return false;
+  auto& table = slots();
+  table.tensors[slot] = at::Tensor();
+  table.generation[slot] = (table.generation[slot] + 1) & 0x1fffffff;  // keeps ids below 2^53
+  table.free.push_back(static_cast<uint32_t>(slot));
+  table.live--;
+  return true;
+}
 }  // namespace
+
+double* pending_frees = nullptr;
+napi_env pending_frees_env = nullptr;
+
+void drain_pending_frees() {
+  // Reset the count first: a tensor's destructor never calls back into JS, but be safe.
+  auto n = static_cast<size_t>(pending_frees[0]);
+  pending_frees[0] = 0;
+  for (size_t i = 1; i <= n; i++) release_slot(slot_of_id(pending_frees[i]));
+}
 
 napi_value wrap(napi_env env, at::Tensor t) {
   if (!t.defined()) return null(env);
@@ -58,16 +82,7 @@ at::Tensor& mutable_tensor_of(napi_env env, napi_value v) {
 
 const at::Tensor& tensor_of(napi_env env, napi_value v) { return mutable_tensor_of(env, v); }
 
-bool release(napi_env env, napi_value v) {
-  int64_t slot = slot_of(env, v);
-  if (slot < 0) return false;
-  auto& table = slots();
-  table.tensors[slot] = at::Tensor();
-  table.generation[slot] = (table.generation[slot] + 1) & 0x1fffffff;  // keeps ids below 2^53
-  table.free.push_back(static_cast<uint32_t>(slot));
-  table.live--;
-  return true;
-}
+bool release(napi_env env, napi_value v) { return release_slot(slot_of(env, v)); }
 
 size_t live_tensors() { return slots().live; }
 

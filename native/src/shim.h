@@ -38,6 +38,15 @@ const at::Tensor& tensor_of(napi_env env, napi_value v); // live tensor or error
 at::Tensor& mutable_tensor_of(napi_env env, napi_value v);
 bool release(napi_env env, napi_value v);                // frees; false if already freed
 size_t live_tensors();
+
+// Deferred frees. dispose() in JS writes the handle into a Float64Array shared with the addon
+// (element 0 is the count) instead of making a second native call per tensor; every native
+// call drains that list first (see guarded), so a disposed tensor is freed before the next
+// operation can allocate, and a stale handle is still detected. Main thread only, like the
+// slot table: `pending_frees_env` is the environment that registered the list.
+extern double* pending_frees;
+extern napi_env pending_frees_env;
+void drain_pending_frees();
 bool is_nullish(napi_env env, napi_value v);
 
 double number_of(napi_env env, napi_value v, const char* what);
@@ -67,6 +76,7 @@ struct Args {
 template <typename F>
 napi_value guarded(napi_env env, F&& body) {
   try {
+    if (pending_frees && pending_frees[0] != 0 && env == pending_frees_env) drain_pending_frees();
     return body();
   } catch (const JsError& e) {
     if (e.type_error) napi_throw_type_error(env, nullptr, e.message.c_str());

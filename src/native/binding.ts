@@ -19,10 +19,17 @@ export interface NativeBinding {
   call(op: OpId, ...args: unknown[]): any;
   callVoid(op: OpId, ...args: unknown[]): void;
   schema(op: OpId): string;
-  // fast.cc: tensor-tensor add (0), sub (1), mul (2), div (3) without the generic call's boxing
-  binary(kind: number, a: Handle, b: Handle): Handle;
+  // fast.cc: tensor-tensor add, sub, mul, div without the generic call's boxing
+  add(a: Handle, b: Handle): Handle;
+  sub(a: Handle, b: Handle): Handle;
+  mul(a: Handle, b: Handle): Handle;
+  div(a: Handle, b: Handle): Handle;
   /** Frees one tensor (dispose's lean form). */
   free(h: Handle): void;
+  /** Registers the list dispose() defers frees into: element 0 is the count, then handles. */
+  setPendingFrees(list: Float64Array): void;
+  /** Frees what dispose() deferred now (every native call does this first anyway). */
+  flushFrees(): void;
   // tensor.cc
   dispose(h: Handle | Handle[]): boolean | undefined;
   isDisposed(h: Handle): boolean;

@@ -13,7 +13,7 @@
 import { native, type Handle } from '../native/binding.js';
 import { dtypeCode, dtypeName, typedArrayFor, ITEM_SIZE, type DType, type TypedArray } from './dtype.js';
 import { parseDevice, type Device } from './device.js';
-import { track, untrack, type Disposable } from './scope.js';
+import { freeSoon, track, untrack, type Disposable } from './scope.js';
 
 /** A nested array of numbers or booleans, as `tensor()` takes and `toArray()` returns. */
 export type NestedArray = number | boolean | NestedArray[];
@@ -83,7 +83,7 @@ export class Tensor implements Disposable {
   dispose(): void {
     if (this.freed) return;
     this.freed = true;
-    native.free(this.handle);
+    freeSoon(this.handle);
     untrack(this);
   }
 

@@ -64,27 +64,23 @@ const MUL = aten('mul.Tensor');
 const MUL_S = aten('mul.Scalar');
 
 // Tensor-tensor add/sub/mul/div take the native fast path (native/src/fast.cc).
-const ADD_K = 0;
-const SUB_K = 1;
-const MUL_K = 2;
-const DIV_K = 3;
 
 P.add = function (other, alpha) {
-  if (isT(other)) return new Tensor(alpha === undefined ? native.binary(ADD_K, this.handle, other.handle) : ADD.call(this.handle, other.handle, alpha));
+  if (isT(other)) return new Tensor(alpha === undefined ? native.add(this.handle, other.handle) : ADD.call(this.handle, other.handle, alpha));
   return wrap(ADD_S.call(this.handle, other, alpha));
 };
 P.sub = function (other, alpha) {
-  if (isT(other)) return new Tensor(alpha === undefined ? native.binary(SUB_K, this.handle, other.handle) : SUB.call(this.handle, other.handle, alpha));
+  if (isT(other)) return new Tensor(alpha === undefined ? native.sub(this.handle, other.handle) : SUB.call(this.handle, other.handle, alpha));
   return wrap(SUB_S.call(this.handle, other, alpha));
 };
 P.mul = function (other) {
-  return isT(other) ? new Tensor(native.binary(MUL_K, this.handle, other.handle)) : wrap(MUL_S.call(this.handle, other));
+  return isT(other) ? new Tensor(native.mul(this.handle, other.handle)) : wrap(MUL_S.call(this.handle, other));
 };
 P.div = function (other, roundingMode) {
   if (roundingMode) {
     return wrap(isT(other) ? aten('div.Tensor_mode').call(this.handle, other.handle, roundingMode) : aten('div.Scalar_mode').call(this.handle, other, roundingMode));
   }
-  return isT(other) ? new Tensor(native.binary(DIV_K, this.handle, other.handle)) : wrap(aten('div.Scalar').call(this.handle, other));
+  return isT(other) ? new Tensor(native.div(this.handle, other.handle)) : wrap(aten('div.Scalar').call(this.handle, other));
 };
 P.pow = function (e) {
   return wrap(isT(e) ? aten('pow.Tensor_Tensor').call(this.handle, e.handle) : aten('pow.Tensor_Scalar').call(this.handle, e));
