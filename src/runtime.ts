@@ -5,6 +5,7 @@
  *   manualSeed(0);        // reproducible randn/dropout/shuffles on CPU and CUDA
  *   setNumThreads(2);
  */
+import { availableParallelism } from 'node:os';
 import { native } from './native/binding.js';
 
 /** Seeds libtorch's generators on every device. */
@@ -19,6 +20,17 @@ export function setNumThreads(n: number): void {
 }
 
 export function getNumThreads(): number {
+  return native.getNumThreads();
+}
+
+/**
+ * Every core this process may use for intra-op parallelism, unless `OMP_NUM_THREADS` says
+ * otherwise. libtorch's own default can be a single thread (it is on Debian's build), which
+ * halves a 2-core machine; the CLI's train, eval and predict call this.
+ */
+export function useAllCores(): number {
+  const n = process.env.OMP_NUM_THREADS ? Number(process.env.OMP_NUM_THREADS) : availableParallelism();
+  if (Number.isInteger(n) && n > 0) native.setNumThreads(n);
   return native.getNumThreads();
 }
 

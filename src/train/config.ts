@@ -28,6 +28,12 @@ export const TrainConfigSchema = z
     pretrained: z.string().optional(),
     attention: z.enum(['se', 'ge', 'cbam', 'sk']).optional(),
     dropRate: z.number().min(0).max(1).default(0.2),
+    /**
+     * Freezes every parameter registered before this module (e.g. `features.4` for
+     * mobilenet_v2, `layer2` for ResNets): the pretrained early layers keep their weights and
+     * their backward pass is skipped, which on a CPU is most of a small network's step time.
+     */
+    freezeUntil: z.string().min(1).optional(),
 
     imageSize: z.number().int().min(16).max(4096).default(224),
     /** Progressive resolution: the last `finalEpochs` epochs run at `finalImageSize` (the seed's 512 -> 960 step). */
@@ -40,6 +46,8 @@ export const TrainConfigSchema = z
 
     optimizer: z.enum(['sgd', 'adamw']).default('sgd'),
     lr: z.number().positive().default(0.01),
+    /** Learning rate of the classifier (a new head usually wants more than the pretrained body); default `lr`. */
+    headLr: z.number().positive().optional(),
     momentum: z.number().min(0).max(1).default(0.9),
     weightDecay: z.number().min(0).default(1e-4),
     warmupEpochs: z.number().min(0).default(1),
@@ -51,6 +59,7 @@ export const TrainConfigSchema = z
     precision: z.enum(['auto', 'float32', 'bfloat16', 'float16']).default('auto'),
     channelsLast: z.boolean().optional(),
     device: z.string().default('auto'),
+    /** Intra-op CPU threads (default: every core the process may use). */
     threads: z.number().int().min(1).optional(),
     workers: z.number().int().min(1).max(64).default(4),
 

@@ -20,7 +20,7 @@ import type { ImageClassifier } from '../models/classifier.js';
 import { AdamW } from '../optim/adamw.js';
 import { SGD } from '../optim/sgd.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { manualSeed, setNumThreads } from '../runtime.js';
+import { manualSeed, setNumThreads, useAllCores } from '../runtime.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/scope.js';
@@ -105,8 +105,39 @@ async function buildModel(c: TrainConfig, numClasses: number, calibration: Image
   return model;
 }
 
+/**
+ * `freezeUntil`: switches off gradients of every parameter registered before the named
+ * module. Returns how many parameter tensors it froze.
+ */
+export function freezeUntil(model: ImageClassifier, name: string): number {
+  const modules = model.namedModules().map(([n]) => n);
+  if (!modules.includes(name)) {
+    const top = modules.filter((n) => n && !n.includes('.')).join(', ');
+    throw Object.assign(new Error(`freezeUntil: ${model.constructor.name} has no module '${name}' (top-level modules: ${top})`), { name: 'UsageError' });
+  }
+  let frozen = 0;
+  for (const [n, p] of model.namedParameters()) {
+    if (n.startsWith(name + '.')) break;
+    p.requiresGrad_(false);
+    frozen++;
+  }
+  return frozen;
+}
+
+/**
+ * Optimiser groups: decay / no-decay (no weight decay on norms and biases), each split into
+ * body and classifier when `headLr` gives the classifier its own learning rate.
+ */
 function makeOptimizer(c: TrainConfig, model: ImageClassifier): Optimizer<any> {
-  const groups = model.parameterGroups({ weightDecay: c.weightDecay }).map((g) => ({ params: g.params, weightDecay: g.weightDecay }));
+  const head = model.classifierPath + '.';
+  const groups = model.parameterGroups({ weightDecay: c.weightDecay }).flatMap((g) => {
+    if (c.headLr === undefined) return [{ params: g.params, weightDecay: g.weightDecay, lr: c.lr }];
+    const isHead = g.names.map((n) => n.startsWith(head));
+    return [
+      { params: g.params.filter((_, i) => !isHead[i]), weightDecay: g.weightDecay, lr: c.lr },
+      { params: g.params.filter((_, i) => isHead[i]), weightDecay: g.weightDecay, lr: c.headLr },
+    ].filter((x) => x.params.length > 0);
+  });
   return c.optimizer === 'adamw' ? new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay }) : new SGD(groups, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.momentum > 0 });
 }
 
@@ -130,6 +161,7 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
     folder.writeJson('config.json', config);
   }
   if (config.threads) setNumThreads(config.threads);
+  else useAllCores();
   const device = resolveDevice(config.device);
   const precision = resolvePrecision(config.precision, device);
   const channelsLast = resolveChannelsLast(config.channelsLast, device, precision);
@@ -142,6 +174,7 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
 
   manualSeed(config.seed); // the initial weights are part of what a seed reproduces
   const model = await buildModel(config, classes.length, data.train);
+  if (config.freezeUntil) log(`froze ${freezeUntil(model, config.freezeUntil)} parameter tensors before ${config.freezeUntil}`);
   if (device !== 'cpu' || channelsLast) model.to({ device, memoryFormat: channelsLast ? 'channelsLast' : undefined });
   const optimizer = makeOptimizer(config, model);
   const ema = config.ema > 0 ? new ModelEma(model, config.ema, () => buildModelLike(config, classes.length, device, channelsLast)) : null;
@@ -262,7 +295,7 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
       optimizer,
       ema,
       lrAt: cosineWithWarmup({ lr: peakLr, totalSteps: stepsPerEpoch * config.epochs, warmupSteps: Math.round(stepsPerEpoch * config.warmupEpochs) }),
-      baseLrs: optimizer.paramGroups.map(() => config.lr),
+      baseLrs: optimizer.paramGroups.map((g) => g.lr),
       peakLr,
       device,
       precision,

@@ -12,6 +12,7 @@
  *   finegrain eval --checkpoint runs/a/checkpoints/best.safetensors --data cub100 --split test \
  *     --tta flips,scales=1,1.15 --json eval.json
  */
+import { useAllCores } from '../../runtime.js';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -199,6 +200,7 @@ of classes the checkpoint does not know are counted and left out.
 ${MODEL_HELP}`;
 
 export async function run(argv: string[]): Promise<void> {
+  useAllCores();
   const { values, tokens } = parseArgs({
     args: argv,
     options: { ...MODEL_OPTIONS, data: { type: 'string' }, split: { type: 'string' }, json: { type: 'string' }, 'top-pairs': { type: 'string' } },

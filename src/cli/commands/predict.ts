@@ -11,6 +11,7 @@
  *   finegrain predict --checkpoint runs/a/checkpoints/best.safetensors --tta flips \
  *     test_images/ --out submission.csv --attention-maps maps/
  */
+import { useAllCores } from '../../runtime.js';
 import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeAttentionOverlays } from '../../infer/attention-overlay.js';
@@ -55,6 +56,7 @@ function printTable(rows: readonly ImagePrediction[]): void {
 }
 
 export async function run(argv: string[]): Promise<void> {
+  useAllCores();
   const { values, positionals, tokens } = parseArgs({
     args: argv,
     options: {
