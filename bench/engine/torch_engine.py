@@ -9,45 +9,20 @@ PyTorch's warm-up again, and means only one side computes at a time.
 Requests: {"cmd": "info"}, {"cmd": "threads", "n": 2}, {"cmd": "conv_setup", ...},
 {"cmd": "conv", "key": ..., "warmup": 1, "iters": 5}, {"cmd": "add", ...}, {"cmd": "quit"}.
 """
-import json
-import platform
+import os
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
 
-# Tensors of each conv case, by the key the driver gives, kept across blocks so that every
-# block times the same buffers (as the Node side does).
-CASES = {}
-
-
-def dtype_name(dtype):
-    return str(dtype).replace("torch.", "")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torch_worker import CASES, dtype_name, serve  # noqa: E402  (bench/torch_worker.py)
 
 
 def synchronize(device):
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-
-
-def info(_req):
-    cuda = torch.cuda.is_available()
-    return {
-        "torchVersion": torch.__version__,
-        "pythonVersion": platform.python_version(),
-        "executable": sys.executable,
-        "numThreads": torch.get_num_threads(),
-        "cudaAvailable": cuda,
-        "cudaDevice": torch.cuda.get_device_name(0) if cuda else None,
-        "mkldnn": torch.backends.mkldnn.is_available(),
-        "parallelInfo": torch.__config__.parallel_info(),
-    }
-
-
-def set_threads(req):
-    torch.set_num_threads(int(req["n"]))
-    return {"numThreads": torch.get_num_threads()}
 
 
 class ConvCase:
@@ -136,26 +111,5 @@ def add(req):
     return {"nsPerOp": times}
 
 
-def drop(req):
-    CASES.pop(req["key"], None)
-    return {}
-
-
-HANDLERS = {"info": info, "threads": set_threads, "conv_setup": conv_setup, "conv": conv, "add": add, "drop": drop}
-
-
-def main():
-    for line in sys.stdin:
-        req = json.loads(line)
-        if req["cmd"] == "quit":
-            break
-        try:
-            answer = {"ok": HANDLERS[req["cmd"]](req)}
-        except Exception as e:  # the driver reports it; this process stays usable
-            answer = {"error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(answer) + "\n")
-        sys.stdout.flush()
-
-
 if __name__ == "__main__":
-    main()
+    serve({"conv_setup": conv_setup, "conv": conv, "add": add})

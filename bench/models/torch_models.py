@@ -11,8 +11,7 @@ Requests: {"cmd": "info"}, {"cmd": "threads", "n": 2}, {"cmd": "setup", "key", "
 {"cmd": "drop", "key"}, {"cmd": "quit"}.
 """
 import contextlib
-import json
-import platform
+import os
 import sys
 import time
 
@@ -20,31 +19,8 @@ import torch
 import torch.nn.functional as F
 import torchvision
 
-CASES = {}
-
-
-def dtype_name(dtype):
-    return str(dtype).replace("torch.", "")
-
-
-def info(_req):
-    cuda = torch.cuda.is_available()
-    return {
-        "torchVersion": torch.__version__,
-        "torchvisionVersion": torchvision.__version__,
-        "pythonVersion": platform.python_version(),
-        "executable": sys.executable,
-        "numThreads": torch.get_num_threads(),
-        "cudaAvailable": cuda,
-        "cudaDevice": torch.cuda.get_device_name(0) if cuda else None,
-        "mkldnn": torch.backends.mkldnn.is_available(),
-        "parallelInfo": torch.__config__.parallel_info(),
-    }
-
-
-def set_threads(req):
-    torch.set_num_threads(int(req["n"]))
-    return {"numThreads": torch.get_num_threads()}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torch_worker import CASES, dtype_name, info, serve  # noqa: E402  (bench/torch_worker.py)
 
 
 class TrainCase:
@@ -112,26 +88,5 @@ def steps(req):
     return {"ms": times}
 
 
-def drop(req):
-    CASES.pop(req["key"], None)
-    return {}
-
-
-HANDLERS = {"info": info, "threads": set_threads, "setup": setup, "steps": steps, "drop": drop}
-
-
-def main():
-    for line in sys.stdin:
-        req = json.loads(line)
-        if req["cmd"] == "quit":
-            break
-        try:
-            answer = {"ok": HANDLERS[req["cmd"]](req)}
-        except Exception as e:  # the driver reports it; this process stays usable
-            answer = {"error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(answer) + "\n")
-        sys.stdout.flush()
-
-
 if __name__ == "__main__":
-    main()
+    serve({"info": lambda req: info(req, {"torchvisionVersion": torchvision.__version__}), "setup": setup, "steps": steps})
