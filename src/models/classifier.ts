@@ -40,6 +40,13 @@ export abstract class ImageClassifier extends Module {
   /** Dotted path of the final linear layer (the keys a new label set replaces). */
   abstract readonly classifierPath: string;
   /**
+   * Final layers of auxiliary classifiers (googlenet's `aux1.fc2`, inception_v3's
+   * `AuxLogits.fc`): pretrained weights for another label set re-initialise them too.
+   */
+  get auxClassifierPaths(): string[] {
+    return [];
+  }
+  /**
    * Dropout applied functionally before the classifier by models whose reference head has no
    * Dropout module (ResNet, RegNet); models with one change that module's rate instead.
    */

@@ -13,8 +13,19 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { openSafetensors } from '../io/index.js';
 import { formatLoadReport, type LoadStateDictReport } from '../nn/state-dict.js';
 import type { ImageClassifier } from './classifier.js';
+import type { Linear } from '../nn/layers/linear.js';
 
 const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** Whether the safetensors file at `path` holds any key starting with one of `prefixes`. */
+export function hasKeysUnder(path: string, prefixes: readonly string[]): boolean {
+  const file = openSafetensors(path);
+  try {
+    return file.keys().some((k) => prefixes.some((p) => k.startsWith(p)));
+  } finally {
+    file.close();
+  }
+}
 
 /**
  * Loads `path` into `model`; throws (naming the keys) when anything but the classifier differs.
@@ -26,8 +37,10 @@ export function loadPretrained(model: ImageClassifier, path: string): void {
     const entries = model.stateEntries();
     const inFile = new Set(file.keys());
     const head = `${model.classifierPath}.`;
+    const auxHeads = model.auxClassifierPaths;
     const report: LoadStateDictReport = { missing: [], unexpected: [], shapeMismatch: [] };
     let skippedHead = false;
+    const skippedAux = new Set<string>();
     const copies: [string, (typeof entries)[number][1]][] = [];
     for (const [key, target] of entries) {
       if (!inFile.has(key)) {
@@ -36,8 +49,10 @@ export function loadPretrained(model: ImageClassifier, path: string): void {
         continue;
       }
       const got = file.info(key).shape;
+      const aux = auxHeads.find((p) => key.startsWith(p + '.'));
       if (sameShape(target.shape, got)) copies.push([key, target]);
       else if (key.startsWith(head)) skippedHead = true;
+      else if (aux) skippedAux.add(aux);
       else report.shapeMismatch.push({ key, expected: target.shape, got });
     }
     const known = new Set(entries.map(([k]) => k));
@@ -58,6 +73,7 @@ export function loadPretrained(model: ImageClassifier, path: string): void {
     });
     // The model was built without initialisation; a skipped classifier needs fresh weights.
     if (skippedHead) model.resetClassifier(model.numClasses);
+    for (const path of skippedAux) (model.getSubmodule(path) as Linear).resetParameters();
   } finally {
     file.close();
   }

@@ -15,7 +15,7 @@ import { withoutInit } from '../nn/init.js';
 import type { ModuleToOptions } from '../nn/module.js';
 import type { ImageClassifier } from './classifier.js';
 import type { ModelOptions, ModelVariant } from './variant.js';
-import { loadPretrained } from './pretrained.js';
+import { hasKeysUnder, loadPretrained } from './pretrained.js';
 import { ZOO } from './zoo.js';
 
 export interface CreateModelOptions extends Partial<ModelOptions> {
@@ -97,6 +97,11 @@ export function createModel(name: string, options: CreateModelOptions = {}): Ima
   if (opts.attention !== undefined) {
     if (!v.supportsAttention) throw new Error(`model '${name}' does not take an attention option (only the ResNet family does)`);
     if (!ATTENTION_KINDS.includes(opts.attention as AttentionKind)) throw new TypeError(`unknown attention '${opts.attention}'; expected one of ${ATTENTION_KINDS.join(', ')}`);
+  }
+  if (pretrained && v.auxPrefixes && (opts as { auxLogits?: boolean }).auxLogits === undefined) {
+    // torchvision drops the aux classifiers of pretrained googlenet/inception_v3 after loading;
+    // a file saved from such a model has none, so build without them rather than fail.
+    (opts as { auxLogits?: boolean }).auxLogits = hasKeysUnder(pretrained, v.auxPrefixes);
   }
   const model = pretrained ? withoutInit(() => v.build(opts)) : v.build(opts);
   try {

@@ -34,5 +34,10 @@ export interface ModelVariant {
   inputSize: [number, number, number];
   /** Whether `attention` is accepted. */
   supportsAttention?: boolean;
+  /**
+   * State-dict prefixes of optional auxiliary classifiers (`auxLogits`). A pretrained file
+   * without them (saved from a model built with aux_logits=False) builds the model without.
+   */
+  auxPrefixes?: string[];
   build(options: ModelOptions): ImageClassifier;
 }

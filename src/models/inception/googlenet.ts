@@ -113,6 +113,10 @@ export class GoogLeNet extends ImageClassifier {
   declare readonly fc: Linear | Identity;
   readonly numFeatures = 1024;
   readonly classifierPath = 'fc';
+
+  override get auxClassifierPaths(): string[] {
+    return this.namedChildren().some(([n]) => n === 'aux1') ? ['aux1.fc2', 'aux2.fc2'] : [];
+  }
   readonly transformInput: boolean;
 
   constructor(options: ModelOptions) {
@@ -185,5 +189,5 @@ export class GoogLeNet extends ImageClassifier {
 }
 
 export const googlenetVariants: ModelVariant[] = [
-  { name: 'googlenet', family: 'googlenet', source: 'torchvision', inputSize: [3, 224, 224], build: (o) => new GoogLeNet(o) },
+  { name: 'googlenet', family: 'googlenet', source: 'torchvision', inputSize: [3, 224, 224], auxPrefixes: ['aux1.', 'aux2.'], build: (o) => new GoogLeNet(o) },
 ];

@@ -44,6 +44,10 @@ export class Inception3 extends ImageClassifier {
   declare readonly fc: Linear | Identity;
   readonly numFeatures = 2048;
   readonly classifierPath = 'fc';
+
+  override get auxClassifierPaths(): string[] {
+    return this.namedChildren().some(([n]) => n === 'AuxLogits') ? ['AuxLogits.fc'] : [];
+  }
   readonly transformInput: boolean;
 
   constructor(options: ModelOptions) {
@@ -123,5 +127,5 @@ export class Inception3 extends ImageClassifier {
 }
 
 export const inceptionV3Variants: ModelVariant[] = [
-  { name: 'inception_v3', family: 'inception', source: 'torchvision', inputSize: [3, 299, 299], build: (o) => new Inception3(o) },
+  { name: 'inception_v3', family: 'inception', source: 'torchvision', inputSize: [3, 299, 299], auxPrefixes: ['AuxLogits.'], build: (o) => new Inception3(o) },
 ];
