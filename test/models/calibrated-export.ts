@@ -16,17 +16,12 @@
  *   test('densenet121', { skip }, () => checkCalibrated(run, 'densenet121', { numClasses: 10 }));
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statfsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { liveTensors, loadSafetensors, noGrad, scope, type Tensor } from '../../src/index.js';
 import { createModel, type CreateModelOptions } from '../../src/models/registry.js';
 import type { ImageClassifier } from '../../src/models/classifier.js';
 import { assertClose } from '../support/assert-close.js';
-import type { ExportedFiles, ExportRun, ExportSpec } from './support/torchvision-export.js';
+import { driveExporter, type ExportRun, type ExportSpec } from './support/torchvision-export.js';
 
-const PYTHON = process.env.FINEGRAIN_ORACLE_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = 'scripts/oracle/export_torchvision_calibrated.py';
 
 export interface CalibratedExportOptions {
@@ -41,62 +36,21 @@ export interface CalibratedExportOptions {
   trainOutput?: boolean;
 }
 
-// RAM-backed /dev/shm keeps ViT-L's 1.2 GB checkpoint off slow disks.
-function scratchDir(): string {
-  const shm = existsSync('/dev/shm') ? statfsSync('/dev/shm') : null;
-  return mkdtempSync(join(shm && shm.bavail * shm.bsize > 4e9 ? '/dev/shm' : tmpdir(), 'fg-tvc-'));
-}
-
 /** Starts one exporter process for `specs`, at most one model ahead of the checks. */
 export function startCalibratedExport(specs: ExportSpec[], options: CalibratedExportOptions = {}): ExportRun {
-  const dir = scratchDir();
   const names = specs.map((s) => (s.imageSize ? `${s.name}:${s.imageSize}` : s.name)).join(',');
-  const args = [SCRIPT, names, dir, '--lookahead', '1', '--num-classes', String(options.numClasses ?? 1000)];
-  if (options.kwargs) args.push('--kwargs', JSON.stringify(options.kwargs));
-  if (options.imageSizeArg) args.push('--image-size-arg');
-  if (options.embeddingOf) args.push('--embedding-of', options.embeddingOf);
-  if (options.trainOutput) args.push('--train-output');
-  const child: ChildProcess = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONWARNINGS: 'ignore' } });
-  const finished = new Map<string, ExportedFiles>();
-  const waiting = new Map<string, { resolve: (f: ExportedFiles) => void; reject: (e: Error) => void }>();
-  let failure: Error | null = null;
-  let stderr = '';
-  let pending = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-      const weights = pending.slice(0, nl).trim();
-      pending = pending.slice(nl + 1);
-      const name = weights.replace(/^.*\//, '').replace(/\.safetensors$/, '');
-      const files = { weights, io: join(dir, `${name}.io.safetensors`) };
-      finished.set(name, files);
-      waiting.get(name)?.resolve(files);
-    }
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  child.on('exit', (code, signal) => {
-    if (code === 0 || signal === 'SIGTERM') return;
-    failure = new Error(`${SCRIPT} failed (${code ?? signal}):\n${stderr}`);
-    for (const w of waiting.values()) w.reject(failure);
-  });
-  child.stdin!.on('error', () => {});
-  return {
-    ready(name) {
-      const done = finished.get(name);
-      if (done) return Promise.resolve(done);
-      if (failure) return Promise.reject(failure);
-      return new Promise((resolve, reject) => waiting.set(name, { resolve, reject }));
+  return driveExporter(
+    SCRIPT,
+    (dir) => {
+      const args = [names, dir, '--lookahead', '1', '--num-classes', String(options.numClasses ?? 1000)];
+      if (options.kwargs) args.push('--kwargs', JSON.stringify(options.kwargs));
+      if (options.imageSizeArg) args.push('--image-size-arg');
+      if (options.embeddingOf) args.push('--embedding-of', options.embeddingOf);
+      if (options.trainOutput) args.push('--train-output');
+      return args;
     },
-    done(name) {
-      rmSync(join(dir, `${name}.safetensors`), { force: true });
-      rmSync(join(dir, `${name}.io.safetensors`), { force: true });
-      if (child.exitCode === null) child.stdin!.write('\n');
-    },
-    close() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+    { ...process.env, PYTHONWARNINGS: 'ignore' },
+  );
 }
 
 /** The issue's criterion: max |a − b| within 1e-4 of the reference's largest magnitude. Returns the error. */

@@ -40,21 +40,29 @@ export interface ExportRun {
   close(): void;
 }
 
-// /dev/shm keeps multi-gigabyte checkpoints (regnet_y_128gf: 2.6 GB) off slow disks.
-function scratchDir(): string {
-  const base = existsSync('/dev/shm') && statfsSync('/dev/shm').bavail * statfsSync('/dev/shm').bsize > 8e9 ? '/dev/shm' : tmpdir();
-  return mkdtempSync(join(base, 'fg-tv-'));
+// RAM-backed /dev/shm keeps multi-gigabyte checkpoints (regnet_y_128gf: 2.6 GB) off slow disks.
+function scratchDir(prefix: string): string {
+  const shm = existsSync('/dev/shm') ? statfsSync('/dev/shm') : null;
+  return mkdtempSync(join(shm && shm.bavail * shm.bsize > 8e9 ? '/dev/shm' : tmpdir(), prefix));
 }
 
 export function startExport(specs: ExportSpec[], options: { numClasses?: number; batch?: number } = {}): ExportRun {
-  const dir = scratchDir();
+  const names = specs.map((s) => (s.imageSize ? `${s.name}:${s.imageSize}` : s.name)).join(',');
+  return driveExporter(SCRIPT, (dir) => [names, dir, '--lookahead', '1', '--num-classes', String(options.numClasses ?? 1000), '--batch', String(options.batch ?? 2)]);
+}
+
+/**
+ * Runs an exporter script (`python3 SCRIPT ...args(dir)`) that writes `<name>.safetensors` and
+ * `<name>.io.safetensors` per model into `dir`, prints each weights path when both are
+ * complete, and exports the next model after a newline on its stdin.
+ */
+export function driveExporter(script: string, args: (dir: string) => string[], env: NodeJS.ProcessEnv = process.env): ExportRun {
+  const dir = scratchDir('fg-tv-');
   const waiting = new Map<string, { resolve: (f: ExportedFiles) => void; reject: (e: Error) => void }>();
   const finished = new Map<string, ExportedFiles>();
   let failure: Error | null = null;
   let stderr = '';
-  const names = specs.map((s) => (s.imageSize ? `${s.name}:${s.imageSize}` : s.name)).join(',');
-  const args = [SCRIPT, names, dir, '--lookahead', '1', '--num-classes', String(options.numClasses ?? 1000), '--batch', String(options.batch ?? 2)];
-  const child: ChildProcess = spawn(PYTHON, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(PYTHON, [script, ...args(dir)], { stdio: ['pipe', 'pipe', 'pipe'], env });
   let pending = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     pending += chunk;
@@ -71,7 +79,7 @@ export function startExport(specs: ExportSpec[], options: { numClasses?: number;
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   child.on('exit', (code, signal) => {
     if (code === 0 || signal === 'SIGTERM') return;
-    failure = new Error(`${SCRIPT} failed (${code ?? signal}):\n${stderr}`);
+    failure = new Error(`${script} failed (${code ?? signal}):\n${stderr}`);
     for (const w of waiting.values()) w.reject(failure);
   });
   child.stdin!.on('error', () => {}); // the exporter may have exited already
