@@ -7,11 +7,13 @@
  *   +resolution   the last --final-epochs epochs at --final-size (the seed's 512 -> 960 step)
  *   +autoaugment  AutoAugment (ImageNet policy)
  *   +attention    the seed's attention-region random crop, boxes refreshed every epoch
- *   +tta          the +attention model, evaluated with flips and two scales
- *   +ensemble     +autoaugment and +attention models, weighted embeddings (the seed's way), with TTA
+ *   +tta          the best model by validation accuracy, evaluated with flips and two scales
+ *   +ensemble     the two best models, weighted embeddings (the seed's way), with TTA
  *
- * Everything is tuned on the validation split the trainer carves from the training images
- * (best checkpoint by validation accuracy); the test split is read only for the final numbers.
+ * Everything is decided on the validation split the trainer carves from the training images:
+ * the best checkpoint of a run, and whether a step is kept (a training row builds on the kept
+ * rows before it and is kept itself only if it raises validation accuracy). The test split is
+ * read only for the reported numbers.
  * Rows are resumable: a finished row's result.json is reused, an unfinished run resumes.
  *
  *   node scripts/run-bench.mjs cub100                         # full table, ~1 hour on 2 cores
@@ -95,15 +97,22 @@ const BASE: TrainConfigInput = {
   quiet: true,
 };
 const progressive = { finalImageSize: num('final-size'), finalEpochs: num('final-epochs') };
-const CONFIGS: Record<TrainRow, TrainConfigInput> = {
-  baseline: BASE,
-  resolution: { ...BASE, ...progressive },
-  autoaugment: { ...BASE, ...progressive, augment: 'autoaugment' },
-  attention: { ...BASE, ...progressive, augment: 'autoaugment', crop: 'attention', cropSize: 0.7, cropCandidates: 50, cropThreshold: 0.5 },
+// What each training row adds. A row is trained on top of the steps kept so far, and kept
+// itself only when it raises validation accuracy (the test split never decides anything).
+const STEPS: Record<Exclude<TrainRow, 'baseline'>, Partial<TrainConfigInput>> = {
+  resolution: progressive,
+  autoaugment: { augment: 'autoaugment' },
+  attention: { crop: 'attention', cropSize: 0.7, cropCandidates: 50, cropThreshold: 0.5 },
 };
+const TRAIN_ROWS: TrainRow[] = ['baseline', 'resolution', 'autoaugment', 'attention'];
 const TTA = { flips: true, scales: [1, 1.15] };
 
 interface TrainedRow {
+  row: TrainRow;
+  /** The steps this row was trained with (the kept ones before it, and its own). */
+  steps: string[];
+  /** Whether its validation accuracy beat the best kept row before it (baseline: always). */
+  kept: boolean;
   valAccuracy: number;
   trainMinutes: number;
   imagesPerSecond: number;
@@ -115,11 +124,20 @@ async function trained(row: TrainRow): Promise<TrainedRow> {
   const dir = join(out, row);
   const done = join(dir, 'result.json');
   if (existsSync(done)) return JSON.parse(readFileSync(done, 'utf8')) as TrainedRow;
+  const earlier: TrainedRow[] = [];
+  for (const r of TRAIN_ROWS.slice(0, TRAIN_ROWS.indexOf(row))) earlier.push(await trained(r));
+  const keptSoFar = earlier.filter((r) => r.kept);
+  const steps = [...new Set([...keptSoFar.flatMap((r) => r.steps), ...(row === 'baseline' ? [] : [row])])];
+  const config: TrainConfigInput = Object.assign({}, BASE, ...steps.map((st) => STEPS[st as keyof typeof STEPS]), { name: row });
   const log = (l: string) => console.error(`[${row}] ${l}`);
   const resume = existsSync(join(dir, 'config.json')) ? dir : undefined;
-  const r = await train({ ...CONFIGS[row], name: row }, { log, ...(resume ? { resume } : {}) });
+  const r = await train(config, { log, ...(resume ? { resume } : {}) });
   const metrics = readFileSync(join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { imagesPerSecond: number; seconds: number; imageSize: number });
+  const bestKept = Math.max(-1, ...keptSoFar.map((k) => k.valAccuracy));
   const result: TrainedRow = {
+    row,
+    steps,
+    kept: row === 'baseline' || r.bestValAccuracy > bestKept,
     valAccuracy: r.bestValAccuracy,
     trainMinutes: r.seconds / 60,
     imagesPerSecond: metrics.reduce((a, m) => a + m.imagesPerSecond, 0) / metrics.length,
@@ -157,6 +175,8 @@ async function testAccuracy(checkpoints: string[], tta: boolean): Promise<{ top1
 interface ResultRow {
   row: string;
   change: string;
+  /** Training rows: kept by validation accuracy or not; TTA/ensemble rows: null. */
+  kept: boolean | null;
   valAccuracy: number | null;
   top1: number;
   top5: number;
@@ -166,12 +186,19 @@ interface ResultRow {
 }
 const CHANGE: Record<string, string> = {
   baseline: `${num('size')} px, RandomResizedCrop + flip`,
-  resolution: `last ${num('final-epochs')} epochs at ${num('final-size')} px`,
-  autoaugment: 'AutoAugment (ImageNet policy)',
-  attention: 'attention-region random crop (T 0.5, N 50, 0.7 side)',
-  tta: 'TTA: flips x scales 1, 1.15',
-  ensemble: '+autoaugment & +attention, weighted embeddings, TTA',
+  resolution: `+ last ${num('final-epochs')} epochs at ${num('final-size')} px`,
+  autoaugment: '+ AutoAugment (ImageNet policy)',
+  attention: '+ attention-region random crop (T 0.5, N 50, 0.7)',
+  tta: '+ TTA (flips x scales 1, 1.15) on the best model',
+  ensemble: '+ ensemble of the two best models, TTA',
 };
+
+/** The trained rows by validation accuracy, best first (ties: the later row). */
+async function bestByVal(): Promise<TrainedRow[]> {
+  const all: TrainedRow[] = [];
+  for (const r of TRAIN_ROWS) all.push(await trained(r));
+  return all.map((r, i) => ({ r, i })).sort((a, b) => b.r.valAccuracy - a.r.valAccuracy || b.i - a.i).map(({ r }) => r);
+}
 
 if (opt.tune) {
   // How the optimiser settings were chosen: short baseline runs judged on validation accuracy.
@@ -200,18 +227,18 @@ for (const row of rows) {
   }
   let r: ResultRow;
   if (row === 'tta') {
-    const t = await trained('attention');
-    const acc = await testAccuracy([t.checkpoint], true);
-    r = { row, change: CHANGE[row]!, valAccuracy: null, ...acc, trainMinutes: null, imagesPerSecond: null, evalSeconds: acc.seconds };
+    const [best] = await bestByVal();
+    const acc = await testAccuracy([best!.checkpoint], true);
+    r = { row, change: `${CHANGE[row]!} (${best!.row})`, kept: null, valAccuracy: null, ...acc, trainMinutes: null, imagesPerSecond: null, evalSeconds: acc.seconds };
   } else if (row === 'ensemble') {
-    const a = await trained('autoaugment');
-    const b = await trained('attention');
-    const acc = await testAccuracy([a.checkpoint, b.checkpoint], true);
-    r = { row, change: CHANGE[row]!, valAccuracy: null, ...acc, trainMinutes: a.trainMinutes + b.trainMinutes, imagesPerSecond: null, evalSeconds: acc.seconds };
+    const [a, b] = await bestByVal();
+    const acc = await testAccuracy([a!.checkpoint, b!.checkpoint], true);
+    r = { row, change: `${CHANGE[row]!} (${a!.row} + ${b!.row})`, kept: null, valAccuracy: null, ...acc, trainMinutes: a!.trainMinutes + b!.trainMinutes, imagesPerSecond: null, evalSeconds: acc.seconds };
   } else {
     const t = await trained(row as TrainRow);
     const acc = await testAccuracy([t.checkpoint], false);
-    r = { row, change: CHANGE[row]!, valAccuracy: t.valAccuracy, ...acc, trainMinutes: t.trainMinutes, imagesPerSecond: t.imagesPerSecond, evalSeconds: acc.seconds };
+    const change = row === 'baseline' ? CHANGE[row]! : `${CHANGE[row]!}${t.steps.length > 1 ? ` (with ${t.steps.filter((x) => x !== row).join(', ')})` : ''}`;
+    r = { row, change, kept: t.kept, valAccuracy: t.valAccuracy, ...acc, trainMinutes: t.trainMinutes, imagesPerSecond: t.imagesPerSecond, evalSeconds: acc.seconds };
   }
   writeFileSync(resultFile, JSON.stringify(r, null, 2) + '\n');
   results.push(r);
@@ -224,17 +251,16 @@ const machine = `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, ${(totalm
 console.log(`cub100 — mobilenet_v2 fine-tuned from the ImageNet import (frozen before ${opt['freeze-until']}), ${num('epochs')} epochs, ${opt.optimizer} lr ${opt.lr} / head ${opt['head-lr']}, weight decay ${opt['weight-decay']}`);
 console.log(`train 2,903 images (10% held out for validation), test 2,999 images; ${machine}; ${date}`);
 console.log('');
-console.log('row           change                                              val top-1  test top-1  test top-5  Δ top-1  train min  img/s  eval s');
-console.log('------------  --------------------------------------------------  ---------  ----------  ----------  -------  ---------  -----  ------');
-let previous: number | null = null;
+console.log('row           change                                                                  val top-1  kept  test top-1  test top-5  train min  img/s  eval s');
+console.log('------------  ----------------------------------------------------------------------  ---------  ----  ----------  ----------  ---------  -----  ------');
 for (const r of results) {
-  const delta = previous === null ? '' : `${r.top1 >= previous ? '+' : ''}${(100 * (r.top1 - previous)).toFixed(1)}`;
+  const kept = r.kept === null ? '' : r.kept ? 'yes' : 'no';
   console.log(
-    `${r.row.padEnd(12)}  ${r.change.padEnd(50)}  ${pct(r.valAccuracy).padStart(9)}  ${pct(r.top1).padStart(10)}  ${pct(r.top5).padStart(10)}  ${delta.padStart(7)}  ${(r.trainMinutes === null ? '-' : r.trainMinutes.toFixed(1)).padStart(9)}  ${(r.imagesPerSecond === null ? '-' : r.imagesPerSecond.toFixed(1)).padStart(5)}  ${r.evalSeconds.toFixed(0).padStart(6)}`,
+    `${r.row.padEnd(12)}  ${r.change.padEnd(70)}  ${pct(r.valAccuracy).padStart(9)}  ${kept.padStart(4)}  ${pct(r.top1).padStart(10)}  ${pct(r.top5).padStart(10)}  ${(r.trainMinutes === null ? '-' : r.trainMinutes.toFixed(1)).padStart(9)}  ${(r.imagesPerSecond === null ? '-' : r.imagesPerSecond.toFixed(1)).padStart(5)}  ${r.evalSeconds.toFixed(0).padStart(6)}`,
   );
-  previous = r.top1;
 }
+console.log('kept: a training row is trained on top of the kept rows before it and kept only if it raises validation accuracy.');
 console.log('');
 console.log('baselines from the issue (same split, not re-run here): frozen MobileNetV1 + nearest centroid 79.7%; frozen MobileNetV2 import + logistic regression 87.4%; goal >= 90%');
 mkdirSync(join(root, 'bench/results'), { recursive: true });
-writeFileSync(join(root, `bench/results/cub100-${date}.json`), JSON.stringify({ machine, date, options: opt, configs: CONFIGS, results }, null, 2) + '\n');
+writeFileSync(join(root, `bench/results/cub100-${date}.json`), JSON.stringify({ machine, date, options: opt, base: BASE, steps: STEPS, results }, null, 2) + '\n');
