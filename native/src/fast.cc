@@ -17,7 +17,16 @@ napi_value binary(napi_env env, napi_callback_info info) {
     napi_value argv[2];
     check(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments");
     if (argc != 2) type_fail("expected 2 tensor handles");
-    return wrap(env, Op(tensor_of(env, argv[0]), tensor_of(env, argv[1])));
+    const at::Tensor& a = tensor_of(env, argv[0]);
+    const at::Tensor& b = tensor_of(env, argv[1]);
+    if (!a.requires_grad() && !b.requires_grad()) {
+      // Nothing to record: step past the autograd layer of the dispatcher (its kernel would
+      // only forward to the one below, producing the same tensor). Autocast and every
+      // backend still apply.
+      at::AutoDispatchBelowADInplaceOrView below_autograd;
+      return wrap(env, Op(a, b));
+    }
+    return wrap(env, Op(a, b));
   });
 }
 
