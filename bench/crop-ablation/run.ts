@@ -5,7 +5,7 @@
  *
  *   node scripts/run-bench.mjs crop-ablation [--epochs 12] [--classes 6] [--per-class 200] [--size 112] [--scatter 0.5]
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -42,9 +42,11 @@ writeFileSync(join(data, 'test.csv'), 'path,label\n' + rows.filter((r) => index(
 
 const results: { crop: string; valAccuracy: number; testAccuracy: number; minutes: number }[] = [];
 for (const crop of ['random', 'scda', 'attention'] as const) {
+  // An interrupted benchmark resumes its runs (a finished one resumes to its end at once).
+  const resume = existsSync(join(out, crop, 'config.json')) ? join(out, crop) : undefined;
   const r = await train(
     { data: join(data, 'train.csv'), out, name: crop, model: values.model, imageSize: n('size'), epochs: n('epochs'), batchSize: 32, optimizer: 'adamw', lr: 0.002, weightDecay: 0.05, augment: 'autoaugment', crop, cropSize: 0.7, ema: 0.99, seed: 0, quiet: true },
-    { log: (l) => console.error(`[${crop}] ${l}`) },
+    { log: (l) => console.error(`[${crop}] ${l}`), ...(resume ? { resume } : {}) },
   );
   const { model, meta } = loadModelFromCheckpoint(join(r.runDir, 'checkpoints/best.safetensors'));
   const preds = await predictDataset({ model, imageSize: meta.imageSize }, csvDataset(join(data, 'test.csv'), { classes: meta.classes }), { batchSize: 32 });
