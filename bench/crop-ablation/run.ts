@@ -6,7 +6,7 @@
  *   node scripts/run-bench.mjs crop-ablation [--epochs 12] [--classes 6] [--per-class 200] [--size 112] [--scatter 0.5]
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateSynthDataset } from '../../src/data/synth/generate.js';
@@ -14,7 +14,7 @@ import { csvDataset } from '../../src/data/datasets/csv.js';
 import { loadModelFromCheckpoint } from '../../src/infer/load-model.js';
 import { classificationReport } from '../../src/infer/metrics.js';
 import { predictDataset } from '../../src/infer/predict-dataset.js';
-import { setNumThreads } from '../../src/runtime.js';
+import { useAllCores } from '../../src/runtime.js';
 import { train } from '../../src/train/trainer.js';
 
 const { values } = parseArgs({
@@ -31,7 +31,7 @@ const { values } = parseArgs({
 });
 const n = (k: keyof typeof values) => Number(values[k]);
 const out = resolve(values.out!);
-setNumThreads(availableParallelism());
+useAllCores();
 mkdirSync(out, { recursive: true });
 const data = join(out, 'synth');
 await generateSynthDataset({ out: data, classes: n('classes'), perClass: n('per-class') + n('test'), size: n('size'), seed: 0, markSize: 0.08, scatter: n('scatter') });

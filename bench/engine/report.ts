@@ -5,7 +5,7 @@
  *   console.log(formatReport(results));
  */
 import type { MachineInfo } from './machine.js';
-import { f, spread, table } from './format.js';
+import { f, spread, table } from '../format.js';
 import type { Summary } from './stats.js';
 import type { AddVariant, ConvMode, ConvShape, Signature } from './workloads.js';
 

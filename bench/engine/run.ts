@@ -21,7 +21,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { positiveInt as int } from './format.js';
+import { positiveInt as int } from '../format.js';
 import { cuda, getNumThreads, setNumThreads } from '../../src/index.js';
 import { machineInfo, type TorchInfo } from './machine.js';
 import { formatReport, type AddResult, type ConvResult, type EngineResults } from './report.js';

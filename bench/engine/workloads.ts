@@ -150,7 +150,7 @@ const ADD_LOOPS: Record<AddVariant, (a: Tensor, b: Tensor, n: number) => number>
     const ha = a.handle;
     const hb = b.handle;
     const start = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) native.free(native.add(ha, hb));
+    for (let i = 0; i < n; i++) native.dispose(native.add(ha, hb));
     return Number(process.hrtime.bigint() - start);
   },
   // what users write in a hot loop: inside a scope, each result freed at once

@@ -5,7 +5,7 @@
  *   console.log(formatReport(results));
  */
 import type { MachineInfo } from '../engine/machine.js';
-import { f, spread, table } from '../engine/format.js';
+import { f, spread, table } from '../format.js';
 import type { Summary } from '../engine/stats.js';
 import type { Signature, TrainMode, Workload } from './workloads.js';
 

@@ -22,7 +22,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { positiveInt as int } from '../engine/format.js';
+import { positiveInt as int } from '../format.js';
 import { getNumThreads, setNumThreads } from '../../src/index.js';
 import { resolveChannelsLast, resolvePrecision } from '../../src/train/device.js';
 import { machineInfo, type TorchInfo } from '../engine/machine.js';

@@ -2,7 +2,10 @@
 // (dispatch.cc) reads argument kinds from the schema and boxes them; for a binary operation
 // on two tensors that costs more than the operation itself on tiny tensors, so these few
 // call the unboxed ATen functions directly with the fewest N-API calls. Semantics are the
-// same (autograd and autocast still apply: they live below in the dispatcher).
+// same: autocast and every backend apply as usual, and autograd records the operation
+// whenever an operand requires grad (otherwise its layer is skipped, having nothing to do).
+#include <optional>
+
 #include "shim.h"
 
 namespace fg {
@@ -19,13 +22,10 @@ napi_value binary(napi_env env, napi_callback_info info) {
     if (argc != 2) type_fail("expected 2 tensor handles");
     const at::Tensor& a = tensor_of(env, argv[0]);
     const at::Tensor& b = tensor_of(env, argv[1]);
-    if (!a.requires_grad() && !b.requires_grad()) {
-      // Nothing to record: step past the autograd layer of the dispatcher (its kernel would
-      // only forward to the one below, producing the same tensor). Autocast and every
-      // backend still apply.
-      at::AutoDispatchBelowADInplaceOrView below_autograd;
-      return wrap(env, Op(a, b));
-    }
+    // Nothing to record: step past the autograd layer of the dispatcher (its kernel would
+    // only forward to the one below, producing the same tensor).
+    std::optional<at::AutoDispatchBelowADInplaceOrView> below_autograd;
+    if (!a.requires_grad() && !b.requires_grad()) below_autograd.emplace();
     return wrap(env, Op(a, b));
   });
 }
@@ -34,17 +34,6 @@ at::Tensor add(const at::Tensor& a, const at::Tensor& b) { return at::add(a, b);
 at::Tensor sub(const at::Tensor& a, const at::Tensor& b) { return at::sub(a, b); }
 at::Tensor mul(const at::Tensor& a, const at::Tensor& b) { return at::mul(a, b); }
 at::Tensor div(const at::Tensor& a, const at::Tensor& b) { return at::div(a, b); }
-
-// free(h): dispose() of one tensor, with nothing to return (the array form is in tensor.cc).
-napi_value free_one(napi_env env, napi_callback_info info) {
-  return guarded(env, [&]() -> napi_value {
-    size_t argc = 1;
-    napi_value argv[1];
-    check(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr), "arguments");
-    if (argc == 1) release(env, argv[0]);
-    return nullptr;
-  });
-}
 
 // setPendingFrees(list): registers the Float64Array dispose() defers frees into (shim.h).
 // The array is kept alive by a reference for the life of the process; its backing store is
@@ -84,6 +73,5 @@ FG_EXPORT("add", binary<add>);
 FG_EXPORT("sub", binary<sub>);
 FG_EXPORT("mul", binary<mul>);
 FG_EXPORT("div", binary<div>);
-FG_EXPORT("free", free_one);
 
 }  // namespace fg

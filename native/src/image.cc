@@ -170,19 +170,27 @@ int64_t planes_of(const at::Tensor& x, const char* what) {
   return x.size(0) * x.size(1);
 }
 
-// The planes (n * C + c) of the images listed in `v` (an Int32Array), or of all N images
-// when `v` is null/undefined.
-std::vector<int64_t> planes_for(napi_env env, napi_value v, int64_t n, int64_t c, const char* what) {
+// The image list of a per-image kernel: `v` (Int32Array of indices into N), or 0..N-1.
+std::vector<int64_t> image_list(napi_env env, napi_value v, int64_t n, const char* what) {
   std::vector<int64_t> out;
   if (is_nullish(env, v)) {
-    for (int64_t p = 0; p < n * c; p++) out.push_back(p);
+    for (int64_t k = 0; k < n; k++) out.push_back(k);
     return out;
   }
   size_t len;
   const int32_t* imgs = typed_data<int32_t>(env, v, napi_int32_array, &len, what);
   for (size_t k = 0; k < len; k++) {
     if (imgs[k] < 0 || imgs[k] >= n) fail(std::string(what) + ": image index out of range");
-    for (int64_t ch = 0; ch < c; ch++) out.push_back(imgs[k] * c + ch);
+    out.push_back(imgs[k]);
+  }
+  return out;
+}
+
+// The planes (n * C + c) of the images listed in `v`, or of all N images.
+std::vector<int64_t> planes_for(napi_env env, napi_value v, int64_t n, int64_t c, const char* what) {
+  std::vector<int64_t> out;
+  for (int64_t k : image_list(env, v, n, what)) {
+    for (int64_t ch = 0; ch < c; ch++) out.push_back(k * c + ch);
   }
   return out;
 }
@@ -279,22 +287,6 @@ void blend_plane(const uint8_t* __restrict xs, const uint8_t* __restrict ys, flo
     const float v = f * xs[i] + g * ys[i];
     o[i] = static_cast<uint8_t>(v < 0.f ? 0.f : (v > 255.f ? 255.f : v));
   }
-}
-
-// The image list of a per-image kernel: `v` (Int32Array of indices into N), or 0..N-1.
-std::vector<int64_t> image_list(napi_env env, napi_value v, int64_t n, const char* what) {
-  std::vector<int64_t> out;
-  if (is_nullish(env, v)) {
-    for (int64_t k = 0; k < n; k++) out.push_back(k);
-    return out;
-  }
-  size_t len;
-  const int32_t* imgs = typed_data<int32_t>(env, v, napi_int32_array, &len, what);
-  for (size_t k = 0; k < len; k++) {
-    if (imgs[k] < 0 || imgs[k] >= n) fail(std::string(what) + ": image index out of range");
-    out.push_back(imgs[k]);
-  }
-  return out;
 }
 
 // The per-image kernels below read images `images[k]` of x (all when null) and write

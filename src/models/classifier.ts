@@ -41,7 +41,8 @@ export abstract class ImageClassifier extends Module {
   abstract readonly classifierPath: string;
   /**
    * Final layers of auxiliary classifiers (googlenet's `aux1.fc2`, inception_v3's
-   * `AuxLogits.fc`): pretrained weights for another label set re-initialise them too.
+   * `AuxLogits.fc`): pretrained weights for another label set skip them too, and
+   * `resetClassifier` (which such models extend) renews them.
    */
   get auxClassifierPaths(): string[] {
     return [];

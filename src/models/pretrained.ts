@@ -13,7 +13,6 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { openSafetensors } from '../io/index.js';
 import { formatLoadReport, type LoadStateDictReport } from '../nn/state-dict.js';
 import type { ImageClassifier } from './classifier.js';
-import type { Linear } from '../nn/layers/linear.js';
 
 const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
@@ -36,11 +35,11 @@ export function loadPretrained(model: ImageClassifier, path: string): void {
   try {
     const entries = model.stateEntries();
     const inFile = new Set(file.keys());
-    const head = `${model.classifierPath}.`;
-    const auxHeads = model.auxClassifierPaths;
+    // The classifier and any auxiliary ones: resetClassifier() renews them all.
+    const heads = [model.classifierPath, ...model.auxClassifierPaths].map((p) => `${p}.`);
+    const isHead = (key: string) => heads.some((h) => key.startsWith(h));
     const report: LoadStateDictReport = { missing: [], unexpected: [], shapeMismatch: [] };
     let skippedHead = false;
-    const skippedAux = new Set<string>();
     const copies: [string, (typeof entries)[number][1]][] = [];
     for (const [key, target] of entries) {
       if (!inFile.has(key)) {
@@ -49,16 +48,14 @@ export function loadPretrained(model: ImageClassifier, path: string): void {
         continue;
       }
       const got = file.info(key).shape;
-      const aux = auxHeads.find((p) => key.startsWith(p + '.'));
       if (sameShape(target.shape, got)) copies.push([key, target]);
-      else if (key.startsWith(head)) skippedHead = true;
-      else if (aux) skippedAux.add(aux);
+      else if (isHead(key)) skippedHead = true;
       else report.shapeMismatch.push({ key, expected: target.shape, got });
     }
     const known = new Set(entries.map(([k]) => k));
     for (const key of inFile) {
       if (known.has(key)) continue;
-      if (key.startsWith(head) && model.numClasses === 0) continue;
+      if (isHead(key) && model.numClasses === 0) continue;
       report.unexpected.push(key);
     }
     if (report.missing.length || report.unexpected.length || report.shapeMismatch.length) {
@@ -73,7 +70,6 @@ export function loadPretrained(model: ImageClassifier, path: string): void {
     });
     // The model was built without initialisation; a skipped classifier needs fresh weights.
     if (skippedHead) model.resetClassifier(model.numClasses);
-    for (const path of skippedAux) (model.getSubmodule(path) as Linear).resetParameters();
   } finally {
     file.close();
   }

@@ -24,8 +24,6 @@ export interface NativeBinding {
   sub(a: Handle, b: Handle): Handle;
   mul(a: Handle, b: Handle): Handle;
   div(a: Handle, b: Handle): Handle;
-  /** Frees one tensor (dispose's lean form). */
-  free(h: Handle): void;
   /** Registers the list dispose() defers frees into: element 0 is the count, then handles. */
   setPendingFrees(list: Float64Array): void;
   /** Frees what dispose() deferred now (every native call does this first anyway). */

@@ -79,7 +79,10 @@ export class Tensor implements Disposable {
 
   // ---- lifetime -------------------------------------------------------------------------
 
-  /** Frees the native memory now. Safe to call twice; using the tensor afterwards throws. */
+  /**
+   * Frees the native memory (at the start of the addon's next call, before anything else can
+   * allocate). Safe to call twice; using the tensor afterwards throws.
+   */
   dispose(): void {
     if (this.freed) return;
     this.freed = true;

@@ -12,7 +12,6 @@
  *   finegrain eval --checkpoint runs/a/checkpoints/best.safetensors --data cub100 --split test \
  *     --tta flips,scales=1,1.15 --json eval.json
  */
-import { useAllCores } from '../../runtime.js';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +23,7 @@ import type { Device } from '../../tensor/device.js';
 import { parseTrainConfig } from '../../train/config.js';
 import { alignClasses, openLabeled, openTrainingData } from '../../train/datasets.js';
 import { resolveDevice, resolvePrecision, type Precision } from '../../train/device.js';
+import { useAllCores } from '../../runtime.js';
 
 export function usageError(message: string): Error {
   return Object.assign(new Error(message), { name: 'UsageError' });

@@ -11,12 +11,12 @@
  *   finegrain predict --checkpoint runs/a/checkpoints/best.safetensors --tta flips \
  *     test_images/ --out submission.csv --attention-maps maps/
  */
-import { useAllCores } from '../../runtime.js';
 import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeAttentionOverlays } from '../../infer/attention-overlay.js';
 import { predictDataset } from '../../infer/predict-dataset.js';
 import { loadEnsemble, openInputs, topKPredictions, writePredictions, type ImagePrediction } from '../../infer/predict-files.js';
+import { useAllCores } from '../../runtime.js';
 import { MODEL_HELP, MODEL_OPTIONS, modelFlags, usageError, withInputErrors } from './eval.js';
 
 const HELP = `usage: finegrain predict --checkpoint CKPT [--checkpoint CKPT2 --weight W ...]

@@ -115,7 +115,7 @@ export class GoogLeNet extends ImageClassifier {
   readonly classifierPath = 'fc';
 
   override get auxClassifierPaths(): string[] {
-    return this.namedChildren().some(([n]) => n === 'aux1') ? ['aux1.fc2', 'aux2.fc2'] : [];
+    return this.aux1 ? ['aux1.fc2', 'aux2.fc2'] : [];
   }
   readonly transformInput: boolean;
 

@@ -46,7 +46,7 @@ export class Inception3 extends ImageClassifier {
   readonly classifierPath = 'fc';
 
   override get auxClassifierPaths(): string[] {
-    return this.namedChildren().some(([n]) => n === 'AuxLogits') ? ['AuxLogits.fc'] : [];
+    return this.AuxLogits ? ['AuxLogits.fc'] : [];
   }
   readonly transformInput: boolean;
 

@@ -1,5 +1,5 @@
 /** Text helpers every benchmark's report and flag parsing share. */
-import type { Summary } from './stats.js';
+import type { Summary } from './engine/stats.js';
 
 /** A plain-text table: first column left-aligned, the rest right-aligned. */
 export function table(header: string[], rows: string[][]): string {
