@@ -34,6 +34,19 @@ export function useAllCores(): number {
   return native.getNumThreads();
 }
 
+/**
+ * Hands the free memory that finegrain's host-memory policy keeps for reuse (see
+ * src/native/host-memory.ts) back to the system, e.g. after training in a process that lives
+ * on. Returns true when some was released, null where the C library is not glibc.
+ *
+ * @example
+ *   await trainer.fit();
+ *   releaseHostMemory();
+ */
+export function releaseHostMemory(): boolean | null {
+  return native.mallocTrim();
+}
+
 export interface BuildInfo {
   torchVersion: string;
   mkldnn: boolean;

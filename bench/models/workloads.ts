@@ -9,7 +9,7 @@
  *   const ms = c.time(1, 3);   // one untimed step, then three timed ones
  *   c.dispose();
  */
-import { crossEntropy, randint, randn, scope, SGD, type Tensor } from '../../src/index.js';
+import { crossEntropy, randint, randn, scope, setPointwiseConvAsMatmul, SGD, type Tensor } from '../../src/index.js';
 import { createModel, type ImageClassifier } from '../../src/models/index.js';
 import { forwardLogits, prepareImages } from '../../src/train/step.js';
 import type { Precision } from '../../src/train/device.js';
@@ -24,8 +24,10 @@ export interface Workload {
 /**
  * fp32: float32, NCHW (PyTorch's eager default). bf16-channels-last: bfloat16 autocast on
  * channels-last tensors (finegrain's default CPU training precision on AMX / AVX-512 BF16 CPUs).
+ * bf16-channels-last-onednn: the same with every convolution through oneDNN, 1×1 ones
+ * included (`setPointwiseConvAsMatmul(false)`), i.e. PyTorch's kernel choice; finegrain only.
  */
-export type TrainMode = 'fp32' | 'bf16-channels-last';
+export type TrainMode = 'fp32' | 'bf16-channels-last' | 'bf16-channels-last-onednn';
 
 /** The same SGD settings on both sides. */
 export const SGD_SETTINGS = { lr: 0.01, momentum: 0.9, weightDecay: 1e-4 };
@@ -47,10 +49,12 @@ export class TrainCase {
   readonly y: Tensor;
   private readonly precision: Precision;
   private readonly channelsLast: boolean;
+  private readonly pointwiseAsMatmul: boolean;
 
   constructor(readonly workload: Workload, readonly mode: TrainMode) {
     this.precision = mode === 'fp32' ? 'float32' : 'bfloat16';
     this.channelsLast = mode !== 'fp32';
+    this.pointwiseAsMatmul = mode !== 'bf16-channels-last-onednn';
     this.model = createModel(workload.model, { numClasses: NUM_CLASSES });
     if (this.channelsLast) this.model.to({ memoryFormat: 'channelsLast' });
     this.model.train();
@@ -62,13 +66,19 @@ export class TrainCase {
 
   /** One optimiser step; returns the loss (reading it waits for the step, as a training loop's logging does). */
   step(): number {
-    const loss = scope(() => {
-      const x = prepareImages(this.x, 'cpu', this.channelsLast);
-      const logits = forwardLogits({ model: this.model, device: 'cpu', precision: this.precision }, x);
-      const l = crossEntropy(logits, this.y);
-      l.backward();
-      return l.item();
-    });
+    const was = setPointwiseConvAsMatmul(this.pointwiseAsMatmul);
+    let loss: number;
+    try {
+      loss = scope(() => {
+        const x = prepareImages(this.x, 'cpu', this.channelsLast);
+        const logits = forwardLogits({ model: this.model, device: 'cpu', precision: this.precision }, x);
+        const l = crossEntropy(logits, this.y);
+        l.backward();
+        return l.item();
+      });
+    } finally {
+      setPointwiseConvAsMatmul(was);
+    }
     this.optimizer.step();
     this.optimizer.zeroGrad();
     return loss;

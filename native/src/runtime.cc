@@ -6,6 +6,10 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
 namespace fg {
 namespace {
 
@@ -53,6 +57,42 @@ napi_value set_num_interop_threads(napi_env env, napi_callback_info info) {
   });
 }
 
+// mallopt(name, value): sets one of glibc's malloc parameters ('mmapMax', 'mmapThreshold',
+// 'trimThreshold', 'topPad'); true when glibc accepted it, null when this is not glibc.
+// The choice of values is src/native/host-memory.ts's.
+napi_value set_malloc_option(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    std::string name = string_of(env, a[0], "name");
+    int64_t value = int_of(env, a[1], "value");
+#if defined(__GLIBC__)
+    int param = name == "mmapMax" ? M_MMAP_MAX
+                : name == "mmapThreshold" ? M_MMAP_THRESHOLD
+                : name == "trimThreshold" ? M_TRIM_THRESHOLD
+                : name == "topPad" ? M_TOP_PAD
+                : 0;
+    if (param == 0) fail("mallopt: unknown parameter '" + name + "'");
+    return make_bool(env, mallopt(param, static_cast<int>(value)) == 1);
+#else
+    (void)name;
+    (void)value;
+    return null(env);
+#endif
+  });
+}
+
+// mallocTrim(): hands the free memory at the top of glibc's heaps back to the system; true when
+// some was released, null when this is not glibc.
+napi_value malloc_trim_now(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+#if defined(__GLIBC__)
+    return make_bool(env, malloc_trim(0) == 1);
+#else
+    return null(env);
+#endif
+  });
+}
+
 napi_value cuda_device_count(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     return make_number(env, at::hasCUDA() ? at::detail::getCUDAHooks().getNumGPUs() : 0);
@@ -85,6 +125,8 @@ FG_EXPORT("manualSeed", manual_seed);
 FG_EXPORT("setNumThreads", set_num_threads);
 FG_EXPORT("getNumThreads", get_num_threads);
 FG_EXPORT("setNumInteropThreads", set_num_interop_threads);
+FG_EXPORT("mallopt", set_malloc_option);
+FG_EXPORT("mallocTrim", malloc_trim_now);
 FG_EXPORT("cudaDeviceCount", cuda_device_count);
 FG_EXPORT("cudaSynchronize", cuda_synchronize);
 FG_EXPORT("buildInfo", build_info);

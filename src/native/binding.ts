@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { chooseOpenblasCore } from './openblas-core.js';
+import { applyHostMemoryPolicy } from './host-memory.js';
 
 /** A tensor handle: (generation << 24) | slot in the native slot table. */
 export type Handle = number;
@@ -65,6 +67,10 @@ export interface NativeBinding {
   setNumInteropThreads(n: number): void;
   cudaDeviceCount(): number;
   cudaSynchronize(device?: number | null): void;
+  /** glibc's mallopt for one named parameter; null when the C library is not glibc. */
+  mallopt(name: 'mmapMax' | 'mmapThreshold' | 'trimThreshold' | 'topPad', value: number): boolean | null;
+  /** glibc's malloc_trim(0); null when the C library is not glibc. */
+  mallocTrim(): boolean | null;
   buildInfo(): { torchVersion: string; mkldnn: boolean; cuda: boolean; config: string; parallel: string };
   [extra: string]: any;
 }
@@ -81,7 +87,10 @@ function load(): NativeBinding {
   if (!existsSync(path)) {
     throw new Error(`finegrain's native addon is not built (${path} is missing). Run \`npm run setup\` (or \`node scripts/build-native.mjs\`).`);
   }
-  return createRequire(import.meta.url)(path) as NativeBinding;
+  chooseOpenblasCore(); // before libtorch (and the BLAS under it) loads
+  const binding = createRequire(import.meta.url)(path) as NativeBinding;
+  applyHostMemoryPolicy(binding);
+  return binding;
 }
 
 /** The loaded native addon. */

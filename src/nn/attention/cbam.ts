@@ -21,6 +21,7 @@ import { Conv2d } from '../layers/conv2d.js';
 import { ConvNormAct } from '../layers/conv-norm-act.js';
 import { createActivation, type ActivationName } from '../layers/activations.js';
 import { makeDivisible } from '../divisible.js';
+import { globalAvgPool2d } from '../functional/pooling.js';
 
 const amax = (x: Tensor, dims: number[]) => wrap(aten('amax').call(x.handle, dims, true));
 
@@ -58,7 +59,7 @@ export class ChannelAttn extends Module {
   forward(x: Tensor): Tensor {
     return scope(() => {
       const mlp = (d: Tensor) => this.fc2.forward(this.act.forward(this.fc1.forward(d)));
-      const attn = mlp(x.mean([2, 3], { keepdim: true })).add(mlp(amax(x, [2, 3])));
+      const attn = mlp(globalAvgPool2d(x)).add(mlp(amax(x, [2, 3])));
       return x.mul(this.gate.forward(attn));
     });
   }

@@ -18,7 +18,7 @@
 import { aten } from '../../native/aten.js';
 import { scope } from '../../tensor/scope.js';
 import { wrap, type Tensor } from '../../tensor/tensor.js';
-import { avgPool2d, maxPool2d } from '../functional/pooling.js';
+import { avgPool2d, globalAvgPool2d, maxPool2d } from '../functional/pooling.js';
 import { interpolate } from '../functional/interpolate.js';
 import { Module } from '../module.js';
 import { Conv2d } from '../layers/conv2d.js';
@@ -102,7 +102,7 @@ export class GatherExcite extends Module {
       if (this.gather) {
         g = this.gather.forward(x);
       } else if (this.extent === 0) {
-        g = x.mean([2, 3], { keepdim: true });
+        g = globalAvgPool2d(x);
         if (this.addMaxpool) g = g.mul(0.5).add(wrap(aten('amax').call(x.handle, [2, 3], true)), 0.5);
       } else {
         const k = this.#kernel;

@@ -27,6 +27,7 @@ import { ReLU } from '../layers/activations.js';
 import { ConvNormAct } from '../layers/conv-norm-act.js';
 import { ModuleList } from '../layers/module-list.js';
 import { makeDivisible } from '../divisible.js';
+import { globalAvgPool2d } from '../functional/pooling.js';
 
 /** The branch-attention head of a Selective Kernel unit (timm `SelectiveKernelAttn`). */
 export class SelectiveKernelAttn extends Module {
@@ -48,7 +49,7 @@ export class SelectiveKernelAttn extends Module {
   /** `x` [B, paths, C, H, W] → branch weights [B, paths, C, 1, 1] (softmax over paths). */
   forward(x: Tensor): Tensor {
     return scope(() => {
-      let a = x.sum(1).mean([2, 3], { keepdim: true });
+      let a = globalAvgPool2d(x.sum(1));
       a = this.fc_select.forward(this.act.forward(this.bn.forward(this.fc_reduce.forward(a))));
       const [b, c, h, w] = a.shape as [number, number, number, number];
       return softmax(a.view(b, this.numPaths, c / this.numPaths, h, w), 1);

@@ -20,6 +20,7 @@ import { Conv2d } from '../layers/conv2d.js';
 import { BatchNorm2d } from '../layers/batch-norm.js';
 import { createActivation, type ActivationName } from '../layers/activations.js';
 import { makeDivisible } from '../divisible.js';
+import { globalAvgPool2d } from '../functional/pooling.js';
 
 export interface SqueezeExciteOptions {
   /** Reduction ratio of the bottleneck (default 1/16). */
@@ -62,7 +63,7 @@ export class SqueezeExcite extends Module {
 
   forward(x: Tensor): Tensor {
     return scope(() => {
-      let s = x.mean([2, 3], { keepdim: true });
+      let s = globalAvgPool2d(x);
       if (this.addMaxpool) s = s.mul(0.5).add(wrap(aten('amax').call(x.handle, [2, 3], true)), 0.5);
       s = this.fc1.forward(s);
       if (this.bn) s = this.bn.forward(s);

@@ -2,6 +2,7 @@
 import { aten } from '../../native/aten.js';
 import { wrap, type Tensor } from '../../tensor/tensor.js';
 import { opt, pair, type Size2 } from './args.js';
+import { pointwiseConvAsMatmulOrNull } from './pointwise-conv.js';
 
 export interface Conv2dOptions {
   /** Step of the kernel over the input (default 1). */
@@ -32,5 +33,17 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
     // The string overload lets libtorch compute asymmetric 'same' padding exactly as PyTorch.
     return wrap(aten('conv2d.padding').call(input.handle, weight.handle, opt(bias), pair(stride, 'stride'), padding, pair(dilation, 'dilation'), groups));
   }
+  if (groups === 1 && isOne(stride) && isZero(padding) && isOne(dilation) && isPointwise(weight)) {
+    const product = pointwiseConvAsMatmulOrNull(input, weight, bias);
+    if (product) return product;
+  }
   return wrap(aten('conv2d').call(input.handle, weight.handle, opt(bias), pair(stride, 'stride'), pair(padding, 'padding'), pair(dilation, 'dilation'), groups));
+}
+
+const isOne = (v: Size2) => (typeof v === 'number' ? v === 1 : v[0] === 1 && v[1] === 1);
+const isZero = (v: Size2) => (typeof v === 'number' ? v === 0 : v[0] === 0 && v[1] === 0);
+
+function isPointwise(weight: Tensor): boolean {
+  const s = weight.shape;
+  return s.length === 4 && s[2] === 1 && s[3] === 1;
 }

@@ -10,6 +10,7 @@
  */
 export type { Size2, Reduction } from './args.js';
 export * from './conv.js';
+export { pointwiseConvAsMatmul, setPointwiseConvAsMatmul } from './pointwise-conv.js';
 export * from './linear.js';
 export * from './normalization.js';
 export * from './activation.js';

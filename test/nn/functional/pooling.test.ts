@@ -86,6 +86,18 @@ cases.push(
   },
 );
 
+// The global mean of squeeze-excite & co. (a sum times 1 / (H·W) for a cheap channels-last backward).
+for (const shape of [[2, 5, 7, 3], [1, 4, 1, 1], [3, 6, 6]]) {
+  cases.push({ name: `globalAvgPool2d [${shape}]`, inputs: { x: randn(shape) }, grad: ['x'], js: (t) => F.globalAvgPool2d(t.x!), py: "t['x'].mean((-2, -1), keepdim=True)" });
+}
+cases.push({
+  name: 'globalAvgPool2d of a channels-last tensor',
+  inputs: { x: randn([2, 8, 5, 5]).contiguous('channelsLast') },
+  grad: ['x'],
+  js: (t) => F.globalAvgPool2d(t.x!),
+  py: "t['x'].mean((2, 3), keepdim=True)",
+});
+
 parityTests(cases);
 
 test('adaptiveMaxPool2d without indices frees them', () => {

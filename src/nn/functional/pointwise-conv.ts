@@ -1,0 +1,68 @@
+/**
+ * 1×1 convolutions as matrix products on CPU in bfloat16.
+ *
+ * A 1×1, stride-1 convolution of a channels-last tensor is exactly one matrix product: the
+ * NHWC input viewed as [N·H·W, C_in] times the weight [C_out, C_in] transposed. libtorch 1.13's
+ * oneDNN convolution computes the weight gradient of such a convolution slowly in bfloat16 (on
+ * a 2-core Sapphire Rapids: 80 ms for a 3024→3024 layer at 7×7, batch 8, against 14 ms as a
+ * matrix product; forward and input gradient are on a par), and RegNets spend most of their
+ * training step in 1×1 convolutions. Routing them through `linear` (oneDNN's bfloat16 matrix
+ * product, the same in autograd's backward) keeps the arithmetic — bfloat16 products, float32
+ * accumulation — and the output layout (channels-last), and changes only the kernel.
+ *
+ * The route is taken only where it was measured to pay: CPU, bfloat16 (the input's dtype or
+ * CPU autocast's), channels-last input, 1×1 kernel, stride 1, no padding, no dilation, one
+ * group. float32 keeps oneDNN's convolution (parity with PyTorch; the matrix product wins on
+ * some shapes and loses on others there). `setPointwiseConvAsMatmul(false)` turns it off,
+ * e.g. to compare against PyTorch's kernel choice.
+ *
+ * @example
+ *   setPointwiseConvAsMatmul(false); // every convolution through oneDNN, as PyTorch does
+ */
+import { native } from '../../native/binding.js';
+import { dtypeCode } from '../../tensor/dtype.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { linear } from './linear.js';
+
+let enabled = true;
+const BF16 = dtypeCode('bfloat16');
+
+/** Whether 1×1 bfloat16 convolutions on CPU run as matrix products (default true). */
+export function pointwiseConvAsMatmul(): boolean {
+  return enabled;
+}
+
+/** Turns the matrix-product route for 1×1 bfloat16 CPU convolutions on or off; returns the previous setting. */
+export function setPointwiseConvAsMatmul(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+/** Whether `input` [N, C, H, W] runs in bfloat16 on CPU: its own dtype, or float32 under CPU bfloat16 autocast. */
+function runsInBf16(input: Tensor): boolean {
+  const dtype = input.dtype;
+  if (dtype === 'bfloat16') return true;
+  if (dtype !== 'float32') return false;
+  const [on, code] = native.autocastState('cpu');
+  return on && code === BF16;
+}
+
+/**
+ * The convolution as a matrix product when the route applies (see the file comment), else
+ * null. Geometry (kernel, stride, padding, dilation, groups) is the caller's to check.
+ */
+export function pointwiseConvAsMatmulOrNull(input: Tensor, weight: Tensor, bias: Tensor | null | undefined): Tensor | null {
+  if (!enabled || input.ndim !== 4 || !input.isContiguous('channelsLast')) return null;
+  if (input.device !== 'cpu' || !runsInBf16(input)) return null;
+  const [cOut, cIn] = weight.shape as [number, number];
+  if (input.shape[1] !== cIn) return null; // libtorch's convolution words the shape error
+  const rows = input.permute(0, 2, 3, 1); // a contiguous NHWC view
+  const flatWeight = weight.reshape([cOut, cIn]);
+  const product = linear(rows, flatWeight, bias); // [N, H, W, C_out], contiguous
+  const output = product.permute(0, 3, 1, 2); // NCHW shape, channels-last strides, as oneDNN's
+  rows.dispose();
+  flatWeight.dispose();
+  product.dispose();
+  return output;
+}
