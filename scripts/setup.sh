@@ -37,14 +37,12 @@ fi
 # (every Linear, all of ViT) run ~60x slower on it. OpenBLAS's OpenMP build shares libtorch's
 # OpenMP thread pool; src/native/openblas-core.ts picks its kernels when it misreads the CPU.
 libtorch_lib=$(node scripts/find-libtorch.mjs | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).lib))')
-if ldd "$libtorch_lib/libtorch_cpu.so" 2>/dev/null | grep -q 'libblas\.so\.3'; then
-  blas=$(ldd "$libtorch_lib/libtorch_cpu.so" | awk '/libblas\.so\.3/ {print $3}')
-  if ! readlink -f "$blas" | grep -q -E 'openblas|blis|mkl'; then
-    if can_apt; then
-      apt_install libopenblas0-openmp
-    else
-      log "libtorch uses the reference BLAS ($blas): float32 matrix products will be slow; install libopenblas0-openmp"
-    fi
+blas=$(ldd "$libtorch_lib/libtorch_cpu.so" 2>/dev/null | awk '/libblas\.so\.3/ {print $3}' || true)
+if [ -n "$blas" ] && ! readlink -f "$blas" | grep -q -E 'openblas|blis|mkl'; then
+  if can_apt; then
+    apt_install libopenblas0-openmp
+  else
+    log "libtorch uses the reference BLAS ($blas): float32 matrix products will be slow; install libopenblas0-openmp"
   fi
 fi
 

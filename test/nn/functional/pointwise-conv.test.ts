@@ -75,6 +75,7 @@ test('the route is left alone where it does not apply (float32, NCHW, stride, gr
   const w = bf(randn([8, 16, 1, 1]));
   assert.equal(pointwiseConvAsMatmulOrNull(cl(randn([2, 16, 4, 4])), randn([8, 16, 1, 1]), null), null, 'float32 without autocast');
   assert.equal(pointwiseConvAsMatmulOrNull(bf(randn([2, 16, 4, 4])), w, null), null, 'NCHW input');
+  assert.equal(pointwiseConvAsMatmulOrNull(cl(bf(randn([2, 16, 4, 4]))), randn([8, 16, 1, 1]), null), null, 'bfloat16 input, float32 weight, no autocast');
   assert.equal(pointwiseConvAsMatmulOrNull(cl(bf(randn([2, 12, 4, 4]))), w, null), null, 'channel mismatch');
   const was = setPointwiseConvAsMatmul(false);
   assert.equal(pointwiseConvAsMatmulOrNull(cl(bf(randn([2, 16, 4, 4]))), w, null), null, 'switched off');
