@@ -25,7 +25,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { positiveInt as int } from '../format.js';
-import { getNumThreads, setNumThreads } from '../../src/index.js';
+import { cacheHostMemory, getNumThreads, setNumThreads } from '../../src/index.js';
 import { resolveChannelsLast, resolvePrecision } from '../../src/train/device.js';
 import { machineInfo, type TorchInfo } from '../engine/machine.js';
 import { pairedRatios, summarize } from '../engine/stats.js';
@@ -120,6 +120,9 @@ try {
   }
   if (defaultMode === 'fp32') notes.push('this CPU has neither AMX nor AVX-512 BF16: finegrain trains in fp32 by default here, so the default-precision row compares fp32 with fp32');
   setNumThreads(threads);
+  // As finegrain's Trainer does for a run (src/native/host-memory.ts): freed activations are reused.
+  const hostMemoryCache = cacheHostMemory(true);
+  if (!hostMemoryCache) notes.push('finegrain\'s host-memory cache is off (not glibc, or FINEGRAIN_HOST_MEMORY=system)');
   const pyThreads = (await torch.request<{ numThreads: number }>({ cmd: 'threads', n: threads })).numThreads;
   if (getNumThreads() !== threads || pyThreads !== threads) throw new Error(`thread count: asked ${threads}, finegrain has ${getNumThreads()}, PyTorch ${pyThreads}`);
 

@@ -7,7 +7,6 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { chooseOpenblasCore } from './openblas-core.js';
-import { applyHostMemoryPolicy } from './host-memory.js';
 
 /** A tensor handle: (generation << 24) | slot in the native slot table. */
 export type Handle = number;
@@ -88,9 +87,7 @@ function load(): NativeBinding {
     throw new Error(`finegrain's native addon is not built (${path} is missing). Run \`npm run setup\` (or \`node scripts/build-native.mjs\`).`);
   }
   chooseOpenblasCore(); // before libtorch (and the BLAS under it) loads
-  const binding = createRequire(import.meta.url)(path) as NativeBinding;
-  applyHostMemoryPolicy(binding);
-  return binding;
+  return createRequire(import.meta.url)(path) as NativeBinding;
 }
 
 /** The loaded native addon. */

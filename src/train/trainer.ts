@@ -20,7 +20,7 @@ import type { ImageClassifier } from '../models/classifier.js';
 import { AdamW } from '../optim/adamw.js';
 import { SGD } from '../optim/sgd.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { manualSeed, setNumThreads, useAllCores } from '../runtime.js';
+import { cacheHostMemory, manualSeed, setNumThreads, useAllCores } from '../runtime.js';
 import { tensor } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/scope.js';
@@ -227,6 +227,8 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
   };
   let trainSet: ImageDataset = withPseudo(state.pseudo);
   let finalAcc = NaN;
+  // Freed activations stay in the process for the next step (src/native/host-memory.ts).
+  cacheHostMemory(true);
   try {
     for (let round = state.round; round <= config.pseudoRounds; round++) {
       if (round > state.round) {
@@ -244,6 +246,7 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
     ema?.dispose();
     optimizer.dispose();
     model.dispose();
+    cacheHostMemory(false);
   }
   return { runDir: folder.dir, bestValAccuracy: state.best, finalValAccuracy: finalAcc, epochs: state.epoch, seconds: (performance.now() - started) / 1000, pseudoRounds };
 
