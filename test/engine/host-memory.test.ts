@@ -47,6 +47,12 @@ test('with the cache on, a training-like loop stops page-faulting its tensors in
   } finally {
     cacheHostMemory(false);
   }
+  // Calls nest: the cache stays on until the last holder turns it off.
+  assert.equal(cacheHostMemory(true), true);
+  assert.equal(cacheHostMemory(true), true);
+  assert.equal(cacheHostMemory(false), true, 'one holder left');
+  assert.equal(cacheHostMemory(false), false);
+  assert.equal(cacheHostMemory(false), false, 'an extra off is harmless');
   // Fresh mmaps fault in 2 x 8192 pages per step; reused heap memory faults almost none.
   assert.ok(without > 8000, `glibc's defaults: ${without} page faults per step`);
   assert.ok(cached < 2000, `cache on: ${cached} page faults per step`);
