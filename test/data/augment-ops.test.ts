@@ -48,8 +48,11 @@ for (const kind of ['auto', 'trivial'] as const) {
       t.diagnostic([...byOp].map(([op, e]) => `${op} ${e.count}/${e.n}`).join(', '));
       for (const [op, e] of byOp) {
         // Colour ops are float32-exact; geometric ones too unless a sampling point lands
-        // within an ulp of a pixel boundary (cos/sin of V8 vs CPython). Allow 0.1% of pixels.
-        assert.ok(e.count / e.n <= 1e-3, `${op}: ${e.count} of ${e.n} values differ (max ${e.max})`);
+        // within an ulp of a pixel boundary: cos/sin of V8 vs CPython, and torchvision's grid
+        // comes from a BLAS bmm whose rounding depends on the BLAS (OpenBLAS's AVX-512 kernels
+        // fuse multiply-adds: ShearY then differs on 0.11% of values, the reference BLAS on
+        // none). Allow 0.2% of pixels; a wrong transform differs on most of them.
+        assert.ok(e.count / e.n <= 2e-3, `${op}: ${e.count} of ${e.n} values differ (max ${e.max})`);
         if (!['ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate'].includes(op)) assert.ok(e.max <= 1, `${op}: max difference ${e.max}`);
       }
     });
