@@ -23,9 +23,10 @@ apt_install() {
 }
 
 # 1. libtorch (LIBTORCH, a Python with torch, or Debian's libtorch-dev)
-if ! node scripts/find-libtorch.mjs >/dev/null 2>&1; then
+if ! libtorch=$(node scripts/find-libtorch.mjs 2>/dev/null); then
   if can_apt; then
     apt_install libtorch-dev g++
+    libtorch=$(node scripts/find-libtorch.mjs)
   else
     node scripts/find-libtorch.mjs # prints how to point LIBTORCH at a libtorch
     exit 1
@@ -36,7 +37,7 @@ fi
 # the unoptimised reference BLAS unless something better is installed: float32 matrix products
 # (every Linear, all of ViT) run ~60x slower on it. OpenBLAS's OpenMP build shares libtorch's
 # OpenMP thread pool; src/native/openblas-core.ts picks its kernels when it misreads the CPU.
-libtorch_lib=$(node scripts/find-libtorch.mjs | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).lib))')
+libtorch_lib=$(node -e 'console.log(JSON.parse(process.argv[1]).lib)' "$libtorch")
 blas=$(ldd "$libtorch_lib/libtorch_cpu.so" 2>/dev/null | awk '/libblas\.so\.3/ {print $3}' || true)
 if [ -n "$blas" ] && ! readlink -f "$blas" | grep -q -E 'openblas|blis|mkl'; then
   if can_apt; then

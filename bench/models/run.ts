@@ -19,7 +19,7 @@
  *   npm run bench -- models --quick --models resnet50:16
  *   npm run bench -- models --rounds 9 --threads 2 --out /tmp/models.json
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,7 @@ import { positiveInt as int } from '../format.js';
 import { cacheHostMemory, getNumThreads, setNumThreads } from '../../src/index.js';
 import { resolveChannelsLast, resolvePrecision } from '../../src/train/device.js';
 import { machineInfo, type TorchInfo } from '../engine/machine.js';
+import { cpuFlags } from '../../src/native/cpu-flags.js';
 import { pairedRatios, summarize } from '../engine/stats.js';
 import { TorchSide } from '../engine/torch-side.js';
 import { formatReport, type CaseResult, type Comparison, type ModelResult, type ModelsResults, type Side } from './report.js';
@@ -87,13 +88,8 @@ const workloads: Workload[] = (opt.models ?? DEFAULT_WORKLOADS).split(',').map((
 const log = (msg: string) => process.stderr.write(`[bench models] ${msg}\n`);
 const blockMedian = (xs: number[]) => summarize(xs).median;
 
-function cpuFlags(): { amx_bf16: boolean; avx512_bf16: boolean } {
-  let flags = '';
-  try {
-    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
-  } catch {
-    // not Linux: no flags
-  }
+function bf16Flags(): { amx_bf16: boolean; avx512_bf16: boolean } {
+  const flags = cpuFlags();
   return { amx_bf16: /\bamx_bf16\b/.test(flags), avx512_bf16: /\bavx512_bf16\b/.test(flags) };
 }
 
@@ -114,7 +110,7 @@ const ablation: TrainMode = 'bf16-channels-last-onednn';
 
 try {
   const torchInfo = await torch.request<TorchInfo & { torchvisionVersion: string }>({ cmd: 'info' });
-  const machine = { ...machineInfo(torchInfo), cpuFlags: cpuFlags(), torchvision: torchInfo.torchvisionVersion };
+  const machine = { ...machineInfo(torchInfo), cpuFlags: bf16Flags(), torchvision: torchInfo.torchvisionVersion };
   if (machine.libtorch.version.split('.').slice(0, 2).join('.') !== torchInfo.torchVersion.split('.').slice(0, 2).join('.')) {
     notes.push(`different libtorch versions: finegrain ${machine.libtorch.version}, PyTorch ${torchInfo.torchVersion}`);
   }

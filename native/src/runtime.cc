@@ -57,8 +57,8 @@ napi_value set_num_interop_threads(napi_env env, napi_callback_info info) {
   });
 }
 
-// mallopt(name, value): sets one of glibc's malloc parameters ('mmapMax', 'mmapThreshold',
-// 'trimThreshold', 'topPad'); true when glibc accepted it, null when this is not glibc.
+// mallopt(name, value): sets one of glibc's malloc parameters ('mmapMax', 'trimThreshold');
+// true when glibc accepted it, null when this is not glibc.
 // The choice of values is src/native/host-memory.ts's.
 napi_value set_malloc_option(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -66,11 +66,7 @@ napi_value set_malloc_option(napi_env env, napi_callback_info info) {
     std::string name = string_of(env, a[0], "name");
     int64_t value = int_of(env, a[1], "value");
 #if defined(__GLIBC__)
-    int param = name == "mmapMax" ? M_MMAP_MAX
-                : name == "mmapThreshold" ? M_MMAP_THRESHOLD
-                : name == "trimThreshold" ? M_TRIM_THRESHOLD
-                : name == "topPad" ? M_TOP_PAD
-                : 0;
+    int param = name == "mmapMax" ? M_MMAP_MAX : name == "trimThreshold" ? M_TRIM_THRESHOLD : 0;
     if (param == 0) fail("mallopt: unknown parameter '" + name + "'");
     return make_bool(env, mallopt(param, static_cast<int>(value)) == 1);
 #else

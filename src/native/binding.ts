@@ -67,7 +67,7 @@ export interface NativeBinding {
   cudaDeviceCount(): number;
   cudaSynchronize(device?: number | null): void;
   /** glibc's mallopt for one named parameter; null when the C library is not glibc. */
-  mallopt(name: 'mmapMax' | 'mmapThreshold' | 'trimThreshold' | 'topPad', value: number): boolean | null;
+  mallopt(name: 'mmapMax' | 'trimThreshold', value: number): boolean | null;
   /** glibc's malloc_trim(0); null when the C library is not glibc. */
   mallocTrim(): boolean | null;
   buildInfo(): { torchVersion: string; mkldnn: boolean; cuda: boolean; config: string; parallel: string };

@@ -14,7 +14,7 @@
  * @example
  *   openblasCoreFor('fpu avx2 fma avx512f avx512bw avx512vl avx512dq avx512cd'); // 'SkylakeX'
  */
-import { readFileSync } from 'node:fs';
+import { cpuFlags } from './cpu-flags.js';
 
 const SKYLAKEX = ['avx512f', 'avx512bw', 'avx512vl', 'avx512dq', 'avx512cd'];
 const HASWELL = ['avx2', 'fma'];
@@ -30,13 +30,7 @@ export function openblasCoreFor(flags: string): 'SkylakeX' | 'Haswell' | null {
 /** Sets `OPENBLAS_CORETYPE` from this CPU's flags unless it is set already (x86-64 Linux only); returns the value in effect. */
 export function chooseOpenblasCore(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.OPENBLAS_CORETYPE !== undefined || process.platform !== 'linux' || process.arch !== 'x64') return env.OPENBLAS_CORETYPE;
-  let flags = '';
-  try {
-    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
-  } catch {
-    return undefined; // no cpuinfo: leave OpenBLAS's own detection
-  }
-  const core = openblasCoreFor(flags);
+  const core = openblasCoreFor(cpuFlags()); // no cpuinfo: no flags, OpenBLAS's own detection
   if (core) env.OPENBLAS_CORETYPE = core;
   return env.OPENBLAS_CORETYPE;
 }

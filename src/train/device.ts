@@ -4,19 +4,14 @@
  * CPU with AMX or AVX-512 BF16), else float32; channels-last goes with bfloat16 on CPU (oneDNN's
  * fast path) and with CUDA.
  */
-import { readFileSync } from 'node:fs';
+import { cpuFlags } from '../native/cpu-flags.js';
 import { cuda, type Device } from '../tensor/device.js';
 
 export type Precision = 'float32' | 'bfloat16' | 'float16';
 
 /** Whether this CPU has native bfloat16 matrix units (AMX) or AVX-512 BF16 instructions. */
 export function cpuHasFastBf16(): boolean {
-  try {
-    const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
-    return /\b(amx_bf16|avx512_bf16)\b/.test(flags);
-  } catch {
-    return false;
-  }
+  return /\b(amx_bf16|avx512_bf16)\b/.test(cpuFlags());
 }
 
 export function resolveDevice(requested: string): Device {

@@ -1,8 +1,8 @@
 // The OpenBLAS kernel choice made before libtorch loads (src/native/openblas-core.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { chooseOpenblasCore, openblasCoreFor } from '../../src/native/openblas-core.js';
+import { cpuFlags } from '../../src/native/cpu-flags.js';
 import '../../src/index.js'; // loads the addon, which makes the choice for this process
 
 test('AVX-512 CPUs get the SkylakeX kernels, AVX2 ones Haswell, older ones OpenBLAS\'s own detection', () => {
@@ -22,8 +22,7 @@ test('a core type the user set is kept', () => {
 
 test('loading finegrain set the core type from this CPU (so child processes share it)', (t) => {
   if (process.platform !== 'linux' || process.arch !== 'x64') return t.skip('x86-64 Linux only');
-  const flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
-  const expected = openblasCoreFor(flags);
+  const expected = openblasCoreFor(cpuFlags());
   if (expected === null) return t.skip('this CPU has neither AVX2 nor AVX-512: OpenBLAS detects it itself');
   // The test runner may have set it for the whole run; then it is simply kept.
   assert.ok(process.env.OPENBLAS_CORETYPE, 'OPENBLAS_CORETYPE is set');

@@ -33,17 +33,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
     // The string overload lets libtorch compute asymmetric 'same' padding exactly as PyTorch.
     return wrap(aten('conv2d.padding').call(input.handle, weight.handle, opt(bias), pair(stride, 'stride'), padding, pair(dilation, 'dilation'), groups));
   }
-  if (groups === 1 && isOne(stride) && isZero(padding) && isOne(dilation) && isPointwise(weight)) {
-    const product = pointwiseConvAsMatmulOrNull(input, weight, bias);
-    if (product) return product;
-  }
+  const product = pointwiseConvAsMatmulOrNull(input, weight, bias, { stride, padding, dilation, groups });
+  if (product) return product;
   return wrap(aten('conv2d').call(input.handle, weight.handle, opt(bias), pair(stride, 'stride'), pair(padding, 'padding'), pair(dilation, 'dilation'), groups));
-}
-
-const isOne = (v: Size2) => (typeof v === 'number' ? v === 1 : v[0] === 1 && v[1] === 1);
-const isZero = (v: Size2) => (typeof v === 'number' ? v === 0 : v[0] === 0 && v[1] === 0);
-
-function isPointwise(weight: Tensor): boolean {
-  const s = weight.shape;
-  return s.length === 4 && s[2] === 1 && s[3] === 1;
 }

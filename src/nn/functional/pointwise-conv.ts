@@ -13,7 +13,7 @@
  * The route is taken only where it was measured: CPU, bfloat16 (the input's dtype or CPU
  * autocast's), channels-last input, 1×1 kernel, stride 1, no padding, one group. There,
  * forward + backward of every 1×1 layer of resnet50 and regnet_y_16gf ran 1.05–2.9× faster
- * (a whole regnet_y_16gf step 1.11×). Strided 1×1 convolutions (a subsampled view first) lost
+ * (a whole regnet_y_16gf step 1.11–1.35×; a resnet50 step 0.96–1.00, not yet understood). Strided 1×1 convolutions (a subsampled view first) lost
  * on the narrow early layers; float32 keeps oneDNN's convolution (parity with PyTorch; the
  * product wins on some shapes and loses on others there). `setPointwiseConvAsMatmul(false)` turns it off,
  * e.g. to compare against PyTorch's kernel choice.
@@ -24,6 +24,7 @@
 import { native } from '../../native/binding.js';
 import { dtypeCode } from '../../tensor/dtype.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { pair, type Size2 } from './args.js';
 import { linear } from './linear.js';
 
 let enabled = true;
@@ -49,15 +50,29 @@ function runsInBf16(input: Tensor, weight: Tensor): boolean {
   return input.dtype === 'bfloat16' && weight.dtype === 'bfloat16';
 }
 
+/** conv2d's geometry (defaults as there): the route needs stride 1, no padding or dilation, one group. */
+export interface PointwiseGeometry {
+  stride?: Size2;
+  padding?: Size2;
+  dilation?: Size2;
+  groups?: number;
+}
+
+const all = (v: Size2, name: string, n: number) => pair(v, name).every((x) => x === n);
+
 /**
  * The convolution as a matrix product when the route applies (see the file comment), else
- * null. Geometry (kernel, stride, padding, dilation, groups) is the caller's to check.
+ * null (conv2d then runs libtorch's convolution, which also words any error).
  */
-export function pointwiseConvAsMatmulOrNull(input: Tensor, weight: Tensor, bias: Tensor | null | undefined): Tensor | null {
-  if (!enabled || input.ndim !== 4 || !input.isContiguous('channelsLast')) return null;
+export function pointwiseConvAsMatmulOrNull(input: Tensor, weight: Tensor, bias: Tensor | null | undefined, geometry: PointwiseGeometry = {}): Tensor | null {
+  const { stride = 1, padding = 0, dilation = 1, groups = 1 } = geometry;
+  if (!enabled || groups !== 1 || !all(stride, 'stride', 1) || !all(padding, 'padding', 0) || !all(dilation, 'dilation', 1)) return null;
+  const wShape = weight.shape;
+  if (wShape.length !== 4 || wShape[2] !== 1 || wShape[3] !== 1) return null;
+  if (input.ndim !== 4 || !input.isContiguous('channelsLast')) return null;
   if (input.device !== 'cpu' || !runsInBf16(input, weight)) return null;
-  const [cOut, cIn] = weight.shape as [number, number];
-  if (input.shape[1] !== cIn) return null; // libtorch's convolution words the shape error
+  const [cOut, cIn] = wShape as [number, number];
+  if (input.shape[1] !== cIn) return null;
   const rows = input.permute(0, 2, 3, 1); // a contiguous NHWC view
   const flatWeight = weight.reshape([cOut, cIn]);
   const product = linear(rows, flatWeight, bias); // [N, H, W, C_out], contiguous
