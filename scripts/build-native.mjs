@@ -61,11 +61,21 @@ for (let waited = 0; ; waited += 200) {
 }
 process.on('exit', () => rmSync(lock, { recursive: true, force: true }));
 
-
-const flags = ['-O2', '-std=c++17', '-fPIC', '-fvisibility=hidden', '-Wno-deprecated-declarations', '-Wno-unused-parameter',
-  `-I${nodeHeaders()}`, ...torch.include.map((d) => `-I${d}`), '-DNODE_GYP_MODULE_NAME=finegrain'];
+const flags = [
+  '-O2',
+  '-std=c++17',
+  '-fPIC',
+  '-fvisibility=hidden',
+  '-Wno-deprecated-declarations',
+  '-Wno-unused-parameter',
+  `-I${nodeHeaders()}`,
+  ...torch.include.map((d) => `-I${d}`),
+  '-DNODE_GYP_MODULE_NAME=finegrain',
+];
 if (torch.cuda) flags.push('-DFINEGRAIN_CUDA=1');
-const headers = readdirSync(src).filter((f) => f.endsWith('.h')).map((f) => join(src, f));
+const headers = readdirSync(src)
+  .filter((f) => f.endsWith('.h'))
+  .map((f) => join(src, f));
 const newestHeader = Math.max(0, ...headers.map((h) => statSync(h).mtimeMs));
 const sources = readdirSync(src).filter((f) => f.endsWith('.cc'));
 const target = join(out, 'finegrain.node');
@@ -87,14 +97,26 @@ try {
   if (queue.length) console.log(`building native addon against libtorch from ${torch.source} (${torch.root})`);
   const workers = Math.max(1, cpus().length);
   const pending = [...queue];
-  await Promise.all(Array.from({ length: workers }, async () => {
-    while (pending.length) await compile(pending.shift());
-  }));
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (pending.length) await compile(pending.shift());
+    }),
+  );
   const objects = sources.map((f) => join(out, basename(f, '.cc') + '.o'));
   if (queue.length || !existsSync(target)) {
     const libs = ['-ltorch', '-ltorch_cpu', '-lc10', ...(torch.cuda ? ['-ltorch_cuda', '-lc10_cuda'] : [])];
     // Link beside the target and rename: a process loading the addon never sees a half-written file.
-    await run('g++', ['-shared', '-o', target + '.tmp', ...objects, `-L${torch.lib}`, '-Wl,--no-as-needed', ...libs, '-Wl,--as-needed', `-Wl,-rpath,${torch.lib}`]);
+    await run('g++', [
+      '-shared',
+      '-o',
+      target + '.tmp',
+      ...objects,
+      `-L${torch.lib}`,
+      '-Wl,--no-as-needed',
+      ...libs,
+      '-Wl,--as-needed',
+      `-Wl,-rpath,${torch.lib}`,
+    ]);
     renameSync(target + '.tmp', target);
     writeFileSync(stampFile, stamp);
     console.log(`  linked ${target}`);

@@ -12,7 +12,9 @@ const built = join(root, 'build/bench');
 
 function available() {
   if (!existsSync(built)) return [];
-  return readdirSync(built).filter((name) => existsSync(join(built, name, 'run.js'))).sort();
+  return readdirSync(built)
+    .filter((name) => existsSync(join(built, name, 'run.js')))
+    .sort();
 }
 
 const [name, ...rest] = process.argv.slice(2);

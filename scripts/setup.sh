@@ -49,12 +49,18 @@ fi
 
 # 2. the reference implementation the tests and benchmarks compare against
 if [ "${1:-}" = "--test" ]; then
-  if ! /usr/bin/python3 -c 'import torch, torchvision' >/dev/null 2>&1; then
+  if ! /usr/bin/python3 -c 'import torch, torchvision, onnx, fastapi, uvicorn, multipart' >/dev/null 2>&1; then
     if can_apt; then
-      apt_install python3-torch python3-torchvision python3-numpy
+      # torch/torchvision: the parity oracle and benchmark baseline; onnx: the checker for exported
+      # files; fastapi/uvicorn/multipart: the Python serving peer of bench/serve.
+      apt_install python3-torch python3-torchvision python3-numpy python3-onnx python3-fastapi python3-uvicorn python3-multipart
     else
-      log "python3-torch/python3-torchvision missing and no apt-get as root: parity tests will be skipped"
+      log "python3-torch/torchvision/onnx/fastapi missing and no apt-get as root: parity tests will be skipped"
     fi
+  fi
+  # A real browser for the web page's tests (driven by playwright-core through executablePath).
+  if ! command -v chromium >/dev/null 2>&1; then
+    if can_apt; then apt_install chromium; else log "chromium missing and no apt-get as root: browser tests will be skipped"; fi
   fi
 fi
 

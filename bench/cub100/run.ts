@@ -56,13 +56,18 @@ const { values: opt } = parseArgs({
   },
 });
 if (opt.help) {
-  console.log('usage: node scripts/run-bench.mjs cub100 [--rows baseline,resolution,...] [--epochs 6] [--optimizer adamw] [--lr 5e-4] [--head-lr 5e-3] [--weight-decay 0.05] [--size 224] [--final-size 320] [--final-epochs 2] [--out runs/cub100] [--data PATH]');
+  console.log(
+    'usage: node scripts/run-bench.mjs cub100 [--rows baseline,resolution,...] [--epochs 6] [--optimizer adamw] [--lr 5e-4] [--head-lr 5e-3] [--weight-decay 0.05] [--size 224] [--final-size 320] [--final-epochs 2] [--out runs/cub100] [--data PATH]',
+  );
   process.exit(0);
 }
 const num = (k: keyof typeof opt) => Number(opt[k]);
 const data = resolve(opt.data!);
 const weights = join(root, '../shared/weights/mobilenetv2-12-int8.onnx');
-for (const [what, path] of [['the CUB-100 dataset', join(data, 'images.txt')], ['the ImageNet MobileNetV2 weights', weights]]) {
+for (const [what, path] of [
+  ['the CUB-100 dataset', join(data, 'images.txt')],
+  ['the ImageNet MobileNetV2 weights', weights],
+]) {
   if (!existsSync(path!)) {
     console.error(`bench/cub100 needs ${what} (${path} is missing); it reads ../shared next to the repository.`);
     process.exit(2);
@@ -132,7 +137,10 @@ async function trained(row: TrainRow): Promise<TrainedRow> {
   const log = (l: string) => console.error(`[${row}] ${l}`);
   const resume = existsSync(join(dir, 'config.json')) ? dir : undefined;
   const r = await train(config, { log, ...(resume ? { resume } : {}) });
-  const metrics = readFileSync(join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { imagesPerSecond: number; seconds: number; imageSize: number });
+  const metrics = readFileSync(join(r.runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { imagesPerSecond: number; seconds: number; imageSize: number });
   const bestKept = Math.max(-1, ...keptSoFar.map((k) => k.valAccuracy));
   const result: TrainedRow = {
     row,
@@ -150,7 +158,13 @@ async function trained(row: TrainRow): Promise<TrainedRow> {
 
 const device = resolveDevice('auto');
 const precision = resolvePrecision('auto', device);
-const predictOptions: PredictOptions = { device, precision, channelsLast: resolveChannelsLast(undefined, device, precision), batchSize: 32, workers: num('workers') };
+const predictOptions: PredictOptions = {
+  device,
+  precision,
+  channelsLast: resolveChannelsLast(undefined, device, precision),
+  batchSize: 32,
+  workers: num('workers'),
+};
 
 /** Test top-1/top-5 of one checkpoint or an ensemble, with or without TTA. */
 async function testAccuracy(checkpoints: string[], tta: boolean): Promise<{ top1: number; top5: number; seconds: number }> {
@@ -197,7 +211,10 @@ const CHANGE: Record<string, string> = {
 async function bestByVal(): Promise<TrainedRow[]> {
   const all: TrainedRow[] = [];
   for (const r of TRAIN_ROWS) all.push(await trained(r));
-  return all.map((r, i) => ({ r, i })).sort((a, b) => b.r.valAccuracy - a.r.valAccuracy || b.i - a.i).map(({ r }) => r);
+  return all
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => b.r.valAccuracy - a.r.valAccuracy || b.i - a.i)
+    .map(({ r }) => r);
 }
 
 if (opt.tune) {
@@ -229,16 +246,43 @@ for (const row of rows) {
   if (row === 'tta') {
     const [best] = await bestByVal();
     const acc = await testAccuracy([best!.checkpoint], true);
-    r = { row, change: `${CHANGE[row]!} (${best!.row})`, kept: null, valAccuracy: null, ...acc, trainMinutes: null, imagesPerSecond: null, evalSeconds: acc.seconds };
+    r = {
+      row,
+      change: `${CHANGE[row]!} (${best!.row})`,
+      kept: null,
+      valAccuracy: null,
+      ...acc,
+      trainMinutes: null,
+      imagesPerSecond: null,
+      evalSeconds: acc.seconds,
+    };
   } else if (row === 'ensemble') {
     const [a, b] = await bestByVal();
     const acc = await testAccuracy([a!.checkpoint, b!.checkpoint], true);
-    r = { row, change: `${CHANGE[row]!} (${a!.row} + ${b!.row})`, kept: null, valAccuracy: null, ...acc, trainMinutes: a!.trainMinutes + b!.trainMinutes, imagesPerSecond: null, evalSeconds: acc.seconds };
+    r = {
+      row,
+      change: `${CHANGE[row]!} (${a!.row} + ${b!.row})`,
+      kept: null,
+      valAccuracy: null,
+      ...acc,
+      trainMinutes: a!.trainMinutes + b!.trainMinutes,
+      imagesPerSecond: null,
+      evalSeconds: acc.seconds,
+    };
   } else {
     const t = await trained(row as TrainRow);
     const acc = await testAccuracy([t.checkpoint], false);
     const change = row === 'baseline' ? CHANGE[row]! : `${CHANGE[row]!}${t.steps.length > 1 ? ` (with ${t.steps.filter((x) => x !== row).join(', ')})` : ''}`;
-    r = { row, change, kept: t.kept, valAccuracy: t.valAccuracy, ...acc, trainMinutes: t.trainMinutes, imagesPerSecond: t.imagesPerSecond, evalSeconds: acc.seconds };
+    r = {
+      row,
+      change,
+      kept: t.kept,
+      valAccuracy: t.valAccuracy,
+      ...acc,
+      trainMinutes: t.trainMinutes,
+      imagesPerSecond: t.imagesPerSecond,
+      evalSeconds: acc.seconds,
+    };
   }
   writeFileSync(resultFile, JSON.stringify(r, null, 2) + '\n');
   results.push(r);
@@ -248,11 +292,17 @@ for (const row of rows) {
 const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(1)}%`);
 const date = new Date().toISOString().slice(0, 10);
 const machine = `${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${device}, ${precision}, ${threads} threads`;
-console.log(`cub100 — mobilenet_v2 fine-tuned from the ImageNet import (frozen before ${opt['freeze-until']}), ${num('epochs')} epochs, ${opt.optimizer} lr ${opt.lr} / head ${opt['head-lr']}, weight decay ${opt['weight-decay']}`);
+console.log(
+  `cub100 — mobilenet_v2 fine-tuned from the ImageNet import (frozen before ${opt['freeze-until']}), ${num('epochs')} epochs, ${opt.optimizer} lr ${opt.lr} / head ${opt['head-lr']}, weight decay ${opt['weight-decay']}`,
+);
 console.log(`train 2,903 images (10% held out for validation), test 2,999 images; ${machine}; ${date}`);
 console.log('');
-console.log('row           change                                                                  val top-1  kept  test top-1  test top-5  train min  img/s  eval s');
-console.log('------------  ----------------------------------------------------------------------  ---------  ----  ----------  ----------  ---------  -----  ------');
+console.log(
+  'row           change                                                                  val top-1  kept  test top-1  test top-5  train min  img/s  eval s',
+);
+console.log(
+  '------------  ----------------------------------------------------------------------  ---------  ----  ----------  ----------  ---------  -----  ------',
+);
 for (const r of results) {
   const kept = r.kept === null ? '' : r.kept ? 'yes' : 'no';
   console.log(
@@ -261,6 +311,11 @@ for (const r of results) {
 }
 console.log('kept: a training row is trained on top of the kept rows before it and kept only if it raises validation accuracy.');
 console.log('');
-console.log('baselines from the issue (same split, not re-run here): frozen MobileNetV1 + nearest centroid 79.7%; frozen MobileNetV2 import + logistic regression 87.4%; goal >= 90%');
+console.log(
+  'baselines from the issue (same split, not re-run here): frozen MobileNetV1 + nearest centroid 79.7%; frozen MobileNetV2 import + logistic regression 87.4%; goal >= 90%',
+);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
-writeFileSync(join(root, `bench/results/cub100-${date}.json`), JSON.stringify({ machine, date, options: opt, base: BASE, steps: STEPS, results }, null, 2) + '\n');
+writeFileSync(
+  join(root, `bench/results/cub100-${date}.json`),
+  JSON.stringify({ machine, date, options: opt, base: BASE, steps: STEPS, results }, null, 2) + '\n',
+);

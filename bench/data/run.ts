@@ -20,7 +20,7 @@
  */
 // Before anything touches libuv's pool: its size is read once, at first use.
 const workersArg = process.argv.indexOf('--workers');
-process.env.UV_THREADPOOL_SIZE = workersArg > 0 ? process.argv[workersArg + 1] : process.env.UV_THREADPOOL_SIZE ?? '2';
+process.env.UV_THREADPOOL_SIZE = workersArg > 0 ? process.argv[workersArg + 1] : (process.env.UV_THREADPOOL_SIZE ?? '2');
 
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,17 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildInfo, setNumThreads } from '../../src/index.js';
-import { autoAugment, compose, cubDataset, DataLoader, normalize, randomHorizontalFlip, randomResizedCrop, subset, type ImageDataset } from '../../src/data/index.js';
+import {
+  autoAugment,
+  compose,
+  cubDataset,
+  DataLoader,
+  normalize,
+  randomHorizontalFlip,
+  randomResizedCrop,
+  subset,
+  type ImageDataset,
+} from '../../src/data/index.js';
 import { cpuModel } from '../engine/machine.js';
 import { pairedRatios, summarize, type Summary } from '../engine/stats.js';
 
@@ -52,7 +62,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: npm run bench -- data [--rounds 3] [--workers N] [--images N] [--batch 32] [--resnet-batch 16] [--resnet-steps 3] [--data DIR] [--out FILE]');
+  console.log(
+    'usage: npm run bench -- data [--rounds 3] [--workers N] [--images N] [--batch 32] [--resnet-batch 16] [--resnet-steps 3] [--data DIR] [--out FILE]',
+  );
   process.exit(0);
 }
 const rounds = Number(values.rounds);
@@ -95,7 +107,9 @@ const list = join(dir, 'list.txt');
 writeFileSync(list, ds.samples.map((s) => s.path).join('\n') + '\n');
 const load0 = loadavg()[0]!;
 const versions = python(['info']);
-console.log(`bench/data: ${ds.samples.length} images of ${values.data}, batch ${batch}, ${workers} workers, ${rounds} rounds; ${cpuModel()}, ${availableParallelism()} cores, load ${load0.toFixed(1)}`);
+console.log(
+  `bench/data: ${ds.samples.length} images of ${values.data}, batch ${batch}, ${workers} workers, ${rounds} rounds; ${cpuModel()}, ${availableParallelism()} cores, load ${load0.toFixed(1)}`,
+);
 
 const fg: number[] = [];
 const tv: number[] = [];
@@ -103,7 +117,8 @@ try {
   await finegrainEpoch(subset(ds, [...Array(Math.min(64, ds.samples.length)).keys()]), 99); // warm up code paths
   for (let r = 0; r < rounds; r++) {
     const runFg = async () => fg.push((await finegrainEpoch(ds, r)).imagesPerSecond);
-    const runTv = () => tv.push(python(['pipeline', '--list', list, '--workers', String(workers), '--batch', String(batch), '--seed', String(r)]).imagesPerSecond);
+    const runTv = () =>
+      tv.push(python(['pipeline', '--list', list, '--workers', String(workers), '--batch', String(batch), '--seed', String(r)]).imagesPerSecond);
     if (r % 2 === 0) {
       await runFg();
       runTv();
@@ -129,15 +144,35 @@ const rows = [
   ['resnet50 train step (torch)', `${resnet.imagesPerSecond.toFixed(1)} img/s`, `batch ${resnet.batch}, ${resnet.threads} threads`],
 ];
 console.log('\n' + rows.map((r) => `${r[0]!.padEnd(32)} ${r[1]!.padStart(12)}   ${r[2]}`).join('\n'));
-console.log(`\nfinegrain / torchvision: ${ratio.median.toFixed(2)}x (per-round ratios ${pairedRatios(fg, tv).map((x) => x.toFixed(2)).join(', ')}), target >= 1.5: ${ratio.median >= 1.5 ? 'MET' : 'NOT MET'}`);
+console.log(
+  `\nfinegrain / torchvision: ${ratio.median.toFixed(2)}x (per-round ratios ${pairedRatios(fg, tv)
+    .map((x) => x.toFixed(2))
+    .join(', ')}), target >= 1.5: ${ratio.median >= 1.5 ? 'MET' : 'NOT MET'}`,
+);
 console.log(`pipeline / resnet50 training: ${feed.toFixed(1)}x, target > 1 (the pipeline outruns the step): ${feed > 1 ? 'MET' : 'NOT MET'}`);
-if (Math.max(load0, load1) > availableParallelism() * 0.5) console.log(`note: load average ${load0.toFixed(1)} -> ${load1.toFixed(1)} on ${availableParallelism()} cores: other jobs shared the machine; rerun with more --rounds`);
+if (Math.max(load0, load1) > availableParallelism() * 0.5)
+  console.log(
+    `note: load average ${load0.toFixed(1)} -> ${load1.toFixed(1)} on ${availableParallelism()} cores: other jobs shared the machine; rerun with more --rounds`,
+  );
 
 const result = {
   benchmark: 'data',
   date: new Date().toISOString(),
-  machine: { cpuModel: cpuModel(), cores: availableParallelism(), node: process.version, libtorch: buildInfo().torchVersion, python: versions, loadAverage: { start: load0, end: load1 } },
-  config: { images: ds.samples.length, batch, workers, rounds, recipe: 'decode, RandomResizedCrop(224), RandomHorizontalFlip, AutoAugment(ImageNet), Normalize' },
+  machine: {
+    cpuModel: cpuModel(),
+    cores: availableParallelism(),
+    node: process.version,
+    libtorch: buildInfo().torchVersion,
+    python: versions,
+    loadAverage: { start: load0, end: load1 },
+  },
+  config: {
+    images: ds.samples.length,
+    batch,
+    workers,
+    rounds,
+    recipe: 'decode, RandomResizedCrop(224), RandomHorizontalFlip, AutoAugment(ImageNet), Normalize',
+  },
   finegrain: { imagesPerSecond: fg, summary: fgS },
   torchvision: { imagesPerSecond: tv, summary: tvS },
   ratio: { perRound: pairedRatios(fg, tv), median: ratio.median, target: 1.5, met: ratio.median >= 1.5 },

@@ -15,7 +15,18 @@ import { parseArgs } from 'node:util';
 import { conv2d, crossEntropy, linear, maxPool2d, relu } from '../../src/nn/functional/index.js';
 import { AdamW } from '../../src/optim/index.js';
 import { manualSeed, noGrad, randn, scope, setNumThreads, zeros, type Tensor } from '../../src/index.js';
-import { compose, DataLoader, generateSynthDataset, imageFolder, normalize, randomHorizontalFlip, randomResizedCrop, resize, stratifiedSplit, type ImageDataset } from '../../src/data/index.js';
+import {
+  compose,
+  DataLoader,
+  generateSynthDataset,
+  imageFolder,
+  normalize,
+  randomHorizontalFlip,
+  randomResizedCrop,
+  resize,
+  stratifiedSplit,
+  type ImageDataset,
+} from '../../src/data/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -35,7 +46,10 @@ setNumThreads(Number(values.threads));
 manualSeed(seed);
 
 function param(shape: number[], fanIn: number): Tensor {
-  return randn(shape).mul(Math.sqrt(2 / fanIn)).requiresGrad_().keep();
+  return randn(shape)
+    .mul(Math.sqrt(2 / fanIn))
+    .requiresGrad_()
+    .keep();
 }
 
 /** All images of a dataset as normalized batches (they fit in memory at this size). */
@@ -47,7 +61,9 @@ async function loadAll(ds: ImageDataset): Promise<{ x: Tensor; y: Tensor }[]> {
 }
 
 async function epochBatches(ds: ImageDataset, epoch: number, augment: boolean): Promise<{ x: Tensor; y: Tensor; dispose(): void }[]> {
-  const tf = augment ? compose([randomResizedCrop(size, { scale: [0.6, 1] }), randomHorizontalFlip(), normalize()]) : compose([resize([size, size]), normalize()]);
+  const tf = augment
+    ? compose([randomResizedCrop(size, { scale: [0.6, 1] }), randomHorizontalFlip(), normalize()])
+    : compose([resize([size, size]), normalize()]);
   const loader = new DataLoader(ds, { batchSize: 32, shuffle: true, seed, transform: tf });
   const out: { x: Tensor; y: Tensor; dispose(): void }[] = [];
   for await (const b of loader.epoch(epoch)) out.push({ x: b.images, y: b.labels, dispose: () => b.dispose() });
@@ -68,7 +84,16 @@ function accuracy(forward: (x: Tensor) => Tensor, batches: { x: Tensor; y: Tenso
   return right / total;
 }
 
-async function train(name: string, params: Tensor[], forward: (x: Tensor) => Tensor, trainDs: ImageDataset, test: { x: Tensor; y: Tensor }[], augment: boolean, lr: number, wd: number): Promise<number> {
+async function train(
+  name: string,
+  params: Tensor[],
+  forward: (x: Tensor) => Tensor,
+  trainDs: ImageDataset,
+  test: { x: Tensor; y: Tensor }[],
+  augment: boolean,
+  lr: number,
+  wd: number,
+): Promise<number> {
   const opt = new AdamW(params, { lr, weightDecay: wd });
   const t0 = performance.now();
   let acc = 0;
@@ -86,7 +111,9 @@ async function train(name: string, params: Tensor[], forward: (x: Tensor) => Ten
       b.dispose();
     }
     acc = accuracy(forward, test);
-    console.log(`${name} epoch ${e + 1}/${epochs}: train loss ${(loss / batches.length).toFixed(3)}, test accuracy ${(100 * acc).toFixed(1)}% (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    console.log(
+      `${name} epoch ${e + 1}/${epochs}: train loss ${(loss / batches.length).toFixed(3)}, test accuracy ${(100 * acc).toFixed(1)}% (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+    );
   }
   return acc;
 }
@@ -118,7 +145,9 @@ try {
     return linear(h.flatten(2).max(2).values, head.w, head.b);
   };
   const cnnAcc = await train('small CNN', [...convs.flatMap((c) => [c.w, c.b]), head.w, head.b], cnn, trainDs, test, true, 2e-3, 0.01);
-  console.log(`\nRESULT chance ${(100 / numClasses).toFixed(1)}% | linear probe on raw pixels ${(100 * probe).toFixed(1)}% | small CNN ${(100 * cnnAcc).toFixed(1)}% (${epochs} epochs, ${size} px)`);
+  console.log(
+    `\nRESULT chance ${(100 / numClasses).toFixed(1)}% | linear probe on raw pixels ${(100 * probe).toFixed(1)}% | small CNN ${(100 * cnnAcc).toFixed(1)}% (${epochs} epochs, ${size} px)`,
+  );
   for (const t of test) {
     t.x.dispose();
     t.y.dispose();

@@ -71,12 +71,23 @@ export function formatReport(r: EngineResults): string {
           (the two blocks of a round ran back to back); targets ("met") are judged on the paired ratio`);
   if (r.conv.length) {
     out.push('');
-    out.push(`conv2d forward+backward, batch ${c.batch}, ${c.inChannels}->${c.outChannels} channels, ${c.size}x${c.size}, ${c.kernel}x${c.kernel}, padding ${c.padding}`);
+    out.push(
+      `conv2d forward+backward, batch ${c.batch}, ${c.inChannels}->${c.outChannels} channels, ${c.size}x${c.size}, ${c.kernel}x${c.kernel}, padding ${c.padding}`,
+    );
     out.push(`(ms per step; ratio = finegrain/PyTorch throughput, target >= ${r.conv[0]!.target})`);
     out.push(
       table(
         ['device', 'threads', 'mode', 'finegrain ms', 'PyTorch ms', 'ratio', 'paired [p25-p75]', 'met'],
-        r.conv.map((x) => [x.device, String(x.threads), x.mode, spread(x.finegrainMs), spread(x.pytorchMs), f(x.ratio, 3), spread(x.pairedRatio, 3), verdict(x.pass)]),
+        r.conv.map((x) => [
+          x.device,
+          String(x.threads),
+          x.mode,
+          spread(x.finegrainMs),
+          spread(x.pytorchMs),
+          f(x.ratio, 3),
+          spread(x.pairedRatio, 3),
+          verdict(x.pass),
+        ]),
       ),
     );
   }
@@ -106,7 +117,13 @@ export function formatReport(r: EngineResults): string {
     out.push(
       table(
         ['threads', 'finegrain Tensor.add', 'finegrain native.call', 'PyTorch a+b', 'of which boxing'],
-        r.add.map((x) => [String(x.threads), f(x.aboveFloorNs.finegrain, 0), f(x.aboveFloorNs.nativeCall, 0), f(x.aboveFloorNs.pytorch, 0), f(x.aboveFloorNs.boxing, 0)]),
+        r.add.map((x) => [
+          String(x.threads),
+          f(x.aboveFloorNs.finegrain, 0),
+          f(x.aboveFloorNs.nativeCall, 0),
+          f(x.aboveFloorNs.pytorch, 0),
+          f(x.aboveFloorNs.boxing, 0),
+        ]),
       ),
     );
   }

@@ -69,7 +69,6 @@ if (opt.help) {
   process.exit(0);
 }
 
-
 const rounds = int(opt.rounds, opt.quick ? 3 : 15);
 const iters = int(opt.iters, opt.quick ? 2 : 5);
 const warmup = int(opt.warmup, 1);
@@ -102,7 +101,8 @@ try {
   }
   const devices = opt.devices ? opt.devices.split(',') : bothCuda ? ['cpu', 'cuda'] : ['cpu'];
   if (devices.includes('cuda') && !bothCuda) throw new Error('--devices cuda: CUDA is not available on both sides');
-  if (devices.includes('cuda')) notes.push('GPU rows: each timed step is bracketed by CUDA synchronisation; cuDNN autotuning (benchmark mode) is off on both sides, their default');
+  if (devices.includes('cuda'))
+    notes.push('GPU rows: each timed step is bracketed by CUDA synchronisation; cuDNN autotuning (benchmark mode) is off on both sides, their default');
   if (machine.libtorch.version.split('.').slice(0, 2).join('.') !== torchInfo.torchVersion.split('.').slice(0, 2).join('.')) {
     notes.push(`different libtorch versions: finegrain ${machine.libtorch.version}, PyTorch ${torchInfo.torchVersion}`);
   }
@@ -114,7 +114,8 @@ try {
     for (const threads of device === 'cpu' ? threadCounts : [threadCounts[0]!]) {
       setNumThreads(threads);
       const pyThreads = (await torch.request<{ numThreads: number }>({ cmd: 'threads', n: threads })).numThreads;
-      if (getNumThreads() !== threads || pyThreads !== threads) throw new Error(`thread count: asked ${threads}, finegrain has ${getNumThreads()}, PyTorch ${pyThreads}`);
+      if (getNumThreads() !== threads || pyThreads !== threads)
+        throw new Error(`thread count: asked ${threads}, finegrain has ${getNumThreads()}, PyTorch ${pyThreads}`);
       if (runConv) conv.push(...(await benchConv(device, threads)));
       if (runAdd && device === 'cpu') add.push(await benchAdd(threads));
     }
@@ -123,7 +124,9 @@ try {
   const date = new Date();
   machine.loadAverage = { start: loadAtStart, end: loadavg()[0]! };
   if (Math.max(loadAtStart, machine.loadAverage.end) > cores / 2) {
-    notes.push(`the machine was busy (1-minute load average ${loadAtStart.toFixed(1)} at the start, ${machine.loadAverage.end.toFixed(1)} at the end, ${cores} cores): other jobs shared the cores, so the figures are noisy; rerun with more --rounds when it is quieter`);
+    notes.push(
+      `the machine was busy (1-minute load average ${loadAtStart.toFixed(1)} at the start, ${machine.loadAverage.end.toFixed(1)} at the end, ${cores} cores): other jobs shared the cores, so the figures are noisy; rerun with more --rounds when it is quieter`,
+    );
   }
   const results: EngineResults = {
     benchmark: 'engine',
@@ -166,7 +169,9 @@ async function benchConv(device: string, threads: number): Promise<ConvResult[]>
       // Alternate which side goes first, so a steady drift in load does not favour one.
       if (r % 2 === 0) await runFg().then(runPy);
       else await runPy().then(runFg);
-      log(`conv ${c.key}, ${threads} threads, round ${r + 1}/${rounds}: finegrain ${blockMedian(c.samples.finegrain[r]!).toFixed(1)} ms, PyTorch ${blockMedian(c.samples.pytorch[r]!).toFixed(1)} ms`);
+      log(
+        `conv ${c.key}, ${threads} threads, round ${r + 1}/${rounds}: finegrain ${blockMedian(c.samples.finegrain[r]!).toFixed(1)} ms, PyTorch ${blockMedian(c.samples.pytorch[r]!).toFixed(1)} ms`,
+      );
     }
   }
   const out: ConvResult[] = [];
@@ -177,7 +182,19 @@ async function benchConv(device: string, threads: number): Promise<ConvResult[]>
     const pytorchMs = summarize(c.samples.pytorch.flat());
     const ratio = pytorchMs.median / finegrainMs.median;
     const paired = pairedRatios(c.samples.pytorch.map(blockMedian), c.samples.finegrain.map(blockMedian));
-    out.push({ device, threads, mode: c.mode, finegrainMs, pytorchMs, ratio, pairedRatio: summarize(paired), target: CONV_TARGET, pass: judged(paired) >= CONV_TARGET, signature: c.signature, samples: c.samples });
+    out.push({
+      device,
+      threads,
+      mode: c.mode,
+      finegrainMs,
+      pytorchMs,
+      ratio,
+      pairedRatio: summarize(paired),
+      target: CONV_TARGET,
+      pass: judged(paired) >= CONV_TARGET,
+      signature: c.signature,
+      samples: c.samples,
+    });
   }
   return out;
 }
@@ -195,7 +212,9 @@ async function benchAdd(threads: number): Promise<AddResult> {
   for (let r = 0; r < rounds; r++) {
     if (r % 2 === 0) await runFg().then(runPy);
     else await runPy().then(runFg);
-    log(`add, ${threads} threads, round ${r + 1}/${rounds}: finegrain ${blockMedian(samples.tensorApi[r]!).toFixed(0)} ns, PyTorch ${blockMedian(samples.pytorch[r]!).toFixed(0)} ns, C++ ${blockMedian(samples.cppUnboxed[r]!).toFixed(0)} ns`);
+    log(
+      `add, ${threads} threads, round ${r + 1}/${rounds}: finegrain ${blockMedian(samples.tensorApi[r]!).toFixed(0)} ns, PyTorch ${blockMedian(samples.pytorch[r]!).toFixed(0)} ns, C++ ${blockMedian(samples.cppUnboxed[r]!).toFixed(0)} ns`,
+    );
   }
   const nsPerAdd = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, summarize(v.flat())])) as AddResult['nsPerAdd'];
   const ratio = nsPerAdd.tensorApi.median / nsPerAdd.pytorch.median;
@@ -217,4 +236,3 @@ async function benchAdd(threads: number): Promise<AddResult> {
     samples,
   };
 }
-

@@ -40,7 +40,11 @@ export class ConvCase {
   private readonly autocast: boolean;
   private readonly deviceType: 'cpu' | 'cuda';
 
-  constructor(readonly shape: ConvShape, mode: ConvMode, readonly device: Device) {
+  constructor(
+    readonly shape: ConvShape,
+    mode: ConvMode,
+    readonly device: Device,
+  ) {
     const { batch, inChannels, outChannels, size, kernel } = shape;
     this.autocast = mode === 'bf16-channels-last';
     this.deviceType = device === 'cpu' ? 'cpu' : 'cuda';

@@ -72,7 +72,6 @@ if (opt.help) {
   process.exit(0);
 }
 
-
 const rounds = int(opt.rounds, opt.quick ? 2 : 5);
 const iters = int(opt.iters, opt.quick ? 1 : 3);
 const warmup = int(opt.warmup, 1);
@@ -114,13 +113,15 @@ try {
   if (machine.libtorch.version.split('.').slice(0, 2).join('.') !== torchInfo.torchVersion.split('.').slice(0, 2).join('.')) {
     notes.push(`different libtorch versions: finegrain ${machine.libtorch.version}, PyTorch ${torchInfo.torchVersion}`);
   }
-  if (defaultMode === 'fp32') notes.push('this CPU has neither AMX nor AVX-512 BF16: finegrain trains in fp32 by default here, so the default-precision row compares fp32 with fp32');
+  if (defaultMode === 'fp32')
+    notes.push('this CPU has neither AMX nor AVX-512 BF16: finegrain trains in fp32 by default here, so the default-precision row compares fp32 with fp32');
   setNumThreads(threads);
   // As finegrain's Trainer does for a run (src/native/host-memory.ts): freed activations are reused.
   const hostMemoryCache = cacheHostMemory(true);
-  if (!hostMemoryCache) notes.push('finegrain\'s host-memory cache is off (not glibc, or FINEGRAIN_HOST_MEMORY=system)');
+  if (!hostMemoryCache) notes.push("finegrain's host-memory cache is off (not glibc, or FINEGRAIN_HOST_MEMORY=system)");
   const pyThreads = (await torch.request<{ numThreads: number }>({ cmd: 'threads', n: threads })).numThreads;
-  if (getNumThreads() !== threads || pyThreads !== threads) throw new Error(`thread count: asked ${threads}, finegrain has ${getNumThreads()}, PyTorch ${pyThreads}`);
+  if (getNumThreads() !== threads || pyThreads !== threads)
+    throw new Error(`thread count: asked ${threads}, finegrain has ${getNumThreads()}, PyTorch ${pyThreads}`);
 
   const models: ModelResult[] = [];
   for (const w of workloads) models.push(await benchModel(w));
@@ -128,13 +129,23 @@ try {
   const date = new Date();
   machine.loadAverage = { start: loadAtStart, end: loadavg()[0]! };
   if (Math.max(loadAtStart, machine.loadAverage.end) > machine.cores / 2) {
-    notes.push(`the machine was busy (1-minute load average ${loadAtStart.toFixed(1)} at the start, ${machine.loadAverage.end.toFixed(1)} at the end, ${machine.cores} cores): other jobs shared the cores, so the figures are noisy; rerun with more --rounds when it is quieter`);
+    notes.push(
+      `the machine was busy (1-minute load average ${loadAtStart.toFixed(1)} at the start, ${machine.loadAverage.end.toFixed(1)} at the end, ${machine.cores} cores): other jobs shared the cores, so the figures are noisy; rerun with more --rounds when it is quieter`,
+    );
   }
   const results: ModelsResults = {
     benchmark: 'models',
     date: date.toISOString(),
     machine,
-    settings: { rounds, warmup, iters, threads, sgd: SGD_SETTINGS, finegrainDefaultPrecision: defaultPrecision, finegrainDefaultChannelsLast: defaultChannelsLast },
+    settings: {
+      rounds,
+      warmup,
+      iters,
+      threads,
+      sgd: SGD_SETTINGS,
+      finegrainDefaultPrecision: defaultPrecision,
+      finegrainDefaultChannelsLast: defaultChannelsLast,
+    },
     models,
     notes,
   };
@@ -160,7 +171,17 @@ async function benchModel(w: Workload): Promise<ModelResult> {
       const fg = new TrainCase(w, mode);
       fg.step();
       const fgSig = fg.signature();
-      const py = await torch.request<{ signature: Signature }>({ cmd: 'setup', key, model: w.model, batch: w.batch, size: w.size, mode, sgd: SGD_SETTINGS, numClasses: NUM_CLASSES, warmup: 1 });
+      const py = await torch.request<{ signature: Signature }>({
+        cmd: 'setup',
+        key,
+        model: w.model,
+        batch: w.batch,
+        size: w.size,
+        mode,
+        sgd: SGD_SETTINGS,
+        numClasses: NUM_CLASSES,
+        warmup: 1,
+      });
       if (JSON.stringify(fgSig) !== JSON.stringify(py.signature)) {
         fg.dispose();
         throw new Error(`${name} ${mode}: the two sides do different work:\n finegrain ${JSON.stringify(fgSig)}\n PyTorch   ${JSON.stringify(py.signature)}`);
@@ -181,7 +202,9 @@ async function benchModel(w: Workload): Promise<ModelResult> {
       }
       const probe = Math.max(probeBefore, parallelAddMicros());
       probes.push(probe);
-      log(`${name}, round ${r + 1}/${rounds}: ${cases.map((c) => `${c.side} ${c.mode} ${blockMedian(c.samples[r]!).toFixed(0)} ms`).join(', ')}; parallel-add probe ${probe.toFixed(0)} us`);
+      log(
+        `${name}, round ${r + 1}/${rounds}: ${cases.map((c) => `${c.side} ${c.mode} ${blockMedian(c.samples[r]!).toFixed(0)} ms`).join(', ')}; parallel-add probe ${probe.toFixed(0)} us`,
+      );
     }
   } finally {
     for (const c of cases) {
@@ -201,7 +224,15 @@ async function benchModel(w: Workload): Promise<ModelResult> {
     const paired = summarize(pairedRatios(b.samples.map(blockMedian), a.samples.map(blockMedian)));
     // The verdict is the median of per-round ratios: the blocks of a round run back to back, so
     // a burst of load from other jobs hits both sides of a ratio alike.
-    return { name: label, numerator: { side: num[0], mode: num[1] }, denominator: { side: den[0], mode: den[1] }, ratio, pairedRatio: paired, target, pass: paired.median >= target };
+    return {
+      name: label,
+      numerator: { side: num[0], mode: num[1] },
+      denominator: { side: den[0], mode: den[1] },
+      ratio,
+      pairedRatio: paired,
+      target,
+      pass: paired.median >= target,
+    };
   };
   const comparisons = [
     compare('fp32 parity', ['finegrain', 'fp32'], ['pytorch', 'fp32'], PARITY_TARGET),
@@ -211,6 +242,9 @@ async function benchModel(w: Workload): Promise<ModelResult> {
     compare('1x1 convolutions as matrix products', ['finegrain', 'bf16-channels-last'], ['finegrain', ablation], 1),
   ];
   const busy = probes.filter((p) => p > BUSY_PROBE_US).length;
-  if (busy) notes.push(`${name}: in ${busy} of ${rounds} rounds a parallel 100k-element add took over ${BUSY_PROBE_US} us (up to ${Math.max(...probes).toFixed(0)} us; ~20 us when the cores are free): other jobs held the cores and every parallel operator waited for a time slice, on both sides`);
+  if (busy)
+    notes.push(
+      `${name}: in ${busy} of ${rounds} rounds a parallel 100k-element add took over ${BUSY_PROBE_US} us (up to ${Math.max(...probes).toFixed(0)} us; ~20 us when the cores are free): other jobs held the cores and every parallel operator waited for a time slice, on both sides`,
+    );
   return { workload: w, signatures, cases: results, comparisons, probeMicros: probes };
 }

@@ -51,7 +51,10 @@ export class TrainCase {
   private readonly channelsLast: boolean;
   private readonly pointwiseAsMatmul: boolean;
 
-  constructor(readonly workload: Workload, readonly mode: TrainMode) {
+  constructor(
+    readonly workload: Workload,
+    readonly mode: TrainMode,
+  ) {
     this.precision = mode === 'fp32' ? 'float32' : 'bfloat16';
     this.channelsLast = mode !== 'fp32';
     this.pointwiseAsMatmul = mode !== 'bf16-channels-last-onednn';
@@ -104,7 +107,12 @@ export class TrainCase {
       l.backward();
       const conv = this.model.parameters().find((p) => p.ndim === 4)!;
       const g = conv.grad!;
-      const sig: Signature = { params: this.model.numParameters(), logits: [logits.dtype, logits.shape], loss: l.dtype, firstConvGrad: [g.dtype, g.shape, g.strides] };
+      const sig: Signature = {
+        params: this.model.numParameters(),
+        logits: [logits.dtype, logits.shape],
+        loss: l.dtype,
+        firstConvGrad: [g.dtype, g.shape, g.strides],
+      };
       this.optimizer.zeroGrad();
       return sig;
     });

@@ -102,7 +102,10 @@ export async function renderOverlay(image: RgbImage, map: Float32Array, side: nu
   let img = sharp(blended.data, { raw: { width, height, channels: 3 } });
   if (options.caption) {
     // Composite yields RGBA; flatten back to RGB so the PNG is the image's own kind.
-    const withText = await img.composite([{ input: captionSvg(options.caption, width, height) }]).png().toBuffer();
+    const withText = await img
+      .composite([{ input: captionSvg(options.caption, width, height) }])
+      .png()
+      .toBuffer();
     img = sharp(withText).removeAlpha();
   }
   return img.png().toBuffer();
@@ -125,7 +128,11 @@ export interface OverlayOptions {
  * Writes one overlay PNG per readable image of `ds`; unreadable images are reported in
  * the returned `skipped`, never thrown. Returns the files written.
  */
-export async function writeAttentionOverlays(model: ImageClassifier, ds: ImageDataset, options: OverlayOptions): Promise<{ written: string[]; skipped: SkipReport }> {
+export async function writeAttentionOverlays(
+  model: ImageClassifier,
+  ds: ImageDataset,
+  options: OverlayOptions,
+): Promise<{ written: string[]; skipped: SkipReport }> {
   const side = options.imageSize;
   const device = options.device ?? 'cpu';
   const loader = evalLoader(ds, { imageSize: side, batchSize: options.batchSize ?? 16 });
@@ -136,7 +143,15 @@ export async function writeAttentionOverlays(model: ImageClassifier, ds: ImageDa
     const paths = batch.paths;
     let maps: Float32Array;
     try {
-      maps = noGrad(() => scope(() => attentionMaps(model.forwardFeatures(batch.images.to({ device })), [side, side]).cpu().contiguous().toTypedArray() as Float32Array));
+      maps = noGrad(() =>
+        scope(
+          () =>
+            attentionMaps(model.forwardFeatures(batch.images.to({ device })), [side, side])
+              .cpu()
+              .contiguous()
+              .toTypedArray() as Float32Array,
+        ),
+      );
     } finally {
       batch.dispose();
     }
@@ -149,7 +164,10 @@ export async function writeAttentionOverlays(model: ImageClassifier, ds: ImageDa
         else skipped.add(path, 'corrupt', String((e as Error)?.message ?? e));
         continue;
       }
-      const png = await renderOverlay(image, maps.subarray(j * side * side, (j + 1) * side * side), side, { alpha: options.alpha, caption: options.captions?.get(path) });
+      const png = await renderOverlay(image, maps.subarray(j * side * side, (j + 1) * side * side), side, {
+        alpha: options.alpha,
+        caption: options.captions?.get(path),
+      });
       const out = options.outputPath(path);
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, png);

@@ -35,7 +35,10 @@ export function classificationReport(scores: Tensor, labels: Tensor, classes: st
   if (k !== classes.length) throw new RangeError(`classificationReport: ${k} score columns but ${classes.length} classes`);
   const { top, truth } = scope(() => {
     const kk = Math.min(5, k);
-    return { top: Array.from(scores.topk(kk, 1).indices.toTypedArray() as BigInt64Array, Number), truth: Array.from(labels.toTypedArray() as BigInt64Array, Number) };
+    return {
+      top: Array.from(scores.topk(kk, 1).indices.toTypedArray() as BigInt64Array, Number),
+      truth: Array.from(labels.toTypedArray() as BigInt64Array, Number),
+    };
   });
   const kk = Math.min(5, k);
   const confusion = new Map<string, number>();
@@ -80,10 +83,16 @@ export function classificationReport(scores: Tensor, labels: Tensor, classes: st
  * classes are sorted by training count and split into thirds.
  */
 export function headTailAccuracy(report: ClassificationReport, trainCounts: number[]): { head: number; medium: number; tail: number } {
-  const order = trainCounts.map((c, i) => [c, i] as const).sort((a, b) => b[0] - a[0]).map(([, i]) => i);
+  const order = trainCounts
+    .map((c, i) => [c, i] as const)
+    .sort((a, b) => b[0] - a[0])
+    .map(([, i]) => i);
   const third = Math.ceil(order.length / 3);
   const mean = (ids: number[]) => {
-    const accs = ids.map((i) => report.perClass[i]!).filter((p) => p.images > 0).map((p) => p.accuracy);
+    const accs = ids
+      .map((i) => report.perClass[i]!)
+      .filter((p) => p.images > 0)
+      .map((p) => p.accuracy);
     return accs.length ? accs.reduce((a, b) => a + b, 0) / accs.length : NaN;
   };
   return { head: mean(order.slice(0, third)), medium: mean(order.slice(third, 2 * third)), tail: mean(order.slice(2 * third)) };
@@ -93,12 +102,11 @@ const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : 'n
 
 /** A readable table of the report. */
 export function formatReport(r: ClassificationReport, options: { worstClasses?: number } = {}): string {
-  const lines = [
-    `images ${r.images}   top-1 ${pct(r.top1)}   top-5 ${pct(r.top5)}   mean class accuracy ${pct(r.meanClassAccuracy)}`,
-    '',
-    'worst classes:',
-  ];
-  const worst = r.perClass.filter((p) => p.images > 0).sort((a, b) => a.accuracy - b.accuracy).slice(0, options.worstClasses ?? 10);
+  const lines = [`images ${r.images}   top-1 ${pct(r.top1)}   top-5 ${pct(r.top5)}   mean class accuracy ${pct(r.meanClassAccuracy)}`, '', 'worst classes:'];
+  const worst = r.perClass
+    .filter((p) => p.images > 0)
+    .sort((a, b) => a.accuracy - b.accuracy)
+    .slice(0, options.worstClasses ?? 10);
   const w = Math.max(10, ...worst.map((p) => p.name.length));
   for (const p of worst) lines.push(`  ${p.name.padEnd(w)}  ${pct(p.accuracy).padStart(7)}  (${p.images} images)`);
   if (r.confusedPairs.length) {

@@ -141,7 +141,10 @@ export async function predictDataset(members: EnsembleMember | EnsembleMember[],
       });
       const probs = mode === 'embeddings' ? softmax(acc!, 1) : acc!;
       // Scaled as the logits are combined: [w1 e1, ..., wm em] / sum(w) through [W1 ... Wm].
-      const embeddings = cat(outs.map((o, i) => o.embeddings.mul(weights[i]! / total)), 1);
+      const embeddings = cat(
+        outs.map((o, i) => o.embeddings.mul(weights[i]! / total)),
+        1,
+      );
       return { probs, embeddings };
     });
     const result: DatasetPredictions = {

@@ -53,7 +53,8 @@ export function loadEnsemble(specs: readonly CheckpointSpec[], options: { device
   for (const s of specs) {
     if (!existsSync(s.path)) throw new PredictionError(`checkpoint not found: ${s.path}`);
     if (!statSync(s.path).isFile()) throw new PredictionError(`checkpoint is not a file: ${s.path}`);
-    if (s.weight !== undefined && !(Number.isFinite(s.weight) && s.weight > 0)) throw new PredictionError(`weight of ${s.path} must be a positive number, got ${s.weight}`);
+    if (s.weight !== undefined && !(Number.isFinite(s.weight) && s.weight > 0))
+      throw new PredictionError(`weight of ${s.path} must be a positive number, got ${s.weight}`);
   }
   const members: (EnsembleMember & LoadedModel)[] = [];
   const dispose = () => {
@@ -72,7 +73,9 @@ export function loadEnsemble(specs: readonly CheckpointSpec[], options: { device
       members.push({ ...loaded, imageSize: loaded.meta.imageSize, weight: s.weight ?? 1 });
       const first = members[0]!;
       if (loaded.meta.classes.join('\n') !== first.meta.classes.join('\n')) {
-        throw new PredictionError(`${s.path} and ${first.path} do not share a class list (${describeDifference(first.meta.classes, loaded.meta.classes)}); an ensemble needs the same classes in the same order`);
+        throw new PredictionError(
+          `${s.path} and ${first.path} do not share a class list (${describeDifference(first.meta.classes, loaded.meta.classes)}); an ensemble needs the same classes in the same order`,
+        );
       }
     }
   } catch (e) {
@@ -156,7 +159,13 @@ export interface ImagePrediction {
  * @example
  *   topKPredictions(probs, ['cat', 'dog'], ['a.jpg'], ['/data/a.jpg'], 1); // [{ filename: 'a.jpg', top: [{ label: 'dog', score: 0.9 }] }]
  */
-export function topKPredictions(probs: Tensor, classes: readonly string[], filenames: readonly string[], paths: readonly string[], k: number): ImagePrediction[] {
+export function topKPredictions(
+  probs: Tensor,
+  classes: readonly string[],
+  filenames: readonly string[],
+  paths: readonly string[],
+  k: number,
+): ImagePrediction[] {
   const [n, numClasses] = probs.shape as [number, number];
   if (numClasses !== classes.length) throw new RangeError(`topKPredictions: ${numClasses} score columns but ${classes.length} classes`);
   if (filenames.length !== n || paths.length !== n) throw new RangeError(`topKPredictions: ${n} rows but ${filenames.length} names and ${paths.length} paths`);

@@ -96,7 +96,8 @@ export function createModel(name: string, options: CreateModelOptions = {}): Ima
   if (!Number.isInteger(opts.numClasses) || opts.numClasses < 0) throw new RangeError(`numClasses must be a non-negative integer, got ${opts.numClasses}`);
   if (opts.attention !== undefined) {
     if (!v.supportsAttention) throw new Error(`model '${name}' does not take an attention option (only the ResNet family does)`);
-    if (!ATTENTION_KINDS.includes(opts.attention as AttentionKind)) throw new TypeError(`unknown attention '${opts.attention}'; expected one of ${ATTENTION_KINDS.join(', ')}`);
+    if (!ATTENTION_KINDS.includes(opts.attention as AttentionKind))
+      throw new TypeError(`unknown attention '${opts.attention}'; expected one of ${ATTENTION_KINDS.join(', ')}`);
   }
   if (pretrained && v.auxPrefixes && (opts as { auxLogits?: boolean }).auxLogits === undefined) {
     // torchvision drops the aux classifiers of pretrained googlenet/inception_v3 after loading;

@@ -53,7 +53,14 @@ export interface NativeBinding {
   grad(h: Handle): Handle | null;
   setGrad(h: Handle, g: Handle | null): void;
   backward(outputs: Handle[], gradOutputs: (Handle | null)[] | null, retainGraph?: boolean | null, createGraph?: boolean | null): void;
-  gradOf(outputs: Handle[], inputs: Handle[], gradOutputs: (Handle | null)[] | null, retainGraph?: boolean | null, createGraph?: boolean | null, allowUnused?: boolean | null): (Handle | null)[];
+  gradOf(
+    outputs: Handle[],
+    inputs: Handle[],
+    gradOutputs: (Handle | null)[] | null,
+    retainGraph?: boolean | null,
+    createGraph?: boolean | null,
+    allowUnused?: boolean | null,
+  ): (Handle | null)[];
   gradEnabled(): boolean;
   setGradEnabled(on: boolean): boolean;
   autocastState(deviceType: string): [boolean, number];

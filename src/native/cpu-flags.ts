@@ -14,7 +14,10 @@ let flags: string | undefined;
 export function cpuFlags(): string {
   if (flags === undefined) {
     try {
-      flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1]?.trim() ?? '';
+      flags =
+        readFileSync('/proc/cpuinfo', 'utf8')
+          .match(/^flags\s*:(.*)$/m)?.[1]
+          ?.trim() ?? '';
     } catch {
       flags = '';
     }

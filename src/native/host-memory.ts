@@ -38,7 +38,8 @@ const TRIM_THRESHOLD = 2 ** 31 - 1; // glibc takes an int
  */
 export function setHostMemoryCache(native: Pick<NativeBinding, 'mallopt' | 'mallocTrim'>, on: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
   const mode = env.FINEGRAIN_HOST_MEMORY;
-  if (mode !== undefined && mode !== 'cache' && mode !== 'system') throw new TypeError(`FINEGRAIN_HOST_MEMORY must be 'cache' (default) or 'system', got '${mode}'`);
+  if (mode !== undefined && mode !== 'cache' && mode !== 'system')
+    throw new TypeError(`FINEGRAIN_HOST_MEMORY must be 'cache' (default) or 'system', got '${mode}'`);
   if (mode === 'system') return false;
   if (!on) {
     native.mallopt('mmapMax', GLIBC_MMAP_MAX);

@@ -330,7 +330,8 @@ export abstract class Module {
       const wants: ToOptions = {};
       if (options.device && t.device !== options.device && !(options.device === 'cuda' && t.device === 'cuda:0')) wants.device = options.device;
       if (options.dtype && isFloating(t.dtype) && t.dtype !== options.dtype) wants.dtype = options.dtype;
-      if (options.memoryFormat && options.memoryFormat !== 'preserve' && t.ndim === 4 && !t.isContiguous(options.memoryFormat)) wants.memoryFormat = options.memoryFormat;
+      if (options.memoryFormat && options.memoryFormat !== 'preserve' && t.ndim === 4 && !t.isContiguous(options.memoryFormat))
+        wants.memoryFormat = options.memoryFormat;
       if (!Object.keys(wants).length) {
         converted.set(t, t);
         return t;

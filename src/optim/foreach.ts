@@ -17,7 +17,8 @@ const hs = (ts: readonly Tensor[]) => ts.map((t) => t.handle);
 
 function checkSameLength(name: string, ...lists: (readonly Tensor[])[]): void {
   const n = lists[0]!.length;
-  for (const l of lists) if (l.length !== n) throw new RangeError(`foreach.${name}: tensor lists differ in length (${lists.map((x) => x.length).join(' vs ')})`);
+  for (const l of lists)
+    if (l.length !== n) throw new RangeError(`foreach.${name}: tensor lists differ in length (${lists.map((x) => x.length).join(' vs ')})`);
 }
 
 export const foreach = {

@@ -79,7 +79,8 @@ export class GradScaler {
     this.growthInterval = options.growthInterval ?? 2000;
     if (!(this.growthFactor > 1)) throw new RangeError(`GradScaler: growthFactor must be > 1, got ${this.growthFactor}`);
     if (!(this.backoffFactor < 1)) throw new RangeError(`GradScaler: backoffFactor must be < 1, got ${this.backoffFactor}`);
-    if (!Number.isInteger(this.growthInterval) || this.growthInterval < 1) throw new RangeError(`GradScaler: growthInterval must be a positive integer, got ${this.growthInterval}`);
+    if (!Number.isInteger(this.growthInterval) || this.growthInterval < 1)
+      throw new RangeError(`GradScaler: growthInterval must be a positive integer, got ${this.growthInterval}`);
   }
 
   /** Whether scaling is on. @example if (scaler.isEnabled()) log(scaler.getScale()); */
@@ -123,7 +124,8 @@ export class GradScaler {
           for (const p of group.params) {
             const g = p.grad;
             if (!g) continue;
-            if (g.dtype === 'float16') throw new TypeError('GradScaler: attempting to unscale float16 gradients; keep parameters in float32 and autocast to float16');
+            if (g.dtype === 'float16')
+              throw new TypeError('GradScaler: attempting to unscale float16 gradients; keep parameters in float32 and autocast to float16');
             const key = `${g.device}|${g.dtype}`;
             const list = groups.get(key);
             if (list) list.push(g);
@@ -183,7 +185,8 @@ export class GradScaler {
       scope(() => {
         if (newScale !== undefined) {
           if (newScale instanceof Tensor) {
-            if (newScale.numel !== 1 || newScale.requiresGrad) throw new TypeError('GradScaler.update: newScale must be a number or a one-element tensor without grad');
+            if (newScale.numel !== 1 || newScale.requiresGrad)
+              throw new TypeError('GradScaler.update: newScale must be a number or a one-element tensor without grad');
             scale.copy_(newScale.reshape([1]));
           } else {
             scale.fill_(newScale);

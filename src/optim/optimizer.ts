@@ -77,7 +77,8 @@ export abstract class Optimizer<H extends { [K in keyof H]: HyperValue }> {
     const seen = new Set(this.paramGroups.flatMap((g) => g.params));
     for (const p of group.params) {
       if (!(p instanceof Tensor)) throw new TypeError(`${this.constructor.name}: parameters must be Tensors`);
-      if (!p.isLeaf) throw new TypeError(`${this.constructor.name}: can't optimize a non-leaf Tensor (one computed from others); optimise the leaf it came from`);
+      if (!p.isLeaf)
+        throw new TypeError(`${this.constructor.name}: can't optimize a non-leaf Tensor (one computed from others); optimise the leaf it came from`);
       if (seen.has(p)) throw new RangeError(`${this.constructor.name}: a parameter appears in more than one group (or twice in one)`);
       seen.add(p);
     }

@@ -54,14 +54,27 @@ export function tensor(data: NestedArray, options: TensorOptions = {}): Tensor {
   const dtype = options.dtype ?? (typeof probe === 'boolean' ? 'bool' : 'float32');
   let values: ArrayBufferView;
   switch (dtype) {
-    case 'float64': values = Float64Array.from(flat, Number); break;
-    case 'int64': values = BigInt64Array.from(flat, (v) => BigInt(Math.trunc(Number(v)))); break;
-    case 'int32': values = Int32Array.from(flat, Number); break;
-    case 'int16': values = Int16Array.from(flat, Number); break;
-    case 'int8': values = Int8Array.from(flat, Number); break;
+    case 'float64':
+      values = Float64Array.from(flat, Number);
+      break;
+    case 'int64':
+      values = BigInt64Array.from(flat, (v) => BigInt(Math.trunc(Number(v))));
+      break;
+    case 'int32':
+      values = Int32Array.from(flat, Number);
+      break;
+    case 'int16':
+      values = Int16Array.from(flat, Number);
+      break;
+    case 'int8':
+      values = Int8Array.from(flat, Number);
+      break;
     case 'uint8':
-    case 'bool': values = Uint8Array.from(flat, Number); break;
-    default: values = Float32Array.from(flat, Number);
+    case 'bool':
+      values = Uint8Array.from(flat, Number);
+      break;
+    default:
+      values = Float32Array.from(flat, Number);
   }
   const base = new Tensor(native.fromBuffer(values, shape, dtypeCode(dtype === 'float16' || dtype === 'bfloat16' ? 'float32' : dtype)));
   let out = base;

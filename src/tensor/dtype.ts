@@ -20,7 +20,16 @@ const NAMES = new Map<number, DType>(Object.entries(CODES).map(([k, v]) => [v, k
 
 /** Bytes per element. */
 export const ITEM_SIZE: Record<DType, number> = {
-  uint8: 1, int8: 1, bool: 1, int16: 2, float16: 2, bfloat16: 2, int32: 4, float32: 4, int64: 8, float64: 8,
+  uint8: 1,
+  int8: 1,
+  bool: 1,
+  int16: 2,
+  float16: 2,
+  bfloat16: 2,
+  int32: 4,
+  float32: 4,
+  int64: 8,
+  float64: 8,
 };
 
 export function dtypeCode(d: DType): number {
@@ -44,16 +53,24 @@ export type TypedArray = Float32Array | Float64Array | Uint8Array | Int8Array | 
 
 export function typedArrayFor(d: DType, buffer: ArrayBuffer, byteOffset = 0, length?: number): TypedArray {
   switch (d) {
-    case 'float32': return new Float32Array(buffer, byteOffset, length);
-    case 'float64': return new Float64Array(buffer, byteOffset, length);
+    case 'float32':
+      return new Float32Array(buffer, byteOffset, length);
+    case 'float64':
+      return new Float64Array(buffer, byteOffset, length);
     case 'float16':
-    case 'bfloat16': return new Uint16Array(buffer, byteOffset, length);
+    case 'bfloat16':
+      return new Uint16Array(buffer, byteOffset, length);
     case 'uint8':
-    case 'bool': return new Uint8Array(buffer, byteOffset, length);
-    case 'int8': return new Int8Array(buffer, byteOffset, length);
-    case 'int16': return new Int16Array(buffer, byteOffset, length);
-    case 'int32': return new Int32Array(buffer, byteOffset, length);
-    case 'int64': return new BigInt64Array(buffer, byteOffset, length);
+    case 'bool':
+      return new Uint8Array(buffer, byteOffset, length);
+    case 'int8':
+      return new Int8Array(buffer, byteOffset, length);
+    case 'int16':
+      return new Int16Array(buffer, byteOffset, length);
+    case 'int32':
+      return new Int32Array(buffer, byteOffset, length);
+    case 'int64':
+      return new BigInt64Array(buffer, byteOffset, length);
   }
 }
 

@@ -4,12 +4,22 @@ import { Tensor, wrap } from './tensor.js';
 
 /** Concatenates along an existing dimension. */
 export function cat(tensors: Tensor[], dim = 0): Tensor {
-  return wrap(aten('cat').call(tensors.map((t) => t.handle), dim));
+  return wrap(
+    aten('cat').call(
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 
 /** Stacks along a new dimension. */
 export function stack(tensors: Tensor[], dim = 0): Tensor {
-  return wrap(aten('stack').call(tensors.map((t) => t.handle), dim));
+  return wrap(
+    aten('stack').call(
+      tensors.map((t) => t.handle),
+      dim,
+    ),
+  );
 }
 
 /** Element-wise `condition ? a : b`, broadcasting; numbers are scalars. */

@@ -50,7 +50,13 @@ export function trainLoader(ds: ImageDataset, config: TrainConfig, imageSize: nu
     batchSize: config.batchSize,
     transform: compose(transforms),
     shuffle: true,
-    sampler: config.balance === 'sampler' ? classBalancedSampler(ds.samples.map((s) => s.label), { seed: config.seed }) : undefined,
+    sampler:
+      config.balance === 'sampler'
+        ? classBalancedSampler(
+            ds.samples.map((s) => s.label),
+            { seed: config.seed },
+          )
+        : undefined,
     seed: config.seed,
     dropLast: ds.samples.length > config.batchSize,
     prefetch: Math.max(2, Math.ceil(config.workers / 2)),

@@ -85,7 +85,10 @@ export function scdaCrop(map: AttentionMap): Box {
     if (label[start] !== -1 || data[start]! <= mean) continue;
     const id = next++;
     let size = 0;
-    let x0 = W, y0 = H, x1 = 0, y1 = 0;
+    let x0 = W,
+      y0 = H,
+      x1 = 0,
+      y1 = 0;
     label[start] = id;
     stack.push(start);
     while (stack.length) {

@@ -47,7 +47,10 @@ export async function chooseCropBoxes(model: ImageClassifier, ds: ImageDataset, 
       const maps = noGrad(() =>
         scope(() => {
           const x = batch.images.to({ device: o.device, memoryFormat: o.channelsLast ? 'channelsLast' : undefined });
-          const f: Tensor = o.precision === 'float32' ? model.forwardFeatures(x) : autocast({ deviceType: o.device === 'cpu' ? 'cpu' : 'cuda', dtype: o.precision }, () => model.forwardFeatures(x));
+          const f: Tensor =
+            o.precision === 'float32'
+              ? model.forwardFeatures(x)
+              : autocast({ deviceType: o.device === 'cpu' ? 'cpu' : 'cuda', dtype: o.precision }, () => model.forwardFeatures(x));
           return attentionMaps(f, [side, side]).cpu().contiguous().toTypedArray() as Float32Array;
         }),
       );
@@ -56,7 +59,11 @@ export async function chooseCropBoxes(model: ImageClassifier, ds: ImageDataset, 
         boxes[index] =
           o.method === 'scda'
             ? scdaCrop(map)
-            : attentionRegionCrop(map, new Rng(o.seed, 'attention-crop', o.epoch, index), { threshold: o.threshold, candidates: o.candidates, cropSize: [o.cropSize, o.cropSize] });
+            : attentionRegionCrop(map, new Rng(o.seed, 'attention-crop', o.epoch, index), {
+                threshold: o.threshold,
+                candidates: o.candidates,
+                cropSize: [o.cropSize, o.cropSize],
+              });
       });
     } finally {
       batch.dispose();
@@ -75,7 +82,10 @@ export async function drawCropBoxes(path: string, ds: ImageDataset, boxes: reado
         const base = await sharp(s.path).rotate().resize(tile, tile, { fit: 'fill' }).removeAlpha().png().toBuffer();
         if (!box) return base;
         const rect = `<svg xmlns="http://www.w3.org/2000/svg" width="${tile}" height="${tile}"><rect x="${box.x * tile}" y="${box.y * tile}" width="${box.width * tile}" height="${box.height * tile}" fill="none" stroke="red" stroke-width="3"/></svg>`;
-        return await sharp(base).composite([{ input: Buffer.from(rect) }]).png().toBuffer();
+        return await sharp(base)
+          .composite([{ input: Buffer.from(rect) }])
+          .png()
+          .toBuffer();
       } catch {
         return null; // unreadable images are reported by the loader, not here
       }

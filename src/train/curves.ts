@@ -28,9 +28,16 @@ function panel(title: string, series: { name: string; color: string; values: (nu
   const ex = (i: number) => x0 + 40 + (epochs.length <= 1 ? 0 : (i / (epochs.length - 1)) * (w - 60));
   const ey = (v: number) => 40 + (h - 70) * (1 - (v - lo) / (hi - lo || 1));
   const lines = series
-    .map((s) => polyline(s.values.flatMap((v, i) => (v === undefined || !Number.isFinite(v) ? [] : [[ex(i), ey(v)] as [number, number]])), s.color))
+    .map((s) =>
+      polyline(
+        s.values.flatMap((v, i) => (v === undefined || !Number.isFinite(v) ? [] : [[ex(i), ey(v)] as [number, number]])),
+        s.color,
+      ),
+    )
     .join('');
-  const legend = series.map((s, i) => `<text x="${x0 + 50 + i * 110}" y="${h - 8}" fill="${s.color}" font-size="12" font-family="sans-serif">${s.name}</text>`).join('');
+  const legend = series
+    .map((s, i) => `<text x="${x0 + 50 + i * 110}" y="${h - 8}" fill="${s.color}" font-size="12" font-family="sans-serif">${s.name}</text>`)
+    .join('');
   return `<g><text x="${x0 + 40}" y="22" font-size="14" font-family="sans-serif">${title}</text>
     <line x1="${x0 + 40}" y1="${h - 30}" x2="${x0 + w - 20}" y2="${h - 30}" stroke="#999"/>
     <line x1="${x0 + 40}" y1="40" x2="${x0 + 40}" y2="${h - 30}" stroke="#999"/>
@@ -42,13 +49,23 @@ function panel(title: string, series: { name: string; color: string; values: (nu
 export async function writeCurves(path: string, records: EpochRecord[]): Promise<void> {
   const epochs = records.map((r) => r.epoch);
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="780" height="250"><rect width="100%" height="100%" fill="white"/>
-    ${panel('loss', [
-      { name: 'train', color: '#1f77b4', values: records.map((r) => r.trainLoss) },
-      { name: 'validation', color: '#d62728', values: records.map((r) => r.valLoss) },
-    ], epochs, 0)}
-    ${panel('accuracy', [
-      { name: 'train', color: '#1f77b4', values: records.map((r) => r.trainAcc) },
-      { name: 'validation', color: '#d62728', values: records.map((r) => r.valAcc) },
-    ], epochs, 390)}</svg>`;
+    ${panel(
+      'loss',
+      [
+        { name: 'train', color: '#1f77b4', values: records.map((r) => r.trainLoss) },
+        { name: 'validation', color: '#d62728', values: records.map((r) => r.valLoss) },
+      ],
+      epochs,
+      0,
+    )}
+    ${panel(
+      'accuracy',
+      [
+        { name: 'train', color: '#1f77b4', values: records.map((r) => r.trainAcc) },
+        { name: 'validation', color: '#d62728', values: records.map((r) => r.valAcc) },
+      ],
+      epochs,
+      390,
+    )}</svg>`;
   await sharp(Buffer.from(svg)).png().toFile(path);
 }

@@ -113,5 +113,8 @@ export async function trainEpoch(
     }
     index++;
   }
-  return { stats: { loss: lossSum / Math.max(1, images), accuracy: correct / Math.max(1, images), images, seconds: (performance.now() - started) / 1000 }, step };
+  return {
+    stats: { loss: lossSum / Math.max(1, images), accuracy: correct / Math.max(1, images), images, seconds: (performance.now() - started) / 1000 },
+    step,
+  };
 }

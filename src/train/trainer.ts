@@ -86,7 +86,9 @@ async function buildModel(c: TrainConfig, numClasses: number, calibration: Image
     return createModel(c.model, { ...(modelOptions(c, numClasses) as any), ...(c.pretrained ? { pretrained: c.pretrained } : {}) });
   }
   if (!onnxImportableModels().includes(c.model)) {
-    throw Object.assign(new Error(`pretrained 'imagenet' is available for ${onnxImportableModels().join(', ')}; for ${c.model} pass a safetensors file`), { name: 'UsageError' });
+    throw Object.assign(new Error(`pretrained 'imagenet' is available for ${onnxImportableModels().join(', ')}; for ${c.model} pass a safetensors file`), {
+      name: 'UsageError',
+    });
   }
   const model = loadPretrainedModel(c.model, { numClasses, dropRate: c.dropRate });
   const loader = evalLoader(calibration, { imageSize: c.imageSize, batchSize: 32, workers: c.workers });
@@ -138,7 +140,9 @@ function makeOptimizer(c: TrainConfig, model: ImageClassifier): Optimizer<any> {
       { params: g.params.filter((_, i) => isHead[i]), weightDecay: g.weightDecay, lr: c.headLr },
     ].filter((x) => x.params.length > 0);
   });
-  return c.optimizer === 'adamw' ? new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay }) : new SGD(groups, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.momentum > 0 });
+  return c.optimizer === 'adamw'
+    ? new AdamW(groups, { lr: c.lr, weightDecay: c.weightDecay })
+    : new SGD(groups, { lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.momentum > 0 });
 }
 
 /** Input size for an epoch: the last `finalEpochs` run at `finalImageSize`. */
@@ -152,7 +156,8 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
   let folder: RunFolder;
   let config: TrainConfig;
   if (options.resume) {
-    if (!existsSync(`${options.resume}/config.json`)) throw Object.assign(new Error(`--resume ${options.resume}: no run there (config.json missing)`), { name: 'UsageError' });
+    if (!existsSync(`${options.resume}/config.json`))
+      throw Object.assign(new Error(`--resume ${options.resume}: no run there (config.json missing)`), { name: 'UsageError' });
     folder = new RunFolder(options.resume);
     config = parseTrainConfig(folder.readJson('config.json'));
   } else {
@@ -170,7 +175,9 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
   const classes = [...data.classes];
   folder.writeJson('classes.json', classes);
   if (data.train.skipped.count) log(`data: ${data.train.skipped.summary()}`);
-  log(`run ${folder.dir}: ${config.model} on ${device} (${precision}${channelsLast ? ', channels-last' : ''}), ${classes.length} classes, ${data.train.samples.length} training / ${data.val.samples.length} validation images`);
+  log(
+    `run ${folder.dir}: ${config.model} on ${device} (${precision}${channelsLast ? ', channels-last' : ''}), ${classes.length} classes, ${data.train.samples.length} training / ${data.val.samples.length} validation images`,
+  );
 
   manualSeed(config.seed); // the initial weights are part of what a seed reproduces
   const model = await buildModel(config, classes.length, data.train);
@@ -202,7 +209,9 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
     config.balance === 'logit-adjust'
       ? scope(() => {
           const total = data.trainCounts.reduce((a, b) => a + b, 0);
-          return tensor(data.trainCounts.map((n) => config.logitAdjustTau * Math.log(Math.max(n, 1) / total))).to({ device }).keep();
+          return tensor(data.trainCounts.map((n) => config.logitAdjustTau * Math.log(Math.max(n, 1) / total)))
+            .to({ device })
+            .keep();
         })
       : null;
 
@@ -248,11 +257,24 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
     model.dispose();
     cacheHostMemory(false);
   }
-  return { runDir: folder.dir, bestValAccuracy: state.best, finalValAccuracy: finalAcc, epochs: state.epoch, seconds: (performance.now() - started) / 1000, pseudoRounds };
+  return {
+    runDir: folder.dir,
+    bestValAccuracy: state.best,
+    finalValAccuracy: finalAcc,
+    epochs: state.epoch,
+    seconds: (performance.now() - started) / 1000,
+    pseudoRounds,
+  };
 
   async function evaluate(epoch: number): Promise<{ accuracy: number; loss: number }> {
     const evalModel = (ema?.shadow ?? model) as ImageClassifier;
-    const preds = await predictDataset({ model: evalModel, imageSize: imageSizeAt(config, epoch) }, data.val, { device, precision, channelsLast, batchSize: config.batchSize, workers: config.workers });
+    const preds = await predictDataset({ model: evalModel, imageSize: imageSizeAt(config, epoch) }, data.val, {
+      device,
+      precision,
+      channelsLast,
+      batchSize: config.batchSize,
+      workers: config.workers,
+    });
     try {
       if (preds.indices.length === 0) return { accuracy: NaN, loss: NaN };
       const report = classificationReport(preds.probs, preds.labels, classes);
@@ -268,7 +290,12 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
     const { loadModelFromCheckpoint } = await import('../infer/load-model.js');
     const best = loadModelFromCheckpoint(existsSync(folder.bestCheckpoint) ? folder.bestCheckpoint : folder.lastCheckpoint, { device });
     try {
-      const preds = await predictDataset({ model: best.model, imageSize: best.meta.imageSize }, unlabeled, { device, precision, channelsLast, batchSize: config.batchSize });
+      const preds = await predictDataset({ model: best.model, imageSize: best.meta.imageSize }, unlabeled, {
+        device,
+        precision,
+        channelsLast,
+        batchSize: config.batchSize,
+      });
       try {
         const picked = selectPseudoLabels(preds.probs, config.pseudoThreshold);
         log(`pseudo labels: ${picked.rows.length} of ${preds.indices.length} unlabelled images at confidence >= ${config.pseudoThreshold}`);
@@ -346,11 +373,24 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
       }
       saveCheckpoint(folder.lastCheckpoint, { model, ema: ema?.shadow, optimizer, meta: meta(state.epoch) });
       if (improved) copyFileSync(folder.lastCheckpoint, folder.bestCheckpoint);
-      const record = { round, epoch: state.epoch, imageSize: size, trainLoss: stats.loss, trainAcc: stats.accuracy, valLoss: val.loss, valAcc: val.accuracy, lr: ctx.lrAt(Math.max(0, state.step - 1)), imagesPerSecond: stats.images / stats.seconds, seconds: stats.seconds };
+      const record = {
+        round,
+        epoch: state.epoch,
+        imageSize: size,
+        trainLoss: stats.loss,
+        trainAcc: stats.accuracy,
+        valLoss: val.loss,
+        valAcc: val.accuracy,
+        lr: ctx.lrAt(Math.max(0, state.step - 1)),
+        imagesPerSecond: stats.images / stats.seconds,
+        seconds: stats.seconds,
+      };
       folder.appendMetrics(record);
       records.push(record);
       await writeCurves(folder.path('curves.png'), records);
-      log(`epoch ${state.epoch}/${config.epochs}: train loss ${stats.loss.toFixed(4)} acc ${(100 * stats.accuracy).toFixed(2)}%, val loss ${val.loss.toFixed(4)} acc ${(100 * val.accuracy).toFixed(2)}%${improved ? ' (best)' : ''}, ${(stats.images / stats.seconds).toFixed(1)} img/s`);
+      log(
+        `epoch ${state.epoch}/${config.epochs}: train loss ${stats.loss.toFixed(4)} acc ${(100 * stats.accuracy).toFixed(2)}%, val loss ${val.loss.toFixed(4)} acc ${(100 * val.accuracy).toFixed(2)}%${improved ? ' (best)' : ''}, ${(stats.images / stats.seconds).toFixed(1)} img/s`,
+      );
       ran++;
       if (options.stopAfterEpochs !== undefined && ran >= options.stopAfterEpochs) break;
     }

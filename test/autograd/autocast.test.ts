@@ -34,7 +34,15 @@ const PROBES: [string, (i: In) => Tensor, string][] = [
 test('operators under CPU bfloat16 autocast match torch.autocast in dtype and value', { skip: oracleSkip() }, () => {
   scope(() => {
     manualSeed(7);
-    const inputs: In = { x: randn([6, 8]), w: randn([8, 8]), img: randn([2, 3, 8, 8]), k: randn([4, 3, 3, 3]), b: randn([4]), c: randn([8]), labels: randint(0, 8, [6]) };
+    const inputs: In = {
+      x: randn([6, 8]),
+      w: randn([8, 8]),
+      img: randn([2, 3, 8, 8]),
+      k: randn([4, 3, 3, 3]),
+      b: randn([4]),
+      c: randn([8]),
+      labels: randint(0, 8, [6]),
+    };
     const expected = torchOracle(
       `
       globals().update(inputs)
@@ -77,7 +85,13 @@ test('autocast switches off outside, nests, restores on throw, and gradients sta
     });
     assert.equal(isAutocastEnabled('cpu'), false);
     assert.equal(x.matmul(w).dtype, 'float32');
-    assert.throws(() => autocast({ deviceType: 'cpu' }, () => { throw new Error('inside'); }), /inside/);
+    assert.throws(
+      () =>
+        autocast({ deviceType: 'cpu' }, () => {
+          throw new Error('inside');
+        }),
+      /inside/,
+    );
     assert.equal(isAutocastEnabled('cpu'), false, 'a throw inside autocast must not leave it on');
     // Backward outside autocast: the parameter's gradient is in its own dtype.
     out.float().pow(2).sum().backward();

@@ -2,9 +2,7 @@
 // non-leaf gradients, higher-order derivatives and in-place updates.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  backward, enableGrad, grad, isGradEnabled, liveTensors, manualSeed, noGrad, randn, scope, setGradEnabled, tensor,
-} from '../../src/index.js';
+import { backward, enableGrad, grad, isGradEnabled, liveTensors, manualSeed, noGrad, randn, scope, setGradEnabled, tensor } from '../../src/index.js';
 import { torchOracle, oracleSkip } from '../support/oracle.js';
 import { assertClose } from '../support/assert-close.js';
 
@@ -116,11 +114,23 @@ test('noGrad and enableGrad nest and restore the previous mode, also on throw', 
         assert.equal(isGradEnabled(), true);
       });
       assert.equal(isGradEnabled(), false);
-      assert.throws(() => enableGrad(() => { throw new Error('boom'); }), /boom/);
+      assert.throws(
+        () =>
+          enableGrad(() => {
+            throw new Error('boom');
+          }),
+        /boom/,
+      );
       assert.equal(isGradEnabled(), false);
     });
     assert.equal(isGradEnabled(), true);
-    assert.throws(() => noGrad(() => { throw new Error('boom'); }), /boom/);
+    assert.throws(
+      () =>
+        noGrad(() => {
+          throw new Error('boom');
+        }),
+      /boom/,
+    );
     assert.equal(isGradEnabled(), true);
     assert.equal(setGradEnabled(false), true);
     assert.equal(w.mul(2).requiresGrad, false);

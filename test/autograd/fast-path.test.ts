@@ -12,7 +12,10 @@ const GENERIC = { add: 'add.Tensor', sub: 'sub.Tensor', mul: 'mul.Tensor', div: 
 test('fast-path arithmetic equals the generic operators, with broadcasting', () => {
   scope(() => {
     const a = randn([3, 4]);
-    const b = randn([4]).abs().add(randn([4]).abs()).add(randn([1]).abs()); // no zeros for div
+    const b = randn([4])
+      .abs()
+      .add(randn([4]).abs())
+      .add(randn([1]).abs()); // no zeros for div
     for (const [op, name] of Object.entries(GENERIC) as [keyof typeof GENERIC, string][]) {
       const fast = a[op](b);
       const generic = wrap(aten(name).call(a.handle, b.handle, ...(op === 'add' || op === 'sub' ? [1] : [])));

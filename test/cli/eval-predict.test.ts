@@ -34,7 +34,23 @@ const inputs = join(dir, 'inputs');
 before(async () => {
   await writeTinyDataset(join(dir, 'data'), { classes: 3, perClass: 12, seed: 1 });
   const result = await train(
-    { model: 'regnetx_002', imageSize: 32, batchSize: 8, workers: 2, epochs: 3, lr: 0.05, warmupEpochs: 0.5, augment: 'none', precision: 'float32', valFraction: 0.25, quiet: true, dropRate: 0, data: join(dir, 'data'), out: join(dir, 'runs'), name: 'a' },
+    {
+      model: 'regnetx_002',
+      imageSize: 32,
+      batchSize: 8,
+      workers: 2,
+      epochs: 3,
+      lr: 0.05,
+      warmupEpochs: 0.5,
+      augment: 'none',
+      precision: 'float32',
+      valFraction: 0.25,
+      quiet: true,
+      dropRate: 0,
+      data: join(dir, 'data'),
+      out: join(dir, 'runs'),
+      name: 'a',
+    },
     { log: () => {} },
   );
   best = join(result.runDir, 'checkpoints/best.safetensors');
@@ -69,21 +85,36 @@ test('eval: JSON report fields, and top-1 equal to a direct computation', async 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /top-1 \d+\.\d+%\s+top-5 100\.00%/);
   const report = JSON.parse(readFileSync(json, 'utf8'));
-  for (const key of ['checkpoints', 'images', 'top1', 'top5', 'perClass', 'meanClassAccuracy', 'confusedPairs', 'headTail', 'unknownClasses', 'skipped']) assert.ok(key in report, `${key} in the report`);
+  for (const key of ['checkpoints', 'images', 'top1', 'top5', 'perClass', 'meanClassAccuracy', 'confusedPairs', 'headTail', 'unknownClasses', 'skipped'])
+    assert.ok(key in report, `${key} in the report`);
   assert.equal(report.images, 15);
   assert.equal(report.top5, 1, 'three classes: the true class is always in the top five');
-  assert.deepEqual(report.perClass.map((p: any) => [p.name, p.images]), [
-    ['class_0', 5],
-    ['class_1', 5],
-    ['class_2', 5],
-  ]);
+  assert.deepEqual(
+    report.perClass.map((p: any) => [p.name, p.images]),
+    [
+      ['class_0', 5],
+      ['class_1', 5],
+      ['class_2', 5],
+    ],
+  );
   assert.deepEqual(report.unknownClasses, { class_9: 2 });
   assert.equal(report.skipped.length, 1);
   assert.ok(report.skipped[0].path.endsWith('broken.png') && ['not-an-image', 'corrupt'].includes(report.skipped[0].reason), JSON.stringify(report.skipped));
-  assert.equal(report.trainCounts.reduce((a: number, b: number) => a + b, 0), 27, 'training counts re-read from the run folder (36 images, 25% held out)');
-  assert.ok(['head', 'medium', 'tail'].every((k) => typeof report.headTail[k] === 'number'), JSON.stringify(report.headTail));
+  assert.equal(
+    report.trainCounts.reduce((a: number, b: number) => a + b, 0),
+    27,
+    'training counts re-read from the run folder (36 images, 25% held out)',
+  );
+  assert.ok(
+    ['head', 'medium', 'tail'].every((k) => typeof report.headTail[k] === 'number'),
+    JSON.stringify(report.headTail),
+  );
   const wrong = report.perClass.reduce((s: number, p: any) => s + Math.round(p.images * (1 - p.accuracy)), 0);
-  assert.equal(report.confusedPairs.reduce((s: number, c: any) => s + c.count, 0), wrong, 'confused pairs count every error');
+  assert.equal(
+    report.confusedPairs.reduce((s: number, c: any) => s + c.count, 0),
+    wrong,
+    'confused pairs count every error',
+  );
 
   // Direct: the model on the evaluation batches, argmax against the labels.
   const before = liveTensors();
@@ -173,10 +204,25 @@ test('TTA and ensembles give the documented shapes; probabilities sum to 1; a ch
   assert.equal(liveTensors(), before, 'no tensor leaks');
 });
 
-test('predict: Kaggle CSV, JSON top-k, attention-map PNGs at the inputs\' sizes; bad files listed, not fatal', async () => {
+test("predict: Kaggle CSV, JSON top-k, attention-map PNGs at the inputs' sizes; bad files listed, not fatal", async () => {
   const csv = join(dir, 'submission.csv');
   const maps = join(dir, 'maps');
-  const r = runCli(['predict', '--checkpoint', best, '--checkpoint', last, '--weight', '0.5', '--tta', 'flips', inputs, '--out', csv, '--attention-maps', maps]);
+  const r = runCli([
+    'predict',
+    '--checkpoint',
+    best,
+    '--checkpoint',
+    last,
+    '--weight',
+    '0.5',
+    '--tta',
+    'flips',
+    inputs,
+    '--out',
+    csv,
+    '--attention-maps',
+    maps,
+  ]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /sub\/corrupt\.jpg/);
   assert.match(r.stderr, /notes\.txt/);
@@ -184,7 +230,10 @@ test('predict: Kaggle CSV, JSON top-k, attention-map PNGs at the inputs\' sizes;
   assert.equal(lines[0], 'filename,label');
   const rows = lines.slice(1).map((l) => l.split(','));
   assert.deepEqual(rows.map((x) => x[0]).sort(), ['a.png', 'sub/b.png', 'wide.jpg']);
-  assert.ok(rows.every((x) => ['class_0', 'class_1', 'class_2'].includes(x[1]!)), lines.join('\n'));
+  assert.ok(
+    rows.every((x) => ['class_0', 'class_1', 'class_2'].includes(x[1]!)),
+    lines.join('\n'),
+  );
   for (const [png, input] of [
     ['a.png', 'a.png'],
     ['sub/b.png', 'sub/b.png'],
@@ -196,7 +245,23 @@ test('predict: Kaggle CSV, JSON top-k, attention-map PNGs at the inputs\' sizes;
   assert.ok(!existsSync(join(maps, 'sub/corrupt.png')));
 
   const json = join(dir, 'predictions.json');
-  const j = runCli(['predict', '--checkpoint', best, '--checkpoint', last, '--weight', '0.5', '--tta', 'flips', '--data', inputs, '--out', json, '--top-k', '2']);
+  const j = runCli([
+    'predict',
+    '--checkpoint',
+    best,
+    '--checkpoint',
+    last,
+    '--weight',
+    '0.5',
+    '--tta',
+    'flips',
+    '--data',
+    inputs,
+    '--out',
+    json,
+    '--top-k',
+    '2',
+  ]);
   assert.equal(j.status, 0, j.stderr);
   const out = JSON.parse(readFileSync(json, 'utf8'));
   assert.equal(out.predictions.length, 3);
@@ -207,7 +272,10 @@ test('predict: Kaggle CSV, JSON top-k, attention-map PNGs at the inputs\' sizes;
     assert.equal(rows.find((x) => x[0] === p.filename)![1], p.top[0].label);
   }
   const skipped = out.skipped.map((s: any) => [s.path.slice(inputs.length), s.reason]).sort();
-  assert.deepEqual(skipped.map((x: string[]) => x[0]), ['/notes.txt', '/sub/corrupt.jpg']);
+  assert.deepEqual(
+    skipped.map((x: string[]) => x[0]),
+    ['/notes.txt', '/sub/corrupt.jpg'],
+  );
   assert.equal(skipped[0][1], 'unsupported-extension');
   assert.ok(['truncated', 'corrupt', 'not-an-image'].includes(skipped[1][1]), skipped[1][1]);
 });

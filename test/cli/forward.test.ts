@@ -11,7 +11,7 @@ import { assertClose } from '../support/assert-close.js';
 import { oracleSkip, torchOracle } from '../support/oracle.js';
 import { runCli } from './cli-support.js';
 
-test('forward: the CLI reproduces PyTorch\'s eval forward of the same weights and batch, then reports bad input clearly', { skip: oracleSkip() }, () => {
+test("forward: the CLI reproduces PyTorch's eval forward of the same weights and batch, then reports bad input clearly", { skip: oracleSkip() }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'fg-cli-forward-'));
   const path = (name: string) => join(dir, name);
   try {
@@ -42,7 +42,19 @@ test('forward: the CLI reproduces PyTorch\'s eval forward of the same weights an
       saveSafetensors(path('x.safetensors'), { input: out.x! });
 
       // --num-classes is read from the weights' classifier; --batch-size 2 splits the batch of 3.
-      const ok = runCli(['forward', '--model', 'mobilenet_v2', '--weights', path('w.safetensors'), '--input', path('x.safetensors'), '--out', path('y.safetensors'), '--batch-size', '2']);
+      const ok = runCli([
+        'forward',
+        '--model',
+        'mobilenet_v2',
+        '--weights',
+        path('w.safetensors'),
+        '--input',
+        path('x.safetensors'),
+        '--out',
+        path('y.safetensors'),
+        '--batch-size',
+        '2',
+      ]);
       assert.equal(ok.status, 0, ok.stderr);
       assert.match(ok.stdout, /mobilenet_v2: input \[3,3,64,64\] -> output \[3,10\]/);
       const { tensors, metadata } = loadSafetensors(path('y.safetensors'));
@@ -57,16 +69,83 @@ test('forward: the CLI reproduces PyTorch\'s eval forward of the same weights an
       saveSafetensors(path('wrong-channels.safetensors'), { input: randn([1, 1, 32, 32]) });
       const base = ['--weights', path('w.safetensors'), '--input', path('x.safetensors'), '--out', path('e.safetensors')];
       const cases: [string[], RegExp][] = [
-        [['forward', '--model', 'mobilenet_v2', '--weights', path('absent.safetensors'), '--input', path('x.safetensors'), '--out', path('e.safetensors')], /weights file not found: .*absent\.safetensors/],
-        [['forward', '--model', 'mobilenet_v2', '--weights', path('w.safetensors'), '--input', path('absent.safetensors'), '--out', path('e.safetensors')], /input file not found: .*absent\.safetensors/],
+        [
+          ['forward', '--model', 'mobilenet_v2', '--weights', path('absent.safetensors'), '--input', path('x.safetensors'), '--out', path('e.safetensors')],
+          /weights file not found: .*absent\.safetensors/,
+        ],
+        [
+          ['forward', '--model', 'mobilenet_v2', '--weights', path('w.safetensors'), '--input', path('absent.safetensors'), '--out', path('e.safetensors')],
+          /input file not found: .*absent\.safetensors/,
+        ],
         [['forward', '--model', 'no_such_net', ...base], /unknown model 'no_such_net'/],
-        [['forward', '--model', 'mobilenet_v2', '--weights', path('w.safetensors'), '--input', path('wrong-key.safetensors'), '--out', path('e.safetensors')], /has no tensor 'input' \(it holds 'images'\)/],
-        [['forward', '--model', 'mobilenet_v2', '--weights', path('w.safetensors'), '--input', path('wrong-shape.safetensors'), '--out', path('e.safetensors')], /'input' must be a non-empty NCHW batch \[N, 3, H, W\], got \[9,64,64\]/],
-        [['forward', '--model', 'mobilenet_v2', '--weights', path('w.safetensors'), '--input', path('wrong-dtype.safetensors'), '--out', path('e.safetensors')], /'input' must be float32, got F64/],
-        [['forward', '--model', 'mobilenet_v2', '--weights', path('w.safetensors'), '--input', path('wrong-channels.safetensors'), '--out', path('e.safetensors')], /got \[1,1,32,32\]/],
-        [['forward', '--model', 'mobilenet_v3_small', ...base], /does not fit mobilenet_v3_small .*missing keys: .*unexpected keys: features\.0\.0\.weight|does not fit mobilenet_v3_small .*(missing|unexpected) keys/],
-        [['forward', '--model', 'mobilenet_v2', '--num-classes', '5', ...base], /shape mismatches: classifier\.1\.weight \(module \[5,1280\], dict \[10,1280\]\)/],
-        [['forward', '--model', 'mobilenet_v2', '--weights', path('w.safetensors'), '--input', path('x.safetensors'), '--out', join(dir, 'no-dir', 'y.safetensors')], /output folder does not exist/],
+        [
+          ['forward', '--model', 'mobilenet_v2', '--weights', path('w.safetensors'), '--input', path('wrong-key.safetensors'), '--out', path('e.safetensors')],
+          /has no tensor 'input' \(it holds 'images'\)/,
+        ],
+        [
+          [
+            'forward',
+            '--model',
+            'mobilenet_v2',
+            '--weights',
+            path('w.safetensors'),
+            '--input',
+            path('wrong-shape.safetensors'),
+            '--out',
+            path('e.safetensors'),
+          ],
+          /'input' must be a non-empty NCHW batch \[N, 3, H, W\], got \[9,64,64\]/,
+        ],
+        [
+          [
+            'forward',
+            '--model',
+            'mobilenet_v2',
+            '--weights',
+            path('w.safetensors'),
+            '--input',
+            path('wrong-dtype.safetensors'),
+            '--out',
+            path('e.safetensors'),
+          ],
+          /'input' must be float32, got F64/,
+        ],
+        [
+          [
+            'forward',
+            '--model',
+            'mobilenet_v2',
+            '--weights',
+            path('w.safetensors'),
+            '--input',
+            path('wrong-channels.safetensors'),
+            '--out',
+            path('e.safetensors'),
+          ],
+          /got \[1,1,32,32\]/,
+        ],
+        [
+          ['forward', '--model', 'mobilenet_v3_small', ...base],
+          /does not fit mobilenet_v3_small .*missing keys: .*unexpected keys: features\.0\.0\.weight|does not fit mobilenet_v3_small .*(missing|unexpected) keys/,
+        ],
+        [
+          ['forward', '--model', 'mobilenet_v2', '--num-classes', '5', ...base],
+          /shape mismatches: classifier\.1\.weight \(module \[5,1280\], dict \[10,1280\]\)/,
+        ],
+        [
+          [
+            'forward',
+            '--model',
+            'mobilenet_v2',
+            '--weights',
+            path('w.safetensors'),
+            '--input',
+            path('x.safetensors'),
+            '--out',
+            join(dir, 'no-dir', 'y.safetensors'),
+          ],
+          /output folder does not exist/,
+        ],
         [['forward', '--model', 'mobilenet_v2'], /missing --weights, --input, --out/],
         [['forward', ...base, '--model', 'mobilenet_v2', '--batch-size', '0'], /--batch-size must be an integer >= 1, got '0'/],
       ];

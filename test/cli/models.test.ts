@@ -20,7 +20,7 @@ function rows(filter: string, ...extra: string[]): Row[] {
   return JSON.parse(r.stdout) as Row[];
 }
 
-test('models --json: parameters and multiply-adds equal torchvision\'s for resnet18 and mobilenet_v2', { skip: oracleSkip() }, () => {
+test("models --json: parameters and multiply-adds equal torchvision's for resnet18 and mobilenet_v2", { skip: oracleSkip() }, () => {
   const ours = [...rows('resnet18'), ...rows('mobilenet_v2')].filter((r) => r.name === 'resnet18' || r.name === 'mobilenet_v2');
   assert.deepEqual(ours.map((r) => r.name).sort(), ['mobilenet_v2', 'resnet18']);
   const { counts } = torchOracle(`

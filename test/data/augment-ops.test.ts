@@ -32,31 +32,35 @@ function torchvisionApply(list: OpChoice[]): string {
 }
 
 for (const kind of ['auto', 'trivial'] as const) {
-  test(`every ${kind === 'auto' ? 'AutoAugment' : 'TrivialAugmentWide'} op and magnitude matches torchvision's _apply_op on uint8 tensors`, { skip: oracleSkip() }, (t) => {
-    scope(() => {
-      const [h, w] = [37, 53];
-      const list = choices(kind, h, w);
-      const x = testBatch(list.length, h, w);
-      const ours = applyOps(x, list);
-      const ref = torchOracle(torchvisionApply(list), { x }).y!;
-      const byOp = new Map<AugmentOp, { count: number; max: number; n: number }>();
-      for (let i = 0; i < list.length; i++) {
-        const m = mismatch(ours.narrow(0, i, 1), ref.narrow(0, i, 1));
-        const e = byOp.get(list[i]!.op) ?? { count: 0, max: 0, n: 0 };
-        byOp.set(list[i]!.op, { count: e.count + m.count, max: Math.max(e.max, m.max), n: e.n + 3 * h * w });
-      }
-      t.diagnostic([...byOp].map(([op, e]) => `${op} ${e.count}/${e.n}`).join(', '));
-      for (const [op, e] of byOp) {
-        // Colour ops are float32-exact; geometric ones too unless a sampling point lands
-        // within an ulp of a pixel boundary: cos/sin of V8 vs CPython, and torchvision's grid
-        // comes from a BLAS bmm whose rounding depends on the BLAS (OpenBLAS's AVX-512 kernels
-        // fuse multiply-adds: ShearY then differs on 0.11% of values, the reference BLAS on
-        // none). Allow 0.2% of pixels; a wrong transform differs on most of them.
-        assert.ok(e.count / e.n <= 2e-3, `${op}: ${e.count} of ${e.n} values differ (max ${e.max})`);
-        if (!['ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate'].includes(op)) assert.ok(e.max <= 1, `${op}: max difference ${e.max}`);
-      }
-    });
-  });
+  test(
+    `every ${kind === 'auto' ? 'AutoAugment' : 'TrivialAugmentWide'} op and magnitude matches torchvision's _apply_op on uint8 tensors`,
+    { skip: oracleSkip() },
+    (t) => {
+      scope(() => {
+        const [h, w] = [37, 53];
+        const list = choices(kind, h, w);
+        const x = testBatch(list.length, h, w);
+        const ours = applyOps(x, list);
+        const ref = torchOracle(torchvisionApply(list), { x }).y!;
+        const byOp = new Map<AugmentOp, { count: number; max: number; n: number }>();
+        for (let i = 0; i < list.length; i++) {
+          const m = mismatch(ours.narrow(0, i, 1), ref.narrow(0, i, 1));
+          const e = byOp.get(list[i]!.op) ?? { count: 0, max: 0, n: 0 };
+          byOp.set(list[i]!.op, { count: e.count + m.count, max: Math.max(e.max, m.max), n: e.n + 3 * h * w });
+        }
+        t.diagnostic([...byOp].map(([op, e]) => `${op} ${e.count}/${e.n}`).join(', '));
+        for (const [op, e] of byOp) {
+          // Colour ops are float32-exact; geometric ones too unless a sampling point lands
+          // within an ulp of a pixel boundary: cos/sin of V8 vs CPython, and torchvision's grid
+          // comes from a BLAS bmm whose rounding depends on the BLAS (OpenBLAS's AVX-512 kernels
+          // fuse multiply-adds: ShearY then differs on 0.11% of values, the reference BLAS on
+          // none). Allow 0.2% of pixels; a wrong transform differs on most of them.
+          assert.ok(e.count / e.n <= 2e-3, `${op}: ${e.count} of ${e.n} values differ (max ${e.max})`);
+          if (!['ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate'].includes(op)) assert.ok(e.max <= 1, `${op}: max difference ${e.max}`);
+        }
+      });
+    },
+  );
 }
 
 test('ops with fill put the fill colour where no source pixel lands, as torchvision', { skip: oracleSkip() }, () => {

@@ -5,7 +5,23 @@ import { AUTO_AUGMENT_POLICIES, augmentationSpace, autoAugment, randAugment, Rng
 import { torchOracle, oracleSkip } from '../support/oracle.js';
 import { testBatch } from './support/images.js';
 
-const OPS: AugmentOp[] = ['Identity', 'ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate', 'Brightness', 'Color', 'Contrast', 'Sharpness', 'Posterize', 'Solarize', 'AutoContrast', 'Equalize', 'Invert'];
+const OPS: AugmentOp[] = [
+  'Identity',
+  'ShearX',
+  'ShearY',
+  'TranslateX',
+  'TranslateY',
+  'Rotate',
+  'Brightness',
+  'Color',
+  'Contrast',
+  'Sharpness',
+  'Posterize',
+  'Solarize',
+  'AutoContrast',
+  'Equalize',
+  'Invert',
+];
 
 test('the ImageNet, CIFAR-10 and SVHN policies are torchvision 0.14 (= Cubuk et al. 2019) step for step', { skip: oracleSkip() }, () => {
   scope(() => {
@@ -18,13 +34,15 @@ test('the ImageNet, CIFAR-10 and SVHN policies are torchvision 0.14 (= Cubuk et 
               rows.append([[names.index(op), prob, -1 if mag is None else mag] for (op, prob, mag) in sub])
       outputs['p'] = torch.tensor(rows, dtype=torch.float64)
     `).p!.toArray() as number[][][];
-    const ours = (['imagenet', 'cifar10', 'svhn'] as const).flatMap((p) => AUTO_AUGMENT_POLICIES[p].map((sub) => sub.map(([op, prob, mag]) => [OPS.indexOf(op), prob, mag ?? -1])));
+    const ours = (['imagenet', 'cifar10', 'svhn'] as const).flatMap((p) =>
+      AUTO_AUGMENT_POLICIES[p].map((sub) => sub.map(([op, prob, mag]) => [OPS.indexOf(op), prob, mag ?? -1])),
+    );
     assert.equal(ours.length, 75);
     assert.deepEqual(ours, ref);
   });
 });
 
-test('augmentation spaces (op order, bins, signs) are torchvision 0.14\'s, bit for bit', { skip: oracleSkip() }, () => {
+test("augmentation spaces (op order, bins, signs) are torchvision 0.14's, bit for bit", { skip: oracleSkip() }, () => {
   scope(() => {
     const [h, w] = [37, 53];
     const ref = torchOracle(`
@@ -40,8 +58,16 @@ test('augmentation spaces (op order, bins, signs) are torchvision 0.14\'s, bit f
       outputs['rand'] = encode(RandAugment()._augmentation_space(31, (${h}, ${w})), 31)
       outputs['trivial'] = encode(TrivialAugmentWide()._augmentation_space(31), 31)
     `);
-    for (const [kind, bins] of [['auto', 10], ['rand', 31], ['trivial', 31]] as const) {
-      const rows = [...augmentationSpace(kind, bins, h, w)].map(([op, s]) => [OPS.indexOf(op), s.signed ? 1 : 0, ...(s.magnitudes ?? new Array<number>(bins).fill(NaN))]);
+    for (const [kind, bins] of [
+      ['auto', 10],
+      ['rand', 31],
+      ['trivial', 31],
+    ] as const) {
+      const rows = [...augmentationSpace(kind, bins, h, w)].map(([op, s]) => [
+        OPS.indexOf(op),
+        s.signed ? 1 : 0,
+        ...(s.magnitudes ?? new Array<number>(bins).fill(NaN)),
+      ]);
       assert.deepEqual(rows, ref[kind]!.toArray(), kind);
     }
   });
@@ -71,7 +97,10 @@ test('AutoAugment picks sub-policies uniformly and applies steps with their prob
   scope(() => {
     const n = 400;
     const x = testBatch(1, 24, 24).expand(n, 3, 24, 24).contiguous();
-    const y = autoAugment('imagenet').apply(x, Array.from({ length: n }, (_, i) => ({ rng: Rng.derive(3, i) })));
+    const y = autoAugment('imagenet').apply(
+      x,
+      Array.from({ length: n }, (_, i) => ({ rng: Rng.derive(3, i) })),
+    );
     const changed = y.ne(x).flatten(1).sum(1).gt(0).sum().item();
     const none = AUTO_AUGMENT_POLICIES.imagenet.reduce((s, [[, p1], [, p2]]) => s + (1 - p1) * (1 - p2), 0) / 25;
     const expected = n * (1 - none);

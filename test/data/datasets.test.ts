@@ -5,17 +5,34 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { classCounts, concatDatasets, csvDataset, cubDataset, DatasetError, imageFolder, parseCsv, SkipReport, stratifiedSplit, subset, unlabeledFolder, withLabels } from '../../src/data/index.js';
+import {
+  classCounts,
+  concatDatasets,
+  csvDataset,
+  cubDataset,
+  DatasetError,
+  imageFolder,
+  parseCsv,
+  SkipReport,
+  stratifiedSplit,
+  subset,
+  unlabeledFolder,
+  withLabels,
+} from '../../src/data/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // build/test/data -> repository root -> ../shared
 const SHARED = resolve(here, '../../../../shared');
 const CUB = join(SHARED, 'data/cub100');
-const cubSkip = existsSync(join(CUB, 'images.txt')) ? false : `../shared/data/cub100 not found (looked in ${CUB}); the shared data sits beside the repository on dev machines and CI`;
+const cubSkip = existsSync(join(CUB, 'images.txt'))
+  ? false
+  : `../shared/data/cub100 not found (looked in ${CUB}); the shared data sits beside the repository on dev machines and CI`;
 
 async function png(path: string, colour = '#884422'): Promise<void> {
   mkdirSync(dirname(path), { recursive: true });
-  await sharp({ create: { width: 8, height: 6, channels: 3, background: colour } }).png().toFile(path);
+  await sharp({ create: { width: 8, height: 6, channels: 3, background: colour } })
+    .png()
+    .toFile(path);
 }
 
 function tmp(): string {
@@ -50,7 +67,10 @@ test('fewer than two usable classes is a clear DatasetError', async () => {
   try {
     await png(join(root, 'only/a.png'));
     mkdirSync(join(root, 'empty'));
-    assert.throws(() => imageFolder(root), (e: unknown) => e instanceof DatasetError && /1 usable class .* at least 2 needed/.test(e.message));
+    assert.throws(
+      () => imageFolder(root),
+      (e: unknown) => e instanceof DatasetError && /1 usable class .* at least 2 needed/.test(e.message),
+    );
     assert.throws(() => imageFolder(join(root, 'nope')), /cannot read the dataset folder/);
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -60,17 +80,33 @@ test('fewer than two usable classes is a clear DatasetError', async () => {
 test('csvDataset: path,label with and without header, Sorghum-100 layout, unknown and missing labels', async () => {
   const root = tmp();
   try {
-    for (const [f, c] of [['a.png', '#f00'], ['b.png', '#0f0'], ['c.png', '#00f'], ['d.png', '#ff0']] as const) await png(join(root, 'train_images', f), c);
+    for (const [f, c] of [
+      ['a.png', '#f00'],
+      ['b.png', '#0f0'],
+      ['c.png', '#00f'],
+      ['d.png', '#ff0'],
+    ] as const)
+      await png(join(root, 'train_images', f), c);
     // Kaggle's Sorghum-100: image,cultivar; images in train_images/ beside the CSV.
     writeFileSync(join(root, 'train_cultivar_mapping.csv'), 'image,cultivar\na.png,PI_1\nb.png,PI_2\nc.png,PI_1\nmissing.png,PI_2\nd.png,\n');
     const sorghum = csvDataset(join(root, 'train_cultivar_mapping.csv'));
     assert.deepEqual(sorghum.classes, ['PI_1', 'PI_2']);
-    assert.deepEqual(sorghum.samples.map((s) => [s.path.slice(root.length + 1), s.label]), [['train_images/a.png', 0], ['train_images/b.png', 1], ['train_images/c.png', 0]]);
+    assert.deepEqual(
+      sorghum.samples.map((s) => [s.path.slice(root.length + 1), s.label]),
+      [
+        ['train_images/a.png', 0],
+        ['train_images/b.png', 1],
+        ['train_images/c.png', 0],
+      ],
+    );
     assert.deepEqual(sorghum.skipped.files.map((f) => f.reason).sort(), ['missing', 'missing-label']);
     // No header, explicit class list: a label naming no class is skipped and reported.
     writeFileSync(join(root, 'plain.csv'), 'train_images/a.png,cat\ntrain_images/b.png,dog\ntrain_images/c.png,cow\n');
     const plain = csvDataset(join(root, 'plain.csv'), { classes: ['cat', 'dog'] });
-    assert.deepEqual(plain.samples.map((s) => s.label), [0, 1]);
+    assert.deepEqual(
+      plain.samples.map((s) => s.label),
+      [0, 1],
+    );
     assert.equal(plain.skipped.files[0]!.reason, 'unknown-label');
     assert.match(plain.skipped.files[0]!.detail, /"cow"/);
     // Named columns, quoted fields, ids without extension.
@@ -85,7 +121,11 @@ test('csvDataset: path,label with and without header, Sorghum-100 layout, unknow
 });
 
 test('parseCsv handles quotes, escaped quotes, CRLF, BOM and blank lines', () => {
-  assert.deepEqual(parseCsv('\ufeffa,b\r\n"x,1","say ""hi"""\r\n\r\nlast,'), [['a', 'b'], ['x,1', 'say "hi"'], ['last', '']]);
+  assert.deepEqual(parseCsv('\ufeffa,b\r\n"x,1","say ""hi"""\r\n\r\nlast,'), [
+    ['a', 'b'],
+    ['x,1', 'say "hi"'],
+    ['last', ''],
+  ]);
 });
 
 test('cubDataset: metadata with spaces or commas, any class ids, labels naming no class', async () => {
@@ -98,7 +138,13 @@ test('cubDataset: metadata with spaces or commas, any class ids, labels naming n
     writeFileSync(join(root, 'classes.txt'), '1 001.A\n2 002.B\n');
     const train = cubDataset(root, { split: 'train' });
     assert.deepEqual(train.classes, ['001.A', '002.B']);
-    assert.deepEqual(train.samples.map((s) => [s.path.slice(root.length + 1), s.label]), [['images/001.A/x1.png', 0], ['images/002.B/y1.png', 1]]);
+    assert.deepEqual(
+      train.samples.map((s) => [s.path.slice(root.length + 1), s.label]),
+      [
+        ['images/001.A/x1.png', 0],
+        ['images/002.B/y1.png', 1],
+      ],
+    );
     assert.equal(train.skipped.files[0]!.reason, 'unknown-label');
     assert.equal(cubDataset(root, { split: 'test' }).samples.length, 2);
     assert.equal(cubDataset(root, { split: 'all' }).samples.length, 4);
@@ -144,7 +190,10 @@ test('unlabeled folders, pseudo labels and concatenation keep the class list', a
     assert.ok(unl.samples.every((s) => s.label === -1));
     const train = imageFolder(join(root, 'train'));
     const pseudo = withLabels(unl, [1, -1], train.classes);
-    assert.deepEqual(pseudo.samples.map((s) => s.label), [1]);
+    assert.deepEqual(
+      pseudo.samples.map((s) => s.label),
+      [1],
+    );
     const both = concatDatasets(train, pseudo);
     assert.deepEqual(classCounts(both), [1, 2]);
     assert.equal(subset(both, [2]).samples[0]!.label, 1);

@@ -41,14 +41,24 @@ test('every corpus file is decoded to 8-bit RGB or rejected with its reason', as
 });
 
 test('decoding from bytes, shrink-on-load, a custom pixel limit and lenient truncation', async () => {
-  const big = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3366aa' } }).jpeg().toBuffer();
+  const big = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#3366aa' } })
+    .jpeg()
+    .toBuffer();
   const img = await decodeImage(big);
   assert.deepEqual([img.width, img.height], [640, 480]);
   const small = await decodeImage(big, { maxShortSide: 120 });
   assert.deepEqual([small.width, small.height], [160, 120]);
-  const tiny = await decodeImage(await sharp({ create: { width: 50, height: 40, channels: 3, background: '#000' } }).png().toBuffer(), { maxShortSide: 120 });
+  const tiny = await decodeImage(
+    await sharp({ create: { width: 50, height: 40, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer(),
+    { maxShortSide: 120 },
+  );
   assert.deepEqual([tiny.width, tiny.height], [50, 40], 'never enlarged');
-  await assert.rejects(decodeImage(big, { maxPixels: 100_000 }, 'big.jpg'), (e: unknown) => e instanceof ImageDecodeError && e.reason === 'too-large' && e.path === 'big.jpg');
+  await assert.rejects(
+    decodeImage(big, { maxPixels: 100_000 }, 'big.jpg'),
+    (e: unknown) => e instanceof ImageDecodeError && e.reason === 'too-large' && e.path === 'big.jpg',
+  );
   const cut = big.subarray(0, Math.floor(big.length / 2));
   await assert.rejects(decodeImage(cut), (e: unknown) => e instanceof ImageDecodeError && e.reason === 'truncated');
   const lenient = await decodeImage(cut, { allowTruncated: true });

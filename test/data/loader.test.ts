@@ -5,7 +5,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { liveTensors, scope } from '../../src/index.js';
-import { classBalancedSampler, compose, DataLoader, imageFolder, mixupCutmix, normalize, randomHorizontalFlip, randomResizedCrop, randomSampler, resize, type Batch, type ImageDataset, type LoaderProgress } from '../../src/data/index.js';
+import {
+  classBalancedSampler,
+  compose,
+  DataLoader,
+  imageFolder,
+  mixupCutmix,
+  normalize,
+  randomHorizontalFlip,
+  randomResizedCrop,
+  randomSampler,
+  resize,
+  type Batch,
+  type ImageDataset,
+  type LoaderProgress,
+} from '../../src/data/index.js';
 import { buildBadCorpus } from './support/corpus.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -14,10 +28,15 @@ const isRoot = process.getuid?.() === 0;
 async function dataset(): Promise<{ root: string; ds: ImageDataset; good: number; bad: number }> {
   const root = mkdtempSync(join(tmpdir(), 'fg-loader-'));
   let good = 0;
-  for (const [cls, colour] of [['a', '#c03020'], ['b', '#2040d0']] as const) {
+  for (const [cls, colour] of [
+    ['a', '#c03020'],
+    ['b', '#2040d0'],
+  ] as const) {
     mkdirSync(join(root, cls), { recursive: true });
     for (let i = 0; i < 9; i++) {
-      await sharp({ create: { width: 20 + 3 * i, height: 14 + 2 * i, channels: 3, background: colour } }).png().toFile(join(root, cls, `${i}.png`));
+      await sharp({ create: { width: 20 + 3 * i, height: 14 + 2 * i, channels: 3, background: colour } })
+        .png()
+        .toFile(join(root, cls, `${i}.png`));
       good++;
     }
   }
@@ -49,7 +68,13 @@ test('the loader reads every good file, skips every bad one with its reason, and
   try {
     const base = liveTensors();
     const progress: LoaderProgress[] = [];
-    const loader = new DataLoader(ds, { batchSize: 5, shuffle: true, seed: 1, transform: compose([randomResizedCrop(16), randomHorizontalFlip(), normalize()]), onProgress: (p) => progress.push(p) });
+    const loader = new DataLoader(ds, {
+      batchSize: 5,
+      shuffle: true,
+      seed: 1,
+      transform: compose([randomResizedCrop(16), randomHorizontalFlip(), normalize()]),
+      onProgress: (p) => progress.push(p),
+    });
     const e0 = await collect(loader, 0);
     assert.equal(e0.n, good);
     assert.equal(e0.skipped, bad);
@@ -57,7 +82,10 @@ test('the loader reads every good file, skips every bad one with its reason, and
     assert.equal(report.count, bad);
     const reasons = report.byReason();
     for (const r of ['truncated', 'empty-file', 'not-an-image', 'too-large']) assert.ok(reasons.has(r as never), `no ${r} in ${report.summary()}`);
-    assert.deepEqual(ds.skipped.files.map((f) => f.reason), ['missing']);
+    assert.deepEqual(
+      ds.skipped.files.map((f) => f.reason),
+      ['missing'],
+    );
     assert.match(loader.report().summary(), new RegExp(`^${bad + ds.skipped.count} files skipped`));
     assert.equal(progress.length, e0.batches);
     assert.equal(progress.at(-1)!.images, good);
@@ -115,7 +143,13 @@ test('stopping early frees the prefetched batches; dropLast and batchesPerEpoch'
 test('Mixup/CutMix batches carry soft targets that sum to one', async () => {
   const { root, ds } = await dataset();
   try {
-    const loader = new DataLoader(ds, { batchSize: 6, shuffle: true, seed: 2, transform: compose([resize([16, 16]), normalize()]), mix: mixupCutmix({ mixupAlpha: 0.8, cutmixAlpha: 1, labelSmoothing: 0.1 }) });
+    const loader = new DataLoader(ds, {
+      batchSize: 6,
+      shuffle: true,
+      seed: 2,
+      transform: compose([resize([16, 16]), normalize()]),
+      mix: mixupCutmix({ mixupAlpha: 0.8, cutmixAlpha: 1, labelSmoothing: 0.1 }),
+    });
     for await (const b of loader.epoch(0)) {
       assert.ok(b.targets);
       assert.deepEqual(b.targets!.shape, [b.labelList.length, 2]);
@@ -130,13 +164,19 @@ test('Mixup/CutMix batches carry soft targets that sum to one', async () => {
 
 test('samplers: seeded permutations per epoch, class-balanced draws for long tails', () => {
   const r = randomSampler(10, 3);
-  assert.deepEqual([...r.indices(0)].sort((a, b) => a - b), [...Array(10).keys()]);
+  assert.deepEqual(
+    [...r.indices(0)].sort((a, b) => a - b),
+    [...Array(10).keys()],
+  );
   assert.deepEqual(r.indices(0), randomSampler(10, 3).indices(0));
   assert.notDeepEqual(r.indices(0), r.indices(1));
   const labels = [...Array(1000)].map((_, i) => (i < 900 ? 0 : i < 990 ? 1 : 2));
   const counts = [0, 0, 0];
   for (const i of classBalancedSampler(labels, { seed: 1, numSamples: 3000 }).indices(0)) counts[labels[i]!]!++;
-  assert.ok(counts.every((c) => c > 850 && c < 1150), `balanced counts ${counts}`);
+  assert.ok(
+    counts.every((c) => c > 850 && c < 1150),
+    `balanced counts ${counts}`,
+  );
   const sqrt = [0, 0, 0];
   for (const i of classBalancedSampler(labels, { seed: 1, numSamples: 3000, power: 0.5 }).indices(0)) sqrt[labels[i]!]!++;
   assert.ok(sqrt[0]! > sqrt[1]! && sqrt[1]! > sqrt[2]! && sqrt[2]! > 100, `square-root counts ${sqrt}`);

@@ -33,7 +33,11 @@ test('colorJitter draws per-image factors within range and is deterministic', ()
     assert.ok(a.equal(cj.apply(x, ctx(1))));
     assert.ok(!a.equal(x));
     // Brightness only with range [1, 1] changes nothing.
-    assert.ok(colorJitter({ brightness: [1, 1] }).apply(x, ctx(2)).equal(x));
+    assert.ok(
+      colorJitter({ brightness: [1, 1] })
+        .apply(x, ctx(2))
+        .equal(x),
+    );
   });
 });
 
@@ -58,7 +62,10 @@ test('Mixup mixes images and targets with the same lambda; CutMix pastes a box a
     const ct = c.targets.toArray() as number[][];
     assert.ok(Math.abs(ct[0]![0]! - c.lambda) < 1e-6);
     // Label smoothing and the switch.
-    assert.deepEqual(Array.from(softTargets([1], 4, 0.2)).map((v) => +v.toFixed(4)), [0.05, 0.85, 0.05, 0.05]);
+    assert.deepEqual(
+      Array.from(softTargets([1], 4, 0.2)).map((v) => +v.toFixed(4)),
+      [0.05, 0.85, 0.05, 0.05],
+    );
     const modes = new Set(Array.from({ length: 20 }, (_, i) => scope(() => mixupCutmix().apply(x, labels, 4, new Rng(i)).mode)));
     assert.deepEqual([...modes].sort(), ['cutmix', 'mixup']);
     assert.ok(mixupCutmix({ prob: 0 }).apply(x, labels, 4, new Rng(0)).images.equal(x));

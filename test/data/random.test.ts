@@ -6,9 +6,21 @@ test('Rng streams are fixed by their seed parts and independent across parts', (
   const a = Rng.derive(42, 'sample', 3, 17);
   const b = Rng.derive(42, 'sample', 3, 17);
   const seqA = Array.from({ length: 8 }, () => a.uint32());
-  assert.deepEqual(Array.from({ length: 8 }, () => b.uint32()), seqA);
-  for (const other of [Rng.derive(42, 'sample', 3, 18), Rng.derive(42, 'sample', 4, 17), Rng.derive(43, 'sample', 3, 17), Rng.derive(42, 'shuffle', 3, 17), Rng.derive(42 + 2 ** 32, 'sample', 3, 17)]) {
-    assert.notDeepEqual(Array.from({ length: 8 }, () => other.uint32()), seqA);
+  assert.deepEqual(
+    Array.from({ length: 8 }, () => b.uint32()),
+    seqA,
+  );
+  for (const other of [
+    Rng.derive(42, 'sample', 3, 18),
+    Rng.derive(42, 'sample', 4, 17),
+    Rng.derive(43, 'sample', 3, 17),
+    Rng.derive(42, 'shuffle', 3, 17),
+    Rng.derive(42 + 2 ** 32, 'sample', 3, 17),
+  ]) {
+    assert.notDeepEqual(
+      Array.from({ length: 8 }, () => other.uint32()),
+      seqA,
+    );
   }
 });
 
@@ -24,7 +36,10 @@ test('Rng distributions: uniform, integers without bias, normal, beta, permutati
     hist[rng.int(7)]!++;
   }
   assert.ok(Math.abs(sum / n - 0.5) < 0.01);
-  assert.ok(hist.every((h) => Math.abs(h - n / 7) < 0.06 * (n / 7)), `int(7) histogram ${hist}`);
+  assert.ok(
+    hist.every((h) => Math.abs(h - n / 7) < 0.06 * (n / 7)),
+    `int(7) histogram ${hist}`,
+  );
   let m = 0;
   let v = 0;
   for (let i = 0; i < n; i++) {
@@ -40,6 +55,9 @@ test('Rng distributions: uniform, integers without bias, normal, beta, permutati
   for (let i = 0; i < 2000; i++) small += rng.beta(0.2, 0.2) < 0.1 ? 1 : 0;
   assert.ok(small > 600 && small < 1000, `Beta(0.2, 0.2) mass near 0: ${small}`);
   const p = rng.permutation(50);
-  assert.deepEqual([...p].sort((a, b) => a - b), [...Array(50).keys()]);
+  assert.deepEqual(
+    [...p].sort((a, b) => a - b),
+    [...Array(50).keys()],
+  );
   assert.throws(() => rng.int(0), /positive integer/);
 });

@@ -1,7 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { scope } from '../../src/index.js';
-import { centerCrop, compose, cropToBox, cropView, flipView, identityView, normalizeBatch, randomResizedCrop, randomResizedCropParams, resampleBatch, resize, resizeView, Rng, roundHalfEven, type View } from '../../src/data/index.js';
+import {
+  centerCrop,
+  compose,
+  cropToBox,
+  cropView,
+  flipView,
+  identityView,
+  normalizeBatch,
+  randomResizedCrop,
+  randomResizedCropParams,
+  resampleBatch,
+  resize,
+  resizeView,
+  Rng,
+  roundHalfEven,
+  type View,
+} from '../../src/data/index.js';
 import { torchOracle, oracleSkip } from '../support/oracle.js';
 import { mismatch, testImage, toBatch } from './support/images.js';
 
@@ -84,13 +100,22 @@ test('views are deterministic under a seed and independent of batch makeup', () 
     const images = Array.from({ length: 6 }, (_, i) => testImage(i, 50, 70));
     const tf = compose([randomResizedCrop(32)]);
     const ctx = (i: number) => ({ rng: Rng.derive(7, 'sample', 0, i) });
-    const all = tf.run(images, images.map((_, i) => ctx(i)));
-    const again = tf.run(images, images.map((_, i) => ctx(i)));
+    const all = tf.run(
+      images,
+      images.map((_, i) => ctx(i)),
+    );
+    const again = tf.run(
+      images,
+      images.map((_, i) => ctx(i)),
+    );
     assert.ok(all.equal(again));
     // Image 3 alone comes out the same as inside the batch.
     const alone = tf.run([images[3]!], [ctx(3)]);
     assert.ok(alone.equal(all.narrow(0, 3, 1)));
-    const other = tf.run(images, images.map((_, i) => ({ rng: Rng.derive(8, 'sample', 0, i) })));
+    const other = tf.run(
+      images,
+      images.map((_, i) => ({ rng: Rng.derive(8, 'sample', 0, i) })),
+    );
     assert.ok(!other.equal(all));
   });
 });
@@ -123,7 +148,13 @@ test('cropToBox crops each image to its own box (the attention-region crop) and 
   scope(() => {
     const im = testImage(9, 40, 80);
     const box = { x: 0.25, y: 0.1, width: 0.5, height: 0.5 };
-    const boxed = compose([cropToBox(24)]).run([im, im], [{ rng: new Rng(0), sample: { path: 'a', label: 0, box } }, { rng: new Rng(0), sample: { path: 'b', label: 0 } }]);
+    const boxed = compose([cropToBox(24)]).run(
+      [im, im],
+      [
+        { rng: new Rng(0), sample: { path: 'a', label: 0, box } },
+        { rng: new Rng(0), sample: { path: 'b', label: 0 } },
+      ],
+    );
     // The box is pixels (top 4, left 20, 20 x 40): the same as an explicit crop view.
     const explicit = resampleBatch([im], [resizeView(cropView(identityView(80, 40), 4, 20, 20, 40), 24, 24)]);
     assert.ok(boxed.narrow(0, 0, 1).equal(explicit));

@@ -4,7 +4,19 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cat, scope, stack, type Tensor } from '../../src/index.js';
-import { classCounts, classSignatures, compose, csvDataset, DataLoader, generateSynthDataset, imageFolder, MARK_SHAPES, resize, stratifiedSplit, synthCommand } from '../../src/data/index.js';
+import {
+  classCounts,
+  classSignatures,
+  compose,
+  csvDataset,
+  DataLoader,
+  generateSynthDataset,
+  imageFolder,
+  MARK_SHAPES,
+  resize,
+  stratifiedSplit,
+  synthCommand,
+} from '../../src/data/index.js';
 
 test('synth writes a folder per class, labels.csv and synth.json that the readers accept', async () => {
   const out = mkdtempSync(join(tmpdir(), 'fg-synth-'));
@@ -16,7 +28,10 @@ test('synth writes a folder per class, labels.csv and synth.json that the reader
     assert.deepEqual(classCounts(ds), [4, 4, 4, 4, 4]);
     assert.equal(ds.skipped.count, 0);
     const csv = csvDataset(join(out, 'labels.csv'));
-    assert.deepEqual(csv.samples.map((x) => [x.path, x.label]), ds.samples.map((x) => [x.path, x.label]));
+    assert.deepEqual(
+      csv.samples.map((x) => [x.path, x.label]),
+      ds.samples.map((x) => [x.path, x.label]),
+    );
     const meta = JSON.parse(readFileSync(join(out, 'synth.json'), 'utf8'));
     assert.deepEqual(Object.values(meta.traits), s.traits);
     // Same seed, same bytes; another seed, other images.
@@ -68,7 +83,10 @@ test('no shortcut in raw pixels: nearest class mean is near chance', async () =>
       const centroids = stack(
         [...Array(classes).keys()].map((c) => {
           const idx = tr.ys.flatMap((y, i) => (y === c ? [i] : []));
-          return stack(idx.map((i) => tr.x.select(0, i)), 0).mean(0);
+          return stack(
+            idx.map((i) => tr.x.select(0, i)),
+            0,
+          ).mean(0);
         }),
         0,
       );

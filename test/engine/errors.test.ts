@@ -20,11 +20,19 @@ const RISKY: [name: string, run: (f: Fg, a: typeof aten) => unknown, python: str
   ['matmul shape mismatch', (f) => f.randn([2, 3]).matmul(f.randn([4, 5])), 'torch.randn(2, 3) @ torch.randn(4, 5)'],
   ['float index into indexSelect', (f) => f.randn([4, 3]).indexSelect(0, f.tensor([0, 1])), 'torch.randn(4, 3).index_select(0, torch.tensor([0., 1.]))'],
   ['impossible allocation', (f) => f.zeros([2 ** 50]), 'torch.zeros(2 ** 50)'],
-  ['index out of range in a parallel kernel', (f) => f.randn([100000, 4]).indexSelect(0, f.tensor([0, 5, 1e8], { dtype: 'int64' })), 'torch.randn(100000, 4).index_select(0, torch.tensor([0, 5, 100000000]))'],
+  [
+    'index out of range in a parallel kernel',
+    (f) => f.randn([100000, 4]).indexSelect(0, f.tensor([0, 5, 1e8], { dtype: 'int64' })),
+    'torch.randn(100000, 4).index_select(0, torch.tensor([0, 5, 100000000]))',
+  ],
   ['invalid reshape', (f) => f.randn([6]).reshape([7]), 'torch.randn(6).reshape(7)'],
   ['cat of mismatched shapes', (f) => f.cat([f.randn([2, 3]), f.randn([2, 4])]), 'torch.cat([torch.randn(2, 3), torch.randn(2, 4)])'],
   ['view of a non-contiguous tensor', (f) => f.randn([4, 4]).t().view([16]), 'torch.randn(4, 4).t().view(16)'],
-  ['integer division by zero', (f) => f.tensor([1], { dtype: 'int64' }).div(f.tensor([0], { dtype: 'int64' }), 'floor'), 'torch.tensor([1]) // torch.tensor([0])'],
+  [
+    'integer division by zero',
+    (f) => f.tensor([1], { dtype: 'int64' }).div(f.tensor([0], { dtype: 'int64' }), 'floor'),
+    'torch.tensor([1]) // torch.tensor([0])',
+  ],
   ['select out of range', (f) => f.randn([3]).select(0, 10), 'torch.randn(3).select(0, 10)'],
 ];
 
@@ -35,9 +43,30 @@ const MISUSE: [string, (f: Fg, a: typeof aten) => unknown, RegExp][] = [
   ['missing argument', (f, a) => a('add.Tensor').call(f.randn([1]).handle), /missing argument 'other'/],
   ['item() of many elements', (f) => f.randn([3]).item(), /exactly one element/],
   ['zero threads', (f) => f.setNumThreads(0), /at least one thread/],
-  ['backward twice', (f) => { const w = f.randn([2], { requiresGrad: true }); const l = w.mul(w).sum(); l.backward(); l.backward(); }, /second time/],
-  ['foreach lists of different shapes', (f, a) => a('_foreach_add_.List').callVoid([f.randn([2]).handle], [f.randn([3]).handle]), /size of tensor a \(2\) must match/],
-  ['an error inside scope() frees the scope', (f) => f.scope(() => { f.randn([1000]); throw new Error('thrown inside scope'); }), /thrown inside scope/],
+  [
+    'backward twice',
+    (f) => {
+      const w = f.randn([2], { requiresGrad: true });
+      const l = w.mul(w).sum();
+      l.backward();
+      l.backward();
+    },
+    /second time/,
+  ],
+  [
+    'foreach lists of different shapes',
+    (f, a) => a('_foreach_add_.List').callVoid([f.randn([2]).handle], [f.randn([3]).handle]),
+    /size of tensor a \(2\) must match/,
+  ],
+  [
+    'an error inside scope() frees the scope',
+    (f) =>
+      f.scope(() => {
+        f.randn([1000]);
+        throw new Error('thrown inside scope');
+      }),
+    /thrown inside scope/,
+  ],
 ];
 
 /** A normal operation, to show the engine still works after each failure. */
@@ -59,18 +88,20 @@ function runAll(f: Fg, a: typeof aten): { name: string; error: string | null; ty
   });
 }
 
-test('libtorch errors become JS Errors with libtorch\'s message, and the engine goes on', { skip: oracleSkip() }, () => {
+test("libtorch errors become JS Errors with libtorch's message, and the engine goes on", { skip: oracleSkip() }, () => {
   const live = fg.liveTensors();
   const results = runAll(fg, aten);
   assert.equal(fg.liveTensors(), live, 'failed calls leaked tensors');
   // PyTorch's messages for the same calls, as bytes (the oracle returns tensors).
-  const code = RISKY.map(([, , py], i) => `
+  const code = RISKY.map(
+    ([, , py], i) => `
 try:
     ${py}
     outputs['m${i}'] = torch.zeros(0, dtype=torch.uint8)
 except Exception as e:
     outputs['m${i}'] = torch.tensor(list(str(e).split('\\n')[0].encode()), dtype=torch.uint8)
-`).join('');
+`,
+  ).join('');
   const expected = torchOracle(code);
   RISKY.forEach(([name], i) => {
     const r = results[i]!;

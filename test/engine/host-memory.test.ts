@@ -13,7 +13,7 @@ function fakeNative(answer: boolean | null = true) {
   };
 }
 
-test('on: no mmap and a high trim threshold; off: glibc\'s defaults and a trim; system: untouched', () => {
+test("on: no mmap and a high trim threshold; off: glibc's defaults and a trim; system: untouched", () => {
   const on = fakeNative();
   assert.equal(setHostMemoryCache(on as never, true, {}), true);
   assert.deepEqual(on.calls, ['mmapMax=0', `trimThreshold=${2 ** 31 - 1}`]);

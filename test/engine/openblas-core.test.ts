@@ -5,7 +5,7 @@ import { chooseOpenblasCore, openblasCoreFor } from '../../src/native/openblas-c
 import { cpuFlags } from '../../src/native/cpu-flags.js';
 import '../../src/index.js'; // loads the addon, which makes the choice for this process
 
-test('AVX-512 CPUs get the SkylakeX kernels, AVX2 ones Haswell, older ones OpenBLAS\'s own detection', () => {
+test("AVX-512 CPUs get the SkylakeX kernels, AVX2 ones Haswell, older ones OpenBLAS's own detection", () => {
   const spr = 'fpu sse sse2 avx avx2 fma avx512f avx512dq avx512cd avx512bw avx512vl avx512_bf16 amx_bf16';
   assert.equal(openblasCoreFor(spr), 'SkylakeX');
   assert.equal(openblasCoreFor('fpu sse sse2 avx avx2 fma'), 'Haswell');

@@ -17,7 +17,11 @@ test('parseTta reads flips and scale lists, and rejects anything else', () => {
   assert.equal(parseTta(undefined), undefined);
   assert.equal(parseTta('none'), undefined);
   for (const bad of ['flip,1.2', 'scales=0', 'scales=x', 'rotate', 'scales=1,,2']) {
-    assert.throws(() => parseTta(bad), (e: Error) => e.name === 'UsageError', bad);
+    assert.throws(
+      () => parseTta(bad),
+      (e: Error) => e.name === 'UsageError',
+      bad,
+    );
   }
 });
 
@@ -67,7 +71,13 @@ test('openInputs names files relative to their folder, reports what it cannot us
   mkdirSync(join(dir, 'test/sub'), { recursive: true });
   for (const f of ['test/1.jpg', 'test/sub/2.png', 'alone.webp']) writeFileSync(join(dir, f), 'x');
   writeFileSync(join(dir, 'test/readme.txt'), 'x');
-  const { dataset, names } = openInputs([join(dir, 'test'), join(dir, 'alone.webp'), join(dir, 'missing.jpg'), join(dir, 'test/readme.txt'), join(dir, 'alone.webp')]);
+  const { dataset, names } = openInputs([
+    join(dir, 'test'),
+    join(dir, 'alone.webp'),
+    join(dir, 'missing.jpg'),
+    join(dir, 'test/readme.txt'),
+    join(dir, 'alone.webp'),
+  ]);
   assert.deepEqual(
     dataset.samples.map((s) => names.get(s.path)),
     ['1.jpg', 'sub/2.png', 'alone.webp'],

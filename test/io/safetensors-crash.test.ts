@@ -23,7 +23,15 @@ interface Round {
  * holds more than `fraction` but not all of its bytes; `delayMs` instead kills at a fixed
  * time after "ready" (Infinity: never).
  */
-async function killMidSave(dir: string, target: string, fill: number, mode: 'atomic' | 'naive', watch: (names: string[]) => string | undefined, delayMs?: number, fraction = 0): Promise<Round> {
+async function killMidSave(
+  dir: string,
+  target: string,
+  fill: number,
+  mode: 'atomic' | 'naive',
+  watch: (names: string[]) => string | undefined,
+  delayMs?: number,
+  fraction = 0,
+): Promise<Round> {
   const child = spawn(process.execPath, [CHILD, target, String(MIB), String(fill), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
@@ -85,7 +93,14 @@ test('kill -9 during saveSafetensors leaves the old file or the new one', { time
     let midWrite = 0;
     // Kills timed by watching the temp file, kills at fixed delays that land in other phases
     // (opening, writing, fsync, rename), and one save left to finish (Infinity).
-    const plans: { delayMs?: number; fraction?: number }[] = [{ fraction: 0 }, { fraction: 0 }, { delayMs: 20 }, { delayMs: 150 }, { delayMs: 300 }, { delayMs: Infinity }];
+    const plans: { delayMs?: number; fraction?: number }[] = [
+      { fraction: 0 },
+      { fraction: 0 },
+      { delayMs: 20 },
+      { delayMs: 150 },
+      { delayMs: 300 },
+      { delayMs: Infinity },
+    ];
     for (let i = 0; i < plans.length; i++) {
       const old = readFileSync(target);
       const fill = i + 2;
@@ -93,7 +108,9 @@ test('kill -9 during saveSafetensors leaves the old file or the new one', { time
       const round = await killMidSave(dir, target, fill, 'atomic', (names) => names.find(isTemp), delayMs, fraction);
       const state = checkTarget(target, old, fill);
       if (round.killedAt !== undefined && state === 'old') midWrite++;
-      seen.push(`${delayMs === undefined ? 'watched' : `${delayMs}ms`}: ${state}${round.killedAt !== undefined ? ` (killed at ${(round.killedAt / 2 ** 20).toFixed(1)} MiB)` : ''}`);
+      seen.push(
+        `${delayMs === undefined ? 'watched' : `${delayMs}ms`}: ${state}${round.killedAt !== undefined ? ` (killed at ${(round.killedAt / 2 ** 20).toFixed(1)} MiB)` : ''}`,
+      );
     }
     t.diagnostic(seen.join('; '));
     assert.ok(midWrite >= 1, `no kill landed mid-write, so the test proved nothing: ${seen.join('; ')}`);
@@ -119,7 +136,10 @@ test('control: the same kill against an in-place writer is caught as a partial f
       const round = await killMidSave(dir, target, 5, 'naive', (names) => names.find((n) => n === 'naive.safetensors'));
       if (round.killedAt === undefined || statSync(target).size === old.byteLength) continue;
       // The check above must refuse what an in-place writer leaves behind.
-      assert.throws(() => checkTarget(target, old, 5), (e) => e instanceof SafetensorsError || e instanceof assert.AssertionError);
+      assert.throws(
+        () => checkTarget(target, old, 5),
+        (e) => e instanceof SafetensorsError || e instanceof assert.AssertionError,
+      );
       caught = true;
     }
     // Landing a kill mid-write is a matter of timing; on a very busy machine it may not happen.

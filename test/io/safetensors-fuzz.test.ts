@@ -7,8 +7,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import {
-  liveTensors, loadSafetensors, openSafetensors, parseSafetensors, SafetensorsError, scope, serializeSafetensors, tensor, zeros,
-  randn, randint, manualSeed, type Tensor,
+  liveTensors,
+  loadSafetensors,
+  openSafetensors,
+  parseSafetensors,
+  SafetensorsError,
+  scope,
+  serializeSafetensors,
+  tensor,
+  zeros,
+  randn,
+  randint,
+  manualSeed,
+  type Tensor,
 } from '../../src/index.js';
 import { bytesOf, rawFile, tempDir } from './safetensors-support.js';
 
@@ -34,10 +45,21 @@ function seeds(): Uint8Array[] {
   manualSeed(11);
   return scope(() => [
     serializeSafetensors({ w: randn([3, 4]), b: randn([4]).half(), n: randint(0, 9, [2], { dtype: 'int64' }), m: randn([5]).gt(0) }),
-    serializeSafetensors({ s: tensor(1.5), e: zeros([0, 3]), bf: randn([2, 2]).bfloat16(), i8: randint(-5, 5, [3], { dtype: 'int8' }) }, { epoch: '3', arch: 'tiny' }),
-    serializeSafetensors({ d: randn([2], { dtype: 'float64' }), i16: randint(-5, 5, [2], { dtype: 'int16' }), i32: randint(-5, 5, [2, 1], { dtype: 'int32' }), u8: randint(0, 255, [3], { dtype: 'uint8' }) }),
+    serializeSafetensors(
+      { s: tensor(1.5), e: zeros([0, 3]), bf: randn([2, 2]).bfloat16(), i8: randint(-5, 5, [3], { dtype: 'int8' }) },
+      { epoch: '3', arch: 'tiny' },
+    ),
+    serializeSafetensors({
+      d: randn([2], { dtype: 'float64' }),
+      i16: randint(-5, 5, [2], { dtype: 'int16' }),
+      i32: randint(-5, 5, [2, 1], { dtype: 'int32' }),
+      u8: randint(0, 255, [3], { dtype: 'uint8' }),
+    }),
     // By hand: name-ordered, unpadded, an unsupported dtype among supported ones.
-    rawFile('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"u":{"dtype":"U16","shape":[1],"data_offsets":[8,10]},"z":{"dtype":"I8","shape":[2],"data_offsets":[10,12]}}', 12),
+    rawFile(
+      '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"u":{"dtype":"U16","shape":[1],"data_offsets":[8,10]},"z":{"dtype":"I8","shape":[2],"data_offsets":[10,12]}}',
+      12,
+    ),
   ]);
 }
 
@@ -59,8 +81,52 @@ function withHeader(bytes: Uint8Array, text: string, keepLength = false): Uint8A
   return out;
 }
 
-const HUGE = ['9007199254740992', '18446744073709551615', '18446744073709551616', '100000000000000000000000', '1e400', '-1', '-0', '1.5', '2.0', '1e2', '0', '1', '4', '7', '8', '4294967296', '"4"', 'null', 'true', '[]', '{}'];
-const DTYPES = ['F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'BOOL', 'U16', 'U32', 'U64', 'F8_E4M3', 'F8_E5M2', 'F4', 'C64', 'X', '', 'f32', 'F32 '];
+const HUGE = [
+  '9007199254740992',
+  '18446744073709551615',
+  '18446744073709551616',
+  '100000000000000000000000',
+  '1e400',
+  '-1',
+  '-0',
+  '1.5',
+  '2.0',
+  '1e2',
+  '0',
+  '1',
+  '4',
+  '7',
+  '8',
+  '4294967296',
+  '"4"',
+  'null',
+  'true',
+  '[]',
+  '{}',
+];
+const DTYPES = [
+  'F64',
+  'F32',
+  'F16',
+  'BF16',
+  'I64',
+  'I32',
+  'I16',
+  'I8',
+  'U8',
+  'BOOL',
+  'U16',
+  'U32',
+  'U64',
+  'F8_E4M3',
+  'F8_E5M2',
+  'F4',
+  'C64',
+  'X',
+  '',
+  'f32',
+  'F32 ',
+];
 
 /** One mutation; returns the new bytes and what was done. */
 function mutate(rng: Rng, input: Uint8Array): [Uint8Array, string] {
@@ -68,43 +134,63 @@ function mutate(rng: Rng, input: Uint8Array): [Uint8Array, string] {
   const span = headerSpan(bytes);
   const kind = rng.int(10);
   switch (kind) {
-    case 9: { // bit flips in the data section: the file stays valid and must load the flipped bytes
+    case 9: {
+      // bit flips in the data section: the file stays valid and must load the flipped bytes
       if (!span || span[1] >= bytes.byteLength) return [bytes, 'noop'];
       const at = span[1] + rng.int(bytes.byteLength - span[1]);
       bytes[at]! ^= 1 << rng.int(8);
       return [bytes, `data flip at ${at}`];
     }
-    case 0: { // bit flips anywhere
+    case 0: {
+      // bit flips anywhere
       const flips = 1 + rng.int(8);
       for (let i = 0; i < flips && bytes.byteLength; i++) bytes[rng.int(bytes.byteLength)]! ^= 1 << rng.int(8);
       return [bytes, `flip ${flips} bits`];
     }
-    case 1: { // bit flips in the header
+    case 1: {
+      // bit flips in the header
       if (!span) return [bytes, 'noop'];
       const at = span[0] + rng.int(span[1] - span[0]);
       bytes[at]! ^= 1 << rng.int(8);
       return [bytes, `header flip at ${at}`];
     }
-    case 2: { // truncation
+    case 2: {
+      // truncation
       const len = rng.int(bytes.byteLength + 1);
       return [bytes.subarray(0, len), `truncate to ${len}`];
     }
-    case 3: { // extension
+    case 3: {
+      // extension
       const extra = Uint8Array.from({ length: 1 + rng.int(16) }, () => rng.int(256));
       const out = new Uint8Array(bytes.byteLength + extra.byteLength);
       out.set(bytes);
       out.set(extra, bytes.byteLength);
       return [out, `append ${extra.byteLength}`];
     }
-    case 4: { // header length rewrite
+    case 4: {
+      // header length rewrite
       const n = span ? BigInt(span[1] - 8) : 0n;
-      const choices = [0n, 1n, n - 1n, n + 1n, n + BigInt(1 + rng.int(64)), n - BigInt(1 + rng.int(64)), 2n ** 60n, 2n ** 64n - 1n, 100_000_000n, 100_000_001n, BigInt(rng.int(2 ** 31)), 1n << BigInt(rng.int(64))];
+      const choices = [
+        0n,
+        1n,
+        n - 1n,
+        n + 1n,
+        n + BigInt(1 + rng.int(64)),
+        n - BigInt(1 + rng.int(64)),
+        2n ** 60n,
+        2n ** 64n - 1n,
+        100_000_000n,
+        100_000_001n,
+        BigInt(rng.int(2 ** 31)),
+        1n << BigInt(rng.int(64)),
+      ];
       const v = rng.pick(choices);
       const w = v < 0n ? 0n : v;
       if (bytes.byteLength >= 8) new DataView(bytes.buffer).setBigUint64(0, w, true);
       return [bytes, `header length ${w}`];
     }
-    case 5: { // replace a number in the header text
+    case 5: {
+      // replace a number in the header text
       if (!span) return [bytes, 'noop'];
       const text = new TextDecoder().decode(bytes.subarray(...span));
       const numbers = [...text.matchAll(/\d+/g)];
@@ -113,7 +199,8 @@ function mutate(rng: Rng, input: Uint8Array): [Uint8Array, string] {
       const r = rng.next() < 0.5 ? rng.pick(HUGE) : String(Number(m[0]) + rng.pick([-8, -4, -2, -1, 1, 2, 4, 8]));
       return [withHeader(bytes, text.slice(0, m.index) + r + text.slice(m.index! + m[0].length), rng.next() < 0.3), `number ${m[0]} -> ${r}`];
     }
-    case 6: { // replace a dtype
+    case 6: {
+      // replace a dtype
       if (!span) return [bytes, 'noop'];
       const text = new TextDecoder().decode(bytes.subarray(...span));
       const ds = [...text.matchAll(/"dtype":\s*"([^"]*)"/g)];
@@ -122,7 +209,8 @@ function mutate(rng: Rng, input: Uint8Array): [Uint8Array, string] {
       const r = rng.pick(DTYPES);
       return [withHeader(bytes, text.slice(0, m.index) + `"dtype":"${r}"` + text.slice(m.index! + m[0].length)), `dtype ${m[1]} -> ${r}`];
     }
-    case 7: { // structural JSON edits
+    case 7: {
+      // structural JSON edits
       if (!span) return [bytes, 'noop'];
       const text = new TextDecoder().decode(bytes.subarray(...span));
       let header: Record<string, any>;
@@ -138,16 +226,44 @@ function mutate(rng: Rng, input: Uint8Array): [Uint8Array, string] {
       const edit = rng.int(10);
       let what = '';
       switch (edit) {
-        case 0: e.shape = [...e.shape, rng.pick([0, 1, 2, 3])]; what = 'add dim'; break;
-        case 1: e.shape = e.shape.slice(1); what = 'drop dim'; break;
-        case 2: e.data_offsets = [e.data_offsets[1], e.data_offsets[0]]; what = 'swap offsets'; break;
-        case 3: delete e[rng.pick(['dtype', 'shape', 'data_offsets'])]; what = 'drop field'; break;
-        case 4: header[name] = rng.pick([null, 1, 'x', [], {}]); what = 'entry not object'; break;
-        case 5: header.__metadata__ = rng.pick([{ a: 1 }, [], 'm', { a: 'b' }, null]); what = 'metadata'; break;
-        case 6: e.shape = e.shape.map(() => rng.pick([-1, 0.5, 2 ** 53, 2 ** 62, 1e300, 1])); what = 'shape values'; break;
-        case 7: e.data_offsets = e.data_offsets.map((o: number) => rng.pick([o, o + 1, -1, 2 ** 53, 2 ** 64, 0.5])); what = 'offset values'; break;
-        case 8: header[names[0] === name ? `${name}_` : names[0]!] = { ...e }; what = 'copy entry'; break;
-        default: { // a duplicate key, which JSON.stringify cannot write
+        case 0:
+          e.shape = [...e.shape, rng.pick([0, 1, 2, 3])];
+          what = 'add dim';
+          break;
+        case 1:
+          e.shape = e.shape.slice(1);
+          what = 'drop dim';
+          break;
+        case 2:
+          e.data_offsets = [e.data_offsets[1], e.data_offsets[0]];
+          what = 'swap offsets';
+          break;
+        case 3:
+          delete e[rng.pick(['dtype', 'shape', 'data_offsets'])];
+          what = 'drop field';
+          break;
+        case 4:
+          header[name] = rng.pick([null, 1, 'x', [], {}]);
+          what = 'entry not object';
+          break;
+        case 5:
+          header.__metadata__ = rng.pick([{ a: 1 }, [], 'm', { a: 'b' }, null]);
+          what = 'metadata';
+          break;
+        case 6:
+          e.shape = e.shape.map(() => rng.pick([-1, 0.5, 2 ** 53, 2 ** 62, 1e300, 1]));
+          what = 'shape values';
+          break;
+        case 7:
+          e.data_offsets = e.data_offsets.map((o: number) => rng.pick([o, o + 1, -1, 2 ** 53, 2 ** 64, 0.5]));
+          what = 'offset values';
+          break;
+        case 8:
+          header[names[0] === name ? `${name}_` : names[0]!] = { ...e };
+          what = 'copy entry';
+          break;
+        default: {
+          // a duplicate key, which JSON.stringify cannot write
           const dup = JSON.stringify(name) + ':' + JSON.stringify(e);
           return [withHeader(bytes, text.replace(/^\{/, `{${dup},`)), `duplicate ${name}`];
         }
@@ -155,11 +271,15 @@ function mutate(rng: Rng, input: Uint8Array): [Uint8Array, string] {
       const pad = rng.next() < 0.5 ? ' '.repeat(rng.int(9)) : '';
       return [withHeader(bytes, JSON.stringify(header) + pad), `${what} (${name})`];
     }
-    default: { // insert or delete one character of the header
+    default: {
+      // insert or delete one character of the header
       if (!span) return [bytes, 'noop'];
       const text = new TextDecoder().decode(bytes.subarray(...span));
       const at = rng.int(text.length + 1);
-      const edited = rng.next() < 0.5 ? text.slice(0, at) + rng.pick(['{', '}', '[', ']', ',', ':', '"', '\\', ' ', '0', '\u0000', 'é', '\ud800']) + text.slice(at) : text.slice(0, at) + text.slice(at + 1);
+      const edited =
+        rng.next() < 0.5
+          ? text.slice(0, at) + rng.pick(['{', '}', '[', ']', ',', ':', '"', '\\', ' ', '0', '\u0000', 'é', '\ud800']) + text.slice(at)
+          : text.slice(0, at) + text.slice(at + 1);
       return [withHeader(bytes, edited), `edit char at ${at}`];
     }
   }
@@ -168,7 +288,11 @@ function mutate(rng: Rng, input: Uint8Array): [Uint8Array, string] {
 type Outcome = { ok: true; summary: string } | { ok: false; code: string };
 
 function summarize(tensors: Record<string, Tensor>): string {
-  return JSON.stringify(Object.entries(tensors).map(([k, t]) => [k, t.dtype, t.shape, Buffer.from(bytesOf(t)).toString('base64')]).sort());
+  return JSON.stringify(
+    Object.entries(tensors)
+      .map(([k, t]) => [k, t.dtype, t.shape, Buffer.from(bytesOf(t)).toString('base64')])
+      .sort(),
+  );
 }
 
 /** Runs a reader; SafetensorsErrors become outcomes, anything else is a failure. */

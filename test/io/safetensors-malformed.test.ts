@@ -2,8 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { truncateSync, writeFileSync } from 'node:fs';
 import {
-  liveTensors, loadSafetensors, openSafetensors, parseSafetensors, SafetensorsError, saveSafetensors, scope, serializeSafetensors,
-  zeros, type Tensor,
+  liveTensors,
+  loadSafetensors,
+  openSafetensors,
+  parseSafetensors,
+  SafetensorsError,
+  saveSafetensors,
+  scope,
+  serializeSafetensors,
+  zeros,
+  type Tensor,
 } from '../../src/index.js';
 import { assertCode, rawFile, tempDir } from './safetensors-support.js';
 
@@ -15,7 +23,9 @@ const liveBefore = liveTensors();
 
 test('a well-formed hand-made file loads (the baseline the cases below break)', () => {
   scope(() => {
-    const { tensors, metadata } = parseSafetensors(rawFile('{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}   ', new Uint8Array(new Float32Array([1.5, -2]).buffer)));
+    const { tensors, metadata } = parseSafetensors(
+      rawFile('{"__metadata__":{"k":"v"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}   ', new Uint8Array(new Float32Array([1.5, -2]).buffer)),
+    );
     assert.deepEqual(tensors.a!.toArray(), [1.5, -2]);
     assert.deepEqual(metadata, { k: 'v' });
   });
@@ -60,14 +70,35 @@ test('the header text: UTF-8, a leading brace, strict JSON', () => {
   for (const start of [' ' + body, '\ufeff' + body, '\n' + body, '', '[]', '"text"', '42', 'null']) {
     assertCode(file(start, 4), 'INVALID_HEADER_START');
   }
-  for (const text of ['{', '{"a":', '{"a" 1}', '{"a":{}', '{}}', '{} x', '{}\u0000', "{'a':1}", '{"a":01}', '{"a":1,}', '{"a":tru}', '{"a":"\u0001"}', '{"a":"\\x"}', '{"\\ud800":1}', '{"\\udc00x":1}', '{"a":-}', '{"a":1.}']) {
+  for (const text of [
+    '{',
+    '{"a":',
+    '{"a" 1}',
+    '{"a":{}',
+    '{}}',
+    '{} x',
+    '{}\u0000',
+    "{'a':1}",
+    '{"a":01}',
+    '{"a":1,}',
+    '{"a":tru}',
+    '{"a":"\u0001"}',
+    '{"a":"\\x"}',
+    '{"\\ud800":1}',
+    '{"\\udc00x":1}',
+    '{"a":-}',
+    '{"a":1.}',
+  ]) {
     assertCode(file(text), 'INVALID_JSON');
   }
   // Nesting is capped: a hostile header of deep brackets is an error, not a stack overflow.
   assertCode(file('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"x":' + '['.repeat(100_000) + ']'.repeat(100_000) + '}}', 4), 'INVALID_JSON');
   // Unknown fields are ignored, as the reference does; whitespace padding of every kind is JSON.
   scope(() => {
-    assert.deepEqual(parseSafetensors(rawFile('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":[[{"x":null}]]}}\t\r\n  ', 4)).tensors.a!.shape, [1]);
+    assert.deepEqual(
+      parseSafetensors(rawFile('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4],"extra":[[{"x":null}]]}}\t\r\n  ', 4)).tensors.a!.shape,
+      [1],
+    );
     assert.deepEqual(parseSafetensors(rawFile('{}', 0)).tensors, {});
   });
 });
@@ -89,7 +120,18 @@ test('metadata must map strings to strings', () => {
 
 test('tensor entries: structure, dtype, shape', () => {
   const entry = (e: unknown, data = 4) => file(JSON.stringify({ w: e }), data);
-  for (const e of [1, 'x', null, [], { shape: [1], data_offsets: [0, 4] }, { dtype: 'F32', data_offsets: [0, 4] }, { dtype: 'F32', shape: [1] }, { dtype: 1, shape: [1], data_offsets: [0, 4] }, { dtype: 'F32', shape: 1, data_offsets: [0, 4] }, { dtype: 'F32', shape: [1], data_offsets: 0 }]) {
+  for (const e of [
+    1,
+    'x',
+    null,
+    [],
+    { shape: [1], data_offsets: [0, 4] },
+    { dtype: 'F32', data_offsets: [0, 4] },
+    { dtype: 'F32', shape: [1] },
+    { dtype: 1, shape: [1], data_offsets: [0, 4] },
+    { dtype: 'F32', shape: 1, data_offsets: [0, 4] },
+    { dtype: 'F32', shape: [1], data_offsets: 0 },
+  ]) {
     assertCode(entry(e), 'INVALID_TENSOR_INFO', 'w');
   }
   for (const d of ['F128', 'f32', 'FLOAT', '', 'F8']) assertCode(entry({ dtype: d, shape: [1], data_offsets: [0, 4] }), 'INVALID_DTYPE', 'w');
@@ -137,7 +179,10 @@ test('data offsets: integers, ordered, in range, tiling the data exactly', () =>
 test('dtypes finegrain lacks are named, and the rest of the file stays readable', () => {
   const { path, cleanup } = tempDir();
   try {
-    writeFileSync(path('u16.safetensors'), rawFile({ ok: f32([1], 0, 4), u: { dtype: 'U16', shape: [2], data_offsets: [4, 8] }, f8: { dtype: 'F8_E4M3', shape: [3], data_offsets: [8, 11] } }, 11));
+    writeFileSync(
+      path('u16.safetensors'),
+      rawFile({ ok: f32([1], 0, 4), u: { dtype: 'U16', shape: [2], data_offsets: [4, 8] }, f8: { dtype: 'F8_E4M3', shape: [3], data_offsets: [8, 11] } }, 11),
+    );
     for (const name of ['u', 'f8']) assertCode(() => openSafetensors(path('u16.safetensors')).get(name), 'UNSUPPORTED_DTYPE', name);
     const e = assertCode(() => loadSafetensors(path('u16.safetensors')), 'UNSUPPORTED_DTYPE');
     assert.match(e.message, /U16|F8_E4M3/);

@@ -2,8 +2,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import {
-  arange, empty, fromTypedArray, liveTensors, loadSafetensors, manualSeed, openSafetensors, parseSafetensors, randint, randn,
-  saveSafetensors, scope, serializeSafetensors, tensor, zeros, type DType, type Tensor,
+  arange,
+  empty,
+  fromTypedArray,
+  liveTensors,
+  loadSafetensors,
+  manualSeed,
+  openSafetensors,
+  parseSafetensors,
+  randint,
+  randn,
+  saveSafetensors,
+  scope,
+  serializeSafetensors,
+  tensor,
+  zeros,
+  type DType,
+  type Tensor,
 } from '../../src/index.js';
 import { assertCode, assertSameTensor, bytesOf, rawFile, tempDir } from './safetensors-support.js';
 
@@ -19,7 +34,7 @@ function sample(dtype: DType, shape: number[]): Tensor {
     if (dtype === 'int32') return randint(-(2 ** 31), 2 ** 31 - 1, shape, { dtype });
     if (dtype === 'int64') {
       const n = shape.reduce((a, b) => a * b, 1);
-      const v = BigInt64Array.from({ length: n }, (_, i) => (BigInt(i) * 0x9e3779b97f4a7c15n) % (1n << 63n) - (i % 2 ? 1n << 62n : 0n));
+      const v = BigInt64Array.from({ length: n }, (_, i) => ((BigInt(i) * 0x9e3779b97f4a7c15n) % (1n << 63n)) - (i % 2 ? 1n << 62n : 0n));
       return fromTypedArray(v, shape);
     }
     const x = randn(shape, { dtype: 'float64' }).mul(1000);
@@ -119,7 +134,15 @@ test('non-contiguous tensors are written in row-major order', () => {
 test('layout: reference ordering, 8-byte aligned data, metadata', () => {
   scope(() => {
     const bytes = serializeSafetensors(
-      { b: zeros([3], { dtype: 'uint8' }), a: zeros([1], { dtype: 'float32' }), c: zeros([1], { dtype: 'int64' }), d: zeros([1], { dtype: 'float64' }), aa: zeros([1], { dtype: 'bool' }), e: zeros([2], { dtype: 'float16' }), f: zeros([2], { dtype: 'bfloat16' }) },
+      {
+        b: zeros([3], { dtype: 'uint8' }),
+        a: zeros([1], { dtype: 'float32' }),
+        c: zeros([1], { dtype: 'int64' }),
+        d: zeros([1], { dtype: 'float64' }),
+        aa: zeros([1], { dtype: 'bool' }),
+        e: zeros([2], { dtype: 'float16' }),
+        f: zeros([2], { dtype: 'bfloat16' }),
+      },
       { framework: 'finegrain', 'ünïcode ✓': 'value "quoted"\n' },
     );
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true));
@@ -193,7 +216,11 @@ test('the lazy reader validates the header alone and reads tensors from the file
     scope(() => {
       // Tensor bytes written by hand, a different value per tensor; the header lists them out of offset order.
       const data = new Uint8Array(new Float32Array([1, 2, 3, 4, 5]).buffer);
-      const header = { b: { dtype: 'F32', shape: [3], data_offsets: [8, 20] }, a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, __metadata__: { k: 'v' } };
+      const header = {
+        b: { dtype: 'F32', shape: [3], data_offsets: [8, 20] },
+        a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+        __metadata__: { k: 'v' },
+      };
       writeFileSync(path('h.safetensors'), rawFile(JSON.stringify(header) + '   ', data));
       using file = openSafetensors(path('h.safetensors'));
       assert.deepEqual(file.keys(), ['a', 'b'], 'keys in offset order');
@@ -227,9 +254,15 @@ test('saving is atomic: overwrites replace whole files, failures leave the old f
       assertCode(() => saveSafetensors(target, { __metadata__: zeros([1]) }), 'INVALID_ARGUMENT');
       // A failure at the rename (the target is a directory) removes the temp file.
       mkdirSync(path('adir'));
-      assert.throws(() => saveSafetensors(path('adir'), { x: zeros([1]) }), (e: any) => e.code === 'EISDIR' || e.code === 'ENOTEMPTY' || e.code === 'EEXIST');
+      assert.throws(
+        () => saveSafetensors(path('adir'), { x: zeros([1]) }),
+        (e: any) => e.code === 'EISDIR' || e.code === 'ENOTEMPTY' || e.code === 'EEXIST',
+      );
       // A missing directory fails at once.
-      assert.throws(() => saveSafetensors(path('missing/x.safetensors'), { x: zeros([1]) }), (e: any) => e.code === 'ENOENT');
+      assert.throws(
+        () => saveSafetensors(path('missing/x.safetensors'), { x: zeros([1]) }),
+        (e: any) => e.code === 'ENOENT',
+      );
       assert.deepEqual(readdirSync(dir).sort(), ['adir', 'ckpt.safetensors']);
       assert.deepEqual(readFileSync(target), old);
       assert.equal(existsSync(path('missing')), false);
@@ -264,25 +297,29 @@ test('a large tensor goes straight between file and tensor memory', () => {
   }
 });
 
-test('loaded tensors free their memory on dispose, not at the next garbage collection', { skip: process.platform !== 'linux' && 'RSS check is Linux-only' }, () => {
-  const { path, cleanup } = tempDir();
-  try {
-    scope(() => saveSafetensors(path('m.safetensors'), { a: zeros([64, 1024, 1024], { dtype: 'uint8' }), b: zeros([64, 1024, 1024], { dtype: 'uint8' }) }));
-    // Each round loads 128 MiB and disposes it; were anything (a JS view, say) to keep the
-    // storage alive until a GC, resident memory would climb by 128 MiB a round.
-    const rss = () => process.memoryUsage().rss / 2 ** 20;
-    const start = rss();
-    for (let i = 0; i < 6; i++) {
-      scope(() => {
-        loadSafetensors(path('m.safetensors'));
-        const f = openSafetensors(path('m.safetensors'));
-        f.get('a');
-        f.close();
-      });
+test(
+  'loaded tensors free their memory on dispose, not at the next garbage collection',
+  { skip: process.platform !== 'linux' && 'RSS check is Linux-only' },
+  () => {
+    const { path, cleanup } = tempDir();
+    try {
+      scope(() => saveSafetensors(path('m.safetensors'), { a: zeros([64, 1024, 1024], { dtype: 'uint8' }), b: zeros([64, 1024, 1024], { dtype: 'uint8' }) }));
+      // Each round loads 128 MiB and disposes it; were anything (a JS view, say) to keep the
+      // storage alive until a GC, resident memory would climb by 128 MiB a round.
+      const rss = () => process.memoryUsage().rss / 2 ** 20;
+      const start = rss();
+      for (let i = 0; i < 6; i++) {
+        scope(() => {
+          loadSafetensors(path('m.safetensors'));
+          const f = openSafetensors(path('m.safetensors'));
+          f.get('a');
+          f.close();
+        });
+      }
+      const grown = rss() - start;
+      assert.ok(grown < 200, `resident memory grew by ${grown.toFixed(0)} MiB over 6 load/dispose rounds of 192 MiB`);
+    } finally {
+      cleanup();
     }
-    const grown = rss() - start;
-    assert.ok(grown < 200, `resident memory grew by ${grown.toFixed(0)} MiB over 6 load/dispose rounds of 192 MiB`);
-  } finally {
-    cleanup();
-  }
-});
+  },
+);

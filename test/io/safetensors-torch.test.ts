@@ -9,7 +9,8 @@ import { oracleSkip, torchOracle } from '../support/oracle.js';
 import { assertSameTensor, tempDir } from './safetensors-support.js';
 
 // One line: the oracle strips the snippet's common indentation.
-const PY_DTYPES = "{'F64': torch.float64, 'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16, 'I64': torch.int64, 'I32': torch.int32, 'I16': torch.int16, 'I8': torch.int8, 'U8': torch.uint8, 'BOOL': torch.bool}";
+const PY_DTYPES =
+  "{'F64': torch.float64, 'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16, 'I64': torch.int64, 'I32': torch.int32, 'I16': torch.int16, 'I8': torch.int8, 'U8': torch.uint8, 'BOOL': torch.bool}";
 
 test('PyTorch reads what finegrain writes', { skip: oracleSkip() }, () => {
   manualSeed(7);
@@ -33,7 +34,7 @@ test('PyTorch reads what finegrain writes', { skip: oracleSkip() }, () => {
         transposed: x.t(),
       };
       const file = path('fg.safetensors');
-      saveSafetensors(file, tensors, { source: 'finegrain', 'ü': 'ß' });
+      saveSafetensors(file, tensors, { source: 'finegrain', ü: 'ß' });
       const out = torchOracle(
         `
         import struct

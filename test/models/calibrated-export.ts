@@ -94,7 +94,14 @@ export async function checkCalibrated(run: ExportRun, name: string, check: Calib
         const embedding = noGrad(() => model.forwardEmbedding(io.input!));
         if (io.embedding) assertParity(embedding, io.embedding, `${name} embedding vs torchvision`);
         // forward is forwardHead(forwardEmbedding(x)); checked whole, as users call it.
-        result = { error: assertParity(noGrad(() => model.forward(io.input!)), io.output!, `${name} vs torchvision`), scale: io.output!.abs().max().item() };
+        result = {
+          error: assertParity(
+            noGrad(() => model.forward(io.input!)),
+            io.output!,
+            `${name} vs torchvision`,
+          ),
+          scale: io.output!.abs().max().item(),
+        };
         check.more?.(model, io);
       });
     } finally {

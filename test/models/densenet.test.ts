@@ -15,7 +15,12 @@ const NAMES = ['densenet121', 'densenet161', 'densenet169', 'densenet201'];
 // Channels of the final map (numFeatures), from each block configuration.
 const FEATURES: Record<string, number> = { densenet121: 1024, densenet161: 2208, densenet169: 1664, densenet201: 1920 };
 const skip = oracleSkip();
-const run = skip ? null : startCalibratedExport(NAMES.map((name) => ({ name, imageSize: 64 })), { numClasses: 10, embeddingOf: 'classifier' });
+const run = skip
+  ? null
+  : startCalibratedExport(
+      NAMES.map((name) => ({ name, imageSize: 64 })),
+      { numClasses: 10, embeddingOf: 'classifier' },
+    );
 after(() => run?.close());
 
 for (const name of NAMES) {
@@ -39,7 +44,10 @@ test('densenet121 has torchvision’s parameter count and GFLOPs, and trains thr
     assert.ok(Math.abs(model.flops().gflops - 2.834) < 0.001, `GFLOPs ${model.flops().gflops}`); // meta: 2.834
     model.train();
     scope(() => {
-      const loss = model.forward(randn([2, 3, 32, 32])).pow(2).mean();
+      const loss = model
+        .forward(randn([2, 3, 32, 32]))
+        .pow(2)
+        .mean();
       loss.backward();
       const g = model.stateEntries().find(([k]) => k === 'features.denseblock1.denselayer1.conv1.weight')![1].grad!;
       assert.ok(g.abs().sum().item() > 0, 'gradient reaches the first dense layer');

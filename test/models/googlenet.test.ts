@@ -17,7 +17,9 @@ import { assertParity, checkCalibrated, startCalibratedExport } from './calibrat
 
 const skip = oracleSkip();
 // transform_input on: covers the re-normalisation too (its absence is the plain path).
-const run = skip ? null : startCalibratedExport([{ name: 'googlenet', imageSize: 64 }], { numClasses: 10, kwargs: { transform_input: true }, embeddingOf: 'fc', trainOutput: true });
+const run = skip
+  ? null
+  : startCalibratedExport([{ name: 'googlenet', imageSize: 64 }], { numClasses: 10, kwargs: { transform_input: true }, embeddingOf: 'fc', trainOutput: true });
 after(() => run?.close());
 
 test('googlenet matches torchvision (eval, embedding, training with aux heads)', { skip }, async (t) => {
@@ -64,7 +66,14 @@ test('googlenet resetClassifier resizes the main and auxiliary heads', () => {
     model.train();
     scope(() => {
       const { logits, aux1, aux2 } = model.forwardWithAux(randn([2, 3, 64, 64]));
-      assert.deepEqual([logits.shape, aux1!.shape, aux2!.shape], [[2, 7], [2, 7], [2, 7]]);
+      assert.deepEqual(
+        [logits.shape, aux1!.shape, aux2!.shape],
+        [
+          [2, 7],
+          [2, 7],
+          [2, 7],
+        ],
+      );
     });
   } finally {
     model.dispose();

@@ -21,7 +21,14 @@ export function checkHeadReset(model: ImageClassifier, inputShape: number[]): vo
       const x = randn(inputShape);
       const embedding = noGrad(() => model.forwardEmbedding(x));
       assert.deepEqual(embedding.shape, [inputShape[0], model.numFeatures]);
-      assert.ok(noGrad(() => model.forward(x)).allclose(noGrad(() => model.forwardHead(embedding)), 1e-5, 1e-6), 'forward = forwardHead(forwardEmbedding)');
+      assert.ok(
+        noGrad(() => model.forward(x)).allclose(
+          noGrad(() => model.forwardHead(embedding)),
+          1e-5,
+          1e-6,
+        ),
+        'forward = forwardHead(forwardEmbedding)',
+      );
       model.resetClassifier(0);
       assert.ok(noGrad(() => model.forward(x)).allclose(embedding, 1e-5, 1e-6), 'no classifier: forward gives the embedding');
     });

@@ -39,7 +39,11 @@ test('inception_v3 matches torchvision (eval, embedding) and its aux head matche
         `,
         { grid, ...aux.stateDict() },
       ).y!;
-      assertParity(noGrad(() => aux.forward(grid)), expected, 'aux logits');
+      assertParity(
+        noGrad(() => aux.forward(grid)),
+        expected,
+        'aux logits',
+      );
     },
   });
   t.diagnostic(`max |error| ${error} (scale ${scale})`);
@@ -53,7 +57,13 @@ test('inception_v3 returns aux logits in training mode at 299x299', () => {
       const x = randn([2, 3, 299, 299]); // 2: the aux head's BatchNorm sees a 1x1 map
       model.train();
       const train = noGrad(() => model.forwardWithAux(x));
-      assert.deepEqual([train.logits.shape, train.aux!.shape], [[2, 5], [2, 5]]);
+      assert.deepEqual(
+        [train.logits.shape, train.aux!.shape],
+        [
+          [2, 5],
+          [2, 5],
+        ],
+      );
     });
     model.resetClassifier(3);
     assert.deepEqual(model.stateDict()['AuxLogits.fc.weight']!.shape, [3, 768]);

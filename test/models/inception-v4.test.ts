@@ -125,7 +125,12 @@ test('inception_v4 matches a PyTorch model written from timm’s definitions (na
       assertInputDependent(ref.y);
       const embedding = noGrad(() => model.forwardEmbedding(x));
       assertParity(embedding, ref.embedding, 'embedding');
-      t.diagnostic(`max |error| ${assertParity(noGrad(() => model.forwardHead(embedding)), ref.y)} (scale ${ref.y.abs().max().item()})`);
+      t.diagnostic(
+        `max |error| ${assertParity(
+          noGrad(() => model.forwardHead(embedding)),
+          ref.y,
+        )} (scale ${ref.y.abs().max().item()})`,
+      );
       assert.deepEqual(model.forwardFeatures(x).shape, [2, 1536, 1, 1]);
     });
   } finally {
@@ -140,7 +145,10 @@ test('inception_v4 has timm’s parameter count (42.7M at 1000 classes)', () => 
     assert.ok(Math.abs(n / 1e6 - 42.68) < 0.01, `${n} parameters`);
     assert.deepEqual(model.defaultInputSize, [3, 299, 299]);
     assert.deepEqual(
-      model.stateEntries().slice(0, 3).map(([k]) => k),
+      model
+        .stateEntries()
+        .slice(0, 3)
+        .map(([k]) => k),
       ['features.0.conv.weight', 'features.0.bn.weight', 'features.0.bn.bias'],
     );
     assert.ok(model.stateEntries().some(([k]) => k === 'features.21.branch2_3b.bn.running_var'));

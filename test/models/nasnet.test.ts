@@ -241,7 +241,12 @@ test('nasnetalarge (narrow) matches a PyTorch model written from timm’s defini
       assertInputDependent(ref.y);
       const embedding = noGrad(() => model.forwardEmbedding(x));
       assertParity(embedding, ref.embedding, 'embedding');
-      t.diagnostic(`max |error| ${assertParity(noGrad(() => model.forwardHead(embedding)), ref.y)} (scale ${ref.y.abs().max().item()})`);
+      t.diagnostic(
+        `max |error| ${assertParity(
+          noGrad(() => model.forwardHead(embedding)),
+          ref.y,
+        )} (scale ${ref.y.abs().max().item()})`,
+      );
       assert.deepEqual(model.forwardFeatures(x).shape, [2, 384, 2, 2]);
     });
   } finally {

@@ -5,7 +5,10 @@ import { oracleAvailable, oracleSkip } from '../support/oracle.js';
 import { startExport, type ExportSpec } from './support/torchvision-export.js';
 import { checkParity } from './support/parity.js';
 
-const SPECS: ExportSpec[] = ['400mf', '800mf', '1_6gf', '3_2gf', '8gf', '16gf', '32gf'].map((s) => ({ name: `regnet_y_${s}`, imageSize: s === '32gf' ? 32 : 64 }));
+const SPECS: ExportSpec[] = ['400mf', '800mf', '1_6gf', '3_2gf', '8gf', '16gf', '32gf'].map((s) => ({
+  name: `regnet_y_${s}`,
+  imageSize: s === '32gf' ? 32 : 64,
+}));
 
 const run = oracleAvailable() ? startExport(SPECS) : null;
 after(() => run?.close());

@@ -21,7 +21,10 @@ test('a googlenet file without aux classifiers builds a model without them', () 
   saveSafetensors(file, source.stateDict());
   const loaded = createModel('googlenet', { pretrained: file });
   try {
-    assert.equal(loaded.stateEntries().some(([k]) => k.startsWith('aux1.')), false);
+    assert.equal(
+      loaded.stateEntries().some(([k]) => k.startsWith('aux1.')),
+      false,
+    );
     source.eval();
     loaded.eval();
     noGrad(() =>

@@ -50,7 +50,10 @@ test('the README conversion script turns a torchvision checkpoint into safetenso
       `);
       execFileSync(PYTHON, ['-', pth, out], { input: documentedScript(), stdio: ['pipe', 'pipe', 'pipe'] });
       const { tensors } = loadSafetensors(out);
-      assert.deepEqual(tensors['extra.bf16']!.to({ dtype: 'float32' }).toArray(), [[0, 1, 2], [3, 4, 5]]);
+      assert.deepEqual(tensors['extra.bf16']!.to({ dtype: 'float32' }).toArray(), [
+        [0, 1, 2],
+        [3, 4, 5],
+      ]);
       assert.deepEqual(tensors['extra.flags']!.toArray(), [true, false, true]);
       assert.equal(tensors['bn1.num_batches_tracked']!.item(), 7);
       // The extra tensors are not resnet18's: drop them, and the rest loads strictly.
@@ -58,7 +61,11 @@ test('the README conversion script turns a torchvision checkpoint into safetenso
       const weights = Object.fromEntries(Object.entries(tensors).filter(([k]) => !k.startsWith('extra.')));
       model.loadStateDict(weights);
       model.eval();
-      assertClose(noGrad(() => model.forward(x!)), expected!, { rtol: 1e-4, atol: 1e-5 });
+      assertClose(
+        noGrad(() => model.forward(x!)),
+        expected!,
+        { rtol: 1e-4, atol: 1e-5 },
+      );
       model.dispose();
     });
   } finally {

@@ -70,7 +70,12 @@ test('import: torchvision keys and shapes; PyTorch computes the same logits from
 
 /** uint8 onnxruntime tensor -> float via its scale and zero point. */
 function dequant(t: ort.Tensor, scale: number, zeroPoint: number): Tensor {
-  return scope(() => fromTypedArray(t.data as Uint8Array, t.dims as number[], { dtype: 'uint8' }).to({ dtype: 'float32' }).sub(zeroPoint).mul(scale));
+  return scope(() =>
+    fromTypedArray(t.data as Uint8Array, t.dims as number[], { dtype: 'uint8' })
+      .to({ dtype: 'float32' })
+      .sub(zeroPoint)
+      .mul(scale),
+  );
 }
 
 /** Rounds to the uint8 grid of (scale, zeroPoint) and compares with onnxruntime's tensor: [elements off, max steps off]. */
@@ -83,7 +88,7 @@ function stepsOff(y: Tensor, scale: number, zeroPoint: number, expected: ort.Ten
   });
 }
 
-test('every layer reproduces onnxruntime\'s integer layer on its own input (up to rounding ties)', { skip: sharedSkip(true) }, async () => {
+test("every layer reproduces onnxruntime's integer layer on its own input (up to rounding ties)", { skip: sharedSkip(true) }, async () => {
   const graph = readOnnx(ONNX_PATH);
   const q = (name: string) => graph.initializers.get(name)!.data[0] as number;
   const io = (n: OnnxNode, at: number): [number, number] => [q(n.inputs[at]!), q(n.inputs[at + 1]!)];
@@ -199,11 +204,19 @@ test('loadPretrainedModel: eval mode, a new head keeps the backbone, safetensors
     scope(() => {
       const x = randn([1, 3, 96, 96]);
       // The backbone is the ImageNet one: identical embeddings.
-      assertClose(noGrad(() => birds.forwardEmbedding(x)), noGrad(() => base.forwardEmbedding(x)), { rtol: 0, atol: 0 });
+      assertClose(
+        noGrad(() => birds.forwardEmbedding(x)),
+        noGrad(() => base.forwardEmbedding(x)),
+        { rtol: 0, atol: 0 },
+      );
       const file = join(dir, 'mobilenet_v2.safetensors');
       saveSafetensors(file, base.stateDict());
       const again = loadPretrainedModel('mobilenet_v2', { weights: file });
-      assertClose(noGrad(() => again.forward(x)), noGrad(() => base.forward(x)), { rtol: 0, atol: 0 });
+      assertClose(
+        noGrad(() => again.forward(x)),
+        noGrad(() => base.forward(x)),
+        { rtol: 0, atol: 0 },
+      );
       again.dispose();
     });
     birds.dispose();
@@ -236,7 +249,9 @@ test('recalibrateBatchNorm keeps the eval function and brings training-mode Batc
       const evalAfter = noGrad(() => m.forward(held));
       const trainAfter = noGrad(() => m.train().forward(held));
       const [dEval, dBefore, dAfter] = [relative(evalAfter, evalOut), relative(trainBefore, evalOut), relative(trainAfter, evalOut)];
-      console.log(`# relative logit change: eval after recalibration ${dEval.toExponential(1)}; train mode vs eval before ${dBefore.toFixed(3)}, after ${dAfter.toFixed(3)}`);
+      console.log(
+        `# relative logit change: eval after recalibration ${dEval.toExponential(1)}; train mode vs eval before ${dBefore.toFixed(3)}, after ${dAfter.toFixed(3)}`,
+      );
       assert.ok(dEval < 1e-5, `eval output changed by ${dEval}`);
       assert.ok(dAfter < 0.75 * dBefore, `train-mode output not closer to eval after recalibration: ${dAfter} vs ${dBefore}`);
     });

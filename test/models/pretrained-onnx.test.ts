@@ -102,7 +102,9 @@ test('dequantizeLinear: (q - zero_point) * scale, per tensor and per axis', () =
     const qt = tensor(q, { dtype: 'int8' });
     const perAxis = dequantizeLinear(qt, tensor(scale), tensor(zp, { dtype: 'int8' }), { axis: 0 });
     assert.equal(perAxis.dtype, 'float32');
-    (perAxis.toArray() as number[][]).forEach((row, c) => row.forEach((v, j) => assert.ok(Math.abs(v - expected[c]![j]!) <= 1e-6 * Math.abs(expected[c]![j]!) + 1e-12, `[${c}, ${j}]`)));
+    (perAxis.toArray() as number[][]).forEach((row, c) =>
+      row.forEach((v, j) => assert.ok(Math.abs(v - expected[c]![j]!) <= 1e-6 * Math.abs(expected[c]![j]!) + 1e-12, `[${c}, ${j}]`)),
+    );
     // Along the last axis (a MatMul weight [in, out] scaled per output column).
     const cols = dequantizeLinear(qt.t(), tensor(scale), tensor(zp, { dtype: 'int8' }), { axis: 1 });
     assert.deepEqual(cols.t().toArray(), perAxis.toArray());

@@ -24,7 +24,8 @@ export const CUB_IMAGES = sharedPath('data', 'cub100', 'images');
 
 /** Skip reason when the shared weights (or images) are absent, e.g. on a fresh clone. */
 export function sharedSkip(needImages = false): string | false {
-  if (!existsSync(ONNX_PATH)) return `${ONNX_PATH} not found: the pretrained MobileNetV2 lives in ../shared/weights beside the repository (set FINEGRAIN_SHARED to its folder)`;
+  if (!existsSync(ONNX_PATH))
+    return `${ONNX_PATH} not found: the pretrained MobileNetV2 lives in ../shared/weights beside the repository (set FINEGRAIN_SHARED to its folder)`;
   if (needImages && !existsSync(CUB_IMAGES)) return `${CUB_IMAGES} not found: the CUB bird photos live in ../shared/data/cub100`;
   return false;
 }
@@ -43,7 +44,12 @@ export function isImageNetBird(index: number): boolean {
  */
 export function birdFiles(n: number): string[] {
   const species = readdirSync(CUB_IMAGES).sort();
-  const perSpecies = species.map((s) => readdirSync(join(CUB_IMAGES, s)).filter((f) => f.endsWith('.jpg')).sort().map((f) => join(CUB_IMAGES, s, f)));
+  const perSpecies = species.map((s) =>
+    readdirSync(join(CUB_IMAGES, s))
+      .filter((f) => f.endsWith('.jpg'))
+      .sort()
+      .map((f) => join(CUB_IMAGES, s, f)),
+  );
   const stride = Math.max(1, Math.floor(species.length / n));
   const out: string[] = [];
   for (let round = 0; out.length < n; round++) {
@@ -75,7 +81,11 @@ export async function loadEvalImage(file: string): Promise<Tensor> {
     .extract({ left: Math.round((w - 224) / 2), top: Math.round((h - 224) / 2), width: 224, height: 224 })
     .raw()
     .toBuffer({ resolveWithObject: true });
-  return scope(() => fromTypedArray(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), [224, 224, 3]).permute(2, 0, 1).contiguous());
+  return scope(() =>
+    fromTypedArray(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), [224, 224, 3])
+      .permute(2, 0, 1)
+      .contiguous(),
+  );
 }
 
 /** `n` bird photos as the normalised float32 batch [n, 3, 224, 224] a pretrained model takes. */

@@ -11,12 +11,42 @@ import { Dropout, withoutInit } from '../../src/nn/index.js';
 import { assertClose } from '../support/assert-close.js';
 
 const TORCHVISION = [
-  'alexnet', 'vgg11', 'vgg11_bn', 'vgg13', 'vgg13_bn', 'vgg16', 'vgg16_bn', 'vgg19', 'vgg19_bn',
-  'resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152', 'resnext50_32x4d', 'wide_resnet50_2',
-  'mobilenet_v2', 'mobilenet_v3_small', 'mobilenet_v3_large', ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => `efficientnet_b${i}`),
-  ...['x', 'y'].flatMap((k) => ['400mf', '800mf', '1_6gf', '3_2gf', '8gf', '16gf', '32gf'].map((s) => `regnet_${k}_${s}`)), 'regnet_y_128gf',
+  'alexnet',
+  'vgg11',
+  'vgg11_bn',
+  'vgg13',
+  'vgg13_bn',
+  'vgg16',
+  'vgg16_bn',
+  'vgg19',
+  'vgg19_bn',
+  'resnet18',
+  'resnet34',
+  'resnet50',
+  'resnet101',
+  'resnet152',
+  'resnext50_32x4d',
+  'wide_resnet50_2',
+  'mobilenet_v2',
+  'mobilenet_v3_small',
+  'mobilenet_v3_large',
+  ...[0, 1, 2, 3, 4, 5, 6, 7].map((i) => `efficientnet_b${i}`),
+  ...['x', 'y'].flatMap((k) => ['400mf', '800mf', '1_6gf', '3_2gf', '8gf', '16gf', '32gf'].map((s) => `regnet_${k}_${s}`)),
+  'regnet_y_128gf',
 ];
-const TIMM = ['seresnet18', 'seresnet34', 'seresnet50', 'skresnet18', 'skresnet34', 'skresnet50', 'regnetx_002', 'regnetx_320', 'regnety_002', 'regnety_160', 'regnety_1280'];
+const TIMM = [
+  'seresnet18',
+  'seresnet34',
+  'seresnet50',
+  'skresnet18',
+  'skresnet34',
+  'skresnet50',
+  'regnetx_002',
+  'regnetx_320',
+  'regnety_002',
+  'regnety_160',
+  'regnety_1280',
+];
 
 test('listModels has every torchvision and timm variant of the first families', () => {
   const all = listModels();
@@ -30,7 +60,17 @@ test('listModels has every torchvision and timm variant of the first families', 
 
 test('every model: features, embedding, head and forward fit together', () => {
   const base = liveTensors();
-  for (const name of ['alexnet', 'vgg11_bn', 'resnet18', 'skresnet18', 'mobilenet_v2', 'mobilenet_v3_small', 'efficientnet_b0', 'regnet_x_400mf', 'regnety_002']) {
+  for (const name of [
+    'alexnet',
+    'vgg11_bn',
+    'resnet18',
+    'skresnet18',
+    'mobilenet_v2',
+    'mobilenet_v3_small',
+    'efficientnet_b0',
+    'regnet_x_400mf',
+    'regnety_002',
+  ]) {
     const m = createModel(name, { numClasses: 5 }).eval();
     scope(() => {
       const x = randn([2, 3, 64, 64]);
@@ -40,8 +80,18 @@ test('every model: features, embedding, head and forward fit together', () => {
       assert.deepEqual(emb.shape, [2, m.numFeatures], name);
       const logits = noGrad(() => m.forward(x));
       assert.deepEqual(logits.shape, [2, 5], name);
-      assertClose(noGrad(() => m.forwardHead(emb)), logits, { rtol: 1e-6, message: name });
-      assert.ok(m.getSubmodule(m.classifierPath).stateEntries().some(([k]) => k === 'weight'), `${name}: classifierPath`);
+      assertClose(
+        noGrad(() => m.forwardHead(emb)),
+        logits,
+        { rtol: 1e-6, message: name },
+      );
+      assert.ok(
+        m
+          .getSubmodule(m.classifierPath)
+          .stateEntries()
+          .some(([k]) => k === 'weight'),
+        `${name}: classifierPath`,
+      );
     });
     m.dispose();
   }
@@ -57,7 +107,10 @@ test('numClasses, dropRate and resetClassifier', () => {
   assert.equal(m.numClasses, 3);
   const keys = m.stateEntries().map(([k]) => k);
   assert.deepEqual(keys.slice(-2), ['classifier.1.weight', 'classifier.1.bias']);
-  assert.deepEqual(scope(() => m.stateDict()['classifier.1.weight']!.shape), [3, 1280]);
+  assert.deepEqual(
+    scope(() => m.stateDict()['classifier.1.weight']!.shape),
+    [3, 1280],
+  );
   m.dispose();
 
   // ResNet has no dropout module: the rate applies functionally before fc, in training only
@@ -128,7 +181,11 @@ test('pretrained: loads a safetensors state dict; a new label set re-initialises
 });
 
 test('createModel returns ImageClassifiers with their default input sizes', () => {
-  for (const [name, size] of [['efficientnet_b7', 600], ['resnet50', 224], ['regnety_160', 224]] as const) {
+  for (const [name, size] of [
+    ['efficientnet_b7', 600],
+    ['resnet50', 224],
+    ['regnety_160', 224],
+  ] as const) {
     const m = withoutInit(() => createModel(name));
     assert.ok(m instanceof ImageClassifier);
     assert.deepEqual(m.defaultInputSize, [3, size, size]);

@@ -114,7 +114,7 @@ interface Case {
 const CASES: Case[] = [
   { name: 'seresnet18', ref: "seresnet('resnet18', 10)", keys: 'same', size: 64 },
   { name: 'seresnet50', ref: "seresnet('resnet50', 10)", keys: 'same', size: 64 },
-  { name: 'skresnet18', ref: "skresnet(SKBasic, [2, 2, 2, 2], dict(rd_ratio=1/8, rd_divisor=16), 10)", keys: 'same', size: 64 },
+  { name: 'skresnet18', ref: 'skresnet(SKBasic, [2, 2, 2, 2], dict(rd_ratio=1/8, rd_divisor=16), 10)', keys: 'same', size: 64 },
   { name: 'skresnet50', ref: 'skresnet(SKBottleneck, [3, 4, 6, 3], {}, 10)', keys: 'same', size: 64 },
   { name: 'regnetx_002', ref: 'timm_regnet(24, 36.44, 2.49, 13, 8, None, 10)', keys: 'regnet', size: 64 },
   { name: 'regnetx_004', ref: 'timm_regnet(24, 24.48, 2.54, 22, 16, None, 10)', keys: 'regnet', size: 64 },
@@ -171,11 +171,21 @@ for (const c of CASES) {
   });
 }
 
-test('parameter counts equal timm\'s published ones (millions, 2 decimals)', () => {
+test("parameter counts equal timm's published ones (millions, 2 decimals)", () => {
   const published: Record<string, number> = {
-    regnetx_002: 2.68, regnetx_004: 5.16, regnetx_016: 9.19, regnetx_320: 107.81,
-    regnety_002: 3.16, regnety_004: 4.34, regnety_040: 20.65, regnety_160: 83.59, regnety_320: 145.05, regnety_640: 281.38,
-    seresnet50: 28.09, skresnet18: 11.96, skresnet34: 22.28,
+    regnetx_002: 2.68,
+    regnetx_004: 5.16,
+    regnetx_016: 9.19,
+    regnetx_320: 107.81,
+    regnety_002: 3.16,
+    regnety_004: 4.34,
+    regnety_040: 20.65,
+    regnety_160: 83.59,
+    regnety_320: 145.05,
+    regnety_640: 281.38,
+    seresnet50: 28.09,
+    skresnet18: 11.96,
+    skresnet34: 22.28,
   };
   for (const [name, millions] of Object.entries(published)) {
     const m = withoutInit(() => createModel(name));
@@ -194,18 +204,41 @@ test('timm key names: stages, blocks, ConvNormAct, SE and heads', () => {
   const bn = (p: string) => ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'].map((s) => `${p}.${s}`);
   const y = keys('regnety_002');
   assert.deepEqual(y.slice(0, 6), ['stem.conv.weight', ...bn('stem.bn')]);
-  assert.deepEqual(y.filter((k) => k.startsWith('s1.b1.')), [
-    's1.b1.conv1.conv.weight', ...bn('s1.b1.conv1.bn'), 's1.b1.conv2.conv.weight', ...bn('s1.b1.conv2.bn'),
-    's1.b1.se.fc1.weight', 's1.b1.se.fc1.bias', 's1.b1.se.fc2.weight', 's1.b1.se.fc2.bias',
-    's1.b1.conv3.conv.weight', ...bn('s1.b1.conv3.bn'), 's1.b1.downsample.conv.weight', ...bn('s1.b1.downsample.bn'),
-  ]);
+  assert.deepEqual(
+    y.filter((k) => k.startsWith('s1.b1.')),
+    [
+      's1.b1.conv1.conv.weight',
+      ...bn('s1.b1.conv1.bn'),
+      's1.b1.conv2.conv.weight',
+      ...bn('s1.b1.conv2.bn'),
+      's1.b1.se.fc1.weight',
+      's1.b1.se.fc1.bias',
+      's1.b1.se.fc2.weight',
+      's1.b1.se.fc2.bias',
+      's1.b1.conv3.conv.weight',
+      ...bn('s1.b1.conv3.bn'),
+      's1.b1.downsample.conv.weight',
+      ...bn('s1.b1.downsample.bn'),
+    ],
+  );
   assert.deepEqual(y.slice(-2), ['head.fc.weight', 'head.fc.bias']);
   assert.ok(!y.some((k) => k.startsWith('s1.b2.downsample')), 'identity shortcuts have no keys');
   assert.ok(!keys('regnetx_002').some((k) => k.includes('.se.')));
   const se = keys('seresnet50');
-  assert.ok(se.includes('layer1.0.se.fc1.weight') && se.includes('layer4.2.se.fc2.bias') && se.includes('layer1.0.downsample.0.weight') && se.includes('fc.weight'));
+  assert.ok(
+    se.includes('layer1.0.se.fc1.weight') && se.includes('layer4.2.se.fc2.bias') && se.includes('layer1.0.downsample.0.weight') && se.includes('fc.weight'),
+  );
   const sk = keys('skresnet18');
-  for (const k of ['layer1.0.conv1.paths.0.conv.weight', 'layer1.0.conv1.paths.1.bn.running_var', 'layer1.0.conv1.attn.fc_reduce.weight', 'layer1.0.conv1.attn.bn.weight', 'layer1.0.conv1.attn.fc_select.weight', 'layer1.0.conv2.conv.weight', 'layer1.0.conv2.bn.bias', 'layer2.0.downsample.1.weight']) {
+  for (const k of [
+    'layer1.0.conv1.paths.0.conv.weight',
+    'layer1.0.conv1.paths.1.bn.running_var',
+    'layer1.0.conv1.attn.fc_reduce.weight',
+    'layer1.0.conv1.attn.bn.weight',
+    'layer1.0.conv1.attn.fc_select.weight',
+    'layer1.0.conv2.conv.weight',
+    'layer1.0.conv2.bn.bias',
+    'layer2.0.downsample.1.weight',
+  ]) {
     assert.ok(sk.includes(k), k);
   }
   const sk50 = keys('skresnet50');

@@ -20,8 +20,17 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'resnet18', grads: ['conv1.weight', 'layer2.0.downsample.0.weight', 'layer3.1.bn2.weight', 'fc.weight'], bn: 'layer4.1.bn1' },
-  { name: 'mobilenet_v3_small', grads: ['features.0.0.weight', 'features.4.block.2.fc1.weight', 'features.9.block.1.1.bias', 'classifier.3.weight'], bn: 'features.6.block.0.1', kwargs: 'dropout=0.0' },
-  { name: 'regnet_y_400mf', grads: ['stem.0.weight', 'trunk_output.block2.block2-0.f.b.0.weight', 'trunk_output.block3.block3-1.f.se.fc2.bias', 'fc.bias'], bn: 'trunk_output.block1.block1-0.proj.1' },
+  {
+    name: 'mobilenet_v3_small',
+    grads: ['features.0.0.weight', 'features.4.block.2.fc1.weight', 'features.9.block.1.1.bias', 'classifier.3.weight'],
+    bn: 'features.6.block.0.1',
+    kwargs: 'dropout=0.0',
+  },
+  {
+    name: 'regnet_y_400mf',
+    grads: ['stem.0.weight', 'trunk_output.block2.block2-0.f.b.0.weight', 'trunk_output.block3.block3-1.f.se.fc2.bias', 'fc.bias'],
+    bn: 'trunk_output.block1.block1-0.proj.1',
+  },
 ];
 
 test('train-mode outputs, gradients and running statistics match torchvision', { skip: oracleSkip() }, () => {

@@ -25,22 +25,58 @@ const CASES: Case[] = [
   { name: 'ge_global', build: () => attention.create('ge', 32), ref: 'GatherExcite(32)', input: [2, 32, 9, 9] },
   { name: 'ge_global_max', build: () => attention.create('ge', 32, { addMaxpool: true }), ref: 'GatherExcite(32, add_maxpool=True)', input: [2, 32, 9, 9] },
   { name: 'ge_local', build: () => attention.create('ge', 32, { extent: 4 }), ref: 'GatherExcite(32, extent=4)', input: [2, 32, 9, 9] },
-  { name: 'ge_local_max_nomlp', build: () => attention.create('ge', 32, { extent: 2, useMlp: false, addMaxpool: true }), ref: 'GatherExcite(32, extent=2, use_mlp=False, add_maxpool=True)', input: [2, 32, 8, 8] },
-  { name: 'ge_local_params', build: () => attention.create('ge', 32, { extent: 8, extraParams: true }), ref: 'GatherExcite(32, extent=8, extra_params=True)', input: [2, 32, 16, 16] },
-  { name: 'ge_global_params', build: () => attention.create('ge', 32, { extraParams: true, featSize: 7 }), ref: 'GatherExcite(32, feat_size=7, extra_params=True)', input: [2, 32, 7, 7] },
+  {
+    name: 'ge_local_max_nomlp',
+    build: () => attention.create('ge', 32, { extent: 2, useMlp: false, addMaxpool: true }),
+    ref: 'GatherExcite(32, extent=2, use_mlp=False, add_maxpool=True)',
+    input: [2, 32, 8, 8],
+  },
+  {
+    name: 'ge_local_params',
+    build: () => attention.create('ge', 32, { extent: 8, extraParams: true }),
+    ref: 'GatherExcite(32, extent=8, extra_params=True)',
+    input: [2, 32, 16, 16],
+  },
+  {
+    name: 'ge_global_params',
+    build: () => attention.create('ge', 32, { extraParams: true, featSize: 7 }),
+    ref: 'GatherExcite(32, feat_size=7, extra_params=True)',
+    input: [2, 32, 7, 7],
+  },
   { name: 'cbam', build: () => attention.create('cbam', 32), ref: 'CbamModule(32)', input: [2, 32, 9, 9] },
-  { name: 'cbam_k3', build: () => attention.create('cbam', 64, { spatialKernelSize: 3, rdRatio: 1 / 8 }), ref: 'CbamModule(64, rd_ratio=1/8, k=3)', input: [2, 64, 6, 6] },
+  {
+    name: 'cbam_k3',
+    build: () => attention.create('cbam', 64, { spatialKernelSize: 3, rdRatio: 1 / 8 }),
+    ref: 'CbamModule(64, rd_ratio=1/8, k=3)',
+    input: [2, 64, 6, 6],
+  },
   { name: 'sk', build: () => attention.create('sk', 32), ref: 'SelectiveKernel(32)', input: [2, 32, 9, 9] },
-  { name: 'sk_stride_wider', build: () => attention.create('sk', 32, { outChannels: 64, stride: 2 }), ref: 'SelectiveKernel(32, 64, stride=2)', input: [2, 32, 9, 9] },
+  {
+    name: 'sk_stride_wider',
+    build: () => attention.create('sk', 32, { outChannels: 64, stride: 2 }),
+    ref: 'SelectiveKernel(32, 64, stride=2)',
+    input: [2, 32, 9, 9],
+  },
   {
     name: 'sk_three_paths_groups',
     build: () => attention.create('sk', 24, { outChannels: 48, kernelSize: [3, 5, 7], groups: 4, splitInput: false, rdRatio: 1 / 8, rdDivisor: 16 }),
     ref: 'SelectiveKernel(24, 48, kernel_size=[3, 5, 7], groups=4, split_input=False, rd_ratio=1/8, rd_divisor=16)',
     input: [2, 24, 8, 8],
   },
-  { name: 'sk_no_keep3x3', build: () => attention.create('sk', 16, { keep3x3: false, dilation: 2 }), ref: 'SelectiveKernel(16, keep_3x3=False, dilation=2)', input: [2, 16, 10, 10] },
+  {
+    name: 'sk_no_keep3x3',
+    build: () => attention.create('sk', 16, { keep3x3: false, dilation: 2 }),
+    ref: 'SelectiveKernel(16, keep_3x3=False, dilation=2)',
+    input: [2, 16, 10, 10],
+  },
   { name: 'sk_train', build: () => attention.create('sk', 32, { outChannels: 32 }), ref: 'SelectiveKernel(32)', input: [4, 32, 6, 6], train: true },
-  { name: 'ge_params_train', build: () => attention.create('ge', 16, { extent: 4, extraParams: true }), ref: 'GatherExcite(16, extent=4, extra_params=True)', input: [3, 16, 8, 8], train: true },
+  {
+    name: 'ge_params_train',
+    build: () => attention.create('ge', 16, { extent: 4, extraParams: true }),
+    ref: 'GatherExcite(16, extent=4, extra_params=True)',
+    input: [3, 16, 8, 8],
+    train: true,
+  },
 ];
 
 // All cases go to PyTorch in one oracle call (one Python start-up); computed on first use.
@@ -73,22 +109,32 @@ for (const c of CASES) {
   });
 }
 
-test('state-dict keys are timm\'s', () => {
+test("state-dict keys are timm's", () => {
   scope(() => {
     const keys = (m: Module) => Object.keys(m.stateDict());
     const bn = (p: string) => ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked'].map((k) => `${p}.${k}`);
     assert.deepEqual(keys(attention.create('se', 64)), ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']);
     assert.deepEqual(keys(attention.create('cbam', 64)), ['channel.fc1.weight', 'channel.fc2.weight', 'spatial.conv.conv.weight', ...bn('spatial.conv.bn')]);
     assert.deepEqual(keys(attention.create('ge', 64)), ['mlp.fc1.weight', 'mlp.fc1.bias', 'mlp.fc2.weight', 'mlp.fc2.bias']);
-    assert.deepEqual(keys(attention.create('ge', 64, { extent: 4, extraParams: true, useMlp: false })), ['gather.conv1.weight', ...bn('gather.norm1'), 'gather.conv2.weight', ...bn('gather.norm2')]);
+    assert.deepEqual(keys(attention.create('ge', 64, { extent: 4, extraParams: true, useMlp: false })), [
+      'gather.conv1.weight',
+      ...bn('gather.norm1'),
+      'gather.conv2.weight',
+      ...bn('gather.norm2'),
+    ]);
     assert.deepEqual(keys(attention.create('sk', 64)), [
-      'paths.0.conv.weight', ...bn('paths.0.bn'), 'paths.1.conv.weight', ...bn('paths.1.bn'),
-      'attn.fc_reduce.weight', ...bn('attn.bn'), 'attn.fc_select.weight',
+      'paths.0.conv.weight',
+      ...bn('paths.0.bn'),
+      'paths.1.conv.weight',
+      ...bn('paths.1.bn'),
+      'attn.fc_reduce.weight',
+      ...bn('attn.bn'),
+      'attn.fc_select.weight',
     ]);
   });
 });
 
-test('reduction widths follow timm\'s rounding', () => {
+test("reduction widths follow timm's rounding", () => {
   scope(() => {
     const width = (m: Module, key: string) => m.stateDict()[key]!.shape[0];
     // SE: make_divisible(c / 16, 8, round_limit=0)

@@ -3,8 +3,26 @@
 // parameters. (The functional ops themselves are tested in test/nn/functional.)
 import { randn, rand, type Tensor } from '../../src/index.js';
 import {
-  Module, Conv2d, Linear, LayerNorm, GroupNorm, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, Flatten,
-  ReLU, ReLU6, SiLU, GELU, Hardswish, Hardsigmoid, Sigmoid, Tanh, Identity, Dropout, withoutInit,
+  Module,
+  Conv2d,
+  Linear,
+  LayerNorm,
+  GroupNorm,
+  MaxPool2d,
+  AvgPool2d,
+  AdaptiveAvgPool2d,
+  Flatten,
+  ReLU,
+  ReLU6,
+  SiLU,
+  GELU,
+  Hardswish,
+  Hardsigmoid,
+  Sigmoid,
+  Tanh,
+  Identity,
+  Dropout,
+  withoutInit,
 } from '../../src/nn/index.js';
 import { parityTests, type ParityCase } from '../support/parity.js';
 
@@ -79,11 +97,41 @@ const CASES: ParityCase[] = [
     js: (t) => withParams(new GroupNorm(3, 6), { weight: t.w!, bias: t.b! }).forward(t.x!),
     py: `P(${nn('GroupNorm(3, 6)')}, weight=t['w'], bias=t['b'])(t['x'])`,
   },
-  { name: 'MaxPool2d stride and padding', inputs: { x: randn([2, 3, 9, 9]) }, grad: ['x'], js: (t) => new MaxPool2d(3, { stride: 2, padding: 1 }).forward(t.x!), py: `${nn('MaxPool2d(3, stride=2, padding=1)')}(t['x'])` },
-  { name: 'MaxPool2d default stride, ceil mode', inputs: { x: randn([1, 2, 10, 10]) }, grad: ['x'], js: (t) => new MaxPool2d(3, { ceilMode: true }).forward(t.x!), py: `${nn('MaxPool2d(3, ceil_mode=True)')}(t['x'])` },
-  { name: 'AvgPool2d without padded zeros', inputs: { x: randn([2, 3, 9, 9]) }, grad: ['x'], js: (t) => new AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }).forward(t.x!), py: `${nn('AvgPool2d(3, stride=2, padding=1, count_include_pad=False)')}(t['x'])` },
-  { name: 'AvgPool2d defaults', inputs: { x: randn([1, 2, 7, 7]) }, grad: ['x'], js: (t) => new AvgPool2d(2).forward(t.x!), py: `${nn('AvgPool2d(2)')}(t['x'])` },
-  { name: 'AdaptiveAvgPool2d to [3, same]', inputs: { x: randn([2, 3, 7, 5]) }, grad: ['x'], js: (t) => new AdaptiveAvgPool2d([3, null]).forward(t.x!), py: `${nn('AdaptiveAvgPool2d((3, None))')}(t['x'])` },
+  {
+    name: 'MaxPool2d stride and padding',
+    inputs: { x: randn([2, 3, 9, 9]) },
+    grad: ['x'],
+    js: (t) => new MaxPool2d(3, { stride: 2, padding: 1 }).forward(t.x!),
+    py: `${nn('MaxPool2d(3, stride=2, padding=1)')}(t['x'])`,
+  },
+  {
+    name: 'MaxPool2d default stride, ceil mode',
+    inputs: { x: randn([1, 2, 10, 10]) },
+    grad: ['x'],
+    js: (t) => new MaxPool2d(3, { ceilMode: true }).forward(t.x!),
+    py: `${nn('MaxPool2d(3, ceil_mode=True)')}(t['x'])`,
+  },
+  {
+    name: 'AvgPool2d without padded zeros',
+    inputs: { x: randn([2, 3, 9, 9]) },
+    grad: ['x'],
+    js: (t) => new AvgPool2d(3, { stride: 2, padding: 1, countIncludePad: false }).forward(t.x!),
+    py: `${nn('AvgPool2d(3, stride=2, padding=1, count_include_pad=False)')}(t['x'])`,
+  },
+  {
+    name: 'AvgPool2d defaults',
+    inputs: { x: randn([1, 2, 7, 7]) },
+    grad: ['x'],
+    js: (t) => new AvgPool2d(2).forward(t.x!),
+    py: `${nn('AvgPool2d(2)')}(t['x'])`,
+  },
+  {
+    name: 'AdaptiveAvgPool2d to [3, same]',
+    inputs: { x: randn([2, 3, 7, 5]) },
+    grad: ['x'],
+    js: (t) => new AdaptiveAvgPool2d([3, null]).forward(t.x!),
+    py: `${nn('AdaptiveAvgPool2d((3, None))')}(t['x'])`,
+  },
   { name: 'Flatten defaults', inputs: { x: randn([2, 3, 4, 5]) }, js: (t) => new Flatten().forward(t.x!), py: `${nn('Flatten()')}(t['x'])` },
   { name: 'Flatten(0, 1)', inputs: { x: randn([2, 3, 4]) }, js: (t) => new Flatten(0, 1).forward(t.x!), py: `${nn('Flatten(0, 1)')}(t['x'])` },
   ...(
@@ -99,7 +147,13 @@ const CASES: ParityCase[] = [
       ['Tanh', () => new Tanh(), 'Tanh()'],
       ['Identity', () => new Identity(), 'Identity()'],
     ] as [string, () => Module, string][]
-  ).map(([name, make, py]): ParityCase => ({ name, inputs: { x: rand([3, 50]).mul(10).sub(5) }, grad: ['x'], js: (t) => make().forward(t.x!.mul(1)), py: `${nn(py)}(t['x'] * 1)` })),
+  ).map(([name, make, py]): ParityCase => ({
+    name,
+    inputs: { x: rand([3, 50]).mul(10).sub(5) },
+    grad: ['x'],
+    js: (t) => make().forward(t.x!.mul(1)),
+    py: `${nn(py)}(t['x'] * 1)`,
+  })),
   {
     name: 'Dropout in eval mode is the identity',
     inputs: { x: randn([4, 6]) },

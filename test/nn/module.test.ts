@@ -5,8 +5,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randn, zeros, ones, scope, liveTensors, noGrad, tensor, type Tensor } from '../../src/index.js';
 import {
-  Module, Sequential, ModuleList, Conv2d, BatchNorm2d, Linear, ReLU, Dropout, Identity, Flatten, AdaptiveAvgPool2d,
-  parameterGroups, withoutInit, init,
+  Module,
+  Sequential,
+  ModuleList,
+  Conv2d,
+  BatchNorm2d,
+  Linear,
+  ReLU,
+  Dropout,
+  Identity,
+  Flatten,
+  AdaptiveAvgPool2d,
+  parameterGroups,
+  withoutInit,
+  init,
 } from '../../src/nn/index.js';
 import { createModel } from '../../src/models/index.js';
 import { torchOracle, oracleSkip } from '../support/oracle.js';
@@ -31,7 +43,11 @@ class Block extends Module {
   }
 }
 
-const net = () => new Sequential([['stem', new Block()], ['head', new Sequential([new AdaptiveAvgPool2d(1), new Flatten(), new Linear(4, 3)])]]);
+const net = () =>
+  new Sequential([
+    ['stem', new Block()],
+    ['head', new Sequential([new AdaptiveAvgPool2d(1), new Flatten(), new Linear(4, 3)])],
+  ]);
 
 test('state-dict keys and order follow PyTorch: own parameters, own buffers, then submodules', () => {
   const m = net();
@@ -39,15 +55,40 @@ test('state-dict keys and order follow PyTorch: own parameters, own buffers, the
   assert.deepEqual(keys, [
     'stem.scale',
     'stem.conv1.weight',
-    'stem.bn1.weight', 'stem.bn1.bias', 'stem.bn1.running_mean', 'stem.bn1.running_var', 'stem.bn1.num_batches_tracked',
+    'stem.bn1.weight',
+    'stem.bn1.bias',
+    'stem.bn1.running_mean',
+    'stem.bn1.running_var',
+    'stem.bn1.num_batches_tracked',
     'stem.downsample.0.weight',
-    'stem.downsample.1.weight', 'stem.downsample.1.bias', 'stem.downsample.1.running_mean', 'stem.downsample.1.running_var', 'stem.downsample.1.num_batches_tracked',
-    'head.2.weight', 'head.2.bias',
+    'stem.downsample.1.weight',
+    'stem.downsample.1.bias',
+    'stem.downsample.1.running_mean',
+    'stem.downsample.1.running_var',
+    'stem.downsample.1.num_batches_tracked',
+    'head.2.weight',
+    'head.2.bias',
   ]);
   // the non-persistent buffer is a buffer but not state
   assert.ok(m.namedBuffers().some(([k]) => k === 'stem.cache'));
-  assert.deepEqual(m.namedParameters().map(([k]) => k), ['stem.scale', 'stem.conv1.weight', 'stem.bn1.weight', 'stem.bn1.bias', 'stem.downsample.0.weight', 'stem.downsample.1.weight', 'stem.downsample.1.bias', 'head.2.weight', 'head.2.bias']);
-  assert.deepEqual(m.namedModules().map(([k]) => k), ['', 'stem', 'stem.conv1', 'stem.bn1', 'stem.downsample', 'stem.downsample.0', 'stem.downsample.1', 'head', 'head.0', 'head.1', 'head.2']);
+  assert.deepEqual(
+    m.namedParameters().map(([k]) => k),
+    [
+      'stem.scale',
+      'stem.conv1.weight',
+      'stem.bn1.weight',
+      'stem.bn1.bias',
+      'stem.downsample.0.weight',
+      'stem.downsample.1.weight',
+      'stem.downsample.1.bias',
+      'head.2.weight',
+      'head.2.bias',
+    ],
+  );
+  assert.deepEqual(
+    m.namedModules().map(([k]) => k),
+    ['', 'stem', 'stem.conv1', 'stem.bn1', 'stem.downsample', 'stem.downsample.0', 'stem.downsample.1', 'head', 'head.0', 'head.1', 'head.2'],
+  );
   const nbt = scope(() => m.stateDict()['stem.bn1.num_batches_tracked']!.keep());
   assert.equal(nbt.dtype, 'int64');
   assert.deepEqual(nbt.shape, []);
@@ -55,16 +96,23 @@ test('state-dict keys and order follow PyTorch: own parameters, own buffers, the
   m.dispose();
 });
 
-test('state-dict keys and order equal torchvision\'s for real architectures', { skip: oracleSkip() }, () => {
+test("state-dict keys and order equal torchvision's for real architectures", { skip: oracleSkip() }, () => {
   const names = ['resnet18', 'mobilenet_v3_small', 'efficientnet_b0', 'regnet_y_400mf', 'vgg11_bn'];
   const code = names
-    .map((n) => `outputs['${n}'] = torch.tensor(list(json.dumps(list(torchvision.models.get_model('${n}', weights=None).state_dict().keys())).encode()), dtype=torch.uint8)`)
+    .map(
+      (n) =>
+        `outputs['${n}'] = torch.tensor(list(json.dumps(list(torchvision.models.get_model('${n}', weights=None).state_dict().keys())).encode()), dtype=torch.uint8)`,
+    )
     .join('\n');
   const ref = torchOracle(code);
   for (const n of names) {
     const theirs = JSON.parse(Buffer.from(ref[n]!.toTypedArray() as Uint8Array).toString('utf8')) as string[];
     const m = withoutInit(() => createModel(n));
-    assert.deepEqual(m.stateEntries().map(([k]) => k), theirs, n);
+    assert.deepEqual(
+      m.stateEntries().map(([k]) => k),
+      theirs,
+      n,
+    );
     m.dispose();
   }
 });
@@ -80,12 +128,15 @@ test('loadStateDict: strict by default, throws before copying anything', () => {
     const broken: Record<string, Tensor> = { ...sd, 'head.2.weight': randn([3, 4]), extra: zeros([1]) };
     delete broken['stem.scale'];
     broken['stem.conv1.weight'] = randn([4, 3, 1, 1]);
-    assert.throws(() => b.loadStateDict(broken), (e: Error) => {
-      assert.match(e.message, /missing keys: stem\.scale/);
-      assert.match(e.message, /unexpected keys: extra/);
-      assert.match(e.message, /shape mismatches: stem\.conv1\.weight \(module \[4,3,3,3\], dict \[4,3,1,1\]\)/);
-      return true;
-    });
+    assert.throws(
+      () => b.loadStateDict(broken),
+      (e: Error) => {
+        assert.match(e.message, /missing keys: stem\.scale/);
+        assert.match(e.message, /unexpected keys: extra/);
+        assert.match(e.message, /shape mismatches: stem\.conv1\.weight \(module \[4,3,3,3\], dict \[4,3,1,1\]\)/);
+        return true;
+      },
+    );
     assert.ok(b.stateDict()['head.2.weight']!.equal(before), 'a failed strict load changed the module');
     // non-strict: copies what matches and reports the rest
     const report = b.loadStateDict(new Map(Object.entries(broken)), { strict: false });
@@ -116,7 +167,9 @@ test('freezing with requiresGrad_(false) and trainable parameter counts', () => 
   (m.getSubmodule('stem') as Module).requiresGrad_(false);
   assert.equal(m.numParameters({ trainable: true }), 3 * 4 + 3);
   scope(() => {
-    m.forward(randn([2, 3, 5, 5])).sum().backward();
+    m.forward(randn([2, 3, 5, 5]))
+      .sum()
+      .backward();
     for (const [k, p] of m.namedParameters()) assert.equal(p.grad === null, k.startsWith('stem'), k);
   });
   m.requiresGrad_(true);
@@ -127,14 +180,23 @@ test('freezing with requiresGrad_(false) and trainable parameter counts', () => 
 test('parameter groups: no weight decay on biases and norm weights, frozen parameters left out', () => {
   const m = net();
   let groups = parameterGroups(m, { weightDecay: 1e-4 });
-  assert.deepEqual(groups.map((g) => [g.weightDecay, g.names]), [
-    [1e-4, ['stem.conv1.weight', 'stem.downsample.0.weight', 'head.2.weight']],
-    [0, ['stem.scale', 'stem.bn1.weight', 'stem.bn1.bias', 'stem.downsample.1.weight', 'stem.downsample.1.bias', 'head.2.bias']],
-  ]);
+  assert.deepEqual(
+    groups.map((g) => [g.weightDecay, g.names]),
+    [
+      [1e-4, ['stem.conv1.weight', 'stem.downsample.0.weight', 'head.2.weight']],
+      [0, ['stem.scale', 'stem.bn1.weight', 'stem.bn1.bias', 'stem.downsample.1.weight', 'stem.downsample.1.bias', 'head.2.bias']],
+    ],
+  );
   assert.equal(groups[0]!.params[2], m.getSubmodule('head.2').parameters()[0]);
   m.getSubmodule('head').requiresGrad_(false);
   groups = m.parameterGroups({ weightDecay: 0.05, noDecay: (name) => name === 'stem.conv1.weight' });
-  assert.deepEqual(groups.map((g) => g.names), [['stem.downsample.0.weight'], ['stem.scale', 'stem.conv1.weight', 'stem.bn1.weight', 'stem.bn1.bias', 'stem.downsample.1.weight', 'stem.downsample.1.bias']]);
+  assert.deepEqual(
+    groups.map((g) => g.names),
+    [
+      ['stem.downsample.0.weight'],
+      ['stem.scale', 'stem.conv1.weight', 'stem.bn1.weight', 'stem.bn1.bias', 'stem.downsample.1.weight', 'stem.downsample.1.bias'],
+    ],
+  );
   m.dispose();
 });
 
@@ -233,7 +295,10 @@ test('assigning a registered name swaps the submodule; getSubmodule/setSubmodule
   const old = m.setSubmodule('head.2', new Linear(4, 7))!;
   assert.ok(old instanceof Linear);
   old.dispose();
-  assert.deepEqual(scope(() => m.forward(randn([2, 3, 4, 4])).shape), [2, 7]);
+  assert.deepEqual(
+    scope(() => m.forward(randn([2, 3, 4, 4])).shape),
+    [2, 7],
+  );
   (m as any).head = new Identity();
   assert.ok(m.getSubmodule('head') instanceof Identity);
   assert.ok(!Object.keys(scope(() => m.stateDict())).some((k) => k.startsWith('head')));

@@ -38,7 +38,13 @@ test('clipGradNorm_ and clipGradValue_ match PyTorch for norms 2, 1, inf and val
       g,
     );
     const grads = [g.g0, g.g1, g.g2];
-    for (const [name, normType, maxNorm] of [['n2', 2, 1], ['n1', 1, 2.5], ['ninf', Infinity, 0.5], ['big', 2, 1e6], ['n3', 3, 0.7]] as const) {
+    for (const [name, normType, maxNorm] of [
+      ['n2', 2, 1],
+      ['n1', 1, 2.5],
+      ['ninf', Infinity, 0.5],
+      ['big', 2, 1e6],
+      ['n3', 3, 0.7],
+    ] as const) {
       const ps = withGrads(grads);
       const before = liveTensors();
       const total = clipGradNorm_(ps, maxNorm, normType);

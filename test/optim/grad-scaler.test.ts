@@ -5,8 +5,18 @@ import assert from 'node:assert/strict';
 import { GradScaler, SGD, clipGradNorm_, liveTensors, randn, scope, tensor, type Tensor } from '../../src/index.js';
 
 function problem() {
-  const w = tensor([[0.5, -1], [2, 0.25]], { requiresGrad: true });
-  const x = tensor([[1, 2], [3, -4], [0.5, 0.5]]);
+  const w = tensor(
+    [
+      [0.5, -1],
+      [2, 0.25],
+    ],
+    { requiresGrad: true },
+  );
+  const x = tensor([
+    [1, 2],
+    [3, -4],
+    [0.5, 0.5],
+  ]);
   const lossOf = () => x.matmul(w).pow(2).mean();
   return { w, lossOf };
 }
@@ -63,15 +73,23 @@ test('an inf or NaN gradient skips the step and backs the scale off; clean steps
       });
     const log: [number, number][] = [];
     const record = () => log.push([scaler.getScale(), scaler.getGrowthTracker()]);
-    iteration(Infinity); record();
+    iteration(Infinity);
+    record();
     assert.equal(opt.stateDict().state[0], undefined, 'a skipped step creates no optimiser state');
-    iteration(); record();
-    iteration(); record();
-    iteration(NaN); record();
-    iteration(); record();
-    iteration(); record();
-    iteration(); record();
-    iteration(-Infinity); record();
+    iteration();
+    record();
+    iteration();
+    record();
+    iteration(NaN);
+    record();
+    iteration();
+    record();
+    iteration();
+    record();
+    iteration();
+    record();
+    iteration(-Infinity);
+    record();
     assert.deepEqual(log, [
       [64, 0], // backoff x0.25
       [64, 1],

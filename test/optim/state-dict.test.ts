@@ -3,10 +3,7 @@
 // uninterrupted steps bit for bit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  AdamW, SGD, Tensor, fromTypedArray, liveTensors, manualSeed, randn, scope,
-  type Optimizer, type OptimizerStateDict,
-} from '../../src/index.js';
+import { AdamW, SGD, Tensor, fromTypedArray, liveTensors, manualSeed, randn, scope, type Optimizer, type OptimizerStateDict } from '../../src/index.js';
 
 type Make = (params: Tensor[]) => Optimizer<any>;
 
@@ -14,7 +11,17 @@ const CASES: [string, Make][] = [
   ['SGD momentum', (p) => new SGD([{ params: [p[0]!] }, { params: [p[1]!, p[2]!], lr: 0.02 }], { lr: 0.05, momentum: 0.9, weightDecay: 1e-3 })],
   ['SGD nesterov', (p) => new SGD(p, { lr: 0.05, momentum: 0.8, nesterov: true })],
   ['AdamW', (p) => new AdamW(p, { lr: 0.01, weightDecay: 0.05 })],
-  ['AdamW amsgrad, groups', (p) => new AdamW([{ params: [p[0]!, p[1]!], betas: [0.8, 0.95] }, { params: [p[2]!], weightDecay: 0 }], { lr: 0.01, amsgrad: true })],
+  [
+    'AdamW amsgrad, groups',
+    (p) =>
+      new AdamW(
+        [
+          { params: [p[0]!, p[1]!], betas: [0.8, 0.95] },
+          { params: [p[2]!], weightDecay: 0 },
+        ],
+        { lr: 0.01, amsgrad: true },
+      ),
+  ],
 ];
 
 /** A small MLP-like problem with three parameters; the third gets no gradient every third step. */

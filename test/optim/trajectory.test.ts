@@ -24,11 +24,23 @@ const CASES: Case[] = [
   { name: 'sgd momentum+dampening+weight decay', kind: 'SGD', options: { lr: 0.05, momentum: 0.9, dampening: 0.1, weightDecay: 0.01 } },
   { name: 'sgd nesterov+weight decay', kind: 'SGD', options: { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 } },
   { name: 'sgd maximize', kind: 'SGD', options: { lr: 0.05, momentum: 0.5, maximize: true } },
-  { name: 'sgd groups, skipped bias', kind: 'SGD', options: { lr: 0.05, momentum: 0.9 }, groups: [{ weightDecay: 0.1 }, { lr: 0.2, nesterov: true }], skipBias: true },
+  {
+    name: 'sgd groups, skipped bias',
+    kind: 'SGD',
+    options: { lr: 0.05, momentum: 0.9 },
+    groups: [{ weightDecay: 0.1 }, { lr: 0.2, nesterov: true }],
+    skipBias: true,
+  },
   { name: 'adamw defaults', kind: 'AdamW', options: { lr: 0.05 } },
   { name: 'adamw amsgrad', kind: 'AdamW', options: { lr: 0.05, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.1, amsgrad: true } },
   { name: 'adamw no decay, maximize', kind: 'AdamW', options: { lr: 0.02, weightDecay: 0, maximize: true } },
-  { name: 'adamw groups, skipped bias', kind: 'AdamW', options: { lr: 0.05, amsgrad: true }, groups: [{ weightDecay: 0.5 }, { lr: 0.01, weightDecay: 0 }], skipBias: true },
+  {
+    name: 'adamw groups, skipped bias',
+    kind: 'AdamW',
+    options: { lr: 0.05, amsgrad: true },
+    groups: [{ weightDecay: 0.5 }, { lr: 0.01, weightDecay: 0 }],
+    skipBias: true,
+  },
 ];
 
 /** The loss whose gradients drive both runs; `sign` -1 for the maximize cases. */
@@ -40,7 +52,12 @@ function loss(x: Tensor, y: Tensor, w: Tensor, b: Tensor | null, sign: number): 
 function runFinegrain(c: Case, data: Record<string, Tensor>): { W: Tensor; b: Tensor } {
   const w = data.w0!.clone().requiresGrad_();
   const b = data.b0!.clone().requiresGrad_();
-  const params = c.groups ? [{ params: [w], ...c.groups[0] }, { params: [b], ...c.groups[1] }] : [w, b];
+  const params = c.groups
+    ? [
+        { params: [w], ...c.groups[0] },
+        { params: [b], ...c.groups[1] },
+      ]
+    : [w, b];
   const opt: Optimizer<any> = c.kind === 'SGD' ? new SGD(params, c.options as any) : new AdamW(params, c.options as any);
   const ws: Tensor[] = [];
   const bs: Tensor[] = [];
@@ -105,7 +122,14 @@ test('SGD and AdamW follow torch.optim step by step', { skip: oracleSkip() }, ()
         const eb = assertClose(got.b, expected[`b${i}`]!, { rtol: 1e-6, atol: 1e-7, message: `${c.name}: b trajectory` });
         errors.push(`${c.name}: ${Math.max(eW, eb).toExponential(1)}`);
         // The parameters really moved (a test that cannot fail is no test).
-        assert.ok(got.W.select(0, STEPS - 1).sub(data.w0).abs().max().item() > 1e-3, `${c.name}: W did not move`);
+        assert.ok(
+          got.W.select(0, STEPS - 1)
+            .sub(data.w0)
+            .abs()
+            .max()
+            .item() > 1e-3,
+          `${c.name}: W did not move`,
+        );
       });
       assert.equal(liveTensors(), before, `${c.name}: the optimiser leaked tensors`);
     });

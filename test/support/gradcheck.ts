@@ -23,7 +23,15 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], opt
     const y = fn(...xs);
     const seed = randn(y.shape, { dtype: 'float64' });
     const analytic = grad([y.mul(seed).sum()], xs, { allowUnused: true });
-    const objective = () => noGrad(() => scope(() => fn(...xs).mul(seed).sum().item()));
+    const objective = () =>
+      noGrad(() =>
+        scope(() =>
+          fn(...xs)
+            .mul(seed)
+            .sum()
+            .item(),
+        ),
+      );
     xs.forEach((x, i) => {
       // Perturb the tensor's memory directly: a shared view of a contiguous CPU tensor.
       const data = x.toTypedArrayView() as Float64Array;

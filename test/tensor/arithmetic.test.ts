@@ -135,7 +135,7 @@ cases.push(
     py: "(torch.logical_and(t['a'], t['b']), torch.logical_or(t['a'], t['b']), torch.logical_not(t['a']), t['x'].isnan(), t['x'].isfinite())",
   },
   {
-    name: 'broadcast mismatch fails with libtorch\'s message',
+    name: "broadcast mismatch fails with libtorch's message",
     inputs: { a: randn([2, 3]), b: randn([4]) },
     js: (t) => t.a!.add(t.b!),
     py: "t['a'] + t['b']",

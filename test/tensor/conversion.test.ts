@@ -8,7 +8,8 @@ import { parityTests, type ParityCase } from '../support/parity.js';
 manualSeed(26);
 
 // Values that stress rounding: tiny, huge, halfway cases, negatives, exact zeros.
-const tricky = (): Tensor => scope(() => tensor([0, -0, 1, -1, 0.1, 1 / 3, 65504, 70000, 1e-8, 6e-5, 2.5, 3.5, -2.5, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 255.7, -7.9]));
+const tricky = (): Tensor =>
+  scope(() => tensor([0, -0, 1, -1, 0.1, 1 / 3, 65504, 70000, 1e-8, 6e-5, 2.5, 3.5, -2.5, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 255.7, -7.9]));
 const targets: DType[] = ['float16', 'bfloat16', 'float64', 'int64', 'int32', 'bool'];
 const cases: ParityCase[] = [];
 for (const dtype of targets) {

@@ -4,10 +4,16 @@ import { tensor, zeros, ones, full, arange, randn, rand, randint, fromTypedArray
 
 test('tensor() infers shape and dtype from nested arrays', () => {
   scope(() => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     assert.deepEqual(x.shape, [2, 3]);
     assert.equal(x.dtype, 'float32');
-    assert.deepEqual(x.toArray(), [[1, 2, 3], [4, 5, 6]]);
+    assert.deepEqual(x.toArray(), [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     assert.equal(tensor([true, false]).dtype, 'bool');
     assert.deepEqual(tensor([1, 2], { dtype: 'int64' }).toArray(), [1, 2]);
     assert.deepEqual(tensor([1.5, 2], { dtype: 'bfloat16' }).toArray(), [1.5, 2]);
@@ -25,7 +31,10 @@ test('filled, ranged and random creation', () => {
     assert.equal(arange(3).dtype, 'int64');
     assert.deepEqual(arange(0, 1, 0.5).toArray(), [0, 0.5]);
     assert.deepEqual(linspace(0, 1, 3).toArray(), [0, 0.5, 1]);
-    assert.deepEqual(eye(2).toArray(), [[1, 0], [0, 1]]);
+    assert.deepEqual(eye(2).toArray(), [
+      [1, 0],
+      [0, 1],
+    ]);
     const r = rand([1000]);
     assert.ok(r.min().item() >= 0 && r.max().item() < 1);
     const n = randn([20000]);

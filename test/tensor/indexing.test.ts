@@ -10,19 +10,19 @@ manualSeed(22);
 const long = (data: number[] | number[][]) => tensor(data, { dtype: 'int64' });
 const cases: ParityCase[] = [];
 const single: [string, number[], (x: Tensor) => Tensor | Tensor[], string][] = [
-  ['slice dim 1 from 1 to 3', [4, 5], (x) => x.slice(1, 1, 3), "x[:, 1:3]"],
-  ['slice with step 2', [6, 5], (x) => x.slice(0, 0, null, 2), "x[0::2]"],
-  ['slice with negative bounds', [4, 6], (x) => x.slice(1, -4, -1), "x[:, -4:-1]"],
-  ['slice past the end clamps', [4, 5], (x) => x.slice(1, 2, 100), "x[:, 2:100]"],
-  ['slice defaults to everything', [4, 5], (x) => x.slice(0), "x[:]"],
-  ['narrow', [4, 6], (x) => x.narrow(1, 2, 3), "x.narrow(1, 2, 3)"],
-  ['select', [3, 4, 5], (x) => x.select(1, 2), "x[:, 2]"],
-  ['select negative index', [3, 4, 5], (x) => x.select(2, -1), "x[:, :, -1]"],
-  ['split into equal sizes', [7, 3], (x) => x.split(3), "x.split(3)"],
-  ['split with sizes along dim 1', [2, 9], (x) => x.split([2, 3, 4], 1), "x.split([2, 3, 4], 1)"],
-  ['chunk', [7, 4], (x) => x.chunk(3), "x.chunk(3)"],
-  ['chunk along dim 1', [2, 6], (x) => x.chunk(2, 1), "x.chunk(2, 1)"],
-  ['nonzero', [4, 5], (x) => x.gt(0.3).nonzero(), "(x > 0.3).nonzero()"],
+  ['slice dim 1 from 1 to 3', [4, 5], (x) => x.slice(1, 1, 3), 'x[:, 1:3]'],
+  ['slice with step 2', [6, 5], (x) => x.slice(0, 0, null, 2), 'x[0::2]'],
+  ['slice with negative bounds', [4, 6], (x) => x.slice(1, -4, -1), 'x[:, -4:-1]'],
+  ['slice past the end clamps', [4, 5], (x) => x.slice(1, 2, 100), 'x[:, 2:100]'],
+  ['slice defaults to everything', [4, 5], (x) => x.slice(0), 'x[:]'],
+  ['narrow', [4, 6], (x) => x.narrow(1, 2, 3), 'x.narrow(1, 2, 3)'],
+  ['select', [3, 4, 5], (x) => x.select(1, 2), 'x[:, 2]'],
+  ['select negative index', [3, 4, 5], (x) => x.select(2, -1), 'x[:, :, -1]'],
+  ['split into equal sizes', [7, 3], (x) => x.split(3), 'x.split(3)'],
+  ['split with sizes along dim 1', [2, 9], (x) => x.split([2, 3, 4], 1), 'x.split([2, 3, 4], 1)'],
+  ['chunk', [7, 4], (x) => x.chunk(3), 'x.chunk(3)'],
+  ['chunk along dim 1', [2, 6], (x) => x.chunk(2, 1), 'x.chunk(2, 1)'],
+  ['nonzero', [4, 5], (x) => x.gt(0.3).nonzero(), '(x > 0.3).nonzero()'],
 ];
 for (const [name, shape, js, py] of single) {
   const multi = name.startsWith('split') || name.startsWith('chunk');
@@ -66,7 +66,15 @@ cases.push(
   },
   {
     name: 'scatter of a tensor (distinct targets)',
-    inputs: { x: randn([3, 5]), i: long([[0, 4], [2, 1], [3, 3]]).narrow(1, 0, 1), s: randn([3, 1]) },
+    inputs: {
+      x: randn([3, 5]),
+      i: long([
+        [0, 4],
+        [2, 1],
+        [3, 3],
+      ]).narrow(1, 0, 1),
+      s: randn([3, 1]),
+    },
     grad: ['x', 's'],
     js: (t) => t.x!.scatter(1, t.i!, t.s!),
     py: "t['x'].scatter(1, t['i'], t['s'])",
@@ -108,7 +116,13 @@ cases.push(
   },
   {
     name: 'index skipping a dimension (x[:, i])',
-    inputs: { x: randn([2, 5, 3]), i: long([[4, 0], [1, 1]]) },
+    inputs: {
+      x: randn([2, 5, 3]),
+      i: long([
+        [4, 0],
+        [1, 1],
+      ]),
+    },
     grad: ['x'],
     js: (t) => t.x!.index([null, t.i!]),
     py: "t['x'][:, t['i']]",
@@ -215,6 +229,12 @@ test('slices and selects are views; index, gather and cat copy', () => {
     assert.ok(x.split(2).every((p) => p.sharesStorageWith(x)));
     assert.ok(!x.index([long([0, 1])]).sharesStorageWith(x));
     assert.ok(!cat([x, x]).sharesStorageWith(x));
-    assert.deepEqual(x.chunk(3).map((c) => c.shape), [[2, 5], [2, 5]]);
+    assert.deepEqual(
+      x.chunk(3).map((c) => c.shape),
+      [
+        [2, 5],
+        [2, 5],
+      ],
+    );
   });
 });

@@ -8,7 +8,14 @@ import { parityTests, type ParityCase } from '../support/parity.js';
 manualSeed(24);
 
 // Distinct values: extrema and their indices are unambiguous (ties may legally resolve either way).
-const distinct = (shape: number[]): Tensor => scope(() => randperm(shape.reduce((a, b) => a * b, 1)).float().sub(20).div(3).view(shape));
+const distinct = (shape: number[]): Tensor =>
+  scope(() =>
+    randperm(shape.reduce((a, b) => a * b, 1))
+      .float()
+      .sub(20)
+      .div(3)
+      .view(shape),
+  );
 
 const ops: [string, (x: Tensor) => Tensor | Tensor[], string][] = [
   ['sum all', (x) => x.sum(), 'x.sum()'],
@@ -23,15 +30,57 @@ const ops: [string, (x: Tensor) => Tensor | Tensor[], string][] = [
   ['prod dim 1 keepdim', (x) => x.prod(1, { keepdim: true }), 'x.prod(1, keepdim=True)'],
   ['max all', (x) => x.max(), 'x.max()'],
   ['min all', (x) => x.min(), 'x.min()'],
-  ['max dim 1 with indices', (x) => { const r = x.max(1); return [r.values, r.indices]; }, 'tuple(x.max(1))'],
-  ['min dim -1 keepdim with indices', (x) => { const r = x.min(-1, true); return [r.values, r.indices]; }, 'tuple(x.min(-1, keepdim=True))'],
+  [
+    'max dim 1 with indices',
+    (x) => {
+      const r = x.max(1);
+      return [r.values, r.indices];
+    },
+    'tuple(x.max(1))',
+  ],
+  [
+    'min dim -1 keepdim with indices',
+    (x) => {
+      const r = x.min(-1, true);
+      return [r.values, r.indices];
+    },
+    'tuple(x.min(-1, keepdim=True))',
+  ],
   ['argmax all', (x) => x.argmax(), 'x.argmax()'],
   ['argmax dim 2', (x) => x.argmax(2), 'x.argmax(2)'],
   ['argmin dim 0 keepdim', (x) => x.argmin(0, true), 'x.argmin(0, keepdim=True)'],
-  ['topk 3 (largest, sorted)', (x) => { const r = x.topk(3); return [r.values, r.indices]; }, 'tuple(x.topk(3))'],
-  ['topk 2 smallest along dim 1', (x) => { const r = x.topk(2, 1, false); return [r.values, r.indices]; }, 'tuple(x.topk(2, 1, largest=False))'],
-  ['sort', (x) => { const r = x.sort(); return [r.values, r.indices]; }, 'tuple(x.sort())'],
-  ['sort descending along dim 0', (x) => { const r = x.sort(0, true); return [r.values, r.indices]; }, 'tuple(x.sort(0, descending=True))'],
+  [
+    'topk 3 (largest, sorted)',
+    (x) => {
+      const r = x.topk(3);
+      return [r.values, r.indices];
+    },
+    'tuple(x.topk(3))',
+  ],
+  [
+    'topk 2 smallest along dim 1',
+    (x) => {
+      const r = x.topk(2, 1, false);
+      return [r.values, r.indices];
+    },
+    'tuple(x.topk(2, 1, largest=False))',
+  ],
+  [
+    'sort',
+    (x) => {
+      const r = x.sort();
+      return [r.values, r.indices];
+    },
+    'tuple(x.sort())',
+  ],
+  [
+    'sort descending along dim 0',
+    (x) => {
+      const r = x.sort(0, true);
+      return [r.values, r.indices];
+    },
+    'tuple(x.sort(0, descending=True))',
+  ],
   ['std all (unbiased)', (x) => x.std(), 'x.std()'],
   ['std dim 1, population', (x) => x.std(1, { correction: 0 }), 'x.std(1, unbiased=False)'],
   ['var dims keepdim', (x) => x.var([0, 2], { keepdim: true }), 'x.var((0, 2), keepdim=True)'],
@@ -79,7 +128,10 @@ cases.push(
   {
     name: 'max of an int64 tensor along a dim',
     inputs: { x: randint(-50, 50, [4, 6]) },
-    js: (t) => { const r = t.x!.max(1); return [r.values, r.indices, t.x!.max()]; },
+    js: (t) => {
+      const r = t.x!.max(1);
+      return [r.values, r.indices, t.x!.max()];
+    },
     py: "(*t['x'].max(1), t['x'].max())",
   },
   {
@@ -109,12 +161,18 @@ parityTests(cases);
 
 test('reductions: known values', () => {
   scope(() => {
-    const x = tensor([[1, 2, 3], [4, 5, 6]]);
+    const x = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     assert.equal(x.sum().item(), 21);
     assert.deepEqual(x.mean(0).toArray(), [2.5, 3.5, 4.5]);
     assert.deepEqual(x.max(1).indices.toArray(), [2, 2]);
     assert.equal(x.argmax().item(), 5);
-    assert.deepEqual(x.topk(2).values.toArray(), [[3, 2], [6, 5]]);
+    assert.deepEqual(x.topk(2).values.toArray(), [
+      [3, 2],
+      [6, 5],
+    ]);
     assert.ok(Math.abs(x.std().item() - Math.sqrt(3.5)) < 1e-6);
     assert.ok(Math.abs(x.var(null, { correction: 0 }).item() - 35 / 12) < 1e-6);
     assert.ok(Math.abs(tensor([0, 0]).logsumexp(0).item() - Math.log(2)) < 1e-7);

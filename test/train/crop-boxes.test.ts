@@ -38,7 +38,8 @@ test('the chosen box is the best of the drawn candidates (brute-force check)', (
   const box = attentionRegionCrop(m, new Rng(9), { threshold: 0.5, candidates, cropSize: [0.5, 0.4] });
   // Recount the same candidates by brute force.
   const rng = new Rng(9);
-  const cw = 20, ch = 12;
+  const cw = 20,
+    ch = 12;
   let best = -1;
   for (let i = 0; i < candidates; i++) {
     const x = Math.floor(rng.next() * (40 - cw + 1));
@@ -52,14 +53,52 @@ test('the chosen box is the best of the drawn candidates (brute-force check)', (
 
 test('SCDA on a flat map keeps the whole image; options are validated', () => {
   assert.deepEqual(scdaCrop(map(10, 10, () => false)), { x: 0, y: 0, width: 1, height: 1 });
-  assert.throws(() => attentionRegionCrop(map(10, 10, () => true), new Rng(0), { cropSize: [1.5, 0.5] }), /fractions/);
+  assert.throws(
+    () =>
+      attentionRegionCrop(
+        map(10, 10, () => true),
+        new Rng(0),
+        { cropSize: [1.5, 0.5] },
+      ),
+    /fractions/,
+  );
 });
 
 test('attention maps reduce channels, upsample and scale each image to [0, 1]', () => {
   scope(() => {
     const f = zeros([2, 3, 2, 2]);
-    f.select(0, 0).copy_(tensor([[[1, 0], [0, 0]], [[1, 0], [0, 0]], [[1, 0], [0, 0]]]));
-    f.select(0, 1).copy_(tensor([[[0, 0], [0, 5]], [[0, 0], [0, 5]], [[0, 0], [0, 5]]]));
+    f.select(0, 0).copy_(
+      tensor([
+        [
+          [1, 0],
+          [0, 0],
+        ],
+        [
+          [1, 0],
+          [0, 0],
+        ],
+        [
+          [1, 0],
+          [0, 0],
+        ],
+      ]),
+    );
+    f.select(0, 1).copy_(
+      tensor([
+        [
+          [0, 0],
+          [0, 5],
+        ],
+        [
+          [0, 0],
+          [0, 5],
+        ],
+        [
+          [0, 0],
+          [0, 5],
+        ],
+      ]),
+    );
     const m = attentionMaps(f, [8, 8]);
     assert.deepEqual(m.shape, [2, 8, 8]);
     assert.equal(m.max().item(), 1);

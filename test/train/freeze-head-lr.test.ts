@@ -11,7 +11,20 @@ import { freezeUntil, train } from '../../src/train/trainer.js';
 import { loadCheckpoint } from '../../src/train/checkpoint.js';
 import { writeTinyDataset } from './tiny-dataset.js';
 
-const BASE = { model: 'regnetx_002', imageSize: 32, batchSize: 8, workers: 2, epochs: 1, lr: 0.05, warmupEpochs: 0, augment: 'none', precision: 'float32', valFraction: 0.25, quiet: true, dropRate: 0 } as const;
+const BASE = {
+  model: 'regnetx_002',
+  imageSize: 32,
+  batchSize: 8,
+  workers: 2,
+  epochs: 1,
+  lr: 0.05,
+  warmupEpochs: 0,
+  augment: 'none',
+  precision: 'float32',
+  valFraction: 0.25,
+  quiet: true,
+  dropRate: 0,
+} as const;
 
 function initialParameters(): Map<string, Float32Array> {
   manualSeed(0);
@@ -53,10 +66,28 @@ test('freezeUntil: parameters before the module stay exactly as initialised, the
 test('freezeUntil: an unknown module name is a usage error listing the top-level modules', () => {
   const m = createModel('resnet18', { numClasses: 3 });
   try {
-    assert.throws(() => freezeUntil(m, 'layer9'), (e: Error) => e.name === 'UsageError' && /layer9/.test(e.message) && /layer1, layer2/.test(e.message));
-    assert.equal(freezeUntil(m, 'layer2'), m.namedParameters().findIndex(([n]) => n.startsWith('layer2.')));
-    assert.equal(m.getSubmodule('layer1').parameters().every((p) => !p.requiresGrad), true);
-    assert.equal(m.getSubmodule('layer2').parameters().every((p) => p.requiresGrad), true);
+    assert.throws(
+      () => freezeUntil(m, 'layer9'),
+      (e: Error) => e.name === 'UsageError' && /layer9/.test(e.message) && /layer1, layer2/.test(e.message),
+    );
+    assert.equal(
+      freezeUntil(m, 'layer2'),
+      m.namedParameters().findIndex(([n]) => n.startsWith('layer2.')),
+    );
+    assert.equal(
+      m
+        .getSubmodule('layer1')
+        .parameters()
+        .every((p) => !p.requiresGrad),
+      true,
+    );
+    assert.equal(
+      m
+        .getSubmodule('layer2')
+        .parameters()
+        .every((p) => p.requiresGrad),
+      true,
+    );
   } finally {
     m.dispose();
   }

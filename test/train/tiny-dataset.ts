@@ -37,7 +37,9 @@ export async function writeTinyDataset(dir: string, options: { classes?: number;
           px[o + 2] = Math.max(0, Math.min(255, (inSquare ? 255 - b : b) + noise()));
         }
       }
-      await sharp(px, { raw: { width: size, height: size, channels: 3 } }).png().toFile(join(dir, names[c]!, `${i}.png`));
+      await sharp(px, { raw: { width: size, height: size, channels: 3 } })
+        .png()
+        .toFile(join(dir, names[c]!, `${i}.png`));
     }
   }
   return names;

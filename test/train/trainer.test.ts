@@ -9,7 +9,20 @@ import { loadSafetensors, liveTensors } from '../../src/index.js';
 import { writeTinyDataset } from './tiny-dataset.js';
 
 const CLI = join(process.cwd(), 'build/src/cli/main.js');
-const BASE = { model: 'regnetx_002', imageSize: 32, batchSize: 8, workers: 2, epochs: 3, lr: 0.05, warmupEpochs: 0.5, augment: 'none', precision: 'float32', valFraction: 0.25, quiet: true, dropRate: 0 } as const;
+const BASE = {
+  model: 'regnetx_002',
+  imageSize: 32,
+  batchSize: 8,
+  workers: 2,
+  epochs: 3,
+  lr: 0.05,
+  warmupEpochs: 0.5,
+  augment: 'none',
+  precision: 'float32',
+  valFraction: 0.25,
+  quiet: true,
+  dropRate: 0,
+} as const;
 
 test('a tiny run trains to better than chance and writes its run folder', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fg-train-'));
@@ -18,10 +31,21 @@ test('a tiny run trains to better than chance and writes its run folder', async 
   const result = await train({ ...BASE, data: join(dir, 'data'), out: join(dir, 'runs'), name: 'a', epochs: 4 }, { log: () => {} });
   assert.equal(liveTensors(), before, 'training leaks no tensors');
   assert.ok(result.bestValAccuracy > 0.6, `validation accuracy ${result.bestValAccuracy} should beat chance (0.33) clearly`);
-  for (const f of ['config.json', 'classes.json', 'metrics.jsonl', 'curves.png', 'checkpoints/last.safetensors', 'checkpoints/best.safetensors', 'checkpoints/last.json']) {
+  for (const f of [
+    'config.json',
+    'classes.json',
+    'metrics.jsonl',
+    'curves.png',
+    'checkpoints/last.safetensors',
+    'checkpoints/best.safetensors',
+    'checkpoints/last.json',
+  ]) {
     assert.ok(existsSync(join(result.runDir, f)), `${f} exists`);
   }
-  const metrics = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const metrics = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(metrics.length, 4);
   assert.deepEqual(JSON.parse(readFileSync(join(result.runDir, 'classes.json'), 'utf8')), ['class_0', 'class_1', 'class_2']);
 });
@@ -33,7 +57,35 @@ function runCli(args: string[]): Promise<number | null> {
 test('a run killed with SIGKILL resumes and ends exactly where the uninterrupted run does', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'fg-resume-'));
   await writeTinyDataset(join(dir, 'data'), { classes: 3, perClass: 12, seed: 5 });
-  const flags = ['--data', join(dir, 'data'), '--out', join(dir, 'runs'), '--model', BASE.model, '--image-size', '32', '--batch-size', '8', '--epochs', '3', '--augment', 'trivialaugment', '--precision', 'float32', '--val-fraction', '0.25', '--lr', '0.05', '--quiet', '--crop', 'attention', '--drop-rate', '0.2', '--ema', '0.9'];
+  const flags = [
+    '--data',
+    join(dir, 'data'),
+    '--out',
+    join(dir, 'runs'),
+    '--model',
+    BASE.model,
+    '--image-size',
+    '32',
+    '--batch-size',
+    '8',
+    '--epochs',
+    '3',
+    '--augment',
+    'trivialaugment',
+    '--precision',
+    'float32',
+    '--val-fraction',
+    '0.25',
+    '--lr',
+    '0.05',
+    '--quiet',
+    '--crop',
+    'attention',
+    '--drop-rate',
+    '0.2',
+    '--ema',
+    '0.9',
+  ];
   assert.equal(await runCli(['train', ...flags, '--name', 'straight']), 0);
 
   // The same run, killed once its first epoch's checkpoint is on disk.
@@ -63,9 +115,18 @@ test('a run killed with SIGKILL resumes and ends exactly where the uninterrupted
   try {
     assert.deepEqual(Object.keys(b.tensors).sort(), Object.keys(a.tensors).sort());
     for (const [k, t] of Object.entries(a.tensors)) assert.ok(t.equal(b.tensors[k]!), `${k} differs after resume`);
-    const ma = readFileSync(join(dir, 'runs/straight/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    const mb = readFileSync(join(dir, 'runs/killed/metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    assert.deepEqual(mb.map((r) => [r.epoch, r.trainLoss, r.valAcc]), ma.map((r) => [r.epoch, r.trainLoss, r.valAcc]));
+    const ma = readFileSync(join(dir, 'runs/straight/metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const mb = readFileSync(join(dir, 'runs/killed/metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    assert.deepEqual(
+      mb.map((r) => [r.epoch, r.trainLoss, r.valAcc]),
+      ma.map((r) => [r.epoch, r.trainLoss, r.valAcc]),
+    );
   } finally {
     for (const t of [...Object.values(a.tensors), ...Object.values(b.tensors)]) t.dispose();
   }

@@ -64,7 +64,9 @@ export async function run(argv: string[]): Promise<void> {
   const index = (row: string) => Number(/_(\d+)\.\w+,/.exec(row)![1]);
   writeFileSync(join(data, 'train.csv'), 'path,label\n' + rows.filter((r) => index(r) < s.train).join('\n') + '\n');
   writeFileSync(join(data, 'test.csv'), 'path,label\n' + rows.filter((r) => index(r) >= s.train).join('\n') + '\n');
-  console.log(`1. data: ${synth.images} synthetic images of ${s.classes} classes that differ only in ${synth.traits[0]!.length} small marks (${s.size} px); ${s.test} per class held out for the test`);
+  console.log(
+    `1. data: ${synth.images} synthetic images of ${s.classes} classes that differ only in ${synth.traits[0]!.length} small marks (${s.size} px); ${s.test} per class held out for the test`,
+  );
 
   // 2. Training with the recipe.
   const result = await train(
@@ -94,7 +96,9 @@ export async function run(argv: string[]): Promise<void> {
     },
     { log: (line) => console.log(`   ${line}`) },
   );
-  console.log(`2. trained ${s.model} for ${result.epochs} epochs in ${(result.seconds / 60).toFixed(1)} min: best validation accuracy ${(100 * result.bestValAccuracy).toFixed(1)}%`);
+  console.log(
+    `2. trained ${s.model} for ${result.epochs} epochs in ${(result.seconds / 60).toFixed(1)} min: best validation accuracy ${(100 * result.bestValAccuracy).toFixed(1)}%`,
+  );
 
   // 3. Evaluation on the held-out test split, with flip TTA.
   const best = join(result.runDir, 'checkpoints/best.safetensors');
@@ -113,19 +117,33 @@ export async function run(argv: string[]): Promise<void> {
     }
 
     // 4. Sample predictions with attention maps.
-    const samples = subset(test, Array.from({ length: Math.min(8, test.samples.length) }, (_, i) => i * Math.floor(test.samples.length / 8)));
+    const samples = subset(
+      test,
+      Array.from({ length: Math.min(8, test.samples.length) }, (_, i) => i * Math.floor(test.samples.length / 8)),
+    );
     const p = await predictDataset({ model, imageSize: meta.imageSize }, samples, { batchSize: 8 });
     const captions = new Map<string, string>();
     try {
       const top = scope(() => Array.from(p.probs.argmax(1).toTypedArray() as BigInt64Array, Number));
-      p.paths.forEach((path, i) => captions.set(path, `${meta.classes[top[i]!]} (true: ${samples.samples[p.indices[i]!]!.label >= 0 ? meta.classes[samples.samples[p.indices[i]!]!.label] : '?'})`));
+      p.paths.forEach((path, i) =>
+        captions.set(
+          path,
+          `${meta.classes[top[i]!]} (true: ${samples.samples[p.indices[i]!]!.label >= 0 ? meta.classes[samples.samples[p.indices[i]!]!.label] : '?'})`,
+        ),
+      );
     } finally {
       p.dispose();
     }
     const dir = join(out, 'predictions');
-    const { written } = await writeAttentionOverlays(model, samples, { imageSize: meta.imageSize, outputPath: (path) => join(dir, basename(path).replace(/\.\w+$/, '.png')), captions });
+    const { written } = await writeAttentionOverlays(model, samples, {
+      imageSize: meta.imageSize,
+      outputPath: (path) => join(dir, basename(path).replace(/\.\w+$/, '.png')),
+      captions,
+    });
     console.log(`4. ${written.length} predictions with attention maps in ${dir}`);
-    console.log(`\ndemo: test accuracy ${(100 * top1).toFixed(1)}% on ${s.classes} classes (chance ${(100 / s.classes).toFixed(1)}%), total ${((performance.now() - started) / 60000).toFixed(1)} min; run folder ${result.runDir}`);
+    console.log(
+      `\ndemo: test accuracy ${(100 * top1).toFixed(1)}% on ${s.classes} classes (chance ${(100 / s.classes).toFixed(1)}%), total ${((performance.now() - started) / 60000).toFixed(1)} min; run folder ${result.runDir}`,
+    );
   } finally {
     model.dispose();
   }

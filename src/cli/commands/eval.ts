@@ -129,7 +129,8 @@ export function modelFlags(values: Record<string, unknown>, tokens: readonly Tok
   if (ensemble !== 'probabilities' && ensemble !== 'embeddings') throw usageError(`--ensemble must be probabilities or embeddings, got '${ensemble}'`);
   const device = resolveDevice((values.device as string | undefined) ?? 'auto');
   const requested = (values.precision as string | undefined) ?? 'float32';
-  if (!['float32', 'bfloat16', 'float16', 'auto'].includes(requested)) throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${requested}'`);
+  if (!['float32', 'bfloat16', 'float16', 'auto'].includes(requested))
+    throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${requested}'`);
   const precision: Precision = resolvePrecision(requested as Precision | 'auto', device);
   return {
     checkpoints,
@@ -229,7 +230,10 @@ export async function run(argv: string[]): Promise<void> {
         if (!known.has(name)) unknownClasses[name] = (unknownClasses[name] ?? 0) + 1;
       }
       const ds = alignClasses(raw, ens.classes);
-      if (!ds.samples.length) throw usageError(`${values.data}: none of its classes (${raw.classes.slice(0, 5).join(', ')}${raw.classes.length > 5 ? ', ...' : ''}) is among the checkpoint's classes`);
+      if (!ds.samples.length)
+        throw usageError(
+          `${values.data}: none of its classes (${raw.classes.slice(0, 5).join(', ')}${raw.classes.length > 5 ? ', ...' : ''}) is among the checkpoint's classes`,
+        );
       const preds = await predictDataset(ens.members, ds, flags.predict);
       try {
         if (!preds.indices.length) throw usageError(`${values.data}: no image could be read (${preds.skipped})`);
@@ -253,8 +257,20 @@ export async function run(argv: string[]): Promise<void> {
         console.log(formatReport(report));
         if (headTail) console.log(`\nhead / middle / tail classes: ${pct(headTail.head)} / ${pct(headTail.medium)} / ${pct(headTail.tail)}`);
         const unknown = Object.entries(unknownClasses);
-        if (unknown.length) console.log(`\n${unknown.reduce((a, [, n]) => a + n, 0)} images of ${unknown.length} classes the checkpoint does not know were left out: ${unknown.slice(0, 10).map(([c, n]) => `${c} (${n})`).join(', ')}${unknown.length > 10 ? ', ...' : ''}`);
-        if (result.skipped.length) console.log(`\n${result.skipped.length} unreadable files left out:\n${result.skipped.slice(0, 20).map((f) => `  ${f.reason}: ${f.path}${f.detail ? ` (${f.detail})` : ''}`).join('\n')}`);
+        if (unknown.length)
+          console.log(
+            `\n${unknown.reduce((a, [, n]) => a + n, 0)} images of ${unknown.length} classes the checkpoint does not know were left out: ${unknown
+              .slice(0, 10)
+              .map(([c, n]) => `${c} (${n})`)
+              .join(', ')}${unknown.length > 10 ? ', ...' : ''}`,
+          );
+        if (result.skipped.length)
+          console.log(
+            `\n${result.skipped.length} unreadable files left out:\n${result.skipped
+              .slice(0, 20)
+              .map((f) => `  ${f.reason}: ${f.path}${f.detail ? ` (${f.detail})` : ''}`)
+              .join('\n')}`,
+          );
       } finally {
         preds.dispose();
       }

@@ -61,7 +61,23 @@ const HEADER = ['model', 'family', 'source', 'input', 'params (M)', 'GFLOPs'];
 function columnWidths(names: string[]): number[] {
   const infos = names.map(modelInfo);
   const widest = (values: string[], i: number) => Math.max(HEADER[i]!.length, ...values.map((v) => v.length));
-  return [widest(names, 0), widest(infos.map((i) => i.family), 1), widest(infos.map((i) => i.source), 2), widest(infos.map((i) => i.inputSize.join('x')), 3), 10, 7];
+  return [
+    widest(names, 0),
+    widest(
+      infos.map((i) => i.family),
+      1,
+    ),
+    widest(
+      infos.map((i) => i.source),
+      2,
+    ),
+    widest(
+      infos.map((i) => i.inputSize.join('x')),
+      3,
+    ),
+    10,
+    7,
+  ];
 }
 
 function formatRow(cells: string[], widths: number[]): string {

@@ -89,7 +89,13 @@ export async function run(argv: string[]): Promise<void> {
       const preds = await predictDataset(ens.members, dataset, flags.predict);
       let rows: ImagePrediction[];
       try {
-        rows = topKPredictions(preds.probs, ens.classes, preds.paths.map((p) => names.get(p)!), preds.paths, k);
+        rows = topKPredictions(
+          preds.probs,
+          ens.classes,
+          preds.paths.map((p) => names.get(p)!),
+          preds.paths,
+          k,
+        );
       } finally {
         preds.dispose();
       }
@@ -98,7 +104,12 @@ export async function run(argv: string[]): Promise<void> {
         writePredictions(values.out, rows, {
           labelColumn: values['label-column'],
           skipped,
-          extra: { checkpoints: ens.members.map((m) => ({ path: m.path, weight: m.weight, model: m.meta.model })), ensemble: flags.predict.ensemble, tta: flags.predict.tta ?? null, topK: k },
+          extra: {
+            checkpoints: ens.members.map((m) => ({ path: m.path, weight: m.weight, model: m.meta.model })),
+            ensemble: flags.predict.ensemble,
+            tta: flags.predict.tta ?? null,
+            topK: k,
+          },
         });
       } else {
         printTable(rows);

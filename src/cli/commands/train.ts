@@ -28,7 +28,8 @@ ${configHelp()}`);
   const resume = take('--resume');
   const configFile = take('--config');
   if (resume) {
-    if (rest.length) throw Object.assign(new Error('--resume continues the run with its saved configuration; other options are not allowed'), { name: 'UsageError' });
+    if (rest.length)
+      throw Object.assign(new Error('--resume continues the run with its saved configuration; other options are not allowed'), { name: 'UsageError' });
     const result = await train({} as any, { resume });
     console.log(JSON.stringify(result, null, 2));
     return;

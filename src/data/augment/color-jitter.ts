@@ -54,7 +54,13 @@ export function colorJitter(options: ColorJitterOptions): PixelTransform {
         for (let slot = 0; slot < 4; slot++) {
           for (let k = 0; k < 4; k++) {
             const idx = plans.flatMap((p, i) => (p[slot]!.k === k && p[slot]!.f !== null ? [i] : []));
-            if (idx.length) onSubset(out, idx, (sub) => ops[k]!(sub, idx.map((i) => plans[i]![slot]!.f!)));
+            if (idx.length)
+              onSubset(out, idx, (sub) =>
+                ops[k]!(
+                  sub,
+                  idx.map((i) => plans[i]![slot]!.f!),
+                ),
+              );
           }
         }
       } catch (e) {

@@ -132,7 +132,9 @@ export function blendU8Into(x: Tensor, other: Tensor, factors: readonly number[]
   // Python computes 1.0 - ratio in double and torch rounds it to float32; so do we.
   const ratio = Float32Array.from(factors);
   const rest = Float32Array.from(factors, (f) => 1 - f);
-  withContiguous(x, (xc) => withContiguous(other, (oc) => native.blendU8(xc.handle, oc.handle, ratio, rest, out.handle, images ? Int32Array.from(images) : null)));
+  withContiguous(x, (xc) =>
+    withContiguous(other, (oc) => native.blendU8(xc.handle, oc.handle, ratio, rest, out.handle, images ? Int32Array.from(images) : null)),
+  );
 }
 
 /**

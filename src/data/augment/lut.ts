@@ -29,7 +29,12 @@ export function mapPixels(x: Tensor, tableFor: (n: number, c: number) => Uint8Ar
  * @example
  *   mapPixelsInto(batch, out, [2], () => (v) => 255 - v); // out[2] = inverted batch[2]
  */
-export function mapPixelsInto(x: Tensor, out: Tensor, images: readonly number[], tableFor: (n: number, c: number) => Uint8Array | ((v: number) => number)): void {
+export function mapPixelsInto(
+  x: Tensor,
+  out: Tensor,
+  images: readonly number[],
+  tableFor: (n: number, c: number) => Uint8Array | ((v: number) => number),
+): void {
   applyLutInto(x, out, buildLut(x, images, tableFor), images);
 }
 

@@ -27,7 +27,15 @@ function bins(start: number, end: number, n: number): number[] {
 
 function posterizeBits(n: number, span: number): number[] {
   // 8 - (arange(n) / ((n - 1) / span)).round().int(), in float32 as torchvision computes it.
-  return scope(() => Array.from(arange(n).div((n - 1) / span).round().toTypedArray() as Float32Array, (v) => 8 - v));
+  return scope(() =>
+    Array.from(
+      arange(n)
+        .div((n - 1) / span)
+        .round()
+        .toTypedArray() as Float32Array,
+      (v) => 8 - v,
+    ),
+  );
 }
 
 /**

@@ -103,12 +103,17 @@ export function mixupCutmix(options: MixOptions = {}): BatchMixer {
         const [top, left, bh, bw] = cutmixBox(h, w, lambda, rng);
         lambda = 1 - (bh * bw) / (h * w);
         const mixed = images.clone('contiguous');
-        if (bh > 0 && bw > 0) mixed.narrow(2, top, bh).narrow(3, left, bw).copy_(flipped.narrow(2, top, bh).narrow(3, left, bw));
+        if (bh > 0 && bw > 0)
+          mixed
+            .narrow(2, top, bh)
+            .narrow(3, left, bw)
+            .copy_(flipped.narrow(2, top, bh).narrow(3, left, bw));
         return mixed;
       });
       const targets = new Float32Array(n * numClasses);
       for (let i = 0; i < n; i++) {
-        for (let k = 0; k < numClasses; k++) targets[i * numClasses + k] = lambda * own[i * numClasses + k]! + (1 - lambda) * own[(n - 1 - i) * numClasses + k]!;
+        for (let k = 0; k < numClasses; k++)
+          targets[i * numClasses + k] = lambda * own[i * numClasses + k]! + (1 - lambda) * own[(n - 1 - i) * numClasses + k]!;
       }
       return { images: out, targets: fromTypedArray(targets, [n, numClasses]), lambda, mode: cutmix ? 'cutmix' : 'mixup' };
     },
@@ -134,4 +139,3 @@ export function mixup(alpha = 0.8, options: Omit<MixOptions, 'mixupAlpha' | 'cut
 export function cutmix(alpha = 1.0, options: Omit<MixOptions, 'mixupAlpha' | 'cutmixAlpha'> = {}): BatchMixer {
   return mixupCutmix({ ...options, mixupAlpha: 0, cutmixAlpha: alpha });
 }
-

@@ -112,10 +112,19 @@ function lookupInto(x: Tensor, out: Tensor, idx: number[], choices: readonly (Op
   const contrastIdx = idx.filter((i) => choices[i]!.op === 'Contrast');
   const means = new Map<number, number>();
   if (contrastIdx.length) {
-    const m = scope(() => grayMeans(contrastIdx.length === n ? x : x.indexSelect(0, fromTypedArray(BigInt64Array.from(contrastIdx, BigInt), [contrastIdx.length]))));
+    const m = scope(() =>
+      grayMeans(contrastIdx.length === n ? x : x.indexSelect(0, fromTypedArray(BigInt64Array.from(contrastIdx, BigInt), [contrastIdx.length]))),
+    );
     contrastIdx.forEach((i, k) => means.set(i, m[k]!));
   }
-  mapPixelsInto(x, out, idx, (i, ch) => lookupMap(choices[i]!.op, choices[i]!.magnitude, () => hist!.subarray((i * c + ch) * 256, (i * c + ch + 1) * 256), () => means.get(i)!));
+  mapPixelsInto(x, out, idx, (i, ch) =>
+    lookupMap(
+      choices[i]!.op,
+      choices[i]!.magnitude,
+      () => hist!.subarray((i * c + ch) * 256, (i * c + ch + 1) * 256),
+      () => means.get(i)!,
+    ),
+  );
 }
 
 /**
@@ -145,11 +154,36 @@ export function applyOps(x: Tensor, choices: readonly (OpChoice | null)[], fill?
     for (const [key, idx] of groups) {
       if (key === 'none') copyImagesU8(x, out, idx);
       else if (key === 'lookup') lookupInto(x, out, idx, choices);
-      else if (key === 'geometric') warpAffineInto(x, out, idx, idx.map((i) => opMatrix(choices[i]!.op, choices[i]!.magnitude, h, w)), fill);
-      else if (key === 'Color') scope(() => blendU8Into(x, grayscaleU8(x, idx), idx.map((i) => 1 + choices[i]!.magnitude), out, idx));
+      else if (key === 'geometric')
+        warpAffineInto(
+          x,
+          out,
+          idx,
+          idx.map((i) => opMatrix(choices[i]!.op, choices[i]!.magnitude, h, w)),
+          fill,
+        );
+      else if (key === 'Color')
+        scope(() =>
+          blendU8Into(
+            x,
+            grayscaleU8(x, idx),
+            idx.map((i) => 1 + choices[i]!.magnitude),
+            out,
+            idx,
+          ),
+        );
       else if (key === 'Sharpness') {
         if (h <= 2 || w <= 2) copyImagesU8(x, out, idx);
-        else scope(() => blendU8Into(x, smoothU8(x, idx), idx.map((i) => 1 + choices[i]!.magnitude), out, idx));
+        else
+          scope(() =>
+            blendU8Into(
+              x,
+              smoothU8(x, idx),
+              idx.map((i) => 1 + choices[i]!.magnitude),
+              out,
+              idx,
+            ),
+          );
       } else throw new RangeError(`unknown augmentation op ${key}`);
     }
   } catch (e) {

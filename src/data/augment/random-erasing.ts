@@ -25,7 +25,13 @@ export interface RandomErasingOptions {
  * @example
  *   const box = erasingBox(224, 224, rng, [0.02, 0.33], [0.3, 3.3]); // or null
  */
-export function erasingBox(height: number, width: number, rng: Rng, scale: readonly [number, number], ratio: readonly [number, number]): [number, number, number, number] | null {
+export function erasingBox(
+  height: number,
+  width: number,
+  rng: Rng,
+  scale: readonly [number, number],
+  ratio: readonly [number, number],
+): [number, number, number, number] | null {
   const area = height * width;
   const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])] as const;
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -72,4 +78,3 @@ export function randomErasing(options: RandomErasingOptions = {}): FloatTransfor
     },
   };
 }
-

@@ -31,7 +31,8 @@ export function withLabels(ds: ImageDataset, labels: readonly number[], classes:
   const samples: Sample[] = [];
   ds.samples.forEach((s, i) => {
     const label = labels[i]!;
-    if (label >= classes.length || !Number.isInteger(label)) throw new DatasetError(`withLabels: label ${label} is not a class index (0..${classes.length - 1})`);
+    if (label >= classes.length || !Number.isInteger(label))
+      throw new DatasetError(`withLabels: label ${label} is not a class index (0..${classes.length - 1})`);
     if (label >= 0) samples.push({ ...s, label });
   });
   return { classes: [...classes], samples, skipped: new SkipReport().merge(ds.skipped), source: `${ds.source} [labelled]` };

@@ -84,7 +84,13 @@ export function csvDataset(csvPath: string, options: CsvDatasetOptions = {}): Im
   const pathCol = columnOf(header, options.pathColumn, PATH_NAMES, 0, 'path', csvPath);
   const labelCol = columnOf(header, options.labelColumn, LABEL_NAMES, 1, 'label', csvPath);
   const withExt = (p: string) => (options.extension && !/\.[a-z0-9]+$/i.test(p) ? p + options.extension : p);
-  const root = resolve(options.imageRoot ?? guessRoot(dirname(resolve(csvPath)), body.slice(0, 20).map((r) => withExt((r[pathCol] ?? '').trim()))));
+  const root = resolve(
+    options.imageRoot ??
+      guessRoot(
+        dirname(resolve(csvPath)),
+        body.slice(0, 20).map((r) => withExt((r[pathCol] ?? '').trim())),
+      ),
+  );
 
   const skipped = new SkipReport();
   const rowsOk: { path: string; label: string }[] = [];

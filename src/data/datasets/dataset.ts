@@ -73,6 +73,8 @@ export function requireUsableClasses(ds: ImageDataset, min = 2): void {
   const usable = classCounts(ds).filter((n) => n > 0).length;
   if (usable < min) {
     const skipped = ds.skipped.count ? `; ${ds.skipped.summary()}` : '';
-    throw new DatasetError(`${ds.source}: ${usable} usable class${usable === 1 ? '' : 'es'} with images (${ds.samples.length} images), at least ${min} needed${skipped}`);
+    throw new DatasetError(
+      `${ds.source}: ${usable} usable class${usable === 1 ? '' : 'es'} with images (${ds.samples.length} images), at least ${min} needed${skipped}`,
+    );
   }
 }

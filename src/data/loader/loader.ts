@@ -69,7 +69,8 @@ export class DataLoader {
   private nextEpoch = 0;
 
   constructor(dataset: ImageDataset, options: DataLoaderOptions) {
-    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`DataLoader: batchSize must be a positive integer, got ${options.batchSize}`);
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1)
+      throw new RangeError(`DataLoader: batchSize must be a positive integer, got ${options.batchSize}`);
     this.dataset = dataset;
     this.options = options;
     const n = dataset.samples.length;
@@ -230,7 +231,14 @@ class EpochIterator implements AsyncIterableIterator<Batch> {
     this.cancelled = true;
     const pending = this.jobs.filter((j): j is Promise<Batch | null> => !!j);
     this.jobs.length = 0;
-    await Promise.all(pending.map((j) => j.then((b) => b?.dispose(), () => undefined)));
+    await Promise.all(
+      pending.map((j) =>
+        j.then(
+          (b) => b?.dispose(),
+          () => undefined,
+        ),
+      ),
+    );
     return { value: undefined, done: true };
   }
 

@@ -73,7 +73,15 @@ export async function generateSynthDataset(options: SynthOptions): Promise<Synth
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
   writeFileSync(join(out, 'labels.csv'), 'path,label\n' + jobs.map((j) => `${j.rel},${names[j.c]}`).join('\n') + '\n');
-  const meta = { generator: 'finegrain synth', size, seed, perClass, format, traits: Object.fromEntries(names.map((n, c) => [n, signatures[c]])), render: { markSize: options.markSize ?? 0.045, scatter: options.scatter ?? 0.5 } };
+  const meta = {
+    generator: 'finegrain synth',
+    size,
+    seed,
+    perClass,
+    format,
+    traits: Object.fromEntries(names.map((n, c) => [n, signatures[c]])),
+    render: { markSize: options.markSize ?? 0.045, scatter: options.scatter ?? 0.5 },
+  };
   writeFileSync(join(out, 'synth.json'), JSON.stringify(meta, null, 2) + '\n');
   return { out, classes: names, traits: signatures, images: jobs.length, seconds: (performance.now() - started) / 1000 };
 }

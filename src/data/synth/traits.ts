@@ -72,7 +72,10 @@ function multisets(k: number, from = 0): MarkShape[][] {
  */
 export function classSignatures(numClasses: number, traits = 3, seed = 0): MarkShape[][] {
   const all = multisets(traits);
-  if (numClasses > all.length) throw new RangeError(`synth: ${traits} traits of ${MARK_SHAPES.length} shapes make ${all.length} classes at most, asked for ${numClasses}; use more traits`);
+  if (numClasses > all.length)
+    throw new RangeError(
+      `synth: ${traits} traits of ${MARK_SHAPES.length} shapes make ${all.length} classes at most, asked for ${numClasses}; use more traits`,
+    );
   if (numClasses < 2) throw new RangeError(`synth: need at least 2 classes, got ${numClasses}`);
   return new Rng(seed, 'synth-classes', traits).shuffle(all).slice(0, numClasses);
 }

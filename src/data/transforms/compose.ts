@@ -60,7 +60,9 @@ export class Pipeline {
     const size = `${views[0]?.outHeight}x${views[0]?.outWidth}`;
     const bad = views.findIndex((v) => `${v.outHeight}x${v.outWidth}` !== size);
     if (bad >= 0) {
-      throw new RangeError(`Pipeline.run: image ${bad} comes out ${views[bad]!.outHeight}x${views[bad]!.outWidth}, image 0 ${size}; end the pipeline with a crop or a fixed-size resize to batch them`);
+      throw new RangeError(
+        `Pipeline.run: image ${bad} comes out ${views[bad]!.outHeight}x${views[bad]!.outWidth}, image 0 ${size}; end the pipeline with a crop or a fixed-size resize to batch them`,
+      );
     }
     return scope(() => {
       let x = resampleBatch(images, views);

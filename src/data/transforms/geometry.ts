@@ -104,7 +104,12 @@ export interface RandomResizedCropOptions {
  * @example
  *   const [top, left, h, w] = randomResizedCropParams(375, 500, { rng });
  */
-export function randomResizedCropParams(height: number, width: number, ctx: SampleContext, options: RandomResizedCropOptions = {}): [number, number, number, number] {
+export function randomResizedCropParams(
+  height: number,
+  width: number,
+  ctx: SampleContext,
+  options: RandomResizedCropOptions = {},
+): [number, number, number, number] {
   const [s0, s1] = options.scale ?? [0.08, 1];
   const [r0, r1] = options.ratio ?? [3 / 4, 4 / 3];
   const { rng } = ctx;

@@ -21,7 +21,8 @@ export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
  *   compose([resize([224, 224]), normalize(IMAGENET_MEAN, IMAGENET_STD)])
  */
 export function normalize(mean: readonly number[] = IMAGENET_MEAN, std: readonly number[] = IMAGENET_STD): NormalizeTransform {
-  if (mean.length !== std.length || std.some((s) => !(s > 0))) throw new RangeError(`normalize: need one positive std per mean, got mean [${mean}] std [${std}]`);
+  if (mean.length !== std.length || std.some((s) => !(s > 0)))
+    throw new RangeError(`normalize: need one positive std per mean, got mean [${mean}] std [${std}]`);
   return { stage: 'normalize', name: `normalize(${mean}; ${std})`, mean: [...mean], std: [...std] };
 }
 

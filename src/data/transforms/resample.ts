@@ -97,7 +97,15 @@ export function resampleBatch(images: readonly RgbImage[], views: readonly View[
   const out = empty([n, 3, oh, ow], { dtype: 'uint8' });
   try {
     const widths = Int32Array.from(images, (im) => im.width);
-    native.resampleBilinearU8(images.map((im) => im.data), widths, rowIdx, rowW, colIdx, colW, out.handle);
+    native.resampleBilinearU8(
+      images.map((im) => im.data),
+      widths,
+      rowIdx,
+      rowW,
+      colIdx,
+      colW,
+      out.handle,
+    );
   } catch (e) {
     out.dispose();
     throw e;

@@ -67,16 +67,25 @@ const enum AttrType {
 
 function attributeValue(a: onnxProto.onnx.IAttributeProto): OnnxAttribute {
   switch (a.type as number) {
-    case AttrType.FLOAT: return a.f ?? 0;
-    case AttrType.INT: return toNumber((a.i ?? 0) as LongLike);
-    case AttrType.STRING: return text.decode(a.s ?? new Uint8Array());
-    case AttrType.TENSOR: return a.t ? decodeOnnxTensor(a.t) : null;
-    case AttrType.FLOATS: return [...(a.floats ?? [])];
-    case AttrType.INTS: return (a.ints ?? []).map((v) => toNumber(v as LongLike));
-    case AttrType.STRINGS: return (a.strings ?? []).map((s) => text.decode(s));
-    case AttrType.TENSORS: return (a.tensors ?? []).map(decodeOnnxTensor);
+    case AttrType.FLOAT:
+      return a.f ?? 0;
+    case AttrType.INT:
+      return toNumber((a.i ?? 0) as LongLike);
+    case AttrType.STRING:
+      return text.decode(a.s ?? new Uint8Array());
+    case AttrType.TENSOR:
+      return a.t ? decodeOnnxTensor(a.t) : null;
+    case AttrType.FLOATS:
+      return [...(a.floats ?? [])];
+    case AttrType.INTS:
+      return (a.ints ?? []).map((v) => toNumber(v as LongLike));
+    case AttrType.STRINGS:
+      return (a.strings ?? []).map((s) => text.decode(s));
+    case AttrType.TENSORS:
+      return (a.tensors ?? []).map(decodeOnnxTensor);
     // Graphs and sparse tensors (control flow, sparse weights) are not needed by importers.
-    default: return null;
+    default:
+      return null;
   }
 }
 

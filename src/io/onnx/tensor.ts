@@ -71,16 +71,24 @@ export interface TensorProtoLike {
 
 function emptyOf(dtype: DType, n: number): TypedArray {
   switch (dtype) {
-    case 'float32': return new Float32Array(n);
-    case 'float64': return new Float64Array(n);
+    case 'float32':
+      return new Float32Array(n);
+    case 'float64':
+      return new Float64Array(n);
     case 'float16':
-    case 'bfloat16': return new Uint16Array(n);
+    case 'bfloat16':
+      return new Uint16Array(n);
     case 'uint8':
-    case 'bool': return new Uint8Array(n);
-    case 'int8': return new Int8Array(n);
-    case 'int16': return new Int16Array(n);
-    case 'int32': return new Int32Array(n);
-    case 'int64': return new BigInt64Array(n);
+    case 'bool':
+      return new Uint8Array(n);
+    case 'int8':
+      return new Int8Array(n);
+    case 'int16':
+      return new Int16Array(n);
+    case 'int32':
+      return new Int32Array(n);
+    case 'int64':
+      return new BigInt64Array(n);
   }
 }
 
@@ -100,7 +108,8 @@ export function decodeOnnxTensor(proto: TensorProtoLike): OnnxTensor {
   const out = emptyOf(dtype, n);
   const raw = proto.rawData;
   if (raw && raw.length) {
-    if (raw.length !== out.byteLength) throw new Error(`ONNX tensor '${name}': dims [${dims}] of ${dtype} need ${out.byteLength} bytes, raw_data has ${raw.length}`);
+    if (raw.length !== out.byteLength)
+      throw new Error(`ONNX tensor '${name}': dims [${dims}] of ${dtype} need ${out.byteLength} bytes, raw_data has ${raw.length}`);
     // raw_data is little-endian by the spec, as typed arrays are on every host we build for.
     if (endianness() !== 'LE') throw new Error('reading ONNX raw_data on a big-endian host is not supported');
     new Uint8Array(out.buffer).set(raw);

@@ -131,7 +131,8 @@ function parseEntry(name: string, value: JsonValue): TensorEntry {
   const st = ST_DTYPES.get(dtypeValue);
   if (!st) throw new SafetensorsError('INVALID_DTYPE', `tensor ${q}: unknown dtype ${quoteName(dtypeValue)}`, name);
 
-  if (shapeValue.length > MAX_DIMS) throw new SafetensorsError('INVALID_SHAPE', `tensor ${q}: shape has ${shapeValue.length} dimensions, over the limit of ${MAX_DIMS}`, name);
+  if (shapeValue.length > MAX_DIMS)
+    throw new SafetensorsError('INVALID_SHAPE', `tensor ${q}: shape has ${shapeValue.length} dimensions, over the limit of ${MAX_DIMS}`, name);
   const shape: number[] = [];
   let count = 1;
   for (const v of shapeValue) {
@@ -142,7 +143,8 @@ function parseEntry(name: string, value: JsonValue): TensorEntry {
     }
     // libtorch multiplies sizes in order with overflow checks; stay far inside that.
     count *= v;
-    if (count > Number.MAX_SAFE_INTEGER) throw new SafetensorsError('INVALID_SHAPE', `tensor ${q}: element count of shape [${shapeValue.length} dims] overflows`, name);
+    if (count > Number.MAX_SAFE_INTEGER)
+      throw new SafetensorsError('INVALID_SHAPE', `tensor ${q}: element count of shape [${shapeValue.length} dims] overflows`, name);
     shape.push(v);
   }
 
@@ -157,7 +159,11 @@ function parseEntry(name: string, value: JsonValue): TensorEntry {
     throw new SafetensorsError('MISALIGNED', `tensor ${q}: ${count} elements of ${dtypeValue} do not fill whole bytes`, name);
   }
   if (bits / 8n !== BigInt(e - b)) {
-    throw new SafetensorsError('SIZE_MISMATCH', `tensor ${q}: shape [${shape}] of ${dtypeValue} needs ${bits / 8n} bytes, data_offsets [${b}, ${e}] hold ${e - b}`, name);
+    throw new SafetensorsError(
+      'SIZE_MISMATCH',
+      `tensor ${q}: shape [${shape}] of ${dtypeValue} needs ${bits / 8n} bytes, data_offsets [${b}, ${e}] hold ${e - b}`,
+      name,
+    );
   }
   return { name, stDtype: dtypeValue, dtype: st.dtype, shape, begin: b, end: e };
 }
@@ -173,13 +179,20 @@ function checkLayout(sorted: TensorEntry[], dataLength: number): void {
       throw new SafetensorsError('NON_CONTIGUOUS_OFFSETS', `tensor ${q}: data_offsets begin ${t.begin} ${kind} (${after})`, t.name);
     }
     if (t.end > dataLength) {
-      throw new SafetensorsError('OFFSET_OUT_OF_RANGE', `tensor ${quoteName(t.name)}: data_offsets end ${t.end} is past the ${dataLength}-byte data section`, t.name);
+      throw new SafetensorsError(
+        'OFFSET_OUT_OF_RANGE',
+        `tensor ${quoteName(t.name)}: data_offsets end ${t.end} is past the ${dataLength}-byte data section`,
+        t.name,
+      );
     }
     expected = t.end;
     previous = t;
   }
   if (expected !== dataLength) {
-    throw new SafetensorsError('INCOMPLETE_BUFFER', `tensors cover ${expected} bytes but the data section holds ${dataLength}: the file has bytes no tensor owns`);
+    throw new SafetensorsError(
+      'INCOMPLETE_BUFFER',
+      `tensors cover ${expected} bytes but the data section holds ${dataLength}: the file has bytes no tensor owns`,
+    );
   }
 }
 

@@ -121,14 +121,30 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): JsonVal
       i += 2;
       let add: string;
       switch (e) {
-        case '"': add = '"'; break;
-        case '\\': add = '\\'; break;
-        case '/': add = '/'; break;
-        case 'b': add = '\b'; break;
-        case 'f': add = '\f'; break;
-        case 'n': add = '\n'; break;
-        case 'r': add = '\r'; break;
-        case 't': add = '\t'; break;
+        case '"':
+          add = '"';
+          break;
+        case '\\':
+          add = '\\';
+          break;
+        case '/':
+          add = '/';
+          break;
+        case 'b':
+          add = '\b';
+          break;
+        case 'f':
+          add = '\f';
+          break;
+        case 'n':
+          add = '\n';
+          break;
+        case 'r':
+          add = '\r';
+          break;
+        case 't':
+          add = '\t';
+          break;
         case 'u': {
           const unit = hex4();
           if (unit >= 0xdc00 && unit <= 0xdfff) fail('lone low surrogate in \\u escape');
@@ -157,13 +173,20 @@ export function parseJson(text: string, options: ParseJsonOptions = {}): JsonVal
     skipSpace();
     const c = text[i];
     switch (c) {
-      case '{': return object(depth + 1, build);
-      case '[': return array(depth + 1, build);
-      case '"': return string(build);
-      case 't': return literal('true', true);
-      case 'f': return literal('false', false);
-      case 'n': return literal('null', null);
-      case undefined: return fail('unexpected end');
+      case '{':
+        return object(depth + 1, build);
+      case '[':
+        return array(depth + 1, build);
+      case '"':
+        return string(build);
+      case 't':
+        return literal('true', true);
+      case 'f':
+        return literal('false', false);
+      case 'n':
+        return literal('null', null);
+      case undefined:
+        return fail('unexpected end');
       default:
         if (c === '-' || (c >= '0' && c <= '9')) return number(build);
         return fail(`unexpected '${c}'`);

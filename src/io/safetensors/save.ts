@@ -37,7 +37,8 @@ function prepare(tensors: Record<string, Tensor>, metadata: Record<string, strin
   const pending: Pending[] = [];
   for (const [name, tensor] of Object.entries(tensors)) {
     checkText(name, 'tensor name');
-    if (name === '__metadata__') throw new SafetensorsError('INVALID_ARGUMENT', `${quoteName(name)} is reserved for the metadata and cannot name a tensor`, name);
+    if (name === '__metadata__')
+      throw new SafetensorsError('INVALID_ARGUMENT', `${quoteName(name)} is reserved for the metadata and cannot name a tensor`, name);
     if (!(tensor instanceof Tensor)) throw new SafetensorsError('INVALID_ARGUMENT', `${quoteName(name)} is not a Tensor`, name);
     if (tensor.isDisposed) throw new SafetensorsError('INVALID_ARGUMENT', `tensor ${quoteName(name)} is disposed`, name);
     pending.push({ name, stDtype: stDtypeOf(tensor.dtype), shape: tensor.shape, byteLength: tensor.byteSize, tensor });

@@ -37,18 +37,30 @@ export class AlexNet extends ImageClassifier {
     this.registerModule(
       'features',
       new Sequential([
-        new Conv2d(3, 64, 11, { stride: 4, padding: 2 }), relu(), pool(),
-        new Conv2d(64, 192, 5, { padding: 2 }), relu(), pool(),
-        new Conv2d(192, 384, 3, { padding: 1 }), relu(),
-        new Conv2d(384, 256, 3, { padding: 1 }), relu(),
-        new Conv2d(256, 256, 3, { padding: 1 }), relu(), pool(),
+        new Conv2d(3, 64, 11, { stride: 4, padding: 2 }),
+        relu(),
+        pool(),
+        new Conv2d(64, 192, 5, { padding: 2 }),
+        relu(),
+        pool(),
+        new Conv2d(192, 384, 3, { padding: 1 }),
+        relu(),
+        new Conv2d(384, 256, 3, { padding: 1 }),
+        relu(),
+        new Conv2d(256, 256, 3, { padding: 1 }),
+        relu(),
+        pool(),
       ]),
     );
     this.registerModule(
       'classifier',
       new Sequential([
-        new Dropout(0.5), new Linear(256 * 6 * 6, 4096), relu(),
-        new Dropout(0.5), new Linear(4096, 4096), relu(),
+        new Dropout(0.5),
+        new Linear(256 * 6 * 6, 4096),
+        relu(),
+        new Dropout(0.5),
+        new Linear(4096, 4096),
+        relu(),
         options.numClasses > 0 ? new Linear(4096, options.numClasses) : new Identity(),
       ]),
     );

@@ -100,7 +100,10 @@ export class ConvNeXt extends ImageClassifier {
     });
     this.registerModule('features', new Sequential(layers));
     this.numFeatures = dims[3];
-    this.registerModule('classifier', new Sequential([norm2d(dims[3]), new Flatten(1), options.numClasses > 0 ? new Linear(dims[3], options.numClasses) : new Identity()]));
+    this.registerModule(
+      'classifier',
+      new Sequential([norm2d(dims[3]), new Flatten(1), options.numClasses > 0 ? new Linear(dims[3], options.numClasses) : new Identity()]),
+    );
     if (options.dropRate !== undefined) this.setDropRate(options.dropRate);
     // torchvision: truncated N(0, 0.02²) conv and linear weights, zero biases.
     for (const m of this.modules()) {

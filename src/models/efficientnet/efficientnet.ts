@@ -40,8 +40,13 @@ export interface EfficientNetConfig {
 
 /** Stage table of the paper (Table 1): expansion, kernel, stride, in, out, repeats. */
 const STAGES: [number, number, number, number, number, number][] = [
-  [1, 3, 1, 32, 16, 1], [6, 3, 2, 16, 24, 2], [6, 5, 2, 24, 40, 2], [6, 3, 2, 40, 80, 3],
-  [6, 5, 1, 80, 112, 3], [6, 5, 2, 112, 192, 4], [6, 3, 1, 192, 320, 1],
+  [1, 3, 1, 32, 16, 1],
+  [6, 3, 2, 16, 24, 2],
+  [6, 5, 2, 24, 40, 2],
+  [6, 3, 2, 40, 80, 3],
+  [6, 5, 1, 80, 112, 3],
+  [6, 5, 2, 112, 192, 4],
+  [6, 3, 1, 192, 320, 1],
 ];
 
 export const EFFICIENTNET: Record<string, EfficientNetConfig> = {
@@ -113,7 +118,10 @@ export class EfficientNet extends ImageClassifier {
     this.registerModule(
       'classifier',
       // Not in place (unlike torchvision's): the embedding handed to forwardHead may be the caller's.
-      new Sequential([new Dropout(options.dropRate ?? config.dropout), options.numClasses > 0 ? new Linear(this.numFeatures, options.numClasses) : new Identity()]),
+      new Sequential([
+        new Dropout(options.dropRate ?? config.dropout),
+        options.numClasses > 0 ? new Linear(this.numFeatures, options.numClasses) : new Identity(),
+      ]),
     );
     for (const m of this.modules()) {
       if (m instanceof Conv2d) {

@@ -102,8 +102,22 @@ const BLOCKS: Record<string, [number, number, number, number, number, number, nu
 };
 
 const STAGES = [
-  'conv1', 'maxpool1', 'conv2', 'conv3', 'maxpool2', 'inception3a', 'inception3b', 'maxpool3',
-  'inception4a', 'inception4b', 'inception4c', 'inception4d', 'inception4e', 'maxpool4', 'inception5a', 'inception5b',
+  'conv1',
+  'maxpool1',
+  'conv2',
+  'conv3',
+  'maxpool2',
+  'inception3a',
+  'inception3b',
+  'maxpool3',
+  'inception4a',
+  'inception4b',
+  'inception4c',
+  'inception4d',
+  'inception4e',
+  'maxpool4',
+  'inception5a',
+  'inception5b',
 ] as const;
 
 export class GoogLeNet extends ImageClassifier {

@@ -26,7 +26,12 @@ const avgBranch = (cin: number, cout: number) => new Sequential([new AvgPool2d(3
 /** Runs each named branch on `x` and concatenates the results along channels. */
 abstract class Branches extends Module {
   forward(x: Tensor): Tensor {
-    return scope(() => cat(this.children().map((b) => b.forward(x)), 1));
+    return scope(() =>
+      cat(
+        this.children().map((b) => b.forward(x)),
+        1,
+      ),
+    );
   }
 }
 

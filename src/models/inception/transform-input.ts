@@ -21,8 +21,14 @@ const STD = [0.229, 0.224, 0.225];
 export function transformInput(x: Tensor): Tensor {
   return scope(() => {
     const opts = { dtype: x.dtype, device: x.device };
-    const scale = tensor(STD.map((s) => s / 0.5), opts).view(1, 3, 1, 1);
-    const shift = tensor(MEAN.map((m) => (m - 0.5) / 0.5), opts).view(1, 3, 1, 1);
+    const scale = tensor(
+      STD.map((s) => s / 0.5),
+      opts,
+    ).view(1, 3, 1, 1);
+    const shift = tensor(
+      MEAN.map((m) => (m - 0.5) / 0.5),
+      opts,
+    ).view(1, 3, 1, 1);
     return x.mul(scale).add(shift);
   });
 }

@@ -27,7 +27,13 @@ import { initMobile } from './init.js';
 
 /** Rows of the paper's Table 2: expansion t, output channels c, repeats n, first stride s. */
 const SETTING: [number, number, number, number][] = [
-  [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1],
+  [1, 16, 1, 1],
+  [6, 24, 2, 2],
+  [6, 32, 3, 2],
+  [6, 64, 4, 2],
+  [6, 96, 3, 1],
+  [6, 160, 3, 2],
+  [6, 320, 1, 1],
 ];
 
 /** torchvision's MobileNetV2 `InvertedResidual`: its layers live in `conv`. */
@@ -78,7 +84,10 @@ export class MobileNetV2 extends ImageClassifier {
     features.push(conv2dNormActivation(input, last, { kernelSize: 1, activation: relu6 }));
     this.registerModule('features', new Sequential(features));
     this.numFeatures = last;
-    this.registerModule('classifier', new Sequential([new Dropout(options.dropRate ?? 0.2), options.numClasses > 0 ? new Linear(last, options.numClasses) : new Identity()]));
+    this.registerModule(
+      'classifier',
+      new Sequential([new Dropout(options.dropRate ?? 0.2), options.numClasses > 0 ? new Linear(last, options.numClasses) : new Identity()]),
+    );
     initMobile(this);
   }
 

@@ -107,7 +107,14 @@ export function reductionPaths(inChannels: number, outChannels: number): [Sequen
   const subsample = () => new AvgPool2d(1, { stride: 2, countIncludePad: false });
   const conv = () => new Conv2d(inChannels, outChannels / 2, 1, { bias: false });
   return [
-    new Sequential([['avgpool', subsample()], ['conv', conv()]]),
-    new Sequential([['pad', new ShiftPad()], ['avgpool', subsample()], ['conv', conv()]]),
+    new Sequential([
+      ['avgpool', subsample()],
+      ['conv', conv()],
+    ]),
+    new Sequential([
+      ['pad', new ShiftPad()],
+      ['avgpool', subsample()],
+      ['conv', conv()],
+    ]),
   ];
 }

@@ -36,7 +36,9 @@ export abstract class Cell extends Module {
 
   /** `comb_iter_i_left(a) + comb_iter_i_right(b)`. */
   protected comb(i: number, a: Tensor, b: Tensor): Tensor {
-    return this.m(`comb_iter_${i}_left`).forward(a).add(this.m(`comb_iter_${i}_right`).forward(b));
+    return this.m(`comb_iter_${i}_left`)
+      .forward(a)
+      .add(this.m(`comb_iter_${i}_right`).forward(b));
   }
 
   /** ReLU, the two reduction paths, concatenation and `final_path_bn`. */

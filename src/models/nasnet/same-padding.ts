@@ -69,7 +69,10 @@ export function sameConv2d(inChannels: number, outChannels: number, kernelSize: 
 
 /** Max pooling padded at run time with −∞ to 'SAME' (timm's MaxPool2dSame). */
 export class MaxPool2dSame extends Module {
-  constructor(readonly kernelSize: number, readonly stride: number) {
+  constructor(
+    readonly kernelSize: number,
+    readonly stride: number,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {
@@ -79,7 +82,10 @@ export class MaxPool2dSame extends Module {
 
 /** Average pooling of an input zero-padded at run time to 'SAME'; the zeros count (timm's AvgPool2dSame). */
 export class AvgPool2dSame extends Module {
-  constructor(readonly kernelSize: number, readonly stride: number) {
+  constructor(
+    readonly kernelSize: number,
+    readonly stride: number,
+  ) {
     super();
   }
   forward(x: Tensor): Tensor {

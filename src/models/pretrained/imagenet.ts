@@ -54,5 +54,7 @@ export function readImageNetLabels(path: string, numClasses = 1000): string[] {
   while (lines.length && lines[lines.length - 1]!.trim() === '') lines.pop();
   if (lines.length === numClasses) return lines;
   if (lines.length === numClasses + 1 && lines[0]!.trim().toLowerCase() === 'background') return lines.slice(1);
-  throw new Error(`${path}: ${lines.length} labels do not fit a model with ${numClasses} classes (expected ${numClasses}, or ${numClasses + 1} with 'background' first)`);
+  throw new Error(
+    `${path}: ${lines.length} labels do not fit a model with ${numClasses} classes (expected ${numClasses}, or ${numClasses + 1} with 'background' first)`,
+  );
 }

@@ -72,7 +72,8 @@ export function defaultOnnxPath(name: string): string | null {
 export function loadPretrainedModel(name: string, options: PretrainedModelOptions = {}): ImageClassifier {
   const { onnx, weights, numClasses, dropRate } = options;
   if (onnx && weights) throw new Error('loadPretrainedModel: give either onnx or weights, not both');
-  if (numClasses !== undefined && (!Number.isInteger(numClasses) || numClasses < 0)) throw new RangeError(`numClasses must be a non-negative integer, got ${numClasses}`);
+  if (numClasses !== undefined && (!Number.isInteger(numClasses) || numClasses < 0))
+    throw new RangeError(`numClasses must be a non-negative integer, got ${numClasses}`);
   let model: ImageClassifier;
   if (weights) {
     if (!existsSync(weights)) throw new Error(`weights file not found: ${weights}`);
@@ -80,9 +81,13 @@ export function loadPretrainedModel(name: string, options: PretrainedModelOption
     model = createModel(name, { pretrained: weights, ...(numClasses !== undefined && { numClasses }), ...(dropRate !== undefined && { dropRate }) });
   } else {
     const importer = ONNX_IMPORTERS[name];
-    if (!importer) throw new Error(`no ONNX importer for '${name}' (available: ${onnxImportableModels().join(', ')}); pass { weights: 'file.safetensors' } instead`);
+    if (!importer)
+      throw new Error(`no ONNX importer for '${name}' (available: ${onnxImportableModels().join(', ')}); pass { weights: 'file.safetensors' } instead`);
     const path = onnx ?? sharedPath(...importer.defaultFile);
-    if (!existsSync(path)) throw new Error(`ONNX file not found: ${path}${onnx ? '' : ' (the default weights live in ../shared/weights beside the repository; set FINEGRAIN_SHARED or pass { onnx })'}`);
+    if (!existsSync(path))
+      throw new Error(
+        `ONNX file not found: ${path}${onnx ? '' : ' (the default weights live in ../shared/weights beside the repository; set FINEGRAIN_SHARED or pass { onnx })'}`,
+      );
     const dict = importer.import(path);
     try {
       const classes = dict['classifier.1.weight']?.shape[0] ?? 1000;

@@ -56,7 +56,10 @@ export interface MobileNetV2ConvSlot {
 
 function constant(model: OnnxModel, name: string, node: OnnxNode): Tensor {
   const t = model.initializers.get(name);
-  if (!t) throw new Error(`ONNX node ${node.name} (${node.opType}): input '${name}' is not a constant initialiser; only graphs with constant weights can be imported`);
+  if (!t)
+    throw new Error(
+      `ONNX node ${node.name} (${node.opType}): input '${name}' is not a constant initialiser; only graphs with constant weights can be imported`,
+    );
   return onnxTensorToTensor(t);
 }
 
@@ -126,7 +129,8 @@ export function mobileNetV2ConvSlots(model: OnnxModel): MobileNetV2ConvSlot[] {
     const dw = convs[i + (expand ? 1 : 0)];
     const project = convs[i + (expand ? 2 : 1)];
     if (!dw?.depthwise || dw.kernel !== 3) fail(`block ${block} has no 3x3 depthwise conv where one belongs (node ${dw?.node.name ?? 'none'})`);
-    if (!project || project.depthwise || project.kernel !== 1 || (expand && convs[i]!.kernel !== 1)) fail(`block ${block} is not [1x1 expand,] depthwise, 1x1 project`);
+    if (!project || project.depthwise || project.kernel !== 1 || (expand && convs[i]!.kernel !== 1))
+      fail(`block ${block} is not [1x1 expand,] depthwise, 1x1 project`);
     const p = `features.${block}.conv`;
     if (expand) slots.push({ node: convs[i]!.node, conv: `${p}.0.0`, bn: `${p}.0.1` });
     const d = expand ? 1 : 0;

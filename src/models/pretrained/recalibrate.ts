@@ -88,7 +88,9 @@ class StatsRecorder extends Module {
  */
 export function recalibrateBatchNorm(model: Module, batches: Iterable<Tensor>): number {
   // Only affine BatchNorms with running statistics can absorb the change of statistics.
-  const norms = model.namedModules().filter((e): e is [string, BatchNorm2d] => e[1] instanceof BatchNorm2d && e[1].running_mean !== null && e[1].weight !== null && e[1].bias !== null);
+  const norms = model
+    .namedModules()
+    .filter((e): e is [string, BatchNorm2d] => e[1] instanceof BatchNorm2d && e[1].running_mean !== null && e[1].weight !== null && e[1].bias !== null);
   const modes = model.modules().map((m) => [m, m.training] as const);
   const recorders = norms.map(([path, bn]) => {
     const r = new StatsRecorder(bn);

@@ -70,7 +70,10 @@ export class TimmRegNet extends ImageClassifier {
     stages.forEach((s, i) => {
       const blocks: [string, Module][] = [];
       for (let j = 0; j < s.depth; j++) {
-        blocks.push([`b${j + 1}`, new TimmRegNetBottleneck(j === 0 ? width : s.width, s.width, j === 0 ? 2 : 1, s.groupWidth, params.bottleneckRatio ?? 1, params.seRatio)]);
+        blocks.push([
+          `b${j + 1}`,
+          new TimmRegNetBottleneck(j === 0 ? width : s.width, s.width, j === 0 ? 2 : 1, s.groupWidth, params.bottleneckRatio ?? 1, params.seRatio),
+        ]);
       }
       this.registerModule(`s${i + 1}`, new Sequential(blocks));
       width = s.width;

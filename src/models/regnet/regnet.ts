@@ -71,7 +71,10 @@ export class RegNet extends ImageClassifier {
     const stages: [string, Module][] = torchvisionRegNetStages(params).map((s, i) => {
       const blocks: [string, Module][] = [];
       for (let j = 0; j < s.depth; j++) {
-        blocks.push([`block${i + 1}-${j}`, new ResBottleneckBlock(j === 0 ? width : s.width, s.width, j === 0 ? 2 : 1, s.groupWidth, params.bottleneckRatio ?? 1, params.seRatio)]);
+        blocks.push([
+          `block${i + 1}-${j}`,
+          new ResBottleneckBlock(j === 0 ? width : s.width, s.width, j === 0 ? 2 : 1, s.groupWidth, params.bottleneckRatio ?? 1, params.seRatio),
+        ]);
       }
       width = s.width;
       return [`block${i + 1}`, new Sequential(blocks)];

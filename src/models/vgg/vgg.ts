@@ -59,8 +59,12 @@ export class VGG extends ImageClassifier {
     this.registerModule(
       'classifier',
       new Sequential([
-        new Linear(512 * 7 * 7, 4096), new ReLU({ inplace: true }), new Dropout(0.5),
-        new Linear(4096, 4096), new ReLU({ inplace: true }), new Dropout(0.5),
+        new Linear(512 * 7 * 7, 4096),
+        new ReLU({ inplace: true }),
+        new Dropout(0.5),
+        new Linear(4096, 4096),
+        new ReLU({ inplace: true }),
+        new Dropout(0.5),
         options.numClasses > 0 ? new Linear(4096, options.numClasses) : new Identity(),
       ]),
     );
@@ -94,7 +98,12 @@ export class VGG extends ImageClassifier {
   }
 }
 
-const TABLE: [string, keyof typeof VGG_LAYERS][] = [['vgg11', 'A'], ['vgg13', 'B'], ['vgg16', 'D'], ['vgg19', 'E']];
+const TABLE: [string, keyof typeof VGG_LAYERS][] = [
+  ['vgg11', 'A'],
+  ['vgg13', 'B'],
+  ['vgg16', 'D'],
+  ['vgg19', 'E'],
+];
 
 export const vggVariants: ModelVariant[] = TABLE.flatMap(([name, cfg]) =>
   [false, true].map((bn) => ({

@@ -73,7 +73,8 @@ export class GatherExcite extends Module {
     this.#stride = extent;
     if (extraParams) {
       const layers: [string, Module][] = [];
-      const depthwise = (k: number, stride: number) => new Conv2d(channels, channels, k, { stride, padding: timmPadding(k, stride), groups: channels, bias: false });
+      const depthwise = (k: number, stride: number) =>
+        new Conv2d(channels, channels, k, { stride, padding: timmPadding(k, stride), groups: channels, bias: false });
       if (extent === 0) {
         if (!options.featSize) throw new TypeError('GatherExcite: a global gather with parameters needs featSize');
         // timm's "global" conv keeps 'same'-style padding, so it mixes a featSize window

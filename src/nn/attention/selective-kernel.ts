@@ -96,10 +96,7 @@ export class SelectiveKernel extends Module {
     this.splitInput = splitInput;
     const pathIn = splitInput ? inChannels / numPaths : inChannels;
     const groups = Math.min(outChannels, options.groups ?? 1);
-    this.registerModule(
-      'paths',
-      new ModuleList(kernels.map((k, i) => new ConvNormAct(pathIn, outChannels, k, { stride, dilation: dilations[i], groups }))),
-    );
+    this.registerModule('paths', new ModuleList(kernels.map((k, i) => new ConvNormAct(pathIn, outChannels, k, { stride, dilation: dilations[i], groups }))));
     const attnChannels = options.rdChannels || makeDivisible(outChannels * rdRatio, rdDivisor);
     this.registerModule('attn', new SelectiveKernelAttn(outChannels, numPaths, attnChannels));
   }
@@ -108,7 +105,10 @@ export class SelectiveKernel extends Module {
     return scope(() => {
       const n = this.paths.length;
       const inputs = this.splitInput ? x.split(this.inChannels / n, 1) : this.paths.map(() => x);
-      const branches = stack(this.paths.map((p, i) => p.forward(inputs[i]!)), 1);
+      const branches = stack(
+        this.paths.map((p, i) => p.forward(inputs[i]!)),
+        1,
+      );
       return branches.mul(this.attn.forward(branches)).sum(1);
     });
   }

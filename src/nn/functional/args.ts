@@ -32,9 +32,12 @@ export function pair(v: Size2, name: string): [number, number] {
  */
 export function reductionCode(r: Reduction): number {
   switch (r) {
-    case 'none': return 0;
-    case 'mean': return 1;
-    case 'sum': return 2;
+    case 'none':
+      return 0;
+    case 'mean':
+      return 1;
+    case 'sum':
+      return 2;
   }
   throw new TypeError(`reduction must be 'none', 'mean' or 'sum', got '${r as string}'`);
 }

@@ -35,5 +35,7 @@ export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
   }
   const product = pointwiseConvAsMatmulOrNull(input, weight, bias, { stride, padding, dilation, groups });
   if (product) return product;
-  return wrap(aten('conv2d').call(input.handle, weight.handle, opt(bias), pair(stride, 'stride'), pair(padding, 'padding'), pair(dilation, 'dilation'), groups));
+  return wrap(
+    aten('conv2d').call(input.handle, weight.handle, opt(bias), pair(stride, 'stride'), pair(padding, 'padding'), pair(dilation, 'dilation'), groups),
+  );
 }

@@ -45,7 +45,8 @@ export function dropout2d(input: Tensor, options: DropoutOptions = {}): Tensor {
   const { p = 0.5, training = true, inplace = false } = options;
   checkP(p);
   const ndim = input.ndim;
-  if (ndim !== 3 && ndim !== 4) throw new Error(`dropout2d: expected a 3-D [N, C, L] or 4-D [N, C, H, W] input, got ${ndim}-D (use dropout for element-wise dropout)`);
+  if (ndim !== 3 && ndim !== 4)
+    throw new Error(`dropout2d: expected a 3-D [N, C, L] or 4-D [N, C, H, W] input, got ${ndim}-D (use dropout for element-wise dropout)`);
   if (inplace) {
     aten('feature_dropout_').callVoid(input.handle, p, training);
     return input;

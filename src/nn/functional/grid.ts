@@ -27,7 +27,8 @@ export function affineGrid(theta: Tensor, size: readonly number[], options: Alig
   if (!isFloating(theta.dtype)) throw new Error(`Expected theta to have floating point type, but got ${theta.dtype}`);
   if (size.length !== 4) throw new Error(`affineGrid: finegrain supports 4-D sizes [N, C, H, W] (2-D transforms), got [${size.join(', ')}]`);
   const s = theta.shape;
-  if (s.length !== 3 || s[1] !== 2 || s[2] !== 3) throw new Error(`Expected a batch of 2D affine matrices of shape Nx2x3 for size [${size.join(', ')}]. Got [${s.join(', ')}].`);
+  if (s.length !== 3 || s[1] !== 2 || s[2] !== 3)
+    throw new Error(`Expected a batch of 2D affine matrices of shape Nx2x3 for size [${size.join(', ')}]. Got [${s.join(', ')}].`);
   const alignCorners = options.alignCorners ?? false;
   // PyTorch tolerates unit-size grids with alignCorners (with a warning); otherwise sizes must be positive.
   if (!(alignCorners && Math.min(size[2]!, size[3]!) === 1) && Math.min(...size) <= 0) {
@@ -56,6 +57,7 @@ const PADDINGS = { zeros: 0, border: 1, reflection: 2 } as const;
 export function gridSample(input: Tensor, grid: Tensor, options: GridSampleOptions = {}): Tensor {
   const { mode = 'bilinear', paddingMode = 'zeros', alignCorners = false } = options;
   if (!Object.hasOwn(MODES, mode)) throw new TypeError(`gridSample: expected mode to be 'bilinear', 'nearest' or 'bicubic', but got: '${mode as string}'`);
-  if (!Object.hasOwn(PADDINGS, paddingMode)) throw new TypeError(`gridSample: expected paddingMode to be 'zeros', 'border', or 'reflection', but got: '${paddingMode as string}'`);
+  if (!Object.hasOwn(PADDINGS, paddingMode))
+    throw new TypeError(`gridSample: expected paddingMode to be 'zeros', 'border', or 'reflection', but got: '${paddingMode as string}'`);
   return wrap(aten('grid_sampler').call(input.handle, grid.handle, MODES[mode], PADDINGS[paddingMode], alignCorners));
 }

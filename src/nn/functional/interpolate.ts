@@ -50,7 +50,8 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
   if (antialias && !linear) throw new Error('Anti-alias option is only supported for bilinear and bicubic modes');
 
   let outSize: [number, number] | null = size === undefined ? null : pair(size, 'size');
-  let scales: [number, number] | null = scaleFactor === undefined ? null : typeof scaleFactor === 'number' ? [scaleFactor, scaleFactor] : pair(scaleFactor as [number, number], 'scaleFactor');
+  let scales: [number, number] | null =
+    scaleFactor === undefined ? null : typeof scaleFactor === 'number' ? [scaleFactor, scaleFactor] : pair(scaleFactor as [number, number], 'scaleFactor');
   // 'area' is adaptive average pooling, which needs an explicit size; PyTorch recomputes it too.
   if (scales && (recomputeScaleFactor || mode === 'area')) {
     const [h, w] = input.shape.slice(2) as [number, number];
@@ -59,10 +60,15 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
   }
   const alignCorners = options.alignCorners ?? false;
   switch (mode) {
-    case 'nearest': return wrap(aten('upsample_nearest2d.vec').call(input.handle, outSize, scales));
-    case 'nearest-exact': return wrap(aten('_upsample_nearest_exact2d.vec').call(input.handle, outSize, scales));
-    case 'area': return adaptiveAvgPool2d(input, outSize!);
-    case 'bilinear': return wrap(aten(antialias ? '_upsample_bilinear2d_aa.vec' : 'upsample_bilinear2d.vec').call(input.handle, outSize, alignCorners, scales));
-    case 'bicubic': return wrap(aten(antialias ? '_upsample_bicubic2d_aa.vec' : 'upsample_bicubic2d.vec').call(input.handle, outSize, alignCorners, scales));
+    case 'nearest':
+      return wrap(aten('upsample_nearest2d.vec').call(input.handle, outSize, scales));
+    case 'nearest-exact':
+      return wrap(aten('_upsample_nearest_exact2d.vec').call(input.handle, outSize, scales));
+    case 'area':
+      return adaptiveAvgPool2d(input, outSize!);
+    case 'bilinear':
+      return wrap(aten(antialias ? '_upsample_bilinear2d_aa.vec' : 'upsample_bilinear2d.vec').call(input.handle, outSize, alignCorners, scales));
+    case 'bicubic':
+      return wrap(aten(antialias ? '_upsample_bicubic2d_aa.vec' : 'upsample_bicubic2d.vec').call(input.handle, outSize, alignCorners, scales));
   }
 }

@@ -86,6 +86,7 @@ export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, opti
   const { weight, posWeight, reduction = 'mean' } = options;
   const a = input.shape;
   const b = target.shape;
-  if (a.length !== b.length || a.some((v, i) => v !== b[i])) throw new Error(`Target size ([${b.join(', ')}]) must be the same as input size ([${a.join(', ')}])`);
+  if (a.length !== b.length || a.some((v, i) => v !== b[i]))
+    throw new Error(`Target size ([${b.join(', ')}]) must be the same as input size ([${a.join(', ')}])`);
   return wrap(aten('binary_cross_entropy_with_logits').call(input.handle, target.handle, opt(weight), opt(posWeight), reductionCode(reduction)));
 }

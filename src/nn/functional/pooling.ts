@@ -35,7 +35,14 @@ export function maxPool2d(input: Tensor, kernelSize: Size2, options: MaxPool2dOp
 export function maxPool2d(input: Tensor, kernelSize: Size2, options: MaxPool2dOptions = {}): Tensor | PoolWithIndices {
   const { stride, padding = 0, dilation = 1, ceilMode = false } = options;
   // An empty stride list is libtorch's "same as the kernel", PyTorch's stride=None.
-  const args = [input.handle, pair(kernelSize, 'kernelSize'), stride == null ? [] : pair(stride, 'stride'), pair(padding, 'padding'), pair(dilation, 'dilation'), ceilMode];
+  const args = [
+    input.handle,
+    pair(kernelSize, 'kernelSize'),
+    stride == null ? [] : pair(stride, 'stride'),
+    pair(padding, 'padding'),
+    pair(dilation, 'dilation'),
+    ceilMode,
+  ];
   if (options.returnIndices) {
     const [output, indices] = wrapAll(aten('max_pool2d_with_indices').call(...args));
     return { output: output!, indices: indices! };
@@ -64,7 +71,17 @@ export interface AvgPool2dOptions {
  */
 export function avgPool2d(input: Tensor, kernelSize: Size2, options: AvgPool2dOptions = {}): Tensor {
   const { stride, padding = 0, ceilMode = false, countIncludePad = true, divisorOverride = null } = options;
-  return wrap(aten('avg_pool2d').call(input.handle, pair(kernelSize, 'kernelSize'), stride == null ? [] : pair(stride, 'stride'), pair(padding, 'padding'), ceilMode, countIncludePad, divisorOverride));
+  return wrap(
+    aten('avg_pool2d').call(
+      input.handle,
+      pair(kernelSize, 'kernelSize'),
+      stride == null ? [] : pair(stride, 'stride'),
+      pair(padding, 'padding'),
+      ceilMode,
+      countIncludePad,
+      divisorOverride,
+    ),
+  );
 }
 
 /** An adaptive pool's output size: one number, or [h, w] where null keeps that input dimension. */

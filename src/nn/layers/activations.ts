@@ -115,17 +115,25 @@ export type ActivationName = 'relu' | 'relu6' | 'silu' | 'swish' | 'gelu' | 'har
  */
 export function createActivation(name: ActivationName, options: ActivationOptions = {}): Module {
   switch (name) {
-    case 'relu': return new ReLU(options);
-    case 'relu6': return new ReLU6(options);
+    case 'relu':
+      return new ReLU(options);
+    case 'relu6':
+      return new ReLU6(options);
     case 'silu':
-    case 'swish': return new SiLU(options);
-    case 'gelu': return new GELU();
+    case 'swish':
+      return new SiLU(options);
+    case 'gelu':
+      return new GELU();
     case 'hardswish':
-    case 'hard_swish': return new Hardswish(options);
+    case 'hard_swish':
+      return new Hardswish(options);
     case 'hardsigmoid':
-    case 'hard_sigmoid': return new Hardsigmoid(options);
-    case 'sigmoid': return new Sigmoid();
-    case 'tanh': return new Tanh();
+    case 'hard_sigmoid':
+      return new Hardsigmoid(options);
+    case 'sigmoid':
+      return new Sigmoid();
+    case 'tanh':
+      return new Tanh();
   }
   throw new TypeError(`unknown activation '${name as string}'; expected one of relu, relu6, silu, gelu, hardswish, hardsigmoid, sigmoid, tanh`);
 }

@@ -6,7 +6,19 @@ export { LayerNorm, type LayerNormLayerOptions } from './layer-norm.js';
 export { GroupNorm } from './group-norm.js';
 export { Dropout } from './dropout.js';
 export { Identity } from './identity.js';
-export { ReLU, ReLU6, SiLU, GELU, Hardswish, Hardsigmoid, Sigmoid, Tanh, createActivation, type ActivationName, type ActivationOptions } from './activations.js';
+export {
+  ReLU,
+  ReLU6,
+  SiLU,
+  GELU,
+  Hardswish,
+  Hardsigmoid,
+  Sigmoid,
+  Tanh,
+  createActivation,
+  type ActivationName,
+  type ActivationOptions,
+} from './activations.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d } from './pooling.js';
 export { Flatten } from './flatten.js';
 export { Sequential, runChain, type ModuleEntries } from './sequential.js';

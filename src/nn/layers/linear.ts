@@ -24,7 +24,7 @@ export class Linear extends Module {
     this.inFeatures = inFeatures;
     this.outFeatures = outFeatures;
     this.registerParameter('weight', empty([outFeatures, inFeatures]));
-    this.registerParameter('bias', options.bias ?? true ? empty([outFeatures]) : null);
+    this.registerParameter('bias', (options.bias ?? true) ? empty([outFeatures]) : null);
     this.resetParameters();
   }
 

@@ -78,7 +78,9 @@ P.mul = function (other) {
 };
 P.div = function (other, roundingMode) {
   if (roundingMode) {
-    return wrap(isT(other) ? aten('div.Tensor_mode').call(this.handle, other.handle, roundingMode) : aten('div.Scalar_mode').call(this.handle, other, roundingMode));
+    return wrap(
+      isT(other) ? aten('div.Tensor_mode').call(this.handle, other.handle, roundingMode) : aten('div.Scalar_mode').call(this.handle, other, roundingMode),
+    );
   }
   return isT(other) ? new Tensor(native.div(this.handle, other.handle)) : wrap(aten('div.Scalar').call(this.handle, other));
 };

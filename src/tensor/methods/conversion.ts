@@ -48,8 +48,14 @@ P.to = function (options) {
   return wrap(h);
 };
 const dtypes: [keyof Tensor, DType][] = [
-  ['float', 'float32'], ['half', 'float16'], ['bfloat16', 'bfloat16'], ['double', 'float64'],
-  ['long', 'int64'], ['int', 'int32'], ['bool', 'bool'], ['byte', 'uint8'],
+  ['float', 'float32'],
+  ['half', 'float16'],
+  ['bfloat16', 'bfloat16'],
+  ['double', 'float64'],
+  ['long', 'int64'],
+  ['int', 'int32'],
+  ['bool', 'bool'],
+  ['byte', 'uint8'],
 ];
 for (const [name, dtype] of dtypes) {
   (P as any)[name] = function (this: Tensor) {

@@ -50,10 +50,18 @@ P.gather = function (dim, index) {
   return wrap(aten('gather').call(this.handle, dim, index.handle));
 };
 P.scatter = function (dim, index, src) {
-  return wrap(src instanceof Tensor ? aten('scatter.src').call(this.handle, dim, index.handle, src.handle) : aten('scatter.value').call(this.handle, dim, index.handle, src));
+  return wrap(
+    src instanceof Tensor
+      ? aten('scatter.src').call(this.handle, dim, index.handle, src.handle)
+      : aten('scatter.value').call(this.handle, dim, index.handle, src),
+  );
 };
 P.maskedFill = function (mask, value) {
-  return wrap(value instanceof Tensor ? aten('masked_fill.Tensor').call(this.handle, mask.handle, value.handle) : aten('masked_fill.Scalar').call(this.handle, mask.handle, value));
+  return wrap(
+    value instanceof Tensor
+      ? aten('masked_fill.Tensor').call(this.handle, mask.handle, value.handle)
+      : aten('masked_fill.Scalar').call(this.handle, mask.handle, value),
+  );
 };
 P.maskedFill_ = function (mask, value) {
   aten('masked_fill_.Scalar').callVoid(this.handle, mask.handle, value);

@@ -101,10 +101,14 @@ P.sort = function (dim = -1, descending = false) {
   return { values: values!, indices: indices! };
 };
 P.std = function (dim, options = {}) {
-  return wrap(aten('std.correction').call(this.handle, dim === undefined || dim === null ? null : dims(dim), options.correction ?? 1, options.keepdim ?? false));
+  return wrap(
+    aten('std.correction').call(this.handle, dim === undefined || dim === null ? null : dims(dim), options.correction ?? 1, options.keepdim ?? false),
+  );
 };
 P.var = function (dim, options = {}) {
-  return wrap(aten('var.correction').call(this.handle, dim === undefined || dim === null ? null : dims(dim), options.correction ?? 1, options.keepdim ?? false));
+  return wrap(
+    aten('var.correction').call(this.handle, dim === undefined || dim === null ? null : dims(dim), options.correction ?? 1, options.keepdim ?? false),
+  );
 };
 P.logsumexp = function (dim, keepdim = false) {
   return wrap(aten('logsumexp').call(this.handle, dims(dim), keepdim));

@@ -84,7 +84,12 @@ export async function buildBadCorpus(dir: string): Promise<CorpusCase[]> {
   skip('zero.jpg', 'empty-file');
   writeFileSync(p('text.jpg'), 'this is not an image\n');
   skip('text.jpg', 'not-an-image');
-  writeFileSync(p('one-pixel.png'), await sharp({ create: { width: 1, height: 1, channels: 3, background: '#ff0000' } }).png().toBuffer());
+  writeFileSync(
+    p('one-pixel.png'),
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#ff0000' } })
+      .png()
+      .toBuffer(),
+  );
   ok('one-pixel.png', 1, 1, [{ x: 0, y: 0, rgb: [255, 0, 0], tol: 0 }]);
   writeFileSync(p('bomb.png'), bombPng(50_000, 50_000));
   skip('bomb.png', 'too-large');
@@ -112,9 +117,16 @@ export async function buildBadCorpus(dir: string): Promise<CorpusCase[]> {
   writeFileSync(p('palette.png'), await (await redBlue()).png({ palette: true, colours: 4 }).toBuffer());
   ok('palette.png', 40, 20, redBlueAt(3));
   // Animated GIF: frame 0 red/blue, frame 1 green; the first frame must come out.
-  const green = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#00ff00' } }).png().toBuffer();
+  const green = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#00ff00' } })
+    .png()
+    .toBuffer();
   const first = await (await redBlue()).png().toBuffer();
-  writeFileSync(p('animated.gif'), await sharp([first, green], { join: { animated: true } }).gif().toBuffer());
+  writeFileSync(
+    p('animated.gif'),
+    await sharp([first, green], { join: { animated: true } })
+      .gif()
+      .toBuffer(),
+  );
   ok('animated.gif', 40, 20, redBlueAt(10));
   // Stored 40x20 with EXIF orientation 6 (rotate 90 clockwise to display): shows as 20x40.
   writeFileSync(p('exif-rotated.jpg'), await (await redBlue()).jpeg().withMetadata({ orientation: 6 }).toBuffer());

@@ -16,7 +16,13 @@ export function testImage(seed: number, h: number, w: number): RgbImage {
   const kind = seed % 7;
   const base = [rng.uniform(0, 255), rng.uniform(0, 255), rng.uniform(0, 255)];
   const grad = [rng.uniform(-3, 3), rng.uniform(-3, 3), rng.uniform(-3, 3)];
-  const blobs = Array.from({ length: 3 }, () => ({ x: rng.uniform(0, w), y: rng.uniform(0, h), r: rng.uniform(3, 12), c: rng.int(3), v: rng.uniform(-120, 120) }));
+  const blobs = Array.from({ length: 3 }, () => ({
+    x: rng.uniform(0, w),
+    y: rng.uniform(0, h),
+    r: rng.uniform(3, 12),
+    c: rng.int(3),
+    v: rng.uniform(-120, 120),
+  }));
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       for (let c = 0; c < 3; c++) {
@@ -36,7 +42,7 @@ export function toBatch(images: RgbImage[]): Tensor {
   const { width: w, height: h } = images[0]!;
   const planar = new Uint8Array(images.length * 3 * h * w);
   images.forEach((im, n) => {
-    for (let i = 0; i < h * w; i++) for (let c = 0; c < 3; c++) planar[((n * 3 + c) * h * w) + i] = im.data[i * 3 + c]!;
+    for (let i = 0; i < h * w; i++) for (let c = 0; c < 3; c++) planar[(n * 3 + c) * h * w + i] = im.data[i * 3 + c]!;
   });
   return fromTypedArray(planar, [images.length, 3, h, w]);
 }

@@ -48,7 +48,16 @@ function scratchDir(prefix: string): string {
 
 export function startExport(specs: ExportSpec[], options: { numClasses?: number; batch?: number } = {}): ExportRun {
   const names = specs.map((s) => (s.imageSize ? `${s.name}:${s.imageSize}` : s.name)).join(',');
-  return driveExporter(SCRIPT, (dir) => [names, dir, '--lookahead', '1', '--num-classes', String(options.numClasses ?? 1000), '--batch', String(options.batch ?? 2)]);
+  return driveExporter(SCRIPT, (dir) => [
+    names,
+    dir,
+    '--lookahead',
+    '1',
+    '--num-classes',
+    String(options.numClasses ?? 1000),
+    '--batch',
+    String(options.batch ?? 2),
+  ]);
 }
 
 /**

@@ -32,7 +32,7 @@ for (const [name, js, py] of [
   ['silu', (x: Tensor) => F.silu(x, { inplace: true }), 'F.silu'],
   ['hardswish', (x: Tensor) => F.hardswish(x, { inplace: true }), 'F.hardswish'],
   ['hardsigmoid', (x: Tensor) => F.hardsigmoid(x, { inplace: true }), 'F.hardsigmoid'],
-  ['leakyRelu', (x: Tensor) => F.leakyRelu(x, { inplace: true, negativeSlope: 0.1 }), "(lambda v: F.leaky_relu(v, 0.1))"],
+  ['leakyRelu', (x: Tensor) => F.leakyRelu(x, { inplace: true, negativeSlope: 0.1 }), '(lambda v: F.leaky_relu(v, 0.1))'],
 ] as [string, (x: Tensor) => Tensor, string][]) {
   cases.push({ name: `${name} inplace`, inputs: { x: wide() }, grad: ['x'], js: (t) => js(t.x!.mul(1)), py: `${py}(t['x'] * 1)` });
 }

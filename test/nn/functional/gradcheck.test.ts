@@ -10,7 +10,13 @@ manualSeed(8);
 
 const f64 = (shape: number[], scale = 1): Tensor => randn(shape, { dtype: 'float64' }).mul(scale);
 // Distinct values spaced far beyond eps, so no max/argmax flips under perturbation.
-const distinct = (shape: number[]): Tensor => randperm(shape.reduce((a, b) => a * b, 1), { dtype: 'float64' }).div(10).view(shape);
+const distinct = (shape: number[]): Tensor =>
+  randperm(
+    shape.reduce((a, b) => a * b, 1),
+    { dtype: 'float64' },
+  )
+    .div(10)
+    .view(shape);
 
 test('gradcheck itself catches a wrong gradient', () => {
   scope(() => {
@@ -85,7 +91,20 @@ test('gradcheck gridSample (input and grid) and affineGrid', () => {
     const x = f64([1, 2, 5, 5]);
     // Irregular entries: a round theta can put a sample exactly on a pixel centre, where
     // bilinear sampling has a kink (PyTorch's gradcheck fails there too).
-    gradcheck((theta) => F.gridSample(x, F.affineGrid(theta, [1, 2, 4, 4])), [tensor([[[0.93, 0.11, 0.047], [-0.13, 0.82, 0.09]]], { dtype: 'float64' })]);
+    gradcheck(
+      (theta) => F.gridSample(x, F.affineGrid(theta, [1, 2, 4, 4])),
+      [
+        tensor(
+          [
+            [
+              [0.93, 0.11, 0.047],
+              [-0.13, 0.82, 0.09],
+            ],
+          ],
+          { dtype: 'float64' },
+        ),
+      ],
+    );
   });
 });
 
@@ -132,6 +151,19 @@ test('gradcheck losses and similarities', () => {
     gradcheck((x) => F.binaryCrossEntropyWithLogits(x, target, { posWeight }), [f64([3, 4], 2)]);
     gradcheck((x) => F.normalize(x, { dim: 1 }), [f64([3, 4])]);
     gradcheck((a, b) => F.cosineSimilarity(a, b, { dim: -1 }), [f64([3, 5]), f64([3, 5])]);
-    gradcheck((w) => F.embedding(tensor([[0, 2], [2, 3]], { dtype: 'int64' }), w), [f64([4, 3])]);
+    gradcheck(
+      (w) =>
+        F.embedding(
+          tensor(
+            [
+              [0, 2],
+              [2, 3],
+            ],
+            { dtype: 'int64' },
+          ),
+          w,
+        ),
+      [f64([4, 3])],
+    );
   });
 });

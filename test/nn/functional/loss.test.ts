@@ -10,10 +10,11 @@ const N = 6;
 const C = 5;
 const softTargets = (shape: number[]): Tensor => scope(() => F.softmax(randn(shape).mul(2), 1));
 // Class indices with some set to the ignored index.
-const withIgnored = (ignore: number): Tensor => scope(() => {
-  const y = randint(0, C, [N]);
-  return y.maskedFill(rand([N]).lt(0.3), ignore);
-});
+const withIgnored = (ignore: number): Tensor =>
+  scope(() => {
+    const y = randint(0, C, [N]);
+    return y.maskedFill(rand([N]).lt(0.3), ignore);
+  });
 
 const cases: ParityCase[] = [];
 const ceCombos: [string, F.CrossEntropyOptions, string, boolean][] = [
@@ -48,7 +49,12 @@ for (const [name, opts, py, weighted] of ceCombos) {
   });
 }
 for (const ignore of [-100, 2]) {
-  for (const [reduction, smoothing] of [['mean', 0], ['mean', 0.1], ['sum', 0.1], ['none', 0]] as [F.Reduction, number][]) {
+  for (const [reduction, smoothing] of [
+    ['mean', 0],
+    ['mean', 0.1],
+    ['sum', 0.1],
+    ['none', 0],
+  ] as [F.Reduction, number][]) {
     cases.push({
       name: `crossEntropy ignoreIndex ${ignore}, ${reduction}, smoothing ${smoothing}, weighted`,
       inputs: { x: randn([N, C]), y: withIgnored(ignore), w: rand([C]).add(0.2) },
@@ -174,7 +180,16 @@ cases.push(
   },
   {
     name: 'embedding with paddingIdx (no gradient to that row)',
-    inputs: { i: tensor([[0, 2, 0, 5], [1, 2, 3, 0]], { dtype: 'int64' }), w: randn([6, 3]) },
+    inputs: {
+      i: tensor(
+        [
+          [0, 2, 0, 5],
+          [1, 2, 3, 0],
+        ],
+        { dtype: 'int64' },
+      ),
+      w: randn([6, 3]),
+    },
     grad: ['w'],
     js: (t) => F.embedding(t.i!, t.w!, { paddingIdx: 0 }),
     py: "F.embedding(t['i'], t['w'], padding_idx=0)",
@@ -194,7 +209,12 @@ cases.push(
     py: "F.embedding(t['i'], t['w'], max_norm=1.5)",
   },
 );
-for (const [shape, dim, p] of [[[4, 5], 1, 2], [[3, 4, 5], -1, 2], [[3, 4, 5], 0, 1], [[6, 3], 1, 3]] as [number[], number, number][]) {
+for (const [shape, dim, p] of [
+  [[4, 5], 1, 2],
+  [[3, 4, 5], -1, 2],
+  [[3, 4, 5], 0, 1],
+  [[6, 3], 1, 3],
+] as [number[], number, number][]) {
   cases.push({
     name: `normalize [${shape}] dim ${dim} p ${p}`,
     inputs: { x: randn(shape) },

@@ -9,7 +9,11 @@ manualSeed(2);
 const stats = (c: number) => ({ rm: randn([c]), rv: rand([c]).add(0.5) });
 const cases: ParityCase[] = [];
 
-for (const [shape, label] of [[[4, 3, 5, 5], '4-D'], [[6, 4], '2-D'], [[3, 2, 7], '3-D']] as [number[], string][]) {
+for (const [shape, label] of [
+  [[4, 3, 5, 5], '4-D'],
+  [[6, 4], '2-D'],
+  [[3, 2, 7], '3-D'],
+] as [number[], string][]) {
   const c = shape[1]!;
   for (const affine of [true, false]) {
     for (const momentum of [0.1, 0.3]) {
@@ -61,7 +65,14 @@ cases.push(
   },
 );
 
-for (const [shape, norm] of [[[3, 4, 6], [6]], [[2, 3, 4, 5], [4, 5]], [[5, 8], [8]]] as [number[], number[]][]) {
+for (const [shape, norm] of [
+  [[3, 4, 6], [6]],
+  [
+    [2, 3, 4, 5],
+    [4, 5],
+  ],
+  [[5, 8], [8]],
+] as [number[], number[]][]) {
   cases.push({
     name: `layerNorm [${shape}] over [${norm}] affine`,
     inputs: { x: randn(shape).mul(3), w: randn(norm), b: randn(norm) },
@@ -78,7 +89,12 @@ cases.push({
   py: "F.layer_norm(t['x'], [7], eps=1e-6)",
 });
 
-for (const [shape, groups] of [[[2, 6, 4, 4], 3], [[3, 4, 5], 2], [[2, 8, 3, 3], 8], [[2, 4, 3, 3], 1]] as [number[], number][]) {
+for (const [shape, groups] of [
+  [[2, 6, 4, 4], 3],
+  [[3, 4, 5], 2],
+  [[2, 8, 3, 3], 8],
+  [[2, 4, 3, 3], 1],
+] as [number[], number][]) {
   cases.push({
     name: `groupNorm [${shape}] in ${groups} groups`,
     inputs: { x: randn(shape).mul(2), w: randn([shape[1]!]), b: randn([shape[1]!]) },

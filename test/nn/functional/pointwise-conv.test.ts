@@ -41,7 +41,10 @@ test('a bfloat16 channels-last 1x1 convolution as a matrix product: values, grad
   const [y, dx, dw, db] = reference(x, w, b, g);
   const viaMatmul = run(x, w, b, g, true);
   const viaConv = run(x, w, b, g, false);
-  for (const [name, r] of [['matmul', viaMatmul], ['oneDNN conv', viaConv]] as const) {
+  for (const [name, r] of [
+    ['matmul', viaMatmul],
+    ['oneDNN conv', viaConv],
+  ] as const) {
     // bfloat16 keeps 8 significant bits: 1% of the largest magnitude bounds one rounding of the sums.
     assertClose(r.y, y!, { rtol: 1e-2, message: `${name} output` });
     assertClose(r.dx, dx!, { rtol: 1e-2, message: `${name} input gradient` });
@@ -49,7 +52,7 @@ test('a bfloat16 channels-last 1x1 convolution as a matrix product: values, grad
     assertClose(r.db, db!, { rtol: 1e-2, message: `${name} bias gradient` });
     assert.equal(r.y.dtype, 'bfloat16');
   }
-  assert.deepEqual(viaMatmul.strides, viaConv.strides, 'the output keeps the convolution\'s channels-last strides');
+  assert.deepEqual(viaMatmul.strides, viaConv.strides, "the output keeps the convolution's channels-last strides");
   assert.ok(viaMatmul.y.isContiguous('channelsLast'));
 });
 

@@ -7,7 +7,13 @@ import { parityTests, type ParityCase } from '../../support/parity.js';
 manualSeed(4);
 
 // Distinct values, so the maxima (and their gradients) are unambiguous.
-const distinct = (shape: number[]): Tensor => scope(() => randperm(shape.reduce((a, b) => a * b, 1)).float().div(7).view(shape));
+const distinct = (shape: number[]): Tensor =>
+  scope(() =>
+    randperm(shape.reduce((a, b) => a * b, 1))
+      .float()
+      .div(7)
+      .view(shape),
+  );
 
 const maxCombos: [string, number[], F.Size2, F.MaxPool2dOptions, string][] = [
   ['2x2', [2, 3, 8, 8], 2, {}, '2'],
@@ -20,7 +26,13 @@ const maxCombos: [string, number[], F.Size2, F.MaxPool2dOptions, string][] = [
 ];
 const cases: ParityCase[] = [];
 for (const [name, shape, k, opts, py] of maxCombos) {
-  cases.push({ name: `maxPool2d ${name}`, inputs: { x: distinct(shape) }, grad: ['x'], js: (t) => F.maxPool2d(t.x!, k, { ...opts, returnIndices: false }), py: `F.max_pool2d(t['x'], ${py})` });
+  cases.push({
+    name: `maxPool2d ${name}`,
+    inputs: { x: distinct(shape) },
+    grad: ['x'],
+    js: (t) => F.maxPool2d(t.x!, k, { ...opts, returnIndices: false }),
+    py: `F.max_pool2d(t['x'], ${py})`,
+  });
   cases.push({
     name: `maxPool2d ${name} with indices`,
     inputs: { x: distinct(shape) },
@@ -36,9 +48,21 @@ for (const [name, shape, k, opts, py] of maxCombos) {
 const avgCombos: [string, number[], F.Size2, F.AvgPool2dOptions, string][] = [
   ['2x2', [2, 3, 8, 8], 2, {}, '2'],
   ['3x3 stride 2 padding 1 (count pad)', [2, 2, 9, 9], 3, { stride: 2, padding: 1 }, '3, stride=2, padding=1'],
-  ['3x3 stride 1 padding 1 (exclude pad)', [2, 2, 6, 6], 3, { stride: 1, padding: 1, countIncludePad: false }, '3, stride=1, padding=1, count_include_pad=False'],
+  [
+    '3x3 stride 1 padding 1 (exclude pad)',
+    [2, 2, 6, 6],
+    3,
+    { stride: 1, padding: 1, countIncludePad: false },
+    '3, stride=1, padding=1, count_include_pad=False',
+  ],
   ['ceil mode', [1, 2, 8, 8], 3, { stride: 2, ceilMode: true }, '3, stride=2, ceil_mode=True'],
-  ['ceil mode, padding, exclude pad', [1, 2, 7, 10], 3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }, '3, stride=2, padding=1, ceil_mode=True, count_include_pad=False'],
+  [
+    'ceil mode, padding, exclude pad',
+    [1, 2, 7, 10],
+    3,
+    { stride: 2, padding: 1, ceilMode: true, countIncludePad: false },
+    '3, stride=2, padding=1, ceil_mode=True, count_include_pad=False',
+  ],
   ['divisor override', [1, 2, 6, 6], 2, { divisorOverride: 3 }, '2, divisor_override=3'],
   ['pair sizes', [2, 1, 9, 8], [3, 2], { stride: [2, 1], padding: [1, 1] }, '(3, 2), stride=(2, 1), padding=(1, 1)'],
 ];
@@ -55,8 +79,20 @@ const adaptive: [number[], F.AdaptiveSize, string][] = [
 ];
 for (const [shape, size, py] of adaptive) {
   cases.push(
-    { name: `adaptiveAvgPool2d [${shape}] -> ${py}`, inputs: { x: randn(shape) }, grad: ['x'], js: (t) => F.adaptiveAvgPool2d(t.x!, size), py: `F.adaptive_avg_pool2d(t['x'], ${py})` },
-    { name: `adaptiveMaxPool2d [${shape}] -> ${py}`, inputs: { x: distinct(shape) }, grad: ['x'], js: (t) => F.adaptiveMaxPool2d(t.x!, size), py: `F.adaptive_max_pool2d(t['x'], ${py})` },
+    {
+      name: `adaptiveAvgPool2d [${shape}] -> ${py}`,
+      inputs: { x: randn(shape) },
+      grad: ['x'],
+      js: (t) => F.adaptiveAvgPool2d(t.x!, size),
+      py: `F.adaptive_avg_pool2d(t['x'], ${py})`,
+    },
+    {
+      name: `adaptiveMaxPool2d [${shape}] -> ${py}`,
+      inputs: { x: distinct(shape) },
+      grad: ['x'],
+      js: (t) => F.adaptiveMaxPool2d(t.x!, size),
+      py: `F.adaptive_max_pool2d(t['x'], ${py})`,
+    },
     {
       name: `adaptiveMaxPool2d [${shape}] -> ${py} with indices`,
       inputs: { x: distinct(shape) },
@@ -87,8 +123,18 @@ cases.push(
 );
 
 // The global mean of squeeze-excite & co. (a sum times 1 / (H·W) for a cheap channels-last backward).
-for (const shape of [[2, 5, 7, 3], [1, 4, 1, 1], [3, 6, 6]]) {
-  cases.push({ name: `globalAvgPool2d [${shape}]`, inputs: { x: randn(shape) }, grad: ['x'], js: (t) => F.globalAvgPool2d(t.x!), py: "t['x'].mean((-2, -1), keepdim=True)" });
+for (const shape of [
+  [2, 5, 7, 3],
+  [1, 4, 1, 1],
+  [3, 6, 6],
+]) {
+  cases.push({
+    name: `globalAvgPool2d [${shape}]`,
+    inputs: { x: randn(shape) },
+    grad: ['x'],
+    js: (t) => F.globalAvgPool2d(t.x!),
+    py: "t['x'].mean((-2, -1), keepdim=True)",
+  });
 }
 cases.push({
   name: 'globalAvgPool2d of a channels-last tensor',

@@ -18,7 +18,11 @@ const interp: [string, F.InterpolateOptions, string][] = [
   ['bilinear to size', { size: [9, 4], mode: 'bilinear', alignCorners: false }, "size=(9, 4), mode='bilinear', align_corners=False"],
   ['bilinear to size align corners', { size: [3, 13], mode: 'bilinear', alignCorners: true }, "size=(3, 13), mode='bilinear', align_corners=True"],
   ['bilinear by (1.5, 0.7)', { scaleFactor: [1.5, 0.7], mode: 'bilinear' }, "scale_factor=(1.5, 0.7), mode='bilinear'"],
-  ['bilinear by 1.3 recomputed', { scaleFactor: 1.3, mode: 'bilinear', recomputeScaleFactor: true }, "scale_factor=1.3, mode='bilinear', recompute_scale_factor=True"],
+  [
+    'bilinear by 1.3 recomputed',
+    { scaleFactor: 1.3, mode: 'bilinear', recomputeScaleFactor: true },
+    "scale_factor=1.3, mode='bilinear', recompute_scale_factor=True",
+  ],
   ['bilinear antialiased downsample', { size: [3, 4], mode: 'bilinear', antialias: true }, "size=(3, 4), mode='bilinear', antialias=True"],
   ['bicubic to size', { size: [8, 10], mode: 'bicubic' }, "size=(8, 10), mode='bicubic'"],
   ['bicubic align corners', { scaleFactor: 2, mode: 'bicubic', alignCorners: true }, "scale_factor=2, mode='bicubic', align_corners=True"],
@@ -26,7 +30,13 @@ const interp: [string, F.InterpolateOptions, string][] = [
   ['area by 0.5', { scaleFactor: 0.5, mode: 'area' }, "scale_factor=0.5, mode='area'"],
 ];
 for (const [name, opts, py] of interp) {
-  cases.push({ name: `interpolate ${name}`, inputs: { x: randn([2, 3, 6, 7]) }, grad: ['x'], js: (t) => F.interpolate(t.x!, opts), py: `F.interpolate(t['x'], ${py})` });
+  cases.push({
+    name: `interpolate ${name}`,
+    inputs: { x: randn([2, 3, 6, 7]) },
+    grad: ['x'],
+    js: (t) => F.interpolate(t.x!, opts),
+    py: `F.interpolate(t['x'], ${py})`,
+  });
 }
 cases.push(
   {
@@ -47,7 +57,7 @@ cases.push(
 
 const pads: [string, number[], number[], F.PadOptions, string][] = [
   ['constant W only', [2, 3, 5, 6], [1, 2], {}, '(1, 2)'],
-  ['constant value 1.5 W and H', [2, 3, 5, 6], [1, 2, 3, 0], { value: 1.5 }, "(1, 2, 3, 0), value=1.5"],
+  ['constant value 1.5 W and H', [2, 3, 5, 6], [1, 2, 3, 0], { value: 1.5 }, '(1, 2, 3, 0), value=1.5'],
   ['constant over channels too', [2, 3, 4, 4], [1, 1, 0, 2, 1, 0], {}, '(1, 1, 0, 2, 1, 0)'],
   ['constant negative crops', [2, 3, 5, 6], [-1, 2, 0, -2], {}, '(-1, 2, 0, -2)'],
   ['reflect 4-D', [2, 3, 5, 6], [2, 1, 3, 4], { mode: 'reflect' }, "(2, 1, 3, 4), mode='reflect'"],
@@ -92,7 +102,17 @@ for (const align of [false, true]) {
 cases.push(
   {
     name: 'affineGrid then gridSample (a spatial transformer)',
-    inputs: { x: randn([2, 3, 8, 8]), theta: randn([2, 2, 3]).mul(0.3).add(tensor([[1, 0, 0], [0, 1, 0]])) },
+    inputs: {
+      x: randn([2, 3, 8, 8]),
+      theta: randn([2, 2, 3])
+        .mul(0.3)
+        .add(
+          tensor([
+            [1, 0, 0],
+            [0, 1, 0],
+          ]),
+        ),
+    },
     grad: ['x', 'theta'],
     js: (t) => F.gridSample(t.x!, F.affineGrid(t.theta!, [2, 3, 6, 6])),
     py: "F.grid_sample(t['x'], F.affine_grid(t['theta'], [2, 3, 6, 6], align_corners=False), align_corners=False)",
@@ -111,7 +131,12 @@ parityTests(cases);
 test('identity transforms: affineGrid + gridSample and interpolate to the same size', () => {
   scope(() => {
     const x = randn([1, 2, 5, 5]);
-    const eye = tensor([[[1, 0, 0], [0, 1, 0]]]);
+    const eye = tensor([
+      [
+        [1, 0, 0],
+        [0, 1, 0],
+      ],
+    ]);
     for (const alignCorners of [false, true]) {
       const y = F.gridSample(x, F.affineGrid(eye, [1, 2, 5, 5], { alignCorners }), { alignCorners });
       assert.ok(y.allclose(x, 1e-5, 1e-5), `alignCorners ${alignCorners}`);
