@@ -6,6 +6,7 @@
  */
 import { configFromFlags, configHelp, readConfigFile } from '../../train/config.js';
 import { train } from '../../train/trainer.js';
+import { UsageError } from '../../usage-error.js';
 
 export async function run(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -21,15 +22,14 @@ ${configHelp()}`);
     const i = rest.indexOf(flag);
     if (i < 0) return undefined;
     const v = rest[i + 1];
-    if (v === undefined) throw Object.assign(new Error(`${flag} needs a value`), { name: 'UsageError' });
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
     rest.splice(i, 2);
     return v;
   };
   const resume = take('--resume');
   const configFile = take('--config');
   if (resume) {
-    if (rest.length)
-      throw Object.assign(new Error('--resume continues the run with its saved configuration; other options are not allowed'), { name: 'UsageError' });
+    if (rest.length) throw new UsageError('--resume continues the run with its saved configuration; other options are not allowed');
     const result = await train({} as any, { resume });
     console.log(JSON.stringify(result, null, 2));
     return;
