@@ -12,6 +12,14 @@
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { SkipReport, type SkippedFile } from '../data/skip-report.js';
 
+/** The decoder's own words: its message without the path and reason the line already gives. */
+function plainDetail(e: SkippedFile): string {
+  let d = e.detail;
+  if (d.startsWith(`${e.path}: `)) d = d.slice(e.path.length + 2);
+  const wrapped = new RegExp(`^${e.reason} \\((.*)\\)$`).exec(d);
+  return (wrapped ? wrapped[1]! : d).trim();
+}
+
 export class SkipLog {
   private readonly seen = new Set<string>();
   private readonly all = new SkipReport();
@@ -32,8 +40,10 @@ export class SkipLog {
       if (this.seen.has(key)) continue;
       this.seen.add(key);
       this.all.add(e.path, e.reason, e.detail);
-      if (this.all.count <= this.printLimit) this.log(`skipped: ${e.path} (${e.reason}${e.detail ? `: ${e.detail}` : ''})`);
-      else if (this.all.count === this.printLimit + 1) this.log(`skipped: more files; the full list is in ${this.file}`);
+      if (this.all.count <= this.printLimit) {
+        const why = plainDetail(e);
+        this.log(`skipped: ${e.path} (${e.reason}${why ? `: ${why}` : ''})`);
+      } else if (this.all.count === this.printLimit + 1) this.log(`skipped: more files; the full list is in ${this.file}`);
       fresh++;
     }
     if (fresh) writeFileAtomic(this.file, JSON.stringify(this.all.toJSON(), null, 2) + '\n');
