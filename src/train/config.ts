@@ -13,88 +13,59 @@ import { UsageError } from '../usage-error.js';
 
 export const TrainConfigSchema = z
   .object({
-    /** Training data: a folder per class, a CSV (`path,label` or Kaggle `image,cultivar`), or a CUB-style folder. */
-    data: z.string().min(1),
-    /** Explicit validation data; otherwise `valFraction` of the training data, split per class. */
-    valData: z.string().optional(),
-    valFraction: z.number().min(0).max(0.9).default(0.1),
-    /** Unlabelled images for pseudo labels. */
-    unlabeledData: z.string().optional(),
-    /** Where run folders go, and this run's name (default: a timestamp). */
-    out: z.string().default('runs'),
-    name: z.string().optional(),
+    data: z.string().min(1).describe('training data: a folder per class, a CSV (path,label or Kaggle image,cultivar), or a CUB-style folder'),
+    valData: z.string().optional().describe('validation data (same layouts); otherwise valFraction of the training data, split per class'),
+    valFraction: z.number().min(0).max(0.9).default(0.1).describe('fraction of each class held out for validation when no valData is given'),
+    unlabeledData: z.string().optional().describe('a folder of unlabelled images for pseudo-label rounds'),
+    out: z.string().default('runs').describe('folder that run folders go into'),
+    name: z.string().optional().describe("this run's folder name (default: run-<timestamp>)"),
 
-    model: z.string().default('resnet18'),
-    /** Pretrained weights: a safetensors state dict, or `imagenet` for the ImageNet MobileNetV2 import (../shared/weights). */
-    pretrained: z.string().optional(),
-    attention: z.enum(['se', 'ge', 'cbam', 'sk']).optional(),
-    dropRate: z.number().min(0).max(1).default(0.2),
-    /**
-     * Freezes every parameter registered before this module (e.g. `features.4` for
-     * mobilenet_v2, `layer2` for ResNets): the pretrained early layers keep their weights and
-     * their backward pass is skipped, which on a CPU is most of a small network's step time.
-     */
-    freezeUntil: z.string().min(1).optional(),
+    model: z.string().default('resnet18').describe('architecture, a registry name (finegrain models lists them), e.g. resnet50, regnet_y_16gf'),
+    pretrained: z.string().optional().describe('pretrained weights: a safetensors state dict, or imagenet for the ImageNet MobileNetV2 import'),
+    attention: z.enum(['se', 'ge', 'cbam', 'sk']).optional().describe('attention module inside ResNet-family blocks (squeeze-excite, gather-excite, CBAM, selective kernel)'),
+    dropRate: z.number().min(0).max(1).default(0.2).describe('dropout before the classifier'),
+    freezeUntil: z.string().min(1).optional().describe('freeze every parameter before this module (e.g. features.4 for mobilenet_v2, layer2 for ResNets)'),
 
-    imageSize: z.number().int().min(16).max(4096).default(224),
-    /** Input normalisation (per-channel mean and std in [0, 1] units); default: the model's own (ImageNet's for most). Stored in every checkpoint. */
-    mean: z.tuple([z.number(), z.number(), z.number()]).optional(),
-    std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).optional(),
-    /** Progressive resolution: the last `finalEpochs` epochs run at `finalImageSize` (the seed's 512 -> 960 step). */
-    finalImageSize: z.number().int().min(16).max(4096).optional(),
-    finalEpochs: z.number().int().min(0).default(0),
-    epochs: z.number().int().min(1).default(10),
-    batchSize: z.number().int().min(1).default(32),
-    /** Gradient accumulation: optimiser step every `accumulate` batches. */
-    accumulate: z.number().int().min(1).default(1),
+    imageSize: z.number().int().min(16).max(4096).default(224).describe('training and evaluation input side in pixels'),
+    mean: z.tuple([z.number(), z.number(), z.number()]).optional().describe("input normalisation mean per RGB channel in [0,1] units, e.g. 0.5,0.5,0.5 (default: the model's own, ImageNet's for most)"),
+    std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).optional().describe("input normalisation std per RGB channel, e.g. 0.5,0.5,0.5 (default: the model's own)"),
+    finalImageSize: z.number().int().min(16).max(4096).optional().describe("progressive resolution: the last finalEpochs epochs run at this size (the seed's 512 -> 960 step)"),
+    finalEpochs: z.number().int().min(0).default(0).describe('how many final epochs run at finalImageSize'),
+    epochs: z.number().int().min(1).default(10).describe('training epochs (per pseudo-label round)'),
+    batchSize: z.number().int().min(1).default(32).describe('images per batch'),
+    accumulate: z.number().int().min(1).default(1).describe('gradient accumulation: an optimiser step every N batches'),
 
-    optimizer: z.enum(['sgd', 'adamw']).default('sgd'),
-    lr: z.number().positive().default(0.01),
-    /** Learning rate of the classifier (a new head usually wants more than the pretrained body); default `lr`. */
-    headLr: z.number().positive().optional(),
-    momentum: z.number().min(0).max(1).default(0.9),
-    weightDecay: z.number().min(0).default(1e-4),
-    warmupEpochs: z.number().min(0).default(1),
-    labelSmoothing: z.number().min(0).max(1).default(0.1),
-    /** Decay of the weights' exponential moving average; 0 switches EMA off. */
-    ema: z.number().min(0).max(0.99999).default(0),
+    optimizer: z.enum(['sgd', 'adamw']).default('sgd').describe('optimiser (no weight decay on norms and biases)'),
+    lr: z.number().positive().default(0.01).describe('peak learning rate (cosine schedule after warm-up)'),
+    headLr: z.number().positive().optional().describe("the classifier's own peak learning rate (default: lr)"),
+    momentum: z.number().min(0).max(1).default(0.9).describe('SGD momentum (Nesterov when > 0)'),
+    weightDecay: z.number().min(0).default(1e-4).describe('weight decay (decoupled for adamw)'),
+    warmupEpochs: z.number().min(0).default(1).describe('linear learning-rate warm-up, in epochs (fractions allowed)'),
+    labelSmoothing: z.number().min(0).max(1).default(0.1).describe('label smoothing of the cross-entropy targets'),
+    ema: z.number().min(0).max(0.99999).default(0).describe("decay of the weights' exponential moving average, evaluated and saved beside them; 0 = off"),
+    precision: z.enum(['auto', 'float32', 'bfloat16', 'float16']).default('auto').describe('auto: bfloat16 autocast where the CPU (AMX/AVX512-BF16) or GPU runs it fast, else float32; float16 needs CUDA'),
+    channelsLast: z.boolean().optional().describe('channels-last memory layout (default: with bfloat16 on CPU, and on CUDA)'),
+    device: z.string().default('auto').describe('auto (CUDA when present), cpu, cuda or cuda:N'),
+    threads: z.number().int().min(1).optional().describe('intra-op CPU threads (default: every core the process may use)'),
+    workers: z.number().int().min(1).max(64).default(4).describe('image decoding parallelism'),
+    augment: z.enum(['none', 'autoaugment', 'randaugment', 'trivialaugment']).default('autoaugment').describe('augmentation policy after the random crop and flip'),
+    autoAugmentPolicy: z.enum(['imagenet', 'cifar10', 'svhn']).default('imagenet').describe('which AutoAugment policy'),
+    mixup: z.number().min(0).default(0).describe('Mixup alpha (0 = off)'),
+    cutmix: z.number().min(0).default(0).describe('CutMix alpha (0 = off)'),
+    randomErasing: z.number().min(0).max(1).default(0).describe('probability of RandomErasing per image'),
+    crop: z.enum(['random', 'attention', 'scda']).default('random').describe("training crops: RandomResizedCrop, the seed's attention-region random crop, or SCDA's largest component"),
+    cropThreshold: z.number().min(0).max(1).default(0.5).describe('attention crop: threshold T that binarises the attention map'),
+    cropCandidates: z.number().int().min(1).default(50).describe('attention crop: N random boxes tried per image'),
+    cropSize: z.number().gt(0).max(1).default(0.6).describe('attention/SCDA crop: box side as a fraction of the image side'),
+    cropEvery: z.number().int().min(1).default(1).describe('refresh the crop boxes every N epochs'),
+    cropDump: z.number().int().min(0).default(8).describe('images whose chosen boxes are drawn into the run folder at each refresh (0 = none)'),
+    balance: z.enum(['none', 'sampler', 'logit-adjust']).default('none').describe('long tail: class-balanced sampling, or logit adjustment (Menon et al. 2021)'),
+    logitAdjustTau: z.number().min(0).default(1).describe('logit adjustment strength tau'),
+    pseudoRounds: z.number().int().min(0).default(0).describe('pseudo-label rounds over unlabeledData after the first training'),
+    pseudoThreshold: z.number().min(0).max(1).default(0.9).describe('confidence an unlabelled image needs to become a pseudo label'),
 
-    /** 'auto': bfloat16 autocast where the CPU/GPU has fast bf16, else float32. */
-    precision: z.enum(['auto', 'float32', 'bfloat16', 'float16']).default('auto'),
-    channelsLast: z.boolean().optional(),
-    device: z.string().default('auto'),
-    /** Intra-op CPU threads (default: every core the process may use). */
-    threads: z.number().int().min(1).optional(),
-    workers: z.number().int().min(1).max(64).default(4),
-
-    /** Augmentation: flips + random crops always; then one of these policies. */
-    augment: z.enum(['none', 'autoaugment', 'randaugment', 'trivialaugment']).default('autoaugment'),
-    autoAugmentPolicy: z.enum(['imagenet', 'cifar10', 'svhn']).default('imagenet'),
-    mixup: z.number().min(0).default(0),
-    cutmix: z.number().min(0).default(0),
-    randomErasing: z.number().min(0).max(1).default(0),
-
-    /** Where training crops come from: RandomResizedCrop, the seed's attention-region crop, or SCDA. */
-    crop: z.enum(['random', 'attention', 'scda']).default('random'),
-    cropThreshold: z.number().min(0).max(1).default(0.5),
-    cropCandidates: z.number().int().min(1).default(50),
-    /** Crop box size as a fraction of the image side. */
-    cropSize: z.number().gt(0).max(1).default(0.6),
-    /** Refresh the crop boxes every N epochs. */
-    cropEvery: z.number().int().min(1).default(1),
-    /** Write the chosen boxes drawn on a few images each refresh. */
-    cropDump: z.number().int().min(0).default(8),
-
-    /** Long tail: class-balanced sampling, or logit adjustment (Menon et al. 2021) with tau. */
-    balance: z.enum(['none', 'sampler', 'logit-adjust']).default('none'),
-    logitAdjustTau: z.number().min(0).default(1),
-
-    /** Pseudo-label rounds over `unlabeledData` after the first training. */
-    pseudoRounds: z.number().int().min(0).default(0),
-    pseudoThreshold: z.number().min(0).max(1).default(0.9),
-
-    seed: z.number().int().min(0).default(0),
-    quiet: z.boolean().default(false),
+    seed: z.number().int().min(0).default(0).describe('random seed: data order, augmentations, crops, dropout and initial weights'),
+    quiet: z.boolean().default(false).describe('no progress bars'),
   })
   .strict();
 
@@ -167,20 +138,63 @@ export function configFromFlags(argv: string[]): Record<string, unknown> {
   return out;
 }
 
-function baseKind(field: z.ZodTypeAny): string {
-  let f: any = field;
-  while (f?.def?.innerType) f = f.def.innerType;
-  return f?.def?.type ?? 'string';
+/** zod's internal definition, as far as help and flag parsing read it. */
+interface FieldDef {
+  type?: string;
+  innerType?: z.ZodTypeAny;
+  defaultValue?: unknown;
+  entries?: Record<string, string>;
 }
 
-/** The flags and their descriptions for `--help`, generated from the schema. */
+function defOf(field: z.ZodTypeAny): FieldDef {
+  return (field as unknown as { def: FieldDef }).def;
+}
+
+/** The field without its optional/default wrappers. */
+function unwrap(field: z.ZodTypeAny): z.ZodTypeAny {
+  let f = field;
+  while (defOf(f).innerType) f = defOf(f).innerType!;
+  return f;
+}
+
+function baseKind(field: z.ZodTypeAny): string {
+  return defOf(unwrap(field)).type ?? 'string';
+}
+
+/** What a flag takes, for help: the allowed values of an enum, else the kind of value. */
+function valueHelp(field: z.ZodTypeAny): string {
+  const inner = defOf(unwrap(field));
+  if (inner.type === 'enum' && inner.entries) return Object.values(inner.entries).join('|');
+  if (inner.type === 'tuple') return 'R,G,B';
+  if (inner.type === 'boolean') return '';
+  return inner.type === 'number' ? 'N' : 'VALUE';
+}
+
+/** Default value of a field, if it has one. */
+function defaultOf(field: z.ZodTypeAny): unknown {
+  let f: z.ZodTypeAny | undefined = field;
+  while (f) {
+    const d = defOf(f);
+    if (d.type === 'default') return typeof d.defaultValue === 'function' ? (d.defaultValue as () => unknown)() : d.defaultValue;
+    f = d.innerType;
+  }
+  return undefined;
+}
+
+/**
+ * Every option for `--help`, generated from the schema: the flag, what it takes (the allowed
+ * values of an enum), its one-line description and its default.
+ */
 export function configHelp(): string {
   const shape = TrainConfigSchema.shape as Record<string, z.ZodTypeAny>;
   return Object.entries(shape)
     .map(([k, f]) => {
       const flag = '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-      const def = (f as any).def?.defaultValue;
-      return `  ${flag.padEnd(24)} ${baseKind(f)}${def !== undefined ? ` (default ${JSON.stringify(typeof def === 'function' ? def() : def)})` : ''}`;
+      const value = valueHelp(f);
+      const def = defaultOf(f);
+      const head = `  ${flag}${value ? ' ' + value : ''}`;
+      const text = `${f.description ?? ''}${def !== undefined ? ` (default ${typeof def === 'string' ? def : JSON.stringify(def)})` : ''}`;
+      return head.length < 30 ? `${head.padEnd(30)}${text}` : `${head}\n${' '.repeat(30)}${text}`;
     })
     .join('\n');
 }

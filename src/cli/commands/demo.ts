@@ -32,7 +32,13 @@ const HELP = `usage: finegrain demo [--out DIR] [--quick]
 
 Generates a synthetic fine-grained dataset, trains with the competition recipe, evaluates on a
 held-out test split with TTA and writes sample predictions with attention maps into DIR
-(default runs/demo). Prints the accuracy it got. --quick: a much smaller run (a smoke test).`;
+(default runs/demo). Prints the accuracy it got.
+
+  --out DIR    where the data, the run and the predictions go (default runs/demo)
+  --quick      a much smaller run (a smoke test, about a minute)
+
+example:
+  finegrain demo --out /tmp/demo`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { out: { type: 'string' }, quick: { type: 'boolean' }, help: { type: 'boolean' } } });

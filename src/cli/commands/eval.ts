@@ -193,7 +193,11 @@ of classes the checkpoint does not know are counted and left out.
   --json FILE         also write the full report as JSON
   --top-pairs N       confused pairs to list (default 10)
 
-${MODEL_HELP}`;
+${MODEL_HELP}
+
+examples:
+  finegrain eval --checkpoint runs/birds/checkpoints/best.safetensors --data birds_test/ --tta flips
+  finegrain eval --checkpoint a.safetensors --checkpoint b.safetensors --weight 0.5 --ensemble embeddings --data CUB_200_2011/`;
 
 export async function run(argv: string[]): Promise<void> {
   useAllCores();

@@ -34,7 +34,10 @@ the key 'output' of OUT ([N, classes]: logits, or embeddings for a model with 0 
   --input FILE      safetensors with the batch under 'input'
   --out FILE        where to write 'output' (written atomically)
   --num-classes N   classifier outputs (default: read from the weights' classifier)
-  --batch-size B    images per forward pass (default 32; bounds memory, not the result)`;
+  --batch-size B    images per forward pass (default 32; bounds memory, not the result)
+
+example (PyTorch parity: save a torchvision state dict and a batch as safetensors first):
+  finegrain forward --model resnet50 --weights resnet50.safetensors --input x.safetensors --out y.safetensors`;
 
 function usageError(message: string): Error {
   return new UsageError(message);

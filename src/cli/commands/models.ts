@@ -22,7 +22,11 @@ size, as torchvision's documentation counts them).
 
   --filter TEXT  only names containing TEXT
   --no-flops     skip the FLOP count (it runs one forward pass per model)
-  --json         one JSON array instead of the table`;
+  --json         one JSON array instead of the table
+
+examples:
+  finegrain models --filter regnet_y
+  finegrain models --no-flops --json > models.json`;
 
 /** One row of the table. */
 export interface ModelRow {

@@ -36,7 +36,12 @@ Without --out, a table goes to stdout. Unreadable files are listed on stderr, no
   --attention-maps DIR  one PNG per image: the first model's attention map over the
                       image with the predicted class written on it
 
-${MODEL_HELP}`;
+${MODEL_HELP}
+
+examples:
+  finegrain predict --checkpoint best.safetensors photo1.jpg photo2.jpg
+  finegrain predict --checkpoint a.safetensors --checkpoint b.safetensors --ensemble embeddings \\
+      --data test_images/ --out submission.csv --attention-maps maps/`;
 
 /** `sub/a.jpg` -> `sub/a.png`; a second image with the same stem keeps its extension (`sub/a.jpg.png`). */
 function overlayNames(filenames: readonly string[]): string[] {

@@ -13,8 +13,17 @@ export async function run(argv: string[]): Promise<void> {
     console.log(`usage: finegrain train --data PATH [--config FILE.yaml|json] [options]
        finegrain train --resume RUN_DIR
 
-options (config file keys in camelCase):
-${configHelp()}`);
+Trains with the competition recipe into a run folder (config, metrics, curves, checkpoints).
+Every option is also a config file key (camelCase: --image-size is imageSize); flags override the file.
+
+options:
+${configHelp()}
+
+examples:
+  finegrain train --data birds/ --model mobilenet_v2 --pretrained imagenet --freeze-until features.4 --epochs 6
+  finegrain train --data birds/ --model regnet_y_16gf --pretrained regnet_y_16gf.safetensors \\
+      --image-size 512 --final-image-size 960 --final-epochs 2 --crop attention --ema 0.999
+  finegrain train --resume runs/run-2026-11-26_15-00-00`);
     return;
   }
   const rest = [...argv];
