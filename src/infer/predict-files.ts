@@ -17,7 +17,6 @@ import type { ImageDataset, Sample } from '../data/datasets/dataset.js';
 import { isImageName } from '../data/datasets/list-images.js';
 import { unlabeledFolder } from '../data/datasets/unlabeled.js';
 import { SkipReport, type SkippedFile } from '../data/skip-report.js';
-import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/scope.js';
 import { loadModelFromCheckpoint, type LoadedModel, type LoadModelOptions } from '../models/load-checkpoint.js';

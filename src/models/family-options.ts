@@ -23,6 +23,7 @@ export interface FamilyOptions {
 }
 
 declare module './variant.js' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-interface
+  // Declaration merging adds the family options to ModelOptions; the body is empty on purpose.
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface ModelOptions extends FamilyOptions {}
 }

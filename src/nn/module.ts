@@ -189,6 +189,8 @@ export abstract class Module {
    * @example model.getSubmodule('classifier.1')
    */
   getSubmodule(path: string): Module {
+    // A cursor walking down from this module, not an alias kept for a closure.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     let m: Module = this;
     if (!path) return m;
     for (const part of path.split('.')) {

@@ -22,14 +22,29 @@ export const TrainConfigSchema = z
 
     model: z.string().default('resnet18').describe('architecture, a registry name (finegrain models lists them), e.g. resnet50, regnet_y_16gf'),
     pretrained: z.string().optional().describe('pretrained weights: a safetensors state dict, or imagenet for the ImageNet MobileNetV2 import'),
-    attention: z.enum(['se', 'ge', 'cbam', 'sk']).optional().describe('attention module inside ResNet-family blocks (squeeze-excite, gather-excite, CBAM, selective kernel)'),
+    attention: z
+      .enum(['se', 'ge', 'cbam', 'sk'])
+      .optional()
+      .describe('attention module inside ResNet-family blocks (squeeze-excite, gather-excite, CBAM, selective kernel)'),
     dropRate: z.number().min(0).max(1).default(0.2).describe('dropout before the classifier'),
     freezeUntil: z.string().min(1).optional().describe('freeze every parameter before this module (e.g. features.4 for mobilenet_v2, layer2 for ResNets)'),
 
     imageSize: z.number().int().min(16).max(4096).default(224).describe('training and evaluation input side in pixels'),
-    mean: z.tuple([z.number(), z.number(), z.number()]).optional().describe("input normalisation mean per RGB channel in [0,1] units, e.g. 0.5,0.5,0.5 (default: the model's own, ImageNet's for most)"),
-    std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).optional().describe("input normalisation std per RGB channel, e.g. 0.5,0.5,0.5 (default: the model's own)"),
-    finalImageSize: z.number().int().min(16).max(4096).optional().describe("progressive resolution: the last finalEpochs epochs run at this size (the seed's 512 -> 960 step)"),
+    mean: z
+      .tuple([z.number(), z.number(), z.number()])
+      .optional()
+      .describe("input normalisation mean per RGB channel in [0,1] units, e.g. 0.5,0.5,0.5 (default: the model's own, ImageNet's for most)"),
+    std: z
+      .tuple([z.number().positive(), z.number().positive(), z.number().positive()])
+      .optional()
+      .describe("input normalisation std per RGB channel, e.g. 0.5,0.5,0.5 (default: the model's own)"),
+    finalImageSize: z
+      .number()
+      .int()
+      .min(16)
+      .max(4096)
+      .optional()
+      .describe("progressive resolution: the last finalEpochs epochs run at this size (the seed's 512 -> 960 step)"),
     finalEpochs: z.number().int().min(0).default(0).describe('how many final epochs run at finalImageSize'),
     epochs: z.number().int().min(1).default(10).describe('training epochs (per pseudo-label round)'),
     batchSize: z.number().int().min(1).default(32).describe('images per batch'),
@@ -43,23 +58,35 @@ export const TrainConfigSchema = z
     warmupEpochs: z.number().min(0).default(1).describe('linear learning-rate warm-up, in epochs (fractions allowed)'),
     labelSmoothing: z.number().min(0).max(1).default(0.1).describe('label smoothing of the cross-entropy targets'),
     ema: z.number().min(0).max(0.99999).default(0).describe("decay of the weights' exponential moving average, evaluated and saved beside them; 0 = off"),
-    precision: z.enum(['auto', 'float32', 'bfloat16', 'float16']).default('auto').describe('auto: bfloat16 autocast where the CPU (AMX/AVX512-BF16) or GPU runs it fast, else float32; float16 needs CUDA'),
+    precision: z
+      .enum(['auto', 'float32', 'bfloat16', 'float16'])
+      .default('auto')
+      .describe('auto: bfloat16 autocast where the CPU (AMX/AVX512-BF16) or GPU runs it fast, else float32; float16 needs CUDA'),
     channelsLast: z.boolean().optional().describe('channels-last memory layout (default: with bfloat16 on CPU, and on CUDA)'),
     device: z.string().default('auto').describe('auto (CUDA when present), cpu, cuda or cuda:N'),
     threads: z.number().int().min(1).optional().describe('intra-op CPU threads (default: every core the process may use)'),
     workers: z.number().int().min(1).max(64).default(4).describe('image decoding parallelism'),
-    augment: z.enum(['none', 'autoaugment', 'randaugment', 'trivialaugment']).default('autoaugment').describe('augmentation policy after the random crop and flip'),
+    augment: z
+      .enum(['none', 'autoaugment', 'randaugment', 'trivialaugment'])
+      .default('autoaugment')
+      .describe('augmentation policy after the random crop and flip'),
     autoAugmentPolicy: z.enum(['imagenet', 'cifar10', 'svhn']).default('imagenet').describe('which AutoAugment policy'),
     mixup: z.number().min(0).default(0).describe('Mixup alpha (0 = off)'),
     cutmix: z.number().min(0).default(0).describe('CutMix alpha (0 = off)'),
     randomErasing: z.number().min(0).max(1).default(0).describe('probability of RandomErasing per image'),
-    crop: z.enum(['random', 'attention', 'scda']).default('random').describe("training crops: RandomResizedCrop, the seed's attention-region random crop, or SCDA's largest component"),
+    crop: z
+      .enum(['random', 'attention', 'scda'])
+      .default('random')
+      .describe("training crops: RandomResizedCrop, the seed's attention-region random crop, or SCDA's largest component"),
     cropThreshold: z.number().min(0).max(1).default(0.5).describe('attention crop: threshold T that binarises the attention map'),
     cropCandidates: z.number().int().min(1).default(50).describe('attention crop: N random boxes tried per image'),
     cropSize: z.number().gt(0).max(1).default(0.6).describe('attention/SCDA crop: box side as a fraction of the image side'),
     cropEvery: z.number().int().min(1).default(1).describe('refresh the crop boxes every N epochs'),
     cropDump: z.number().int().min(0).default(8).describe('images whose chosen boxes are drawn into the run folder at each refresh (0 = none)'),
-    balance: z.enum(['none', 'sampler', 'logit-adjust']).default('none').describe('long tail: class-balanced sampling, or logit adjustment (Menon et al. 2021)'),
+    balance: z
+      .enum(['none', 'sampler', 'logit-adjust'])
+      .default('none')
+      .describe('long tail: class-balanced sampling, or logit adjustment (Menon et al. 2021)'),
     logitAdjustTau: z.number().min(0).default(1).describe('logit adjustment strength tau'),
     pseudoRounds: z.number().int().min(0).default(0).describe('pseudo-label rounds over unlabeledData after the first training'),
     pseudoThreshold: z.number().min(0).max(1).default(0.9).describe('confidence an unlabelled image needs to become a pseudo label'),

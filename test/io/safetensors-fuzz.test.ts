@@ -224,7 +224,7 @@ function mutate(rng: Rng, input: Uint8Array): [Uint8Array, string] {
       const name = rng.pick(names);
       const e = header[name];
       const edit = rng.int(10);
-      let what = '';
+      let what: string;
       switch (edit) {
         case 0:
           e.shape = [...e.shape, rng.pick([0, 1, 2, 3])];
@@ -301,7 +301,7 @@ function outcome(run: () => Record<string, Tensor>, where: string): Outcome {
     return scope(() => ({ ok: true as const, summary: summarize(run()) }));
   } catch (e) {
     if (e instanceof SafetensorsError) return { ok: false, code: e.code };
-    throw new Error(`${where}: threw ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`);
+    throw new Error(`${where}: threw ${e instanceof Error ? `${e.constructor.name}: ${e.message}` : String(e)}`, { cause: e });
   }
 }
 

@@ -32,9 +32,17 @@ export function oracleAvailable(): boolean {
   return available;
 }
 
-/** Pass as a test's `skip` option. */
-export const oracleSkip = (): string | false =>
-  oracleAvailable() ? false : `PyTorch oracle not available (${PYTHON} cannot import torch, torchvision): install python3-torch python3-torchvision`;
+/**
+ * Pass as a test's `skip` option. With `FINEGRAIN_REQUIRE_ORACLE=1` (CI sets it) a missing
+ * oracle is an error instead of a skip, so a broken set-up cannot pass by skipping every
+ * parity test.
+ */
+export const oracleSkip = (): string | false => {
+  if (oracleAvailable()) return false;
+  const why = `PyTorch oracle not available (${PYTHON} cannot import torch, torchvision): install python3-torch python3-torchvision`;
+  if (process.env.FINEGRAIN_REQUIRE_ORACLE === '1') throw new Error(`${why}; FINEGRAIN_REQUIRE_ORACLE=1 makes that a failure`);
+  return why;
+};
 
 const PRELUDE = `
 import json, sys, os
@@ -86,7 +94,7 @@ export function torchOracle(code: string, inputs: Record<string, Tensor> = {}): 
     try {
       execFileSync(PYTHON, [join(dir, 'run.py'), dir], { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 26 });
     } catch (e: any) {
-      throw new Error(`PyTorch oracle failed:\n${e.stderr?.toString() ?? e.message}`);
+      throw new Error(`PyTorch oracle failed:\n${e.stderr?.toString() ?? e.message}`, { cause: e });
     }
     const out = JSON.parse(readFileSync(join(dir, 'out.json'), 'utf8')) as typeof manifest;
     const result: Record<string, Tensor> = {};

@@ -12,7 +12,6 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { noGrad } from '../../autograd/grad-mode.js';
-import { loadSafetensors } from '../../io/safetensors/load.js';
 import { openSafetensors } from '../../io/safetensors/open.js';
 import { saveSafetensors } from '../../io/safetensors/save.js';
 import { createModel, modelInfo } from '../../models/registry.js';

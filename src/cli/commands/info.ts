@@ -4,7 +4,9 @@ import { cuda } from '../../tensor/device.js';
 
 export async function run(argv: string[]): Promise<void> {
   if (argv.includes('--help')) {
-    console.log('usage: finegrain info [--config]\n\nPrints the libtorch version, devices and threads.\n\n  --config   also print libtorch\'s build configuration (compiler, BLAS, oneDNN, CUDA)\n\nexample:\n  finegrain info --config');
+    console.log(
+      "usage: finegrain info [--config]\n\nPrints the libtorch version, devices and threads.\n\n  --config   also print libtorch's build configuration (compiler, BLAS, oneDNN, CUDA)\n\nexample:\n  finegrain info --config",
+    );
     return;
   }
   const info = buildInfo();

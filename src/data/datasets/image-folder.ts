@@ -39,7 +39,7 @@ export function imageFolder(root: string, options: ImageFolderOptions = {}): Ima
   for (const name of names) {
     if (name.startsWith('.')) continue;
     const p = join(dir, name);
-    let isDir = false;
+    let isDir: boolean;
     try {
       isDir = statSync(p).isDirectory();
     } catch (e: any) {

@@ -110,7 +110,7 @@ export function readOnnx(source: string | Uint8Array): OnnxModel {
     model = onnx.ModelProto.decode(bytes);
   } catch (e) {
     const where = typeof source === 'string' ? ` ${source}` : '';
-    throw new Error(`not a valid ONNX model${where}: ${(e as Error).message}`);
+    throw new Error(`not a valid ONNX model${where}: ${(e as Error).message}`, { cause: e });
   }
   const g = model.graph;
   if (!g) throw new Error(`ONNX model${typeof source === 'string' ? ` ${source}` : ''} has no graph`);

@@ -60,7 +60,6 @@ const ADD = aten('add.Tensor');
 const ADD_S = aten('add.Scalar');
 const SUB = aten('sub.Tensor');
 const SUB_S = aten('sub.Scalar');
-const MUL = aten('mul.Tensor');
 const MUL_S = aten('mul.Scalar');
 
 // Tensor-tensor add/sub/mul/div take the native fast path (native/src/fast.cc).
