@@ -25,14 +25,15 @@ import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
 import { autocast } from '../autograd/autocast.js';
-import { evalLoader } from '../train/batches.js';
-import type { Precision } from '../train/device.js';
+import { evalLoader } from '../data/loader/eval-loader.js';
+import type { PreprocessConfig } from '../models/preprocess-config.js';
+import type { Precision } from '../runtime/device-choice.js';
 import { ttaForward, type TtaOptions } from './tta.js';
 
 export interface EnsembleMember {
   model: ImageClassifier;
-  /** Input size this member was trained at. */
-  imageSize: number;
+  /** How this member's inputs are prepared (its checkpoint's preprocessing). */
+  preprocess: PreprocessConfig;
   weight?: number;
 }
 
@@ -76,7 +77,7 @@ async function runMember(member: EnsembleMember, ds: ImageDataset, options: Pred
   const { model } = member;
   const device = options.device ?? 'cpu';
   const precision = options.precision ?? 'float32';
-  const loader = evalLoader(ds, { imageSize: member.imageSize, batchSize: options.batchSize ?? 32, workers: options.workers });
+  const loader = evalLoader(ds, { preprocess: member.preprocess, batchSize: options.batchSize ?? 32, workers: options.workers });
   const scores: Tensor[] = [];
   const embs: Tensor[] = [];
   const labels: Tensor[] = [];
