@@ -13,6 +13,7 @@
  *   process.exitCode = await launchWorkers(2, process.argv.slice(1).filter(...), { masterPort: 29500 });
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import { DEFAULT_MASTER_PORT } from '../distributed/launch-env.js';
 
 export interface LaunchOptions {
@@ -65,7 +66,8 @@ export function launchWorkers(nproc: number, args: string[], options: LaunchOpti
       if (rank > 0) child.stderr!.on('data', prefixLines(rank, process.stderr));
       children.push(child);
       child.on('exit', (code, signal) => {
-        const status = code ?? (signal ? 128 + 1 : 1);
+        // A signal's death reads as a shell reports it: 128 + the signal's number.
+        const status = code ?? 128 + (signal ? (constants.signals[signal] ?? 1) : 1);
         if (status !== 0 && failed === null) {
           failed = status;
           process.stderr.write(`finegrain: worker rank ${rank} exited with ${signal ?? `status ${code}`}; stopping the other workers\n`);

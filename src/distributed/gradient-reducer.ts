@@ -13,8 +13,7 @@
  *   const reducer = new GradientReducer(group, model.parameters());
  *   await broadcastParameters(group, model);          // every rank starts from rank 0's weights
  *   const loss = lossOf(model.forward(x));
- *   reducer.prepare([loss]);
- *   loss.backward();                                   // grads are averaged over ranks here
+ *   reducer.backward(loss);                            // grads are averaged over ranks here
  *   optimizer.step();
  */
 import { native } from '../native/binding.js';
@@ -58,6 +57,23 @@ export class GradientReducer {
       this.#handle(),
       outputs.map((t) => t.handle),
     );
+  }
+
+  /**
+   * `prepare([output])` then `output.backward()`, with a failure of the all-reduce (a peer
+   * died, the timeout passed) rethrown as an Error naming this rank.
+   */
+  backward(output: Tensor): void {
+    this.prepare([output]);
+    try {
+      output.backward();
+    } catch (e) {
+      const g = this.group;
+      throw new Error(
+        `rank ${g.rank} of ${g.worldSize} (${g.backend}): backward with the gradient all-reduce failed: ${(e as Error).message} (a peer process may have died, or the all-reduce did not complete within ${g.timeoutMs} ms)`,
+        { cause: e },
+      );
+    }
   }
 
   /** Elements per bucket, in the order buckets are reduced. */

@@ -104,8 +104,9 @@ export async function trainEpoch(
         const target = batch.targets ? batch.targets.to({ device: ctx.device }) : labels;
         const l = crossEntropy(logits, target, { labelSmoothing: batch.targets ? 0 : ctx.labelSmoothing });
         const scaled = l.div(ctx.accumulate);
-        if (syncs && ctx.reducer) ctx.reducer.prepare([scaled]);
-        (scaler ? scaler.scale(scaled) : scaled).backward();
+        const toBackward = scaler ? scaler.scale(scaled) : scaled;
+        if (syncs && ctx.reducer) ctx.reducer.backward(toBackward);
+        else toBackward.backward();
         return { loss: l.item(), hits: logits.argmax(1).eq(labels).sum().item() };
       });
       pending++;

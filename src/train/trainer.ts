@@ -20,6 +20,7 @@
 import { existsSync } from 'node:fs';
 import type { ImageDataset } from '../data/datasets/dataset.js';
 import { loadCheckpoint } from '../models/checkpoint/checkpoint.js';
+import { resolveDevice } from '../runtime/device-choice.js';
 import { cacheHostMemory } from '../runtime/settings.js';
 import { UsageError } from '../usage-error.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
@@ -71,8 +72,9 @@ async function openParallelRun(
   input: TrainConfigInput | TrainConfig,
   options: TrainOptions,
 ): Promise<{ folder: RunFolder; config: TrainConfig; parallel: DataParallel | null }> {
-  const device = options.resume ? 'cpu' : (parseTrainConfig(input).device ?? 'cpu');
-  const parallel = await joinDataParallel(String(device));
+  // The backend follows the device: NCCL for CUDA, Gloo for CPU.
+  const requested = options.resume && existsSync(`${options.resume}/config.json`) ? new RunFolder(options.resume).readJson('config.json') : input;
+  const parallel = await joinDataParallel(resolveDevice(parseTrainConfig(requested).device));
   if (!parallel) return { ...openRun(input, options), parallel };
   try {
     const opened = parallel.primary ? openRun(input, options) : null;

@@ -27,6 +27,23 @@ test('a worker killed with SIGKILL makes the other exit with an error naming its
   }
 });
 
+test('a worker killed with SIGKILL during backward (gradient reducer) makes the other fail with a clear error', { skip, timeout: 90_000 }, async () => {
+  const port = await freePort();
+  const timeoutMs = 15_000;
+  const running = startWorkers(2, ['train', '100000', '8'], { port, deadlineMs: 80_000, env: { FG_TEST_TIMEOUT_MS: String(timeoutMs) } });
+  try {
+    await Promise.race([running.printed(1, 'ready'), running.done]);
+    const killedAt = Date.now();
+    running.children[1]!.kill('SIGKILL');
+    const [survivor] = await running.done;
+    assert.equal(survivor!.code, 1, survivor!.stderr);
+    assert.match(survivor!.stderr, /rank 0 of 2 \(gloo\): backward with the gradient all-reduce failed/);
+    assert.ok(Date.now() - killedAt < timeoutMs + 10_000, `the survivor took ${Date.now() - killedAt} ms after the kill`);
+  } finally {
+    for (const c of running.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+});
+
 test('a rendezvous port already in use is a clear error on rank 0', { skip, timeout: 60_000 }, async () => {
   const blocker = createServer();
   const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as { port: number }).port)));

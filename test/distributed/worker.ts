@@ -52,7 +52,7 @@ class Net extends Module {
 }
 
 async function trainRun(steps: number, globalBatch: number, single: boolean): Promise<void> {
-  const group = single ? null : await initProcessGroup({ timeoutMs: 30_000 });
+  const group = single ? null : await initProcessGroup({ timeoutMs: Number(process.env.FG_TEST_TIMEOUT_MS ?? 30_000) });
   const rank = group?.rank ?? 0;
   const world = group?.worldSize ?? 1;
   // Different seeds per rank: only the broadcast from rank 0 makes them start equal.
@@ -71,11 +71,12 @@ async function trainRun(steps: number, globalBatch: number, single: boolean): Pr
   const reducer = group ? new GradientReducer(group, net.parameters(), { bucketCapMb: 0.005, firstBucketMb: 0.001 }) : null;
   const opt = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });
   for (let s = 0; s < steps; s++) {
+    if (s === 1) process.stdout.write('ready\n'); // for the kill test: the reducer has run once
     scope(() => {
       const idx = tensor(mine.slice(s * perRank, (s + 1) * perRank), { dtype: 'int64' });
       const loss = crossEntropy(net.forward(images.indexSelect(0, idx)), labels.indexSelect(0, idx));
-      reducer?.prepare([loss]);
-      loss.backward();
+      if (reducer) reducer.backward(loss);
+      else loss.backward();
       opt.step();
       opt.zeroGrad();
     });
