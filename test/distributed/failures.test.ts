@@ -37,7 +37,8 @@ test('a worker killed with SIGKILL during backward (gradient reducer) makes the 
     running.children[1]!.kill('SIGKILL');
     const [survivor] = await running.done;
     assert.equal(survivor!.code, 1, survivor!.stderr);
-    assert.match(survivor!.stderr, /rank 0 of 2 \(gloo\): backward with the gradient all-reduce failed/);
+    // The failure surfaces in backward, or in the next step's prepare (which syncs bucket order).
+    assert.match(survivor!.stderr, /rank 0 of 2 \(gloo\): (backward with the )?gradient all-reduce failed/);
     assert.ok(Date.now() - killedAt < timeoutMs + 10_000, `the survivor took ${Date.now() - killedAt} ms after the kill`);
   } finally {
     for (const c of running.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
