@@ -4,7 +4,8 @@
  * LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT), and waits for them. As torchrun does, the first
  * worker that fails brings the others down (SIGTERM, then SIGKILL after a grace period), and
  * the launcher exits with its status. Rank 0 keeps the terminal; the other ranks' stderr lines
- * are prefixed with their rank and their stdout is dropped (rank 0 prints the result).
+ * are prefixed with their rank and their stdout is dropped (rank 0 prints the result). Each
+ * worker gets cores / N threads unless OMP_NUM_THREADS or --threads says otherwise.
  *
  * With `--nnodes` > 1 use torchrun (or Slurm/Kubernetes) instead: finegrain reads the same
  * variables (src/distributed/launch-env.ts).
@@ -13,7 +14,7 @@
  *   process.exitCode = await launchWorkers(2, process.argv.slice(1).filter(...), { masterPort: 29500 });
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { DEFAULT_MASTER_PORT } from '../distributed/launch-env.js';
 
 export interface LaunchOptions {
@@ -60,6 +61,8 @@ export function launchWorkers(nproc: number, args: string[], options: LaunchOpti
           LOCAL_WORLD_SIZE: String(nproc),
           MASTER_ADDR: options.masterAddr ?? process.env.MASTER_ADDR ?? '127.0.0.1',
           MASTER_PORT: String(options.masterPort ?? (process.env.MASTER_PORT || DEFAULT_MASTER_PORT)),
+          // The cores shared out between the workers (torchrun sets 1), unless the user chose.
+          OMP_NUM_THREADS: process.env.OMP_NUM_THREADS || String(Math.max(1, Math.floor(availableParallelism() / nproc))),
         },
         stdio: rank === 0 ? 'inherit' : ['ignore', 'ignore', 'pipe'],
       });
