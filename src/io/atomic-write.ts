@@ -15,6 +15,7 @@
 import { closeSync, constants, copyFileSync, existsSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { faultPoint } from '../fault-points.js';
 
 /** Sequential writes into the temp file. */
 export interface FileSink {
@@ -86,6 +87,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array | ((o
       },
     });
     flush();
+    faultPoint(`write:${basename(path)}`);
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;

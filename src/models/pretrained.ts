@@ -26,11 +26,24 @@ export function hasKeysUnder(path: string, prefixes: readonly string[]): boolean
   }
 }
 
+/** Rows of the 2-D `<classifierPath>.weight` in the file (its class count), or undefined. */
+export function classifierRows(path: string, classifierPath: string): number | undefined {
+  const file = openSafetensors(path);
+  try {
+    const key = `${classifierPath}.weight`;
+    if (!file.has(key)) return undefined;
+    const shape = file.info(key).shape;
+    return shape.length === 2 ? shape[0] : undefined;
+  } finally {
+    file.close();
+  }
+}
+
 /**
  * Loads `path` into `model`; throws (naming the keys) when anything but the classifier differs.
  * @example loadPretrained(model, 'regnet_y_16gf.safetensors');
  */
-export function loadPretrained(model: ImageClassifier, path: string): void {
+export function loadPretrained(model: ImageClassifier, path: string, options: { exact?: boolean; modelName?: string } = {}): void {
   const file = openSafetensors(path);
   try {
     const entries = model.stateEntries();
@@ -49,7 +62,7 @@ export function loadPretrained(model: ImageClassifier, path: string): void {
       }
       const got = file.info(key).shape;
       if (sameShape(target.shape, got)) copies.push([key, target]);
-      else if (isHead(key)) skippedHead = true;
+      else if (isHead(key) && !options.exact) skippedHead = true;
       else report.shapeMismatch.push({ key, expected: target.shape, got });
     }
     const known = new Set(entries.map(([k]) => k));
@@ -59,7 +72,8 @@ export function loadPretrained(model: ImageClassifier, path: string): void {
       report.unexpected.push(key);
     }
     if (report.missing.length || report.unexpected.length || report.shapeMismatch.length) {
-      throw new Error(`${path} does not fit ${model.constructor.name}: ${formatLoadReport(report)}`);
+      const what = options.modelName ? `${options.modelName} (${model.numClasses} classes)` : model.constructor.name;
+      throw new Error(`${path} does not fit ${what}: ${formatLoadReport(report)}`);
     }
     noGrad(() => {
       for (const [key, target] of copies) {

@@ -16,7 +16,7 @@ import type { ModuleToOptions } from '../nn/module.js';
 import type { ImageClassifier } from './classifier.js';
 import type { ModelOptions, ModelVariant } from './variant.js';
 import { imagenetPreprocess, type PreprocessConfig } from './preprocess-config.js';
-import { hasKeysUnder, loadPretrained } from './pretrained.js';
+import { classifierRows, hasKeysUnder, loadPretrained } from './pretrained.js';
 import { ZOO } from './zoo.js';
 
 export interface CreateModelOptions extends Partial<ModelOptions> {
@@ -25,6 +25,12 @@ export interface CreateModelOptions extends Partial<ModelOptions> {
    * `numClasses` than the file's classifier, the classifier is re-initialised.
    */
   pretrained?: string;
+  /**
+   * With `pretrained`: the file's classifier must be loaded too, never re-initialised (how
+   * `finegrain forward` runs weights trained elsewhere as they are). Without `numClasses`
+   * the class count is then the file's.
+   */
+  exactPretrained?: boolean;
   /** Where and how to keep the weights after loading. */
   to?: ModuleToOptions;
 }
@@ -103,7 +109,7 @@ function variant(name: string): ModelVariant {
  */
 export function createModel(name: string, options: CreateModelOptions = {}): ImageClassifier {
   const v = variant(name);
-  const { pretrained, to, ...rest } = options;
+  const { pretrained, exactPretrained, to, ...rest } = options;
   const opts: ModelOptions = { numClasses: 1000, ...rest };
   if (!Number.isInteger(opts.numClasses) || opts.numClasses < 0) throw new RangeError(`numClasses must be a non-negative integer, got ${opts.numClasses}`);
   if (opts.attention !== undefined) {
@@ -118,7 +124,11 @@ export function createModel(name: string, options: CreateModelOptions = {}): Ima
   }
   const model = pretrained ? withoutInit(() => v.build(opts)) : v.build(opts);
   try {
-    if (pretrained) loadPretrained(model, pretrained);
+    if (pretrained && exactPretrained && options.numClasses === undefined) {
+      const rows = classifierRows(pretrained, model.classifierPath);
+      if (rows !== undefined && rows !== model.numClasses) withoutInit(() => model.resetClassifier(rows));
+    }
+    if (pretrained) loadPretrained(model, pretrained, { exact: exactPretrained, modelName: name });
     if (to) model.to(to);
   } catch (e) {
     model.dispose();

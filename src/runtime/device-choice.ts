@@ -6,6 +6,7 @@
  */
 import { cpuFlags } from '../native/cpu-flags.js';
 import { cuda, type Device } from '../tensor/device.js';
+import { UsageError } from '../usage-error.js';
 
 export type Precision = 'float32' | 'bfloat16' | 'float16';
 
@@ -17,15 +18,15 @@ export function cpuHasFastBf16(): boolean {
 export function resolveDevice(requested: string): Device {
   if (requested === 'auto') return cuda.isAvailable() ? 'cuda' : 'cpu';
   if (requested.startsWith('cuda') && !cuda.isAvailable()) {
-    throw Object.assign(new Error(`device '${requested}' requested but CUDA is not available in this libtorch build or machine`), { name: 'UsageError' });
+    throw new UsageError(`device '${requested}' requested but CUDA is not available in this libtorch build or machine`);
   }
-  if (requested !== 'cpu' && !requested.startsWith('cuda')) throw Object.assign(new Error(`unknown device '${requested}'`), { name: 'UsageError' });
+  if (requested !== 'cpu' && !requested.startsWith('cuda')) throw new UsageError(`unknown device '${requested}'`);
   return requested as Device;
 }
 
 export function resolvePrecision(requested: 'auto' | Precision, device: Device): Precision {
   const onCuda = device !== 'cpu';
-  if (requested === 'float16' && !onCuda) throw Object.assign(new Error('float16 training needs CUDA; use bfloat16 on CPU'), { name: 'UsageError' });
+  if (requested === 'float16' && !onCuda) throw new UsageError('float16 training needs CUDA; use bfloat16 on CPU');
   if (requested !== 'auto') return requested;
   return onCuda || cpuHasFastBf16() ? 'bfloat16' : 'float32';
 }

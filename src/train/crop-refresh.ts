@@ -14,6 +14,7 @@ import type { Device } from '../tensor/device.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { attentionMaps } from '../models/attention-map.js';
+import { faultPoint } from '../fault-points.js';
 import { evalLoader } from '../data/loader/eval-loader.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
@@ -71,6 +72,7 @@ export async function chooseCropBoxes(model: ImageClassifier, ds: ImageDataset, 
     } finally {
       batch.dispose();
     }
+    faultPoint('crop-refresh');
   }
   return boxes;
 }

@@ -54,7 +54,7 @@ function stepContext(s: TrainingSession, round: number, stepsPerEpoch: number): 
     optimizer: s.optimizer,
     ema: s.ema,
     lrAt: cosineWithWarmup({ lr: c.lr, totalSteps: stepsPerEpoch * c.epochs, warmupSteps: Math.round(stepsPerEpoch * c.warmupEpochs) }),
-    baseLrs: s.optimizer.paramGroups.map((g) => g.lr),
+    baseLrs: [...s.baseLrs],
     peakLr: c.lr,
     device: s.device,
     precision: s.precision,

@@ -12,6 +12,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { appendFileDurable, writeFileAtomic } from '../io/atomic-write.js';
 import { join, resolve } from 'node:path';
+import { UsageError } from '../usage-error.js';
 
 /** One line of metrics.jsonl: an epoch's record (round, epoch, losses, accuracies, ...). */
 export interface MetricRecord {
@@ -33,7 +34,7 @@ export class RunFolder {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
     const dir = join(out, name ?? `run-${stamp}`);
     if (existsSync(join(dir, 'config.json'))) {
-      throw Object.assign(new Error(`${dir} already holds a run: pass --resume ${dir} to continue it, or choose another --name`), { name: 'UsageError' });
+      throw new UsageError(`${dir} already holds a run: pass --resume ${dir} to continue it, or choose another --name`);
     }
     return new RunFolder(dir);
   }

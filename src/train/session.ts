@@ -41,6 +41,11 @@ export interface TrainingSession {
   readonly normalization: { mean: Rgb; std: Rgb };
   readonly model: ImageClassifier;
   readonly optimizer: Optimizer<{ lr: number }>;
+  /**
+   * Each parameter group's configured learning rate, which the schedule scales. Taken when
+   * the optimiser is made: a resumed optimiser's groups hold the last scheduled rate instead.
+   */
+  readonly baseLrs: readonly number[];
   readonly ema: ModelEma | null;
   /** log(class prior) · tau for logit adjustment, or null. */
   readonly logitAdjust: Tensor | null;
@@ -97,6 +102,7 @@ export async function openSession(
             .keep();
         })
       : null;
+  const baseLrs = optimizer.paramGroups.map((g) => g.lr);
   return {
     config,
     folder,
@@ -109,6 +115,7 @@ export async function openSession(
     normalization,
     model,
     optimizer,
+    baseLrs,
     ema,
     logitAdjust,
     skips,

@@ -16,6 +16,7 @@ import { GradScaler } from '../optim/grad-scaler.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { ImageClassifier } from '../models/classifier.js';
 import { manualSeed } from '../runtime/settings.js';
+import { faultPoint } from '../fault-points.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
@@ -122,6 +123,7 @@ export async function trainEpoch(
         if (ctx.ema) noGrad(() => ctx.ema!.update(ctx.model));
         pending = 0;
         step++;
+        faultPoint('train-step');
       }
       const n = batch.indices.length;
       lossSum += loss * n;

@@ -160,3 +160,54 @@ test("forward: the CLI reproduces PyTorch's eval forward of the same weights and
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test(
+  'forward: torchvision googlenet and inception_v3 state dicts saved without their auxiliary classifiers load and match PyTorch',
+  { skip: oracleSkip() },
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fg-cli-forward-aux-'));
+    try {
+      for (const [name, side] of [
+        ['googlenet', 64],
+        ['inception_v3', 80],
+      ] as const) {
+        scope(() => {
+          const out = torchOracle(`
+          torch.manual_seed(1)
+          m = torchvision.models.${name}(num_classes=7, aux_logits=False, init_weights=True)
+          m.eval()
+          x = torch.randn(2, 3, ${side}, ${side})
+          with torch.no_grad():
+              outputs['expected'] = m(x)
+          outputs['x'] = x
+          for k, v in m.state_dict().items():
+              if not k.endswith('num_batches_tracked'):
+                  outputs['w.' + k] = v
+        `);
+          const weights: Record<string, Tensor> = {};
+          for (const [k, v] of Object.entries(out)) if (k.startsWith('w.')) weights[k.slice(2)] = v;
+          assert.ok(!Object.keys(weights).some((k) => /^aux|^AuxLogits/.test(k)), 'the file has no auxiliary classifier');
+          saveSafetensors(join(dir, `${name}.safetensors`), weights);
+          saveSafetensors(join(dir, `${name}-x.safetensors`), { input: out.x! });
+          const r = runCli([
+            'forward',
+            '--model',
+            name,
+            '--weights',
+            join(dir, `${name}.safetensors`),
+            '--input',
+            join(dir, `${name}-x.safetensors`),
+            '--out',
+            join(dir, `${name}-y.safetensors`),
+          ]);
+          assert.equal(r.status, 0, r.stderr);
+          const { tensors } = loadSafetensors(join(dir, `${name}-y.safetensors`));
+          assertClose(tensors.output!, out.expected!, { rtol: 1e-4, atol: 1e-4 });
+          tensors.output!.dispose();
+        });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);

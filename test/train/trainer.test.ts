@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { train } from '../../src/train/trainer.js';
 import { loadSafetensors, liveTensors } from '../../src/index.js';
 import { writeTinyDataset } from './tiny-dataset.js';
+import { Rng } from '../../src/data/random.js';
 
 const CLI = join(process.cwd(), 'build/src/cli/main.js');
 const BASE = {
@@ -54,79 +55,89 @@ function runCli(args: string[]): Promise<number | null> {
   return new Promise((resolve) => spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' }).on('exit', (code) => resolve(code)));
 }
 
-test('a run killed with SIGKILL resumes and ends exactly where the uninterrupted run does', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'fg-resume-'));
-  await writeTinyDataset(join(dir, 'data'), { classes: 3, perClass: 12, seed: 5 });
-  const flags = [
-    '--data',
-    join(dir, 'data'),
-    '--out',
-    join(dir, 'runs'),
-    '--model',
-    BASE.model,
-    '--image-size',
-    '32',
-    '--batch-size',
-    '8',
-    '--epochs',
-    '3',
-    '--augment',
-    'trivialaugment',
-    '--precision',
-    'float32',
-    '--val-fraction',
-    '0.25',
-    '--lr',
-    '0.05',
-    '--quiet',
-    '--crop',
-    'attention',
-    '--drop-rate',
-    '0.2',
-    '--ema',
-    '0.9',
-  ];
-  assert.equal(await runCli(['train', ...flags, '--name', 'straight']), 0);
-
-  // The same run, killed once its first epoch's checkpoint is on disk.
-  const child = spawn(process.execPath, [CLI, 'train', ...flags, '--name', 'killed'], { stdio: 'ignore' });
-  const metrics = join(dir, 'runs/killed/metrics.jsonl');
-  await new Promise<void>((resolve, reject) => {
-    const deadline = setTimeout(() => reject(new Error('the run did not reach its first checkpoint')), 120_000);
-    const timer = setInterval(() => {
-      if (existsSync(metrics) && readFileSync(metrics, 'utf8').trim().split('\n').length >= 1) {
-        clearInterval(timer);
-        clearTimeout(deadline);
-        child.kill('SIGKILL');
-        resolve();
+/**
+ * Runs the CLI with a fault point armed (src/fault-points.ts): the child stops at the
+ * `nth` arrival at `point`, and is killed with SIGKILL as soon as it reports being there.
+ * Resolves with how the child ended; fails if it finished or died before reaching the point.
+ */
+function killAt(args: string[], point: string, nth: number): Promise<{ signal: NodeJS.Signals | null; code: number | null; trace: string[] }> {
+  const env = { ...process.env, FINEGRAIN_FAULT_TRACE: '1', FINEGRAIN_FAULT_PAUSE: `${point}@${nth}:60000` };
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const trace: string[] = [];
+  let seen = 0;
+  let buffered = '';
+  return new Promise((resolve, reject) => {
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`never reached ${point} #${nth}; trace: ${trace.join(', ')}`));
+    }, 120_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        const m = /^fault-point (.+)$/.exec(line);
+        if (!m) continue;
+        trace.push(m[1]!);
+        if (m[1] === point && ++seen === nth) child.kill('SIGKILL');
       }
-    }, 20);
-    child.on('exit', () => {
-      clearInterval(timer);
+    });
+    child.on('exit', (code, signal) => {
       clearTimeout(deadline);
-      resolve();
+      resolve({ signal, code, trace });
     });
   });
-  if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.on('exit', r));
-  assert.equal(await runCli(['train', '--resume', join(dir, 'runs/killed')]), 0);
+}
+
+function readMetrics(file: string): Record<string, number>[] {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+}
+
+test('a run SIGKILLed mid-epoch, during the crop refresh and during a checkpoint write resumes to exactly the uninterrupted run', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-resume-'));
+  await writeTinyDataset(join(dir, 'data'), { classes: 3, perClass: 12, seed: 5 });
+  // prettier-ignore
+  const flags = [
+    '--data', join(dir, 'data'), '--out', join(dir, 'runs'), '--model', BASE.model, '--image-size', '32', '--batch-size', '8',
+    '--epochs', '4', '--augment', 'trivialaugment', '--precision', 'float32', '--val-fraction', '0.25', '--lr', '0.05', '--quiet',
+    '--crop', 'attention', '--drop-rate', '0.2', '--ema', '0.9', '--crop-dump', '0',
+  ];
+  assert.equal(await runCli(['train', ...flags, '--name', 'straight']), 0);
+  const stepsPerEpoch = Math.floor(27 / 8); // 36 images, 25% held out, batches of 8 with the last one dropped
+
+  // Random moments, seeded so a failure can be replayed: a step inside epoch 2, the crop
+  // refresh after epoch 2 or 3, and the checkpoint write at the end of epoch 3 or 4.
+  const rng = new Rng(Number(process.env.RESUME_TEST_SEED ?? Date.now() % 100_000), 'resume-test');
+  const killedRun = join(dir, 'runs/killed');
+  const resume = ['train', '--resume', killedRun];
+  const kills: { args: string[]; point: string; nth: number; what: string }[] = [];
+  const step = 1 + rng.int(stepsPerEpoch - 1); // 1 … stepsPerEpoch-1: strictly inside the epoch
+  kills.push({ args: ['train', ...flags, '--name', 'killed'], point: 'train-step', nth: stepsPerEpoch + step, what: `after step ${step} of epoch 2` });
+  // The resumed child restarts at epoch 2 (checkpoint of epoch 1): its first crop refresh follows epoch 2.
+  const refresh = rng.int(2); // 0: after epoch 2, 1: after epoch 3
+  kills.push({ args: resume, point: 'crop-refresh', nth: 1 + refresh * 2, what: `during the crop refresh after epoch ${2 + refresh}` });
+  // The next child restarts after the last checkpoint: epoch 2 (refresh 0) or 3 (refresh 1) is redone.
+  const write = rng.int(2);
+  kills.push({ args: resume, point: 'write:last.safetensors', nth: 1 + write, what: `during checkpoint write ${1 + write} after resuming` });
+  for (const k of kills) {
+    const r = await killAt(k.args, k.point, k.nth);
+    assert.equal(r.signal, 'SIGKILL', `the kill ${k.what} landed (exit code ${r.code}, trace ${r.trace.join(', ')})`);
+    assert.equal(r.trace[r.trace.length - 1], k.point, `the child was stopped at ${k.point}, not after it`);
+  }
+  assert.equal(await runCli(resume), 0);
 
   const a = loadSafetensors(join(dir, 'runs/straight/checkpoints/last.safetensors'));
-  const b = loadSafetensors(join(dir, 'runs/killed/checkpoints/last.safetensors'));
+  const b = loadSafetensors(join(killedRun, 'checkpoints/last.safetensors'));
   try {
     assert.deepEqual(Object.keys(b.tensors).sort(), Object.keys(a.tensors).sort());
-    for (const [k, t] of Object.entries(a.tensors)) assert.ok(t.equal(b.tensors[k]!), `${k} differs after resume`);
-    const ma = readFileSync(join(dir, 'runs/straight/metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    const mb = readFileSync(join(dir, 'runs/killed/metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
-    assert.deepEqual(
-      mb.map((r) => [r.epoch, r.trainLoss, r.valAcc]),
-      ma.map((r) => [r.epoch, r.trainLoss, r.valAcc]),
-    );
+    for (const [k, t] of Object.entries(a.tensors))
+      assert.ok(t.equal(b.tensors[k]!), `${k} differs after three kills and resumes (${kills.map((k) => k.what).join('; ')})`);
+    const fields = (r: Record<string, number>) => [r.epoch, r.trainLoss, r.trainAcc, r.valLoss, r.valAcc, r.lr];
+    assert.deepEqual(readMetrics(join(killedRun, 'metrics.jsonl')).map(fields), readMetrics(join(dir, 'runs/straight/metrics.jsonl')).map(fields));
   } finally {
     for (const t of [...Object.values(a.tensors), ...Object.values(b.tensors)]) t.dispose();
   }

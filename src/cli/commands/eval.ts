@@ -25,9 +25,10 @@ import { parseTrainConfig } from '../../train/config.js';
 import { alignClasses, openLabeled, openTrainingData } from '../../train/datasets.js';
 import { resolveDevice, resolvePrecision, type Precision } from '../../runtime/device-choice.js';
 import { useAllCores } from '../../runtime/settings.js';
+import { UsageError } from '../../usage-error.js';
 
 export function usageError(message: string): Error {
-  return Object.assign(new Error(message), { name: 'UsageError' });
+  return new UsageError(message);
 }
 
 /** Options shared by `eval` and `predict` (parseArgs definitions). */

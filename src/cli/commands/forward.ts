@@ -15,13 +15,12 @@ import { noGrad } from '../../autograd/grad-mode.js';
 import { loadSafetensors } from '../../io/safetensors/load.js';
 import { openSafetensors } from '../../io/safetensors/open.js';
 import { saveSafetensors } from '../../io/safetensors/save.js';
-import { withoutInit } from '../../nn/init.js';
-import { formatLoadReport } from '../../nn/state-dict.js';
 import { createModel, modelInfo } from '../../models/registry.js';
 import type { ImageClassifier } from '../../models/classifier.js';
 import { cat } from '../../tensor/join.js';
 import { scope } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
+import { isUsageError, UsageError } from '../../usage-error.js';
 
 const HELP = `usage: finegrain forward --model NAME --weights W.safetensors --input IN.safetensors --out OUT.safetensors
                          [--num-classes N] [--batch-size B]
@@ -38,7 +37,7 @@ the key 'output' of OUT ([N, classes]: logits, or embeddings for a model with 0 
   --batch-size B    images per forward pass (default 32; bounds memory, not the result)`;
 
 function usageError(message: string): Error {
-  return Object.assign(new Error(message), { name: 'UsageError' });
+  return new UsageError(message);
 }
 
 function positiveInt(v: string | undefined, what: string, min = 1): number | undefined {
@@ -73,23 +72,18 @@ function readInput(path: string, channels: number): Tensor {
 }
 
 /**
- * Builds `name` with the weights in `path` (strict: every key and shape must match). The
- * class count comes from `numClasses` or else from the file's classifier.
+ * Builds `name` with the weights in `path` through the registry's one loading path
+ * (`createModel(name, { pretrained, exactPretrained })`): every key and shape must match,
+ * the classifier included; googlenet/inception_v3 files saved without their auxiliary
+ * classifiers build the model without them. The class count comes from `numClasses` or
+ * else from the file's classifier.
  */
 function buildWithWeights(name: string, path: string, numClasses: number | undefined): ImageClassifier {
-  const { tensors } = loadSafetensors(path);
   try {
-    const model = withoutInit(() => createModel(name, numClasses === undefined ? {} : { numClasses }));
-    const head = tensors[`${model.classifierPath}.weight`];
-    if (numClasses === undefined && head && head.ndim === 2 && head.shape[0] !== model.numClasses) withoutInit(() => model.resetClassifier(head.shape[0]!));
-    const report = model.loadStateDict(tensors, { strict: false });
-    if (report.missing.length || report.unexpected.length || report.shapeMismatch.length) {
-      model.dispose();
-      throw usageError(`${path} does not fit ${name} (${model.numClasses} classes): ${formatLoadReport(report)}`);
-    }
-    return model.eval();
-  } finally {
-    for (const t of Object.values(tensors)) t.dispose();
+    return createModel(name, { pretrained: path, exactPretrained: true, ...(numClasses === undefined ? {} : { numClasses }) }).eval();
+  } catch (e) {
+    if (isUsageError(e)) throw e;
+    throw usageError(`${(e as Error).message}`);
   }
 }
 

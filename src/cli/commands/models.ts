@@ -12,6 +12,7 @@
 import { parseArgs } from 'node:util';
 import { withoutInit } from '../../nn/init.js';
 import { createModel, listModels, modelInfo } from '../../models/registry.js';
+import { UsageError } from '../../usage-error.js';
 
 const HELP = `usage: finegrain models [--filter TEXT] [--no-flops] [--json]
 
@@ -103,7 +104,7 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   const names = listModels(values.filter);
-  if (!names.length) throw Object.assign(new Error(`no registered model name contains '${values.filter}'`), { name: 'UsageError' });
+  if (!names.length) throw new UsageError(`no registered model name contains '${values.filter}'`);
   const rows: ModelRow[] = [];
   const widths = columnWidths(names);
   if (!values.json) console.log(`${formatRow(HEADER, widths)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);

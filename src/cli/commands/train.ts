@@ -6,6 +6,7 @@
  */
 import { configFromFlags, configHelp, readConfigFile } from '../../train/config.js';
 import { train } from '../../train/trainer.js';
+import { UsageError } from '../../usage-error.js';
 import { launchWorkers } from '../launch-workers.js';
 
 /** Data-parallel workers other than rank 0 print nothing on stdout: rank 0 prints the result. */
@@ -28,7 +29,7 @@ ${configHelp()}`);
     const i = rest.indexOf(flag);
     if (i < 0) return undefined;
     const v = rest[i + 1];
-    if (v === undefined) throw Object.assign(new Error(`${flag} needs a value`), { name: 'UsageError' });
+    if (v === undefined) throw new UsageError(`${flag} needs a value`);
     rest.splice(i, 2);
     return v;
   };
@@ -44,8 +45,7 @@ ${configHelp()}`);
   const resume = take('--resume');
   const configFile = take('--config');
   if (resume) {
-    if (rest.length)
-      throw Object.assign(new Error('--resume continues the run with its saved configuration; other options are not allowed'), { name: 'UsageError' });
+    if (rest.length) throw new UsageError('--resume continues the run with its saved configuration; other options are not allowed');
     printResult(await train({} as any, { resume }));
     return;
   }
