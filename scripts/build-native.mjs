@@ -73,6 +73,26 @@ const flags = [
   '-DNODE_GYP_MODULE_NAME=finegrain',
 ];
 if (torch.cuda) flags.push('-DFINEGRAIN_CUDA=1');
+// Distributed training (native/src/distributed.cc) needs libtorch's c10d headers and Gloo's
+// (Debian: libgloo-dev; pip PyTorch ships them); the c10d headers hide the Gloo group unless
+// USE_DISTRIBUTED and USE_C10D_GLOO are defined. NCCL joins on CUDA builds that have nccl.h.
+// Without them distributed.cc compiles to stubs that throw a clear error.
+// FINEGRAIN_DISTRIBUTED=0 turns it off (e.g. when a libtorch's c10d headers do not compile).
+const searchDirs = [...torch.include, '/usr/include', '/usr/local/include'];
+const hasHeader = (rel) => searchDirs.some((d) => existsSync(join(d, rel)));
+const distributed = process.env.FINEGRAIN_DISTRIBUTED !== '0' && hasHeader('torch/csrc/distributed/c10d/ProcessGroupGloo.hpp') && hasHeader('gloo/algorithm.h');
+const distributedFlags = [];
+if (distributed) {
+  distributedFlags.push('-DUSE_DISTRIBUTED', '-DUSE_C10D_GLOO');
+  // Debian's libtorch-dev lacks the distributed autograd headers reducer.hpp includes.
+  if (!hasHeader('torch/csrc/distributed/autograd/context/context.h')) distributedFlags.push(`-I${join(root, 'native/compat')}`);
+  const ncclDirs = [process.env.NCCL_INCLUDE, join(torch.root, '../nvidia/nccl/include')].filter(Boolean);
+  const ncclDir = ncclDirs.find((d) => existsSync(join(d, 'nccl.h')));
+  if (torch.cuda && (ncclDir || hasHeader('nccl.h')) && hasHeader('torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp')) {
+    distributedFlags.push('-DUSE_C10D_NCCL', '-DUSE_NCCL');
+    if (ncclDir) distributedFlags.push(`-I${ncclDir}`);
+  }
+}
 const headers = readdirSync(src)
   .filter((f) => f.endsWith('.h'))
   .map((f) => join(src, f));
@@ -81,7 +101,7 @@ const sources = readdirSync(src).filter((f) => f.endsWith('.cc'));
 const target = join(out, 'finegrain.node');
 // The build depends on which libtorch was used: a different one forces a rebuild.
 const stampFile = join(out, 'libtorch.json');
-const stamp = JSON.stringify({ torch, flags });
+const stamp = JSON.stringify({ torch, flags, distributedFlags });
 const sameTorch = existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
 
 const stale = (from, to) => force || !sameTorch || !existsSync(to) || statSync(to).mtimeMs < Math.max(statSync(from).mtimeMs, newestHeader);
@@ -89,7 +109,8 @@ const queue = sources.filter((f) => stale(join(src, f), join(out, basename(f, '.
 
 async function compile(file) {
   const started = Date.now();
-  await run('g++', [...flags, '-c', join(src, file), '-o', join(out, basename(file, '.cc') + '.o')], { maxBuffer: 64 << 20 });
+  const own = file === 'distributed.cc' ? distributedFlags : [];
+  await run('g++', [...flags, ...own, '-c', join(src, file), '-o', join(out, basename(file, '.cc') + '.o')], { maxBuffer: 64 << 20 });
   console.log(`  compiled ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -47,6 +47,18 @@ if [ -n "$blas" ] && ! readlink -f "$blas" | grep -q -E 'openblas|blis|mkl'; the
   fi
 fi
 
+# 1c. Gloo's headers, for data-parallel training (native/src/distributed.cc): Debian's
+# libtorch-dev ships c10d's headers but not Gloo's, which they include. A pip PyTorch has them.
+# Without them the addon builds without distributed support (and says so at run time).
+libtorch_include=$(node -e 'console.log(JSON.parse(process.argv[1]).include[0])' "$libtorch")
+if [ -f "$libtorch_include/torch/csrc/distributed/c10d/ProcessGroupGloo.hpp" ] && [ ! -f "$libtorch_include/gloo/algorithm.h" ] && [ ! -f /usr/include/gloo/algorithm.h ]; then
+  if can_apt; then
+    apt_install libgloo-dev
+  else
+    log "Gloo headers missing (Debian: libgloo-dev) and no apt-get as root: distributed training will be unavailable"
+  fi
+fi
+
 # 2. the reference implementation the tests and benchmarks compare against
 if [ "${1:-}" = "--test" ]; then
   if ! /usr/bin/python3 -c 'import torch, torchvision, onnx, fastapi, uvicorn, multipart' >/dev/null 2>&1; then

@@ -16,6 +16,7 @@ export * from './models/pretrained/index.js';
 export * from './nn/index.js';
 export * from './models/index.js';
 export * as data from './data/index.js';
+export * as distributed from './distributed/index.js';
 export { train, type TrainResult, type TrainOptions } from './train/trainer.js';
 export { parseTrainConfig, readConfigFile, type TrainConfig, type TrainConfigInput } from './train/config.js';
 export { cosineWithWarmup } from './train/schedule.js';

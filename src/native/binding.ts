@@ -77,6 +77,18 @@ export interface NativeBinding {
   mallopt(name: 'mmapMax' | 'trimThreshold', value: number): boolean | null;
   /** glibc's malloc_trim(0); null when the C library is not glibc. */
   mallocTrim(): boolean | null;
+  // distributed.cc: c10d process groups (the handles are opaque externals)
+  distAvailable(): { gloo: boolean; nccl: boolean };
+  distInit(backend: string, store: 'tcp' | 'file', hostOrPath: string, port: number, rank: number, worldSize: number, timeoutMs: number): Promise<object>;
+  distDestroy(group: object): void;
+  distAllReduce(group: object, tensors: Handle[], op: string): Promise<void>;
+  distBroadcast(group: object, tensors: Handle[], root: number): Promise<void>;
+  distAllGather(group: object, tensor: Handle): Promise<Handle[]>;
+  distBarrier(group: object): Promise<void>;
+  distReducer(group: object, params: Handle[], bucketBytes: number, firstBucketBytes: number): object;
+  distReducerPrepare(reducer: object, outputs: Handle[]): void;
+  distReducerBucketSizes(reducer: object): number[];
+  distReducerDispose(reducer: object): void;
   buildInfo(): { torchVersion: string; mkldnn: boolean; cuda: boolean; config: string; parallel: string };
   [extra: string]: any;
 }

@@ -13,7 +13,8 @@ import { mixupCutmix } from '../data/augment/mix.js';
 import { randomErasing } from '../data/augment/random-erasing.js';
 import type { ImageDataset } from '../data/datasets/dataset.js';
 import { DataLoader } from '../data/loader/loader.js';
-import { classBalancedSampler } from '../data/loader/sampler.js';
+import { classBalancedSampler, randomSampler } from '../data/loader/sampler.js';
+import { shardedSampler } from '../data/loader/sharded-sampler.js';
 import { decodeSide } from '../data/loader/eval-loader.js';
 import { compose } from '../data/transforms/compose.js';
 import { cropToBox, randomHorizontalFlip, randomResizedCrop } from '../data/transforms/geometry.js';
@@ -32,7 +33,14 @@ function boxOrRandomCrop(size: number): ViewTransform {
 }
 
 /** `preprocess` gives the normalisation (the run's mean and std); `imageSize` the epoch's crop side. */
-export function trainLoader(ds: ImageDataset, config: TrainConfig, imageSize: number, preprocess: Pick<PreprocessConfig, 'mean' | 'std'>): DataLoader {
+/** `shard`: data-parallel runs read rank `rank`'s share of each epoch's order. */
+export function trainLoader(
+  ds: ImageDataset,
+  config: TrainConfig,
+  imageSize: number,
+  preprocess: Pick<PreprocessConfig, 'mean' | 'std'>,
+  shard: { rank: number; worldSize: number } | null = null,
+): DataLoader {
   const transforms: Transform[] = [boxOrRandomCrop(imageSize), randomHorizontalFlip()];
   if (config.augment === 'autoaugment') transforms.push(autoAugment(config.autoAugmentPolicy));
   else if (config.augment === 'randaugment') transforms.push(randAugment());
@@ -44,13 +52,15 @@ export function trainLoader(ds: ImageDataset, config: TrainConfig, imageSize: nu
     batchSize: config.batchSize,
     transform: compose(transforms),
     shuffle: true,
-    sampler:
+    sampler: shardedSampler(
       config.balance === 'sampler'
         ? classBalancedSampler(
             ds.samples.map((s) => s.label),
             { seed: config.seed },
           )
-        : undefined,
+        : randomSampler(ds.samples.length, config.seed),
+      shard,
+    ),
     seed: config.seed,
     dropLast: ds.samples.length > config.batchSize,
     prefetch: Math.max(2, Math.ceil(config.workers / 2)),

@@ -41,7 +41,7 @@ class Loaders {
       : this.trainSet;
     const key = boxes ? -size : size;
     let l = this.cache.get(key);
-    if (!l || boxes) l = trainLoader(ds, this.s.config, size, this.s.normalization);
+    if (!l || boxes) l = trainLoader(ds, this.s.config, size, this.s.normalization, this.s.parallel);
     this.cache.set(key, l);
     return l;
   }
@@ -63,6 +63,7 @@ function stepContext(s: TrainingSession, round: number, stepsPerEpoch: number): 
     labelSmoothing: c.labelSmoothing,
     logitAdjust: s.logitAdjust,
     seed: c.seed + round * 1000003,
+    reducer: s.reducer,
   };
 }
 
@@ -84,7 +85,7 @@ async function refreshCrops(s: TrainingSession, round: number, trainSet: ImageDa
     epoch: s.state.epoch,
     workers: c.workers,
   });
-  if (c.cropDump > 0) await drawCropBoxes(s.folder.path(`crops-round${round}-epoch${s.state.epoch}.png`), trainSet, s.state.boxes, c.cropDump);
+  if (c.cropDump > 0 && s.primary) await drawCropBoxes(s.folder.path(`crops-round${round}-epoch${s.state.epoch}.png`), trainSet, s.state.boxes, c.cropDump);
 }
 
 /** Runs the round's remaining epochs; returns the last validation accuracy. */
@@ -100,7 +101,7 @@ export async function runRound(s: TrainingSession, round: number, trainSet: Imag
     const size = imageSizeAt(c, epoch);
     const loader = loaders.get(size, s.state.boxes);
     const total = loader.batchesPerEpoch();
-    const bar = new ProgressBar(`${round ? `round ${round} ` : ''}epoch ${epoch + 1}/${c.epochs} @${size}px`, total, { quiet: c.quiet });
+    const bar = new ProgressBar(`${round ? `round ${round} ` : ''}epoch ${epoch + 1}/${c.epochs} @${size}px`, total, { quiet: c.quiet || !s.primary });
     const batches = Object.assign(loader.epoch(epoch), { length: total });
     const { stats, step } = await trainEpoch(ctx, batches, s.state.step, (i, st) => bar.update(i + 1, { loss: st.loss, acc: st.accuracy }, st.images));
     bar.done();
@@ -112,8 +113,10 @@ export async function runRound(s: TrainingSession, round: number, trainSet: Imag
     const improved = val.accuracy > s.state.best;
     if (improved) s.state.best = val.accuracy;
     await refreshCrops(s, round, trainSet);
-    saveCheckpoint(s.folder.lastCheckpoint, { model: s.model, ema: s.ema?.shadow, optimizer: s.optimizer, meta: checkpointMeta(s) });
-    if (improved) copyFileAtomic(s.folder.lastCheckpoint, s.folder.bestCheckpoint);
+    // Data-parallel: rank 0 writes; the barrier keeps other ranks from running ahead of a
+    // checkpoint a kill could then lose (a resume restarts every rank from the same one).
+    if (s.primary) saveCheckpoint(s.folder.lastCheckpoint, { model: s.model, ema: s.ema?.shadow, optimizer: s.optimizer, meta: checkpointMeta(s) });
+    if (s.primary && improved) copyFileAtomic(s.folder.lastCheckpoint, s.folder.bestCheckpoint);
     const record = {
       round,
       epoch: s.state.epoch,
@@ -126,9 +129,12 @@ export async function runRound(s: TrainingSession, round: number, trainSet: Imag
       imagesPerSecond: stats.images / stats.seconds,
       seconds: stats.seconds,
     };
-    s.folder.appendMetrics(record);
     records.push(record);
-    await writeCurves(s.folder.path('curves.png'), records);
+    if (s.primary) {
+      s.folder.appendMetrics(record);
+      await writeCurves(s.folder.path('curves.png'), records);
+    }
+    await s.parallel?.group.barrier();
     s.log(
       `epoch ${s.state.epoch}/${c.epochs}: train loss ${stats.loss.toFixed(4)} acc ${(100 * stats.accuracy).toFixed(2)}%, val loss ${val.loss.toFixed(4)} acc ${(100 * val.accuracy).toFixed(2)}%${improved ? ' (best)' : ''}, ${(stats.images / stats.seconds).toFixed(1)} img/s`,
     );

@@ -25,6 +25,8 @@ import { ModelEma } from './ema.js';
 import { initialRunState, preprocessAt, type RunState } from './run-state.js';
 import type { RunFolder } from './run-folder.js';
 import { SkipLog } from './skip-log.js';
+import { prepareModel, type DataParallel } from './data-parallel.js';
+import type { GradientReducer } from '../distributed/gradient-reducer.js';
 
 export interface TrainingSession {
   readonly config: TrainConfig;
@@ -50,9 +52,21 @@ export interface TrainingSession {
   readonly skips: SkipLog;
   /** Where the run stands; mutated as it goes, saved in every checkpoint. */
   readonly state: RunState;
+  /** Data-parallel runs: the group and this rank (data-parallel.ts); null in one process. */
+  readonly parallel: DataParallel | null;
+  /** Averages gradients over the ranks during backward; null in one process. */
+  readonly reducer: GradientReducer | null;
+  /** Whether this process writes the run folder (rank 0, or the only process). */
+  readonly primary: boolean;
 }
 
-export async function openSession(config: TrainConfig, folder: RunFolder, log: (line: string) => void): Promise<TrainingSession> {
+export async function openSession(
+  config: TrainConfig,
+  folder: RunFolder,
+  log: (line: string) => void,
+  parallel: DataParallel | null = null,
+): Promise<TrainingSession> {
+  const primary = !parallel || parallel.primary;
   if (config.threads) setNumThreads(config.threads);
   else useAllCores();
   const device = resolveDevice(config.device);
@@ -63,8 +77,8 @@ export async function openSession(config: TrainConfig, folder: RunFolder, log: (
 
   const data = openTrainingData(config);
   const classes = [...data.classes];
-  folder.writeJson('classes.json', classes);
-  const skips = new SkipLog(folder.path('skipped.json'), log);
+  if (primary) folder.writeJson('classes.json', classes);
+  const skips = new SkipLog(primary ? folder.path('skipped.json') : null, log);
   skips.note(data.train.skipped);
   skips.note(data.val.skipped);
   log(
@@ -75,6 +89,8 @@ export async function openSession(config: TrainConfig, folder: RunFolder, log: (
   const model = await buildModel(config, classes.length, data.train, preprocessAt({ config, normalization }, 0));
   if (config.freezeUntil) log(`froze ${freezeUntil(model, config.freezeUntil)} parameter tensors before ${config.freezeUntil}`);
   if (device !== 'cpu' || channelsLast) model.to({ device, memoryFormat: channelsLast ? 'channelsLast' : undefined });
+  const reducer = parallel ? await prepareModel(parallel, model) : null;
+  if (parallel) log(`data-parallel: rank ${parallel.rank} of ${parallel.worldSize}, ${reducer!.bucketSizes().length} gradient buckets`);
   const optimizer = makeOptimizer(config, model);
   const ema = config.ema > 0 ? new ModelEma(model, config.ema, () => buildModelLike(config, classes.length, device, channelsLast)) : null;
   const logitAdjust =
@@ -104,11 +120,16 @@ export async function openSession(config: TrainConfig, folder: RunFolder, log: (
     logitAdjust,
     skips,
     state: initialRunState(),
+    parallel,
+    reducer,
+    primary,
   };
 }
 
 /** Frees every native resource the session holds. */
 export function closeSession(s: TrainingSession): void {
+  s.reducer?.dispose();
+  s.parallel?.group.destroy();
   s.logitAdjust?.dispose();
   s.ema?.dispose();
   s.optimizer.dispose();

@@ -25,7 +25,8 @@ export class SkipLog {
   private readonly all = new SkipReport();
 
   constructor(
-    private readonly file: string,
+    /** null: count and print only (data-parallel ranks other than 0 write nothing). */
+    private readonly file: string | null,
     private readonly log: (line: string) => void,
     /** Per-file lines printed at most (the rest are counted, and all are in the file). */
     private readonly printLimit = 20,
@@ -46,7 +47,7 @@ export class SkipLog {
       } else if (this.all.count === this.printLimit + 1) this.log(`skipped: more files; the full list is in ${this.file}`);
       fresh++;
     }
-    if (fresh) writeFileAtomic(this.file, JSON.stringify(this.all.toJSON(), null, 2) + '\n');
+    if (fresh && this.file) writeFileAtomic(this.file, JSON.stringify(this.all.toJSON(), null, 2) + '\n');
   }
 
   get count(): number {

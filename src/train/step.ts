@@ -11,6 +11,8 @@ import { autocast } from '../autograd/autocast.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { Rng } from '../data/random.js';
 import { crossEntropy } from '../nn/functional/loss.js';
+import type { GradientReducer } from '../distributed/gradient-reducer.js';
+import { GradScaler } from '../optim/grad-scaler.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { ImageClassifier } from '../models/classifier.js';
 import { manualSeed } from '../runtime/settings.js';
@@ -38,6 +40,10 @@ export interface StepContext {
   /** log(class prior) * tau, added to the logits in the loss (logit adjustment), or null. */
   logitAdjust: Tensor | null;
   seed: number;
+  /** Data-parallel runs: averages gradients over ranks during the last micro-batch's backward. */
+  reducer?: GradientReducer | null;
+  /** float16 runs: loss scaling against gradient underflow (created by `trainEpoch` when absent). */
+  scaler?: GradScaler | null;
 }
 
 export interface EpochStats {
@@ -77,6 +83,9 @@ export async function trainEpoch(
   let pending = 0;
   const started = performance.now();
   const total = batches.length;
+  // float16 gradients underflow without loss scaling (bfloat16 has float32's range: no need).
+  if (ctx.precision === 'float16' && !ctx.scaler) ctx.scaler = new GradScaler();
+  const scaler = ctx.precision === 'float16' ? ctx.scaler! : null;
   let index = 0;
   for await (const batch of batches) {
     try {
@@ -85,6 +94,9 @@ export async function trainEpoch(
         const factor = ctx.lrAt(step) / ctx.peakLr;
         ctx.optimizer.paramGroups.forEach((g, i) => (g.lr = ctx.baseLrs[i]! * factor));
       }
+      // The gradient all-reduce runs in the backward of the optimiser step's last micro-batch
+      // only; earlier ones accumulate locally (DDP's no_sync), as PyTorch users do.
+      const syncs = pending + 1 === ctx.accumulate || index === total - 1;
       const { loss, hits } = scope(() => {
         const x = prepareImages(batch.images, ctx.device, ctx.channelsLast);
         let logits = forwardLogits(ctx, x);
@@ -92,13 +104,21 @@ export async function trainEpoch(
         if (ctx.logitAdjust) logits = logits.add(ctx.logitAdjust);
         const target = batch.targets ? batch.targets.to({ device: ctx.device }) : labels;
         const l = crossEntropy(logits, target, { labelSmoothing: batch.targets ? 0 : ctx.labelSmoothing });
-        l.div(ctx.accumulate).backward();
+        const scaled = l.div(ctx.accumulate);
+        const toBackward = scaler ? scaler.scale(scaled) : scaled;
+        if (syncs && ctx.reducer) ctx.reducer.backward(toBackward);
+        else toBackward.backward();
         return { loss: l.item(), hits: logits.argmax(1).eq(labels).sum().item() };
       });
       pending++;
       const last = index === total - 1;
       if (pending === ctx.accumulate || last) {
-        ctx.optimizer.step();
+        if (scaler) {
+          scope(() => {
+            scaler.step(ctx.optimizer); // skipped when a gradient is inf/NaN
+            scaler.update();
+          });
+        } else ctx.optimizer.step();
         ctx.optimizer.zeroGrad();
         if (ctx.ema) noGrad(() => ctx.ema!.update(ctx.model));
         pending = 0;

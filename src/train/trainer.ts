@@ -20,6 +20,7 @@
 import { existsSync } from 'node:fs';
 import type { ImageDataset } from '../data/datasets/dataset.js';
 import { loadCheckpoint } from '../models/checkpoint/checkpoint.js';
+import { resolveDevice } from '../runtime/device-choice.js';
 import { cacheHostMemory } from '../runtime/settings.js';
 import { UsageError } from '../usage-error.js';
 import { parseTrainConfig, type TrainConfig, type TrainConfigInput } from './config.js';
@@ -28,6 +29,7 @@ import { RunFolder } from './run-folder.js';
 import { restoreRun, type RunState } from './run-state.js';
 import { runRound } from './round.js';
 import { closeSession, openSession, type TrainingSession } from './session.js';
+import { joinDataParallel, shareRunDir, type DataParallel } from './data-parallel.js';
 
 export interface TrainResult {
   runDir: string;
@@ -62,6 +64,31 @@ function openRun(input: TrainConfigInput | TrainConfig, options: TrainOptions): 
   return { folder, config };
 }
 
+/**
+ * Data-parallel runs (data-parallel.ts): rank 0 opens the run folder, the others learn its
+ * path from rank 0 and write nothing there.
+ */
+async function openParallelRun(
+  input: TrainConfigInput | TrainConfig,
+  options: TrainOptions,
+): Promise<{ folder: RunFolder; config: TrainConfig; parallel: DataParallel | null }> {
+  // The backend follows the device: NCCL for CUDA, Gloo for CPU.
+  const requested = options.resume && existsSync(`${options.resume}/config.json`) ? new RunFolder(options.resume).readJson('config.json') : input;
+  const parallel = await joinDataParallel(resolveDevice(parseTrainConfig(requested).device));
+  if (!parallel) return { ...openRun(input, options), parallel };
+  try {
+    const opened = parallel.primary ? openRun(input, options) : null;
+    const dir = await shareRunDir(parallel, opened?.folder.dir ?? null);
+    if (opened) return { ...opened, parallel };
+    const folder = new RunFolder(dir);
+    const config = options.resume ? parseTrainConfig(folder.readJson('config.json')) : parseTrainConfig(input);
+    return { folder, config, parallel };
+  } catch (e) {
+    parallel.group.destroy();
+    throw e;
+  }
+}
+
 /** Picks up a resumed run where its last checkpoint left it; metrics written after that checkpoint are dropped. */
 function resumeFromLastCheckpoint(s: TrainingSession): void {
   const ckpt = loadCheckpoint(s.folder.lastCheckpoint);
@@ -71,7 +98,7 @@ function resumeFromLastCheckpoint(s: TrainingSession): void {
     ckpt.dispose();
   }
   const { round, epoch } = s.state;
-  s.folder.rewriteMetrics((r) => (r.round ?? 0) < round || ((r.round ?? 0) === round && (r.epoch ?? 0) <= epoch));
+  if (s.primary) s.folder.rewriteMetrics((r) => (r.round ?? 0) < round || ((r.round ?? 0) === round && (r.epoch ?? 0) <= epoch));
   s.log(`resumed at epoch ${epoch} (step ${s.state.step})`);
 }
 
@@ -86,8 +113,8 @@ function trainingSet(s: TrainingSession, pseudo: RunState['pseudo']): ImageDatas
 export async function train(input: TrainConfigInput | TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const started = performance.now();
-  const { folder, config } = openRun(input, options);
-  const s = await openSession(config, folder, log);
+  const { folder, config, parallel } = await openParallelRun(input, options);
+  const s = await openSession(config, folder, log, parallel);
   const pseudoRounds: TrainResult['pseudoRounds'] = [];
   let finalAcc = NaN;
   // Freed activations stay in the process for the next step (src/native/host-memory.ts).

@@ -7,11 +7,18 @@
 import { configFromFlags, configHelp, readConfigFile } from '../../train/config.js';
 import { train } from '../../train/trainer.js';
 import { UsageError } from '../../usage-error.js';
+import { launchWorkers } from '../launch-workers.js';
+
+/** Data-parallel workers other than rank 0 print nothing on stdout: rank 0 prints the result. */
+function printResult(result: unknown): void {
+  if ((process.env.RANK ?? '0') === '0') console.log(JSON.stringify(result, null, 2));
+}
 
 export async function run(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(`usage: finegrain train --data PATH [--config FILE.yaml|json] [options]
        finegrain train --resume RUN_DIR
+       finegrain train --nproc-per-node N [--master-port P] ...   (N data-parallel workers on this machine)
 
 Trains with the competition recipe into a run folder (config, metrics, curves, checkpoints).
 Every option is also a config file key (camelCase: --image-size is imageSize); flags override the file.
@@ -35,15 +42,22 @@ examples:
     rest.splice(i, 2);
     return v;
   };
+  const nproc = take('--nproc-per-node');
+  const masterPort = take('--master-port');
+  if (nproc !== undefined && !process.env.WORLD_SIZE) {
+    // The launcher: the same command, without the launch flags, as N workers (launch-workers.ts).
+    const script = process.argv[1]!;
+    const status = await launchWorkers(Number(nproc), [script, 'train', ...rest], { masterPort: masterPort ? Number(masterPort) : undefined });
+    if (status !== 0) process.exitCode = status;
+    return;
+  }
   const resume = take('--resume');
   const configFile = take('--config');
   if (resume) {
     if (rest.length) throw new UsageError('--resume continues the run with its saved configuration; other options are not allowed');
-    const result = await train({} as any, { resume });
-    console.log(JSON.stringify(result, null, 2));
+    printResult(await train({} as any, { resume }));
     return;
   }
   const config = { ...(configFile ? readConfigFile(configFile) : {}), ...configFromFlags(rest) };
-  const result = await train(config as any);
-  console.log(JSON.stringify(result, null, 2));
+  printResult(await train(config as any));
 }

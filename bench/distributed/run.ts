@@ -1,0 +1,222 @@
+/**
+ * Data-parallel scaling on this machine: resnet50 training steps (batch 16 per rank, 224 px,
+ * fp32, SGD with momentum) in three configurations, each a handful of steps:
+ *   - 1 process × 1 thread (the baseline),
+ *   - 2 processes × 1 thread over Gloo on 127.0.0.1, gradients through c10d's Reducer,
+ *   - 1 process × 2 threads (the alternative use of the same two cores).
+ * Prints samples/s, 2×1 against 1×1 (goal ≥ 1.8×) and against 1×2, and for 2×1 the gradient
+ * all-reduce time per step and how much of it overlapped backward:
+ *   comm       = a blocking all-reduce of every gradient (one coalesced message), timed alone;
+ *   exposed    = backward with the reducer − backward without it (local accumulation, DDP's
+ *                no_sync), the communication backward had to wait for;
+ *   overlapped = 1 − exposed / comm.
+ *
+ * `node scripts/run-bench.mjs distributed [--steps N] [--warmup N] [--out FILE]`; run it under
+ * nice on a quiet machine. The same file is the worker (FG_BENCH_DISTRIBUTED_WORKER=1).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { cacheHostMemory, createModel, crossEntropy, distributed, manualSeed, randn, scope, setNumThreads, SGD, tensor } from '../../src/index.js';
+import { cpuModel } from '../engine/machine.js';
+import { f, positiveInt as int, table } from '../format.js';
+
+const HERE = fileURLToPath(import.meta.url);
+const root = resolve(dirname(HERE), '../../..');
+const BATCH = 16;
+const SIZE = 224;
+
+interface WorkerResult {
+  rank: number;
+  worldSize: number;
+  threads: number;
+  stepSeconds: number[];
+  backwardSeconds: number[];
+  localBackwardSeconds: number[];
+  commSeconds: number[];
+  buckets: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s[(s.length - 1) >> 1]! + s[s.length >> 1]!) / 2 : NaN;
+};
+
+async function worker(): Promise<void> {
+  const steps = Number(process.env.FG_BENCH_STEPS);
+  const warmup = Number(process.env.FG_BENCH_WARMUP);
+  const threads = Number(process.env.FG_BENCH_THREADS);
+  setNumThreads(threads);
+  cacheHostMemory(true);
+  const world = Number(process.env.WORLD_SIZE ?? 1);
+  const group = world > 1 ? await distributed.initProcessGroup({ timeoutMs: 600_000 }) : null;
+  manualSeed(0);
+  const model = createModel('resnet50', { numClasses: 100 });
+  model.train();
+  const reducer = group ? new distributed.GradientReducer(group, model.parameters()) : null;
+  if (group) await distributed.broadcastModule(group, model);
+  const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const x = randn([BATCH, 3, SIZE, SIZE]);
+  const y = tensor(
+    Array.from({ length: BATCH }, (_, i) => i % 100),
+    { dtype: 'int64' },
+  );
+  const result: WorkerResult = {
+    rank: group?.rank ?? 0,
+    worldSize: world,
+    threads,
+    stepSeconds: [],
+    backwardSeconds: [],
+    localBackwardSeconds: [],
+    commSeconds: [],
+    buckets: reducer?.bucketSizes().length ?? 0,
+  };
+  // One step; `sync` false skips the reducer (local accumulation), to time backward alone.
+  const step = (sync: boolean) =>
+    scope(() => {
+      const t0 = performance.now();
+      const loss = crossEntropy(model.forward(x), y);
+      if (sync) reducer?.prepare([loss]);
+      const t1 = performance.now();
+      loss.backward();
+      const t2 = performance.now();
+      opt.step();
+      opt.zeroGrad();
+      return { step: (performance.now() - t0) / 1000, backward: (t2 - t1) / 1000 };
+    });
+  for (let i = 0; i < warmup; i++) step(true);
+  for (let i = 0; i < steps; i++) {
+    const t = step(true);
+    result.stepSeconds.push(t.step);
+    result.backwardSeconds.push(t.backward);
+  }
+  if (group) {
+    for (let i = 0; i < Math.max(2, Math.ceil(steps / 2)); i++) result.localBackwardSeconds.push(step(false).backward);
+    // Gradients of one step, all-reduced alone in one message: the communication cost.
+    scope(() => crossEntropy(model.forward(x), y).backward());
+    const grads = model.parameters().map((p) => p.grad!);
+    for (let i = 0; i < 3; i++) {
+      await group.barrier();
+      const t0 = performance.now();
+      await group.allReduce(grads);
+      result.commSeconds.push((performance.now() - t0) / 1000);
+    }
+    opt.zeroGrad();
+    reducer!.dispose();
+    group.destroy();
+  }
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+function runConfig(procs: number, threads: number, steps: number, warmup: number, port: number): Promise<WorkerResult[]> {
+  return Promise.all(
+    Array.from(
+      { length: procs },
+      (_, rank) =>
+        new Promise<WorkerResult>((resolvePromise, reject) => {
+          const child = spawn(process.execPath, [HERE], {
+            env: {
+              ...process.env,
+              FG_BENCH_DISTRIBUTED_WORKER: '1',
+              FG_BENCH_STEPS: String(steps),
+              FG_BENCH_WARMUP: String(warmup),
+              FG_BENCH_THREADS: String(threads),
+              OMP_NUM_THREADS: String(threads),
+              ...(procs > 1 ? { RANK: String(rank), WORLD_SIZE: String(procs), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) } : { WORLD_SIZE: '' }),
+            },
+            stdio: ['ignore', 'pipe', 'inherit'],
+          });
+          let out = '';
+          child.stdout!.on('data', (d: Buffer) => (out += d));
+          child.on('close', (code) =>
+            code === 0
+              ? resolvePromise(JSON.parse(out.trim().split('\n').pop()!))
+              : reject(new Error(`worker ${rank} of ${procs}×${threads} exited with ${code}`)),
+          );
+        }),
+    ),
+  );
+}
+
+async function main(): Promise<void> {
+  const { values: opt } = parseArgs({
+    options: { steps: { type: 'string' }, warmup: { type: 'string' }, out: { type: 'string' }, port: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (opt.help) {
+    console.log('usage: node scripts/run-bench.mjs distributed [--steps N (4)] [--warmup N (1)] [--port P (29561)] [--out FILE]');
+    return;
+  }
+  const steps = int(opt.steps, 4);
+  const warmup = int(opt.warmup, 1);
+  const port = int(opt.port, 29561);
+  const load = loadavg()[0]!;
+  const configs = [
+    { name: '1 process × 1 thread', procs: 1, threads: 1 },
+    { name: '2 processes × 1 thread', procs: 2, threads: 1 },
+    { name: '1 process × 2 threads', procs: 1, threads: 2 },
+  ];
+  const measured = [];
+  for (const c of configs) {
+    const ranks = await runConfig(c.procs, c.threads, steps, warmup, port);
+    // A data-parallel step ends when its slowest rank does.
+    const stepSeconds = Math.max(...ranks.map((r) => median(r.stepSeconds)));
+    const samplesPerSecond = (c.procs * BATCH) / stepSeconds;
+    const comm = c.procs > 1 ? Math.max(...ranks.map((r) => median(r.commSeconds))) : NaN;
+    const backward = c.procs > 1 ? Math.max(...ranks.map((r) => median(r.backwardSeconds))) : NaN;
+    const localBackward = c.procs > 1 ? Math.max(...ranks.map((r) => median(r.localBackwardSeconds))) : NaN;
+    const exposed = Math.max(0, backward - localBackward);
+    measured.push({
+      ...c,
+      stepSeconds,
+      samplesPerSecond,
+      commSeconds: comm,
+      backwardSeconds: backward,
+      localBackwardSeconds: localBackward,
+      exposedCommSeconds: exposed,
+      overlapped: c.procs > 1 ? Math.min(1, Math.max(0, 1 - exposed / comm)) : NaN,
+      buckets: ranks[0]!.buckets,
+      ranks,
+    });
+    console.error(`${c.name}: ${f(samplesPerSecond, 2)} samples/s`);
+  }
+  const [one, two, threads2] = measured as [(typeof measured)[0], (typeof measured)[0], (typeof measured)[0]];
+  const date = new Date();
+  const results = {
+    bench: 'distributed',
+    date: date.toISOString(),
+    cpu: cpuModel(),
+    loadAverageAtStart: load,
+    settings: { model: 'resnet50', batchPerRank: BATCH, imageSize: SIZE, precision: 'float32', steps, warmup, backend: 'gloo', bucketCapMb: 25 },
+    configs: measured,
+    speedup2x1Over1x1: two.samplesPerSecond / one.samplesPerSecond,
+    scalingEfficiency: two.samplesPerSecond / (2 * one.samplesPerSecond),
+    ratio2x1Over1x2: two.samplesPerSecond / threads2.samplesPerSecond,
+  };
+  console.log(`resnet50 training, batch ${BATCH} per rank, ${SIZE} px, fp32 — ${results.cpu}, ${date.toISOString().slice(0, 10)}, load ${f(load, 2)} at start`);
+  console.log(
+    table(
+      ['configuration', 'step (s)', 'samples/s', 'all-reduce alone (s)', 'exposed in backward (s)', 'overlapped'],
+      measured.map((m) => [
+        m.name,
+        f(m.stepSeconds, 2),
+        f(m.samplesPerSecond, 2),
+        f(m.commSeconds, 3),
+        f(m.exposedCommSeconds, 3),
+        Number.isFinite(m.overlapped) ? `${f(100 * m.overlapped, 0)}%` : '-',
+      ]),
+    ),
+  );
+  console.log(
+    `2×1 / 1×1: ${f(results.speedup2x1Over1x1, 2)}× (goal ≥ 1.8×), scaling efficiency ${f(100 * results.scalingEfficiency, 0)}%; 2×1 / 1×2: ${f(results.ratio2x1Over1x2, 2)}×`,
+  );
+  const outFile = opt.out ?? join(root, 'bench/results', `distributed-${date.toISOString().slice(0, 10)}.json`);
+  mkdirSync(dirname(resolve(outFile)), { recursive: true });
+  writeFileSync(outFile, JSON.stringify(results, null, 1) + '\n');
+  console.log(`results written to ${outFile}`);
+}
+
+if (process.env.FG_BENCH_DISTRIBUTED_WORKER) await worker();
+else await main();

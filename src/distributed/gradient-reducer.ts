@@ -1,0 +1,94 @@
+/**
+ * Bucketed gradient all-reduce overlapped with backward: libtorch's c10d::Reducer, the engine
+ * of PyTorch's DistributedDataParallel, bound as is. It hooks each parameter's gradient
+ * accumulator; as backward produces gradients, full buckets (25 MiB, the first 1 MiB, in
+ * reverse parameter order) start their all-reduce on the process group's threads while
+ * backward goes on; when backward ends, every parameter's `.grad` holds the mean over ranks.
+ *
+ * Call `prepare(outputs)` after each forward whose backward should synchronise. Skip it to
+ * accumulate gradients locally (DDP's no_sync) and call it on the last micro-batch: the
+ * reducer all-reduces the accumulated gradient.
+ *
+ * @example
+ *   const reducer = new GradientReducer(group, model.parameters());
+ *   await broadcastParameters(group, model);          // every rank starts from rank 0's weights
+ *   const loss = lossOf(model.forward(x));
+ *   reducer.backward(loss);                            // grads are averaged over ranks here
+ *   optimizer.step();
+ */
+import { native } from '../native/binding.js';
+import type { Tensor } from '../tensor/tensor.js';
+import type { ProcessGroup } from './process-group.js';
+
+export interface GradientReducerOptions {
+  /** Bucket size in MiB (default 25, as DDP). */
+  bucketCapMb?: number;
+  /** The first bucket's size in MiB: small, so communication starts early (default 1). */
+  firstBucketMb?: number;
+}
+
+export class GradientReducer {
+  #native: object | null;
+
+  constructor(
+    readonly group: ProcessGroup,
+    parameters: Tensor[],
+    options: GradientReducerOptions = {},
+  ) {
+    const trainable = parameters.filter((p) => p.requiresGrad);
+    if (trainable.length === 0) throw new Error('GradientReducer: no trainable parameters');
+    const mib = 1 << 20;
+    this.#native = native.distReducer(
+      group.nativeHandle,
+      trainable.map((p) => p.handle),
+      Math.round((options.bucketCapMb ?? 25) * mib),
+      Math.round((options.firstBucketMb ?? 1) * mib),
+    );
+  }
+
+  #handle(): object {
+    if (!this.#native) throw new Error('GradientReducer: disposed');
+    return this.#native;
+  }
+
+  /** Arms the hooks for the next backward; `outputs` are the forward's outputs (the loss). */
+  prepare(outputs: Tensor[]): void {
+    native.distReducerPrepare(
+      this.#handle(),
+      outputs.map((t) => t.handle),
+    );
+  }
+
+  /**
+   * `prepare([output])` then `output.backward()`, with a failure of the all-reduce (a peer
+   * died, the timeout passed) rethrown as an Error naming this rank.
+   */
+  backward(output: Tensor): void {
+    this.prepare([output]);
+    try {
+      output.backward();
+    } catch (e) {
+      const g = this.group;
+      throw new Error(
+        `rank ${g.rank} of ${g.worldSize} (${g.backend}): backward with the gradient all-reduce failed: ${(e as Error).message} (a peer process may have died, or the all-reduce did not complete within ${g.timeoutMs} ms)`,
+        { cause: e },
+      );
+    }
+  }
+
+  /** Elements per bucket, in the order buckets are reduced. */
+  bucketSizes(): number[] {
+    return native.distReducerBucketSizes(this.#handle());
+  }
+
+  /** Removes the hooks. Idempotent. */
+  dispose(): void {
+    if (!this.#native) return;
+    native.distReducerDispose(this.#native);
+    this.#native = null;
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
