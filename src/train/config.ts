@@ -167,8 +167,13 @@ export function configFromFlags(argv: string[]): Record<string, unknown> {
   return out;
 }
 
+/** The part of a zod schema's internals that baseKind and configHelp read. */
+interface ZodDef {
+  def?: { innerType?: ZodDef; type?: string; defaultValue?: unknown };
+}
+
 function baseKind(field: z.ZodTypeAny): string {
-  let f: any = field;
+  let f = field as unknown as ZodDef | undefined;
   while (f?.def?.innerType) f = f.def.innerType;
   return f?.def?.type ?? 'string';
 }
@@ -179,7 +184,7 @@ export function configHelp(): string {
   return Object.entries(shape)
     .map(([k, f]) => {
       const flag = '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-      const def = (f as any).def?.defaultValue;
+      const def = (f as unknown as ZodDef).def?.defaultValue;
       return `  ${flag.padEnd(24)} ${baseKind(f)}${def !== undefined ? ` (default ${JSON.stringify(typeof def === 'function' ? def() : def)})` : ''}`;
     })
     .join('\n');

@@ -11,7 +11,7 @@ import { autocast } from '../autograd/autocast.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import { Rng } from '../data/random.js';
 import { crossEntropy } from '../nn/functional/loss.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import type { AnyOptimizer } from '../optim/optimizer.js';
 import type { ImageClassifier } from '../models/classifier.js';
 import { manualSeed } from '../runtime/settings.js';
 import { scope } from '../tensor/scope.js';
@@ -23,7 +23,7 @@ import type { Batch } from './batches.js';
 
 export interface StepContext {
   model: ImageClassifier;
-  optimizer: Optimizer<any>;
+  optimizer: AnyOptimizer;
   ema: ModelEma | null;
   lrAt: (step: number) => number;
   /** The learning rate each group was configured with, scaled by the schedule's factor. */

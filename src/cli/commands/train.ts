@@ -4,7 +4,7 @@
  * Every option is a config key in kebab case (`--image-size` is `imageSize`); flags override
  * the config file.
  */
-import { configFromFlags, configHelp, readConfigFile } from '../../train/config.js';
+import { configFromFlags, configHelp, readConfigFile, type TrainConfigInput } from '../../train/config.js';
 import { train } from '../../train/trainer.js';
 
 export async function run(argv: string[]): Promise<void> {
@@ -30,11 +30,11 @@ ${configHelp()}`);
   if (resume) {
     if (rest.length)
       throw Object.assign(new Error('--resume continues the run with its saved configuration; other options are not allowed'), { name: 'UsageError' });
-    const result = await train({} as any, { resume });
+    const result = await train({} as TrainConfigInput, { resume });
     console.log(JSON.stringify(result, null, 2));
     return;
   }
   const config = { ...(configFile ? readConfigFile(configFile) : {}), ...configFromFlags(rest) };
-  const result = await train(config as any);
+  const result = await train(config as TrainConfigInput);
   console.log(JSON.stringify(result, null, 2));
 }
