@@ -77,7 +77,7 @@ export function parseSchema(text: string): OperatorSchema {
   const args: SchemaArgument[] = [];
   for (const part of splitTopLevel(text.slice(open + 1, close))) {
     if (part === '*' || part === '...') continue;
-    const eq = part.search(/=(?=(?:[^"']|"[^"]*"|'[^']*')*$)/);
+    const eq = part.indexOf('='); // a type and a name hold no '=', so the first starts the default
     const decl = (eq < 0 ? part : part.slice(0, eq)).trim();
     const space = decl.lastIndexOf(' ');
     args.push({ type: stripAlias(decl.slice(0, space)), name: decl.slice(space + 1), hasDefault: eq >= 0 });

@@ -48,6 +48,8 @@ test('signatures follow the schema: defaults and optionals, lists, tuples, alias
   // An optional argument before a required one takes `undefined` explicitly.
   assert.match(signatureOf(parseSchema(schemaOf('native_batch_norm'))), /^\(input: Handle, weight: Handle \| null \| undefined, .*training: boolean, /);
   assert.equal(signatureOf(parseSchema(schemaOf('_foreach_add_.List'))), '(self: readonly Handle[], other: readonly Handle[], alpha?: number | boolean) => []');
+  // Defaults holding quotes, backslashes and commas.
+  assert.equal(signatureOf(parseSchema(schemaOf('_test_string_default'))), '(dummy: Handle, a?: string, b?: string) => Handle');
   // Kinds dispatch.cc does not convert can only be left out; reserved words get a '_'.
   assert.equal(
     signatureOf(parseSchema('aten::f.x(Tensor self, Dimname[]? names=None, str default="a,b") -> str')),
