@@ -9,7 +9,7 @@
  *   c.dispose();
  */
 import { autocast, conv2d, cuda, noGrad, randn, scope, zeros, type Device, type Tensor } from '../../src/index.js';
-import { native } from '../../src/native/binding.js';
+import { native, type Handle } from '../../src/native/binding.js';
 
 /** The convolution the issue asks for: batch 16, 64 -> 64 channels, 56x56, 3x3, padding 1. */
 export interface ConvShape {
@@ -146,7 +146,7 @@ const ADD_LOOPS: Record<AddVariant, (a: Tensor, b: Tensor, n: number) => number>
     const ha = a.handle;
     const hb = b.handle;
     const start = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) native.dispose(native.call(addOp, ha, hb));
+    for (let i = 0; i < n; i++) native.dispose(native.call(addOp, ha, hb) as Handle);
     return Number(process.hrtime.bigint() - start);
   },
   // the element-wise fast path Tensor.add takes (native/src/fast.cc), handles only

@@ -7,6 +7,9 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
 
+#include <algorithm>
+#include <sstream>
+
 namespace fg {
 namespace {
 
@@ -254,10 +257,32 @@ napi_value schema(napi_env env, napi_callback_info info) {
   });
 }
 
+// schemas() -> every registered operator's schema text, sorted, for
+// scripts/generate-aten-types.mjs (the TypeScript declarations of aten()).
+napi_value schemas(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    auto& dispatcher = c10::Dispatcher::singleton();
+    std::vector<std::string> texts;
+    for (const auto& name : dispatcher.getAllOpNames()) {
+      auto found = dispatcher.findSchema(name);
+      if (!found) continue;  // registered by name only (an impl without a def)
+      std::ostringstream s;
+      s << found->schema();
+      texts.push_back(s.str());
+    }
+    std::sort(texts.begin(), texts.end());
+    napi_value arr;
+    check(napi_create_array_with_length(env, texts.size(), &arr), "array");
+    for (size_t i = 0; i < texts.size(); i++) check(napi_set_element(env, arr, i, make_string(env, texts[i])), "element");
+    return arr;
+  });
+}
+
 FG_EXPORT("op", op);
 FG_EXPORT("call", call);
 FG_EXPORT("callVoid", call_void);
 FG_EXPORT("schema", schema);
+FG_EXPORT("schemas", schemas);
 
 }  // namespace
 

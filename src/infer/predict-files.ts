@@ -124,7 +124,8 @@ export function openInputs(inputs: readonly string[]): PredictInputs {
     let isDir: boolean;
     try {
       isDir = statSync(path).isDirectory();
-    } catch (e: any) {
+    } catch (caught) {
+      const e = caught as NodeJS.ErrnoException | null;
       skipped.add(path, e?.code === 'ENOENT' ? 'missing' : 'unreadable', e?.code ?? String(e));
       continue;
     }

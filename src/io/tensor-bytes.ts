@@ -26,7 +26,7 @@ function withContiguousCpu<T>(t: Tensor, use: (c: Tensor) => T): T {
  *   if (preadTensor(t, fd, offset) < t.byteSize) throw new Error('file truncated');
  */
 export function preadTensor(t: Tensor, fd: number, position: number): number {
-  return native.tensorPread(t.handle, fd, position) as number;
+  return native.tensorPread(t.handle, fd, position);
 }
 
 /**

@@ -17,9 +17,12 @@ export type OpId = number;
 export interface NativeBinding {
   // dispatch.cc: every ATen operator, by schema
   op(name: string, overload: string | null): OpId;
-  call(op: OpId, ...args: unknown[]): any;
+  /** The operator's result: a handle, number, boolean, null, or an array of them (aten-ops.generated.ts types each). */
+  call(op: OpId, ...args: unknown[]): unknown;
   callVoid(op: OpId, ...args: unknown[]): void;
   schema(op: OpId): string;
+  /** Every registered operator's schema text, sorted (scripts/generate-aten-types.mjs reads them). */
+  schemas(): string[];
   // fast.cc: tensor-tensor add, sub, mul, div without the generic call's boxing
   add(a: Handle, b: Handle): Handle;
   sub(a: Handle, b: Handle): Handle;
@@ -90,7 +93,46 @@ export interface NativeBinding {
   distReducerBucketSizes(reducer: object): number[];
   distReducerDispose(reducer: object): void;
   buildInfo(): { torchVersion: string; mkldnn: boolean; cuda: boolean; config: string; parallel: string };
-  [extra: string]: any;
+  // io.cc: bytes between a contiguous CPU tensor and a file descriptor or JS memory
+  /** Fills the tensor from `fd` at `position`; returns the bytes read (fewer only at end of file). */
+  tensorPread(h: Handle, fd: number, position: number): number;
+  /** Writes the tensor's bytes to `fd` at `position`; returns the bytes written (all of them). */
+  tensorPwrite(h: Handle, fd: number, position: number): number;
+  /** Copies the tensor's bytes into `out`, which must be exactly as long. */
+  tensorCopyTo(h: Handle, out: Uint8Array): void;
+  // image.cc: uint8 image kernels for src/data; x and out are contiguous CPU uint8 [N, C, H, W]
+  // tensors, `images` (indices into N, or null for all) selects the images a kernel touches.
+  /** Bilinear crop-resize of HWC RGB images into out [N, 3, oh, ow] by precomputed taps (src/data/transforms/resample.ts). */
+  resampleBilinearU8(
+    images: readonly Uint8Array[],
+    widths: Int32Array,
+    rowIdx: Int32Array,
+    rowW: Float32Array,
+    colIdx: Int32Array,
+    colW: Float32Array,
+    out: Handle,
+  ): void;
+  /** One 256-bin histogram per plane: N*C*256 counts (zero for planes of images not listed). */
+  histogramU8(x: Handle, images: Int32Array | null): Int32Array;
+  /** out[n,c,i,j] = lut[(n*C + c)*256 + x[n,c,i,j]]; out may be x. */
+  lookupU8(x: Handle, lut: Uint8Array, out: Handle, images: Int32Array | null): void;
+  /** torchvision's rgb_to_grayscale of each listed image into out [K, 1, H, W]. */
+  grayscaleU8(x: Handle, out: Handle, images: Int32Array | null): void;
+  /** torchvision's _blend, trunc(clamp(ratio * x + rest * other)), per listed image into out[images[k]]. */
+  blendU8(x: Handle, other: Handle, ratio: Float32Array, rest: Float32Array, out: Handle, images: Int32Array | null): void;
+  /** adjust_sharpness's smoothed ("degenerate") image of each listed image into out [K, C, H, W]. */
+  smoothU8(x: Handle, out: Handle, images: Int32Array | null): void;
+  /** torchvision's nearest affine warp per listed image (theta: 6 floats per image, fill: C floats or null). */
+  warpAffineNearestU8(x: Handle, theta: Float32Array, fill: Float32Array | null, out: Handle, images: Int32Array | null): void;
+  /** ToTensor + Normalize in one pass into a float32 [N, C, H, W] `out`. */
+  normalizeU8(x: Handle, mean: Float32Array, std: Float32Array, out: Handle): void;
+  /** out[images[k]] = x[images[k]]. */
+  copyImagesU8(x: Handle, out: Handle, images: Int32Array | null): void;
+  // bench.cc: timing floors for bench/engine (not used by the library)
+  /** Nanoseconds for `iters` at::add(a, b) calls made from C++. */
+  benchAddLoop(a: Handle, b: Handle, iters: number): number;
+  /** Nanoseconds for the same calls through the boxed dispatcher, as the generic call() makes them. */
+  benchAddLoopBoxed(a: Handle, b: Handle, iters: number): number;
 }
 
 function locate(): string {

@@ -112,10 +112,11 @@ export abstract class Module {
       configurable: true,
       enumerable: true,
       get: () => map.get(name),
-      set: (v: any) => {
-        if (slot === 'parameter') this.registerParameter(name, v);
-        else if (slot === 'buffer') this.registerBuffer(name, v, { persistent: !this.#nonPersistent.has(name) });
-        else this.registerModule(name, v);
+      // What is assigned is checked by the register method it goes to.
+      set: (v: unknown) => {
+        if (slot === 'parameter') this.registerParameter(name, v as Tensor | null);
+        else if (slot === 'buffer') this.registerBuffer(name, v as Tensor | null, { persistent: !this.#nonPersistent.has(name) });
+        else this.registerModule(name, v as Module | null);
       },
     });
   }

@@ -26,7 +26,7 @@ import { aten } from '../native/aten.js';
 import { full, zeros } from '../tensor/creation.js';
 import { scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { Optimizer } from './optimizer.js';
+import type { AnyOptimizer } from './optimizer.js';
 
 export interface GradScalerOptions {
   /** Starting scale (default 2^16). */
@@ -107,7 +107,7 @@ export class GradScaler {
    * inf/NaN. Call at most once per optimiser between `update()`s, after all backward passes.
    * @example scaler.unscale_(opt); clipGradNorm_(params, 1);
    */
-  unscale_(optimizer: Optimizer<any>): void {
+  unscale_(optimizer: AnyOptimizer): void {
     if (!this.enabled) return;
     const scale = this.checkInitialised('unscale_');
     const st = this.stateOf(optimizer);
@@ -155,7 +155,7 @@ export class GradScaler {
    * gradient is inf/NaN. Returns whether the step ran.
    * @example const stepped = scaler.step(opt);
    */
-  step(optimizer: Optimizer<any>): boolean {
+  step(optimizer: AnyOptimizer): boolean {
     if (!this.enabled) {
       optimizer.step();
       return true;

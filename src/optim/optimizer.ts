@@ -43,6 +43,15 @@ export interface OptimizerStateDict {
   paramGroups: (Record<string, HyperValue> & { params: number[] })[];
 }
 
+/**
+ * Any optimiser, for code that steps, schedules or saves whichever one it is given (every
+ * optimiser has a learning rate).
+ *
+ * @example
+ *   function stepAll(optimizers: AnyOptimizer[]) { for (const o of optimizers) o.step(); }
+ */
+export type AnyOptimizer = Optimizer<{ lr: number }>;
+
 export abstract class Optimizer<H extends { [K in keyof H]: HyperValue }> {
   readonly defaults: Readonly<H>;
   /** The groups; change a group's hyperparameters (e.g. `lr`) between steps to schedule them. */

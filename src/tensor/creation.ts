@@ -8,7 +8,8 @@
  *   const img = fromTypedArray(pixels, [224, 224, 3]);    // Uint8Array -> uint8 tensor
  */
 import { native } from '../native/binding.js';
-import { aten } from '../native/aten.js';
+import { aten, atenUntyped } from '../native/aten.js';
+import type { Handle } from '../native/binding.js';
 import { dtypeCode, dtypeOfTypedArray, ITEM_SIZE, type DType } from './dtype.js';
 import type { Device } from './device.js';
 import { Tensor, wrap, type NestedArray } from './tensor.js';
@@ -101,7 +102,9 @@ export function fromTypedArray(data: ArrayBufferView, shape: readonly number[], 
 
 function factory(op: string, shape: readonly number[], options: TensorOptions, ...pre: unknown[]): Tensor {
   const dtype = dtypeCode(options.dtype ?? 'float32');
-  return finish(wrap(aten(op).call(...pre, checkShape(shape), dtype, undefined, options.device)), options);
+  // Untyped: `op` is one of the factories below (zeros, ones, empty, full, ...), each of which
+  // takes (...pre, size, dtype, layout, device) and returns a tensor.
+  return finish(wrap(atenUntyped(op).call(...pre, checkShape(shape), dtype, undefined, options.device) as Handle), options);
 }
 
 export function zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {

@@ -25,7 +25,7 @@ export function stack(tensors: Tensor[], dim = 0): Tensor {
 /** Element-wise `condition ? a : b`, broadcasting; numbers are scalars. */
 export function where(condition: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
   if (a instanceof Tensor && b instanceof Tensor) return wrap(aten('where.self').call(condition.handle, a.handle, b.handle));
-  if (a instanceof Tensor) return wrap(aten('where.ScalarOther').call(condition.handle, a.handle, b));
-  if (b instanceof Tensor) return wrap(aten('where.ScalarSelf').call(condition.handle, a, b.handle));
+  if (a instanceof Tensor) return wrap(aten('where.ScalarOther').call(condition.handle, a.handle, b as number));
+  if (b instanceof Tensor) return wrap(aten('where.ScalarSelf').call(condition.handle, a as number, b.handle));
   return wrap(aten('where.Scalar').call(condition.handle, a, b));
 }

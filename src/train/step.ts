@@ -13,7 +13,7 @@ import { Rng } from '../data/random.js';
 import { crossEntropy } from '../nn/functional/loss.js';
 import type { GradientReducer } from '../distributed/gradient-reducer.js';
 import { GradScaler } from '../optim/grad-scaler.js';
-import type { Optimizer } from '../optim/optimizer.js';
+import type { AnyOptimizer } from '../optim/optimizer.js';
 import type { ImageClassifier } from '../models/classifier.js';
 import { manualSeed } from '../runtime/settings.js';
 import { faultPoint } from '../fault-points.js';
@@ -26,7 +26,7 @@ import type { Batch } from './batches.js';
 
 export interface StepContext {
   model: ImageClassifier;
-  optimizer: Optimizer<any>;
+  optimizer: AnyOptimizer;
   ema: ModelEma | null;
   lrAt: (step: number) => number;
   /** The learning rate each group was configured with, scaled by the schedule's factor. */

@@ -4,7 +4,7 @@
  * Every option is a config key in kebab case (`--image-size` is `imageSize`); flags override
  * the config file.
  */
-import { configFromFlags, configHelp, readConfigFile } from '../../train/config.js';
+import { configFromFlags, configHelp, readConfigFile, type TrainConfigInput } from '../../train/config.js';
 import { train } from '../../train/trainer.js';
 import { UsageError } from '../../usage-error.js';
 import { launchWorkers } from '../launch-workers.js';
@@ -55,9 +55,9 @@ examples:
   const configFile = take('--config');
   if (resume) {
     if (rest.length) throw new UsageError('--resume continues the run with its saved configuration; other options are not allowed');
-    printResult(await train({} as any, { resume }));
+    printResult(await train({} as TrainConfigInput, { resume }));
     return;
   }
   const config = { ...(configFile ? readConfigFile(configFile) : {}), ...configFromFlags(rest) };
-  printResult(await train(config as any));
+  printResult(await train(config as TrainConfigInput));
 }

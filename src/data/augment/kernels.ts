@@ -50,7 +50,7 @@ export function histograms(x: Tensor, images?: readonly number[]): Int32Array {
   checkImageBatch(x, 'histograms');
   const c = x.isContiguous() ? x : x.contiguous();
   try {
-    return native.histogramU8(c.handle, images ? Int32Array.from(images) : null) as Int32Array;
+    return native.histogramU8(c.handle, images ? Int32Array.from(images) : null);
   } finally {
     if (c !== x) c.dispose();
   }

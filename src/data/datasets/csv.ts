@@ -71,7 +71,8 @@ export function csvDataset(csvPath: string, options: CsvDatasetOptions = {}): Im
   let text: string;
   try {
     text = readFileSync(csvPath, 'utf8');
-  } catch (e: any) {
+  } catch (caught) {
+    const e = caught as NodeJS.ErrnoException | null;
     throw new DatasetError(`${csvPath}: cannot read the CSV (${e?.code ?? e})`);
   }
   const rows = parseCsv(text, options.delimiter ?? ',');
@@ -103,7 +104,8 @@ export function csvDataset(csvPath: string, options: CsvDatasetOptions = {}): Im
     if (!label) return skipped.add(path, 'missing-label', where);
     try {
       if (!statSync(path).isFile()) return skipped.add(path, 'unreadable', 'not a regular file');
-    } catch (e: any) {
+    } catch (caught) {
+      const e = caught as NodeJS.ErrnoException | null;
       return skipped.add(path, e?.code === 'ENOENT' ? 'missing' : 'unreadable', `${where}: ${e?.code ?? e}`);
     }
     rowsOk.push({ path, label });

@@ -25,7 +25,8 @@ function readPairs(root: string, file: string): Map<string, string> {
   let text: string;
   try {
     text = readFileSync(join(root, file), 'utf8');
-  } catch (e: any) {
+  } catch (caught) {
+    const e = caught as NodeJS.ErrnoException | null;
     throw new DatasetError(`${root}: cannot read ${file} (${e?.code ?? e})`);
   }
   const out = new Map<string, string>();
@@ -72,7 +73,8 @@ export function cubDataset(root: string, options: CubOptions = {}): ImageDataset
     }
     try {
       statSync(path);
-    } catch (e: any) {
+    } catch (caught) {
+      const e = caught as NodeJS.ErrnoException | null;
       skipped.add(path, e?.code === 'ENOENT' ? 'missing' : 'unreadable', e?.code ?? String(e));
       continue;
     }

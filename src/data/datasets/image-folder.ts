@@ -30,7 +30,8 @@ export function imageFolder(root: string, options: ImageFolderOptions = {}): Ima
   let names: string[];
   try {
     names = readdirSync(dir).sort();
-  } catch (e: any) {
+  } catch (caught) {
+    const e = caught as NodeJS.ErrnoException | null;
     throw new DatasetError(`${root}: cannot read the dataset folder (${e?.code ?? e})`);
   }
   const skipped = new SkipReport();
@@ -42,7 +43,8 @@ export function imageFolder(root: string, options: ImageFolderOptions = {}): Ima
     let isDir: boolean;
     try {
       isDir = statSync(p).isDirectory();
-    } catch (e: any) {
+    } catch (caught) {
+      const e = caught as NodeJS.ErrnoException | null;
       skipped.add(p, 'missing', e?.code ?? String(e));
       continue;
     }

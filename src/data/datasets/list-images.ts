@@ -36,7 +36,8 @@ export function listImages(dir: string, report: SkipReport, extensions: readonly
     let names: string[];
     try {
       names = readdirSync(d);
-    } catch (e: any) {
+    } catch (caught) {
+      const e = caught as NodeJS.ErrnoException | null;
       report.add(d, 'unreadable', e?.code ?? String(e));
       return;
     }
@@ -46,7 +47,8 @@ export function listImages(dir: string, report: SkipReport, extensions: readonly
       let st;
       try {
         st = statSync(p); // follows links: a dangling one fails here
-      } catch (e: any) {
+      } catch (caught) {
+        const e = caught as NodeJS.ErrnoException | null;
         report.add(p, e?.code === 'ENOENT' ? 'missing' : 'unreadable', e?.code ?? String(e));
         continue;
       }

@@ -83,7 +83,8 @@ async function fileProblem(path: string): Promise<[SkipReason, string] | null> {
     if (st.size === 0) return ['empty-file', '0 bytes'];
     await access(path, constants.R_OK);
     return null;
-  } catch (e: any) {
+  } catch (caught) {
+    const e = caught as NodeJS.ErrnoException | null;
     return [fileReason(e?.code), e?.code ?? String(e)];
   }
 }
@@ -122,7 +123,8 @@ export async function decodeImage(source: string | Uint8Array, options: DecodeOp
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`expected 3 channels after conversion to sRGB, got ${info.channels}`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
-  } catch (e: any) {
+  } catch (caught) {
+    const e = caught as NodeJS.ErrnoException | null;
     const message = String(e?.message ?? e).split('\n')[0]!;
     const problem = typeof source === 'string' ? await fileProblem(source) : null;
     if (problem) throw new ImageDecodeError(path, problem[0], problem[1]);

@@ -111,7 +111,8 @@ export class DataLoader {
     if (this.bad.has(path)) return null;
     try {
       return await decodeImage(path, this.options.decode);
-    } catch (e: any) {
+    } catch (caught) {
+      const e = caught as NodeJS.ErrnoException | null;
       if (!this.bad.has(path)) {
         this.bad.add(path);
         if (e instanceof ImageDecodeError) this.decodeSkips.add(path, e.reason, e.message);

@@ -17,7 +17,7 @@ import { loadSafetensors, saveSafetensors } from '../../io/safetensors/index.js'
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { CHECKPOINT_FORMAT, CheckpointError, parseCheckpointMeta, type CheckpointMeta } from './meta.js';
 import type { Module, StateDict } from '../../nn/module.js';
-import type { Optimizer, OptimizerStateDict } from '../../optim/index.js';
+import type { AnyOptimizer, OptimizerStateDict } from '../../optim/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { scope } from '../../tensor/scope.js';
 
@@ -35,7 +35,7 @@ export interface Checkpoint {
 export interface SaveCheckpointInput {
   model: Module;
   ema?: Module | null;
-  optimizer?: Optimizer<any> | null;
+  optimizer?: AnyOptimizer | null;
   meta: CheckpointMeta;
 }
 

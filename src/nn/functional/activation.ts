@@ -3,7 +3,8 @@
  * `inplace` option overwrite `input` and return it, as PyTorch's `inplace=True` does: it saves
  * a buffer in training, but `input` must not be needed by autograd elsewhere.
  */
-import { aten } from '../../native/aten.js';
+import { aten, atenUntyped } from '../../native/aten.js';
+import type { Handle } from '../../native/binding.js';
 import { dtypeCode, type DType } from '../../tensor/dtype.js';
 import { wrap, type Tensor } from '../../tensor/tensor.js';
 
@@ -12,12 +13,14 @@ export interface InplaceOption {
   inplace?: boolean;
 }
 
-function unary(name: string, input: Tensor, inplace = false, ...args: unknown[]): Tensor {
+// Untyped: the in-place twin's name is computed. Every caller passes a `Tensor self` first and
+// scalars after, and each of these operators returns one tensor.
+function unary(name: string, input: Tensor, inplace = false, ...args: number[]): Tensor {
   if (inplace) {
-    aten(`${name}_`).callVoid(input.handle, ...args);
+    atenUntyped(`${name}_`).callVoid(input.handle, ...args);
     return input;
   }
-  return wrap(aten(name).call(input.handle, ...args));
+  return wrap(atenUntyped(name).call(input.handle, ...args) as Handle);
 }
 
 /**

@@ -42,7 +42,7 @@ export function maxPool2d(input: Tensor, kernelSize: Size2, options: MaxPool2dOp
     pair(padding, 'padding'),
     pair(dilation, 'dilation'),
     ceilMode,
-  ];
+  ] as const;
   if (options.returnIndices) {
     const [output, indices] = wrapAll(aten('max_pool2d_with_indices').call(...args));
     return { output: output!, indices: indices! };

@@ -23,9 +23,18 @@ declare module '../tensor.js' {
 }
 
 const P = Tensor.prototype;
-for (const name of ['eq', 'ne', 'lt', 'le', 'gt', 'ge'] as const) {
+// The overloads spelled out, so that each name is in the generated operator table.
+const COMPARISONS = [
+  ['eq', 'eq.Tensor', 'eq.Scalar'],
+  ['ne', 'ne.Tensor', 'ne.Scalar'],
+  ['lt', 'lt.Tensor', 'lt.Scalar'],
+  ['le', 'le.Tensor', 'le.Scalar'],
+  ['gt', 'gt.Tensor', 'gt.Scalar'],
+  ['ge', 'ge.Tensor', 'ge.Scalar'],
+] as const;
+for (const [name, withTensor, withScalar] of COMPARISONS) {
   P[name] = function (this: Tensor, other: Tensor | number) {
-    return wrap(other instanceof Tensor ? aten(`${name}.Tensor`).call(this.handle, other.handle) : aten(`${name}.Scalar`).call(this.handle, other));
+    return wrap(other instanceof Tensor ? aten(withTensor).call(this.handle, other.handle) : aten(withScalar).call(this.handle, other));
   };
 }
 P.logicalNot = function () {

@@ -47,7 +47,7 @@ P.to = function (options) {
   // libtorch returns the same TensorImpl when nothing changes; a new handle on it is harmless.
   return wrap(h);
 };
-const dtypes: [keyof Tensor, DType][] = [
+const dtypes: ['float' | 'half' | 'bfloat16' | 'double' | 'long' | 'int' | 'bool' | 'byte', DType][] = [
   ['float', 'float32'],
   ['half', 'float16'],
   ['bfloat16', 'bfloat16'],
@@ -58,7 +58,7 @@ const dtypes: [keyof Tensor, DType][] = [
   ['byte', 'uint8'],
 ];
 for (const [name, dtype] of dtypes) {
-  (P as any)[name] = function (this: Tensor) {
+  P[name] = function (this: Tensor) {
     return this.to({ dtype });
   };
 }

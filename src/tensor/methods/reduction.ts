@@ -76,12 +76,12 @@ P.prod = function (dim, options = {}) {
   if (dim === undefined) return wrap(aten('prod').call(this.handle, code(options.dtype)));
   return wrap(aten('prod.dim_int').call(this.handle, dim, options.keepdim ?? false, code(options.dtype)));
 };
-P.max = function (this: Tensor, dim?: number, keepdim = false): any {
+P.max = function (this: Tensor, dim?: number, keepdim: boolean = false): Tensor | ValuesIndices {
   if (dim === undefined) return wrap(aten('max').call(this.handle));
   const [values, indices] = wrapAll(aten('max.dim').call(this.handle, dim, keepdim));
   return { values: values!, indices: indices! };
 } as Tensor['max'];
-P.min = function (this: Tensor, dim?: number, keepdim = false): any {
+P.min = function (this: Tensor, dim?: number, keepdim: boolean = false): Tensor | ValuesIndices {
   if (dim === undefined) return wrap(aten('min').call(this.handle));
   const [values, indices] = wrapAll(aten('min.dim').call(this.handle, dim, keepdim));
   return { values: values!, indices: indices! };
