@@ -287,6 +287,8 @@ export interface AtenOps {
   index_select: (self: Handle, dim: number, index: Handle) => Handle;
   /** aten::indices(Tensor(a) self) -> Tensor(a) */
   indices: (self: Handle) => Handle;
+  /** aten::inner(Tensor self, Tensor other) -> Tensor */
+  inner: (self: Handle, other: Handle) => Handle;
   /** aten::isfinite(Tensor self) -> Tensor */
   isfinite: (self: Handle) => Handle;
   /** aten::isnan(Tensor self) -> Tensor */
@@ -386,8 +388,6 @@ export interface AtenOps {
   mse_loss: (self: Handle, target: Handle, reduction?: number) => Handle;
   /** aten::mul.Scalar(Tensor self, Scalar other) -> Tensor */
   'mul.Scalar': (self: Handle, other: number | boolean) => Handle;
-  /** aten::mul.Tensor(Tensor self, Tensor other) -> Tensor */
-  'mul.Tensor': (self: Handle, other: Handle) => Handle;
   /** aten::mul_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!) */
   'mul_.Scalar': (self: Handle, other: number | boolean) => Handle;
   /** aten::mul_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!) */
