@@ -32,7 +32,11 @@ export interface Embedded {
   d: number;
 }
 
-export async function embedDataset(model: ImageClassifier, ds: ImageDataset, options: { imageSize: number; pixel?: PixelTransform; batchSize?: number }): Promise<Embedded> {
+export async function embedDataset(
+  model: ImageClassifier,
+  ds: ImageDataset,
+  options: { imageSize: number; pixel?: PixelTransform; batchSize?: number },
+): Promise<Embedded> {
   const loader = new DataLoader(ds, {
     batchSize: options.batchSize ?? 32,
     transform: compose([resize([options.imageSize, options.imageSize]), ...(options.pixel ? [options.pixel] : []), normalize()]),
@@ -72,7 +76,12 @@ export async function embedDataset(model: ImageClassifier, ds: ImageDataset, opt
 }
 
 /** `embedDataset`, or the copy cached at `file` from an earlier run. */
-export async function cachedEmbeddings(file: string, model: () => ImageClassifier, ds: ImageDataset, options: { imageSize: number; pixel?: PixelTransform }): Promise<Embedded> {
+export async function cachedEmbeddings(
+  file: string,
+  model: () => ImageClassifier,
+  ds: ImageDataset,
+  options: { imageSize: number; pixel?: PixelTransform },
+): Promise<Embedded> {
   if (existsSync(file)) {
     const { tensors, metadata } = loadSafetensors(file);
     const e = tensors.embeddings!;

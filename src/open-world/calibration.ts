@@ -139,7 +139,8 @@ export class FittedCalibration implements Calibration {
   /** Threshold of `method` (the default score unless named). */
   threshold(method: OodScoreName = this.method): number {
     const t = this.info.thresholds[method];
-    if (t === undefined) throw new CalibrationError(`this calibration has no threshold for '${method}' (it has: ${Object.keys(this.info.thresholds).join(', ')})`);
+    if (t === undefined)
+      throw new CalibrationError(`this calibration has no threshold for '${method}' (it has: ${Object.keys(this.info.thresholds).join(', ')})`);
     return t;
   }
 
@@ -156,7 +157,13 @@ export class FittedCalibration implements Calibration {
   unknown(logits: Tensor, embeddings: Tensor): UnknownVerdict[] {
     checkRows(logits, embeddings, this.info);
     const threshold = this.threshold();
-    return Array.from(this.score(this.method, logits, embeddings), (score) => ({ isUnknown: !(score >= threshold), score, threshold, method: this.method, calibrated: true }));
+    return Array.from(this.score(this.method, logits, embeddings), (score) => ({
+      isUnknown: !(score >= threshold),
+      score,
+      threshold,
+      method: this.method,
+      calibrated: true,
+    }));
   }
 
   probabilities(logits: Tensor): Tensor {
@@ -164,8 +171,24 @@ export class FittedCalibration implements Calibration {
   }
 
   toJSON(): object {
-    const { format, method, temperature, passRate, thresholds, k, reactPercentile, reactClip, scalePercentile, checkpoint, fittedOn, metrics, createdAt } = this.info;
-    return { calibrated: true, format, method, temperature, passRate, thresholds, k, reactPercentile, reactClip, scalePercentile, checkpoint, fittedOn, metrics, createdAt };
+    const { format, method, temperature, passRate, thresholds, k, reactPercentile, reactClip, scalePercentile, checkpoint, fittedOn, metrics, createdAt } =
+      this.info;
+    return {
+      calibrated: true,
+      format,
+      method,
+      temperature,
+      passRate,
+      thresholds,
+      k,
+      reactPercentile,
+      reactClip,
+      scalePercentile,
+      checkpoint,
+      fittedOn,
+      metrics,
+      createdAt,
+    };
   }
 
   /** Writes the sidecar of `checkpointPath` (atomically), naming the checkpoint's hash. */
@@ -225,7 +248,9 @@ export function loadCalibration(checkpointPath: string): FittedCalibration | nul
   if (info.checkpoint && existsSync(checkpointPath)) {
     const sha = fileSha256(checkpointPath);
     if (sha !== info.checkpoint.sha256)
-      return fail(`fitted for other checkpoint bytes (${info.checkpoint.file}, sha256 ${info.checkpoint.sha256.slice(0, 12)}…; this file is ${sha.slice(0, 12)}…): run finegrain calibrate again`);
+      return fail(
+        `fitted for other checkpoint bytes (${info.checkpoint.file}, sha256 ${info.checkpoint.sha256.slice(0, 12)}…; this file is ${sha.slice(0, 12)}…): run finegrain calibrate again`,
+      );
   }
   const stats: Partial<Record<StatTensor, Tensor>> = {};
   for (const [key, name] of Object.entries(TENSOR_NAMES) as [StatTensor, string][]) if (tensors[name]) stats[key] = tensors[name];

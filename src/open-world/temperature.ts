@@ -25,7 +25,8 @@ export function fitTemperature(logits: ArrayLike<number>, labels: ArrayLike<numb
   const n = labels.length;
   if (!n) throw new RangeError('fitTemperature: no validation rows');
   if (logits.length !== n * numClasses) throw new RangeError(`fitTemperature: ${logits.length} logits for ${n} rows of ${numClasses} classes`);
-  for (let i = 0; i < n; i++) if (!(labels[i]! >= 0 && labels[i]! < numClasses)) throw new RangeError(`fitTemperature: label ${labels[i]} outside [0, ${numClasses})`);
+  for (let i = 0; i < n; i++)
+    if (!(labels[i]! >= 0 && labels[i]! < numClasses)) throw new RangeError(`fitTemperature: label ${labels[i]} outside [0, ${numClasses})`);
   const f = (logT: number) => nllAtTemperature(logits, labels, numClasses, Math.exp(logT));
   let a = Math.log(0.05);
   let b = Math.log(20);

@@ -17,7 +17,12 @@ function fakeData(seed: number) {
   const centres = scope(() => randn([c, d]).mul(3));
   const make = (n: number) => {
     const labels = Array.from({ length: n }, (_, i) => i % c);
-    const emb = scope(() => centres.indexSelect(0, tensor(labels, { dtype: 'int64' })).add(randn([n, d])).clamp(0));
+    const emb = scope(() =>
+      centres
+        .indexSelect(0, tensor(labels, { dtype: 'int64' }))
+        .add(randn([n, d]))
+        .clamp(0),
+    );
     return { labels, emb };
   };
   const weight = randn([c, d]);
@@ -81,11 +86,20 @@ test('a checkpoint without calibration loads null; a changed checkpoint or a bro
   const f = fakeData(2);
   const train = f.make(30);
   const logits = scope(() => train.emb.mm(f.weight.t()).add(f.bias));
-  const cal = fitCalibration({ train: { embeddings: train.emb, labels: train.labels }, val: { logits, embeddings: train.emb, labels: train.labels }, head: { weight: f.weight, bias: f.bias }, numClasses: f.c, k: 2 });
+  const cal = fitCalibration({
+    train: { embeddings: train.emb, labels: train.labels },
+    val: { logits, embeddings: train.emb, labels: train.labels },
+    head: { weight: f.weight, bias: f.bias },
+    numClasses: f.c,
+    k: 2,
+  });
   cal.save(ckpt);
   cal.dispose();
   writeFileSync(ckpt, 'v2 retrained');
-  assert.throws(() => loadCalibration(ckpt), (e: Error) => e instanceof CalibrationError && /run finegrain calibrate again/.test(e.message));
+  assert.throws(
+    () => loadCalibration(ckpt),
+    (e: Error) => e instanceof CalibrationError && /run finegrain calibrate again/.test(e.message),
+  );
   const other = join(dir, 'b.safetensors');
   writeFileSync(other, 'x');
   const t = tensor([1]);

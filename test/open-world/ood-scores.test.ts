@@ -34,11 +34,13 @@ test('MSP, max-logit and energy equal their hand-computed values', () => {
 });
 
 test('KNN is minus the distance to the k-th nearest normalised bank member', () => {
-  const bank = l2Normalize(tensor([
-    [1, 0],
-    [0, 1],
-    [-1, 0],
-  ]));
+  const bank = l2Normalize(
+    tensor([
+      [1, 0],
+      [0, 1],
+      [-1, 0],
+    ]),
+  );
   const x = tensor([[3, 3]]); // unit (1, 1)/√2: distances √(2 - √2), √(2 - √2), √(2 + √2)
   close(knnScore(x, bank, 1)[0]!, -Math.sqrt(2 - Math.SQRT2));
   close(knnScore(x, bank, 2)[0]!, -Math.sqrt(2 - Math.SQRT2));

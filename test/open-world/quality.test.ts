@@ -39,7 +39,7 @@ test('a sharp, well-exposed texture passes; dark, bright, flat, blurred and tiny
   assert.ok(assessQuality(scaled(0.1, 110)).issues.includes('low_contrast'));
   const flat = texture(256, 256, (x) => [100 + (x >> 5), 100, 100]);
   assert.ok(assessQuality(flat).issues.includes('blurry'));
-  const tiny = texture(32, 32, (x, y) => (((x + y) & 1) ? [200, 200, 200] : [40, 40, 40]));
+  const tiny = texture(32, 32, (x, y) => ((x + y) & 1 ? [200, 200, 200] : [40, 40, 40]));
   assert.ok(assessQuality(tiny).issues.includes('low_resolution'));
   // gray and RGBA inputs are read too
   const gray = { data: good.data.filter((_, i) => i % 3 === 0), width: 256, height: 256, channels: 1 };

@@ -19,7 +19,7 @@ export function averagePrecision(positives: ArrayLike<number>, negatives: ArrayL
   let seen = 0;
   let prevRecall = 0;
   let ap = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i;
     while (j < all.length && all[j]!.v === all[i]!.v) {
       if (all[j]!.pos) tp++;
@@ -39,5 +39,8 @@ export function auprIn(id: ArrayLike<number>, ood: ArrayLike<number>): number {
 }
 
 export function auprOut(id: ArrayLike<number>, ood: ArrayLike<number>): number {
-  return averagePrecision(Array.from(ood, (v) => -v), Array.from(id, (v) => -v));
+  return averagePrecision(
+    Array.from(ood, (v) => -v),
+    Array.from(id, (v) => -v),
+  );
 }

@@ -15,7 +15,7 @@ export function auroc(positives: ArrayLike<number>, negatives: ArrayLike<number>
   for (let i = 0; i < n; i++) all.push({ v: negatives[i]!, pos: false });
   all.sort((a, b) => a.v - b.v);
   let rankSum = 0;
-  for (let i = 0; i < all.length; ) {
+  for (let i = 0; i < all.length;) {
     let j = i;
     while (j + 1 < all.length && all[j + 1]!.v === all[i]!.v) j++;
     const avgRank = (i + j) / 2 + 1; // ranks are 1-based

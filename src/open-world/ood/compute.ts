@@ -39,7 +39,12 @@ export function oodScore(name: OodScoreName, logits: Tensor, embeddings: Tensor,
         requireStat(stats.reactClip, name, 'a clip value'),
       );
     case 'scale':
-      return scaleScore(embeddings, requireStat(stats.headWeight, name, 'the classifier weights'), requireStat(stats.headBias, name, 'the classifier bias'), stats.scalePercentile);
+      return scaleScore(
+        embeddings,
+        requireStat(stats.headWeight, name, 'the classifier weights'),
+        requireStat(stats.headBias, name, 'the classifier bias'),
+        stats.scalePercentile,
+      );
   }
 }
 

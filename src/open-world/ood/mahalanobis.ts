@@ -38,7 +38,10 @@ export function fitClassGaussians(embeddings: Tensor, labels: ArrayLike<number>,
       counts[y]! += 1;
     }
     const oh = fromTypedArray(onehot, [n, numClasses]);
-    const safe = fromTypedArray(counts.map((c) => Math.max(c, 1)), [numClasses, 1]);
+    const safe = fromTypedArray(
+      counts.map((c) => Math.max(c, 1)),
+      [numClasses, 1],
+    );
     const means = oh.t().mm(x).div(safe);
     const centred = x.sub(oh.mm(means));
     const cov = centred.t().mm(centred).div(n);
