@@ -43,7 +43,8 @@ export interface PredictCorruptedOptions {
   std?: readonly number[];
 }
 
-async function resized(path: string, size: number): Promise<RgbImage> {
+/** Decodes a file and resizes the whole image to size × size (sharp), as the corruptions expect. */
+export async function decodeResized(path: string, size: number): Promise<RgbImage> {
   const img = await decodeImage(path, { maxShortSide: Math.ceil(size * 1.15) });
   const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
     .resize(size, size, { fit: 'fill' })
@@ -62,7 +63,7 @@ export async function predictCorrupted(model: ImageClassifier | null, ds: ImageD
     const images = await Promise.all(
       batch.map(async (s) => {
         try {
-          const clean = await resized(s.path, size);
+          const clean = await decodeResized(s.path, size);
           return options.corruption && options.severity > 0
             ? await corrupt(clean, options.corruption, options.severity, { seed: options.seed ?? 0, key: s.path })
             : clean;
