@@ -22,7 +22,7 @@
  *
  *   node scripts/run-bench.mjs open-world            # ~25 min the first time on 2 cores, then seconds
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +37,7 @@ import { mspScore } from '../../src/open-world/ood/msp.js';
 import { OOD_SCORES, type OodScoreName } from '../../src/open-world/ood/score.js';
 import { qualityIssues, type QualityMeasures, type QualityThresholds, DEFAULT_QUALITY_THRESHOLDS } from '../../src/open-world/quality.js';
 import { useAllCores } from '../../src/runtime.js';
+import { logPriors, longTailSubset, tauNormalize } from '../../src/open-world/long-tail.js';
 import { fromTypedArray } from '../../src/tensor/creation.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { headLogits, trainLinearHead } from './heads.js';
@@ -58,12 +59,17 @@ const { values: opt } = parseArgs({
   },
 });
 if (opt.help) {
-  console.log('usage: node scripts/run-bench.mjs open-world [--stages ood,calibration,robustness,gate] [--k 10] [--robust-images 300] [--gate-images 200] [--shared ../shared]');
+  console.log(
+    'usage: node scripts/run-bench.mjs open-world [--stages ood,calibration,robustness,gate] [--k 10] [--robust-images 300] [--gate-images 200] [--shared ../shared]',
+  );
   process.exit(0);
 }
 useAllCores();
 const stages = new Set(opt.stages.split(','));
 const K = Number(opt.k);
+/** Long-tail groups by training images per class (cub100 at imbalance 10 has 3–30). */
+const MANY = 15;
+const FEW = 6;
 const STEPS = Number(opt.steps);
 
 interface Rows {
@@ -116,7 +122,13 @@ function fitModel(trainAll: Rows, test: Rows, numClasses: number): ModelFit {
   const xv = T(val);
   const head = trainLinearHead(xt, train.labels, numClasses, { steps: STEPS });
   const vl = headLogits(head, xv);
-  const cal = fitCalibration({ train: { embeddings: xt, labels: train.labels }, val: { logits: vl, embeddings: xv, labels: val.labels }, head, numClasses, k: K });
+  const cal = fitCalibration({
+    train: { embeddings: xt, labels: train.labels },
+    val: { logits: vl, embeddings: xv, labels: val.labels },
+    head,
+    numClasses,
+    k: K,
+  });
   const emb = T(test);
   const logits = headLogits(head, emb);
   xt.dispose();
@@ -175,34 +187,70 @@ if (stages.has('ood')) {
     select(E.cubTest, (l) => l < 50),
     50,
   );
-  ood['cub100 near (50 known / 50 unknown species)'] = oodScores(cubNear, select(E.cubTest, (l) => l >= 50));
+  ood['cub100 near (50 known / 50 unknown species)'] = oodScores(
+    cubNear,
+    select(E.cubTest, (l) => l >= 50),
+  );
   console.log(`cub100 50-class head: test accuracy ${pct(accuracy(cubNear.test.logits, cubNear.test.labels, 50))}%`);
   // near-OOD cars33: Audi + BMW known, Mercedes unknown
   const carsIndex = new Map<number, number>();
   E.carsClasses.forEach((_, i) => carsKnown[i] && carsIndex.set(i, carsIndex.size));
   const carsNear = fitModel(
-    select(E.carsTrain, (l) => carsKnown[l]!, (l) => carsIndex.get(l)!),
-    select(E.carsTest, (l) => carsKnown[l]!, (l) => carsIndex.get(l)!),
+    select(
+      E.carsTrain,
+      (l) => carsKnown[l]!,
+      (l) => carsIndex.get(l)!,
+    ),
+    select(
+      E.carsTest,
+      (l) => carsKnown[l]!,
+      (l) => carsIndex.get(l)!,
+    ),
     carsIndex.size,
   );
-  ood['cars33 near (Audi+BMW known / Mercedes unknown)'] = oodScores(carsNear, select(E.carsTest, (l) => !carsKnown[l]!));
+  ood['cars33 near (Audi+BMW known / Mercedes unknown)'] = oodScores(
+    carsNear,
+    select(E.carsTest, (l) => !carsKnown[l]!),
+  );
   console.log(`cars33 Audi+BMW head: test accuracy ${pct(accuracy(carsNear.test.logits, carsNear.test.labels, carsIndex.size))}%`);
   cubNear.dispose();
   carsNear.dispose();
   // far-OOD with the full models
-  const cubFull = fitModel(select(E.cubTrain, () => true), select(E.cubTest, () => true), 100);
-  const carsFull = fitModel(select(E.carsTrain, () => true), select(E.carsTest, () => true), E.carsClasses.length);
-  ood['far: cars33 model vs cub100 birds'] = oodScores(carsFull, select(E.cubTest, () => true));
-  ood['far: cub100 model vs cars33 photos'] = oodScores(cubFull, select(E.carsTest, () => true));
+  const cubFull = fitModel(
+    select(E.cubTrain, () => true),
+    select(E.cubTest, () => true),
+    100,
+  );
+  const carsFull = fitModel(
+    select(E.carsTrain, () => true),
+    select(E.carsTest, () => true),
+    E.carsClasses.length,
+  );
+  ood['far: cars33 model vs cub100 birds'] = oodScores(
+    carsFull,
+    select(E.cubTest, () => true),
+  );
+  ood['far: cub100 model vs cars33 photos'] = oodScores(
+    cubFull,
+    select(E.carsTest, () => true),
+  );
   cubFull.dispose();
   carsFull.dispose();
   results.ood = ood;
   console.log('\nAUROC / FPR95 (%), higher / lower is better');
   console.log(`| setting | ${OOD_SCORES.join(' | ')} |`);
   console.log(`| --- | ${OOD_SCORES.map(() => '---').join(' | ')} |`);
-  for (const [name, row] of Object.entries(ood)) console.log(`| ${name} | ${OOD_SCORES.map((s) => `${pct(row[s].auroc)} / ${pct(row[s].fpr95)}`).join(' | ')} |`);
+  for (const [name, row] of Object.entries(ood))
+    console.log(`| ${name} | ${OOD_SCORES.map((s) => `${pct(row[s].auroc)} / ${pct(row[s].fpr95)}`).join(' | ')} |`);
   const mean = Object.fromEntries(OOD_SCORES.map((s) => [s, Object.values(ood).reduce((a, r) => a + r[s].auroc, 0) / Object.keys(ood).length]));
-  const nearMean = Object.fromEntries(OOD_SCORES.map((s) => [s, Object.entries(ood).filter(([k]) => k.includes('near')).reduce((a, [, r]) => a + r[s].auroc, 0) / 2]));
+  const nearMean = Object.fromEntries(
+    OOD_SCORES.map((s) => [
+      s,
+      Object.entries(ood)
+        .filter(([k]) => k.includes('near'))
+        .reduce((a, [, r]) => a + r[s].auroc, 0) / 2,
+    ]),
+  );
   results.oodMeanAuroc = mean;
   results.oodNearMeanAuroc = nearMean;
   console.log(`mean AUROC: ${OOD_SCORES.map((s) => `${s} ${pct(mean[s]!)}`).join(', ')}`);
@@ -215,7 +263,11 @@ if (stages.has('calibration')) {
     ['cub100 (100 classes)', E.cubTrain, E.cubTest, 100],
     ['cars33 (33 classes)', E.carsTrain, E.carsTest, E.carsClasses.length],
   ] as const) {
-    const m = fitModel(select(tr, () => true), select(te, () => true), c);
+    const m = fitModel(
+      select(tr, () => true),
+      select(te, () => true),
+      c,
+    );
     const correct = argmaxCorrect(m.test.logits.toTypedArray() as Float32Array, m.test.labels, c);
     const row = {
       temperature: m.cal.temperature,
@@ -266,7 +318,9 @@ if (stages.has('robustness')) {
       row[k] = { accuracy: a, relative: a / clean };
     }
     rob[name] = { images: idx.length, clean, severity3: row };
-    console.log(`${name} robustness (${idx.length} test images, clean ${pct(clean)}%): ${CORRUPTIONS.map((k) => `${k} ${row[k]!.relative.toFixed(2)}`).join(', ')}`);
+    console.log(
+      `${name} robustness (${idx.length} test images, clean ${pct(clean)}%): ${CORRUPTIONS.map((k) => `${k} ${row[k]!.relative.toFixed(2)}`).join(', ')}`,
+    );
     head.dispose();
   }
   results.robustness = rob;
@@ -288,12 +342,36 @@ if (stages.has('gate')) {
   // severity-3 corruption it should catch when that lies beyond (a margin for unseen photos).
   const fitted: QualityThresholds = {
     ...DEFAULT_QUALITY_THRESHOLDS,
-    minMeanLuminance: q(cleanFit.map((m) => m.meanLuminance), 0.01),
-    maxMeanLuminance: q(cleanFit.map((m) => m.meanLuminance), 0.99),
-    maxBrightFraction: Math.max(q(cleanFit.map((m) => m.brightFraction), 0.99), 0.01),
-    maxDarkFraction: Math.max(q(cleanFit.map((m) => m.darkFraction), 0.99), 0.01),
-    minContrast: q(cleanFit.map((m) => m.contrast), 0.01),
-    minLaplacianVariance: q(cleanFit.map((m) => m.laplacianVariance), 0.01),
+    minMeanLuminance: q(
+      cleanFit.map((m) => m.meanLuminance),
+      0.01,
+    ),
+    maxMeanLuminance: q(
+      cleanFit.map((m) => m.meanLuminance),
+      0.99,
+    ),
+    maxBrightFraction: Math.max(
+      q(
+        cleanFit.map((m) => m.brightFraction),
+        0.99,
+      ),
+      0.01,
+    ),
+    maxDarkFraction: Math.max(
+      q(
+        cleanFit.map((m) => m.darkFraction),
+        0.99,
+      ),
+      0.01,
+    ),
+    minContrast: q(
+      cleanFit.map((m) => m.contrast),
+      0.01,
+    ),
+    minLaplacianVariance: q(
+      cleanFit.map((m) => m.laplacianVariance),
+      0.01,
+    ),
   };
   const rates = (th: QualityThresholds) => {
     const cleanEval = evalIdx.map((i) => g.clean[i]!);
@@ -313,11 +391,67 @@ if (stages.has('gate')) {
   results.gate = { images: paths.length, fitted, fittedRates: rates(fitted), defaultRates: rates(DEFAULT_QUALITY_THRESHOLDS) };
   console.log('fitted thresholds', JSON.stringify(fitted));
   const r = rates(fitted);
-  console.log(`gate (fitted): false alarms on clean ${pct(r.falseAlarms)}%; severity >= 3 detected: ${CORRUPTIONS.map((c) => `${c} ${pct(r.perCorruption[c]!.detectedAny)}%`).join(', ')}`);
+  console.log(
+    `gate (fitted): false alarms on clean ${pct(r.falseAlarms)}%; severity >= 3 detected: ${CORRUPTIONS.map((c) => `${c} ${pct(r.perCorruption[c]!.detectedAny)}%`).join(', ')}`,
+  );
+}
+
+if (stages.has('longtail')) {
+  // cub100's whole training split made long-tailed (exponential, imbalance 10, seed 0).
+  const all = select(E.cubTrain, () => true);
+  const lt = longTailSubset(all.labels, { numClasses: 100, imbalance: 10, seed: 0 });
+  const keep = new Set(lt.indices);
+  const tr = select(E.cubTrain, (_l, i) => keep.has(i));
+  const te = select(E.cubTest, () => true);
+  const xt = T(tr);
+  const xe = T(te);
+  const priors = logPriors(lt.counts);
+  const mean = lt.counts.reduce((a, b) => a + b, 0) / lt.counts.length;
+  const group = (n: number) => (n >= MANY ? 'many' : n <= FEW ? 'few' : 'medium');
+  const evalLogits = (l: Tensor) => {
+    const correct = argmaxCorrect(l.toTypedArray() as Float32Array, te.labels, 100);
+    const g: Record<string, [number, number]> = { many: [0, 0], medium: [0, 0], few: [0, 0] };
+    te.labels.forEach((y, i) => {
+      const k = group(lt.counts[y]!);
+      g[k]![0] += correct[i]!;
+      g[k]![1]++;
+    });
+    return {
+      overall: correct.reduce((a, b) => a + b, 0) / correct.length,
+      many: g.many![0] / g.many![1],
+      medium: g.medium![0] / g.medium![1],
+      few: g.few![0] / g.few![1],
+    };
+  };
+  const rows: Record<string, ReturnType<typeof evalLogits>> = {};
+  const ce = trainLinearHead(xt, tr.labels, 100, { steps: STEPS });
+  rows['cross-entropy'] = evalLogits(headLogits(ce, xe));
+  const pri = fromTypedArray(priors, [100]);
+  rows['post-hoc logit adjustment (τ = 1)'] = evalLogits(headLogits(ce, xe).sub(pri));
+  const wn = tauNormalize(ce.weight, 1);
+  rows['τ-normalisation (τ = 1, no bias)'] = evalLogits(xe.mm(wn.t()));
+  const cb = trainLinearHead(xt, tr.labels, 100, { steps: STEPS, classWeights: Float32Array.from(lt.counts, (n) => mean / n) });
+  rows['class-balanced (loss weights 1/n_c)'] = evalLogits(headLogits(cb, xe));
+  const bs = trainLinearHead(xt, tr.labels, 100, { steps: STEPS, trainLogitOffset: priors });
+  rows['balanced-softmax / logit-adjusted loss'] = evalLogits(headLogits(bs, xe));
+  results.longTail = {
+    imbalance: 10,
+    trainImages: tr.n,
+    counts: { max: Math.max(...lt.counts), min: Math.min(...lt.counts) },
+    cutoffs: `many >= ${MANY}, few <= ${FEW} training images, medium between`,
+    classes: { many: lt.counts.filter((n) => n >= MANY).length, few: lt.counts.filter((n) => n <= FEW).length },
+    rows,
+  };
+  console.log(
+    `long tail (cub100, imbalance 10, ${tr.n} training images, ${lt.counts.filter((n) => n >= MANY).length} many / ${lt.counts.filter((n) => n <= FEW).length} few classes):`,
+  );
+  for (const [k, r] of Object.entries(rows)) console.log(`| ${k} | ${pct(r.many)} | ${pct(r.medium)} | ${pct(r.few)} | ${pct(r.overall)} |`);
 }
 
 const outDir = join(root, 'bench/results');
 mkdirSync(outDir, { recursive: true });
 const file = join(outDir, `open-world-${new Date().toISOString().slice(0, 10)}.json`);
-writeFileSync(file, JSON.stringify(results, null, 2) + '\n');
+// Stages run separately add to the day's file instead of replacing what earlier stages wrote.
+const earlier = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+writeFileSync(file, JSON.stringify({ ...earlier, ...results }, null, 2) + '\n');
 console.log(`wrote ${file}`);

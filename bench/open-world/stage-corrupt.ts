@@ -41,7 +41,13 @@ async function embedImages(model: ImageClassifier, images: RgbImage[]): Promise<
 }
 
 /** Embeddings [N, D] of the clean subset and of each corruption at `severity`, cached under `file`. */
-export async function corruptedEmbeddings(file: string, backbone: () => ImageClassifier, paths: string[], severity = 3, seed = 0): Promise<Record<'clean' | CorruptionName, Float32Array>> {
+export async function corruptedEmbeddings(
+  file: string,
+  backbone: () => ImageClassifier,
+  paths: string[],
+  severity = 3,
+  seed = 0,
+): Promise<Record<'clean' | CorruptionName, Float32Array>> {
   const names = ['clean', ...CORRUPTIONS] as const;
   if (existsSync(file)) {
     const { tensors } = loadSafetensors(file);

@@ -44,11 +44,17 @@ export interface CorruptOptions {
 
 export async function corrupt(img: RgbImage, name: CorruptionName, severity: number, options: CorruptOptions = {}): Promise<RgbImage> {
   if (!Number.isInteger(severity) || severity < 1 || severity > 5) throw new RangeError(`severity must be 1 to 5, got ${severity}`);
-  const rng = new Rng(options.seed ?? 0, 'corruption', name, severity, options.key ?? 0);
+  if (name === 'jpeg') return jpeg(img, severity);
+  return corruptSync(img, name, severity, new Rng(options.seed ?? 0, 'corruption', name, severity, options.key ?? 0));
+}
+
+/** The corruptions that need no encoder, synchronously (training-time augmentation). */
+export type SyncCorruptionName = Exclude<CorruptionName, 'jpeg'>;
+export const SYNC_CORRUPTIONS = CORRUPTIONS.filter((c): c is SyncCorruptionName => c !== 'jpeg');
+
+export function corruptSync(img: RgbImage, name: SyncCorruptionName, severity: number, rng: Rng): RgbImage {
   const { width, height } = img;
   switch (name) {
-    case 'jpeg':
-      return jpeg(img, severity);
     case 'pixelate':
       return pixelate(img, severity);
     case 'brightness':
