@@ -43,7 +43,7 @@ import type { Tensor } from '../../src/tensor/tensor.js';
 import { headLogits, trainLinearHead } from './heads.js';
 import type { Embedded } from './embed.js';
 import { cleanEmbeddings, frozenBackbone } from './stage-embed.js';
-import { corruptedEmbeddings, gateMeasures } from './stage-corrupt.js';
+import { augmentedEmbeddings, corruptedEmbeddings, gateMeasures } from './stage-corrupt.js';
 
 const root = resolve(new URL('../../..', import.meta.url).pathname);
 const { values: opt } = parseArgs({
@@ -52,6 +52,7 @@ const { values: opt } = parseArgs({
     cache: { type: 'string', default: join(root, 'runs/open-world/cache') },
     'robust-images': { type: 'string', default: '300' },
     'gate-images': { type: 'string', default: '200' },
+    'robust-train-datasets': { type: 'string', default: 'cub100,cars33' },
     k: { type: 'string', default: '10' },
     steps: { type: 'string', default: '300' },
     stages: { type: 'string', default: 'ood,calibration,robustness,gate' },
@@ -90,7 +91,7 @@ function select(e: Embedded, keep: (label: number, i: number) => boolean, relabe
 const T = (r: Rows): Tensor => fromTypedArray(r.x, [r.n, r.d]);
 
 /** Stratified 80/20 split of rows by label, seeded. */
-function trainValSplit(r: Rows, seed = 0): { train: Rows; val: Rows } {
+function trainValSplit(r: Rows, seed = 0): { train: Rows; val: Rows; trainIdx: Set<number> } {
   const rng = new Rng(seed, 'open-world-split');
   const byClass = new Map<number, number[]>();
   r.labels.forEach((y, i) => byClass.set(y, [...(byClass.get(y) ?? []), i]));
@@ -105,7 +106,8 @@ function trainValSplit(r: Rows, seed = 0): { train: Rows; val: Rows } {
     idx.forEach((j, k) => x.set(r.x.subarray(j * r.d, (j + 1) * r.d), k * r.d));
     return { x, labels: idx.map((j) => r.labels[j]!), n: idx.length, d: r.d };
   };
-  return { train: pick(false), val: pick(true) };
+  const trainIdx = new Set(r.labels.map((_, i) => i).filter((i) => !valSet.has(i)));
+  return { train: pick(false), val: pick(true), trainIdx };
 }
 
 interface ModelFit {
@@ -275,6 +277,7 @@ if (stages.has('calibration')) {
       eceBefore: ece(mspScore(m.test.logits, 1), correct),
       eceAfter: ece(mspScore(m.test.logits, m.cal.temperature), correct),
       valEce: m.cal.info.metrics,
+      thresholds: m.cal.info.thresholds,
     };
     cal[name] = row;
     console.log(`${name}: test top-1 ${pct(row.testAccuracy)}%, T = ${row.temperature.toFixed(3)}, test ECE ${pct(row.eceBefore)}% -> ${pct(row.eceAfter)}%`);
@@ -299,7 +302,7 @@ if (stages.has('robustness')) {
     const paths = idx.map((i) => te.paths[i]!);
     const labels = idx.map((i) => te.labels[i]!);
     const embs = await corruptedEmbeddings(join(opt.cache, `${name}-corrupt-s3-${n}.safetensors`), frozenBackbone, paths);
-    const { train } = trainValSplit(select(tr, () => true));
+    const { train, trainIdx } = trainValSplit(select(tr, () => true));
     const xt = T(train);
     const head = trainLinearHead(xt, train.labels, c, { steps: STEPS });
     xt.dispose();
@@ -317,7 +320,43 @@ if (stages.has('robustness')) {
       const a = accOf(embs[k]);
       row[k] = { accuracy: a, relative: a / clean };
     }
-    rob[name] = { images: idx.length, clean, severity3: row };
+    let robust: Record<string, { accuracy: number; relative: number }> | null = null;
+    let robustClean: number | null = null;
+    if (stages.has('robust-train') && opt['robust-train-datasets'].split(',').includes(name)) {
+      // Head on clean + corruption-augmented embeddings of the same training images.
+      const trainPaths = tr.paths.filter((_, i) => trainIdx.has(i));
+      const aug = await augmentedEmbeddings(join(opt.cache, `${name}-train-augmented.safetensors`), frozenBackbone, trainPaths);
+      const both = new Float32Array(train.x.length * 2);
+      both.set(train.x);
+      both.set(aug, train.x.length);
+      const xb = fromTypedArray(both, [train.n * 2, train.d]);
+      const rhead = trainLinearHead(xb, [...train.labels, ...train.labels], c, { steps: STEPS });
+      xb.dispose();
+      const racc = (x: Float32Array) => {
+        const e = fromTypedArray(x, [idx.length, tr.d]);
+        const l = headLogits(rhead, e);
+        const a = accuracy(l, labels, c);
+        e.dispose();
+        l.dispose();
+        return a;
+      };
+      robustClean = racc(embs.clean);
+      robust = {};
+      for (const k of CORRUPTIONS) {
+        const a = racc(embs[k]);
+        robust[k] = { accuracy: a, relative: a / clean };
+      }
+      rhead.dispose();
+      console.log(
+        `${name} with corruption augmentation (clean ${pct(robustClean)}%): ${CORRUPTIONS.map((k) => `${k} ${robust![k]!.relative.toFixed(2)}`).join(', ')}`,
+      );
+    }
+    rob[name] = {
+      images: idx.length,
+      clean,
+      severity3: row,
+      augmented: robust ? { clean: robustClean, severity3: robust, relativeTo: 'the clean accuracy of the plain head' } : null,
+    };
     console.log(
       `${name} robustness (${idx.length} test images, clean ${pct(clean)}%): ${CORRUPTIONS.map((k) => `${k} ${row[k]!.relative.toFixed(2)}`).join(', ')}`,
     );

@@ -12,6 +12,7 @@ import type { RgbImage } from '../../src/data/image.js';
 import { normalizeBatch } from '../../src/data/transforms/normalize.js';
 import { loadSafetensors, saveSafetensors } from '../../src/io/index.js';
 import type { ImageClassifier } from '../../src/models/classifier.js';
+import { Rng } from '../../src/data/random.js';
 import { corrupt, CORRUPTIONS, type CorruptionName } from '../../src/open-world/corruptions/index.js';
 import { decodeResized } from '../../src/open-world/corruptions/predict-corrupted.js';
 import { qualityMeasures, type QualityMeasures } from '../../src/open-world/quality.js';
@@ -95,5 +96,38 @@ export async function gateMeasures(file: string, paths: string[], seed = 0): Pro
   }
   mkdirSync(join(file, '..'), { recursive: true });
   writeFileSync(file, JSON.stringify(out));
+  return out;
+}
+
+/**
+ * Embeddings of training images each given one random corruption (name and severity 1–5
+ * drawn per image, seeded) — the frozen-backbone version of the corruptionAugment option:
+ * a head trained on clean + these embeddings. Cached.
+ */
+export async function augmentedEmbeddings(file: string, backbone: () => ImageClassifier, paths: string[], seed = 7): Promise<Float32Array> {
+  if (existsSync(file)) {
+    const { tensors } = loadSafetensors(file);
+    const out = new Float32Array(tensors.embeddings!.toTypedArray() as Float32Array);
+    tensors.embeddings!.dispose();
+    return out;
+  }
+  const model = backbone();
+  model.to({ memoryFormat: 'channelsLast' });
+  const out = new Float32Array(paths.length * model.numFeatures);
+  const t0 = Date.now();
+  for (let s = 0; s < paths.length; s += 64) {
+    const part = paths.slice(s, s + 64);
+    const imgs = await Promise.all(
+      part.map(async (p) => {
+        const rng = new Rng(seed, 'augment', p);
+        const name = CORRUPTIONS[rng.int(CORRUPTIONS.length)]!;
+        return corrupt(await decodeResized(p, SIZE), name, 1 + rng.int(5), { seed, key: p });
+      }),
+    );
+    out.set(await embedImages(model, imgs), s * model.numFeatures);
+    console.log(`[augment ${((Date.now() - t0) / 1000).toFixed(0)} s] ${Math.min(paths.length, s + 64)}/${paths.length}`);
+  }
+  mkdirSync(join(file, '..'), { recursive: true });
+  scope(() => saveSafetensors(file, { embeddings: fromTypedArray(out, [paths.length, model.numFeatures]) }));
   return out;
 }

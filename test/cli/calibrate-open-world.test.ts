@@ -76,6 +76,8 @@ test('eval --ood --corruptions --report writes the scores, the figures and the p
     report,
     '--json',
     join(dir, 'eval.json'),
+    '--ood-plot',
+    join(dir, 'hist.png'),
   ]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /out-of-distribution: 36 known-class test images against 12 unknowns/);
@@ -93,6 +95,7 @@ test('eval --ood --corruptions --report writes the scores, the figures and the p
   assert.equal(ow.corruptions.images, 6);
   for (const f of ['index.html', 'report.json', 'reliability.png', 'ood-histograms.png', 'corruptions.png', 'per-class-accuracy.png'])
     assert.ok(existsSync(join(report, f)), f);
+  assert.ok(existsSync(join(dir, 'hist.png')));
   const html = readFileSync(join(report, 'index.html'), 'utf8');
   assert.match(html, /<img src="ood-histograms.png"/);
   assert.match(html, /Corruptions/);

@@ -49,6 +49,7 @@ import { usageError, writeTextAtomic } from './eval.js';
 /** parseArgs definitions of the open-world flags. */
 export const OPEN_WORLD_OPTIONS = {
   ood: { type: 'string' },
+  'ood-plot': { type: 'string' },
   corruptions: { type: 'string' },
   severities: { type: 'string' },
   'corruption-limit': { type: 'string' },
@@ -60,6 +61,8 @@ export const OPEN_WORLD_HELP = `open-world options (one checkpoint; see finegrai
   --ood DIR           images of no known class (any folder layout): AUROC, FPR95, AUPR of
                       every OOD score, coverage/accuracy at the stored threshold, histograms
                       (needs the checkpoint's calibration)
+  --ood-plot FILE     also write the score histograms of --ood as this PNG (with --report
+                      they are DIR/ood-histograms.png anyway)
   --corruptions LIST  accuracy under corruptions, per severity and relative to clean: all, or
                       a comma list of ${CORRUPTIONS.join(', ')}
   --severities LIST   severities to run, from 1..5 (default 1,2,3,4,5)
@@ -70,7 +73,7 @@ export const OPEN_WORLD_HELP = `open-world options (one checkpoint; see finegrai
 type Values = Record<string, unknown>;
 
 export function openWorldRequested(values: Values): boolean {
-  return values.ood !== undefined || values.corruptions !== undefined || values.report !== undefined;
+  return values.ood !== undefined || values.corruptions !== undefined || values.report !== undefined || values['ood-plot'] !== undefined;
 }
 
 export interface OpenWorldContext {
@@ -148,6 +151,7 @@ export async function evalOpenWorld(values: Values, ctx: OpenWorldContext): Prom
     const labels = Array.from(ctx.preds.labels.toTypedArray() as BigInt64Array, Number);
     if (cal) result.calibration = calibrationSection(cal, idLogits, labels, result.plots!);
     if (values.ood !== undefined) result.ood = await oodSection(values.ood as string, cal!, member, ctx, idLogits, labels, result.plots!);
+    if (values['ood-plot'] !== undefined && result.plots!.histograms) await writePng(values['ood-plot'] as string, histogramSvg(result.plots!.histograms));
   } finally {
     idLogits.dispose();
     cal?.dispose();
@@ -289,6 +293,19 @@ async function corruptionSection(
   return { images: clean.labels.length, seed, clean: { accuracy: cleanAcc, qualityFlagged: cleanFlagged }, rows };
 }
 
+function histogramSvg(histograms: NonNullable<Plots['histograms']>): string {
+  return histogramGridSvg(
+    histograms.map((h) => ({
+      title: h.title,
+      threshold: h.threshold,
+      series: [
+        { name: 'known classes', color: COLORS[0]!, values: h.id },
+        { name: 'unknown', color: COLORS[1]!, values: h.ood },
+      ],
+    })),
+  );
+}
+
 /** Hook 2 (after eval's result is complete): writes DIR/report.json, the figures and DIR/index.html. */
 export async function writeOpenWorldReport(
   values: Values,
@@ -366,21 +383,7 @@ export async function writeOpenWorldReport(
     sections.push({
       heading: 'Unknown images (OOD)',
       text: `unknowns from ${o.dir}; at the stored ${o.atThreshold.method} threshold: coverage ${pct(o.atThreshold.coverage)}, accuracy of accepted ${pct(o.atThreshold.acceptedAccuracy)}, unknowns rejected ${pct(o.atThreshold.oodRejected)}`,
-      figures: [
-        await fig(
-          'ood-histograms.png',
-          histogramGridSvg(
-            plots.histograms.map((h) => ({
-              title: h.title,
-              threshold: h.threshold,
-              series: [
-                { name: 'known classes', color: COLORS[0]!, values: h.id },
-                { name: 'unknown', color: COLORS[1]!, values: h.ood },
-              ],
-            })),
-          ),
-        ),
-      ],
+      figures: [await fig('ood-histograms.png', histogramSvg(plots.histograms))],
       tables: [
         {
           caption: 'OOD scores',
