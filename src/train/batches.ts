@@ -11,6 +11,7 @@
 import { autoAugment, randAugment, trivialAugmentWide } from '../data/augment/auto-augment.js';
 import { mixupCutmix } from '../data/augment/mix.js';
 import { randomErasing } from '../data/augment/random-erasing.js';
+import { corruptionAugment } from '../open-world/corruptions/augment.js';
 import type { ImageDataset } from '../data/datasets/dataset.js';
 import { DataLoader } from '../data/loader/loader.js';
 import { classBalancedSampler, randomSampler } from '../data/loader/sampler.js';
@@ -45,6 +46,7 @@ export function trainLoader(
   if (config.augment === 'autoaugment') transforms.push(autoAugment(config.autoAugmentPolicy));
   else if (config.augment === 'randaugment') transforms.push(randAugment());
   else if (config.augment === 'trivialaugment') transforms.push(trivialAugmentWide());
+  if (config.corruptionAugment > 0) transforms.push(corruptionAugment(config.corruptionAugment)); // robustness option
   transforms.push(normalize(preprocess.mean, preprocess.std));
   if (config.randomErasing > 0) transforms.push(randomErasing({ p: config.randomErasing }));
   const mixing = config.mixup > 0 || config.cutmix > 0;

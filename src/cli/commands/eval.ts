@@ -26,6 +26,8 @@ import { alignClasses, openLabeled, openTrainingData } from '../../train/dataset
 import { resolveDevice, resolvePrecision, type Precision } from '../../runtime/device-choice.js';
 import { useAllCores } from '../../runtime/settings.js';
 import { UsageError } from '../../usage-error.js';
+// open-world hook (--ood, --corruptions, --report): everything lives in eval-open-world.ts
+import { checkOpenWorldFlags, evalOpenWorld, OPEN_WORLD_HELP, OPEN_WORLD_OPTIONS, writeOpenWorldReport } from './eval-open-world.js';
 
 export function usageError(message: string): Error {
   return new UsageError(message);
@@ -182,6 +184,7 @@ export function trainCountsOf(checkpoint: string, classes: readonly string[]): {
 const HELP = `usage: finegrain eval --checkpoint CKPT [--checkpoint CKPT2 --weight 0.6 ...] --data PATH
                       [--split test|train|all] [--tta flips,scales=1,1.15]
                       [--ensemble probabilities|embeddings] [--json OUT.json]
+                      [--ood DIR] [--corruptions all|LIST] [--report DIR]
 
 Accuracy of a checkpoint (or an ensemble) on labelled data: top-1, top-5, per-class
 accuracy, the most confused class pairs, and head/middle/tail accuracy when the training
@@ -195,6 +198,8 @@ of classes the checkpoint does not know are counted and left out.
 
 ${MODEL_HELP}
 
+${OPEN_WORLD_HELP}
+
 examples:
   finegrain eval --checkpoint runs/birds/checkpoints/best.safetensors --data birds_test/ --tta flips
   finegrain eval --checkpoint a.safetensors --checkpoint b.safetensors --weight 0.5 --ensemble embeddings --data CUB_200_2011/`;
@@ -203,7 +208,14 @@ export async function run(argv: string[]): Promise<void> {
   useAllCores();
   const { values, tokens } = parseArgs({
     args: argv,
-    options: { ...MODEL_OPTIONS, data: { type: 'string' }, split: { type: 'string' }, json: { type: 'string' }, 'top-pairs': { type: 'string' } },
+    options: {
+      ...MODEL_OPTIONS,
+      data: { type: 'string' },
+      split: { type: 'string' },
+      json: { type: 'string' },
+      'top-pairs': { type: 'string' },
+      ...OPEN_WORLD_OPTIONS,
+    },
     tokens: true,
     strict: true,
   });
@@ -216,6 +228,7 @@ export async function run(argv: string[]): Promise<void> {
   const split = (values.split ?? 'test') as 'test' | 'train' | 'all';
   if (!['test', 'train', 'all'].includes(split)) throw usageError(`--split must be test, train or all, got '${values.split}'`);
   const topPairs = positiveInt(values['top-pairs'], '--top-pairs') ?? 10;
+  checkOpenWorldFlags(values, flags.checkpoints.length);
 
   await withInputErrors(async () => {
     const ens = loadEnsemble(flags.checkpoints, { device: flags.device, ema: flags.ema });
@@ -252,6 +265,8 @@ export async function run(argv: string[]): Promise<void> {
           unknownClasses,
           skipped: preds.skippedFiles.filter((f) => f.reason !== 'unknown-label'),
         };
+        const openWorld = await evalOpenWorld(values, { members: ens.members, ds, preds, predict: flags.predict, classes: ens.classes });
+        if (openWorld) Object.assign(result, { openWorld: { ...openWorld, plots: undefined } });
         if (values.json) writeFileAtomic(values.json, JSON.stringify(result, jsonNumbers, 2) + '\n');
         console.log(formatReport(report));
         if (headTail) console.log(`\nhead / middle / tail classes: ${pct(headTail.head)} / ${pct(headTail.medium)} / ${pct(headTail.tail)}`);
@@ -270,6 +285,7 @@ export async function run(argv: string[]): Promise<void> {
               .map((f) => `  ${f.reason}: ${f.path}${f.detail ? ` (${f.detail})` : ''}`)
               .join('\n')}`,
           );
+        await writeOpenWorldReport(values, result, openWorld);
       } finally {
         preds.dispose();
       }
