@@ -8,7 +8,7 @@
  */
 import { crossEntropy } from '../../src/nn/functional/loss.js';
 import { AdamW } from '../../src/optim/adamw.js';
-import { manualSeed } from '../../src/runtime.js';
+import { manualSeed } from '../../src/runtime/settings.js';
 import { fromTypedArray, zeros } from '../../src/tensor/creation.js';
 import { scope } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';

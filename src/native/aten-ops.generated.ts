@@ -312,6 +312,8 @@ export interface AtenOps {
   'lerp.Scalar': (self: Handle, end: Handle, weight: number | boolean) => Handle;
   /** aten::lerp_.Scalar(Tensor(a!) self, Tensor end, Scalar weight) -> Tensor(a!) */
   'lerp_.Scalar': (self: Handle, end: Handle, weight: number | boolean) => Handle;
+  /** aten::linalg_inv(Tensor A) -> Tensor */
+  linalg_inv: (A: Handle) => Handle;
   /** aten::linear(Tensor input, Tensor weight, Tensor? bias=None) -> Tensor */
   linear: (input: Handle, weight: Handle, bias?: Handle | null) => Handle;
   /** aten::linspace(Scalar start, Scalar end, int steps, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None) -> Tensor */

@@ -11,8 +11,8 @@
 import { noGrad } from '../autograd/grad-mode.js';
 import type { ImageDataset } from '../data/datasets/dataset.js';
 import type { SkippedFile } from '../data/skip-report.js';
-import { predictDataset, type PredictOptions } from '../infer/predict-dataset.js';
-import type { LoadedModel } from '../infer/load-model.js';
+import { predictDataset, type PredictOptions } from '../evaluation/predict-dataset.js';
+import type { LoadedModel } from '../models/load-checkpoint.js';
 import type { ImageClassifier } from '../models/classifier.js';
 import type { Linear } from '../nn/layers/linear.js';
 import { scope } from '../tensor/scope.js';
@@ -43,7 +43,7 @@ export interface ModelOutputs {
 }
 
 export async function predictOutputs(loaded: Pick<LoadedModel, 'model' | 'meta'>, ds: ImageDataset, options: PredictOptions = {}): Promise<ModelOutputs> {
-  const preds = await predictDataset({ model: loaded.model, imageSize: loaded.meta.imageSize }, ds, options);
+  const preds = await predictDataset({ model: loaded.model, preprocess: loaded.meta.preprocess }, ds, options);
   try {
     const embeddings = scope(() => preds.embeddings.float().cpu().contiguous().keep());
     const logits = logitsOf(loaded.model, embeddings);

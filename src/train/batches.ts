@@ -11,7 +11,7 @@
 import { autoAugment, randAugment, trivialAugmentWide } from '../data/augment/auto-augment.js';
 import { mixupCutmix } from '../data/augment/mix.js';
 import { randomErasing } from '../data/augment/random-erasing.js';
-import { corruptionAugment } from '../open-world/corruptions/augment.js';
+import { corruptionAugment } from '../data/corruptions/augment.js';
 import type { ImageDataset } from '../data/datasets/dataset.js';
 import { DataLoader } from '../data/loader/loader.js';
 import { classBalancedSampler, randomSampler } from '../data/loader/sampler.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fromTypedArray, liveTensors } from '../../src/index.js';
 import { Rng } from '../../src/data/random.js';
-import { corruptionAugment } from '../../src/open-world/corruptions/augment.js';
+import { corruptionAugment } from '../../src/data/corruptions/augment.js';
 import { parseTrainConfig } from '../../src/train/config.js';
 
 function batch() {

@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { fromTypedArray, type Tensor } from '../../src/index.js';
 import type { RgbImage } from '../../src/data/image.js';
 import { Rng } from '../../src/data/random.js';
-import { corrupt, CORRUPTIONS } from '../../src/open-world/corruptions/index.js';
-import { defocusKernel, motionTaps, gaussianBlur, defocusBlur } from '../../src/open-world/corruptions/blur.js';
-import { toFloat } from '../../src/open-world/corruptions/image-float.js';
+import { corrupt, CORRUPTIONS } from '../../src/data/corruptions/index.js';
+import { defocusKernel, motionTaps, gaussianBlur, defocusBlur } from '../../src/data/corruptions/blur.js';
+import { toFloat } from '../../src/data/corruptions/image-float.js';
 import { oracleSkip, torchOracle } from '../support/oracle.js';
 
 function photo(w: number, h: number, seed: number): RgbImage {

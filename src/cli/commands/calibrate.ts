@@ -20,17 +20,18 @@ import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ImageDataset } from '../../data/datasets/dataset.js';
 import { stratifiedSplit } from '../../data/datasets/split.js';
-import { loadModelFromCheckpoint } from '../../infer/load-model.js';
+import { loadModelFromCheckpoint } from '../../models/load-checkpoint.js';
 import { calibrationPath } from '../../open-world/calibration.js';
 import { DEFAULT_KNN_K, DEFAULT_OOD_METHOD, DEFAULT_PASS_RATE, fitCalibration } from '../../open-world/calibration-fit.js';
 import { classifierHead, predictOutputs } from '../../open-world/model-outputs.js';
 import { isOodScoreName } from '../../open-world/ood/compute.js';
 import { OOD_SCORE_DESCRIPTIONS, OOD_SCORES } from '../../open-world/ood/score.js';
-import { useAllCores } from '../../runtime.js';
+import { useAllCores } from '../../runtime/settings.js';
 import { parseTrainConfig } from '../../train/config.js';
 import { openLabeled, openTrainingData } from '../../train/datasets.js';
-import { resolveDevice, resolvePrecision, type Precision } from '../../train/device.js';
-import { usageError, withInputErrors, writeTextAtomic } from './eval.js';
+import { resolveDevice, resolvePrecision, type Precision } from '../../runtime/device-choice.js';
+import { usageError, withInputErrors } from './eval.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
 
 const HELP = `usage: finegrain calibrate --checkpoint CKPT [--data VAL] [--bank-data TRAIN]
                            [--method ${OOD_SCORES.join('|')}] [--pass-rate 0.95] [--k ${DEFAULT_KNN_K}]
@@ -175,7 +176,7 @@ export async function run(argv: string[]): Promise<void> {
           console.log(`thresholds at ${pct(passRate)} of validation images passing (default method: ${method}):`);
           for (const s of OOD_SCORES) console.log(`  ${s.padEnd(12)} ${cal.info.thresholds[s]!.toPrecision(6)}`);
           console.log(`wrote ${path}`);
-          if (values.json) writeTextAtomic(values.json, JSON.stringify({ path: calibrationPath(checkpoint), ...cal.toJSON() }, null, 2) + '\n');
+          if (values.json) writeFileAtomic(values.json, JSON.stringify({ path: calibrationPath(checkpoint), ...cal.toJSON() }, null, 2) + '\n');
         } finally {
           cal.dispose();
         }

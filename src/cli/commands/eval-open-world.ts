@@ -25,14 +25,14 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageDataset } from '../../data/datasets/dataset.js';
-import type { ClassificationReport } from '../../infer/metrics.js';
-import type { DatasetPredictions, EnsembleMember, PredictOptions } from '../../infer/predict-dataset.js';
-import { predictDataset } from '../../infer/predict-dataset.js';
-import type { CheckpointMeta } from '../../train/checkpoint.js';
+import type { ClassificationReport } from '../../evaluation/metrics.js';
+import type { DatasetPredictions, EnsembleMember, PredictOptions } from '../../evaluation/predict-dataset.js';
+import { predictDataset } from '../../evaluation/predict-dataset.js';
+import type { CheckpointMeta } from '../../models/checkpoint/checkpoint.js';
 import { openUnlabeled } from '../../train/datasets.js';
 import { loadCalibration, type FittedCalibration } from '../../open-world/calibration.js';
-import { CORRUPTION_ISSUE, CORRUPTIONS, isCorruptionName, type CorruptionName } from '../../open-world/corruptions/index.js';
-import { predictCorrupted } from '../../open-world/corruptions/predict-corrupted.js';
+import { CORRUPTION_ISSUE, CORRUPTIONS, isCorruptionName, type CorruptionName } from '../../data/corruptions/index.js';
+import { predictCorrupted } from '../../open-world/predict-corrupted.js';
 import { auprIn, auprOut } from '../../open-world/metrics/aupr.js';
 import { auroc } from '../../open-world/metrics/auroc.js';
 import { ece, reliabilityBins, type ReliabilityBin } from '../../open-world/metrics/ece.js';
@@ -44,7 +44,8 @@ import { qualityIssues } from '../../open-world/quality.js';
 import { writeReportHtml, type ReportSection } from '../../open-world/report/html.js';
 import { barsSvg, COLORS, histogramGridSvg, linesSvg, reliabilitySvg, writePng } from '../../open-world/report/svg.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { usageError, writeTextAtomic } from './eval.js';
+import { usageError } from './eval.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
 
 /** parseArgs definitions of the open-world flags. */
 export const OPEN_WORLD_OPTIONS = {
@@ -261,7 +262,13 @@ async function corruptionSection(
   const seed = values['corruption-seed'] === undefined ? 0 : Number(values['corruption-seed']);
   if (!Number.isInteger(seed)) throw usageError(`--corruption-seed must be an integer, got '${values['corruption-seed']}'`);
   const ds = { ...ctx.ds, samples: ctx.ds.samples.slice(0, limit) };
-  const opts = { imageSize: member.imageSize, seed, batchSize: ctx.predict.batchSize ?? 32, mean: member.meta.mean, std: member.meta.std };
+  const opts = {
+    imageSize: member.preprocess.inputSize,
+    seed,
+    batchSize: ctx.predict.batchSize ?? 32,
+    mean: member.preprocess.mean,
+    std: member.preprocess.std,
+  };
   const acc = (c: boolean[]) => c.filter(Boolean).length / Math.max(1, c.length);
   const clean = await predictCorrupted(member.model, ds, { ...opts, corruption: null, severity: 0 });
   const cleanAcc = acc(clean.correct);
@@ -423,7 +430,7 @@ export async function writeOpenWorldReport(
     });
   }
   const json = { ...result, openWorld: { ...openWorld, plots: undefined } };
-  writeTextAtomic(join(dir, 'report.json'), JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  writeFileAtomic(join(dir, 'report.json'), JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
   writeReportHtml(join(dir, 'index.html'), {
     title: `finegrain eval: ${String(result.data)}`,
     subtitle: `checkpoint ${(result.checkpoints as { path: string }[])[0]?.path}`,

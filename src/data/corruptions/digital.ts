@@ -11,7 +11,7 @@
  *   const y = await jpeg(img, 3); // quality 15
  */
 import sharp from 'sharp';
-import type { RgbImage } from '../../data/image.js';
+import type { RgbImage } from '../image.js';
 
 export const JPEG_QUALITY = [25, 18, 15, 10, 7];
 export const PIXELATE = [0.6, 0.5, 0.4, 0.3, 0.25];

@@ -14,7 +14,7 @@
  * @example
  *   const y = gaussianBlur(f, w, h, 3); // σ = 3
  */
-import type { Rng } from '../../data/random.js';
+import type { Rng } from '../random.js';
 import { borderIndex, filter2d, gaussianKernel1d, separableFilter } from './image-float.js';
 
 export const GAUSSIAN_BLUR = [1, 2, 3, 4, 6];

@@ -12,7 +12,7 @@
  * @example
  *   const y = brightness(f, 3); // severity 3: V + 0.3
  */
-import type { Rng } from '../../data/random.js';
+import type { Rng } from '../random.js';
 
 export const BRIGHTNESS = [0.1, 0.2, 0.3, 0.4, 0.5];
 export const CONTRAST = [0.4, 0.3, 0.2, 0.1, 0.05];

@@ -6,8 +6,8 @@
  * @example
  *   const y = await corrupt(img, 'motion_blur', 3, { seed: 0, key: 'img-17' });
  */
-import type { RgbImage } from '../../data/image.js';
-import { Rng } from '../../data/random.js';
+import type { RgbImage } from '../image.js';
+import { Rng } from '../random.js';
 import { defocusBlur, gaussianBlur, motionBlur } from './blur.js';
 import { jpeg, pixelate } from './digital.js';
 import { toFloat, toRgb } from './image-float.js';

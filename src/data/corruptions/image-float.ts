@@ -6,7 +6,7 @@
  *   const f = toFloat(img); // Float32Array, width * height * 3
  *   const back = toRgb(f, img.width, img.height);
  */
-import type { RgbImage } from '../../data/image.js';
+import type { RgbImage } from '../image.js';
 
 export function toFloat(img: RgbImage): Float32Array {
   const out = new Float32Array(img.data.length);

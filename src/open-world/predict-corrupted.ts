@@ -10,16 +10,16 @@
  *   r.correct; r.quality; // per image
  */
 import sharp from 'sharp';
-import { noGrad } from '../../autograd/grad-mode.js';
-import type { ImageDataset } from '../../data/datasets/dataset.js';
-import { decodeImage } from '../../data/decode/decode-image.js';
-import type { RgbImage } from '../../data/image.js';
-import { normalizeBatch } from '../../data/transforms/normalize.js';
-import type { ImageClassifier } from '../../models/classifier.js';
-import { fromTypedArray } from '../../tensor/creation.js';
-import { scope } from '../../tensor/scope.js';
-import { qualityMeasures, type QualityMeasures } from '../quality.js';
-import { corrupt, type CorruptionName } from './index.js';
+import { noGrad } from '../autograd/grad-mode.js';
+import type { ImageDataset } from '../data/datasets/dataset.js';
+import { decodeImage } from '../data/decode/decode-image.js';
+import type { RgbImage } from '../data/image.js';
+import { normalizeBatch } from '../data/transforms/normalize.js';
+import type { ImageClassifier } from '../models/classifier.js';
+import { fromTypedArray } from '../tensor/creation.js';
+import { scope } from '../tensor/scope.js';
+import { qualityMeasures, type QualityMeasures } from './quality.js';
+import { corrupt, type CorruptionName } from '../data/corruptions/index.js';
 
 export interface CorruptedPredictions {
   /** Per readable image: arg-max class, label, and quality measures of the corrupted input. */

@@ -9,7 +9,7 @@
  * @example
  *   compose([randomResizedCrop(224), randomHorizontalFlip(), corruptionAugment(0.5), normalize()]);
  */
-import type { PixelTransform, SampleContext } from '../../data/transforms/transform.js';
+import type { PixelTransform, SampleContext } from '../transforms/transform.js';
 import { fromTypedArray } from '../../tensor/creation.js';
 import { scope } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
