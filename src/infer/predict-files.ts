@@ -21,6 +21,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/scope.js';
 import { loadModelFromCheckpoint, type LoadedModel } from './load-model.js';
 import type { EnsembleMember } from './predict-dataset.js';
+import { preprocessOf } from '../pipeline/preprocess.js';
 
 /** A checkpoint file and its weight in the ensemble (default 1). */
 export interface CheckpointSpec {
@@ -70,7 +71,7 @@ export function loadEnsemble(specs: readonly CheckpointSpec[], options: { device
         if (e instanceof Error && !e.message.includes(s.path)) e.message = `${s.path}: ${e.message}`;
         throw e;
       }
-      members.push({ ...loaded, imageSize: loaded.meta.imageSize, weight: s.weight ?? 1 });
+      members.push({ ...loaded, imageSize: loaded.meta.imageSize, preprocess: preprocessOf(loaded.meta), weight: s.weight ?? 1 });
       const first = members[0]!;
       if (loaded.meta.classes.join('\n') !== first.meta.classes.join('\n')) {
         throw new PredictionError(
