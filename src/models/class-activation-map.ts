@@ -72,7 +72,11 @@ export interface ActivationMaps {
   method: ActivationMapMethod;
 }
 
-export function classActivationMaps(model: ImageClassifier, x: Tensor, classes: readonly number[]): ActivationMaps {
+/**
+ * `options.method` forces Grad-CAM on a linear head (for comparisons: there it equals CAM up
+ * to the [0, 1] scaling, since the mean gradient of a logit over a pooled map is W[k] / hw).
+ */
+export function classActivationMaps(model: ImageClassifier, x: Tensor, classes: readonly number[], options: { method?: 'grad-cam' } = {}): ActivationMaps {
   const n = x.size(0);
   if (classes.length !== n) throw new RangeError(`classActivationMaps: ${n} images but ${classes.length} classes`);
   for (const k of classes) {
@@ -81,7 +85,7 @@ export function classActivationMaps(model: ImageClassifier, x: Tensor, classes: 
   const size: [number, number] = [x.size(2), x.size(3)];
   const index = tensor([...classes], { dtype: 'int64' });
   try {
-    if (hasLinearHead(model)) {
+    if (hasLinearHead(model) && options.method !== 'grad-cam') {
       return noGrad(() =>
         scope(() => {
           const features = model.forwardFeatures(x).float();

@@ -76,6 +76,11 @@ export async function createServer(clf: Classifier, overrides: Partial<ServeOpti
       }
     }
   });
+  // While draining, answers close their connection, so keep-alive clients let go and close() can finish.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (state.draining) reply.header('connection', 'close');
+    return payload;
+  });
   app.addHook('onResponse', async (req, reply) => {
     metrics.inFlight.dec();
     const route = req.routeOptions.url ?? 'unmatched';
@@ -94,12 +99,10 @@ export async function createServer(clf: Classifier, overrides: Partial<ServeOpti
     if (status === 413 || e.code === 'FST_REQ_FILE_TOO_LARGE' || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
       return reply.code(413).send({ error: 'body_too_large', message: `the request body is over the limit of ${options.bodyLimit} bytes` });
     if (status === 415 || e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
-      return reply
-        .code(415)
-        .send({
-          error: 'unsupported_media_type',
-          message: 'send the image as image/*, application/octet-stream, multipart/form-data (field image) or JSON {"image": "<base64>"}',
-        });
+      return reply.code(415).send({
+        error: 'unsupported_media_type',
+        message: 'send the image as image/*, application/octet-stream, multipart/form-data (field image) or JSON {"image": "<base64>"}',
+      });
     if (e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || error instanceof SyntaxError)
       return reply.code(400).send({ error: 'bad_json', message: `the JSON body could not be parsed: ${e.message}` });
     if (status >= 400 && status < 500) return reply.code(status).send({ error: 'bad_request', message: e.message });
@@ -135,8 +138,14 @@ export async function createServer(clf: Classifier, overrides: Partial<ServeOpti
     async close() {
       state.ready = false;
       state.draining = true;
-      await app.close();
-      await batcher.idle();
+      // In-flight requests finish within their timeout; after that, connections are cut.
+      const cut = setTimeout(() => app.server.closeAllConnections(), options.requestTimeoutMs + 2000);
+      try {
+        await app.close();
+        await batcher.idle();
+      } finally {
+        clearTimeout(cut);
+      }
     },
   };
 }
