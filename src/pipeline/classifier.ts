@@ -34,7 +34,7 @@ import { loadCalibration, uncalibrated, type Calibration, type UnknownVerdict } 
 import { assessQuality, DEFAULT_QUALITY_THRESHOLDS, type QualityReport, type QualityThresholds } from '../open-world/quality.js';
 import { combineMembers, memberForward, type EnsembleMode, type MemberOutput } from './forward.js';
 import { heatmapDataUrl } from './heatmap.js';
-import { decodeInput, type ClassifierInput } from './input.js';
+import { decodeForQuality, decodeInput, type ClassifierInput } from './input.js';
 import { preprocessBatch, samePreprocess, type Preprocess } from './preprocess.js';
 import { closestClasses, decideVerification, DEFAULT_VERIFICATION_THRESHOLDS, type VerificationDecision, type VerificationThresholds } from './verification.js';
 
@@ -129,9 +129,15 @@ export interface ClassifierInfo {
   verificationThresholds: VerificationThresholds;
 }
 
+/** A photo decoded for the model, with its quality judged on the photo itself (see input.ts). */
+export interface DecodedImage extends RgbImage {
+  quality: QualityReport;
+}
+
 /** One image of a batch and what to compute for it. */
 export interface BatchItem {
-  image: RgbImage;
+  /** Decoded for the model; without `quality` the quality is judged on these pixels. */
+  image: RgbImage | DecodedImage;
   topK?: number;
   /** Class index whose activation map to render, 'top' for the predicted class (none: no attention). */
   attentionClass?: number | 'top';
@@ -213,9 +219,12 @@ export class Classifier implements Disposable {
   }
 
   /** Decodes an input as this model's preprocessing wants it (off the JS thread). */
-  decode(input: ClassifierInput, options: { label?: string } = {}): Promise<RgbImage> {
+  async decode(input: ClassifierInput, options: { label?: string } = {}): Promise<DecodedImage> {
     this.check();
-    return decodeInput(input, this.info.preprocess, { maxPixels: this.settings.maxPixels, label: options.label });
+    const opts = { maxPixels: this.settings.maxPixels, label: options.label };
+    // Two decodes in parallel on libuv's pool: the model's (exactly as eval decodes) and the quality check's.
+    const [image, photo] = await Promise.all([decodeInput(input, this.info.preprocess, opts), decodeForQuality(input, opts)]);
+    return { ...image, quality: assessQuality(photo, this.info.qualityThresholds) };
   }
 
   /**
@@ -271,7 +280,7 @@ export class Classifier implements Disposable {
       const result: BatchResult = {
         predictions: order.slice(0, topK).map((c) => ({ label: this.classes[c]!, score: row[c]! })),
         unknown: verdicts[i]!,
-        quality: assessQuality({ ...it.image, channels: 3 }, this.info.qualityThresholds),
+        quality: 'quality' in it.image ? it.image.quality : assessQuality({ ...it.image, channels: 3 }, this.info.qualityThresholds),
       };
       if (it.claimedClass !== undefined)
         result.claimed = { label: this.classes[it.claimedClass]!, score: row[it.claimedClass]!, rank: order.indexOf(it.claimedClass) + 1 };

@@ -50,3 +50,17 @@ export async function decodeInput(input: ClassifierInput, spec: Preprocess, opti
     .toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(out.data.buffer, out.data.byteOffset, out.data.byteLength), width: out.info.width, height: out.info.height };
 }
+
+/**
+ * Quality is judged on the photo as the user took it (at most `QUALITY_SIDE` px on its
+ * shorter side), not on the copy shrunk for the model: a sharp 4000-px photo is not "low
+ * resolution" because the model looks at 224 px of it.
+ */
+export const QUALITY_SIDE = 512;
+
+/** The photo for the quality checks: decoded at up to QUALITY_SIDE (pixels are taken as given). */
+export async function decodeForQuality(input: ClassifierInput, options: { maxPixels?: number; label?: string } = {}): Promise<Pixels> {
+  if (isPixels(input)) return input;
+  const img = await decodeImage(input, { maxShortSide: QUALITY_SIDE, maxPixels: options.maxPixels }, options.label);
+  return { ...img, channels: 3 };
+}

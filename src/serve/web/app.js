@@ -1,3 +1,4 @@
+/* global document, URLSearchParams */
 // The finegrain web page: one photo at a time through POST /v1/classify (with the attention
 // map) and POST /v1/verify. No framework, no build step, no CDN.
 const $ = (id) => document.getElementById(id);
