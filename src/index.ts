@@ -6,7 +6,7 @@
  */
 export * from './tensor/index.js';
 export * from './autograd/index.js';
-export * from './runtime.js';
+export * from './runtime/index.js';
 export * as F from './nn/functional/index.js';
 export * from './nn/functional/index.js';
 export * from './io/index.js';
@@ -18,13 +18,11 @@ export * from './models/index.js';
 export * as data from './data/index.js';
 export { train, type TrainResult, type TrainOptions } from './train/trainer.js';
 export { parseTrainConfig, readConfigFile, type TrainConfig, type TrainConfigInput } from './train/config.js';
-export { saveCheckpoint, loadCheckpoint, type Checkpoint, type CheckpointMeta } from './train/checkpoint.js';
 export { cosineWithWarmup } from './train/schedule.js';
 export { ModelEma } from './train/ema.js';
-export { attentionMaps } from './train/attention-map.js';
 export { attentionRegionCrop, scdaCrop, type AttentionMap, type AttentionCropOptions } from './train/crop-boxes.js';
 export { selectPseudoLabels, type PseudoLabels } from './train/pseudo-labels.js';
-export { loadModelFromCheckpoint, type LoadedModel } from './infer/load-model.js';
-export { predictDataset, type DatasetPredictions, type EnsembleMember, type PredictOptions } from './infer/predict-dataset.js';
-export { ttaForward, type TtaOptions } from './infer/tta.js';
-export { classificationReport, formatReport, headTailAccuracy, type ClassificationReport } from './infer/metrics.js';
+export { predictDataset, type DatasetPredictions, type EnsembleMember, type PredictOptions } from './evaluation/predict-dataset.js';
+export { ttaForward, type TtaOptions } from './evaluation/tta.js';
+export { classificationReport, formatReport, headTailAccuracy, type ClassificationReport } from './evaluation/metrics.js';
+export { UsageError, isUsageError } from './usage-error.js';

@@ -11,10 +11,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateSynthDataset } from '../../src/data/synth/generate.js';
 import { csvDataset } from '../../src/data/datasets/csv.js';
-import { loadModelFromCheckpoint } from '../../src/infer/load-model.js';
-import { classificationReport } from '../../src/infer/metrics.js';
-import { predictDataset } from '../../src/infer/predict-dataset.js';
-import { useAllCores } from '../../src/runtime.js';
+import { loadModelFromCheckpoint } from '../../src/models/load-checkpoint.js';
+import { classificationReport } from '../../src/evaluation/metrics.js';
+import { predictDataset } from '../../src/evaluation/predict-dataset.js';
+import { useAllCores } from '../../src/runtime/settings.js';
 import { train } from '../../src/train/trainer.js';
 
 const { values } = parseArgs({
@@ -74,7 +74,7 @@ for (const crop of ['random', 'scda', 'attention'] as const) {
     { log: (l) => console.error(`[${crop}] ${l}`), ...(resume ? { resume } : {}) },
   );
   const { model, meta } = loadModelFromCheckpoint(join(r.runDir, 'checkpoints/best.safetensors'));
-  const preds = await predictDataset({ model, imageSize: meta.imageSize }, csvDataset(join(data, 'test.csv'), { classes: meta.classes }), { batchSize: 32 });
+  const preds = await predictDataset({ model, preprocess: meta.preprocess }, csvDataset(join(data, 'test.csv'), { classes: meta.classes }), { batchSize: 32 });
   const test = classificationReport(preds.probs, preds.labels, meta.classes).top1;
   preds.dispose();
   model.dispose();

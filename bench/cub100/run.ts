@@ -24,13 +24,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadModelFromCheckpoint } from '../../src/infer/load-model.js';
-import { classificationReport } from '../../src/infer/metrics.js';
-import { predictDataset, type EnsembleMember, type PredictOptions } from '../../src/infer/predict-dataset.js';
-import { useAllCores } from '../../src/runtime.js';
+import { loadModelFromCheckpoint } from '../../src/models/load-checkpoint.js';
+import { classificationReport } from '../../src/evaluation/metrics.js';
+import { predictDataset, type EnsembleMember, type PredictOptions } from '../../src/evaluation/predict-dataset.js';
+import { useAllCores } from '../../src/runtime/settings.js';
 import type { TrainConfigInput } from '../../src/train/config.js';
 import { openLabeled } from '../../src/train/datasets.js';
-import { resolveChannelsLast, resolveDevice, resolvePrecision } from '../../src/train/device.js';
+import { resolveChannelsLast, resolveDevice, resolvePrecision } from '../../src/runtime/device-choice.js';
 import { train } from '../../src/train/trainer.js';
 
 const root = resolve(new URL('../../..', import.meta.url).pathname);
@@ -173,7 +173,7 @@ async function testAccuracy(checkpoints: string[], tta: boolean): Promise<{ top1
   try {
     const classes = loaded[0]!.meta.classes;
     const test = openLabeled(data, { split: 'test', classes });
-    const members: EnsembleMember[] = loaded.map((l) => ({ model: l.model, imageSize: l.meta.imageSize }));
+    const members: EnsembleMember[] = loaded.map((l) => ({ model: l.model, preprocess: l.preprocess }));
     const preds = await predictDataset(members, test, { ...predictOptions, ...(tta ? { tta: TTA } : {}), ensemble: 'embeddings' });
     try {
       const report = classificationReport(preds.probs, preds.labels, classes);

@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { positiveInt as int } from '../format.js';
 import { cacheHostMemory, getNumThreads, setNumThreads } from '../../src/index.js';
-import { resolveChannelsLast, resolvePrecision } from '../../src/train/device.js';
+import { resolveChannelsLast, resolvePrecision } from '../../src/runtime/device-choice.js';
 import { machineInfo, type TorchInfo } from '../engine/machine.js';
 import { cpuFlags } from '../../src/native/cpu-flags.js';
 import { pairedRatios, summarize } from '../engine/stats.js';

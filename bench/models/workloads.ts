@@ -12,7 +12,7 @@
 import { crossEntropy, randint, randn, scope, setPointwiseConvAsMatmul, SGD, type Tensor } from '../../src/index.js';
 import { createModel, type ImageClassifier } from '../../src/models/index.js';
 import { forwardLogits, prepareImages } from '../../src/train/step.js';
-import type { Precision } from '../../src/train/device.js';
+import type { Precision } from '../../src/runtime/device-choice.js';
 
 /** What one benchmark row trains: a registry model, a batch size, a square input size. */
 export interface Workload {

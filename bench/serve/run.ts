@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import sharp from 'sharp';
 import { createModel } from '../../src/models/registry.js';
-import { saveCheckpoint } from '../../src/train/checkpoint.js';
+import { imagenetPreprocess } from '../../src/models/preprocess-config.js';
+import { saveCheckpoint } from '../../src/models/checkpoint/checkpoint.js';
 import { cpuModel } from '../engine/machine.js';
 import { f, table } from '../format.js';
 
@@ -63,6 +64,7 @@ function makeCheckpoint(classes: number): string {
       modelOptions: {},
       classes: names,
       imageSize: 224,
+      preprocess: imagenetPreprocess(224),
       mean: [0.485, 0.456, 0.406],
       std: [0.229, 0.224, 0.225],
       epoch: 0,

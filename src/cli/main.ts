@@ -3,6 +3,7 @@
  * `commands/<name>.ts` and is loaded only when run, so `finegrain --help` stays fast.
  */
 import { pathToFileURL } from 'node:url';
+import { isUsageError } from '../usage-error.js';
 
 interface CommandEntry {
   summary: string;
@@ -44,11 +45,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     // Usage and input errors print their message alone; anything else keeps its stack.
     const err = e as Error & { code?: string };
-    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || err.name === 'UsageError') {
+    const stack: string | undefined = err.stack;
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || err.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || isUsageError(err)) {
       console.error(`finegrain ${name}: ${err.message}`);
       return 2;
     }
-    console.error(`finegrain ${name}: ${err.stack ?? err.message}`);
+    console.error(`finegrain ${name}: ${stack ?? String(e)}`);
     return 1;
   }
 }

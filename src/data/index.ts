@@ -40,3 +40,4 @@ export * from './synth/traits.js';
 export * from './synth/render.js';
 export * from './synth/generate.js';
 export { synthCommand } from './synth/cli.js';
+export * from './loader/eval-loader.js';

@@ -10,12 +10,13 @@
  *
  * @example
  *   await writeAttentionOverlays(model, dataset, {
- *     imageSize: 224,
+ *     preprocess: loaded.preprocess,
  *     outputPath: (p) => join('maps', basename(p) + '.png'),
  *     captions: new Map([[dataset.samples[0].path, 'Laysan Albatross 91.2%']]),
  *   });
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { dirname } from 'node:path';
 import { noGrad } from '../autograd/grad-mode.js';
 import type { ImageDataset } from '../data/datasets/dataset.js';
@@ -26,8 +27,9 @@ import { SkipReport } from '../data/skip-report.js';
 import type { ImageClassifier } from '../models/classifier.js';
 import type { Device } from '../tensor/device.js';
 import { scope } from '../tensor/scope.js';
-import { evalLoader } from '../train/batches.js';
-import { attentionMaps } from '../train/attention-map.js';
+import { evalLoader } from '../data/loader/eval-loader.js';
+import type { PreprocessConfig } from '../models/preprocess-config.js';
+import { attentionMaps } from '../models/attention-map.js';
 
 /**
  * The jet colour map at `v` in [0, 1]: blue (low) through cyan, yellow, to red (high).
@@ -112,8 +114,8 @@ export async function renderOverlay(image: RgbImage, map: Float32Array, side: nu
 }
 
 export interface OverlayOptions {
-  /** The model's input size (square). */
-  imageSize: number;
+  /** How the model's inputs are prepared (its checkpoint's preprocessing). */
+  preprocess: PreprocessConfig;
   /** Where each image's PNG goes (folders are created). */
   outputPath: (imagePath: string) => string;
   /** Caption per image path (e.g. the predicted class); images without one get none. */
@@ -133,9 +135,9 @@ export async function writeAttentionOverlays(
   ds: ImageDataset,
   options: OverlayOptions,
 ): Promise<{ written: string[]; skipped: SkipReport }> {
-  const side = options.imageSize;
+  const side = options.preprocess.inputSize;
   const device = options.device ?? 'cpu';
-  const loader = evalLoader(ds, { imageSize: side, batchSize: options.batchSize ?? 16 });
+  const loader = evalLoader(ds, { preprocess: options.preprocess, batchSize: options.batchSize ?? 16 });
   const skipped = new SkipReport();
   const written: string[] = [];
   model.eval();
@@ -170,7 +172,7 @@ export async function writeAttentionOverlays(
       });
       const out = options.outputPath(path);
       mkdirSync(dirname(out), { recursive: true });
-      writeFileSync(out, png);
+      writeFileAtomic(out, png);
       written.push(out);
     }
   }

@@ -10,7 +10,8 @@
  *   const preds = await predictDataset(ens.members, inputs.dataset, { tta: { flips: true } });
  *   writePredictions('submission.csv', topKPredictions(preds.probs, ens.classes, preds.paths.map((p) => inputs.names.get(p)!), preds.paths, 5));
  */
-import { existsSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { basename, relative, resolve, sep } from 'node:path';
 import type { ImageDataset, Sample } from '../data/datasets/dataset.js';
 import { isImageName } from '../data/datasets/list-images.js';
@@ -19,9 +20,9 @@ import { SkipReport, type SkippedFile } from '../data/skip-report.js';
 import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/scope.js';
-import { loadModelFromCheckpoint, type LoadedModel } from './load-model.js';
-import type { EnsembleMember } from './predict-dataset.js';
-import { preprocessOf } from '../pipeline/preprocess.js';
+import { loadModelFromCheckpoint, type LoadedModel, type LoadModelOptions } from '../models/load-checkpoint.js';
+import type { EnsembleMember } from '../evaluation/predict-dataset.js';
+import { UsageError } from '../usage-error.js';
 
 /** A checkpoint file and its weight in the ensemble (default 1). */
 export interface CheckpointSpec {
@@ -30,7 +31,7 @@ export interface CheckpointSpec {
 }
 
 /** Nothing usable to predict with or on: missing checkpoints, different class lists, bad weights, no images. */
-export class PredictionError extends Error {
+export class PredictionError extends UsageError {
   override name = 'PredictionError';
 }
 
@@ -49,7 +50,7 @@ export interface LoadedEnsemble {
  *   const ens = loadEnsemble([{ path: 'runs/a/checkpoints/best.safetensors' }], { device: 'cpu' });
  *   try { ... } finally { ens.dispose(); }
  */
-export function loadEnsemble(specs: readonly CheckpointSpec[], options: { device?: Device; weights?: 'ema' | 'model' | 'auto' } = {}): LoadedEnsemble {
+export function loadEnsemble(specs: readonly CheckpointSpec[], options: LoadModelOptions = {}): LoadedEnsemble {
   if (!specs.length) throw new PredictionError('no checkpoint given');
   for (const s of specs) {
     if (!existsSync(s.path)) throw new PredictionError(`checkpoint not found: ${s.path}`);
@@ -71,7 +72,7 @@ export function loadEnsemble(specs: readonly CheckpointSpec[], options: { device
         if (e instanceof Error && !e.message.includes(s.path)) e.message = `${s.path}: ${e.message}`;
         throw e;
       }
-      members.push({ ...loaded, imageSize: loaded.meta.imageSize, preprocess: preprocessOf(loaded.meta), weight: s.weight ?? 1 });
+      members.push({ ...loaded, weight: s.weight ?? 1 });
       const first = members[0]!;
       if (loaded.meta.classes.join('\n') !== first.meta.classes.join('\n')) {
         throw new PredictionError(
@@ -211,7 +212,5 @@ export function writePredictions(
   } else {
     throw new PredictionError(`${path}: predictions are written as .csv or .json`);
   }
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  writeFileAtomic(path, text);
 }

@@ -12,7 +12,7 @@
  *   // bytes that go straight from native memory:
  *   writeFileAtomic('w.bin', (out) => out.writeWith(t.byteSize, (fd, at) => pwriteTensor(t, fd, at)));
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -45,9 +45,10 @@ export function tempPathFor(path: string): string {
  * symlink at `path` is replaced by the new file, not written through.
  *
  * @example
- *   writeFileAtomic('labels.json', (out) => out.write(new TextEncoder().encode(JSON.stringify(labels))));
+ *   writeFileAtomic('labels.json', JSON.stringify(labels));          // a string or bytes: written whole
  */
-export function writeFileAtomic(path: string, fill: (out: FileSink) => void, mode = 0o666): void {
+export function writeFileAtomic(path: string, content: string | Uint8Array | ((out: FileSink) => void), mode = 0o666): void {
+  const fill = typeof content === 'function' ? content : (out: FileSink) => out.write(typeof content === 'string' ? Buffer.from(content) : content);
   const temp = tempPathFor(path);
   // 'wx': fail rather than follow or reuse anything already at the temp name.
   let fd: number | undefined = openSync(temp, 'wx', mode);
@@ -99,6 +100,54 @@ export function writeFileAtomic(path: string, fill: (out: FileSink) => void, mod
     throw e;
   }
   syncDirectory(dirname(path));
+}
+
+/**
+ * Copies `from` over `to` atomically and durably (temp copy, fsync, rename, fsync the
+ * folder): how `best.safetensors` is taken from `last.safetensors`.
+ *
+ * @example copyFileAtomic('checkpoints/last.safetensors', 'checkpoints/best.safetensors');
+ */
+export function copyFileAtomic(from: string, to: string): void {
+  const temp = tempPathFor(to);
+  try {
+    copyFileSync(from, temp, constants.COPYFILE_EXCL);
+    const fd = openSync(temp, 'r+');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, to);
+  } catch (e) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // never created, or already renamed
+    }
+    throw e;
+  }
+  syncDirectory(dirname(to));
+}
+
+/**
+ * Appends `text` to `path` (created if missing) and fsyncs it before returning, so a line
+ * reported as written survives a power cut: how metrics.jsonl grows.
+ *
+ * @example appendFileDurable('runs/a/metrics.jsonl', JSON.stringify(record) + '\n');
+ */
+export function appendFileDurable(path: string, text: string): void {
+  const created = !existsSync(path);
+  const fd = openSync(path, 'a');
+  try {
+    const bytes = Buffer.from(text);
+    let done = 0;
+    while (done < bytes.byteLength) done += writeSync(fd, bytes, done, bytes.byteLength - done);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  if (created) syncDirectory(dirname(path));
 }
 
 function syncDirectory(dir: string): void {

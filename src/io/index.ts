@@ -6,5 +6,5 @@
  *   import { saveSafetensors, loadSafetensors } from 'finegrain';
  */
 export * from './safetensors/index.js';
-export { writeFileAtomic, type FileSink } from './atomic-write.js';
+export { appendFileDurable, copyFileAtomic, writeFileAtomic, type FileSink } from './atomic-write.js';
 export { preadTensor, pwriteTensor, copyTensorBytes } from './tensor-bytes.js';

@@ -25,7 +25,7 @@ import { adaptiveAvgPool2d } from '../nn/functional/pooling.js';
 import { tensor } from '../tensor/creation.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { attentionMaps } from '../train/attention-map.js';
+import { attentionMaps } from './attention-map.js';
 import { ImageClassifier } from './classifier.js';
 
 export type ActivationMapMethod = 'cam' | 'grad-cam' | 'feature-mean';

@@ -32,3 +32,8 @@ export { ConvNeXt, type ConvNeXtConfig } from './convnext/convnext.js';
 export { LayerNorm2d } from './convnext/layer-norm-2d.js';
 export { NASNetALarge, type NasNetConfig } from './nasnet/nasnet.js';
 export type { FamilyOptions } from './family-options.js';
+export * from './checkpoint/index.js';
+export { loadModelFromCheckpoint, type LoadedModel, type LoadModelOptions } from './load-checkpoint.js';
+export { attentionMaps } from './attention-map.js';
+export * from './preprocess-config.js';
+export { defaultPreprocess } from './registry.js';

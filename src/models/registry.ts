@@ -15,6 +15,7 @@ import { withoutInit } from '../nn/init.js';
 import type { ModuleToOptions } from '../nn/module.js';
 import type { ImageClassifier } from './classifier.js';
 import type { ModelOptions, ModelVariant } from './variant.js';
+import { imagenetPreprocess, type PreprocessConfig } from './preprocess-config.js';
 import { hasKeysUnder, loadPretrained } from './pretrained.js';
 import { ZOO } from './zoo.js';
 
@@ -71,6 +72,17 @@ export function listModels(filter?: string | RegExp): string[] {
 export function modelInfo(name: string): Omit<ModelVariant, 'build'> {
   const { build: _build, ...info } = variant(name);
   return info;
+}
+
+/**
+ * The preprocessing the reference weights of a model expect (timm's `pretrained_cfg`): its
+ * default input size, ImageNet's mean and std unless the family says otherwise, and
+ * torchvision's evaluation crop (0.875). A finegrain checkpoint stores its own instead.
+ * @example defaultPreprocess('nasnetalarge'); // { inputSize: 331, mean: [0.5, 0.5, 0.5], … }
+ */
+export function defaultPreprocess(name: string): PreprocessConfig {
+  const v = variant(name);
+  return imagenetPreprocess(v.inputSize[1], { cropFraction: 0.875, ...v.preprocess });
 }
 
 function variant(name: string): ModelVariant {

@@ -10,6 +10,7 @@
  */
 import type { AttentionKind } from '../nn/attention/index.js';
 import type { ImageClassifier } from './classifier.js';
+import type { PreprocessConfig } from './preprocess-config.js';
 
 /** Options every builder receives (filled with defaults by `createModel`). */
 export interface ModelOptions {
@@ -32,6 +33,12 @@ export interface ModelVariant {
   source: 'torchvision' | 'timm';
   /** Default input [C, H, W] (the reference's evaluation crop). */
   inputSize: [number, number, number];
+  /**
+   * What the reference weights expect beyond `inputSize`, when it differs from ImageNet's
+   * statistics and torchvision's 0.875 centre crop (timm's Inception-style models: mean and
+   * std 0.5). `defaultPreprocess(name)` fills in the rest.
+   */
+  preprocess?: Partial<Omit<PreprocessConfig, 'inputSize'>>;
   /** Whether `attention` is accepted. */
   supportsAttention?: boolean;
   /**

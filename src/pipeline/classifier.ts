@@ -25,17 +25,18 @@ import { tensor } from '../tensor/creation.js';
 import type { Device } from '../tensor/device.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { resolveChannelsLast, resolveDevice, resolvePrecision, type Precision } from '../train/device.js';
+import { resolveChannelsLast, resolveDevice, resolvePrecision, type Precision } from '../runtime/device-choice.js';
 import type { ImageDataset } from '../data/datasets/dataset.js';
-import { predictDataset, type DatasetPredictions, type PredictOptions } from '../infer/predict-dataset.js';
+import { predictDataset, type DatasetPredictions, type PredictOptions } from '../evaluation/predict-dataset.js';
 import { loadEnsemble, type LoadedEnsemble } from '../infer/predict-files.js';
-import type { TtaOptions } from '../infer/tta.js';
+import type { TtaOptions } from '../evaluation/tta.js';
+import type { PreprocessConfig } from '../models/preprocess-config.js';
 import { loadCalibration, uncalibrated, type Calibration, type UnknownVerdict } from '../open-world/calibration.js';
 import { assessQuality, DEFAULT_QUALITY_THRESHOLDS, type QualityReport, type QualityThresholds } from '../open-world/quality.js';
-import { combineMembers, memberForward, type EnsembleMode, type MemberOutput } from './forward.js';
+import { combineMembers, memberForward, type EnsembleMode, type MemberOutput } from '../evaluation/forward.js';
 import { heatmapDataUrl } from './heatmap.js';
 import { decodeForQuality, decodeInput, type ClassifierInput } from './input.js';
-import { preprocessBatch, samePreprocess, type Preprocess } from './preprocess.js';
+import { preprocessBatch, samePreprocess } from './preprocess.js';
 import { closestClasses, decideVerification, DEFAULT_VERIFICATION_THRESHOLDS, type VerificationDecision, type VerificationThresholds } from './verification.js';
 
 export interface ClassifierOptions {
@@ -50,8 +51,8 @@ export interface ClassifierOptions {
   /** How an ensemble combines its members (default 'probabilities'). */
   ensemble?: EnsembleMode;
   tta?: TtaOptions;
-  /** Use the trained weights even when the checkpoint holds EMA weights. */
-  noEma?: boolean;
+  /** Which parameters: 'auto' (default) the EMA average when the checkpoint has one; 'ema' requires it; 'trained' ignores it. */
+  ema?: 'auto' | 'ema' | 'trained';
   /** The unknown detector (default: the checkpoint's stored calibration, else uncalibrated MSP). */
   calibration?: Calibration;
   quality?: QualityThresholds;
@@ -118,7 +119,7 @@ export interface ClassifierInfo {
   checkpoints: { path: string; sha256: string; weight: number }[];
   classes: readonly string[];
   inputSize: number;
-  preprocess: Preprocess;
+  preprocess: PreprocessConfig;
   device: Device;
   precision: Precision;
   channelsLast: boolean;
@@ -238,8 +239,8 @@ export class Classifier implements Disposable {
     const { device, precision, channelsLast } = this.info;
     const members = this.ensemble.members;
     const outputs: MemberOutput[] = [];
-    const inputs: { spec: Preprocess; x: Tensor }[] = [];
-    const inputFor = (spec: Preprocess): Tensor => {
+    const inputs: { spec: PreprocessConfig; x: Tensor }[] = [];
+    const inputFor = (spec: PreprocessConfig): Tensor => {
       const hit = inputs.find((c) => samePreprocess(c.spec, spec));
       if (hit) return hit.x;
       const x = preprocessBatch(images, spec);
@@ -247,14 +248,14 @@ export class Classifier implements Disposable {
       return x;
     };
     try {
-      for (const m of members) outputs.push(memberForward(m.model, inputFor(m.preprocess!), { device, precision, channelsLast, tta: this.settings.tta }));
+      for (const m of members) outputs.push(memberForward(m.model, inputFor(m.preprocess), { device, precision, channelsLast, tta: this.settings.tta }));
       const combined = combineMembers(
         outputs,
         members.map((m) => m.weight ?? 1),
         this.info.ensemble,
       );
       try {
-        return this.readOut(items, combined, inputFor(members[0]!.preprocess!));
+        return this.readOut(items, combined, inputFor(members[0]!.preprocess));
       } finally {
         for (const t of [combined.probs, combined.logits, combined.embeddings]) t.dispose();
       }
@@ -409,7 +410,7 @@ export async function classifier(checkpoints: string | readonly string[], option
   const hashes = await Promise.all(paths.map(sha256).map((p) => p.catch(() => '')));
   const ensemble = loadEnsemble(
     paths.map((path, i) => ({ path, weight: options.weights?.[i] })),
-    { device, weights: options.noEma ? 'model' : 'auto' },
+    { device, ema: options.ema ?? 'auto' },
   );
   try {
     if (channelsLast) for (const m of ensemble.members) m.model.to({ memoryFormat: 'channelsLast' });
@@ -420,8 +421,8 @@ export async function classifier(checkpoints: string | readonly string[], option
       architectures: ensemble.members.map((m) => m.meta.model),
       checkpoints: ensemble.members.map((m, i) => ({ path: m.path, sha256: hashes[i]!, weight: m.weight ?? 1 })),
       classes: ensemble.classes,
-      inputSize: first.preprocess!.inputSize,
-      preprocess: first.preprocess!,
+      inputSize: first.preprocess.inputSize,
+      preprocess: first.preprocess,
       device,
       precision,
       channelsLast,

@@ -11,7 +11,8 @@
 import { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError } from '../data/decode/decode-image.js';
 import { sharp } from '../data/decode/sharp.js';
 import type { RgbImage } from '../data/image.js';
-import { decodeOptionsFor, type Preprocess } from './preprocess.js';
+import type { PreprocessConfig } from '../models/preprocess-config.js';
+import { decodeOptionsFor } from './preprocess.js';
 
 /** Decoded pixels: row-major, interleaved, 1 (gray), 3 (RGB) or 4 (RGBA) 8-bit channels. */
 export interface Pixels {
@@ -29,7 +30,7 @@ export function isPixels(input: ClassifierInput): input is Pixels {
 }
 
 /** Decodes any input for a model with preprocessing `spec`; `maxPixels` guards against decompression bombs. */
-export async function decodeInput(input: ClassifierInput, spec: Preprocess, options: { maxPixels?: number; label?: string } = {}): Promise<RgbImage> {
+export async function decodeInput(input: ClassifierInput, spec: PreprocessConfig, options: { maxPixels?: number; label?: string } = {}): Promise<RgbImage> {
   const decode = decodeOptionsFor(spec, { maxPixels: options.maxPixels });
   if (!isPixels(input)) return decodeImage(input, decode, options.label);
   const { data, width, height, channels } = input;

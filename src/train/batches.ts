@@ -5,8 +5,8 @@
  *   box for an image, that box — then a horizontal flip, the augmentation policy
  *   (AutoAugment by default, as in the seed's recipe), normalisation, RandomErasing, and
  *   Mixup/CutMix soft targets when asked; seeded from (seed, epoch, position);
- * - evaluation: the whole image resized to the model's input size (fine-grained details
- *   at the border are not cropped away), normalised.
+ * evaluation goes through `evalLoader` (src/data/loader/eval-loader.ts), built from the
+ * checkpoint's preprocessing config.
  */
 import { autoAugment, randAugment, trivialAugmentWide } from '../data/augment/auto-augment.js';
 import { mixupCutmix } from '../data/augment/mix.js';
@@ -14,22 +14,15 @@ import { randomErasing } from '../data/augment/random-erasing.js';
 import type { ImageDataset } from '../data/datasets/dataset.js';
 import { DataLoader } from '../data/loader/loader.js';
 import { classBalancedSampler } from '../data/loader/sampler.js';
+import { decodeSide } from '../data/loader/eval-loader.js';
 import { compose } from '../data/transforms/compose.js';
-import { cropToBox, randomHorizontalFlip, randomResizedCrop, resize } from '../data/transforms/geometry.js';
+import { cropToBox, randomHorizontalFlip, randomResizedCrop } from '../data/transforms/geometry.js';
 import { normalize } from '../data/transforms/normalize.js';
 import type { Transform, ViewTransform } from '../data/transforms/transform.js';
+import type { PreprocessConfig } from '../models/preprocess-config.js';
 import type { TrainConfig } from './config.js';
 
 export type { Batch } from '../data/loader/batch.js';
-
-/** The model's normalisation (ImageNet statistics, as every pretrained backbone here uses). */
-export const MEAN: [number, number, number] = [0.485, 0.456, 0.406];
-export const STD: [number, number, number] = [0.229, 0.224, 0.225];
-
-/** Decode a little larger than the crop so resampling has detail to work with, no more. */
-function decodeSide(imageSize: number): number {
-  return Math.ceil(imageSize * 1.15);
-}
 
 /** A sample's chosen box when it has one, else a RandomResizedCrop. */
 function boxOrRandomCrop(size: number): ViewTransform {
@@ -38,12 +31,13 @@ function boxOrRandomCrop(size: number): ViewTransform {
   return { stage: 'view', name: `boxOrRandomCrop(${size})`, plan: (v, ctx) => (ctx.sample?.box ? box.plan(v, ctx) : random.plan(v, ctx)) };
 }
 
-export function trainLoader(ds: ImageDataset, config: TrainConfig, imageSize: number): DataLoader {
+/** `preprocess` gives the normalisation (the run's mean and std); `imageSize` the epoch's crop side. */
+export function trainLoader(ds: ImageDataset, config: TrainConfig, imageSize: number, preprocess: Pick<PreprocessConfig, 'mean' | 'std'>): DataLoader {
   const transforms: Transform[] = [boxOrRandomCrop(imageSize), randomHorizontalFlip()];
   if (config.augment === 'autoaugment') transforms.push(autoAugment(config.autoAugmentPolicy));
   else if (config.augment === 'randaugment') transforms.push(randAugment());
   else if (config.augment === 'trivialaugment') transforms.push(trivialAugmentWide());
-  transforms.push(normalize(MEAN, STD));
+  transforms.push(normalize(preprocess.mean, preprocess.std));
   if (config.randomErasing > 0) transforms.push(randomErasing({ p: config.randomErasing }));
   const mixing = config.mixup > 0 || config.cutmix > 0;
   return new DataLoader(ds, {
@@ -63,15 +57,5 @@ export function trainLoader(ds: ImageDataset, config: TrainConfig, imageSize: nu
     decode: { maxShortSide: decodeSide(imageSize) },
     mix: mixing ? mixupCutmix({ mixupAlpha: config.mixup, cutmixAlpha: config.cutmix, labelSmoothing: config.labelSmoothing }) : undefined,
     numClasses: ds.classes.length,
-  });
-}
-
-export function evalLoader(ds: ImageDataset, options: { imageSize: number; batchSize: number; workers?: number }): DataLoader {
-  return new DataLoader(ds, {
-    batchSize: options.batchSize,
-    transform: compose([resize([options.imageSize, options.imageSize]), normalize(MEAN, STD)]),
-    shuffle: false,
-    prefetch: Math.max(2, Math.ceil((options.workers ?? 4) / 2)),
-    decode: { maxShortSide: decodeSide(options.imageSize) },
   });
 }

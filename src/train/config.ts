@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { UsageError } from '../usage-error.js';
 
 export const TrainConfigSchema = z
   .object({
@@ -36,6 +37,9 @@ export const TrainConfigSchema = z
     freezeUntil: z.string().min(1).optional(),
 
     imageSize: z.number().int().min(16).max(4096).default(224),
+    /** Input normalisation (per-channel mean and std in [0, 1] units); default: the model's own (ImageNet's for most). Stored in every checkpoint. */
+    mean: z.tuple([z.number(), z.number(), z.number()]).optional(),
+    std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).optional(),
     /** Progressive resolution: the last `finalEpochs` epochs run at `finalImageSize` (the seed's 512 -> 960 step). */
     finalImageSize: z.number().int().min(16).max(4096).optional(),
     finalEpochs: z.number().int().min(0).default(0),
@@ -97,9 +101,7 @@ export const TrainConfigSchema = z
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 
-export class ConfigError extends Error {
-  override name = 'UsageError';
-}
+export class ConfigError extends UsageError {}
 
 /** Validates a config object; errors name each bad field. */
 export function parseTrainConfig(input: unknown): TrainConfig {
@@ -160,7 +162,7 @@ export function configFromFlags(argv: string[]): Record<string, unknown> {
     }
     const value = argv[++i];
     if (value === undefined) throw new ConfigError(`--${arg.slice(2)} needs a value`);
-    out[key] = kind === 'number' ? Number(value) : value;
+    out[key] = kind === 'number' ? Number(value) : kind === 'tuple' ? value.split(',').map((v) => Number(v.trim())) : value;
   }
   return out;
 }

@@ -13,14 +13,17 @@ import type { ImageClassifier } from '../models/classifier.js';
 import type { Device } from '../tensor/device.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { attentionMaps } from './attention-map.js';
-import { evalLoader } from './batches.js';
+import { attentionMaps } from '../models/attention-map.js';
+import { evalLoader } from '../data/loader/eval-loader.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import type { PreprocessConfig } from '../models/preprocess-config.js';
 import { attentionRegionCrop, scdaCrop } from './crop-boxes.js';
-import type { Precision } from './device.js';
+import type { Precision } from '../runtime/device-choice.js';
 
 export interface CropRefreshOptions {
   method: 'attention' | 'scda';
-  imageSize: number;
+  /** How the model sees the images (the run's preprocessing at the next epoch's size). */
+  preprocess: PreprocessConfig;
   batchSize: number;
   device: Device;
   precision: Precision;
@@ -39,9 +42,9 @@ const MAP_SIDE = 64;
 /** Boxes for every sample (undefined where the image could not be read). */
 export async function chooseCropBoxes(model: ImageClassifier, ds: ImageDataset, o: CropRefreshOptions): Promise<(Box | undefined)[]> {
   const boxes: (Box | undefined)[] = new Array(ds.samples.length).fill(undefined);
-  const loader = evalLoader(ds, { imageSize: o.imageSize, batchSize: o.batchSize, workers: o.workers });
+  const loader = evalLoader(ds, { preprocess: o.preprocess, batchSize: o.batchSize, workers: o.workers });
   model.eval();
-  const side = Math.min(MAP_SIDE, o.imageSize);
+  const side = Math.min(MAP_SIDE, o.preprocess.inputSize);
   for await (const batch of loader.epoch(0)) {
     try {
       const maps = noGrad(() =>
@@ -95,8 +98,9 @@ export async function drawCropBoxes(path: string, ds: ImageDataset, boxes: reado
   if (!usable.length) return;
   const cols = Math.min(8, usable.length);
   const rows = Math.ceil(usable.length / cols);
-  await sharp({ create: { width: cols * tile, height: rows * tile, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+  const png = await sharp({ create: { width: cols * tile, height: rows * tile, channels: 3, background: { r: 255, g: 255, b: 255 } } })
     .composite(usable.map((input, i) => ({ input, left: (i % cols) * tile, top: Math.floor(i / cols) * tile })))
     .png()
-    .toFile(path);
+    .toBuffer();
+  writeFileAtomic(path, png);
 }

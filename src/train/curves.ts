@@ -3,6 +3,7 @@
  * epoch records of metrics.jsonl.
  */
 import sharp from 'sharp';
+import { writeFileAtomic } from '../io/atomic-write.js';
 
 export interface EpochRecord {
   epoch: number;
@@ -67,5 +68,5 @@ export async function writeCurves(path: string, records: EpochRecord[]): Promise
       epochs,
       390,
     )}</svg>`;
-  await sharp(Buffer.from(svg)).png().toFile(path);
+  writeFileAtomic(path, await sharp(Buffer.from(svg)).png().toBuffer());
 }

@@ -9,8 +9,16 @@
  *       checkpoints/last.safetensors, best.safetensors (+ .json readable copies)
  *       crops/epoch-N.png    chosen attention crops drawn on a few training images
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileDurable, writeFileAtomic } from '../io/atomic-write.js';
 import { join, resolve } from 'node:path';
+
+/** One line of metrics.jsonl: an epoch's record (round, epoch, losses, accuracies, ...). */
+export interface MetricRecord {
+  round?: number;
+  epoch?: number;
+  [key: string]: unknown;
+}
 
 export class RunFolder {
   readonly dir: string;
@@ -43,9 +51,7 @@ export class RunFolder {
   }
 
   writeJson(name: string, value: unknown): void {
-    const target = this.path(name);
-    writeFileSync(target + '.tmp', JSON.stringify(value, null, 2) + '\n');
-    renameSync(target + '.tmp', target);
+    writeFileAtomic(this.path(name), JSON.stringify(value, null, 2) + '\n');
   }
 
   readJson<T>(name: string): T {
@@ -53,11 +59,11 @@ export class RunFolder {
   }
 
   appendMetrics(record: Record<string, unknown>): void {
-    appendFileSync(this.path('metrics.jsonl'), JSON.stringify(record) + '\n');
+    appendFileDurable(this.path('metrics.jsonl'), JSON.stringify(record) + '\n');
   }
 
   /** Metric records, optionally only those a checkpoint covers (a resumed run rewrites the rest). */
-  readMetrics(): Record<string, any>[] {
+  readMetrics(): MetricRecord[] {
     const file = this.path('metrics.jsonl');
     if (!existsSync(file)) return [];
     return readFileSync(file, 'utf8')
@@ -73,10 +79,8 @@ export class RunFolder {
   }
 
   /** Keeps only records `keep` accepts (resuming drops records written after the checkpoint). */
-  rewriteMetrics(keep: (r: Record<string, any>) => boolean): void {
+  rewriteMetrics(keep: (r: MetricRecord) => boolean): void {
     const kept = this.readMetrics().filter(keep);
-    const file = this.path('metrics.jsonl');
-    writeFileSync(file + '.tmp', kept.map((r) => JSON.stringify(r) + '\n').join(''));
-    renameSync(file + '.tmp', file);
+    writeFileAtomic(this.path('metrics.jsonl'), kept.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 }

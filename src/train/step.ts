@@ -13,12 +13,12 @@ import { Rng } from '../data/random.js';
 import { crossEntropy } from '../nn/functional/loss.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import type { ImageClassifier } from '../models/classifier.js';
-import { manualSeed } from '../runtime.js';
+import { manualSeed } from '../runtime/settings.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
 import type { ModelEma } from './ema.js';
-import type { Precision } from './device.js';
+import type { Precision } from '../runtime/device-choice.js';
 import type { Batch } from './batches.js';
 
 export interface StepContext {

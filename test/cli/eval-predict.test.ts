@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { train } from '../../src/train/trainer.js';
-import { saveCheckpoint } from '../../src/train/checkpoint.js';
+import { saveCheckpoint } from '../../src/models/checkpoint/checkpoint.js';
 import { alignClasses, openLabeled } from '../../src/train/datasets.js';
-import { evalLoader } from '../../src/train/batches.js';
-import { loadModelFromCheckpoint } from '../../src/infer/load-model.js';
-import { predictDataset } from '../../src/infer/predict-dataset.js';
+import { evalLoader } from '../../src/data/loader/eval-loader.js';
+import { loadModelFromCheckpoint } from '../../src/models/load-checkpoint.js';
+import { predictDataset } from '../../src/evaluation/predict-dataset.js';
 import { loadEnsemble } from '../../src/infer/predict-files.js';
 import { noGrad } from '../../src/autograd/grad-mode.js';
 import { scope } from '../../src/tensor/scope.js';
@@ -122,7 +122,7 @@ test('eval: JSON report fields, and top-1 equal to a direct computation', async 
   const ds = alignClasses(openLabeled(testData), meta.classes);
   let correct = 0;
   let n = 0;
-  for await (const b of evalLoader(ds, { imageSize: meta.imageSize, batchSize: 7 }).epoch(0)) {
+  for await (const b of evalLoader(ds, { preprocess: meta.preprocess, batchSize: 7 }).epoch(0)) {
     const pred = noGrad(() => scope(() => Array.from(model.forward(b.images).argmax(1).toTypedArray() as BigInt64Array, Number)));
     b.labelList.forEach((y, i) => {
       n++;

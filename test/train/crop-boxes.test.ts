@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attentionRegionCrop, scdaCrop, type AttentionMap } from '../../src/train/crop-boxes.js';
-import { attentionMaps } from '../../src/train/attention-map.js';
+import { attentionMaps } from '../../src/models/attention-map.js';
 import { Rng } from '../../src/data/random.js';
 import { scope, tensor, zeros } from '../../src/index.js';
 

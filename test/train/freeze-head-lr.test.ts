@@ -7,8 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel, manualSeed, type Tensor } from '../../src/index.js';
-import { freezeUntil, train } from '../../src/train/trainer.js';
-import { loadCheckpoint } from '../../src/train/checkpoint.js';
+import { train } from '../../src/train/trainer.js';
+import { freezeUntil } from '../../src/train/build-model.js';
+import { loadCheckpoint } from '../../src/models/checkpoint/checkpoint.js';
 import { writeTinyDataset } from './tiny-dataset.js';
 
 const BASE = {

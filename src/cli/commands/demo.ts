@@ -11,21 +11,22 @@
  *
  * and print the accuracy it got. `--quick` shrinks everything for a smoke run.
  */
-import { mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../../io/atomic-write.js';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { generateSynthDataset } from '../../data/synth/generate.js';
 import { csvDataset } from '../../data/datasets/csv.js';
 import { subset } from '../../data/datasets/compose.js';
-import { loadModelFromCheckpoint } from '../../infer/load-model.js';
-import { classificationReport, formatReport } from '../../infer/metrics.js';
-import { predictDataset } from '../../infer/predict-dataset.js';
+import { loadModelFromCheckpoint } from '../../models/load-checkpoint.js';
+import { classificationReport, formatReport } from '../../evaluation/metrics.js';
+import { predictDataset } from '../../evaluation/predict-dataset.js';
 import { writeAttentionOverlays } from '../../infer/attention-overlay.js';
-import { buildInfo, getNumThreads, setNumThreads } from '../../runtime.js';
+import { buildInfo, getNumThreads, setNumThreads } from '../../runtime/settings.js';
 import { availableParallelism } from 'node:os';
 import { scope } from '../../tensor/scope.js';
 import { train } from '../../train/trainer.js';
-import { resolvePrecision } from '../../train/device.js';
+import { resolvePrecision } from '../../runtime/device-choice.js';
 
 const HELP = `usage: finegrain demo [--out DIR] [--quick]
 
@@ -62,8 +63,8 @@ export async function run(argv: string[]): Promise<void> {
   const synth = await generateSynthDataset({ out: data, classes: s.classes, perClass: s.train + s.test, size: s.size, seed: 0, markSize: 0.08, scatter: 0.3 });
   const rows = readFileSync(join(data, 'labels.csv'), 'utf8').trim().split('\n').slice(1);
   const index = (row: string) => Number(/_(\d+)\.\w+,/.exec(row)![1]);
-  writeFileSync(join(data, 'train.csv'), 'path,label\n' + rows.filter((r) => index(r) < s.train).join('\n') + '\n');
-  writeFileSync(join(data, 'test.csv'), 'path,label\n' + rows.filter((r) => index(r) >= s.train).join('\n') + '\n');
+  writeFileAtomic(join(data, 'train.csv'), 'path,label\n' + rows.filter((r) => index(r) < s.train).join('\n') + '\n');
+  writeFileAtomic(join(data, 'test.csv'), 'path,label\n' + rows.filter((r) => index(r) >= s.train).join('\n') + '\n');
   console.log(
     `1. data: ${synth.images} synthetic images of ${s.classes} classes that differ only in ${synth.traits[0]!.length} small marks (${s.size} px); ${s.test} per class held out for the test`,
   );
@@ -102,15 +103,15 @@ export async function run(argv: string[]): Promise<void> {
 
   // 3. Evaluation on the held-out test split, with flip TTA.
   const best = join(result.runDir, 'checkpoints/best.safetensors');
-  const { model, meta } = loadModelFromCheckpoint(best);
+  const { model, meta, preprocess } = loadModelFromCheckpoint(best);
   try {
     const test = csvDataset(join(data, 'test.csv'), { classes: meta.classes });
-    const preds = await predictDataset({ model, imageSize: meta.imageSize }, test, { tta: { flips: true }, batchSize: 32 });
+    const preds = await predictDataset({ model, preprocess }, test, { tta: { flips: true }, batchSize: 32 });
     let top1 = NaN;
     try {
       const report = classificationReport(preds.probs, preds.labels, meta.classes);
       top1 = report.top1;
-      writeFileSync(join(out, 'test-report.json'), JSON.stringify(report, null, 2) + '\n');
+      writeFileAtomic(join(out, 'test-report.json'), JSON.stringify(report, null, 2) + '\n');
       console.log(`3. test split (${report.images} images, flip TTA):\n${formatReport(report, { worstClasses: 3 }).replace(/^/gm, '   ')}`);
     } finally {
       preds.dispose();
@@ -121,7 +122,7 @@ export async function run(argv: string[]): Promise<void> {
       test,
       Array.from({ length: Math.min(8, test.samples.length) }, (_, i) => i * Math.floor(test.samples.length / 8)),
     );
-    const p = await predictDataset({ model, imageSize: meta.imageSize }, samples, { batchSize: 8 });
+    const p = await predictDataset({ model, preprocess }, samples, { batchSize: 8 });
     const captions = new Map<string, string>();
     try {
       const top = scope(() => Array.from(p.probs.argmax(1).toTypedArray() as BigInt64Array, Number));
@@ -136,7 +137,7 @@ export async function run(argv: string[]): Promise<void> {
     }
     const dir = join(out, 'predictions');
     const { written } = await writeAttentionOverlays(model, samples, {
-      imageSize: meta.imageSize,
+      preprocess,
       outputPath: (path) => join(dir, basename(path).replace(/\.\w+$/, '.png')),
       captions,
     });

@@ -12,19 +12,20 @@
  *   finegrain eval --checkpoint runs/a/checkpoints/best.safetensors --data cub100 --split test \
  *     --tta flips,scales=1,1.15 --json eval.json
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../io/atomic-write.js';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { classificationReport, formatReport, headTailAccuracy } from '../../infer/metrics.js';
-import type { PredictOptions } from '../../infer/predict-dataset.js';
+import { classificationReport, formatReport, headTailAccuracy } from '../../evaluation/metrics.js';
+import type { PredictOptions } from '../../evaluation/predict-dataset.js';
 import type { CheckpointSpec } from '../../infer/predict-files.js';
 import { classifier, type Classifier } from '../../pipeline/classifier.js';
-import type { TtaOptions } from '../../infer/tta.js';
+import type { TtaOptions } from '../../evaluation/tta.js';
 import type { Device } from '../../tensor/device.js';
 import { parseTrainConfig } from '../../train/config.js';
 import { alignClasses, openLabeled, openTrainingData } from '../../train/datasets.js';
-import { resolveDevice, resolvePrecision, type Precision } from '../../train/device.js';
-import { useAllCores } from '../../runtime.js';
+import { resolveDevice, resolvePrecision, type Precision } from '../../runtime/device-choice.js';
+import { useAllCores } from '../../runtime/settings.js';
 
 export function usageError(message: string): Error {
   return Object.assign(new Error(message), { name: 'UsageError' });
@@ -101,7 +102,7 @@ function positiveInt(v: string | undefined, flag: string): number | undefined {
 export interface ModelFlags {
   checkpoints: CheckpointSpec[];
   device: Device;
-  weights: 'auto' | 'model';
+  ema: 'auto' | 'trained';
   predict: PredictOptions;
 }
 
@@ -136,7 +137,7 @@ export function modelFlags(values: Record<string, unknown>, tokens: readonly Tok
   return {
     checkpoints,
     device,
-    weights: values['no-ema'] ? 'model' : 'auto',
+    ema: values['no-ema'] ? 'trained' : 'auto',
     predict: {
       device,
       precision,
@@ -156,7 +157,7 @@ export function frontDoor(flags: ModelFlags): Promise<Classifier> {
   const { device, precision, channelsLast, ensemble, tta } = flags.predict;
   return classifier(
     flags.checkpoints.map((c) => c.path),
-    { device, precision, channelsLast, ensemble, tta, weights: flags.checkpoints.map((c) => c.weight ?? 1), noEma: flags.weights === 'model' },
+    { device, precision, channelsLast, ensemble, tta, weights: flags.checkpoints.map((c) => c.weight ?? 1), ema: flags.ema },
   );
 }
 
@@ -170,13 +171,6 @@ export async function withInputErrors<T>(f: () => Promise<T>): Promise<T> {
     if (e instanceof Error && INPUT_ERRORS.has(e.name)) throw usageError(e.message);
     throw e;
   }
-}
-
-/** Writes text through a temporary file, so a reader never sees half a report. */
-export function writeTextAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }
 
 /**
@@ -254,7 +248,7 @@ export async function run(argv: string[]): Promise<void> {
         const counts = trainCountsOf(flags.checkpoints[0]!.path, ens.classes);
         const headTail = 'counts' in counts ? headTailAccuracy(report, counts.counts) : null;
         const result = {
-          checkpoints: ens.members.map((m) => ({ path: m.path, weight: m.weight, model: m.meta.model, imageSize: m.imageSize, epoch: m.meta.epoch })),
+          checkpoints: ens.members.map((m) => ({ path: m.path, weight: m.weight, model: m.meta.model, preprocess: m.preprocess, epoch: m.meta.epoch })),
           data: values.data,
           split,
           ensemble: flags.predict.ensemble,
@@ -266,7 +260,7 @@ export async function run(argv: string[]): Promise<void> {
           unknownClasses,
           skipped: preds.skippedFiles.filter((f) => f.reason !== 'unknown-label'),
         };
-        if (values.json) writeTextAtomic(values.json, JSON.stringify(result, jsonNumbers, 2) + '\n');
+        if (values.json) writeFileAtomic(values.json, JSON.stringify(result, jsonNumbers, 2) + '\n');
         console.log(formatReport(report));
         if (headTail) console.log(`\nhead / middle / tail classes: ${pct(headTail.head)} / ${pct(headTail.medium)} / ${pct(headTail.tail)}`);
         const unknown = Object.entries(unknownClasses);

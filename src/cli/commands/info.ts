@@ -1,5 +1,5 @@
 /** `finegrain info`: what this installation runs on. */
-import { buildInfo, getNumThreads } from '../../runtime.js';
+import { buildInfo, getNumThreads } from '../../runtime/settings.js';
 import { cuda } from '../../tensor/device.js';
 
 export async function run(argv: string[]): Promise<void> {

@@ -15,7 +15,7 @@ import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeAttentionOverlays } from '../../infer/attention-overlay.js';
 import { openInputs, topKPredictions, writePredictions, type ImagePrediction } from '../../infer/predict-files.js';
-import { useAllCores } from '../../runtime.js';
+import { useAllCores } from '../../runtime/settings.js';
 import { frontDoor, MODEL_HELP, MODEL_OPTIONS, modelFlags, usageError, withInputErrors } from './eval.js';
 
 const HELP = `usage: finegrain predict --checkpoint CKPT [--checkpoint CKPT2 --weight W ...]
@@ -127,7 +127,7 @@ export async function run(argv: string[]): Promise<void> {
         const captions = new Map(rows.map((r) => [r.path, `${r.top[0]!.label} ${(100 * r.top[0]!.score).toFixed(1)}%`]));
         const readable = { ...dataset, samples: rows.map((r) => ({ path: r.path, label: -1 })) };
         const { written, skipped: late } = await writeAttentionOverlays(first.model, readable, {
-          imageSize: first.imageSize,
+          preprocess: first.preprocess,
           outputPath: (p) => outFor.get(p)!,
           captions,
           batchSize: flags.predict.batchSize,

@@ -11,7 +11,7 @@ import { classifier } from '../../pipeline/classifier.js';
 import { createServer } from '../../serve/app.js';
 import { DEFAULT_SERVE_OPTIONS as D } from '../../serve/options.js';
 import { onShutdownSignals } from '../../serve/shutdown.js';
-import { useAllCores } from '../../runtime.js';
+import { useAllCores } from '../../runtime/settings.js';
 import { MODEL_OPTIONS, modelFlags, usageError, withInputErrors } from './eval.js';
 
 const HELP = `usage: finegrain serve --checkpoint CKPT [--checkpoint CKPT2 --weight W ...]
@@ -97,7 +97,7 @@ export async function run(argv: string[]): Promise<void> {
         ensemble,
         tta,
         weights: flags.checkpoints.map((c) => c.weight ?? 1),
-        noEma: flags.weights === 'model',
+        ema: flags.ema,
         maxPixels: options.maxPixels ?? undefined,
       },
     ),

@@ -9,6 +9,7 @@
  *   console.log(ds.classes[ds.samples[0].label]); // "Black_footed_Albatross"
  */
 import type { SkipReport } from '../skip-report.js';
+import { UsageError } from '../../usage-error.js';
 
 /** A region of an image in fractions of its width and height (0..1), e.g. an attention crop. */
 export interface Box {
@@ -43,7 +44,7 @@ export interface ImageDataset {
  * @example
  *   if (e instanceof DatasetError) console.error(e.message);
  */
-export class DatasetError extends Error {
+export class DatasetError extends UsageError {
   constructor(message: string) {
     super(message);
     this.name = 'DatasetError';

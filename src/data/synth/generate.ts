@@ -8,7 +8,8 @@
  *   await generateSynthDataset({ out: 'data/synth', classes: 10, perClass: 60, size: 128, seed: 0 });
  *   const ds = imageFolder('data/synth');
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../../io/atomic-write.js';
 import { join } from 'node:path';
 import { sharp } from '../decode/sharp.js';
 import { Rng } from '../random.js';
@@ -72,7 +73,7 @@ export async function generateSynthDataset(options: SynthOptions): Promise<Synth
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
-  writeFileSync(join(out, 'labels.csv'), 'path,label\n' + jobs.map((j) => `${j.rel},${names[j.c]}`).join('\n') + '\n');
+  writeFileAtomic(join(out, 'labels.csv'), 'path,label\n' + jobs.map((j) => `${j.rel},${names[j.c]}`).join('\n') + '\n');
   const meta = {
     generator: 'finegrain synth',
     size,
@@ -82,6 +83,6 @@ export async function generateSynthDataset(options: SynthOptions): Promise<Synth
     traits: Object.fromEntries(names.map((n, c) => [n, signatures[c]])),
     render: { markSize: options.markSize ?? 0.045, scatter: options.scatter ?? 0.5 },
   };
-  writeFileSync(join(out, 'synth.json'), JSON.stringify(meta, null, 2) + '\n');
+  writeFileAtomic(join(out, 'synth.json'), JSON.stringify(meta, null, 2) + '\n');
   return { out, classes: names, traits: signatures, images: jobs.length, seconds: (performance.now() - started) / 1000 };
 }

@@ -10,9 +10,9 @@
 import { native } from '../../native/binding.js';
 import { empty, type Tensor } from '../../tensor/index.js';
 import type { NormalizeTransform } from './transform.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../../models/preprocess-config.js';
 
-export const IMAGENET_MEAN: readonly number[] = [0.485, 0.456, 0.406];
-export const IMAGENET_STD: readonly number[] = [0.229, 0.224, 0.225];
+export { IMAGENET_MEAN, IMAGENET_STD };
 
 /**
  * The normalisation stage of a pipeline (ImageNet statistics by default).

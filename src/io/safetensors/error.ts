@@ -12,6 +12,7 @@
  *     else throw e;
  *   }
  */
+import { UsageError } from '../../usage-error.js';
 export type SafetensorsErrorCode =
   /** Fewer than 8 bytes: no room for the header length. */
   | 'HEADER_TOO_SMALL'
@@ -56,7 +57,7 @@ export type SafetensorsErrorCode =
   /** Something that cannot be written: bad names, metadata, or a header over the cap. */
   | 'INVALID_ARGUMENT';
 
-export class SafetensorsError extends Error {
+export class SafetensorsError extends UsageError {
   override readonly name = 'SafetensorsError';
   readonly code: SafetensorsErrorCode;
   /** The tensor the problem is in, when there is one. */

@@ -19,6 +19,7 @@ import { ImageClassifier } from '../classifier.js';
 import type { ModelOptions, ModelVariant } from '../variant.js';
 import { BasicConv2d } from './basic-conv2d.js';
 import { InceptionV4A, InceptionV4B, InceptionV4C, Mixed3a, Mixed4a, Mixed5a, ReductionA, ReductionB } from './inception-v4-blocks.js';
+import { INCEPTION_MEAN, INCEPTION_STD } from '../preprocess-config.js';
 
 const repeat = (n: number, make: () => Module) => Array.from({ length: n }, make);
 
@@ -62,5 +63,12 @@ export class InceptionV4 extends ImageClassifier {
 }
 
 export const inceptionV4Variants: ModelVariant[] = [
-  { name: 'inception_v4', family: 'inception', source: 'timm', inputSize: [3, 299, 299], build: (o) => new InceptionV4(o) },
+  {
+    name: 'inception_v4',
+    family: 'inception',
+    source: 'timm',
+    inputSize: [3, 299, 299],
+    preprocess: { mean: [...INCEPTION_MEAN], std: [...INCEPTION_STD] },
+    build: (o) => new InceptionV4(o),
+  },
 ];

@@ -10,9 +10,7 @@
 import { scope } from '../../tensor/scope.js';
 import { tensor } from '../../tensor/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
-
-const MEAN = [0.485, 0.456, 0.406];
-const STD = [0.229, 0.224, 0.225];
+import { IMAGENET_MEAN as MEAN, IMAGENET_STD as STD } from '../preprocess-config.js';
 
 /**
  * ImageNet-normalised [N, 3, H, W] → the [-1, 1] range of the TensorFlow weights.

@@ -23,6 +23,7 @@ import { ConvNormAct } from '../../nn/layers/conv-norm-act.js';
 import { ImageClassifier } from '../classifier.js';
 import type { ModelOptions, ModelVariant } from '../variant.js';
 import { CellStem0, CellStem1, FirstCell, NormalCell, ReductionCell, type Cell } from './cells.js';
+import { INCEPTION_MEAN, INCEPTION_STD } from '../preprocess-config.js';
 
 export interface NasNetConfig {
   /** Channels of conv0 (default 96). */
@@ -97,5 +98,12 @@ export class NASNetALarge extends ImageClassifier {
 }
 
 export const nasnetVariants: ModelVariant[] = [
-  { name: 'nasnetalarge', family: 'nasnet', source: 'timm', inputSize: [3, 331, 331], build: (o) => new NASNetALarge(o) },
+  {
+    name: 'nasnetalarge',
+    family: 'nasnet',
+    source: 'timm',
+    inputSize: [3, 331, 331],
+    preprocess: { mean: [...INCEPTION_MEAN], std: [...INCEPTION_STD] },
+    build: (o) => new NASNetALarge(o),
+  },
 ];

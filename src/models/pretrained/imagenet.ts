@@ -10,11 +10,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { scope, tensor, type Tensor } from '../../tensor/index.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../preprocess-config.js';
 
-/** RGB mean of ImageNet's training images, in [0, 1] units. */
-export const IMAGENET_MEAN: readonly [number, number, number] = [0.485, 0.456, 0.406];
-/** RGB standard deviation of ImageNet's training images, in [0, 1] units. */
-export const IMAGENET_STD: readonly [number, number, number] = [0.229, 0.224, 0.225];
+export { IMAGENET_MEAN, IMAGENET_STD };
 
 /**
  * `(x / 255 - mean) / std` per channel: a uint8 [N, 3, H, W] (or [3, H, W]) image batch to

@@ -16,24 +16,22 @@
  *   const out = await predictDataset(members, testSet, { ensemble: 'embeddings', tta: { flips: true } });
  */
 import type { ImageDataset } from '../data/datasets/dataset.js';
-import { DataLoader } from '../data/loader/loader.js';
 import type { SkipReport, SkippedFile } from '../data/skip-report.js';
 import type { ImageClassifier } from '../models/classifier.js';
 import { cat } from '../tensor/join.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
-import type { Precision } from '../train/device.js';
-import { combineMembers, memberForward, type MemberOutput } from '../pipeline/forward.js';
-import { decodeOptionsFor, preprocessOf, preprocessPipeline, type Preprocess } from '../pipeline/preprocess.js';
+import { evalLoader } from '../data/loader/eval-loader.js';
+import type { PreprocessConfig } from '../models/preprocess-config.js';
+import type { Precision } from '../runtime/device-choice.js';
+import { combineMembers, memberForward, type MemberOutput } from './forward.js';
 import type { TtaOptions } from './tta.js';
 
 export interface EnsembleMember {
   model: ImageClassifier;
-  /** Input size this member was trained at. */
-  imageSize: number;
-  /** The checkpoint's preprocessing (default: `imageSize` with ImageNet statistics). */
-  preprocess?: Preprocess;
+  /** How this member's inputs are prepared (its checkpoint's preprocessing). */
+  preprocess: PreprocessConfig;
   weight?: number;
 }
 
@@ -74,21 +72,9 @@ interface MemberRun {
   skipped: SkipReport;
 }
 
-/** The loader of a member: its checkpoint's preprocessing, decoded as the front door decodes. */
-function memberLoader(member: EnsembleMember, ds: ImageDataset, options: PredictOptions): DataLoader {
-  const spec = member.preprocess ?? preprocessOf({ imageSize: member.imageSize });
-  return new DataLoader(ds, {
-    batchSize: options.batchSize ?? 32,
-    transform: preprocessPipeline(spec),
-    shuffle: false,
-    prefetch: Math.max(2, Math.ceil((options.workers ?? 4) / 2)),
-    decode: decodeOptionsFor(spec),
-  });
-}
-
 async function runMember(member: EnsembleMember, ds: ImageDataset, options: PredictOptions): Promise<MemberRun> {
   const { model } = member;
-  const loader = memberLoader(member, ds, options);
+  const loader = evalLoader(ds, { preprocess: member.preprocess, batchSize: options.batchSize ?? 32, workers: options.workers });
   const parts: MemberOutput[] = [];
   const labels: Tensor[] = [];
   const indices: number[] = [];
@@ -103,6 +89,7 @@ async function runMember(member: EnsembleMember, ds: ImageDataset, options: Pred
   try {
     for await (const batch of loader.epoch(0)) {
       try {
+        // The forward step the front door (src/pipeline/classifier.ts) runs too.
         parts.push(memberForward(model, batch.images, options));
         labels.push(batch.labels.clone());
         indices.push(...batch.indices);

@@ -6,8 +6,8 @@
  *   setNumThreads(2);
  */
 import { availableParallelism } from 'node:os';
-import { native } from './native/binding.js';
-import { setHostMemoryCache } from './native/host-memory.js';
+import { native } from '../native/binding.js';
+import { setHostMemoryCache } from '../native/host-memory.js';
 
 /** Seeds libtorch's generators on every device. */
 export function manualSeed(seed: number): void {

@@ -13,33 +13,15 @@
  *   model.loadStateDict(ckpt.model); optimizer.loadStateDict(ckpt.optimizer!);
  *   ckpt.dispose();
  */
-import { writeFileSync, renameSync } from 'node:fs';
-import { loadSafetensors, saveSafetensors } from '../io/index.js';
-import type { Module, StateDict } from '../nn/module.js';
-import type { Optimizer, OptimizerStateDict } from '../optim/index.js';
-import type { Tensor } from '../tensor/tensor.js';
-import { scope } from '../tensor/scope.js';
+import { loadSafetensors, saveSafetensors } from '../../io/safetensors/index.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
+import { CHECKPOINT_FORMAT, CheckpointError, parseCheckpointMeta, type CheckpointMeta } from './meta.js';
+import type { Module, StateDict } from '../../nn/module.js';
+import type { Optimizer, OptimizerStateDict } from '../../optim/index.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { scope } from '../../tensor/scope.js';
 
-export const CHECKPOINT_FORMAT = 'finegrain-checkpoint/1';
-
-/** What a checkpoint says about itself; JSON-able. */
-export interface CheckpointMeta {
-  format?: string;
-  /** Registry name of the architecture, e.g. 'resnet50'. */
-  model: string;
-  /** Options the model was created with (numClasses, dropRate, attention, ...). */
-  modelOptions: Record<string, unknown>;
-  /** Class names in index order: predictions name classes, not indices. */
-  classes: string[];
-  /** Input size the model was last trained at, and the normalisation it expects. */
-  imageSize: number;
-  mean: [number, number, number];
-  std: [number, number, number];
-  /** Completed epochs and optimiser steps. */
-  epoch: number;
-  step: number;
-  [extra: string]: unknown;
-}
+export { CHECKPOINT_FORMAT, CheckpointError, parseCheckpointMeta, type CheckpointMeta } from './meta.js';
 
 export interface Checkpoint {
   meta: CheckpointMeta;
@@ -77,14 +59,8 @@ export function saveCheckpoint(path: string, input: SaveCheckpointInput): void {
     const meta = { ...input.meta, format: CHECKPOINT_FORMAT };
     saveSafetensors(path, tensors, { finegrain: JSON.stringify({ meta, optimizer }) });
     // The readable copy; written after the real file, atomically too.
-    const readable = path.replace(/\.safetensors$/, '') + '.json';
-    writeFileSync(readable + '.tmp', JSON.stringify(meta, null, 2));
-    renameSync(readable + '.tmp', readable);
+    writeFileAtomic(path.replace(/\.safetensors$/, '') + '.json', JSON.stringify(meta, null, 2));
   });
-}
-
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
 }
 
 export function loadCheckpoint(path: string): Checkpoint {
@@ -94,13 +70,20 @@ export function loadCheckpoint(path: string): Checkpoint {
     for (const t of all) t.dispose();
     throw new CheckpointError(`${path}: ${msg}`);
   };
-  let parsed: { meta: CheckpointMeta; optimizer: { paramGroups: OptimizerStateDict['paramGroups']; numbers: Record<string, Record<string, number>> } | null };
+  let parsed: { meta: unknown; optimizer: { paramGroups: OptimizerStateDict['paramGroups']; numbers: Record<string, Record<string, number>> } | null };
   try {
     parsed = JSON.parse(metadata?.finegrain ?? 'null');
   } catch {
     return fail('its finegrain metadata is not valid JSON');
   }
-  if (!parsed || parsed.meta?.format !== CHECKPOINT_FORMAT) return fail(`not a finegrain checkpoint (expected metadata format ${CHECKPOINT_FORMAT})`);
+  if (!parsed || typeof parsed !== 'object') return fail(`not a finegrain checkpoint (expected metadata format ${CHECKPOINT_FORMAT})`);
+  let meta: CheckpointMeta;
+  try {
+    meta = parseCheckpointMeta(parsed.meta, path);
+  } catch (e) {
+    for (const t of all) t.dispose();
+    throw e;
+  }
   const model: StateDict = {};
   const ema: StateDict = {};
   const optState: OptimizerStateDict['state'] = {};
@@ -119,7 +102,7 @@ export function loadCheckpoint(path: string): Checkpoint {
     optimizer = { state: optState, paramGroups: parsed.optimizer.paramGroups };
   }
   return {
-    meta: parsed.meta,
+    meta,
     model,
     ema: Object.keys(ema).length ? ema : null,
     optimizer,

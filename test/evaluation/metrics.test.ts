@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { classificationReport, headTailAccuracy, formatReport } from '../../src/infer/metrics.js';
+import { classificationReport, headTailAccuracy, formatReport } from '../../src/evaluation/metrics.js';
 import { scope, tensor } from '../../src/index.js';
 
 test('classification report: top-1, top-5, per class, confused pairs', () => {

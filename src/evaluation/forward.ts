@@ -16,8 +16,8 @@ import type { Device } from '../tensor/device.js';
 import { cat } from '../tensor/join.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { Precision } from '../train/device.js';
-import { ttaForward, type TtaOptions } from '../infer/tta.js';
+import type { Precision } from '../runtime/device-choice.js';
+import { ttaForward, type TtaOptions } from './tta.js';
 
 export type EnsembleMode = 'probabilities' | 'embeddings';
 

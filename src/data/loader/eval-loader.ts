@@ -1,0 +1,48 @@
+/**
+ * The evaluation pipeline of a model, built from its preprocessing config alone: resize (the
+ * whole photo to the input size when `cropFraction` is 1; else the short side to
+ * inputSize / cropFraction, then the centre crop), then normalisation by the config's mean
+ * and std. Evaluation, prediction, attention crops, calibration and serving all read
+ * images through this one function, so a checkpoint is always fed as it was trained.
+ *
+ * @example
+ *   const loader = evalLoader(testSet, { preprocess: loaded.preprocess, batchSize: 32 });
+ *   for await (const b of loader.epoch(0)) { model.forward(b.images); b.dispose(); }
+ */
+import type { PreprocessConfig } from '../../models/preprocess-config.js';
+import { resizeSide } from '../../models/preprocess-config.js';
+import type { ImageDataset } from '../datasets/dataset.js';
+import { compose } from '../transforms/compose.js';
+import { centerCrop, resize } from '../transforms/geometry.js';
+import { normalize } from '../transforms/normalize.js';
+import type { Transform } from '../transforms/transform.js';
+import { DataLoader } from './loader.js';
+
+export interface EvalLoaderOptions {
+  preprocess: PreprocessConfig;
+  batchSize: number;
+  /** Decoding parallelism hint (prefetched batches = workers / 2, at least 2). */
+  workers?: number;
+}
+
+/** Decode a little larger than the network input so resampling has detail to work with, no more. */
+export function decodeSide(inputSize: number): number {
+  return Math.ceil(inputSize * 1.15);
+}
+
+/** The deterministic transforms of a preprocessing config (no augmentation). */
+export function evalTransforms(p: PreprocessConfig): Transform[] {
+  const geometry: Transform[] = p.cropFraction >= 1 ? [resize([p.inputSize, p.inputSize])] : [resize(resizeSide(p)), centerCrop([p.inputSize, p.inputSize])];
+  return [...geometry, normalize(p.mean, p.std)];
+}
+
+export function evalLoader(ds: ImageDataset, options: EvalLoaderOptions): DataLoader {
+  const p = options.preprocess;
+  return new DataLoader(ds, {
+    batchSize: options.batchSize,
+    transform: compose(evalTransforms(p)),
+    shuffle: false,
+    prefetch: Math.max(2, Math.ceil((options.workers ?? 4) / 2)),
+    decode: { maxShortSide: decodeSide(Math.max(p.inputSize, resizeSide(p))) },
+  });
+}

@@ -1,0 +1,109 @@
+/**
+ * Everything one training run works with, built once and passed explicitly to the pieces
+ * of the loop (round.ts, evaluate.ts, pseudo-round.ts) instead of closures sharing state:
+ * the resolved config and run folder, device and precision, the data, the model with its
+ * optimiser and EMA, the run state a checkpoint carries, and the skip log.
+ *
+ * @example
+ *   const s = await openSession(config, folder, log);
+ *   try { ... } finally { closeSession(s); }
+ */
+import type { ImageClassifier } from '../models/classifier.js';
+import { defaultPreprocess } from '../models/registry.js';
+import type { Rgb } from '../models/preprocess-config.js';
+import type { Optimizer } from '../optim/optimizer.js';
+import { resolveChannelsLast, resolveDevice, resolvePrecision, type Precision } from '../runtime/device-choice.js';
+import { manualSeed, setNumThreads, useAllCores } from '../runtime/settings.js';
+import { tensor } from '../tensor/creation.js';
+import type { Device } from '../tensor/device.js';
+import { scope } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { buildModel, buildModelLike, freezeUntil, makeOptimizer } from './build-model.js';
+import type { TrainConfig } from './config.js';
+import { openTrainingData, type TrainingData } from './datasets.js';
+import { ModelEma } from './ema.js';
+import { initialRunState, preprocessAt, type RunState } from './run-state.js';
+import type { RunFolder } from './run-folder.js';
+import { SkipLog } from './skip-log.js';
+
+export interface TrainingSession {
+  readonly config: TrainConfig;
+  readonly folder: RunFolder;
+  readonly log: (line: string) => void;
+  readonly device: Device;
+  readonly precision: Precision;
+  readonly channelsLast: boolean;
+  readonly data: TrainingData;
+  readonly classes: readonly string[];
+  /** The run's input normalisation (config, else the model's default). */
+  readonly normalization: { mean: Rgb; std: Rgb };
+  readonly model: ImageClassifier;
+  readonly optimizer: Optimizer<{ lr: number }>;
+  readonly ema: ModelEma | null;
+  /** log(class prior) · tau for logit adjustment, or null. */
+  readonly logitAdjust: Tensor | null;
+  readonly skips: SkipLog;
+  /** Where the run stands; mutated as it goes, saved in every checkpoint. */
+  readonly state: RunState;
+}
+
+export async function openSession(config: TrainConfig, folder: RunFolder, log: (line: string) => void): Promise<TrainingSession> {
+  if (config.threads) setNumThreads(config.threads);
+  else useAllCores();
+  const device = resolveDevice(config.device);
+  const precision = resolvePrecision(config.precision, device);
+  const channelsLast = resolveChannelsLast(config.channelsLast, device, precision);
+  const base = defaultPreprocess(config.model);
+  const normalization = { mean: config.mean ?? base.mean, std: config.std ?? base.std };
+
+  const data = openTrainingData(config);
+  const classes = [...data.classes];
+  folder.writeJson('classes.json', classes);
+  const skips = new SkipLog(folder.path('skipped.json'), log);
+  skips.note(data.train.skipped);
+  skips.note(data.val.skipped);
+  log(
+    `run ${folder.dir}: ${config.model} on ${device} (${precision}${channelsLast ? ', channels-last' : ''}), ${classes.length} classes, ${data.train.samples.length} training / ${data.val.samples.length} validation images`,
+  );
+
+  manualSeed(config.seed); // the initial weights are part of what a seed reproduces
+  const model = await buildModel(config, classes.length, data.train, preprocessAt({ config, normalization }, 0));
+  if (config.freezeUntil) log(`froze ${freezeUntil(model, config.freezeUntil)} parameter tensors before ${config.freezeUntil}`);
+  if (device !== 'cpu' || channelsLast) model.to({ device, memoryFormat: channelsLast ? 'channelsLast' : undefined });
+  const optimizer = makeOptimizer(config, model);
+  const ema = config.ema > 0 ? new ModelEma(model, config.ema, () => buildModelLike(config, classes.length, device, channelsLast)) : null;
+  const logitAdjust =
+    config.balance === 'logit-adjust'
+      ? scope(() => {
+          const total = data.trainCounts.reduce((a, b) => a + b, 0);
+          return tensor(data.trainCounts.map((n) => config.logitAdjustTau * Math.log(Math.max(n, 1) / total)))
+            .to({ device })
+            .keep();
+        })
+      : null;
+  return {
+    config,
+    folder,
+    log,
+    device,
+    precision,
+    channelsLast,
+    data,
+    classes,
+    normalization,
+    model,
+    optimizer,
+    ema,
+    logitAdjust,
+    skips,
+    state: initialRunState(),
+  };
+}
+
+/** Frees every native resource the session holds. */
+export function closeSession(s: TrainingSession): void {
+  s.logitAdjust?.dispose();
+  s.ema?.dispose();
+  s.optimizer.dispose();
+  s.model.dispose();
+}
