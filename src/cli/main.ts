@@ -15,6 +15,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
   synth: { summary: 'generate the synthetic fine-grained dataset', load: () => import('./commands/synth.js') },
   train: { summary: 'train a classifier with the competition recipe (or --resume a run)', load: () => import('./commands/train.js') },
   eval: { summary: 'accuracy of a checkpoint or an ensemble on labelled data (top-1/5, per class, confusions)', load: () => import('./commands/eval.js') },
+  calibrate: {
+    summary: 'fit temperature, OOD statistics and thresholds for a checkpoint (stored beside it)',
+    load: () => import('./commands/calibrate.js'),
+  },
   predict: { summary: 'predict images: Kaggle CSV or top-k JSON, TTA, ensembles, attention maps', load: () => import('./commands/predict.js') },
   serve: { summary: 'serve a checkpoint over HTTP: classify, verify, attention maps, metrics, web page', load: () => import('./commands/serve.js') },
   info: { summary: 'libtorch build, devices and threads', load: () => import('./commands/info.js') },

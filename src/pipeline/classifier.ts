@@ -414,7 +414,9 @@ export async function classifier(checkpoints: string | readonly string[], option
   );
   try {
     if (channelsLast) for (const m of ensemble.members) m.model.to({ memoryFormat: 'channelsLast' });
-    const calibration = options.calibration ?? loadCalibration(paths[0]!) ?? uncalibrated();
+    // A stored calibration is fitted on one checkpoint's logits and embeddings; an ensemble's
+    // (concatenated embeddings) would not fit it, so ensembles use the uncalibrated default.
+    const calibration = options.calibration ?? (paths.length === 1 ? loadCalibration(paths[0]!) : null) ?? uncalibrated();
     const first = ensemble.members[0]!;
     const info: ClassifierInfo = {
       name: paths.map(readableName).join(' + '),

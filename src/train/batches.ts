@@ -11,6 +11,7 @@
 import { autoAugment, randAugment, trivialAugmentWide } from '../data/augment/auto-augment.js';
 import { mixupCutmix } from '../data/augment/mix.js';
 import { randomErasing } from '../data/augment/random-erasing.js';
+import { corruptionAugment } from '../open-world/corruptions/augment.js';
 import type { ImageDataset } from '../data/datasets/dataset.js';
 import { DataLoader } from '../data/loader/loader.js';
 import { classBalancedSampler } from '../data/loader/sampler.js';
@@ -37,6 +38,7 @@ export function trainLoader(ds: ImageDataset, config: TrainConfig, imageSize: nu
   if (config.augment === 'autoaugment') transforms.push(autoAugment(config.autoAugmentPolicy));
   else if (config.augment === 'randaugment') transforms.push(randAugment());
   else if (config.augment === 'trivialaugment') transforms.push(trivialAugmentWide());
+  if (config.corruptionAugment > 0) transforms.push(corruptionAugment(config.corruptionAugment)); // open-world robustness option
   transforms.push(normalize(preprocess.mean, preprocess.std));
   if (config.randomErasing > 0) transforms.push(randomErasing({ p: config.randomErasing }));
   const mixing = config.mixup > 0 || config.cutmix > 0;

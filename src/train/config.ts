@@ -73,6 +73,8 @@ export const TrainConfigSchema = z
     mixup: z.number().min(0).default(0),
     cutmix: z.number().min(0).default(0),
     randomErasing: z.number().min(0).max(1).default(0),
+    /** Robustness: probability of one random corruption (src/open-world/corruptions/augment.ts) per training image. */
+    corruptionAugment: z.number().min(0).max(1).default(0),
 
     /** Where training crops come from: RandomResizedCrop, the seed's attention-region crop, or SCDA. */
     crop: z.enum(['random', 'attention', 'scda']).default('random'),

@@ -26,6 +26,8 @@ import { parseTrainConfig } from '../../train/config.js';
 import { alignClasses, openLabeled, openTrainingData } from '../../train/datasets.js';
 import { resolveDevice, resolvePrecision, type Precision } from '../../runtime/device-choice.js';
 import { useAllCores } from '../../runtime/settings.js';
+// open-world hook (--ood, --corruptions, --report): everything lives in eval-open-world.ts
+import { checkOpenWorldFlags, evalOpenWorld, OPEN_WORLD_HELP, OPEN_WORLD_OPTIONS, writeOpenWorldReport } from './eval-open-world.js';
 
 export function usageError(message: string): Error {
   return Object.assign(new Error(message), { name: 'UsageError' });
@@ -194,6 +196,7 @@ export function trainCountsOf(checkpoint: string, classes: readonly string[]): {
 const HELP = `usage: finegrain eval --checkpoint CKPT [--checkpoint CKPT2 --weight 0.6 ...] --data PATH
                       [--split test|train|all] [--tta flips,scales=1,1.15]
                       [--ensemble probabilities|embeddings] [--json OUT.json]
+                      [--ood DIR] [--corruptions all|LIST] [--report DIR]
 
 Accuracy of a checkpoint (or an ensemble) on labelled data: top-1, top-5, per-class
 accuracy, the most confused class pairs, and head/middle/tail accuracy when the training
@@ -205,13 +208,22 @@ of classes the checkpoint does not know are counted and left out.
   --json FILE         also write the full report as JSON
   --top-pairs N       confused pairs to list (default 10)
 
-${MODEL_HELP}`;
+${MODEL_HELP}
+
+${OPEN_WORLD_HELP}`;
 
 export async function run(argv: string[]): Promise<void> {
   useAllCores();
   const { values, tokens } = parseArgs({
     args: argv,
-    options: { ...MODEL_OPTIONS, data: { type: 'string' }, split: { type: 'string' }, json: { type: 'string' }, 'top-pairs': { type: 'string' } },
+    options: {
+      ...MODEL_OPTIONS,
+      data: { type: 'string' },
+      split: { type: 'string' },
+      json: { type: 'string' },
+      'top-pairs': { type: 'string' },
+      ...OPEN_WORLD_OPTIONS,
+    },
     tokens: true,
     strict: true,
   });
@@ -224,6 +236,7 @@ export async function run(argv: string[]): Promise<void> {
   const split = (values.split ?? 'test') as 'test' | 'train' | 'all';
   if (!['test', 'train', 'all'].includes(split)) throw usageError(`--split must be test, train or all, got '${values.split}'`);
   const topPairs = positiveInt(values['top-pairs'], '--top-pairs') ?? 10;
+  checkOpenWorldFlags(values, flags.checkpoints.length);
 
   await withInputErrors(async () => {
     const ens = await frontDoor(flags);
@@ -260,6 +273,8 @@ export async function run(argv: string[]): Promise<void> {
           unknownClasses,
           skipped: preds.skippedFiles.filter((f) => f.reason !== 'unknown-label'),
         };
+        const openWorld = await evalOpenWorld(values, { members: ens.members, ds, preds, predict: flags.predict, classes: ens.classes });
+        if (openWorld) Object.assign(result, { openWorld: { ...openWorld, plots: undefined } });
         if (values.json) writeFileAtomic(values.json, JSON.stringify(result, jsonNumbers, 2) + '\n');
         console.log(formatReport(report));
         if (headTail) console.log(`\nhead / middle / tail classes: ${pct(headTail.head)} / ${pct(headTail.medium)} / ${pct(headTail.tail)}`);
@@ -278,6 +293,7 @@ export async function run(argv: string[]): Promise<void> {
               .map((f) => `  ${f.reason}: ${f.path}${f.detail ? ` (${f.detail})` : ''}`)
               .join('\n')}`,
           );
+        await writeOpenWorldReport(values, result, openWorld);
       } finally {
         preds.dispose();
       }

@@ -1,0 +1,432 @@
+/**
+ * `finegrain eval`'s open-world extensions, kept out of eval.ts (which only calls the two
+ * hooks below):
+ *
+ * - `--ood DIR`: images of no known class; AUROC, FPR at 95 % TPR and AUPR (in and out) of
+ *   every OOD score, and what the stored threshold does (coverage and accuracy of the
+ *   accepted test images, share of unknowns rejected); score histograms as a PNG. Needs the
+ *   checkpoint's calibration (`finegrain calibrate`).
+ * - calibration: ECE (15 bins) of the test set before and after the stored temperature.
+ * - `--corruptions LIST|all`: accuracy per corruption and severity, relative to clean, and
+ *   the quality gate's detection rate of each corruption.
+ * - `--report DIR`: index.html with every figure, report.json with every number.
+ *
+ * JSON keys (`--json` and report.json, under `openWorld`):
+ *   calibration: { method, temperature, passRate, eceBefore, eceAfter, reliabilityBefore[], reliabilityAfter[] }
+ *   ood: { dir, images, scores: { <score>: { auroc, fpr95, auprIn, auprOut, threshold } },
+ *          atThreshold: { method, threshold, coverage, acceptedAccuracy, oodRejected } }
+ *   corruptions: { images, seed, clean, rows: [{ corruption, severity, accuracy, relative, qualityFlagged }] }
+ *   figures: [file names in --report DIR]
+ * Scores are higher for in-distribution images; rates are fractions in [0, 1].
+ *
+ * @example
+ *   finegrain eval --checkpoint best.safetensors --data cub100 --ood birds-unknown/ --corruptions all --report out/
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ImageDataset } from '../../data/datasets/dataset.js';
+import type { ClassificationReport } from '../../evaluation/metrics.js';
+import type { DatasetPredictions, EnsembleMember, PredictOptions } from '../../evaluation/predict-dataset.js';
+import { predictDataset } from '../../evaluation/predict-dataset.js';
+import type { CheckpointMeta } from '../../models/checkpoint/index.js';
+import { openUnlabeled } from '../../train/datasets.js';
+import { loadCalibration, type FittedCalibration } from '../../open-world/calibration.js';
+import { CORRUPTION_ISSUE, CORRUPTIONS, isCorruptionName, type CorruptionName } from '../../open-world/corruptions/index.js';
+import { predictCorrupted } from '../../open-world/corruptions/predict-corrupted.js';
+import { auprIn, auprOut } from '../../open-world/metrics/aupr.js';
+import { auroc } from '../../open-world/metrics/auroc.js';
+import { ece, reliabilityBins, type ReliabilityBin } from '../../open-world/metrics/ece.js';
+import { fprAtTpr } from '../../open-world/metrics/fpr-at-tpr.js';
+import { logitsOf } from '../../open-world/model-outputs.js';
+import { mspScore } from '../../open-world/ood/msp.js';
+import type { OodScoreName } from '../../open-world/ood/score.js';
+import { qualityIssues } from '../../open-world/quality.js';
+import { writeReportHtml, type ReportSection } from '../../open-world/report/html.js';
+import { barsSvg, COLORS, histogramGridSvg, linesSvg, reliabilitySvg, writePng } from '../../open-world/report/svg.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { usageError } from './eval.js';
+import { writeFileAtomic as writeTextAtomic } from '../../io/atomic-write.js';
+
+/** parseArgs definitions of the open-world flags. */
+export const OPEN_WORLD_OPTIONS = {
+  ood: { type: 'string' },
+  corruptions: { type: 'string' },
+  severities: { type: 'string' },
+  'corruption-limit': { type: 'string' },
+  'corruption-seed': { type: 'string' },
+  report: { type: 'string' },
+} as const;
+
+export const OPEN_WORLD_HELP = `open-world options (one checkpoint; see finegrain calibrate):
+  --ood DIR           images of no known class (any folder layout): AUROC, FPR95, AUPR of
+                      every OOD score, coverage/accuracy at the stored threshold, histograms
+                      (needs the checkpoint's calibration)
+  --corruptions LIST  accuracy under corruptions, per severity and relative to clean: all, or
+                      a comma list of ${CORRUPTIONS.join(', ')}
+  --severities LIST   severities to run, from 1..5 (default 1,2,3,4,5)
+  --corruption-limit N  corrupt only the first N test images (default all)
+  --corruption-seed N seed of the random corruptions (noise, motion direction; default 0)
+  --report DIR        write DIR/index.html with every figure and DIR/report.json`;
+
+type Values = Record<string, unknown>;
+
+export function openWorldRequested(values: Values): boolean {
+  return values.ood !== undefined || values.corruptions !== undefined || values.report !== undefined;
+}
+
+export interface OpenWorldContext {
+  members: (EnsembleMember & { meta: CheckpointMeta; path: string })[];
+  ds: ImageDataset;
+  preds: DatasetPredictions;
+  predict: PredictOptions;
+  classes: readonly string[];
+}
+
+interface ScoreRow {
+  auroc: number;
+  fpr95: number;
+  auprIn: number;
+  auprOut: number;
+  threshold: number | null;
+}
+
+export interface OpenWorldResult {
+  calibration: Record<string, unknown> | null;
+  ood: Record<string, unknown> | null;
+  corruptions: Record<string, unknown> | null;
+  figures: string[];
+  /** Not in JSON: what the report page needs to draw. */
+  plots?: Plots;
+}
+
+interface Plots {
+  reliability?: { before: ReliabilityBin[]; after: ReliabilityBin[] };
+  histograms?: { title: string; id: number[]; ood: number[]; threshold?: number }[];
+  corruptions?: { severities: number[]; rows: Map<CorruptionName, number[]> };
+}
+
+const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : 'n/a');
+
+function parseList<T extends string>(spec: string, all: readonly T[], flag: string, isT: (s: string) => s is T): T[] {
+  if (spec.trim() === 'all') return [...all];
+  const out = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const s of out) if (!isT(s)) throw usageError(`${flag}: unknown '${s}' (expected all or a comma list of ${all.join(', ')})`);
+  if (!out.length) throw usageError(`${flag} needs at least one name`);
+  return out as T[];
+}
+
+function severities(spec: string | undefined): number[] {
+  if (spec === undefined) return [1, 2, 3, 4, 5];
+  const out = spec.split(',').map((s) => Number(s.trim()));
+  for (const s of out) if (!(Number.isInteger(s) && s >= 1 && s <= 5)) throw usageError(`--severities must list integers from 1 to 5, got '${spec}'`);
+  return out;
+}
+
+/** Checks the open-world flags before any model runs (bad input fails early, losing nothing). */
+export function checkOpenWorldFlags(values: Values, checkpoints: number): void {
+  if (!openWorldRequested(values)) return;
+  if (checkpoints !== 1) throw usageError('--ood, --corruptions and --report work on one checkpoint (not an ensemble)');
+  if (values.ood !== undefined && !existsSync(values.ood as string)) throw usageError(`--ood: ${values.ood} not found`);
+  if (values.corruptions !== undefined) parseList(values.corruptions as string, CORRUPTIONS, '--corruptions', isCorruptionName);
+  severities(values.severities as string | undefined);
+}
+
+/** Hook 1 (after eval's predictions): computes and prints the open-world measures. */
+export async function evalOpenWorld(values: Values, ctx: OpenWorldContext): Promise<OpenWorldResult | null> {
+  if (!openWorldRequested(values)) return null;
+  const member = ctx.members[0]!;
+  const result: OpenWorldResult = { calibration: null, ood: null, corruptions: null, figures: [], plots: {} };
+  const cal = loadCalibration(member.path);
+  if (values.ood !== undefined && !cal)
+    throw usageError(
+      `${member.path} has no calibration (no ${member.path.replace(/\.safetensors$/, '')}.calibration.safetensors): run finegrain calibrate --checkpoint ${member.path} --data VAL first`,
+    );
+  const idLogits = logitsOf(member.model, ctx.preds.embeddings);
+  try {
+    const labels = Array.from(ctx.preds.labels.toTypedArray() as BigInt64Array, Number);
+    if (cal) result.calibration = calibrationSection(cal, idLogits, labels, result.plots!);
+    if (values.ood !== undefined) result.ood = await oodSection(values.ood as string, cal!, member, ctx, idLogits, labels, result.plots!);
+  } finally {
+    idLogits.dispose();
+    cal?.dispose();
+  }
+  if (values.corruptions !== undefined) result.corruptions = await corruptionSection(values, member, ctx, result.plots!);
+  return result;
+}
+
+function calibrationSection(cal: FittedCalibration, logits: Tensor, labels: number[], plots: Plots): Record<string, unknown> {
+  const pred = Array.from(logits.argmax(1).toTypedArray() as BigInt64Array, Number);
+  const correct = pred.map((p, i) => p === labels[i]);
+  const before = mspScore(logits, 1);
+  const after = mspScore(logits, cal.temperature);
+  const out = {
+    method: cal.method,
+    temperature: cal.temperature,
+    passRate: cal.info.passRate,
+    eceBefore: ece(before, correct),
+    eceAfter: ece(after, correct),
+    reliabilityBefore: reliabilityBins(before, correct),
+    reliabilityAfter: reliabilityBins(after, correct),
+  };
+  plots.reliability = { before: out.reliabilityBefore, after: out.reliabilityAfter };
+  console.log(`\ncalibration: temperature ${cal.temperature.toFixed(3)}; test ECE (15 bins) ${pct(out.eceBefore)} before, ${pct(out.eceAfter)} after`);
+  return out;
+}
+
+async function oodSection(
+  dir: string,
+  cal: FittedCalibration,
+  member: OpenWorldContext['members'][number],
+  ctx: OpenWorldContext,
+  idLogits: Tensor,
+  labels: number[],
+  plots: Plots,
+): Promise<Record<string, unknown>> {
+  const oodDs = openUnlabeled(dir);
+  if (!oodDs.samples.length) throw usageError(`--ood: ${dir} holds no images (${oodDs.skipped.summary?.() ?? 'nothing readable'})`);
+  const preds = await predictDataset(member, oodDs, ctx.predict);
+  try {
+    if (!preds.indices.length) throw usageError(`--ood: no image of ${dir} could be read (${preds.skipped})`);
+    const oodLogits = logitsOf(member.model, preds.embeddings);
+    try {
+      const scores: Partial<Record<OodScoreName, ScoreRow>> = {};
+      plots.histograms = [];
+      for (const m of cal.methods()) {
+        const id = Array.from(cal.score(m, idLogits, ctx.preds.embeddings));
+        const ood = Array.from(cal.score(m, oodLogits, preds.embeddings));
+        scores[m] = {
+          auroc: auroc(id, ood),
+          fpr95: fprAtTpr(id, ood),
+          auprIn: auprIn(id, ood),
+          auprOut: auprOut(id, ood),
+          threshold: cal.info.thresholds[m] ?? null,
+        };
+        plots.histograms.push({ title: `${m}: AUROC ${(100 * scores[m].auroc).toFixed(1)}`, id, ood, threshold: cal.info.thresholds[m] });
+      }
+      // The stored default threshold on this test set and these unknowns.
+      const thr = cal.threshold();
+      const idV = cal.score(cal.method, idLogits, ctx.preds.embeddings);
+      const oodV = cal.score(cal.method, oodLogits, preds.embeddings);
+      const pred = Array.from(idLogits.argmax(1).toTypedArray() as BigInt64Array, Number);
+      let accepted = 0;
+      let acceptedRight = 0;
+      idV.forEach((s, i) => {
+        if (s >= thr) {
+          accepted++;
+          if (pred[i] === labels[i]) acceptedRight++;
+        }
+      });
+      const atThreshold = {
+        method: cal.method,
+        threshold: thr,
+        coverage: accepted / idV.length,
+        acceptedAccuracy: accepted ? acceptedRight / accepted : NaN,
+        oodRejected: oodV.filter((s) => !(s >= thr)).length / oodV.length,
+      };
+      console.log(`\nout-of-distribution: ${idV.length} known-class test images against ${oodV.length} unknowns from ${dir}`);
+      console.log(`  ${'score'.padEnd(12)} ${'AUROC'.padStart(7)} ${'FPR95'.padStart(7)} ${'AUPR-in'.padStart(8)} ${'AUPR-out'.padStart(8)}`);
+      for (const [m, r] of Object.entries(scores))
+        console.log(
+          `  ${m.padEnd(12)} ${(100 * r.auroc).toFixed(2).padStart(7)} ${(100 * r.fpr95).toFixed(2).padStart(7)} ${(100 * r.auprIn).toFixed(2).padStart(8)} ${(100 * r.auprOut).toFixed(2).padStart(8)}`,
+        );
+      console.log(
+        `  at the stored ${cal.method} threshold: coverage ${pct(atThreshold.coverage)}, accuracy of accepted ${pct(atThreshold.acceptedAccuracy)}, unknowns rejected ${pct(atThreshold.oodRejected)}`,
+      );
+      return { dir, images: oodV.length, scores, atThreshold };
+    } finally {
+      oodLogits.dispose();
+    }
+  } finally {
+    preds.dispose();
+  }
+}
+
+async function corruptionSection(
+  values: Values,
+  member: OpenWorldContext['members'][number],
+  ctx: OpenWorldContext,
+  plots: Plots,
+): Promise<Record<string, unknown>> {
+  const names = parseList(values.corruptions as string, CORRUPTIONS, '--corruptions', isCorruptionName);
+  const sev = severities(values.severities as string | undefined);
+  const limitV = values['corruption-limit'] as string | undefined;
+  const limit = limitV === undefined ? Infinity : Number(limitV);
+  if (!(limit === Infinity || (Number.isInteger(limit) && limit >= 1))) throw usageError(`--corruption-limit must be a positive integer, got '${limitV}'`);
+  const seed = values['corruption-seed'] === undefined ? 0 : Number(values['corruption-seed']);
+  if (!Number.isInteger(seed)) throw usageError(`--corruption-seed must be an integer, got '${values['corruption-seed']}'`);
+  const ds = { ...ctx.ds, samples: ctx.ds.samples.slice(0, limit) };
+  const opts = { imageSize: member.preprocess.inputSize, seed, batchSize: ctx.predict.batchSize ?? 32, mean: member.meta.mean, std: member.meta.std };
+  const acc = (c: boolean[]) => c.filter(Boolean).length / Math.max(1, c.length);
+  const clean = await predictCorrupted(member.model, ds, { ...opts, corruption: null, severity: 0 });
+  const cleanAcc = acc(clean.correct);
+  const cleanFlagged = clean.quality.filter((q) => qualityIssues(q).length > 0).length / Math.max(1, clean.quality.length);
+  const rows: { corruption: CorruptionName; severity: number; accuracy: number; relative: number; qualityFlagged: number; issueDetected: number | null }[] = [];
+  plots.corruptions = { severities: sev, rows: new Map() };
+  console.log(`\ncorruptions on ${clean.labels.length} test images: clean accuracy ${pct(cleanAcc)} (quality gate flags ${pct(cleanFlagged)} of clean images)`);
+  for (const name of names) {
+    const line: number[] = [];
+    for (const s of sev) {
+      const r = await predictCorrupted(member.model, ds, { ...opts, corruption: name, severity: s });
+      const a = acc(r.correct);
+      const issues = r.quality.map((q) => qualityIssues(q));
+      const issue = CORRUPTION_ISSUE[name];
+      rows.push({
+        corruption: name,
+        severity: s,
+        accuracy: a,
+        relative: cleanAcc > 0 ? a / cleanAcc : NaN,
+        qualityFlagged: issues.filter((i) => i.length > 0).length / Math.max(1, issues.length),
+        issueDetected: issue ? issues.filter((i) => i.includes(issue)).length / Math.max(1, issues.length) : null,
+      });
+      line.push(a);
+    }
+    plots.corruptions.rows.set(name, line);
+    const mine = rows.filter((r) => r.corruption === name);
+    console.log(`  ${name.padEnd(15)} ${mine.map((r) => `s${r.severity} ${pct(r.accuracy)} (${r.relative.toFixed(2)}x)`).join('  ')}`);
+  }
+  return { images: clean.labels.length, seed, clean: { accuracy: cleanAcc, qualityFlagged: cleanFlagged }, rows };
+}
+
+/** Hook 2 (after eval's result is complete): writes DIR/report.json, the figures and DIR/index.html. */
+export async function writeOpenWorldReport(
+  values: Values,
+  result: Record<string, unknown> & ClassificationReport,
+  openWorld: OpenWorldResult | null,
+): Promise<void> {
+  const dir = values.report as string | undefined;
+  if (!dir || !openWorld) return;
+  mkdirSync(dir, { recursive: true });
+  const plots = openWorld.plots ?? {};
+  const sections: ReportSection[] = [];
+  const fig = async (file: string, svg: string) => {
+    await writePng(join(dir, file), svg);
+    openWorld.figures.push(file);
+    return file;
+  };
+  sections.push({
+    heading: 'Accuracy',
+    text: `top-1 ${pct(result.top1)}, top-5 ${pct(result.top5)}, mean class accuracy ${pct(result.meanClassAccuracy)} on ${result.images} images`,
+    figures: [
+      await fig(
+        'per-class-accuracy.png',
+        barsSvg(
+          'per-class accuracy (sorted)',
+          [...result.perClass]
+            .filter((c) => c.images > 0)
+            .sort((a, b) => a.accuracy - b.accuracy)
+            .map((c) => ({ label: c.name, value: c.accuracy })),
+          { max: 1 },
+        ),
+      ),
+      ...(result.confusedPairs.length
+        ? [
+            await fig(
+              'confused-pairs.png',
+              barsSvg(
+                'most confused pairs (share of the actual class)',
+                result.confusedPairs.map((p) => ({ label: `${p.actual} → ${p.predicted}`, value: p.rate })),
+              ),
+            ),
+          ]
+        : []),
+    ],
+    tables: [
+      {
+        caption: 'most confused pairs',
+        header: ['actual', 'predicted', 'images', 'share'],
+        rows: result.confusedPairs.map((p) => [p.actual, p.predicted, p.count, p.rate]),
+      },
+    ],
+  });
+  if (plots.reliability && openWorld.calibration) {
+    const c = openWorld.calibration as { temperature: number; eceBefore: number; eceAfter: number };
+    sections.push({
+      heading: 'Calibration',
+      text: `temperature ${c.temperature.toFixed(3)} (fitted on validation); ECE, 15 bins: ${pct(c.eceBefore)} before, ${pct(c.eceAfter)} after`,
+      figures: [
+        await fig(
+          'reliability.png',
+          reliabilitySvg('reliability diagram', [
+            { name: `T = 1 (ECE ${pct(c.eceBefore)})`, color: COLORS[1]!, bins: plots.reliability.before },
+            { name: `T = ${c.temperature.toFixed(2)} (ECE ${pct(c.eceAfter)})`, color: COLORS[0]!, bins: plots.reliability.after },
+          ]),
+        ),
+      ],
+      tables: [],
+    });
+  }
+  if (plots.histograms && openWorld.ood) {
+    const o = openWorld.ood as {
+      dir: string;
+      scores: Record<string, ScoreRow>;
+      atThreshold: { method: string; coverage: number; acceptedAccuracy: number; oodRejected: number };
+    };
+    sections.push({
+      heading: 'Unknown images (OOD)',
+      text: `unknowns from ${o.dir}; at the stored ${o.atThreshold.method} threshold: coverage ${pct(o.atThreshold.coverage)}, accuracy of accepted ${pct(o.atThreshold.acceptedAccuracy)}, unknowns rejected ${pct(o.atThreshold.oodRejected)}`,
+      figures: [
+        await fig(
+          'ood-histograms.png',
+          histogramGridSvg(
+            plots.histograms.map((h) => ({
+              title: h.title,
+              threshold: h.threshold,
+              series: [
+                { name: 'known classes', color: COLORS[0]!, values: h.id },
+                { name: 'unknown', color: COLORS[1]!, values: h.ood },
+              ],
+            })),
+          ),
+        ),
+      ],
+      tables: [
+        {
+          caption: 'OOD scores',
+          header: ['score', 'AUROC', 'FPR95', 'AUPR-in', 'AUPR-out'],
+          rows: Object.entries(o.scores).map(([m, r]) => [m, r.auroc, r.fpr95, r.auprIn, r.auprOut]),
+        },
+      ],
+    });
+  }
+  if (plots.corruptions && openWorld.corruptions) {
+    const c = openWorld.corruptions as {
+      clean: { accuracy: number };
+      rows: { corruption: string; severity: number; accuracy: number; relative: number; qualityFlagged: number }[];
+    };
+    const sev = plots.corruptions.severities;
+    sections.push({
+      heading: 'Corruptions',
+      text: `clean accuracy ${pct(c.clean.accuracy)} through the same path`,
+      figures: [
+        await fig(
+          'corruptions.png',
+          linesSvg(
+            'accuracy by severity',
+            sev,
+            [...plots.corruptions.rows.entries()].map(([name, vals], i) => ({ name, color: COLORS[i % COLORS.length]!, values: vals })),
+            { xlabel: 'severity', ylabel: 'top-1', yRange: [0, 1] },
+          ),
+        ),
+      ],
+      tables: [
+        {
+          caption: 'accuracy per corruption and severity',
+          header: ['corruption', 'severity', 'accuracy', 'relative to clean', 'quality gate flags'],
+          rows: c.rows.map((r) => [r.corruption, r.severity, r.accuracy, r.relative, r.qualityFlagged]),
+        },
+      ],
+    });
+  }
+  const json = { ...result, openWorld: { ...openWorld, plots: undefined } };
+  writeTextAtomic(join(dir, 'report.json'), JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+  writeReportHtml(join(dir, 'index.html'), {
+    title: `finegrain eval: ${String(result.data)}`,
+    subtitle: `checkpoint ${(result.checkpoints as { path: string }[])[0]?.path}`,
+    sections,
+    json: 'report.json',
+  });
+  console.log(`\nreport: ${join(dir, 'index.html')}`);
+}

@@ -1,0 +1,45 @@
+/**
+ * Expected calibration error (Guo et al. 2017, Naeini et al. 2015): top-1 confidences in
+ * `bins` equal-width bins over [0, 1] (15 by default, as Guo et al.), ECE = Σ_b (n_b / N) ·
+ * |accuracy_b − confidence_b|. `reliabilityBins` returns the bins themselves for the
+ * reliability diagram.
+ *
+ * @example
+ *   ece([1, 1], [true, true]); // 0
+ */
+export interface ReliabilityBin {
+  lo: number;
+  hi: number;
+  count: number;
+  /** Mean confidence and accuracy of the bin (NaN when empty). */
+  confidence: number;
+  accuracy: number;
+}
+
+export const ECE_BINS = 15;
+
+export function reliabilityBins(confidences: ArrayLike<number>, correct: ArrayLike<boolean | number>, bins = ECE_BINS): ReliabilityBin[] {
+  if (confidences.length !== correct.length) throw new RangeError(`ece: ${confidences.length} confidences, ${correct.length} outcomes`);
+  const out: ReliabilityBin[] = Array.from({ length: bins }, (_, b) => ({ lo: b / bins, hi: (b + 1) / bins, count: 0, confidence: 0, accuracy: 0 }));
+  for (let i = 0; i < confidences.length; i++) {
+    const c = confidences[i]!;
+    // Bins are (lo, hi]; a confidence of exactly 0 goes to the first.
+    const b = Math.min(bins - 1, Math.max(0, Math.ceil(c * bins) - 1));
+    out[b]!.count++;
+    out[b]!.confidence += c;
+    out[b]!.accuracy += correct[i] ? 1 : 0;
+  }
+  for (const b of out) {
+    b.confidence = b.count ? b.confidence / b.count : NaN;
+    b.accuracy = b.count ? b.accuracy / b.count : NaN;
+  }
+  return out;
+}
+
+export function ece(confidences: ArrayLike<number>, correct: ArrayLike<boolean | number>, bins = ECE_BINS): number {
+  const n = confidences.length;
+  if (!n) throw new RangeError('ece of no predictions');
+  let sum = 0;
+  for (const b of reliabilityBins(confidences, correct, bins)) if (b.count) sum += (b.count / n) * Math.abs(b.accuracy - b.confidence);
+  return sum;
+}

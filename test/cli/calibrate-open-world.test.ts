@@ -1,0 +1,127 @@
+/**
+ * `finegrain calibrate` and `finegrain eval --ood/--corruptions/--report` end to end on a
+ * model trained here in seconds (regnetx_002 at 32 px on a tiny synthetic dataset), and
+ * their error paths: a checkpoint without calibration, an OOD folder with no images, bad flags.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { train } from '../../src/train/trainer.js';
+import { loadCalibration, calibrationPath } from '../../src/open-world/calibration.js';
+import { writeTinyDataset } from '../train/tiny-dataset.js';
+import { runCli } from './cli-support.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'fg-open-world-'));
+let best = '';
+
+before(async () => {
+  await writeTinyDataset(join(dir, 'data'), { classes: 3, perClass: 12, seed: 1 });
+  await writeTinyDataset(join(dir, 'unknown'), { classes: 2, perClass: 6, seed: 9 });
+  const result = await train(
+    {
+      model: 'regnetx_002',
+      imageSize: 32,
+      batchSize: 8,
+      workers: 2,
+      epochs: 2,
+      lr: 0.05,
+      warmupEpochs: 0.5,
+      augment: 'none',
+      precision: 'float32',
+      valFraction: 0.25,
+      quiet: true,
+      dropRate: 0,
+      data: join(dir, 'data'),
+      out: join(dir, 'runs'),
+      name: 'a',
+    },
+    { log: () => {} },
+  );
+  best = join(result.runDir, 'checkpoints/best.safetensors');
+});
+
+test('calibrate fits on the run split and writes a sidecar that loads with its thresholds', () => {
+  const r = runCli(['calibrate', '--checkpoint', best, '--k', '2', '--method', 'energy', '--json', join(dir, 'cal.json')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /temperature [\d.]+; validation ECE/);
+  assert.ok(existsSync(calibrationPath(best)));
+  const cal = loadCalibration(best)!;
+  assert.equal(cal.method, 'energy');
+  assert.equal(cal.info.k, 2);
+  const json = JSON.parse(readFileSync(join(dir, 'cal.json'), 'utf8'));
+  assert.deepEqual(json.thresholds, cal.info.thresholds);
+  assert.equal(json.temperature, cal.temperature);
+  cal.dispose();
+});
+
+test('eval --ood --corruptions --report writes the scores, the figures and the page', () => {
+  const report = join(dir, 'report');
+  const r = runCli([
+    'eval',
+    '--checkpoint',
+    best,
+    '--data',
+    join(dir, 'data'),
+    '--ood',
+    join(dir, 'unknown'),
+    '--corruptions',
+    'contrast,pixelate',
+    '--severities',
+    '1,3',
+    '--corruption-limit',
+    '6',
+    '--report',
+    report,
+    '--json',
+    join(dir, 'eval.json'),
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /out-of-distribution: 36 known-class test images against 12 unknowns/);
+  assert.match(r.stdout, /knn\s+[\d.]+/);
+  const json = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8'));
+  const ow = json.openWorld;
+  for (const s of ['msp', 'max_logit', 'energy', 'knn', 'mahalanobis', 'react', 'scale']) {
+    const row = ow.ood.scores[s];
+    assert.ok(row.auroc >= 0 && row.auroc <= 1, s);
+    assert.ok(row.fpr95 >= 0 && row.fpr95 <= 1, s);
+  }
+  assert.equal(ow.ood.atThreshold.method, 'energy');
+  assert.ok(ow.calibration.eceBefore >= 0);
+  assert.equal(ow.corruptions.rows.length, 4);
+  assert.equal(ow.corruptions.images, 6);
+  for (const f of ['index.html', 'report.json', 'reliability.png', 'ood-histograms.png', 'corruptions.png', 'per-class-accuracy.png'])
+    assert.ok(existsSync(join(report, f)), f);
+  const html = readFileSync(join(report, 'index.html'), 'utf8');
+  assert.match(html, /<img src="ood-histograms.png"/);
+  assert.match(html, /Corruptions/);
+});
+
+test('bad input: no calibration, an OOD folder without images, unknown corruption, an ensemble', () => {
+  const bare = join(dir, 'bare.safetensors');
+  copyFileSync(best, bare);
+  let r = runCli(['eval', '--checkpoint', bare, '--data', join(dir, 'data'), '--ood', join(dir, 'unknown')]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /has no calibration .*finegrain calibrate/);
+  const empty = join(dir, 'empty');
+  mkdirSync(empty, { recursive: true });
+  r = runCli(['eval', '--checkpoint', best, '--data', join(dir, 'data'), '--ood', empty]);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /no images|holds no images/);
+  r = runCli(['eval', '--checkpoint', best, '--data', join(dir, 'data'), '--corruptions', 'fog']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /unknown 'fog'/);
+  r = runCli(['eval', '--checkpoint', best, '--checkpoint', best, '--data', join(dir, 'data'), '--ood', join(dir, 'unknown')]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /one checkpoint/);
+  r = runCli(['calibrate', '--checkpoint', bare]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--data VAL is required/);
+  r = runCli(['calibrate', '--checkpoint', best, '--pass-rate', '1.5']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--pass-rate must be a number in \(0, 1\)/);
+  r = runCli(['calibrate', '--help']);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /--pass-rate R/);
+});
