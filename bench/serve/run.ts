@@ -50,6 +50,8 @@ const python = opt.python ?? process.env.FINEGRAIN_BENCH_PYTHON ?? '/usr/bin/pyt
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(root, 'build/src/cli/main.js');
 const PEER = join(root, 'bench/serve/peer.py');
+/** Intra-op threads on both sides: OMP_NUM_THREADS (finegrain's useAllCores reads it too), else every core. */
+const threads = Number(process.env.OMP_NUM_THREADS ?? cpus().length);
 const work = mkdtempSync(join(tmpdir(), 'fg-bench-serve-'));
 
 /** A mobilenet_v2 checkpoint with `classes` outputs (random weights: throughput does not care). */
@@ -184,7 +186,7 @@ async function compare(label: string, ckpt: string, bodies: Buffer[]) {
   const fg = await startProcess(process.execPath, finegrainArgs(ckpt), /ready on (http:\/\/127\.0\.0\.1:\d+)/);
   const fgResults = await measure(fg, bodies).finally(() => fg.stop());
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const py = await startProcess(python, [PEER, ckpt, String(port), String(cpus().length)], /peer ready on (http:\/\/127\.0\.0\.1:\d+)/);
+  const py = await startProcess(python, [PEER, ckpt, String(port), String(threads)], /peer ready on (http:\/\/127\.0\.0\.1:\d+)/);
   // uvicorn prints its own line after ours; give it a moment to bind.
   await new Promise((r) => setTimeout(r, 1500));
   const pyResults = await measure(py, bodies).finally(() => py.stop());
@@ -268,14 +270,16 @@ async function sweep(ckpt: string, bodies: Buffer[]) {
 const loadStart = loadavg()[0]!;
 const bodies = await photos();
 const small = opt.checkpoint ?? makeCheckpoint(33);
-console.log(`bench serve: ${cpuModel()}, ${cpus().length} cores, ${new Date().toISOString()}; ${bodies.length} photos; ${duration} s per level\n`);
+console.log(
+  `bench serve: ${cpuModel()}, ${cpus().length} cores, ${threads} threads per server, ${new Date().toISOString()}; ${bodies.length} photos; ${duration} s per level\n`,
+);
 const results: Record<string, unknown> = {};
 results.model33 = await compare('33 classes', small, bodies);
 console.log('');
 results.model4000 = await compare('4,000 classes', makeCheckpoint(4000), bodies);
 results.rss = await rssOverTime(small, bodies);
 if (opt.sweep) results.sweep = await sweep(small, bodies);
-const machine = { cpu: cpuModel(), cores: cpus().length, loadAverage: { start: loadStart, end: loadavg()[0]! } };
+const machine = { cpu: cpuModel(), cores: cpus().length, threads, loadAverage: { start: loadStart, end: loadavg()[0]! } };
 const date = new Date().toISOString().slice(0, 10);
 const outPath = opt.out ?? join(root, `bench/results/serve-${date}.json`);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
