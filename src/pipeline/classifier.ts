@@ -32,11 +32,11 @@ import { loadEnsemble, type LoadedEnsemble } from '../infer/predict-files.js';
 import type { TtaOptions } from '../evaluation/tta.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
 import { loadCalibration, uncalibrated, type Calibration, type UnknownVerdict } from '../open-world/calibration.js';
-import { assessQuality, DEFAULT_QUALITY_THRESHOLDS, type QualityReport, type QualityThresholds } from '../open-world/quality.js';
+import { assessQuality, DEFAULT_QUALITY_THRESHOLDS, QUALITY_SIDE, type QualityReport, type QualityThresholds } from '../open-world/quality.js';
 import { combineMembers, memberForward, type EnsembleMode, type MemberOutput } from '../evaluation/forward.js';
 import { heatmapDataUrl } from './heatmap.js';
 import { decodeForQuality, decodeInput, type ClassifierInput } from './input.js';
-import { preprocessBatch, samePreprocess } from './preprocess.js';
+import { decodeOptionsFor, preprocessBatch, samePreprocess } from './preprocess.js';
 import { closestClasses, decideVerification, DEFAULT_VERIFICATION_THRESHOLDS, type VerificationDecision, type VerificationThresholds } from './verification.js';
 
 export interface ClassifierOptions {
@@ -223,8 +223,14 @@ export class Classifier implements Disposable {
   async decode(input: ClassifierInput, options: { label?: string } = {}): Promise<DecodedImage> {
     this.check();
     const opts = { maxPixels: this.settings.maxPixels, label: options.label };
-    // Two decodes in parallel on libuv's pool: the model's (exactly as eval decodes) and the quality check's.
-    const [image, photo] = await Promise.all([decodeInput(input, this.info.preprocess, opts), decodeForQuality(input, opts)]);
+    // The model's copy (decoded exactly as eval decodes) serves the quality checks too when it
+    // is at least QUALITY_SIDE px; a smaller one (tiny models) gets a second decode in parallel.
+    const side = decodeOptionsFor(this.info.preprocess).maxShortSide!;
+    const [image, photo] = await Promise.all([
+      decodeInput(input, this.info.preprocess, opts),
+      side >= QUALITY_SIDE ? Promise.resolve(null) : decodeForQuality(input, opts),
+    ]);
+    if (!photo) return { ...image, quality: assessQuality({ ...image, channels: 3 }, this.info.qualityThresholds) };
     return { ...image, quality: assessQuality(photo, this.info.qualityThresholds) };
   }
 

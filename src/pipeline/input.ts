@@ -13,6 +13,7 @@ import { sharp } from '../data/decode/sharp.js';
 import type { RgbImage } from '../data/image.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
 import { decodeOptionsFor } from './preprocess.js';
+import { QUALITY_SIDE } from '../open-world/quality.js';
 
 /** Decoded pixels: row-major, interleaved, 1 (gray), 3 (RGB) or 4 (RGBA) 8-bit channels. */
 export interface Pixels {
@@ -53,13 +54,11 @@ export async function decodeInput(input: ClassifierInput, spec: PreprocessConfig
 }
 
 /**
- * Quality is judged on the photo as the user took it (at most `QUALITY_SIDE` px on its
- * shorter side), not on the copy shrunk for the model: a sharp 4000-px photo is not "low
- * resolution" because the model looks at 224 px of it.
+ * The photo for the quality checks, when the model's own decoded copy is too small for them:
+ * the open-world measures look at the photo at QUALITY_SIDE px (sharpness) and at its size
+ * (low resolution), so a copy shrunk to less than that (a 32-px model) would misjudge both.
+ * Pixels are taken as given.
  */
-export const QUALITY_SIDE = 512;
-
-/** The photo for the quality checks: decoded at up to QUALITY_SIDE (pixels are taken as given). */
 export async function decodeForQuality(input: ClassifierInput, options: { maxPixels?: number; label?: string } = {}): Promise<Pixels> {
   if (isPixels(input)) return input;
   const img = await decodeImage(input, { maxShortSide: QUALITY_SIDE, maxPixels: options.maxPixels }, options.label);

@@ -11,7 +11,7 @@ import { classifier } from '../../pipeline/classifier.js';
 import { createServer } from '../../serve/app.js';
 import { DEFAULT_SERVE_OPTIONS as D } from '../../serve/options.js';
 import { onShutdownSignals } from '../../serve/shutdown.js';
-import { useAllCores } from '../../runtime/settings.js';
+import { setNumThreads, useAllCores } from '../../runtime/settings.js';
 import { MODEL_OPTIONS, modelFlags, usageError, withInputErrors } from './eval.js';
 
 const HELP = `usage: finegrain serve --checkpoint CKPT [--checkpoint CKPT2 --weight W ...]
@@ -35,6 +35,8 @@ Serves a checkpoint (or an ensemble) over HTTP:
   --api-key KEY         require Authorization: Bearer KEY (or env FINEGRAIN_API_KEY)
   --no-warm-up          ready at once (first requests pay the warm-up)
   --no-web              no web page at /
+  --threads N           intra-op threads per forward pass (default: every core, or
+                        OMP_NUM_THREADS); 1 is faster on a machine busy with other work
   --precision P         auto (default: bfloat16 where the CPU is fast at it), float32, ...
 
 Model options: --checkpoint, --weight, --ensemble, --tta, --device, --no-ema (see finegrain eval --help).`;
@@ -63,6 +65,7 @@ export async function run(argv: string[]): Promise<void> {
       'api-key': { type: 'string' },
       'no-warm-up': { type: 'boolean' },
       'no-web': { type: 'boolean' },
+      threads: { type: 'string' },
     },
     tokens: true,
     strict: true,
@@ -71,6 +74,8 @@ export async function run(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
+  const threads = int(values.threads, '--threads', 1);
+  if (threads) setNumThreads(threads);
   // The server's default precision is the fast one; eval/predict keep float32 unless asked.
   const flags = modelFlags({ ...values, precision: values.precision ?? 'auto' }, tokens);
   const { device, precision, channelsLast, ensemble, tta } = flags.predict;
