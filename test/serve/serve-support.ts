@@ -82,7 +82,7 @@ export function startServer(args: string[], options: { timeoutMs?: number; env?:
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`server did not become ready in time:\n${err}`));
-    }, options.timeoutMs ?? 90_000);
+    }, options.timeoutMs ?? 240_000);
     child.stdout!.on('data', () => {});
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();

@@ -46,7 +46,7 @@ after(async () => {
   if (server) assert.equal(await server.stop(), 0);
 });
 
-test('upload a photo, see the top-1 label and the heat map, verify a claim; screenshots saved', { skip, timeout: 120_000 }, async () => {
+test('upload a photo, see the top-1 label and the heat map, verify a claim; screenshots saved', { skip, timeout: 240_000 }, async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   const errors: string[] = [];
