@@ -130,7 +130,10 @@ export async function createServer(clf: Classifier, overrides: Partial<ServeOpti
         await new Promise((r) => setImmediate(r));
         const sizes = new Set([options.maxBatch]);
         for (let b = 1; b < options.maxBatch; b *= 2) sizes.add(b);
-        clf.warmUp([...sizes].sort((a, b) => a - b), 1);
+        clf.warmUp(
+          [...sizes].sort((a, b) => a - b),
+          1,
+        );
       }
       state.ready = true;
       return address;
