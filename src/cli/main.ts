@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
     load: () => import('./commands/calibrate.js'),
   },
   predict: { summary: 'predict images: Kaggle CSV or top-k JSON, TTA, ensembles, attention maps', load: () => import('./commands/predict.js') },
+  serve: { summary: 'serve a checkpoint over HTTP: classify, verify, attention maps, metrics, web page', load: () => import('./commands/serve.js') },
   info: { summary: 'libtorch build, devices and threads', load: () => import('./commands/info.js') },
   models: { summary: 'registered architectures with parameters and GFLOPs', load: () => import('./commands/models.js') },
   forward: { summary: 'run a model in eval mode on a stored batch (safetensors in, safetensors out)', load: () => import('./commands/forward.js') },

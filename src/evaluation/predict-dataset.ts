@@ -15,8 +15,6 @@
  *   const members = paths.map((p) => ({ ...loadModelFromCheckpoint(p), weight: 1 }));
  *   const out = await predictDataset(members, testSet, { ensemble: 'embeddings', tta: { flips: true } });
  */
-import { noGrad } from '../autograd/grad-mode.js';
-import { softmax } from '../nn/functional/activation.js';
 import type { ImageDataset } from '../data/datasets/dataset.js';
 import type { SkipReport, SkippedFile } from '../data/skip-report.js';
 import type { ImageClassifier } from '../models/classifier.js';
@@ -24,11 +22,11 @@ import { cat } from '../tensor/join.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Device } from '../tensor/device.js';
-import { autocast } from '../autograd/autocast.js';
 import { evalLoader } from '../data/loader/eval-loader.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
 import type { Precision } from '../runtime/device-choice.js';
-import { ttaForward, type TtaOptions } from './tta.js';
+import { combineMembers, memberForward, type MemberOutput } from './forward.js';
+import type { TtaOptions } from './tta.js';
 
 export interface EnsembleMember {
   model: ImageClassifier;
@@ -51,6 +49,8 @@ export interface PredictOptions {
 export interface DatasetPredictions {
   /** [N, K] class probabilities. */
   probs: Tensor;
+  /** [N, K] logits (the weighted mean over members). */
+  logits: Tensor;
   /** [N, D] embeddings (concatenated, weighted, for ensembles). */
   embeddings: Tensor;
   /** [N] labels as the dataset gives them (-1 for unlabeled). */
@@ -64,44 +64,34 @@ export interface DatasetPredictions {
   dispose(): void;
 }
 
-interface MemberOutput {
-  scores: Tensor;
-  embeddings: Tensor;
+interface MemberRun {
+  out: MemberOutput;
   labels: Tensor;
   indices: number[];
   paths: string[];
   skipped: SkipReport;
 }
 
-async function runMember(member: EnsembleMember, ds: ImageDataset, options: PredictOptions, logits: boolean): Promise<MemberOutput> {
+async function runMember(member: EnsembleMember, ds: ImageDataset, options: PredictOptions): Promise<MemberRun> {
   const { model } = member;
-  const device = options.device ?? 'cpu';
-  const precision = options.precision ?? 'float32';
   const loader = evalLoader(ds, { preprocess: member.preprocess, batchSize: options.batchSize ?? 32, workers: options.workers });
-  const scores: Tensor[] = [];
-  const embs: Tensor[] = [];
+  const parts: MemberOutput[] = [];
   const labels: Tensor[] = [];
   const indices: number[] = [];
   const paths: string[] = [];
-  const wrap = (f: () => Tensor): Tensor => (precision === 'float32' ? f() : autocast({ deviceType: device === 'cpu' ? 'cpu' : 'cuda', dtype: precision }, f));
+  const free = () => {
+    for (const p of parts) for (const t of [p.probs, p.logits, p.embeddings]) t.dispose();
+    for (const t of labels) t.dispose();
+  };
   model.eval();
   const total = loader.batchesPerEpoch();
   let done = 0;
   try {
     for await (const batch of loader.epoch(0)) {
       try {
-        const out = noGrad(() =>
-          scope(() => {
-            const x = batch.images.to({ device, memoryFormat: options.channelsLast ? 'channelsLast' : undefined });
-            const { probs, embeddings, logits: z } = ttaForward(model, x, options.tta, wrap);
-            // Embedding ensembles combine the members' logits (their classifiers side by side).
-            const s = logits ? z : probs;
-            return { s: s.cpu().keep(), e: embeddings.cpu().keep(), y: batch.labels.clone().keep() };
-          }),
-        );
-        scores.push(out.s);
-        embs.push(out.e);
-        labels.push(out.y);
+        // The forward step the front door (src/pipeline/classifier.ts) runs too.
+        parts.push(memberForward(model, batch.images, options));
+        labels.push(batch.labels.clone());
         indices.push(...batch.indices);
         paths.push(...batch.paths);
       } finally {
@@ -109,13 +99,16 @@ async function runMember(member: EnsembleMember, ds: ImageDataset, options: Pred
       }
       options.onProgress?.(++done, total);
     }
-  } catch (e) {
-    for (const t of [...scores, ...embs, ...labels]) t.dispose();
-    throw e;
+    const out = scope(() => ({
+      probs: cat(parts.map((p) => p.probs)).keep(),
+      logits: cat(parts.map((p) => p.logits)).keep(),
+      embeddings: cat(parts.map((p) => p.embeddings)).keep(),
+      labels: cat(labels).keep(),
+    }));
+    return { out, labels: out.labels, indices, paths, skipped: loader.report() };
+  } finally {
+    free();
   }
-  const joined = scope(() => ({ scores: cat(scores).keep(), embeddings: cat(embs).keep(), labels: cat(labels).keep() }));
-  for (const t of [...scores, ...embs, ...labels]) t.dispose();
-  return { ...joined, indices, paths, skipped: loader.report() };
 }
 
 /** Predicts a dataset with one model or an ensemble (see the file comment). */
@@ -124,46 +117,34 @@ export async function predictDataset(members: EnsembleMember | EnsembleMember[],
   if (!list.length) throw new RangeError('predictDataset: no models');
   const mode = options.ensemble ?? 'probabilities';
   if (mode !== 'probabilities' && mode !== 'embeddings') throw new TypeError(`unknown ensemble mode '${mode}'`);
-  const outs: MemberOutput[] = [];
+  const runs: MemberRun[] = [];
   try {
-    for (const m of list) outs.push(await runMember(m, ds, options, mode === 'embeddings' && list.length > 1));
-    const first = outs[0]!;
-    for (const o of outs) {
-      if (o.indices.join() !== first.indices.join()) throw new Error('ensemble members read different images (a file became unreadable mid-run?)');
+    for (const m of list) runs.push(await runMember(m, ds, options));
+    const first = runs[0]!;
+    for (const r of runs) {
+      if (r.indices.join() !== first.indices.join()) throw new Error('ensemble members read different images (a file became unreadable mid-run?)');
     }
-    const weights = list.map((m) => m.weight ?? 1);
-    const total = weights.reduce((a, b) => a + b, 0);
-    const combined = scope(() => {
-      if (list.length === 1) return { probs: first.scores.clone(), embeddings: first.embeddings.clone() };
-      let acc: Tensor | null = null;
-      outs.forEach((o, i) => {
-        const w = o.scores.mul(weights[i]! / total);
-        acc = acc ? acc.add(w) : w;
-      });
-      const probs = mode === 'embeddings' ? softmax(acc!, 1) : acc!;
-      // Scaled as the logits are combined: [w1 e1, ..., wm em] / sum(w) through [W1 ... Wm].
-      const embeddings = cat(
-        outs.map((o, i) => o.embeddings.mul(weights[i]! / total)),
-        1,
-      );
-      return { probs, embeddings };
-    });
+    const combined = combineMembers(
+      runs.map((r) => r.out),
+      list.map((m) => m.weight ?? 1),
+      mode,
+    );
     const result: DatasetPredictions = {
-      probs: combined.probs.keep(),
-      embeddings: combined.embeddings.keep(),
-      labels: first.labels.clone().keep(),
+      ...combined,
+      labels: first.labels.clone(),
       indices: first.indices,
       paths: first.paths,
       skipped: first.skipped.summary(),
       skippedFiles: first.skipped.files,
       dispose() {
         this.probs.dispose();
+        this.logits.dispose();
         this.embeddings.dispose();
         this.labels.dispose();
       },
     };
     return result;
   } finally {
-    for (const o of outs) for (const t of [o.scores, o.embeddings, o.labels]) t.dispose();
+    for (const r of runs) for (const t of [r.out.probs, r.out.logits, r.out.embeddings, r.labels]) t.dispose();
   }
 }

@@ -17,8 +17,9 @@ import { writeFileAtomic } from '../../io/atomic-write.js';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { classificationReport, formatReport, headTailAccuracy } from '../../evaluation/metrics.js';
-import { predictDataset, type PredictOptions } from '../../evaluation/predict-dataset.js';
-import { loadEnsemble, type CheckpointSpec } from '../../infer/predict-files.js';
+import type { PredictOptions } from '../../evaluation/predict-dataset.js';
+import type { CheckpointSpec } from '../../infer/predict-files.js';
+import { classifier, type Classifier } from '../../pipeline/classifier.js';
 import type { TtaOptions } from '../../evaluation/tta.js';
 import type { Device } from '../../tensor/device.js';
 import { parseTrainConfig } from '../../train/config.js';
@@ -151,6 +152,18 @@ export function modelFlags(values: Record<string, unknown>, tokens: readonly Tok
   };
 }
 
+/**
+ * The library front door (`classifier()`) for the model options: `eval`, `predict` and
+ * `serve` all predict through it, so they agree on every image.
+ */
+export function frontDoor(flags: ModelFlags): Promise<Classifier> {
+  const { device, precision, channelsLast, ensemble, tta } = flags.predict;
+  return classifier(
+    flags.checkpoints.map((c) => c.path),
+    { device, precision, channelsLast, ensemble, tta, weights: flags.checkpoints.map((c) => c.weight ?? 1), ema: flags.ema },
+  );
+}
+
 const INPUT_ERRORS = new Set(['PredictionError', 'DatasetError', 'CheckpointError', 'SafetensorsError']);
 
 /** Runs `f`; errors about the user's files (missing, mismatched, malformed) become usage errors: a message, no stack. */
@@ -231,7 +244,7 @@ export async function run(argv: string[]): Promise<void> {
   checkOpenWorldFlags(values, flags.checkpoints.length);
 
   await withInputErrors(async () => {
-    const ens = loadEnsemble(flags.checkpoints, { device: flags.device, ema: flags.ema });
+    const ens = await frontDoor(flags);
     try {
       const raw = openLabeled(values.data!, { split });
       // Images of classes the model does not know, per class (they cannot be scored).
@@ -246,7 +259,7 @@ export async function run(argv: string[]): Promise<void> {
         throw usageError(
           `${values.data}: none of its classes (${raw.classes.slice(0, 5).join(', ')}${raw.classes.length > 5 ? ', ...' : ''}) is among the checkpoint's classes`,
         );
-      const preds = await predictDataset(ens.members, ds, flags.predict);
+      const preds = await ens.predictDataset(ds, flags.predict);
       try {
         if (!preds.indices.length) throw usageError(`${values.data}: no image could be read (${preds.skipped})`);
         const report = classificationReport(preds.probs, preds.labels, [...ens.classes], { topPairs });

@@ -14,10 +14,9 @@
 import { extname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeAttentionOverlays } from '../../infer/attention-overlay.js';
-import { predictDataset } from '../../evaluation/predict-dataset.js';
-import { loadEnsemble, openInputs, topKPredictions, writePredictions, type ImagePrediction } from '../../infer/predict-files.js';
+import { openInputs, topKPredictions, writePredictions, type ImagePrediction } from '../../infer/predict-files.js';
 import { useAllCores } from '../../runtime/settings.js';
-import { MODEL_HELP, MODEL_OPTIONS, modelFlags, usageError, withInputErrors } from './eval.js';
+import { frontDoor, MODEL_HELP, MODEL_OPTIONS, modelFlags, usageError, withInputErrors } from './eval.js';
 
 const HELP = `usage: finegrain predict --checkpoint CKPT [--checkpoint CKPT2 --weight W ...]
                          (INPUTS... | --data DIR) [--out predictions.csv|.json]
@@ -89,9 +88,9 @@ export async function run(argv: string[]): Promise<void> {
 
   await withInputErrors(async () => {
     const { dataset, names } = openInputs(inputs);
-    const ens = loadEnsemble(flags.checkpoints, { device: flags.device, ema: flags.ema });
+    const ens = await frontDoor(flags);
     try {
-      const preds = await predictDataset(ens.members, dataset, flags.predict);
+      const preds = await ens.predictDataset(dataset, flags.predict);
       let rows: ImagePrediction[];
       try {
         rows = topKPredictions(

@@ -1,0 +1,290 @@
+/**
+ * bench/serve: `finegrain serve` against the Python service users would write instead
+ * (bench/serve/peer.py: FastAPI + uvicorn + torchvision, the same weights and preprocessing,
+ * one request per forward pass), both as separate processes, loaded by autocannon from this
+ * (third) process with the same photos: throughput, p50/p99 latency, errors and peak resident
+ * memory at each concurrency; the same with a 4,000-class head; and finegrain's resident
+ * memory over a long run of requests (flat?).
+ *
+ *   node scripts/run-bench.mjs serve [--duration 8] [--concurrency 1,8,32] [--rss-requests 2000]
+ *                                    [--checkpoint FILE] [--photos DIR] [--sweep] [--quick]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import sharp from 'sharp';
+import { createModel } from '../../src/models/registry.js';
+import { imagenetPreprocess } from '../../src/models/preprocess-config.js';
+import { saveCheckpoint } from '../../src/models/checkpoint/checkpoint.js';
+import { cpuModel } from '../engine/machine.js';
+import { f, table } from '../format.js';
+
+const { values: opt } = parseArgs({
+  options: {
+    duration: { type: 'string' },
+    concurrency: { type: 'string' },
+    'rss-requests': { type: 'string' },
+    checkpoint: { type: 'string' },
+    photos: { type: 'string' },
+    python: { type: 'string' },
+    sweep: { type: 'boolean' },
+    quick: { type: 'boolean' },
+    out: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+if (opt.help) {
+  console.log(
+    `usage: node scripts/run-bench.mjs serve [--duration S] [--concurrency 1,8,32] [--rss-requests N] [--checkpoint F] [--photos DIR] [--sweep] [--quick]`,
+  );
+  process.exit(0);
+}
+const duration = Number(opt.duration ?? (opt.quick ? 4 : 8));
+const levels = (opt.concurrency ?? '1,8,32').split(',').map(Number);
+const rssRequests = Number(opt['rss-requests'] ?? (opt.quick ? 500 : 2000));
+const python = opt.python ?? process.env.FINEGRAIN_BENCH_PYTHON ?? '/usr/bin/python3';
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const MAIN = join(root, 'build/src/cli/main.js');
+const PEER = join(root, 'bench/serve/peer.py');
+/** Intra-op threads on both sides: OMP_NUM_THREADS (finegrain's useAllCores reads it too), else every core. */
+const threads = Number(process.env.OMP_NUM_THREADS ?? cpus().length);
+const work = mkdtempSync(join(tmpdir(), 'fg-bench-serve-'));
+
+/** A mobilenet_v2 checkpoint with `classes` outputs (random weights: throughput does not care). */
+function makeCheckpoint(classes: number): string {
+  const path = join(work, `mobilenet_v2-${classes}.safetensors`);
+  const model = createModel('mobilenet_v2', { numClasses: classes });
+  const names = Array.from({ length: classes }, (_, i) => `series ${String(i).padStart(4, '0')}`);
+  saveCheckpoint(path, {
+    model,
+    meta: {
+      model: 'mobilenet_v2',
+      modelOptions: {},
+      classes: names,
+      imageSize: 224,
+      preprocess: imagenetPreprocess(224),
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+      epoch: 0,
+      step: 0,
+    },
+  });
+  model.dispose();
+  return path;
+}
+
+async function photos(): Promise<Buffer[]> {
+  const dir = opt.photos ?? join(root, '../shared/data/cars33/test');
+  if (existsSync(dir)) {
+    const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile() && /\.jpe?g$/i.test(d.name))
+      .map((d) => join(d.parentPath ?? (d as unknown as { path: string }).path, d.name))
+      .sort()
+      .slice(0, 32);
+    if (files.length) return files.map((p) => readFileSync(p));
+  }
+  // No photo folder: 32 synthetic 512x384 JPEGs.
+  return Promise.all(
+    Array.from({ length: 32 }, (_, i) =>
+      sharp({ create: { width: 512, height: 384, channels: 3, background: { r: (i * 37) % 255, g: (i * 91) % 255, b: (i * 53) % 255 } } })
+        .jpeg({ quality: 88 })
+        .toBuffer(),
+    ),
+  );
+}
+
+interface Proc {
+  child: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+function startProcess(cmd: string, args: string[], ready: RegExp, env: Record<string, string> = {}): Promise<Proc> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not ready in 180 s:\n${err}`)), 180_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = ready.exec(err);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          child,
+          url: m[1]!,
+          stop: () =>
+            new Promise((r) => {
+              if (child.exitCode !== null) return r();
+              child.on('exit', () => r());
+              child.kill('SIGTERM');
+              setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
+            }),
+        });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited ${code} before ready:\n${err}`));
+    });
+  });
+}
+
+/** Resident set size now and at its peak (VmHWM), MiB, from /proc. */
+function rss(pid: number): { now: number; peak: number } {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN);
+  return { now: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+interface LoadResult {
+  concurrency: number;
+  requests: number;
+  throughput: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  peakRssMiB: number;
+}
+
+async function load(url: string, bodies: Buffer[], connections: number, options: { duration?: number; amount?: number }): Promise<autocannon.Result> {
+  return autocannon({
+    url: `${url}/v1/classify`,
+    connections,
+    ...(options.amount ? { amount: options.amount } : { duration: options.duration }),
+    timeout: 60,
+    requests: bodies.map((body) => ({ method: 'POST', path: '/v1/classify', headers: { 'content-type': 'image/jpeg' }, body })),
+  });
+}
+
+async function measure(proc: Proc, bodies: Buffer[]): Promise<LoadResult[]> {
+  const out: LoadResult[] = [];
+  await load(proc.url, bodies, 2, { amount: 20 }); // warm both sides the same way
+  for (const c of levels) {
+    const r = await load(proc.url, bodies, c, { duration });
+    out.push({
+      concurrency: c,
+      requests: r.requests.total,
+      throughput: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      errors: r.errors + r.timeouts,
+      non2xx: r.non2xx,
+      peakRssMiB: rss(proc.child.pid!).peak,
+    });
+  }
+  return out;
+}
+
+const finegrainArgs = (ckpt: string, extra: string[] = []) => [MAIN, 'serve', '--checkpoint', ckpt, '--port', '0', '--no-web', '--max-queue', '256', ...extra];
+
+async function compare(label: string, ckpt: string, bodies: Buffer[]) {
+  const fg = await startProcess(process.execPath, finegrainArgs(ckpt), /ready on (http:\/\/127\.0\.0\.1:\d+)/);
+  const fgResults = await measure(fg, bodies).finally(() => fg.stop());
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const py = await startProcess(python, [PEER, ckpt, String(port), String(threads)], /peer ready on (http:\/\/127\.0\.0\.1:\d+)/);
+  // uvicorn prints its own line after ours; give it a moment to bind.
+  await new Promise((r) => setTimeout(r, 1500));
+  const pyResults = await measure(py, bodies).finally(() => py.stop());
+  const rows = levels.map((c, i) => {
+    const a = fgResults[i]!;
+    const b = pyResults[i]!;
+    return [
+      `${label} c=${c}`,
+      f(a.throughput, 1),
+      f(b.throughput, 1),
+      f(a.throughput / b.throughput, 2),
+      `${f(a.p50, 0)} / ${f(a.p99, 0)}`,
+      `${f(b.p50, 0)} / ${f(b.p99, 0)}`,
+      `${a.errors + a.non2xx} / ${b.errors + b.non2xx}`,
+      `${f(a.peakRssMiB, 0)} / ${f(b.peakRssMiB, 0)}`,
+    ];
+  });
+  console.log(
+    table(
+      ['model, concurrency', 'finegrain req/s', 'peer req/s', 'ratio', 'finegrain p50/p99 ms', 'peer p50/p99 ms', 'errors fg/peer', 'peak RSS MiB fg/peer'],
+      rows,
+    ),
+  );
+  return { finegrain: fgResults, peer: pyResults };
+}
+
+/** finegrain's RSS sampled over `rssRequests` requests at concurrency 8. */
+async function rssOverTime(ckpt: string, bodies: Buffer[]) {
+  const fg = await startProcess(process.execPath, finegrainArgs(ckpt), /ready on (http:\/\/127\.0\.0\.1:\d+)/);
+  try {
+    const samples: { requests: number; rssMiB: number }[] = [];
+    const step = Math.max(100, Math.floor(rssRequests / 10));
+    await load(fg.url, bodies, 8, { amount: step }); // the first block settles allocator caches
+    samples.push({ requests: step, rssMiB: rss(fg.child.pid!).now });
+    for (let done = step; done < rssRequests; done += step) {
+      await load(fg.url, bodies, 8, { amount: step });
+      samples.push({ requests: done + step, rssMiB: rss(fg.child.pid!).now });
+    }
+    const first = samples[0]!.rssMiB;
+    const last = samples[samples.length - 1]!.rssMiB;
+    console.log(
+      `\nfinegrain RSS over ${samples[samples.length - 1]!.requests} requests (c=8): ${samples.map((s) => f(s.rssMiB, 0)).join(' → ')} MiB; last vs first ${f((100 * (last - first)) / first, 1)}%`,
+    );
+    return { samples, changePercent: (100 * (last - first)) / first };
+  } finally {
+    await fg.stop();
+  }
+}
+
+/** finegrain alone at concurrency 32 with other --max-batch / --max-wait-ms (how the defaults were chosen). */
+async function sweep(ckpt: string, bodies: Buffer[]) {
+  const rows: string[][] = [];
+  const out = [];
+  for (const [maxBatch, maxWait] of [
+    [1, 0],
+    [4, 2],
+    [8, 4],
+    [16, 4],
+    [8, 10],
+  ] as const) {
+    const fg = await startProcess(
+      process.execPath,
+      finegrainArgs(ckpt, ['--max-batch', String(maxBatch), '--max-wait-ms', String(maxWait)]),
+      /ready on (http:\/\/127\.0\.0\.1:\d+)/,
+    );
+    try {
+      await load(fg.url, bodies, 2, { amount: 20 });
+      for (const c of [1, 32]) {
+        const r = await load(fg.url, bodies, c, { duration });
+        rows.push([`batch ${maxBatch}, wait ${maxWait} ms, c=${c}`, f(r.requests.average, 1), f(r.latency.p50, 0), f(r.latency.p99, 0)]);
+        out.push({ maxBatch, maxWait, concurrency: c, throughput: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 });
+      }
+    } finally {
+      await fg.stop();
+    }
+  }
+  console.log('\n' + table(['finegrain settings', 'req/s', 'p50 ms', 'p99 ms'], rows));
+  return out;
+}
+
+const loadStart = loadavg()[0]!;
+const bodies = await photos();
+const small = opt.checkpoint ?? makeCheckpoint(33);
+console.log(
+  `bench serve: ${cpuModel()}, ${cpus().length} cores, ${threads} threads per server, ${new Date().toISOString()}; ${bodies.length} photos; ${duration} s per level\n`,
+);
+const results: Record<string, unknown> = {};
+results.model33 = await compare('33 classes', small, bodies);
+console.log('');
+results.model4000 = await compare('4,000 classes', makeCheckpoint(4000), bodies);
+results.rss = await rssOverTime(small, bodies);
+if (opt.sweep) results.sweep = await sweep(small, bodies);
+const machine = { cpu: cpuModel(), cores: cpus().length, threads, loadAverage: { start: loadStart, end: loadavg()[0]! } };
+const date = new Date().toISOString().slice(0, 10);
+const outPath = opt.out ?? join(root, `bench/results/serve-${date}.json`);
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+writeFileSync(
+  outPath,
+  JSON.stringify({ date: new Date().toISOString(), machine, duration, levels, checkpoint: opt.checkpoint ?? 'random mobilenet_v2', results }, null, 2) + '\n',
+);
+console.log(`\nload average ${loadStart.toFixed(1)} → ${machine.loadAverage.end.toFixed(1)}; results in ${outPath}`);

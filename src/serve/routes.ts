@@ -1,0 +1,171 @@
+/**
+ * The HTTP routes: POST /v1/classify, POST /v1/verify, GET /v1/model, /healthz, /readyz,
+ * /metrics, /openapi.json and the web page. Each image request: admission (bounded queue,
+ * 503 when full), reading the body (three forms, see request-input.ts), decoding on libuv's
+ * pool (sharp; 400 with the decoder's reason, 413 over the pixel limit), a place in the next
+ * micro-batch, the answer with timings. A request past its deadline gets 504.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ImageDecodeError } from '../data/decode/decode-image.js';
+import type { BatchItem, BatchResult, Classifier } from '../pipeline/classifier.js';
+import { UnknownClassError } from '../pipeline/classifier.js';
+import { QueueFullError, RequestTimeoutError, type MicroBatcher } from './batcher.js';
+import { HttpError } from './errors.js';
+import type { ServerMetrics } from './metrics.js';
+import type { OpenApiCollector } from './openapi.js';
+import type { ServeOptions } from './options.js';
+import { readRequestInput } from './request-input.js';
+import { attentionJson, qualityJson, snakeKeys, unknownJson } from './responses.js';
+import { classifySchema, healthSchema, modelSchema, readySchema, verifySchema } from './schemas.js';
+import { loadWebAssets } from './web-assets.js';
+
+export interface RouteContext {
+  clf: Classifier;
+  batcher: MicroBatcher<BatchItem, BatchResult>;
+  metrics: ServerMetrics;
+  options: ServeOptions;
+  openapi: OpenApiCollector;
+  state: { ready: boolean; draining: boolean };
+}
+
+const ms = (t0: number) => Math.round((performance.now() - t0) * 100) / 100;
+
+function decodeFailure(e: ImageDecodeError): HttpError {
+  const detail = e.message.replace(/^<[^>]*>: /, '');
+  if (e.reason === 'too-large') return new HttpError(413, 'image_too_large', `the image has more pixels than the limit: ${detail}`, { reason: e.reason });
+  return new HttpError(400, 'bad_image', `the image could not be decoded: ${detail}`, { reason: e.reason });
+}
+
+/** With a deadline: the promise's value, or a RequestTimeoutError when time runs out first. */
+function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
+  const left = deadline - performance.now();
+  if (left <= 0) return Promise.reject(new RequestTimeoutError('the request timed out'));
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new RequestTimeoutError('the request timed out')), left);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+async function runImageRequest(ctx: RouteContext, request: FastifyRequest, mode: 'classify' | 'verify') {
+  const t0 = performance.now();
+  const deadline = t0 + ctx.options.requestTimeoutMs;
+  if (!ctx.state.ready)
+    throw new HttpError(503, 'not_ready', ctx.state.draining ? 'the server is shutting down' : 'the model is still warming up', {}, { 'retry-after': '1' });
+  let ticket;
+  try {
+    ticket = ctx.batcher.admit();
+  } catch (e) {
+    if (e instanceof QueueFullError) throw new HttpError(503, 'overloaded', e.message, {}, { 'retry-after': String(e.retryAfterS) });
+    throw e;
+  }
+  try {
+    const input = await readRequestInput(request, ctx.clf.classes.length);
+    let claimedClass: number | undefined;
+    if (mode === 'verify') {
+      if (input.claimed === undefined || input.claimed.trim() === '')
+        throw new HttpError(400, 'missing_claimed', "verify needs 'claimed': the class the photo claims to show");
+      try {
+        claimedClass = ctx.clf.classIndex(input.claimed);
+      } catch (e) {
+        if (e instanceof UnknownClassError) throw new HttpError(400, 'unknown_class', e.message, { closest: e.closest });
+        throw e;
+      }
+    }
+    const tDecode = performance.now();
+    let image;
+    try {
+      image = await withDeadline(ctx.clf.decode(input.image), deadline);
+    } catch (e) {
+      if (e instanceof ImageDecodeError) throw decodeFailure(e);
+      throw e;
+    }
+    const decodeMs = ms(tDecode);
+    const attentionClass = input.attention ? (mode === 'verify' ? claimedClass : 'top') : undefined;
+    const used = ticket;
+    ticket = undefined; // submitted: the batcher owns the place now
+    const outcome = await withDeadline(used.submit({ image, topK: input.topK, claimedClass, attentionClass }, { deadline }), deadline);
+    ctx.metrics.queueTime.observe(outcome.queueMs / 1000);
+    const r = outcome.result;
+    const attention = attentionJson(await ctx.clf.renderAttention(image, r));
+    const body: Record<string, unknown> = {
+      predictions: r.predictions,
+      unknown: unknownJson(r.unknown),
+      quality: qualityJson(r.quality),
+      ...attention,
+      model: modelJson(ctx.clf),
+      timing_ms: {
+        decode: decodeMs,
+        queue: Math.round(outcome.queueMs * 100) / 100,
+        inference: Math.round(outcome.inferenceMs * 100) / 100,
+        total: ms(t0),
+        batch_size: outcome.batchSize,
+      },
+    };
+    if (mode === 'verify') {
+      const d = ctx.clf.decideVerification(r);
+      return { decision: d.decision, reason: d.reason, claimed: d.claimed, ...body };
+    }
+    return body;
+  } catch (e) {
+    if (e instanceof RequestTimeoutError) throw new HttpError(504, 'timeout', `no answer within ${ctx.options.requestTimeoutMs} ms`);
+    throw e;
+  } finally {
+    ticket?.release();
+  }
+}
+
+function modelJson(clf: Classifier) {
+  return { name: clf.info.name, architecture: clf.info.architectures.join('+'), checkpoint_hash: clf.info.checkpoints.map((c) => c.sha256).join('+') };
+}
+
+const metricsSchema = { summary: 'Prometheus metrics (text format)', response: { 200: { type: 'string' } } };
+/** Routes left out of the OpenAPI document. */
+const HIDDEN = { hidden: true } as Record<string, unknown>;
+
+export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.post('/v1/classify', { schema: classifySchema }, (req) => runImageRequest(ctx, req, 'classify'));
+  app.post('/v1/verify', { schema: verifySchema }, (req) => runImageRequest(ctx, req, 'verify'));
+  app.get('/v1/model', { schema: modelSchema }, async () => {
+    const i = ctx.clf.info;
+    return {
+      ...modelJson(ctx.clf),
+      architectures: i.architectures,
+      checkpoints: i.checkpoints.map((c) => ({ path: c.path, sha256: c.sha256, weight: c.weight })),
+      classes: i.classes,
+      num_classes: i.classes.length,
+      input_size: i.inputSize,
+      preprocess: snakeKeys(i.preprocess),
+      device: i.device,
+      precision: i.precision,
+      channels_last: i.channelsLast,
+      ensemble: i.ensemble,
+      attention_method: i.attentionMethod,
+      thresholds: { unknown: snakeKeys(i.calibration), quality: snakeKeys(i.qualityThresholds), verification: snakeKeys(i.verificationThresholds) },
+      batching: { max_batch: ctx.options.maxBatch, max_wait_ms: ctx.options.maxWaitMs, max_queue: ctx.options.maxQueue },
+      limits: { body_limit_bytes: ctx.options.bodyLimit, max_pixels: ctx.options.maxPixels, request_timeout_ms: ctx.options.requestTimeoutMs },
+    };
+  });
+  app.get('/healthz', { schema: healthSchema }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: readySchema }, async (_req, reply) => {
+    if (ctx.state.ready) return { status: 'ready' };
+    return reply.code(503).send({ status: ctx.state.draining ? 'draining' : 'warming up' });
+  });
+  app.get('/metrics', { schema: metricsSchema }, async (_req, reply: FastifyReply) => {
+    reply.type(ctx.metrics.registry.contentType);
+    return ctx.metrics.registry.metrics();
+  });
+  app.get('/openapi.json', { config: HIDDEN }, async () => ctx.openapi.document());
+  if (ctx.options.web) {
+    const assets = loadWebAssets();
+    const send = (name: string, reply: FastifyReply) => {
+      const a = assets.get(name);
+      if (!a) return reply.code(404).send({ error: 'not_found', message: `no such file: ${name}` });
+      return reply.type(a.type).header('cache-control', 'no-cache').send(a.body);
+    };
+    app.get('/', { config: HIDDEN }, (_req, reply) => send('index.html', reply));
+    app.get<{ Params: { file: string } }>('/web/:file', { config: HIDDEN }, (req, reply) => send(req.params.file, reply));
+  }
+}
