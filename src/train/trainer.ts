@@ -72,6 +72,7 @@ async function openParallelRun(
   input: TrainConfigInput | TrainConfig,
   options: TrainOptions,
 ): Promise<{ folder: RunFolder; config: TrainConfig; parallel: DataParallel | null }> {
+  if (options.resume && !existsSync(`${options.resume}/config.json`)) throw new UsageError(`--resume ${options.resume}: no run there (config.json missing)`);
   // The backend follows the device: NCCL for CUDA, Gloo for CPU.
   const requested = options.resume && existsSync(`${options.resume}/config.json`) ? new RunFolder(options.resume).readJson('config.json') : input;
   const parallel = await joinDataParallel(resolveDevice(parseTrainConfig(requested).device));

@@ -55,7 +55,11 @@ ${OOD_SCORES.map((s) => `                        ${s.padEnd(12)}${OOD_SCORE_DESC
   --batch-size N      images per forward pass (default 32)
   --device DEV        cpu, cuda, cuda:N or auto (default auto)
   --precision P       float32 (default), bfloat16, float16 (CUDA) or auto
-  --json FILE         also write the fitted calibration's summary as JSON`;
+  --json FILE         also write the fitted calibration's summary as JSON
+
+example:
+  finegrain calibrate --checkpoint runs/cars/checkpoints/best.safetensors   # the run's own validation split
+  finegrain eval --checkpoint runs/cars/checkpoints/best.safetensors --data cars_test/ --ood birds/ --report report/`;
 
 interface Sources {
   bank: ImageDataset;

@@ -39,7 +39,11 @@ Serves a checkpoint (or an ensemble) over HTTP:
                         OMP_NUM_THREADS); 1 is faster on a machine busy with other work
   --precision P         auto (default: bfloat16 where the CPU is fast at it), float32, ...
 
-Model options: --checkpoint, --weight, --ensemble, --tta, --device, --no-ema (see finegrain eval --help).`;
+Model options: --checkpoint, --weight, --ensemble, --tta, --device, --no-ema (see finegrain eval --help).
+
+examples:
+  finegrain serve --checkpoint runs/cars/checkpoints/best.safetensors          # http://127.0.0.1:8080/
+  FINEGRAIN_API_KEY=secret finegrain serve --checkpoint a.safetensors --checkpoint b.safetensors --port 9000`;
 
 function int(v: string | undefined, flag: string, min: number): number | undefined {
   if (v === undefined) return undefined;
