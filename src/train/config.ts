@@ -74,7 +74,12 @@ export const TrainConfigSchema = z
     mixup: z.number().min(0).default(0).describe('Mixup alpha (0 = off)'),
     cutmix: z.number().min(0).default(0).describe('CutMix alpha (0 = off)'),
     randomErasing: z.number().min(0).max(1).default(0).describe('probability of RandomErasing per image'),
-    corruptionAugment: z.number().min(0).max(1).default(0).describe('robustness: probability of one random ImageNet-C-style corruption (severity 1-5) per training image'),
+    corruptionAugment: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0)
+      .describe('robustness: probability of one random ImageNet-C-style corruption (severity 1-5) per training image'),
     crop: z
       .enum(['random', 'attention', 'scda'])
       .default('random')

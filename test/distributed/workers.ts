@@ -23,7 +23,7 @@ export interface WorkerResult {
   /** Milliseconds from start to exit. */
   ms: number;
   /** The last stdout line parsed as JSON, or null (shapes differ per worker mode). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test fixture output
+
   json: any;
 }
 

@@ -19,7 +19,7 @@ let photo: Buffer;
 let expected: string;
 
 /** A parsed JSON answer; its shape is what the assertions check. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 type Json = any;
 interface Answer extends Response {
   json(): Promise<Json>;

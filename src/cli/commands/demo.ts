@@ -151,6 +151,7 @@ export async function run(argv: string[]): Promise<void> {
     console.log(
       `\ndemo: test accuracy ${(100 * top1).toFixed(1)}% on ${s.classes} classes (chance ${(100 / s.classes).toFixed(1)}%), total ${((performance.now() - started) / 60000).toFixed(1)} min; run folder ${result.runDir}`,
     );
+    console.log(`\nserve the model it trained (web page and HTTP API on http://127.0.0.1:8080/):\n  npx finegrain serve --checkpoint ${best}`);
   } finally {
     model.dispose();
   }
