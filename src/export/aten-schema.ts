@@ -71,8 +71,9 @@ export function parseAtenSchema(schema: string): AtenSchema {
     const type = noDefault.slice(0, space).trim();
     args.push({ name: noDefault.slice(space + 1), type, kind: kindOf(type) });
   }
-  const ret = schema.slice(arrow + 2).trim();
-  const returns = ret.startsWith('(') && ret.includes(',') ? 'tuple' : /^\(?Tensor(\([^)]*\))?\)?$/.test(ret) ? 'tensor' : /^Tensor\[\]/.test(ret) ? 'tensorList' : 'other';
+  // Alias annotations dropped: `Tensor(a -> *)[]` is a tensor list.
+  const ret = schema.slice(arrow + 2).trim().replace(/Tensor\([^)]*\)/g, 'Tensor');
+  const returns = ret.startsWith('(') && ret.includes(',') ? 'tuple' : /^\(?Tensor\)?$/.test(ret) ? 'tensor' : /^Tensor\[\]$/.test(ret) ? 'tensorList' : 'other';
   const base = name.split('.')[0]!;
   const inPlace = base.endsWith('_') || /Tensor\([a-z]!\) self/.test(schema);
   return { name, args, returns, inPlace };

@@ -35,18 +35,22 @@ export const OUTPUT_NAMES = ['logits', 'embedding'] as const;
 const BATCH_A = 2;
 const BATCH_B = 3;
 
-function traceAt(model: ImageClassifier, batch: number, h: number, w: number): Trace {
+function traceAt(model: ImageClassifier, batch: number, h: number, w: number, captureData: boolean): Trace {
   return scope(() =>
     traceForward(model as Module, randn([batch, model.defaultInputSize[0], h, w]), (m, x) => {
       const classifier = m as ImageClassifier;
       const embedding = classifier.forwardEmbedding(x);
       const logits = classifier.forwardHead(embedding);
       return [logits, embedding] as Tensor[];
-    }),
+    }, { captureData }),
   );
 }
 
-/** Traces and converts `model` (switched to eval mode; weights must be float32 on the CPU). */
+/**
+ * Traces and converts `model` (switched to eval mode; weights must be float32 on the CPU).
+ * The graph reads the model's weights in place: write it (writeOnnxFile, encodeOnnxModel)
+ * before disposing or changing the model.
+ */
 export function exportOnnx(model: ImageClassifier, options: ExportOnnxOptions = {}): OnnxGraph {
   const size = options.imageSize ?? [model.defaultInputSize[1], model.defaultInputSize[2]];
   const [h, w] = typeof size === 'number' ? [size, size] : size;
@@ -57,7 +61,7 @@ export function exportOnnx(model: ImageClassifier, options: ExportOnnxOptions = 
   const wasTraining = model.training;
   model.eval();
   try {
-    const [a, b] = noGrad(() => [traceAt(model, BATCH_A, h, w), traceAt(model, BATCH_B, h, w)]);
+    const [a, b] = noGrad(() => [traceAt(model, BATCH_A, h, w, true), traceAt(model, BATCH_B, h, w, false)]);
     const graph = traceToOnnx(a!, b!, BATCH_A, BATCH_B, OUTPUT_NAMES);
     if (options.foldBatchNorm ?? true) foldBatchNorm(graph);
     graph.pruneInitializers();

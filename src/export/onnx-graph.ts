@@ -51,11 +51,11 @@ export interface GraphInitializer {
   data: TypedArray;
 }
 
-/** A graph input or output: a dim is a number, or a name for a dynamic one ('batch'). */
+/** A graph input or output: a dim is a number, or a name for a dynamic one ('batch'); null dims: shape unknown. */
 export interface GraphValueInfo {
   name: string;
   dtype: DType;
-  dims: (number | string)[];
+  dims: (number | string)[] | null;
 }
 
 export class OnnxGraph {
@@ -109,6 +109,17 @@ export class OnnxGraph {
     for (const n of this.nodes) for (const i of n.inputs) if (i) count.set(i, (count.get(i) ?? 0) + 1);
     for (const o of this.outputs) count.set(o.name, (count.get(o.name) ?? 0) + 1);
     return count;
+  }
+
+  /** A shallow copy whose node and output lists can be changed without touching this graph. */
+  clone(): OnnxGraph {
+    const g = new OnnxGraph();
+    g.nodes = this.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs] }));
+    for (const [k, v] of this.initializers) g.initializers.set(k, v);
+    g.inputs.push(...this.inputs);
+    g.outputs.push(...this.outputs);
+    g.#counter = this.#counter;
+    return g;
   }
 
   /** Drops initialisers no node reads (after folding passes). */

@@ -40,7 +40,7 @@ function elemType(dtype: GraphInitializer['dtype']): number {
 function valueInfo(v: GraphValueInfo): onnxProto.onnx.IValueInfoProto {
   return {
     name: v.name,
-    type: { tensorType: { elemType: elemType(v.dtype), shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+    type: { tensorType: { elemType: elemType(v.dtype), ...(v.dims ? { shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } },
   };
 }
 
@@ -94,6 +94,7 @@ export function initializerBytes(graph: OnnxGraph): number {
 
 /** The model as bytes, weights inline (graphs under 2 GiB). */
 export function encodeOnnxModel(graph: OnnxGraph, metadata: Record<string, string> = {}): Uint8Array {
+  // (the caller keeps the weights' owner alive until the bytes are used: see exportOnnx)
   if (initializerBytes(graph) > EXTERNAL_DATA_THRESHOLD) throw new RangeError('ONNX export: the weights exceed what one protobuf message holds; write to a file (writeOnnxFile) to keep them as external data');
   return modelProto(graph, metadata, null);
 }

@@ -28,7 +28,7 @@ export interface TracedValue {
   readonly dtype: DType;
   /** For constants: the state-dict name when it is a parameter or buffer of the model. */
   readonly name?: string;
-  /** For constants: the elements (row-major), read when the value was first seen. */
+  /** For constants: the elements (row-major), read when the value was first seen (absent when the trace captured no data). */
   readonly data?: TypedArray;
 }
 
@@ -61,6 +61,15 @@ export interface Trace {
   readonly outputs: number[];
 }
 
+export interface TraceOptions {
+  /**
+   * Read constants' elements (default true). The model's parameters and buffers are read in
+   * place, without a copy: keep the model alive (and unchanged) while the trace is used.
+   * false records shapes only (the exporter's second trace).
+   */
+  captureData?: boolean;
+}
+
 const schemas = new Map<OpId, AtenSchema>();
 function schemaOf(op: OpId): AtenSchema {
   let s = schemas.get(op);
@@ -82,6 +91,7 @@ class Recorder {
   constructor(
     readonly names: Map<Handle, string>,
     modelType: string,
+    readonly captureData: boolean,
   ) {
     this.moduleStack = [['', modelType]];
   }
@@ -98,9 +108,11 @@ class Recorder {
 
   constant(h: Handle): number {
     const { shape, dtype } = this.meta(h);
-    const data = typedArrayFor(dtype, native.toBuffer(h, true));
     const name = this.names.get(h);
-    return this.add({ kind: 'constant', shape, dtype, data, ...(name ? { name } : {}) });
+    // The model's own weights are read in place (they outlive the export); anything else is
+    // copied now, since it may be freed before the graph is written.
+    const data = this.captureData ? typedArrayFor(dtype, native.toBuffer(h, name === undefined || !native.isContiguous(h, 0))) : undefined;
+    return this.add({ kind: 'constant', shape, dtype, ...(data ? { data } : {}), ...(name ? { name } : {}) });
   }
 
   valueOf(h: Handle): number {
@@ -172,10 +184,10 @@ function wrapModules(model: Module, recorder: Recorder): () => void {
  * Runs `run(model, input)` once, recording every operator (see the file comment). The model
  * should be in eval mode; autograd and autocast should be off (the caller's `noGrad`).
  */
-export function traceForward(model: Module, input: Tensor, run: (model: Module, input: Tensor) => Tensor[]): Trace {
+export function traceForward(model: Module, input: Tensor, run: (model: Module, input: Tensor) => Tensor[], options: TraceOptions = {}): Trace {
   const names = new Map<Handle, string>();
   for (const [name, t] of model.stateEntries()) names.set(t.handle, name);
-  const recorder = new Recorder(names, model.constructor.name);
+  const recorder = new Recorder(names, model.constructor.name, options.captureData ?? true);
   const inputId = recorder.add({ kind: 'input', ...recorder.meta(input.handle) });
   recorder.byHandle.set(input.handle, inputId);
   fastSchemas ??= {

@@ -76,7 +76,7 @@ function readInput(path: string, channels: number): Tensor {
  * Builds `name` with the weights in `path` (strict: every key and shape must match). The
  * class count comes from `numClasses` or else from the file's classifier.
  */
-function buildWithWeights(name: string, path: string, numClasses: number | undefined): ImageClassifier {
+export function buildWithWeights(name: string, path: string, numClasses: number | undefined): ImageClassifier {
   const { tensors } = loadSafetensors(path);
   try {
     const model = withoutInit(() => createModel(name, numClasses === undefined ? {} : { numClasses }));

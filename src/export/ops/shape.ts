@@ -129,6 +129,14 @@ export const SHAPE: OpTable = {
   t,
   expand,
   cat,
+  stack: (ctx) => {
+    // stack = unsqueeze each, concatenate
+    const rank = ctx.outDims().length;
+    let axis = ctx.literal<number>(1, 0);
+    if (axis < 0) axis += rank;
+    const parts = ctx.inputs(0).map((x) => ctx.node('Unsqueeze', [x, ctx.graph.int64([axis])]));
+    ctx.out(parts.length === 1 ? parts[0]! : ctx.node('Concat', parts, { axis }));
+  },
   'split.Tensor': split,
   split_with_sizes: split,
   chunk: split,
