@@ -72,8 +72,12 @@ export function parseAtenSchema(schema: string): AtenSchema {
     args.push({ name: noDefault.slice(space + 1), type, kind: kindOf(type) });
   }
   // Alias annotations dropped: `Tensor(a -> *)[]` is a tensor list.
-  const ret = schema.slice(arrow + 2).trim().replace(/Tensor\([^)]*\)/g, 'Tensor');
-  const returns = ret.startsWith('(') && ret.includes(',') ? 'tuple' : /^\(?Tensor\)?$/.test(ret) ? 'tensor' : /^Tensor\[\]$/.test(ret) ? 'tensorList' : 'other';
+  const ret = schema
+    .slice(arrow + 2)
+    .trim()
+    .replace(/Tensor\([^)]*\)/g, 'Tensor');
+  const returns =
+    ret.startsWith('(') && ret.includes(',') ? 'tuple' : /^\(?Tensor\)?$/.test(ret) ? 'tensor' : /^Tensor\[\]$/.test(ret) ? 'tensorList' : 'other';
   const base = name.split('.')[0]!;
   const inPlace = base.endsWith('_') || /Tensor\([a-z]!\) self/.test(schema);
   return { name, args, returns, inPlace };

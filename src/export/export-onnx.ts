@@ -37,12 +37,17 @@ const BATCH_B = 3;
 
 function traceAt(model: ImageClassifier, batch: number, h: number, w: number, captureData: boolean): Trace {
   return scope(() =>
-    traceForward(model as Module, randn([batch, model.defaultInputSize[0], h, w]), (m, x) => {
-      const classifier = m as ImageClassifier;
-      const embedding = classifier.forwardEmbedding(x);
-      const logits = classifier.forwardHead(embedding);
-      return [logits, embedding] as Tensor[];
-    }, { captureData }),
+    traceForward(
+      model as Module,
+      randn([batch, model.defaultInputSize[0], h, w]),
+      (m, x) => {
+        const classifier = m as ImageClassifier;
+        const embedding = classifier.forwardEmbedding(x);
+        const logits = classifier.forwardHead(embedding);
+        return [logits, embedding] as Tensor[];
+      },
+      { captureData },
+    ),
   );
 }
 
@@ -56,7 +61,8 @@ export function exportOnnx(model: ImageClassifier, options: ExportOnnxOptions = 
   const [h, w] = typeof size === 'number' ? [size, size] : size;
   for (const [name, t] of model.stateEntries()) {
     if (t.device !== 'cpu') throw new Error(`exportOnnx: '${name}' is on ${t.device}; move the model to the CPU first`);
-    if (t.dtype !== 'float32' && t.dtype !== 'int64') throw new Error(`exportOnnx: '${name}' is ${t.dtype}; export float32 weights (model.to({ dtype: 'float32' }))`);
+    if (t.dtype !== 'float32' && t.dtype !== 'int64')
+      throw new Error(`exportOnnx: '${name}' is ${t.dtype}; export float32 weights (model.to({ dtype: 'float32' }))`);
   }
   const wasTraining = model.training;
   model.eval();

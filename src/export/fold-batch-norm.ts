@@ -45,7 +45,10 @@ export function foldBatchNorm(graph: OnnxGraph): number {
     const dims = graph.initializers.get(weightName)!.dims;
     const shared = (consumers.get(weightName) ?? 0) > 1;
     const wOut = shared ? graph.fresh(`${weightName}_folded`) : weightName;
-    const bOut = graph.initializers.has(weightName.replace(/weight$/, 'bias')) || !weightName.endsWith('weight') ? graph.fresh(`${weightName}_folded_bias`) : weightName.replace(/weight$/, 'bias');
+    const bOut =
+      graph.initializers.has(weightName.replace(/weight$/, 'bias')) || !weightName.endsWith('weight')
+        ? graph.fresh(`${weightName}_folded_bias`)
+        : weightName.replace(/weight$/, 'bias');
     graph.initializer(wOut, dims, newW);
     graph.initializer(bOut, [cOut], newB);
     conv.inputs = [conv.inputs[0]!, wOut, bOut];

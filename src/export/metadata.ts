@@ -39,7 +39,11 @@ export interface ExportMetadata {
 }
 
 /** finegrain's eval preprocessing: squash-resize to `size` (bilinear), ImageNet normalisation. */
-export function defaultPreprocessing(size: number | [number, number], mean: [number, number, number] = [0.485, 0.456, 0.406], std: [number, number, number] = [0.229, 0.224, 0.225]): Preprocessing {
+export function defaultPreprocessing(
+  size: number | [number, number],
+  mean: [number, number, number] = [0.485, 0.456, 0.406],
+  std: [number, number, number] = [0.229, 0.224, 0.225],
+): Preprocessing {
   const inputSize: [number, number] = typeof size === 'number' ? [size, size] : size;
   return { inputSize, mean, std, cropFraction: 1, interpolation: 'bilinear', layout: 'NCHW-RGB' };
 }
@@ -63,7 +67,7 @@ export function exportMetadata(m: ExportMetadata): Record<string, string> {
     try {
       JSON.parse(m.calibration);
     } catch (e) {
-      throw new TypeError(`calibration must be a JSON string: ${(e as Error).message}`);
+      throw new TypeError(`calibration must be a JSON string: ${(e as Error).message}`, { cause: e });
     }
   }
   const out: Record<string, string> = {
@@ -90,7 +94,7 @@ export function parseExportMetadata(props: Record<string, string>): ExportMetada
       return JSON.parse(need(key)) as T;
     } catch (e) {
       if ((e as Error).message.startsWith('not a finegrain')) throw e;
-      throw new Error(`metadata '${key}' is not valid JSON`);
+      throw new Error(`metadata '${key}' is not valid JSON`, { cause: e });
     }
   };
   const classes = json<string[]>(METADATA_KEYS.classes);

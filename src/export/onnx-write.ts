@@ -40,7 +40,12 @@ function elemType(dtype: GraphInitializer['dtype']): number {
 function valueInfo(v: GraphValueInfo): onnxProto.onnx.IValueInfoProto {
   return {
     name: v.name,
-    type: { tensorType: { elemType: elemType(v.dtype), ...(v.dims ? { shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}) } },
+    type: {
+      tensorType: {
+        elemType: elemType(v.dtype),
+        ...(v.dims ? { shape: { dim: v.dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } : {}),
+      },
+    },
   };
 }
 
@@ -76,7 +81,13 @@ function modelProto(graph: OnnxGraph, metadata: Record<string, string>, external
     metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
     graph: {
       name: 'finegrain',
-      node: graph.nodes.map((n) => ({ opType: n.opType, name: n.name, input: n.inputs, output: n.outputs, attribute: Object.entries(n.attributes).map(([k, v]) => attribute(k, v)) })),
+      node: graph.nodes.map((n) => ({
+        opType: n.opType,
+        name: n.name,
+        input: n.inputs,
+        output: n.outputs,
+        attribute: Object.entries(n.attributes).map(([k, v]) => attribute(k, v)),
+      })),
       initializer: [...graph.initializers.values()].map((i) => tensorProto(i, external)),
       input: graph.inputs.map(valueInfo),
       output: graph.outputs.map(valueInfo),
@@ -95,7 +106,8 @@ export function initializerBytes(graph: OnnxGraph): number {
 /** The model as bytes, weights inline (graphs under 2 GiB). */
 export function encodeOnnxModel(graph: OnnxGraph, metadata: Record<string, string> = {}): Uint8Array {
   // (the caller keeps the weights' owner alive until the bytes are used: see exportOnnx)
-  if (initializerBytes(graph) > EXTERNAL_DATA_THRESHOLD) throw new RangeError('ONNX export: the weights exceed what one protobuf message holds; write to a file (writeOnnxFile) to keep them as external data');
+  if (initializerBytes(graph) > EXTERNAL_DATA_THRESHOLD)
+    throw new RangeError('ONNX export: the weights exceed what one protobuf message holds; write to a file (writeOnnxFile) to keep them as external data');
   return modelProto(graph, metadata, null);
 }
 
@@ -120,7 +132,7 @@ export function writeOnnxFile(path: string, graph: OnnxGraph, metadata: Record<s
           if (pad) writeSync(fd, new Uint8Array(pad), 0, pad, offset);
           offset += pad;
           const at = offset;
-          for (let done = 0; done < chunk.byteLength; ) done += writeSync(fd, chunk, done, Math.min(chunk.byteLength - done, 1 << 30), at + done);
+          for (let done = 0; done < chunk.byteLength;) done += writeSync(fd, chunk, done, Math.min(chunk.byteLength - done, 1 << 30), at + done);
           offset += chunk.byteLength;
           return at;
         },
@@ -137,7 +149,7 @@ export function writeOnnxFile(path: string, graph: OnnxGraph, metadata: Record<s
   try {
     const fd = openSync(tmp, 'w');
     try {
-      for (let done = 0; done < bytes.byteLength; ) done += writeSync(fd, bytes, done, bytes.byteLength - done);
+      for (let done = 0; done < bytes.byteLength;) done += writeSync(fd, bytes, done, bytes.byteLength - done);
     } finally {
       closeSync(fd);
     }

@@ -107,7 +107,8 @@ export class OpContext {
   literal<T>(i: number, fallback?: T): T {
     const a = this.op.args[i];
     const b = this.otherArgs[i];
-    if (JSON.stringify(a) !== JSON.stringify(b)) throw this.fail(`argument '${this.op.schema.args[i]?.name}' depends on the batch size (${JSON.stringify(a)} vs ${JSON.stringify(b)})`);
+    if (JSON.stringify(a) !== JSON.stringify(b))
+      throw this.fail(`argument '${this.op.schema.args[i]?.name}' depends on the batch size (${JSON.stringify(a)} vs ${JSON.stringify(b)})`);
     return (a === undefined || a === null ? fallback : a) as T;
   }
 

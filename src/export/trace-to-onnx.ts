@@ -69,7 +69,7 @@ class Resolver implements ValueResolver {
       try {
         d = symbolicDims(this.a.values[id]!.shape, this.b.values[id]!.shape, this.na, this.nb);
       } catch (e) {
-        throw new Error(`export: value ${id}: ${(e as Error).message}`);
+        throw new Error(`export: value ${id}: ${(e as Error).message}`, { cause: e });
       }
       this.#dims.set(id, d);
     }
@@ -144,7 +144,11 @@ export function traceToOnnx(a: Trace, b: Trace, na: number, nb: number, outputNa
   a.outputs.forEach((id, k) => {
     const name = outputNames[k]!;
     graph.node('Identity', [r.name(id)], {}, [name]);
-    graph.outputs.push({ name, dtype: a.values[id]!.dtype, dims: r.dims(id).map((d) => (typeof d === 'number' ? d : d.batch === 1 ? 'batch' : `${d.batch}*batch`)) });
+    graph.outputs.push({
+      name,
+      dtype: a.values[id]!.dtype,
+      dims: r.dims(id).map((d) => (typeof d === 'number' ? d : d.batch === 1 ? 'batch' : `${d.batch}*batch`)),
+    });
   });
   return graph;
 }

@@ -139,7 +139,15 @@ class Recorder {
     const dependent = refs.some((r) => !this.isConstant(r.id));
     // callVoid returns nothing: an in-place operator's result is its first argument.
     const handles: Handle[] =
-      result === undefined ? (schema.inPlace ? [args[0] as Handle] : []) : schema.returns === 'tensor' ? [result as Handle] : schema.returns === 'other' ? [] : (result as Handle[]);
+      result === undefined
+        ? schema.inPlace
+          ? [args[0] as Handle]
+          : []
+        : schema.returns === 'tensor'
+          ? [result as Handle]
+          : schema.returns === 'other'
+            ? []
+            : (result as Handle[]);
     // Results of all-constant inputs are captured as constants (read now, while they are alive);
     // the exporter folds them unless their shape depends on the batch.
     const outputs = handles.map((h) => {
@@ -154,7 +162,7 @@ class Recorder {
   }
 }
 
-type Patchable = Record<'call' | 'callVoid' | keyof typeof FAST, (...a: any[]) => any>;
+type Patchable = Record<'call' | 'callVoid' | keyof typeof FAST, (...a: unknown[]) => unknown>;
 
 // Wraps every module's forward so each recorded operator knows the layer that made it.
 function wrapModules(model: Module, recorder: Recorder): () => void {
@@ -198,17 +206,20 @@ export function traceForward(model: Module, input: Tensor, run: (model: Module, 
   };
   const target = native as unknown as Patchable;
   const saved = { call: target.call, callVoid: target.callVoid, add: target.add, sub: target.sub, mul: target.mul, div: target.div };
-  target.call = (op: OpId, ...args: unknown[]) => {
+  target.call = (...all: unknown[]) => {
+    const [op, ...args] = all as [OpId, ...unknown[]];
     const r = saved.call.call(native, op, ...args);
     recorder.record(schemaOf(op), args, r);
     return r;
   };
-  target.callVoid = (op: OpId, ...args: unknown[]) => {
+  target.callVoid = (...all: unknown[]) => {
+    const [op, ...args] = all as [OpId, ...unknown[]];
     saved.callVoid.call(native, op, ...args);
     recorder.record(schemaOf(op), args, undefined);
   };
   for (const k of Object.keys(FAST) as (keyof typeof FAST)[]) {
-    target[k] = (a: Handle, b: Handle) => {
+    target[k] = (...ab: unknown[]) => {
+      const [a, b] = ab as [Handle, Handle];
       const r = saved[k].call(native, a, b);
       recorder.record(fastSchemas![k], [a, b], r);
       return r;

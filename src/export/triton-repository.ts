@@ -28,7 +28,15 @@ export interface TritonRepositoryOptions {
   maxQueueDelayMicroseconds: number;
 }
 
-const TRITON_TYPE: Record<string, string> = { float32: 'TYPE_FP32', float16: 'TYPE_FP16', int64: 'TYPE_INT64', int32: 'TYPE_INT32', uint8: 'TYPE_UINT8', int8: 'TYPE_INT8', bool: 'TYPE_BOOL' };
+const TRITON_TYPE: Record<string, string> = {
+  float32: 'TYPE_FP32',
+  float16: 'TYPE_FP16',
+  int64: 'TYPE_INT64',
+  int32: 'TYPE_INT32',
+  uint8: 'TYPE_UINT8',
+  int8: 'TYPE_INT8',
+  bool: 'TYPE_BOOL',
+};
 
 function tensorConfig(v: GraphValueInfo, extra = ''): string {
   if (!v.dims) throw new Error(`Triton export: '${v.name}' has no shape`);
@@ -58,7 +66,8 @@ export function tritonConfig(graph: OnnxGraph, options: Omit<TritonRepositoryOpt
 /** Writes the repository; returns the files written. */
 export function writeTritonRepository(out: string, options: TritonRepositoryOptions): string[] {
   if (!/^[A-Za-z0-9_.-]+$/.test(options.name)) throw new Error(`Triton model name must be letters, digits, '_', '-' or '.', got '${options.name}'`);
-  if (!Number.isInteger(options.maxBatchSize) || options.maxBatchSize < 1) throw new RangeError(`maxBatchSize must be a positive integer, got ${options.maxBatchSize}`);
+  if (!Number.isInteger(options.maxBatchSize) || options.maxBatchSize < 1)
+    throw new RangeError(`maxBatchSize must be a positive integer, got ${options.maxBatchSize}`);
   if (options.classes.some((c) => /[\r\n]/.test(c))) throw new Error('Triton labels.txt holds one class per line: a class name contains a line break');
   const dir = join(out, options.name);
   mkdirSync(join(dir, '1'), { recursive: true });

@@ -26,7 +26,9 @@ before(async () => {
   for (let i = 0; i < 6; i++) {
     const pixels = Buffer.alloc(40 * 40 * 3);
     for (let k = 0; k < pixels.length; k++) pixels[k] = (k * (i + 7) * 2654435761) >>> 24;
-    await sharp(pixels, { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(join(dir, 'calib', `img${i}.png`));
+    await sharp(pixels, { raw: { width: 40, height: 40, channels: 3 } })
+      .png()
+      .toFile(join(dir, 'calib', `img${i}.png`));
   }
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,7 +38,24 @@ const base = () => ['export', '--model', 'mobilenet_v3_small', '--weights', weig
 test('--help describes every option with its default and allowed values', () => {
   const r = runCli(['export', '--help']);
   assert.equal(r.status, 0);
-  for (const flag of ['--checkpoint', '--model', '--weights', '--num-classes', '--classes', '--out', '--format', '--image-size', '--calibration', '--quantize', '--calibration-data', '--calibration-images', '--calibration-method', '--name', '--max-batch-size', '--max-queue-delay-us']) {
+  for (const flag of [
+    '--checkpoint',
+    '--model',
+    '--weights',
+    '--num-classes',
+    '--classes',
+    '--out',
+    '--format',
+    '--image-size',
+    '--calibration',
+    '--quantize',
+    '--calibration-data',
+    '--calibration-images',
+    '--calibration-method',
+    '--name',
+    '--max-batch-size',
+    '--max-queue-delay-us',
+  ]) {
     assert.match(r.stdout, new RegExp(`^  ${flag} `, 'm'), `${flag} documented`);
   }
   assert.match(r.stdout, /onnx \| triton \(default onnx\)/);
@@ -70,7 +89,9 @@ test('--format triton writes a model repository', () => {
 
 test('--quantize int8 calibrates on a folder of images and writes a QDQ model', async () => {
   const out = join(dir, 'q.onnx');
-  const r = runCli([...base(), '--quantize', 'int8', '--calibration-data', join(dir, 'calib'), '--calibration-images', '6', '--out', out], { timeoutMs: 300_000 });
+  const r = runCli([...base(), '--quantize', 'int8', '--calibration-data', join(dir, 'calib'), '--calibration-images', '6', '--out', out], {
+    timeoutMs: 300_000,
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(parseExportMetadata(readOnnxMetadataProps(out)).precision, 'int8');
   const session = await ort.InferenceSession.create(out);

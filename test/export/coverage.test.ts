@@ -8,7 +8,9 @@ test('the export parity groups cover listModels() exactly once each', () => {
   const names = listModels();
   assert.ok(names.length > 80);
   for (const name of names) {
-    const groups = Object.entries(EXPORT_GROUPS).filter(([, re]) => re.test(name)).map(([g]) => g);
+    const groups = Object.entries(EXPORT_GROUPS)
+      .filter(([, re]) => re.test(name))
+      .map(([g]) => g);
     assert.equal(groups.length, 1, `${name} is in ${groups.length ? groups.join(', ') : 'no group'}`);
   }
 });

@@ -20,7 +20,11 @@ test('an exported model runs on ONNX Runtime with its metadata', async () => {
   const x = randn([2, 3, 48, 48]);
   try {
     const graph = exportOnnx(model, { imageSize: 48 });
-    writeOnnxFile(path, graph, exportMetadata({ model: 'resnet18', classes: ['a', 'b', 'c'], preprocessing: defaultPreprocessing(48), calibration, embeddingSize: 512 }));
+    writeOnnxFile(
+      path,
+      graph,
+      exportMetadata({ model: 'resnet18', classes: ['a', 'b', 'c'], preprocessing: defaultPreprocessing(48), calibration, embeddingSize: 512 }),
+    );
     const ref = noGrad(() => model.forward(x));
     const clf = await OnnxRuntimeClassifier.open(path, { intraOpThreads: 1 });
     try {

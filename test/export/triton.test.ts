@@ -25,7 +25,8 @@ test('the Triton repository follows the config rules and the model runs at max_b
     const graph = exportOnnx(model, { imageSize: 64 });
     const metadata = exportMetadata({ model: 'mobilenet_v3_small', classes, preprocessing: defaultPreprocessing(64), calibration: null });
     const files = writeTritonRepository(dir, { graph, metadata, name: 'terns', classes, maxBatchSize: 8, maxQueueDelayMicroseconds: 500 });
-    for (const f of ['terns/config.pbtxt', 'terns/labels.txt', 'terns/1/model.onnx']) assert.ok(files.includes(join(dir, f)) && existsSync(join(dir, f)), `${f} written`);
+    for (const f of ['terns/config.pbtxt', 'terns/labels.txt', 'terns/1/model.onnx'])
+      assert.ok(files.includes(join(dir, f)) && existsSync(join(dir, f)), `${f} written`);
 
     const config = readFileSync(join(dir, 'terns/config.pbtxt'), 'utf8');
     assert.match(config, /^name: "terns"$/m);
@@ -53,8 +54,14 @@ test('the Triton repository follows the config rules and the model runs at max_b
     } finally {
       await session.release();
     }
-    assert.throws(() => writeTritonRepository(dir, { graph, metadata, name: 'bad name', classes, maxBatchSize: 8, maxQueueDelayMicroseconds: 0 }), /Triton model name/);
-    assert.throws(() => writeTritonRepository(dir, { graph, metadata, name: 'x', classes: ['a\nb'], maxBatchSize: 8, maxQueueDelayMicroseconds: 0 }), /line break/);
+    assert.throws(
+      () => writeTritonRepository(dir, { graph, metadata, name: 'bad name', classes, maxBatchSize: 8, maxQueueDelayMicroseconds: 0 }),
+      /Triton model name/,
+    );
+    assert.throws(
+      () => writeTritonRepository(dir, { graph, metadata, name: 'x', classes: ['a\nb'], maxBatchSize: 8, maxQueueDelayMicroseconds: 0 }),
+      /line break/,
+    );
   } finally {
     model.dispose();
     rmSync(dir, { recursive: true, force: true });

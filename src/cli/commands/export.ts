@@ -98,7 +98,11 @@ function openSource(values: Record<string, string | boolean | undefined>): Sourc
     mustBeFile(checkpoint, 'checkpoint');
     const which = oneOf(values['weights-from'] as string | undefined, '--weights-from', ['ema', 'model', 'auto'] as const, 'auto');
     const { model, meta } = loadModelFromCheckpoint(checkpoint, { weights: which });
-    return { model, meta: { model: meta.model, classes: meta.classes, imageSize: meta.imageSize, mean: meta.mean, std: meta.std }, calibration: meta.calibration };
+    return {
+      model,
+      meta: { model: meta.model, classes: meta.classes, imageSize: meta.imageSize, mean: meta.mean, std: meta.std },
+      calibration: meta.calibration,
+    };
   }
   const name = values.model as string | undefined;
   const weights = values.weights as string | undefined;
@@ -116,7 +120,9 @@ function openSource(values: Record<string, string | boolean | undefined>): Sourc
   const classFile = values.classes as string | undefined;
   if (classFile) {
     mustBeFile(classFile, 'classes file');
-    classes = readFileSync(classFile, 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+    classes = readFileSync(classFile, 'utf8')
+      .split(/\r?\n/)
+      .filter((l) => l.length > 0);
     if (classes.length !== model.numClasses) {
       model.dispose();
       throw usageError(`${classFile} lists ${classes.length} classes but the model has ${model.numClasses} outputs`);
@@ -160,7 +166,8 @@ export async function run(argv: string[]): Promise<void> {
   const calibrationImages = intOption(values['calibration-images'], '--calibration-images', 128);
   const maxBatchSize = intOption(values['max-batch-size'], '--max-batch-size', 16);
   const queueDelay = intOption(values['max-queue-delay-us'], '--max-queue-delay-us', 2000, 0);
-  if (quantize === 'int8' && !values['calibration-data']) throw usageError('--quantize int8 needs --calibration-data DIR (training images to calibrate activations on)');
+  if (quantize === 'int8' && !values['calibration-data'])
+    throw usageError('--quantize int8 needs --calibration-data DIR (training images to calibrate activations on)');
   if (values['calibration-data'] && !existsSync(values['calibration-data'])) throw usageError(`calibration data not found: ${values['calibration-data']}`);
   if (format === 'onnx' && !existsSync(dirname(resolve(values.out)))) throw usageError(`output folder does not exist: ${dirname(resolve(values.out))}`);
 
@@ -176,13 +183,29 @@ export async function run(argv: string[]): Promise<void> {
       const batches = await calibrationBatches(values['calibration-data']!, { count: calibrationImages, preprocessing });
       graph = await quantizeGraphInt8(graph, batches, { method });
     }
-    const metadata = exportMetadata({ model: source.meta.model, classes: source.meta.classes, preprocessing, calibration, embeddingSize: model.numFeatures, precision: quantize === 'int8' ? 'int8' : 'fp32' });
+    const metadata = exportMetadata({
+      model: source.meta.model,
+      classes: source.meta.classes,
+      preprocessing,
+      calibration,
+      embeddingSize: model.numFeatures,
+      precision: quantize === 'int8' ? 'int8' : 'fp32',
+    });
     const files =
       format === 'triton'
-        ? writeTritonRepository(values.out, { graph, metadata, name: values.name ?? source.meta.model, classes: source.meta.classes, maxBatchSize, maxQueueDelayMicroseconds: queueDelay })
+        ? writeTritonRepository(values.out, {
+            graph,
+            metadata,
+            name: values.name ?? source.meta.model,
+            classes: source.meta.classes,
+            maxBatchSize,
+            maxQueueDelayMicroseconds: queueDelay,
+          })
         : writeOnnxFile(values.out, graph, metadata);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`${source.meta.model}: ${graph.nodes.length} nodes, ${source.meta.classes.length} classes, ${imageSize}px${quantize === 'int8' ? ', int8' : ''} -> ${files.join(', ')} (${seconds} s)`);
+    console.log(
+      `${source.meta.model}: ${graph.nodes.length} nodes, ${source.meta.classes.length} classes, ${imageSize}px${quantize === 'int8' ? ', int8' : ''} -> ${files.join(', ')} (${seconds} s)`,
+    );
   } finally {
     model.dispose();
   }

@@ -3,15 +3,17 @@
  * ATen's ceil_mode rounds the output up, the extra window is expressed as end padding chosen
  * to give exactly the traced output size, since ONNX runtimes disagree on ceil_mode's edge.
  */
-import { isDynamic } from '../batch-dims.js';
 import type { OpContext } from '../op-context.js';
 import type { OpTable } from './mapping.js';
 
 function spatial(ctx: OpContext, i: number): number[] {
-  return ctx.dims(i).slice(2).map((d) => {
-    if (typeof d !== 'number') throw ctx.fail('has a spatial dimension that depends on the batch size');
-    return d;
-  });
+  return ctx
+    .dims(i)
+    .slice(2)
+    .map((d) => {
+      if (typeof d !== 'number') throw ctx.fail('has a spatial dimension that depends on the batch size');
+      return d;
+    });
 }
 
 function conv(ctx: OpContext, stringPadding: boolean): void {
@@ -102,7 +104,14 @@ function adaptiveAvgPool(ctx: OpContext): void {
 function axesOf(ctx: OpContext, i: number): number[] {
   const rank = ctx.rank(0);
   const dims = ctx.literal<number[] | number | null>(i, null);
-  const list = dims === null ? Array.from({ length: rank }, (_, d) => d) : typeof dims === 'number' ? [dims] : dims.length ? dims : Array.from({ length: rank }, (_, d) => d);
+  const list =
+    dims === null
+      ? Array.from({ length: rank }, (_, d) => d)
+      : typeof dims === 'number'
+        ? [dims]
+        : dims.length
+          ? dims
+          : Array.from({ length: rank }, (_, d) => d);
   return list.map((d) => (d < 0 ? d + rank : d));
 }
 

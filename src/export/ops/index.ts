@@ -7,4 +7,6 @@ import type { OpMapping } from './mapping.js';
 import { NORMALIZATION } from './normalization.js';
 import { SHAPE } from './shape.js';
 
-export const OP_MAPPINGS: ReadonlyMap<string, OpMapping> = new Map(Object.entries({ ...ELEMENTWISE, ...ACTIVATION, ...SHAPE, ...CONV_POOL, ...NORMALIZATION, ...LINEAR_ALGEBRA }));
+export const OP_MAPPINGS: ReadonlyMap<string, OpMapping> = new Map(
+  Object.entries({ ...ELEMENTWISE, ...ACTIVATION, ...SHAPE, ...CONV_POOL, ...NORMALIZATION, ...LINEAR_ALGEBRA }),
+);

@@ -26,7 +26,12 @@ function matmul(ctx: OpContext): void {
 
 function addmm(ctx: OpContext): void {
   // addmm(self, mat1, mat2, beta, alpha) = beta * self + alpha * mat1 @ mat2
-  ctx.out(ctx.node('Gemm', [ctx.input(1), ctx.input(2), ctx.input(0)], { alpha: new FloatAttr(ctx.literal<number>(4, 1)), beta: new FloatAttr(ctx.literal<number>(3, 1)) }));
+  ctx.out(
+    ctx.node('Gemm', [ctx.input(1), ctx.input(2), ctx.input(0)], {
+      alpha: new FloatAttr(ctx.literal<number>(4, 1)),
+      beta: new FloatAttr(ctx.literal<number>(3, 1)),
+    }),
+  );
 }
 
 export const LINEAR_ALGEBRA: OpTable = {

@@ -34,9 +34,13 @@ function groupNorm(ctx: OpContext): void {
   const dims = ctx.dims(0);
   const channels = dims[1] as number;
   const grouped = ctx.node('Reshape', [ctx.input(0), ctx.graph.int64([0, groups, -1])]);
-  const normed = ctx.node('InstanceNormalization', [grouped, ctx.graph.float(Array(groups).fill(1), [groups]), ctx.graph.float(Array(groups).fill(0), [groups])], {
-    epsilon: new FloatAttr(ctx.literal<number>(4, 1e-5)),
-  });
+  const normed = ctx.node(
+    'InstanceNormalization',
+    [grouped, ctx.graph.float(Array(groups).fill(1), [groups]), ctx.graph.float(Array(groups).fill(0), [groups])],
+    {
+      epsilon: new FloatAttr(ctx.literal<number>(4, 1e-5)),
+    },
+  );
   let y = ctx.node('Reshape', [normed, ctx.reshapeTarget(dims)]);
   const perChannel = [channels, ...Array(dims.length - 2).fill(1)];
   if (ctx.has(2)) y = ctx.node('Mul', [y, ctx.node('Reshape', [ctx.input(2), ctx.graph.int64(perChannel)])]);

@@ -74,7 +74,8 @@ function slice(ctx: OpContext): void {
   const start = ctx.literal<number | null>(2, null) ?? 0;
   const end = ctx.literal<number | null>(3, null) ?? Number.MAX_SAFE_INTEGER;
   const step = ctx.literal<number>(4, 1);
-  if (isDynamic(size) && !(start === 0 && end >= Number.MAX_SAFE_INTEGER / 2 && step === 1)) throw ctx.fail('slices the batch dimension, which the exported graph keeps dynamic');
+  if (isDynamic(size) && !(start === 0 && end >= Number.MAX_SAFE_INTEGER / 2 && step === 1))
+    throw ctx.fail('slices the batch dimension, which the exported graph keeps dynamic');
   const clampEnd = Math.min(end, 2 ** 62);
   ctx.out(ctx.node('Slice', [ctx.input(0), ctx.graph.int64([start]), ctx.graph.int64([clampEnd]), ctx.graph.int64([axis]), ctx.graph.int64([step])]));
 }
@@ -167,5 +168,3 @@ export const SHAPE: OpTable = {
   'to.dtype': cast,
   'to.dtype_layout': cast,
 };
-
-

@@ -25,7 +25,10 @@ function openFolder(root: string): ImageDataset {
   return hasSubfolders ? imageFolder(root) : unlabeledFolder(root);
 }
 
-export async function calibrationBatches(root: string, options: { count: number; preprocessing: Preprocessing; batchSize?: number }): Promise<CalibrationBatch[]> {
+export async function calibrationBatches(
+  root: string,
+  options: { count: number; preprocessing: Preprocessing; batchSize?: number },
+): Promise<CalibrationBatch[]> {
   const all = openFolder(root);
   if (all.samples.length === 0) throw new Error(`no images found in ${root} to calibrate on`);
   const { inputSize } = options.preprocessing;

@@ -221,4 +221,3 @@ function quantizeTarget(g: OnnxGraph, node: GraphNode, dq: Map<string, string>, 
     node.inputs[2] = bDq;
   }
 }
-

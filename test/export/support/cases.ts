@@ -25,9 +25,11 @@ export const EXPORT_GROUPS: Record<string, RegExp> = {
 /** The cases of a group, in listModels() order. */
 export function groupCases(names: readonly string[], group: keyof typeof EXPORT_GROUPS): ExportCase[] {
   const re = EXPORT_GROUPS[group]!;
-  return names.filter((n) => re.test(n)).map((n) => {
-    const c = sized(n);
-    // 645M parameters: a folded copy of the weights would double the export's memory.
-    return group === 'regnet-huge' ? { ...c, foldBatchNorm: false } : c;
-  });
+  return names
+    .filter((n) => re.test(n))
+    .map((n) => {
+      const c = sized(n);
+      // 645M parameters: a folded copy of the weights would double the export's memory.
+      return group === 'regnet-huge' ? { ...c, foldBatchNorm: false } : c;
+    });
 }

@@ -13,7 +13,8 @@ export function onnxCheckerAvailable(): boolean {
   return available;
 }
 
-export const onnxCheckerSkip = (): string | false => (onnxCheckerAvailable() ? false : `ONNX checker not available (${PYTHON} cannot import onnx): install python3-onnx`);
+export const onnxCheckerSkip = (): string | false =>
+  onnxCheckerAvailable() ? false : `ONNX checker not available (${PYTHON} cannot import onnx): install python3-onnx`;
 
 /** Runs the checker; returns null when the file passes, else the checker's message. */
 export function checkOnnxFile(path: string): string | null {
