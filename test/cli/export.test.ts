@@ -10,6 +10,7 @@ import { parseExportMetadata } from '../../src/export/metadata.js';
 import { readOnnxMetadataProps } from '../../src/export/read-metadata.js';
 import { saveSafetensors } from '../../src/io/safetensors/save.js';
 import { createModel } from '../../src/models/registry.js';
+import { saveCheckpoint } from '../../src/train/checkpoint.js';
 import { runCli } from './cli-support.js';
 
 let dir = '';
@@ -76,6 +77,38 @@ test('exports plain weights to ONNX with classes and calibration in the metadata
   const res = await session.run({ input: new ort.Tensor('float32', new Float32Array(2 * 3 * 64 * 64), [2, 3, 64, 64]) });
   assert.deepEqual(res.logits!.dims, [2, 3]);
   await session.release();
+});
+
+test('--checkpoint takes classes, input size, normalisation and calibration from the checkpoint', () => {
+  const ckpt = join(dir, 'best.safetensors');
+  const model = createModel('mobilenet_v3_small', { numClasses: 2 });
+  const calibration = { method: 'energy', threshold: -4.25 };
+  saveCheckpoint(ckpt, {
+    model,
+    meta: {
+      model: 'mobilenet_v3_small',
+      modelOptions: { numClasses: 2 },
+      classes: ['gull', 'tern'],
+      imageSize: 48,
+      mean: [0.5, 0.5, 0.5],
+      std: [0.25, 0.25, 0.25],
+      epoch: 1,
+      step: 10,
+      calibration,
+    },
+  });
+  model.dispose();
+  const out = join(dir, 'ckpt.onnx');
+  const r = runCli(['export', '--checkpoint', ckpt, '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  const meta = parseExportMetadata(readOnnxMetadataProps(out));
+  assert.deepEqual(meta.classes, ['gull', 'tern']);
+  assert.deepEqual(meta.preprocessing.inputSize, [48, 48]);
+  assert.deepEqual(meta.preprocessing.mean, [0.5, 0.5, 0.5]);
+  assert.deepEqual(JSON.parse(meta.calibration!), calibration);
+  const both = runCli(['export', '--checkpoint', ckpt, '--model', 'resnet18', '--out', out]);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /either --checkpoint or --model/);
 });
 
 test('--format triton writes a model repository', () => {
