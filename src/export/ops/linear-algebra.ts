@@ -15,7 +15,16 @@ function linear(ctx: OpContext): void {
     if (ctx.has(2)) inputs.push(ctx.input(2));
     return ctx.out(ctx.node('Gemm', inputs, { transB: 1 }));
   }
-  let y = ctx.node('MatMul', [x, ctx.node('Transpose', [w], { perm: [1, 0] })]);
+  // A constant weight is stored transposed ([in, out]), so quantisation sees a plain weight.
+  const data = ctx.constantData(1);
+  let wt: string;
+  if (data instanceof Float32Array) {
+    const [o, i] = ctx.value(1).shape as [number, number];
+    const t = new Float32Array(data.length);
+    for (let r = 0; r < o; r++) for (let c = 0; c < i; c++) t[c * o + r] = data[r * i + c]!;
+    wt = ctx.graph.initializer(ctx.graph.fresh(`${ctx.value(1).name ?? 'weight'}_t`), [i, o], t);
+  } else wt = ctx.node('Transpose', [w], { perm: [1, 0] });
+  let y = ctx.node('MatMul', [x, wt]);
   if (ctx.has(2)) y = ctx.node('Add', [y, ctx.input(2)]);
   ctx.out(y);
 }
