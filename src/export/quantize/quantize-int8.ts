@@ -151,11 +151,19 @@ export async function quantizeGraphInt8(graph: OnnxGraph, batches: CalibrationBa
     ];
   };
   const nodes: GraphNode[] = [];
-  const renamed = new Map<string, string>(); // absorbed activation output -> dequantised conv output
-  if (activations.has(INPUT_NAME)) nodes.push(...qdqNodes(INPUT_NAME, ranges.get(INPUT_NAME)!));
+  const renamed = new Map<string, string>(); // quantised tensor (or absorbed activation output) -> its dequantised value
+  const graphOutputs = new Set(g.outputs.map((o) => o.name));
+  const absorbedOutputs = new Set<string>();
+  if (activations.has(INPUT_NAME)) {
+    nodes.push(...qdqNodes(INPUT_NAME, ranges.get(INPUT_NAME)!));
+    renamed.set(INPUT_NAME, dq.get(INPUT_NAME)!);
+  }
   for (let k = 0; k < g.nodes.length; k++) {
     const node = g.nodes[k]!;
-    node.inputs = node.inputs.map((i) => renamed.get(i) ?? i);
+    // Consumers read the dequantised value (the QDQ format ONNX Runtime fuses), except the
+    // Identity nodes that name graph outputs, which stay float.
+    const namesOutput = node.opType === 'Identity' && node.outputs.some((o) => graphOutputs.has(o));
+    if (!namesOutput) node.inputs = node.inputs.map((i) => renamed.get(i) ?? i);
     const bounds = absorbed.get(graph.nodes[k]!); // the clone keeps the original's order
     if (bounds) {
       // The activation disappears: its output range quantises the convolution's output.
@@ -164,13 +172,18 @@ export async function quantizeGraphInt8(graph: OnnxGraph, batches: CalibrationBa
       const q = qdqNodes(node.inputs[0]!, { lo: 0, hi: Number.isFinite(bounds.hi) ? bounds.hi : r.hi });
       nodes.push(...q);
       renamed.set(out, dq.get(node.inputs[0]!)!);
+      absorbedOutputs.add(out);
       continue;
     }
     if (TARGETS.has(node.opType)) quantizeTarget(g, node, dq, actScale, nodes);
     nodes.push(node);
-    for (const o of node.outputs) if (activations.has(o) && ranges.has(o)) nodes.push(...qdqNodes(o, ranges.get(o)!));
+    for (const o of node.outputs) {
+      if (!activations.has(o) || !ranges.has(o)) continue;
+      nodes.push(...qdqNodes(o, ranges.get(o)!));
+      renamed.set(o, dq.get(o)!);
+    }
   }
-  for (const o of g.outputs) if (renamed.has(o.name)) throw new Error(`int8: graph output ${o.name} was absorbed`);
+  for (const o of g.outputs) if (absorbedOutputs.has(o.name)) throw new Error(`int8: graph output ${o.name} was absorbed`);
   g.nodes = nodes;
   g.pruneInitializers();
   return g;
