@@ -9,7 +9,7 @@
  * Speed: ONNX Runtime (CPU, 2 intra-op threads), fp32 vs int8, batch 1 and 16, alternating
  * blocks, median images/s.
  *
- *   node scripts/run-bench.mjs export-int8 [--data ../shared/data/cub100] [--speed-rounds 5]
+ *   node scripts/run-bench.mjs export-int8 [--data ../shared/data/cub100] [--speed-rounds 5] [--method percentile|minmax]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -36,6 +36,7 @@ const { values: opt } = parseArgs({
     data: { type: 'string', default: '../shared/data/cub100' },
     'speed-rounds': { type: 'string', default: '5' },
     steps: { type: 'string', default: '300' },
+    method: { type: 'string', default: 'percentile' },
   },
 });
 const SIZE = 224;
@@ -107,7 +108,8 @@ const graph = exportOnnx(model, { imageSize: SIZE });
 const calib = await calibrationBatches(join(opt.data!, 'images'), { count: 128, preprocessing: defaultPreprocessing(SIZE) });
 log('calibrating int8');
 const t0 = performance.now();
-const int8Graph = await quantizeGraphInt8(graph, calib, { method: 'percentile' });
+const method = opt.method === 'minmax' ? 'minmax' : 'percentile';
+const int8Graph = await quantizeGraphInt8(graph, calib, { method });
 const quantizeSeconds = (performance.now() - t0) / 1000;
 const models = { fp32: encodeOnnxModel(graph), int8: encodeOnnxModel(int8Graph) };
 const sessions = { fp32: await ort.InferenceSession.create(models.fp32, opts), int8: await ort.InferenceSession.create(models.int8, opts) };
@@ -172,13 +174,13 @@ const result = {
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, onnxruntime: ort.env.versions.node },
   model: 'mobilenet_v2 (ImageNet import), classifier fitted on cub100 train embeddings',
   classifierFit: { steps: Number(opt.steps), trainLoss: loss },
-  calibration: { images: 128, method: 'percentile 99.99', seconds: quantizeSeconds },
+  calibration: { images: 128, method: method === 'percentile' ? 'percentile 99.99' : 'minmax', seconds: quantizeSeconds },
   sizeBytes: { fp32: models.fp32.byteLength, int8: models.int8.byteLength },
   test: { images: n, top1, agreement: agree / n },
   speed: rows,
 };
 mkdirSync('bench/results', { recursive: true });
-writeFileSync(`bench/results/export-int8-${date}.json`, `${JSON.stringify(result, null, 2)}\n`);
-log(`wrote bench/results/export-int8-${date}.json`);
+writeFileSync(`bench/results/export-int8-${method}-${date}.json`, `${JSON.stringify(result, null, 2)}\n`);
+log(`wrote bench/results/export-int8-${method}-${date}.json`);
 for (const s of Object.values(sessions)) await s.release();
 model.dispose();
