@@ -23,6 +23,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   serve: { summary: 'serve a checkpoint over HTTP: classify, verify, attention maps, metrics, web page', load: () => import('./commands/serve.js') },
   info: { summary: 'libtorch build, devices and threads', load: () => import('./commands/info.js') },
   models: { summary: 'registered architectures with parameters and GFLOPs', load: () => import('./commands/models.js') },
+  export: { summary: 'export a checkpoint as ONNX (fp32 or int8) or a Triton model repository', load: () => import('./commands/export.js') },
   forward: { summary: 'run a model in eval mode on a stored batch (safetensors in, safetensors out)', load: () => import('./commands/forward.js') },
 };
 

@@ -80,7 +80,7 @@ function readInput(path: string, channels: number): Tensor {
  * classifiers build the model without them. The class count comes from `numClasses` or
  * else from the file's classifier.
  */
-function buildWithWeights(name: string, path: string, numClasses: number | undefined): ImageClassifier {
+export function buildWithWeights(name: string, path: string, numClasses: number | undefined): ImageClassifier {
   try {
     return createModel(name, { pretrained: path, exactPretrained: true, ...(numClasses === undefined ? {} : { numClasses }) }).eval();
   } catch (e) {
