@@ -54,7 +54,7 @@ ${OOD_SCORES.map((s) => `                        ${s.padEnd(12)}${OOD_SCORE_DESC
   --seed N            seed of the split of --data when it has to be halved (default 0)
   --batch-size N      images per forward pass (default 32)
   --device DEV        cpu, cuda, cuda:N or auto (default auto)
-  --precision P       float32 (default), bfloat16, float16 (CUDA) or auto
+  --precision P       auto (default, as serve uses: bfloat16 where fast), float32, bfloat16, float16 (CUDA)
   --json FILE         also write the fitted calibration's summary as JSON
 
 example:
@@ -140,7 +140,7 @@ export async function run(argv: string[]): Promise<void> {
   const split = (values.split ?? 'train') as 'train' | 'test' | 'all';
   if (!['train', 'test', 'all'].includes(split)) throw usageError(`--split must be train, test or all, got '${values.split}'`);
   const device = resolveDevice(values.device ?? 'auto');
-  const requested = values.precision ?? 'float32';
+  const requested = values.precision ?? 'auto';
   if (!['float32', 'bfloat16', 'float16', 'auto'].includes(requested))
     throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${requested}'`);
   const precision = resolvePrecision(requested as Precision | 'auto', device);

@@ -58,7 +58,7 @@ export const MODEL_HELP = `model options:
   --batch-size N      images per forward pass (default 32)
   --workers N         decoding parallelism hint (default 4)
   --device DEV        cpu, cuda, cuda:N or auto (default auto)
-  --precision P       float32 (default), bfloat16, float16 (CUDA) or auto
+  --precision P       auto (default, as train and serve: bfloat16 where the CPU or GPU runs it fast), float32, bfloat16, float16 (CUDA)
   --no-ema            use the trained weights even when the checkpoint holds EMA weights`;
 
 /**
@@ -133,7 +133,7 @@ export function modelFlags(values: Record<string, unknown>, tokens: readonly Tok
   const ensemble = (values.ensemble as string | undefined) ?? 'probabilities';
   if (ensemble !== 'probabilities' && ensemble !== 'embeddings') throw usageError(`--ensemble must be probabilities or embeddings, got '${ensemble}'`);
   const device = resolveDevice((values.device as string | undefined) ?? 'auto');
-  const requested = (values.precision as string | undefined) ?? 'float32';
+  const requested = (values.precision as string | undefined) ?? 'auto';
   if (!['float32', 'bfloat16', 'float16', 'auto'].includes(requested))
     throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${requested}'`);
   const precision: Precision = resolvePrecision(requested as Precision | 'auto', device);

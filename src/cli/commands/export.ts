@@ -46,7 +46,13 @@ preprocessing and the calibration.
   --calibration-method M    minmax | percentile: activation range (default percentile, 99.99%)
   --name NAME               Triton model name (default: the architecture's name)
   --max-batch-size N        Triton max_batch_size (default 16)
-  --max-queue-delay-us N    Triton dynamic batching queue delay in microseconds (default 2000)`;
+  --max-queue-delay-us N    Triton dynamic batching queue delay in microseconds (default 2000)
+
+examples:
+  finegrain export --checkpoint runs/cars/checkpoints/best.safetensors --out cars.onnx
+  finegrain export --checkpoint best.safetensors --quantize int8 --calibration-data cars/train --out cars-int8.onnx
+  finegrain export --checkpoint best.safetensors --format triton --out model_repository/
+  finegrain export --model resnet50 --weights resnet50.safetensors --num-classes 1000 --out resnet50.onnx`;
 
 function usageError(message: string): Error {
   return Object.assign(new Error(message), { name: 'UsageError' });
