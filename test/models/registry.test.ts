@@ -172,7 +172,10 @@ test('pretrained: loads a safetensors state dict; a new label set re-initialises
     });
     const headless = createModel('regnet_y_400mf', { numClasses: 0, pretrained: file }).eval();
     scope(() => assertClose(headless.forward(x), source.forwardEmbedding(x), { rtol: 0, atol: 0 }));
-    assert.throws(() => createModel('regnet_x_400mf', { pretrained: file }), /does not fit regnet_x_400mf \(1000 classes\): .*missing keys: .*shape mismatches/);
+    assert.throws(
+      () => createModel('regnet_x_400mf', { pretrained: file }),
+      /does not fit regnet_x_400mf \(1000 classes\): .*missing keys: .*shape mismatches/,
+    );
     for (const m of [source, same, other, headless]) m.dispose();
     x.dispose();
   } finally {
