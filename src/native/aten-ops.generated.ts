@@ -390,6 +390,8 @@ export interface AtenOps {
   mse_loss: (self: Handle, target: Handle, reduction?: number) => Handle;
   /** aten::mul.Scalar(Tensor self, Scalar other) -> Tensor */
   'mul.Scalar': (self: Handle, other: number | boolean) => Handle;
+  /** aten::mul.Tensor(Tensor self, Tensor other) -> Tensor */
+  'mul.Tensor': (self: Handle, other: Handle) => Handle;
   /** aten::mul_.Scalar(Tensor(a!) self, Scalar other) -> Tensor(a!) */
   'mul_.Scalar': (self: Handle, other: number | boolean) => Handle;
   /** aten::mul_.Tensor(Tensor(a!) self, Tensor other) -> Tensor(a!) */
@@ -458,6 +460,8 @@ export interface AtenOps {
   relu: (self: Handle) => Handle;
   /** aten::relu6(Tensor self) -> Tensor */
   relu6: (self: Handle) => Handle;
+  /** aten::relu_(Tensor(a!) self) -> Tensor(a!) */
+  relu_: (self: Handle) => Handle;
   /** aten::remainder.Scalar(Tensor self, Scalar other) -> Tensor */
   'remainder.Scalar': (self: Handle, other: number | boolean) => Handle;
   /** aten::repeat(Tensor self, SymInt[] repeats) -> Tensor */
@@ -472,6 +476,10 @@ export interface AtenOps {
   round: (self: Handle) => Handle;
   /** aten::rsqrt(Tensor self) -> Tensor */
   rsqrt: (self: Handle) => Handle;
+  /** aten::rsub.Scalar(Tensor self, Scalar other, Scalar alpha=1) -> Tensor */
+  'rsub.Scalar': (self: Handle, other: number | boolean, alpha?: number | boolean) => Handle;
+  /** aten::rsub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor */
+  'rsub.Tensor': (self: Handle, other: Handle, alpha?: number | boolean) => Handle;
   /** aten::scatter.src(Tensor self, int dim, Tensor index, Tensor src) -> Tensor */
   'scatter.src': (self: Handle, dim: number, index: Handle, src: Handle) => Handle;
   /** aten::scatter.value(Tensor self, int dim, Tensor index, Scalar value) -> Tensor */
@@ -530,6 +538,8 @@ export interface AtenOps {
   tanh: (self: Handle) => Handle;
   /** aten::threshold(Tensor self, Scalar threshold, Scalar value) -> Tensor */
   threshold: (self: Handle, threshold: number | boolean, value: number | boolean) => Handle;
+  /** aten::to.dtype(Tensor(a) self, ScalarType dtype, bool non_blocking=False, bool copy=False, MemoryFormat? memory_format=None) -> Tensor(a) */
+  'to.dtype': (self: Handle, dtype: number, non_blocking?: boolean, copy?: boolean, memory_format?: number | null) => Handle;
   /** aten::to.dtype_layout(Tensor(a) self, *, ScalarType? dtype=None, Layout? layout=None, Device? device=None, bool? pin_memory=None, bool non_blocking=False, bool copy=False, MemoryFormat? memory_format=None) -> Tensor(a) */
   'to.dtype_layout': (
     self: Handle,
