@@ -30,7 +30,7 @@ import { useAllCores } from '../../runtime/settings.js';
 import { parseTrainConfig } from '../../train/config.js';
 import { openLabeled, openTrainingData } from '../../train/datasets.js';
 import { resolveDevice, resolvePrecision, type Precision } from '../../runtime/device-choice.js';
-import { usageError, withInputErrors } from './eval.js';
+import { usageError } from './eval.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 
 const HELP = `usage: finegrain calibrate --checkpoint CKPT [--data VAL] [--bank-data TRAIN]
@@ -147,49 +147,47 @@ export async function run(argv: string[]): Promise<void> {
   const checkpoint = values.checkpoint;
   if (!existsSync(checkpoint)) throw usageError(`checkpoint not found: ${checkpoint}`);
 
-  await withInputErrors(async () => {
-    const loaded = loadModelFromCheckpoint(checkpoint, { device });
+  const loaded = loadModelFromCheckpoint(checkpoint, { device });
+  try {
+    const src = sources(checkpoint, loaded.meta.classes, values.data, values['bank-data'], split, seed);
+    if (!src.val.samples.length) throw usageError('no validation images of the checkpoint classes');
+    const opts = { device, precision, batchSize };
+    console.log(`calibrating ${checkpoint}: ${src.note}`);
+    const bank = await predictOutputs(loaded, src.bank, opts);
+    const val = await predictOutputs(loaded, src.val, opts);
     try {
-      const src = sources(checkpoint, loaded.meta.classes, values.data, values['bank-data'], split, seed);
-      if (!src.val.samples.length) throw usageError('no validation images of the checkpoint classes');
-      const opts = { device, precision, batchSize };
-      console.log(`calibrating ${checkpoint}: ${src.note}`);
-      const bank = await predictOutputs(loaded, src.bank, opts);
-      const val = await predictOutputs(loaded, src.val, opts);
+      if (bank.labels.length < k) throw usageError(`--k ${k} exceeds the ${bank.labels.length} readable bank images`);
+      if (!val.labels.length) throw usageError('no validation image could be read');
+      const head = classifierHead(loaded.model);
+      const cal = fitCalibration({
+        train: { embeddings: bank.embeddings, labels: bank.labels },
+        val: { logits: val.logits, embeddings: val.embeddings, labels: val.labels },
+        head: { weight: head.weight.cpu(), bias: head.bias.cpu() },
+        numClasses: loaded.meta.classes.length,
+        method,
+        passRate,
+        k,
+        fittedOn: { source: src.note },
+      });
       try {
-        if (bank.labels.length < k) throw usageError(`--k ${k} exceeds the ${bank.labels.length} readable bank images`);
-        if (!val.labels.length) throw usageError('no validation image could be read');
-        const head = classifierHead(loaded.model);
-        const cal = fitCalibration({
-          train: { embeddings: bank.embeddings, labels: bank.labels },
-          val: { logits: val.logits, embeddings: val.embeddings, labels: val.labels },
-          head: { weight: head.weight.cpu(), bias: head.bias.cpu() },
-          numClasses: loaded.meta.classes.length,
-          method,
-          passRate,
-          k,
-          fittedOn: { source: src.note },
-        });
-        try {
-          const path = cal.save(checkpoint);
-          const m = cal.info.metrics as { valAccuracy: number; valEceBefore: number; valEceAfter: number };
-          const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
-          console.log(
-            `temperature ${cal.temperature.toFixed(3)}; validation ECE (15 bins) ${pct(m.valEceBefore)} -> ${pct(m.valEceAfter)}; accuracy ${pct(m.valAccuracy)} on ${val.labels.length} images`,
-          );
-          console.log(`thresholds at ${pct(passRate)} of validation images passing (default method: ${method}):`);
-          for (const s of OOD_SCORES) console.log(`  ${s.padEnd(12)} ${cal.info.thresholds[s]!.toPrecision(6)}`);
-          console.log(`wrote ${path}`);
-          if (values.json) writeFileAtomic(values.json, JSON.stringify({ path: calibrationPath(checkpoint), ...cal.toJSON() }, null, 2) + '\n');
-        } finally {
-          cal.dispose();
-        }
+        const path = cal.save(checkpoint);
+        const m = cal.info.metrics as { valAccuracy: number; valEceBefore: number; valEceAfter: number };
+        const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+        console.log(
+          `temperature ${cal.temperature.toFixed(3)}; validation ECE (15 bins) ${pct(m.valEceBefore)} -> ${pct(m.valEceAfter)}; accuracy ${pct(m.valAccuracy)} on ${val.labels.length} images`,
+        );
+        console.log(`thresholds at ${pct(passRate)} of validation images passing (default method: ${method}):`);
+        for (const s of OOD_SCORES) console.log(`  ${s.padEnd(12)} ${cal.info.thresholds[s]!.toPrecision(6)}`);
+        console.log(`wrote ${path}`);
+        if (values.json) writeFileAtomic(values.json, JSON.stringify({ path: calibrationPath(checkpoint), ...cal.toJSON() }, null, 2) + '\n');
       } finally {
-        bank.dispose();
-        val.dispose();
+        cal.dispose();
       }
     } finally {
-      loaded.model.dispose();
+      bank.dispose();
+      val.dispose();
     }
-  });
+  } finally {
+    loaded.model.dispose();
+  }
 }

@@ -164,18 +164,6 @@ export function frontDoor(flags: ModelFlags): Promise<Classifier> {
   );
 }
 
-const INPUT_ERRORS = new Set(['PredictionError', 'DatasetError', 'CheckpointError', 'SafetensorsError']);
-
-/** Runs `f`; errors about the user's files (missing, mismatched, malformed) become usage errors: a message, no stack. */
-export async function withInputErrors<T>(f: () => Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    if (e instanceof Error && INPUT_ERRORS.has(e.name)) throw usageError(e.message);
-    throw e;
-  }
-}
-
 /**
  * Training images per class (in `classes`' order) of the run a checkpoint belongs to, from
  * its run folder's config.json (`<run>/checkpoints/<name>.safetensors`), re-splitting the
@@ -243,69 +231,67 @@ export async function run(argv: string[]): Promise<void> {
   const topPairs = positiveInt(values['top-pairs'], '--top-pairs') ?? 10;
   checkOpenWorldFlags(values, flags.checkpoints.length);
 
-  await withInputErrors(async () => {
-    const ens = await frontDoor(flags);
-    try {
-      const raw = openLabeled(values.data!, { split });
-      // Images of classes the model does not know, per class (they cannot be scored).
-      const known = new Set(ens.classes);
-      const unknownClasses: Record<string, number> = {};
-      for (const s of raw.samples) {
-        const name = raw.classes[s.label]!;
-        if (!known.has(name)) unknownClasses[name] = (unknownClasses[name] ?? 0) + 1;
-      }
-      const ds = alignClasses(raw, ens.classes);
-      if (!ds.samples.length)
-        throw usageError(
-          `${values.data}: none of its classes (${raw.classes.slice(0, 5).join(', ')}${raw.classes.length > 5 ? ', ...' : ''}) is among the checkpoint's classes`,
-        );
-      const preds = await ens.predictDataset(ds, flags.predict);
-      try {
-        if (!preds.indices.length) throw usageError(`${values.data}: no image could be read (${preds.skipped})`);
-        const report = classificationReport(preds.probs, preds.labels, [...ens.classes], { topPairs });
-        const counts = trainCountsOf(flags.checkpoints[0]!.path, ens.classes);
-        const headTail = 'counts' in counts ? headTailAccuracy(report, counts.counts) : null;
-        const result = {
-          checkpoints: ens.members.map((m) => ({ path: m.path, weight: m.weight, model: m.meta.model, preprocess: m.preprocess, epoch: m.meta.epoch })),
-          data: values.data,
-          split,
-          ensemble: flags.predict.ensemble,
-          tta: flags.predict.tta ?? null,
-          ...report,
-          headTail,
-          headTailNote: 'counts' in counts ? 'classes sorted by training images and split into thirds' : counts.reason,
-          trainCounts: 'counts' in counts ? counts.counts : null,
-          unknownClasses,
-          skipped: preds.skippedFiles.filter((f) => f.reason !== 'unknown-label'),
-        };
-        const openWorld = await evalOpenWorld(values, { members: ens.members, ds, preds, predict: flags.predict, classes: ens.classes });
-        if (openWorld) Object.assign(result, { openWorld: { ...openWorld, plots: undefined } });
-        if (values.json) writeFileAtomic(values.json, JSON.stringify(result, jsonNumbers, 2) + '\n');
-        console.log(formatReport(report));
-        if (headTail) console.log(`\nhead / middle / tail classes: ${pct(headTail.head)} / ${pct(headTail.medium)} / ${pct(headTail.tail)}`);
-        const unknown = Object.entries(unknownClasses);
-        if (unknown.length)
-          console.log(
-            `\n${unknown.reduce((a, [, n]) => a + n, 0)} images of ${unknown.length} classes the checkpoint does not know were left out: ${unknown
-              .slice(0, 10)
-              .map(([c, n]) => `${c} (${n})`)
-              .join(', ')}${unknown.length > 10 ? ', ...' : ''}`,
-          );
-        if (result.skipped.length)
-          console.log(
-            `\n${result.skipped.length} unreadable files left out:\n${result.skipped
-              .slice(0, 20)
-              .map((f) => `  ${f.reason}: ${f.path}${f.detail ? ` (${f.detail})` : ''}`)
-              .join('\n')}`,
-          );
-        await writeOpenWorldReport(values, result, openWorld);
-      } finally {
-        preds.dispose();
-      }
-    } finally {
-      ens.dispose();
+  const ens = await frontDoor(flags);
+  try {
+    const raw = openLabeled(values.data!, { split });
+    // Images of classes the model does not know, per class (they cannot be scored).
+    const known = new Set(ens.classes);
+    const unknownClasses: Record<string, number> = {};
+    for (const s of raw.samples) {
+      const name = raw.classes[s.label]!;
+      if (!known.has(name)) unknownClasses[name] = (unknownClasses[name] ?? 0) + 1;
     }
-  });
+    const ds = alignClasses(raw, ens.classes);
+    if (!ds.samples.length)
+      throw usageError(
+        `${values.data}: none of its classes (${raw.classes.slice(0, 5).join(', ')}${raw.classes.length > 5 ? ', ...' : ''}) is among the checkpoint's classes`,
+      );
+    const preds = await ens.predictDataset(ds, flags.predict);
+    try {
+      if (!preds.indices.length) throw usageError(`${values.data}: no image could be read (${preds.skipped})`);
+      const report = classificationReport(preds.probs, preds.labels, [...ens.classes], { topPairs });
+      const counts = trainCountsOf(flags.checkpoints[0]!.path, ens.classes);
+      const headTail = 'counts' in counts ? headTailAccuracy(report, counts.counts) : null;
+      const result = {
+        checkpoints: ens.members.map((m) => ({ path: m.path, weight: m.weight, model: m.meta.model, preprocess: m.preprocess, epoch: m.meta.epoch })),
+        data: values.data,
+        split,
+        ensemble: flags.predict.ensemble,
+        tta: flags.predict.tta ?? null,
+        ...report,
+        headTail,
+        headTailNote: 'counts' in counts ? 'classes sorted by training images and split into thirds' : counts.reason,
+        trainCounts: 'counts' in counts ? counts.counts : null,
+        unknownClasses,
+        skipped: preds.skippedFiles.filter((f) => f.reason !== 'unknown-label'),
+      };
+      const openWorld = await evalOpenWorld(values, { members: ens.members, ds, preds, predict: flags.predict, classes: ens.classes });
+      if (openWorld) Object.assign(result, { openWorld: { ...openWorld, plots: undefined } });
+      if (values.json) writeFileAtomic(values.json, JSON.stringify(result, jsonNumbers, 2) + '\n');
+      console.log(formatReport(report));
+      if (headTail) console.log(`\nhead / middle / tail classes: ${pct(headTail.head)} / ${pct(headTail.medium)} / ${pct(headTail.tail)}`);
+      const unknown = Object.entries(unknownClasses);
+      if (unknown.length)
+        console.log(
+          `\n${unknown.reduce((a, [, n]) => a + n, 0)} images of ${unknown.length} classes the checkpoint does not know were left out: ${unknown
+            .slice(0, 10)
+            .map(([c, n]) => `${c} (${n})`)
+            .join(', ')}${unknown.length > 10 ? ', ...' : ''}`,
+        );
+      if (result.skipped.length)
+        console.log(
+          `\n${result.skipped.length} unreadable files left out:\n${result.skipped
+            .slice(0, 20)
+            .map((f) => `  ${f.reason}: ${f.path}${f.detail ? ` (${f.detail})` : ''}`)
+            .join('\n')}`,
+        );
+      await writeOpenWorldReport(values, result, openWorld);
+    } finally {
+      preds.dispose();
+    }
+  } finally {
+    ens.dispose();
+  }
 }
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : 'n/a');

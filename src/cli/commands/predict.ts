@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { writeAttentionOverlays } from '../../infer/attention-overlay.js';
 import { openInputs, topKPredictions, writePredictions, type ImagePrediction } from '../../infer/predict-files.js';
 import { useAllCores } from '../../runtime/settings.js';
-import { frontDoor, MODEL_HELP, MODEL_OPTIONS, modelFlags, usageError, withInputErrors } from './eval.js';
+import { frontDoor, MODEL_HELP, MODEL_OPTIONS, modelFlags, usageError } from './eval.js';
 
 const HELP = `usage: finegrain predict --checkpoint CKPT [--checkpoint CKPT2 --weight W ...]
                          (INPUTS... | --data DIR) [--out predictions.csv|.json]
@@ -86,62 +86,60 @@ export async function run(argv: string[]): Promise<void> {
   const k = Number(values['top-k'] ?? 5);
   if (!Number.isInteger(k) || k < 1) throw usageError(`--top-k must be a positive integer, got '${values['top-k']}'`);
 
-  await withInputErrors(async () => {
-    const { dataset, names } = openInputs(inputs);
-    const ens = await frontDoor(flags);
+  const { dataset, names } = openInputs(inputs);
+  const ens = await frontDoor(flags);
+  try {
+    const preds = await ens.predictDataset(dataset, flags.predict);
+    let rows: ImagePrediction[];
     try {
-      const preds = await ens.predictDataset(dataset, flags.predict);
-      let rows: ImagePrediction[];
-      try {
-        rows = topKPredictions(
-          preds.probs,
-          ens.classes,
-          preds.paths.map((p) => names.get(p)!),
-          preds.paths,
-          k,
-        );
-      } finally {
-        preds.dispose();
-      }
-      const skipped = preds.skippedFiles;
-      if (values.out) {
-        writePredictions(values.out, rows, {
-          labelColumn: values['label-column'],
-          skipped,
-          extra: {
-            checkpoints: ens.members.map((m) => ({ path: m.path, weight: m.weight, model: m.meta.model })),
-            ensemble: flags.predict.ensemble,
-            tta: flags.predict.tta ?? null,
-            topK: k,
-          },
-        });
-      } else {
-        printTable(rows);
-      }
-      const target = values.out ? ` -> ${values.out}` : '';
-      process.stderr.write(`predicted ${rows.length} image${rows.length === 1 ? '' : 's'}${target}\n`);
-      if (skipped.length) {
-        process.stderr.write(`${skipped.length} file${skipped.length === 1 ? '' : 's'} could not be predicted:\n`);
-        for (const f of skipped) process.stderr.write(`  ${f.reason}: ${f.path}${f.detail ? ` (${f.detail})` : ''}\n`);
-      }
-      if (values['attention-maps']) {
-        const dir = values['attention-maps'];
-        const first = ens.members[0]!;
-        const pngNames = overlayNames(rows.map((r) => r.filename));
-        const outFor = new Map(rows.map((r, i) => [r.path, join(dir, pngNames[i]!)]));
-        const captions = new Map(rows.map((r) => [r.path, `${r.top[0]!.label} ${(100 * r.top[0]!.score).toFixed(1)}%`]));
-        const readable = { ...dataset, samples: rows.map((r) => ({ path: r.path, label: -1 })) };
-        const { written, skipped: late } = await writeAttentionOverlays(first.model, readable, {
-          preprocess: first.preprocess,
-          outputPath: (p) => outFor.get(p)!,
-          captions,
-          batchSize: flags.predict.batchSize,
-          device: flags.device,
-        });
-        process.stderr.write(`wrote ${written.length} attention map${written.length === 1 ? '' : 's'} to ${dir}${late.count ? ` (${late.summary()})` : ''}\n`);
-      }
+      rows = topKPredictions(
+        preds.probs,
+        ens.classes,
+        preds.paths.map((p) => names.get(p)!),
+        preds.paths,
+        k,
+      );
     } finally {
-      ens.dispose();
+      preds.dispose();
     }
-  });
+    const skipped = preds.skippedFiles;
+    if (values.out) {
+      writePredictions(values.out, rows, {
+        labelColumn: values['label-column'],
+        skipped,
+        extra: {
+          checkpoints: ens.members.map((m) => ({ path: m.path, weight: m.weight, model: m.meta.model })),
+          ensemble: flags.predict.ensemble,
+          tta: flags.predict.tta ?? null,
+          topK: k,
+        },
+      });
+    } else {
+      printTable(rows);
+    }
+    const target = values.out ? ` -> ${values.out}` : '';
+    process.stderr.write(`predicted ${rows.length} image${rows.length === 1 ? '' : 's'}${target}\n`);
+    if (skipped.length) {
+      process.stderr.write(`${skipped.length} file${skipped.length === 1 ? '' : 's'} could not be predicted:\n`);
+      for (const f of skipped) process.stderr.write(`  ${f.reason}: ${f.path}${f.detail ? ` (${f.detail})` : ''}\n`);
+    }
+    if (values['attention-maps']) {
+      const dir = values['attention-maps'];
+      const first = ens.members[0]!;
+      const pngNames = overlayNames(rows.map((r) => r.filename));
+      const outFor = new Map(rows.map((r, i) => [r.path, join(dir, pngNames[i]!)]));
+      const captions = new Map(rows.map((r) => [r.path, `${r.top[0]!.label} ${(100 * r.top[0]!.score).toFixed(1)}%`]));
+      const readable = { ...dataset, samples: rows.map((r) => ({ path: r.path, label: -1 })) };
+      const { written, skipped: late } = await writeAttentionOverlays(first.model, readable, {
+        preprocess: first.preprocess,
+        outputPath: (p) => outFor.get(p)!,
+        captions,
+        batchSize: flags.predict.batchSize,
+        device: flags.device,
+      });
+      process.stderr.write(`wrote ${written.length} attention map${written.length === 1 ? '' : 's'} to ${dir}${late.count ? ` (${late.summary()})` : ''}\n`);
+    }
+  } finally {
+    ens.dispose();
+  }
 }

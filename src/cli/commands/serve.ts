@@ -12,7 +12,7 @@ import { createServer } from '../../serve/app.js';
 import { DEFAULT_SERVE_OPTIONS as D } from '../../serve/options.js';
 import { onShutdownSignals } from '../../serve/shutdown.js';
 import { setNumThreads, useAllCores } from '../../runtime/settings.js';
-import { MODEL_OPTIONS, modelFlags, usageError, withInputErrors } from './eval.js';
+import { MODEL_OPTIONS, modelFlags, usageError } from './eval.js';
 
 const HELP = `usage: finegrain serve --checkpoint CKPT [--checkpoint CKPT2 --weight W ...]
                        [--host ${D.host}] [--port ${D.port}] [--api-key KEY]
@@ -96,20 +96,18 @@ export async function run(argv: string[]): Promise<void> {
     warmUp: !values['no-warm-up'],
     web: !values['no-web'],
   };
-  const clf = await withInputErrors(() =>
-    classifier(
-      flags.checkpoints.map((c) => c.path),
-      {
-        device,
-        precision,
-        channelsLast,
-        ensemble,
-        tta,
-        weights: flags.checkpoints.map((c) => c.weight ?? 1),
-        ema: flags.ema,
-        maxPixels: options.maxPixels ?? undefined,
-      },
-    ),
+  const clf = await classifier(
+    flags.checkpoints.map((c) => c.path),
+    {
+      device,
+      precision,
+      channelsLast,
+      ensemble,
+      tta,
+      weights: flags.checkpoints.map((c) => c.weight ?? 1),
+      ema: flags.ema,
+      maxPixels: options.maxPixels ?? undefined,
+    },
   );
   const server = await createServer(clf, { ...options, maxPixels: options.maxPixels ?? undefined });
   onShutdownSignals(async () => {
