@@ -12,7 +12,7 @@
  *   const img = await decodeImage('birds/0001.jpg');            // { data, width, height }
  *   const small = await decodeImage(bytes, { maxShortSide: 448 }); // shrink-on-load
  */
-import { access, stat } from 'node:fs/promises';
+import { access, open, stat, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { sharp } from './sharp.js';
 import type { RgbImage } from '../image.js';
@@ -72,6 +72,49 @@ function decodeReason(message: string): SkipReason {
 }
 
 /**
+ * Whether encoded bytes end before their format's end marker: a JPEG without its EOI
+ * (FF D9) near the end, a PNG without its IEND chunk, a GIF without its trailer. libvips's
+ * message for a cut file depends on where the cut falls (inside the entropy-coded data,
+ * the Huffman tables, a PNG chunk), so the bytes decide, and the message only when the
+ * format has no end marker.
+ */
+export function endsEarly(bytes: Uint8Array): boolean {
+  const n = bytes.length;
+  const tail = bytes.subarray(Math.max(0, n - 64));
+  const has = (...marker: number[]) => {
+    outer: for (let i = tail.length - marker.length; i >= 0; i--) {
+      for (let j = 0; j < marker.length; j++) if (tail[i + j] !== marker[j]) continue outer;
+      return true;
+    }
+    return false;
+  };
+  if (n >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return !has(0xff, 0xd9);
+  if (n >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return !has(0x49, 0x45, 0x4e, 0x44);
+  if (n >= 6 && bytes[0] === 0x47 && bytes[1] === 0x49 && bytes[2] === 0x46) return tail[tail.length - 1] !== 0x3b;
+  return false;
+}
+
+/** The first and last bytes of a file, enough for `endsEarly` (null when unreadable). */
+async function headAndTail(path: string): Promise<Uint8Array | null> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path, 'r');
+    const { size } = await fh.stat();
+    if (size <= 128) return new Uint8Array((await fh.read(Buffer.alloc(size), 0, size, 0)).buffer);
+    const head = Buffer.alloc(8);
+    const tail = Buffer.alloc(64);
+    await fh.read(head, 0, 8, 0);
+    await fh.read(tail, 0, 64, size - 64);
+    // endsEarly reads the signature from the start and the marker from the last 64 bytes.
+    return new Uint8Array(Buffer.concat([head, tail]));
+  } catch {
+    return null;
+  } finally {
+    await fh?.close();
+  }
+}
+
+/**
  * Why a file could not be read, if the file system says so (missing, unreadable, empty);
  * null when the file looks readable and the decoder is to blame.
  */
@@ -128,6 +171,11 @@ export async function decodeImage(source: string | Uint8Array, options: DecodeOp
     const message = String(e?.message ?? e).split('\n')[0]!;
     const problem = typeof source === 'string' ? await fileProblem(source) : null;
     if (problem) throw new ImageDecodeError(path, problem[0], problem[1]);
-    throw new ImageDecodeError(path, decodeReason(message), message);
+    let reason = decodeReason(message);
+    if (reason === 'corrupt') {
+      const bytes = typeof source === 'string' ? await headAndTail(source) : source;
+      if (bytes && endsEarly(bytes)) reason = 'truncated';
+    }
+    throw new ImageDecodeError(path, reason, message);
   }
 }

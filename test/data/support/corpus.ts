@@ -80,6 +80,13 @@ export async function buildBadCorpus(dir: string): Promise<CorpusCase[]> {
   const big = await (await redBlue(256, 128)).jpeg({ quality: 90 }).toBuffer();
   writeFileSync(p('truncated.jpg'), big.subarray(0, Math.floor(big.length / 2)));
   skip('truncated.jpg', 'truncated');
+  // Cut inside the header tables, and a PNG cut inside its IDAT: libvips words these
+  // differently from a cut in the scan data, and all three are truncations.
+  writeFileSync(p('truncated-header.jpg'), big.subarray(0, 200));
+  skip('truncated-header.jpg', 'truncated');
+  const png = await (await redBlue(256, 128)).png({ compressionLevel: 0 }).toBuffer();
+  writeFileSync(p('truncated.png'), png.subarray(0, Math.floor(png.length * 0.6)));
+  skip('truncated.png', 'truncated');
   writeFileSync(p('zero.jpg'), new Uint8Array(0));
   skip('zero.jpg', 'empty-file');
   writeFileSync(p('text.jpg'), 'this is not an image\n');
