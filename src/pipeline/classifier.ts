@@ -47,7 +47,7 @@ export interface ClassifierOptions {
   /** Channels-last layout (default: with bfloat16 or CUDA). */
   channelsLast?: boolean;
   /** Ensemble weights, one per checkpoint (default 1 each). */
-  weights?: readonly number[];
+  ensembleWeights?: readonly number[];
   /** How an ensemble combines its members (default 'probabilities'). */
   ensemble?: EnsembleMode;
   tta?: TtaOptions;
@@ -408,14 +408,14 @@ function pick(x: Tensor, rows: readonly number[]): Tensor {
  */
 export async function classifier(checkpoints: string | readonly string[], options: ClassifierOptions = {}): Promise<Classifier> {
   const paths = typeof checkpoints === 'string' ? [checkpoints] : [...checkpoints];
-  if (options.weights && options.weights.length !== paths.length)
-    throw new RangeError(`classifier: ${options.weights.length} weights for ${paths.length} checkpoints`);
+  if (options.ensembleWeights && options.ensembleWeights.length !== paths.length)
+    throw new RangeError(`classifier: ${options.ensembleWeights.length} ensemble weights for ${paths.length} checkpoints`);
   const device = resolveDevice(options.device ?? 'auto');
   const precision = resolvePrecision(options.precision ?? 'auto', device);
   const channelsLast = resolveChannelsLast(options.channelsLast, device, precision);
   const hashes = await Promise.all(paths.map(sha256).map((p) => p.catch(() => '')));
   const ensemble = loadEnsemble(
-    paths.map((path, i) => ({ path, weight: options.weights?.[i] })),
+    paths.map((path, i) => ({ path, weight: options.ensembleWeights?.[i] })),
     { device, ema: options.ema ?? 'auto' },
   );
   try {

@@ -213,7 +213,7 @@ test("predict: Kaggle CSV, JSON top-k, attention-map PNGs at the inputs' sizes; 
     best,
     '--checkpoint',
     last,
-    '--weight',
+    '--ensemble-weight',
     '0.5',
     '--tta',
     'flips',
@@ -251,7 +251,7 @@ test("predict: Kaggle CSV, JSON top-k, attention-map PNGs at the inputs' sizes; 
     best,
     '--checkpoint',
     last,
-    '--weight',
+    '--ensemble-weight',
     '0.5',
     '--tta',
     'flips',
@@ -289,7 +289,7 @@ test('bad input: missing checkpoint, different class lists, no inputs, bad flags
     [['predict', '--checkpoint', best], /no inputs/],
     [['predict', '--checkpoint', best, join(dir, 'missing-dir')], /no images to predict/],
     [['eval', '--checkpoint', best, '--data', testData, '--tta', 'rotate'], /--tta: unknown part 'rotate'/],
-    [['eval', '--weight', '2', '--checkpoint', best, '--data', testData], /--weight must follow the --checkpoint/],
+    [['eval', '--ensemble-weight', '2', '--checkpoint', best, '--data', testData], /--ensemble-weight must follow the --checkpoint/],
     [['eval', '--checkpoint', notCheckpoint, '--data', testData], /not-a-checkpoint\.safetensors/],
   ];
   for (const [args, message] of cases) {

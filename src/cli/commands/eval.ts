@@ -37,7 +37,7 @@ export function usageError(message: string): Error {
 /** Options shared by `eval` and `predict` (parseArgs definitions). */
 export const MODEL_OPTIONS = {
   checkpoint: { type: 'string', multiple: true },
-  weight: { type: 'string', multiple: true },
+  'ensemble-weight': { type: 'string', multiple: true },
   tta: { type: 'string' },
   ensemble: { type: 'string' },
   'batch-size': { type: 'string' },
@@ -50,7 +50,7 @@ export const MODEL_OPTIONS = {
 
 export const MODEL_HELP = `model options:
   --checkpoint FILE   a finegrain checkpoint (.safetensors); repeat for an ensemble
-  --weight W          weight of the checkpoint named just before it (default 1)
+  --ensemble-weight W the ensemble weight of the checkpoint named just before it (default 1)
   --ensemble MODE     probabilities (weighted mean of softmax outputs, default) or
                       embeddings (weighted embeddings concatenated; logits combined)
   --tta SPEC          test-time augmentation: flips, scales=1,1.15, or both:
@@ -112,20 +112,20 @@ export interface ModelFlags {
 type Token = { kind: string; name?: string; value?: string | undefined };
 
 /**
- * The model options from parsed arguments. A `--weight` belongs to the `--checkpoint`
- * before it, so `--checkpoint a --checkpoint b --weight 0.6` weighs b (a keeps 1).
+ * The model options from parsed arguments. An `--ensemble-weight` belongs to the `--checkpoint`
+ * before it, so `--checkpoint a --checkpoint b --ensemble-weight 0.6` weighs b (a keeps 1).
  */
 export function modelFlags(values: Record<string, unknown>, tokens: readonly Token[]): ModelFlags {
   const checkpoints: CheckpointSpec[] = [];
   for (const t of tokens) {
     if (t.kind !== 'option') continue;
     if (t.name === 'checkpoint') checkpoints.push({ path: t.value! });
-    else if (t.name === 'weight') {
+    else if (t.name === 'ensemble-weight') {
       const last = checkpoints[checkpoints.length - 1];
-      if (!last) throw usageError('--weight must follow the --checkpoint it weighs');
-      if (last.weight !== undefined) throw usageError(`two weights for ${last.path}`);
+      if (!last) throw usageError('--ensemble-weight must follow the --checkpoint it weighs');
+      if (last.weight !== undefined) throw usageError(`two ensemble weights for ${last.path}`);
       const w = Number(t.value);
-      if (!(Number.isFinite(w) && w > 0)) throw usageError(`--weight must be a positive number, got '${t.value}'`);
+      if (!(Number.isFinite(w) && w > 0)) throw usageError(`--ensemble-weight must be a positive number, got '${t.value}'`);
       last.weight = w;
     }
   }
@@ -160,7 +160,7 @@ export function frontDoor(flags: ModelFlags): Promise<Classifier> {
   const { device, precision, channelsLast, ensemble, tta } = flags.predict;
   return classifier(
     flags.checkpoints.map((c) => c.path),
-    { device, precision, channelsLast, ensemble, tta, weights: flags.checkpoints.map((c) => c.weight ?? 1), ema: flags.ema },
+    { device, precision, channelsLast, ensemble, tta, ensembleWeights: flags.checkpoints.map((c) => c.weight ?? 1), ema: flags.ema },
   );
 }
 
@@ -182,7 +182,7 @@ export function trainCountsOf(checkpoint: string, classes: readonly string[]): {
   }
 }
 
-const HELP = `usage: finegrain eval --checkpoint CKPT [--checkpoint CKPT2 --weight 0.6 ...] --data PATH
+const HELP = `usage: finegrain eval --checkpoint CKPT [--checkpoint CKPT2 --ensemble-weight 0.6 ...] --data PATH
                       [--split test|train|all] [--tta flips,scales=1,1.15]
                       [--ensemble probabilities|embeddings] [--json OUT.json]
                       [--ood DIR] [--corruptions all|LIST] [--report DIR]
@@ -203,7 +203,7 @@ ${OPEN_WORLD_HELP}
 
 examples:
   finegrain eval --checkpoint runs/birds/checkpoints/best.safetensors --data birds_test/ --tta flips
-  finegrain eval --checkpoint a.safetensors --checkpoint b.safetensors --weight 0.5 --ensemble embeddings --data CUB_200_2011/`;
+  finegrain eval --checkpoint a.safetensors --checkpoint b.safetensors --ensemble-weight 0.5 --ensemble embeddings --data CUB_200_2011/`;
 
 export async function run(argv: string[]): Promise<void> {
   useAllCores();

@@ -39,7 +39,7 @@ preprocessing and the calibration.
   --format F                onnx | triton (default onnx)
   --image-size S            input height = width (default: the checkpoint's, else the model's default)
   --calibration FILE        open-world calibration JSON to carry in the metadata (default: the checkpoint's, if any)
-  --weights-from W          ema | model | auto: which weights of a checkpoint (default auto: EMA when present)
+  --no-ema                  the trained parameters even when the checkpoint holds EMA ones (as in eval)
   --quantize Q              none | int8: static QDQ quantisation, per-channel weights (default none)
   --calibration-data DIR    images (class folders or flat) to calibrate int8 activations on (required with int8)
   --calibration-images N    how many of them (default 128)
@@ -102,8 +102,7 @@ function openSource(values: Record<string, string | boolean | undefined>): Sourc
   if (checkpoint) {
     if (values.model || values.weights) throw usageError('give either --checkpoint or --model with --weights, not both');
     mustBeFile(checkpoint, 'checkpoint');
-    const which = oneOf(values['weights-from'] as string | undefined, '--weights-from', ['ema', 'model', 'auto'] as const, 'auto');
-    const { model, meta } = loadModelFromCheckpoint(checkpoint, { ema: which === 'model' ? 'trained' : which });
+    const { model, meta } = loadModelFromCheckpoint(checkpoint, { ema: values['no-ema'] ? 'trained' : 'auto' });
     return {
       model,
       meta: { model: meta.model, classes: meta.classes, imageSize: meta.preprocess.inputSize, mean: meta.preprocess.mean, std: meta.preprocess.std },
@@ -150,7 +149,7 @@ export async function run(argv: string[]): Promise<void> {
       format: { type: 'string' },
       'image-size': { type: 'string' },
       calibration: { type: 'string' },
-      'weights-from': { type: 'string' },
+      'no-ema': { type: 'boolean' },
       quantize: { type: 'string' },
       'calibration-data': { type: 'string' },
       'calibration-images': { type: 'string' },

@@ -18,7 +18,7 @@ import { openInputs, topKPredictions, writePredictions, type ImagePrediction } f
 import { useAllCores } from '../../runtime/settings.js';
 import { frontDoor, MODEL_HELP, MODEL_OPTIONS, modelFlags, usageError } from './eval.js';
 
-const HELP = `usage: finegrain predict --checkpoint CKPT [--checkpoint CKPT2 --weight W ...]
+const HELP = `usage: finegrain predict --checkpoint CKPT [--checkpoint CKPT2 --ensemble-weight W ...]
                          (INPUTS... | --data DIR) [--out predictions.csv|.json]
                          [--top-k 5] [--attention-maps DIR] [--tta flips,scales=1,1.15]
 

@@ -14,7 +14,7 @@ import { onShutdownSignals } from '../../serve/shutdown.js';
 import { setNumThreads, useAllCores } from '../../runtime/settings.js';
 import { MODEL_OPTIONS, modelFlags, usageError } from './eval.js';
 
-const HELP = `usage: finegrain serve --checkpoint CKPT [--checkpoint CKPT2 --weight W ...]
+const HELP = `usage: finegrain serve --checkpoint CKPT [--checkpoint CKPT2 --ensemble-weight W ...]
                        [--host ${D.host}] [--port ${D.port}] [--api-key KEY]
 
 Serves a checkpoint (or an ensemble) over HTTP:
@@ -39,7 +39,7 @@ Serves a checkpoint (or an ensemble) over HTTP:
                         OMP_NUM_THREADS); 1 is faster on a machine busy with other work
   --precision P         auto (default: bfloat16 where the CPU is fast at it), float32, ...
 
-Model options: --checkpoint, --weight, --ensemble, --tta, --device, --no-ema (see finegrain eval --help).
+Model options: --checkpoint, --ensemble-weight, --ensemble, --tta, --device, --no-ema (see finegrain eval --help).
 
 examples:
   finegrain serve --checkpoint runs/cars/checkpoints/best.safetensors          # http://127.0.0.1:8080/
@@ -104,7 +104,7 @@ export async function run(argv: string[]): Promise<void> {
       channelsLast,
       ensemble,
       tta,
-      weights: flags.checkpoints.map((c) => c.weight ?? 1),
+      ensembleWeights: flags.checkpoints.map((c) => c.weight ?? 1),
       ema: flags.ema,
       maxPixels: options.maxPixels ?? undefined,
     },
