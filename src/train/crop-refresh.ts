@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { autocast } from '../autograd/autocast.js';
 import { noGrad } from '../autograd/grad-mode.js';
 import type { Box, ImageDataset } from '../data/datasets/dataset.js';
+import { subset } from '../data/datasets/compose.js';
 import { Rng } from '../data/random.js';
 import type { ImageClassifier } from '../models/classifier.js';
 import type { Device } from '../tensor/device.js';
@@ -35,6 +36,8 @@ export interface CropRefreshOptions {
   seed: number;
   epoch: number;
   workers?: number;
+  /** The dataset indices to choose boxes for (default all; a data-parallel rank's share). */
+  indices?: readonly number[];
 }
 
 /** Resolution of the maps the boxes are chosen on: fractions do not need full resolution. */
@@ -43,7 +46,11 @@ const MAP_SIDE = 64;
 /** Boxes for every sample (undefined where the image could not be read). */
 export async function chooseCropBoxes(model: ImageClassifier, ds: ImageDataset, o: CropRefreshOptions): Promise<(Box | undefined)[]> {
   const boxes: (Box | undefined)[] = new Array(ds.samples.length).fill(undefined);
-  const loader = evalLoader(ds, { preprocess: o.preprocess, batchSize: o.batchSize, workers: o.workers });
+  const indices = o.indices;
+  // A box's random draw is seeded by the image's index in the whole set, so a rank's share
+  // gets the boxes one process would choose for those images.
+  const source = indices ? subset(ds, indices) : ds;
+  const loader = evalLoader(source, { preprocess: o.preprocess, batchSize: o.batchSize, workers: o.workers });
   model.eval();
   const side = Math.min(MAP_SIDE, o.preprocess.inputSize);
   for await (const batch of loader.epoch(0)) {
@@ -58,7 +65,8 @@ export async function chooseCropBoxes(model: ImageClassifier, ds: ImageDataset, 
           return attentionMaps(f, [side, side]).cpu().contiguous().toTypedArray() as Float32Array;
         }),
       );
-      batch.indices.forEach((index, j) => {
+      batch.indices.forEach((k, j) => {
+        const index = indices ? indices[k]! : k;
         const map = { data: maps.subarray(j * side * side, (j + 1) * side * side), width: side, height: side };
         boxes[index] =
           o.method === 'scda'

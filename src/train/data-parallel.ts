@@ -7,13 +7,15 @@
  *   weights; gradients are averaged by c10d's Reducer during backward (src/distributed);
  * - each rank reads its shard of the seeded (seed, epoch) order, `batchSize` images per step,
  *   so the global batch is `batchSize × WORLD_SIZE`;
- * - BatchNorm statistics stay local to each rank (PyTorch's default without SyncBatchNorm);
- *   the checkpoint carries rank 0's;
+ * - BatchNorm statistics stay local to each rank while training (PyTorch's default without
+ *   SyncBatchNorm); before the model is used in eval mode, rank 0's are copied to every
+ *   rank (DDP's `broadcast_buffers`), so all ranks use the statistics the checkpoint carries;
  * - only rank 0 writes the run folder (config, metrics, curves, checkpoints); the others
  *   learn its path from rank 0. `--resume` needs the run folder where every rank can read it
  *   (one machine, or a shared file system): each rank restores the same checkpoint.
- * - validation, crop-box refresh and pseudo labels run on every rank over the whole set (the
- *   same deterministic result everywhere, so every rank takes the same decisions).
+ * - validation, the crop-box refresh and pseudo labels are split: each rank handles its
+ *   share of the images and the results are gathered (shard-work.ts), so every rank holds
+ *   what one process would compute and takes the same decisions.
  *
  * @example
  *   const dp = await joinDataParallel(config.device, log);   // null in a single-process run

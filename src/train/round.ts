@@ -16,6 +16,7 @@ import { trainLoader } from './batches.js';
 import { chooseCropBoxes, drawCropBoxes } from './crop-refresh.js';
 import { writeCurves, type EpochRecord } from './curves.js';
 import { evaluateEpoch } from './evaluate.js';
+import { gatherRows, ownIndices, syncBuffers } from './shard-work.js';
 import { ProgressBar } from './progress.js';
 import { checkpointMeta, imageSizeAt, preprocessAt } from './run-state.js';
 import { cosineWithWarmup } from './schedule.js';
@@ -64,6 +65,7 @@ function stepContext(s: TrainingSession, round: number, stepsPerEpoch: number): 
     logitAdjust: s.logitAdjust,
     seed: c.seed + round * 1000003,
     reducer: s.reducer,
+    scaler: s.scaler,
   };
 }
 
@@ -71,7 +73,12 @@ function stepContext(s: TrainingSession, round: number, stepsPerEpoch: number): 
 async function refreshCrops(s: TrainingSession, round: number, trainSet: ImageDataset): Promise<void> {
   const c = s.config;
   if (c.crop === 'random' || s.state.epoch >= c.epochs || s.state.epoch % c.cropEvery !== 0) return;
-  s.state.boxes = await chooseCropBoxes(s.model, trainSet, {
+  // Data-parallel: each rank chooses the boxes of its share with rank 0's BatchNorm
+  // statistics, and every rank gets all of them (shard-work.ts).
+  await syncBuffers(s.parallel, [s.model]);
+  const n = trainSet.samples.length;
+  const mine = s.parallel ? ownIndices(n, s.parallel) : undefined;
+  const chosen = await chooseCropBoxes(s.model, trainSet, {
     method: c.crop,
     preprocess: preprocessAt(s, s.state.epoch),
     batchSize: c.batchSize,
@@ -84,7 +91,17 @@ async function refreshCrops(s: TrainingSession, round: number, trainSet: ImageDa
     seed: c.seed,
     epoch: s.state.epoch,
     workers: c.workers,
+    indices: mine,
   });
+  if (mine) {
+    const rows = await gatherRows(s.parallel, n, 4, (put) =>
+      mine.forEach((i) => chosen[i] && put(i, [chosen[i].x, chosen[i].y, chosen[i].width, chosen[i].height])),
+    );
+    s.state.boxes = Array.from({ length: n }, (_, i) => {
+      const r = rows.row(i);
+      return r ? { x: r[0]!, y: r[1]!, width: r[2]!, height: r[3]! } : undefined;
+    });
+  } else s.state.boxes = chosen;
   if (c.cropDump > 0 && s.primary) await drawCropBoxes(s.folder.path(`crops-round${round}-epoch${s.state.epoch}.png`), trainSet, s.state.boxes, c.cropDump);
 }
 

@@ -9,6 +9,7 @@
  *   saveCheckpoint(folder.lastCheckpoint, { model, ema: ema?.shadow, optimizer, meta: checkpointMeta(session) });
  *   restoreRun(session, loadCheckpoint(folder.lastCheckpoint));
  */
+import type { GradScalerState } from '../optim/grad-scaler.js';
 import type { Box } from '../data/datasets/dataset.js';
 import type { Checkpoint } from '../models/checkpoint/checkpoint.js';
 import type { CheckpointMeta } from '../models/checkpoint/meta.js';
@@ -58,6 +59,9 @@ export function checkpointMeta(s: TrainingSession): CheckpointMeta {
     step: s.state.step,
     emaUpdates: s.ema?.updates ?? 0,
     run: { ...s.state },
+    // float16 runs: the loss scale and its growth tracker, so a resumed run scales as the
+    // uninterrupted one would (PyTorch's recipe saves scaler.state_dict() beside the optimiser).
+    ...(s.scaler ? { gradScaler: s.scaler.stateDict() } : {}),
   };
 }
 
@@ -69,6 +73,7 @@ export function restoreRun(s: TrainingSession, ckpt: Checkpoint): void {
     s.ema.shadow.loadStateDict(ckpt.ema);
     s.ema.updates = Number(ckpt.meta.emaUpdates ?? 0);
   }
+  if (s.scaler && ckpt.meta.gradScaler) s.scaler.loadStateDict(ckpt.meta.gradScaler as GradScalerState);
   const saved = ckpt.meta.run as RunState;
   Object.assign(s.state, saved, { boxes: saved.boxes ?? null });
 }

@@ -27,6 +27,7 @@ import type { RunFolder } from './run-folder.js';
 import { SkipLog } from './skip-log.js';
 import { prepareModel, type DataParallel } from './data-parallel.js';
 import type { GradientReducer } from '../distributed/gradient-reducer.js';
+import { GradScaler } from '../optim/grad-scaler.js';
 
 export interface TrainingSession {
   readonly config: TrainConfig;
@@ -58,6 +59,8 @@ export interface TrainingSession {
   readonly reducer: GradientReducer | null;
   /** Whether this process writes the run folder (rank 0, or the only process). */
   readonly primary: boolean;
+  /** float16 runs: the dynamic loss scale, kept across epochs and rounds and in the checkpoint. */
+  readonly scaler: GradScaler | null;
 }
 
 export async function openSession(
@@ -123,12 +126,15 @@ export async function openSession(
     parallel,
     reducer,
     primary,
+    // float16 gradients underflow without loss scaling (bfloat16 has float32's range: no need).
+    scaler: precision === 'float16' ? new GradScaler() : null,
   };
 }
 
 /** Frees every native resource the session holds. */
 export function closeSession(s: TrainingSession): void {
   s.reducer?.dispose();
+  s.scaler?.dispose();
   s.parallel?.group.destroy();
   s.logitAdjust?.dispose();
   s.ema?.dispose();

@@ -12,7 +12,7 @@ import { noGrad } from '../autograd/grad-mode.js';
 import { Rng } from '../data/random.js';
 import { crossEntropy } from '../nn/functional/loss.js';
 import type { GradientReducer } from '../distributed/gradient-reducer.js';
-import { GradScaler } from '../optim/grad-scaler.js';
+import type { GradScaler } from '../optim/grad-scaler.js';
 import type { AnyOptimizer } from '../optim/optimizer.js';
 import type { ImageClassifier } from '../models/classifier.js';
 import { manualSeed } from '../runtime/settings.js';
@@ -84,7 +84,7 @@ export async function trainEpoch(
   const started = performance.now();
   const total = batches.length;
   // float16 gradients underflow without loss scaling (bfloat16 has float32's range: no need).
-  if (ctx.precision === 'float16' && !ctx.scaler) ctx.scaler = new GradScaler();
+  if (ctx.precision === 'float16' && !ctx.scaler) throw new Error('trainEpoch: float16 training needs a GradScaler in the step context');
   const scaler = ctx.precision === 'float16' ? ctx.scaler! : null;
   let index = 0;
   for await (const batch of batches) {
