@@ -51,10 +51,10 @@ export async function run(argv: string[]): Promise<void> {
   const started = performance.now();
   const s = {
     classes: quick ? 3 : 6,
-    train: quick ? 24 : 200,
+    train: quick ? 24 : 260,
     test: quick ? 8 : 40,
     size: quick ? 64 : 112,
-    epochs: quick ? 2 : 20,
+    epochs: quick ? 2 : 18,
     model: quick ? 'regnetx_002' : 'resnet18',
   };
   rmSync(out, { recursive: true, force: true });
@@ -66,7 +66,7 @@ export async function run(argv: string[]): Promise<void> {
 
   // 1. Data: one generation, split per class into training and a held-out test set.
   const data = join(out, 'synth');
-  const synth = await generateSynthDataset({ out: data, classes: s.classes, perClass: s.train + s.test, size: s.size, seed: 0, markSize: 0.08, scatter: 0.3 });
+  const synth = await generateSynthDataset({ out: data, classes: s.classes, perClass: s.train + s.test, size: s.size, seed: 0, markSize: 0.1, scatter: 0, clutter: [3, 10] });
   const rows = readFileSync(join(data, 'labels.csv'), 'utf8').trim().split('\n').slice(1);
   const index = (row: string) => Number(/_(\d+)\.\w+,/.exec(row)![1]);
   writeFileAtomic(join(data, 'train.csv'), 'path,label\n' + rows.filter((r) => index(r) < s.train).join('\n') + '\n');
