@@ -1,4 +1,4 @@
-/* global document, URLSearchParams, fetch, navigator, self, createImageBitmap, OffscreenCanvas, performance */
+/* global document, URLSearchParams, navigator, self, createImageBitmap, OffscreenCanvas */
 // The finegrain web page: one photo at a time through POST /v1/classify (with the attention
 // map) and POST /v1/verify — or, "on this device", through the served model (GET
 // /v1/model.onnx, fetched once) on onnxruntime-web's WebAssembly build, prepared by the
