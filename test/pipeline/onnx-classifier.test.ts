@@ -3,7 +3,9 @@
 // crop), the same predictions, unknown verdicts and quality; logit-only unknown scores equal
 // the tensor ones; feature-bank calibrations fall back and say so.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,6 +16,7 @@ import { energyScore } from '../../src/open-world/ood/energy.js';
 import { maxLogitScore } from '../../src/open-world/ood/max-logit.js';
 import { mspScore } from '../../src/open-world/ood/msp.js';
 import { logitScore, logitVerdicts } from '../../src/open-world/logit-verdict.js';
+import { CALIBRATION_FORMAT, FittedCalibration } from '../../src/open-world/calibration.js';
 import { classifier, type Classifier } from '../../src/pipeline/classifier.js';
 import { decodeInput } from '../../src/pipeline/input.js';
 import { onnxClassifier, type OnnxClassifier } from '../../src/pipeline/onnx-classifier.js';
@@ -127,4 +130,46 @@ test('logit-only unknown scores equal the tensor scores; feature-bank calibratio
   assert.deepEqual([bare.method, bare.threshold, bare.calibrated], ['msp', 0.2, false]);
   assert.match(bare.note!, /uncalibrated MSP default/);
   assert.equal(logitVerdicts(null).calibrated, false);
+});
+
+test('a calibrated checkpoint through finegrain export: the ONNX model gives its temperature-scaled probabilities and fitted verdicts', async () => {
+  const ckpt = join(dir, 'calibrated.safetensors');
+  copyFileSync(fx.checkpoint, ckpt);
+  const info = {
+    format: CALIBRATION_FORMAT,
+    method: 'msp',
+    temperature: 1.7,
+    passRate: 0.95,
+    thresholds: { msp: 0.45, energy: 1.2 },
+    k: 1,
+    reactPercentile: 90,
+    scalePercentile: 85,
+    numClasses: 3,
+    embeddingSize: clf.members[0]!.model.numFeatures,
+  } as const;
+  new FittedCalibration(info, {}).save(ckpt);
+  const main = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  const out = join(dir, 'calibrated.onnx');
+  const r = spawnSync(process.execPath, [main, 'export', '--checkpoint', ckpt, '--out', out], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const calibrated = await classifier(ckpt, { precision: 'float32' });
+  const exported = await onnxClassifier(out, { intraOpThreads: 1 });
+  try {
+    assert.equal((exported.info.calibration as { calibrated: boolean }).calibrated, true);
+    const images = await Promise.all(photos.map((p) => exported.decode(p)));
+    const ours = await exported.runBatch(images.map((image) => ({ image })));
+    const theirs = calibrated.runBatch(images.map((image) => ({ image })));
+    ours.forEach((o, i) => {
+      const t = theirs[i]!;
+      assert.deepEqual(
+        [o.unknown.method, o.unknown.threshold, o.unknown.calibrated, o.unknown.isUnknown],
+        [t.unknown.method, t.unknown.threshold, t.unknown.calibrated, t.unknown.isUnknown],
+      );
+      assert.ok(Math.abs(o.unknown.score - t.unknown.score) < 1e-4);
+      assert.ok(Math.abs(o.predictions[0]!.score - t.predictions[0]!.score) < 1e-4, 'temperature-scaled probabilities');
+    });
+  } finally {
+    exported.dispose();
+    calibrated.dispose();
+  }
 });
