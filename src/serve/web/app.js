@@ -3,6 +3,8 @@
 // map) and POST /v1/verify — or, "on this device", through the served model (GET
 // /v1/model.onnx, fetched once) on onnxruntime-web's WebAssembly build, prepared by the
 // server's own preprocessing module. No framework, no build step, no CDN.
+import { shrinkRgb } from './shrink.js';
+
 const $ = (id) => document.getElementById(id);
 const state = { file: null, classes: [], model: null, result: null, verification: null, runs: 0 };
 // The on-device classifier, loaded once when the option is first ticked.
@@ -121,30 +123,34 @@ function loadOnDevice() {
 
 /**
  * The photo as 8-bit RGB with its short side shrunk to `side` (never enlarged), EXIF
- * orientation applied and transparency flattened onto black, as the server decodes it. The
- * browser's decoder and its high-quality downscale stand in for libvips's, so pixels may
- * differ slightly from the server's; the resize, crop and normalisation after are the same code.
+ * orientation applied and transparency flattened onto black, as the server decodes it: the
+ * browser decodes, then shrink.js reduces with libvips's Lanczos-3 (large photos are first
+ * brought to twice the target by the browser, as libvips's JPEG shrink-on-load would). Pixels
+ * can still differ slightly from the server's (another JPEG decoder, float arithmetic).
  */
 async function decodeOnDevice(file, side) {
   const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
-  const scale = Math.min(1, side / Math.min(bitmap.width, bitmap.height));
+  const short = Math.min(bitmap.width, bitmap.height);
+  const scale = Math.min(1, side / short);
+  const pre = Math.min(1, (2 * side) / short);
   const width = Math.max(1, Math.round(bitmap.width * scale));
   const height = Math.max(1, Math.round(bitmap.height * scale));
-  const canvas = new OffscreenCanvas(width, height);
+  const pw = Math.max(1, Math.round(bitmap.width * pre));
+  const ph = Math.max(1, Math.round(bitmap.height * pre));
+  const canvas = new OffscreenCanvas(pw, ph);
   const g = canvas.getContext('2d');
-  g.imageSmoothingEnabled = true;
   g.imageSmoothingQuality = 'high';
-  g.drawImage(bitmap, 0, 0, width, height);
+  g.drawImage(bitmap, 0, 0, pw, ph);
   bitmap.close();
-  const rgba = g.getImageData(0, 0, width, height).data;
-  const data = new Uint8Array(width * height * 3);
+  const rgba = g.getImageData(0, 0, pw, ph).data;
+  const data = new Uint8Array(pw * ph * 3);
   for (let i = 0, j = 0; i < rgba.length; i += 4, j += 3) {
     const a = rgba[i + 3];
     data[j] = a === 255 ? rgba[i] : Math.round((rgba[i] * a) / 255);
     data[j + 1] = a === 255 ? rgba[i + 1] : Math.round((rgba[i + 1] * a) / 255);
     data[j + 2] = a === 255 ? rgba[i + 2] : Math.round((rgba[i + 2] * a) / 255);
   }
-  return { data, width, height };
+  return shrinkRgb({ data, width: pw, height: ph }, width, height);
 }
 
 async function classifyOnDevice(file) {
