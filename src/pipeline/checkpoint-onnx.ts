@@ -9,12 +9,13 @@
  *   const { bytes, sha256 } = checkpointToOnnx('best.safetensors', { preprocess, calibration: clf.info.calibration });
  */
 import { createHash } from 'node:crypto';
+import { ExportError } from '../export/export-error.js';
 import { exportOnnx } from '../export/export-onnx.js';
 import { exportMetadata } from '../export/metadata.js';
 import { encodeOnnxModel } from '../export/onnx-write.js';
 import { loadModelFromCheckpoint } from '../models/load-checkpoint.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
-import type { OnnxModelFile } from './served-model.js';
+import { NotAvailableError, type OnnxModelFile } from './served-model.js';
 
 export interface CheckpointToOnnxOptions {
   /** Which parameters (as the classifier loaded them). */
@@ -25,6 +26,7 @@ export interface CheckpointToOnnxOptions {
   calibration?: object | null;
 }
 
+/** Throws a NotAvailableError when the model has a layer the exporter cannot map. */
 export function checkpointToOnnx(path: string, options: CheckpointToOnnxOptions = {}): OnnxModelFile {
   const { model, meta, preprocess } = loadModelFromCheckpoint(path, { device: 'cpu', ema: options.ema ?? 'auto' });
   try {
@@ -49,6 +51,10 @@ export function checkpointToOnnx(path: string, options: CheckpointToOnnxOptions 
       }),
     );
     return { bytes, sha256: createHash('sha256').update(bytes).digest('hex') };
+  } catch (e) {
+    // A layer the exporter cannot map is a property of the model, not a server fault (409).
+    if (e instanceof ExportError) throw new NotAvailableError(`this model cannot be exported to ONNX: ${e.message}`);
+    throw e;
   } finally {
     model.dispose();
   }
