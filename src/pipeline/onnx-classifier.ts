@@ -17,7 +17,8 @@
  *   clf.dispose();
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { OnnxRuntimeClassifier } from '../export/onnx-runtime-classifier.js';
 import type { ExportMetadata } from '../export/metadata.js';
@@ -61,11 +62,13 @@ export class OnnxClassifier implements ServedModel {
   readonly classes: readonly string[];
   private readonly byName: Map<string, number>;
   private disposed = false;
+  private file: Promise<OnnxModelFile> | null = null;
 
   /** @internal Use `onnxClassifier()`. */
   constructor(
     private readonly runtime: OnnxRuntimeClassifier,
-    private readonly file: OnnxModelFile,
+    private readonly path: string,
+    private readonly sha256: string,
     private readonly unknown: LogitVerdicts,
     readonly info: ServedModelInfo,
     private readonly maxPixels?: number,
@@ -139,8 +142,13 @@ export class OnnxClassifier implements ServedModel {
     for (let r = 0; r < rounds; r++) for (const b of batchSizes) await this.runBatch(Array.from({ length: b }, () => ({ image: blank })));
   }
 
-  /** The file itself. */
+  /** The file itself, read on the first call (most servers are never asked for it). */
   async onnxModel(): Promise<OnnxModelFile> {
+    this.check();
+    if (existsSync(`${this.path}.data`))
+      throw new NotAvailableError(`${basename(this.path)} keeps its weights in an external data file; it cannot be sent as one file`);
+    this.file ??= readFile(this.path).then((b) => ({ bytes: new Uint8Array(b.buffer, b.byteOffset, b.byteLength), sha256: this.sha256 }));
+    this.file.catch(() => (this.file = null)); // a failed read is retried on the next request
     return this.file;
   }
 
@@ -159,13 +167,14 @@ export class OnnxClassifier implements ServedModel {
  *   const clf = await onnxClassifier('cars.onnx');
  */
 export async function onnxClassifier(path: string, options: OnnxClassifierOptions = {}): Promise<OnnxClassifier> {
-  const bytes = readFileSync(path);
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const sha256 = hash.digest('hex');
   const runtime = await OnnxRuntimeClassifier.open(path, { intraOpThreads: options.intraOpThreads });
   try {
     const m = runtime.metadata;
     const preprocess = preprocessOf(m, path);
     const unknown = logitVerdicts(parseCalibration(m.calibration, path));
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
     const info: ServedModelInfo = {
       runtime: 'onnx',
       name: basename(path).replace(/\.onnx$/, ''),
@@ -191,7 +200,7 @@ export async function onnxClassifier(path: string, options: OnnxClassifierOption
       qualityThresholds: options.quality ?? DEFAULT_QUALITY_THRESHOLDS,
       verificationThresholds: { ...DEFAULT_VERIFICATION_THRESHOLDS, ...options.verification },
     };
-    return new OnnxClassifier(runtime, { bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), sha256 }, unknown, info, options.maxPixels);
+    return new OnnxClassifier(runtime, path, sha256, unknown, info, options.maxPixels);
   } catch (e) {
     await runtime.close();
     throw e;
