@@ -44,3 +44,14 @@ export function imagenetPreprocess(inputSize: number, overrides: Partial<Preproc
 export function resizeSide(p: PreprocessConfig): number {
   return Math.floor(p.inputSize / p.cropFraction);
 }
+
+/**
+ * The short side a photo is decoded to for a model of `inputSize`: a little larger than the
+ * network input so resampling has detail to work with, no more (shrink-on-load).
+ *
+ * @example
+ *   decodeSide(224); // 258
+ */
+export function decodeSide(inputSize: number): number {
+  return Math.ceil(inputSize * 1.15);
+}

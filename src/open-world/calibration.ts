@@ -32,16 +32,12 @@ import { availableScores, isOodScoreName, oodScore } from './ood/compute.js';
 import { REACT_PERCENTILE } from './ood/react.js';
 import { SCALE_PERCENTILE } from './ood/scale.js';
 import { OOD_SCORES, type OodScoreName, type OodStats } from './ood/score.js';
+import { UNCALIBRATED_MSP_THRESHOLD } from './logit-verdict.js';
 
 export const CALIBRATION_FORMAT = 'finegrain-calibration/1';
 
-/**
- * Threshold on the maximum softmax probability that a model without calibration uses. It is a
- * convention, not a fit: a 100-class fine-grained model's correct answers often have MSP below
- * 0.5, so 0.5 would reject too many; 0.2 rejects only answers the model is plainly unsure of.
- * `finegrain calibrate` replaces it with a threshold fitted on validation data.
- */
-export const UNCALIBRATED_MSP_THRESHOLD = 0.2;
+/** The uncalibrated MSP threshold (defined with the logit-only verdicts, which use it too). */
+export { UNCALIBRATED_MSP_THRESHOLD };
 
 /** The OOD verdict for one image. */
 export interface UnknownVerdict {

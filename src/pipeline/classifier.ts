@@ -37,7 +37,9 @@ import { combineMembers, memberForward, type EnsembleMode, type MemberOutput } f
 import { heatmapDataUrl } from './heatmap.js';
 import { decodeForQuality, decodeInput, type ClassifierInput } from './input.js';
 import { decodeOptionsFor, preprocessBatch, samePreprocess } from './preprocess.js';
-import { closestClasses, decideVerification, DEFAULT_VERIFICATION_THRESHOLDS, type VerificationDecision, type VerificationThresholds } from './verification.js';
+import { checkpointToOnnx } from './checkpoint-onnx.js';
+import { indexOfClass, NotAvailableError, UnknownClassError, type OnnxModelFile, type ServedModel, type ServedModelInfo } from './served-model.js';
+import { decideVerification, DEFAULT_VERIFICATION_THRESHOLDS, type VerificationDecision, type VerificationThresholds } from './verification.js';
 
 export interface ClassifierOptions {
   /** 'auto' (default): CUDA when available, else CPU. */
@@ -101,33 +103,14 @@ export interface Verification {
   attention?: AttentionImages;
 }
 
-/** A claimed class the model does not have; `closest` lists the nearest names. */
-export class UnknownClassError extends Error {
-  override name = 'UnknownClassError';
-  constructor(
-    readonly claimed: string,
-    readonly closest: string[],
-  ) {
-    super(`'${claimed}' is not one of the model's classes; closest: ${closest.map((c) => `'${c}'`).join(', ')}`);
-  }
-}
+export { UnknownClassError };
 
-export interface ClassifierInfo {
-  /** A readable name: the run folder and file (`cars33/best`) or the file name. */
-  name: string;
-  architectures: string[];
-  checkpoints: { path: string; sha256: string; weight: number }[];
-  classes: readonly string[];
-  inputSize: number;
-  preprocess: PreprocessConfig;
+export interface ClassifierInfo extends ServedModelInfo {
+  runtime: 'libtorch';
   device: Device;
   precision: Precision;
-  channelsLast: boolean;
   ensemble: EnsembleMode;
   attentionMethod: ActivationMapMethod;
-  calibration: object;
-  qualityThresholds: QualityThresholds;
-  verificationThresholds: VerificationThresholds;
 }
 
 /** A photo decoded for the model, with its quality judged on the photo itself (see input.ts). */
@@ -171,18 +154,19 @@ function readableName(path: string): string {
  * A loaded checkpoint (or ensemble) ready to classify photos. Create it with `classifier()`;
  * free it with `dispose()` or `using`.
  */
-export class Classifier implements Disposable {
+export class Classifier implements ServedModel, Disposable {
   readonly classes: readonly string[];
   readonly info: ClassifierInfo;
   private readonly byName: Map<string, number>;
   private disposed = false;
+  private onnxFile: Promise<OnnxModelFile> | null = null;
 
   /** @internal Use `classifier()`. */
   constructor(
     private readonly ensemble: LoadedEnsemble,
     private readonly calibration: Calibration,
     info: ClassifierInfo,
-    private readonly settings: { maxPixels?: number; tta?: TtaOptions } = {},
+    private readonly settings: { maxPixels?: number; tta?: TtaOptions; ema?: 'auto' | 'ema' | 'trained' } = {},
   ) {
     this.classes = ensemble.classes;
     this.info = info;
@@ -214,9 +198,23 @@ export class Classifier implements Disposable {
 
   /** The index of a class name, or an UnknownClassError listing the closest names. */
   classIndex(label: string): number {
-    const i = this.byName.get(label);
-    if (i === undefined) throw new UnknownClassError(label, closestClasses(label, this.classes, 5));
-    return i;
+    return indexOfClass(label, this.byName, this.classes);
+  }
+
+  /**
+   * The checkpoint as an ONNX file (`finegrain export`'s format, with this classifier's
+   * preprocessing and calibration in its metadata), exported on the first call from a fresh
+   * float32 CPU copy of the weights and kept in memory. Ensembles have no single file.
+   */
+  onnxModel(): Promise<OnnxModelFile> {
+    this.check();
+    if (this.ensemble.members.length !== 1) return Promise.reject(new NotAvailableError('an ensemble has no single ONNX model; serve one checkpoint'));
+    this.onnxFile ??= Promise.resolve().then(() => {
+      const m = this.ensemble.members[0]!;
+      return checkpointToOnnx(m.path, { ema: this.settings.ema, preprocess: this.info.preprocess, calibration: this.info.calibration });
+    });
+    this.onnxFile.catch(() => (this.onnxFile = null));
+    return this.onnxFile;
   }
 
   /** Decodes an input as this model's preprocessing wants it (off the JS thread). */
@@ -425,6 +423,7 @@ export async function classifier(checkpoints: string | readonly string[], option
     const calibration = options.calibration ?? (paths.length === 1 ? loadCalibration(paths[0]!) : null) ?? uncalibrated();
     const first = ensemble.members[0]!;
     const info: ClassifierInfo = {
+      runtime: 'libtorch',
       name: paths.map(readableName).join(' + '),
       architectures: ensemble.members.map((m) => m.meta.model),
       checkpoints: ensemble.members.map((m, i) => ({ path: m.path, sha256: hashes[i]!, weight: m.weight ?? 1 })),
@@ -440,7 +439,7 @@ export async function classifier(checkpoints: string | readonly string[], option
       qualityThresholds: options.quality ?? DEFAULT_QUALITY_THRESHOLDS,
       verificationThresholds: { ...DEFAULT_VERIFICATION_THRESHOLDS, ...options.verification },
     };
-    return new Classifier(ensemble, calibration, info, { maxPixels: options.maxPixels, tta: options.tta });
+    return new Classifier(ensemble, calibration, info, { maxPixels: options.maxPixels, tta: options.tta, ema: options.ema });
   } catch (e) {
     ensemble.dispose();
     throw e;

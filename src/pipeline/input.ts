@@ -8,12 +8,16 @@
  *   const img = await decodeInput(readFileSync('car.jpg'), spec);
  *   const same = await decodeInput({ data: rgba, width: 640, height: 480, channels: 4 }, spec);
  */
-import { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError } from '../data/decode/decode-image.js';
+import { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError, type DecodeOptions } from '../data/decode/decode-image.js';
 import { sharp } from '../data/decode/sharp.js';
 import type { RgbImage } from '../data/image.js';
-import type { PreprocessConfig } from '../models/preprocess-config.js';
-import { decodeOptionsFor } from './preprocess.js';
+import { decodeSide, resizeSide, type PreprocessConfig } from '../models/preprocess-config.js';
 import { QUALITY_SIDE } from '../open-world/quality.js';
+
+/** How to decode for this model: shrink-on-load as the evaluation loader decodes. */
+export function decodeOptionsFor(p: PreprocessConfig, options: { maxPixels?: number } = {}): DecodeOptions {
+  return { maxShortSide: decodeSide(Math.max(p.inputSize, resizeSide(p))), maxPixels: options.maxPixels };
+}
 
 /** Decoded pixels: row-major, interleaved, 1 (gray), 3 (RGB) or 4 (RGBA) 8-bit channels. */
 export interface Pixels {

@@ -8,12 +8,11 @@
  * @example
  *   const x = preprocessBatch([await decodeImage('car.jpg', decodeOptionsFor(p))], p); // [1, 3, 224, 224]
  */
-import type { DecodeOptions } from '../data/decode/decode-image.js';
 import type { RgbImage } from '../data/image.js';
-import { decodeSide, evalTransforms } from '../data/loader/eval-loader.js';
+import { evalTransforms } from '../data/loader/eval-loader.js';
 import { Rng } from '../data/random.js';
 import { compose, type Pipeline } from '../data/transforms/compose.js';
-import { resizeSide, type PreprocessConfig } from '../models/preprocess-config.js';
+import type { PreprocessConfig } from '../models/preprocess-config.js';
 import type { Tensor } from '../tensor/tensor.js';
 
 /** Two configs that prepare images identically (so one batch serves both models). */
@@ -21,10 +20,8 @@ export function samePreprocess(a: PreprocessConfig, b: PreprocessConfig): boolea
   return a.inputSize === b.inputSize && a.cropFraction === b.cropFraction && a.mean.join() === b.mean.join() && a.std.join() === b.std.join();
 }
 
-/** How to decode for this model: shrink-on-load as the evaluation loader decodes. */
-export function decodeOptionsFor(p: PreprocessConfig, options: { maxPixels?: number } = {}): DecodeOptions {
-  return { maxShortSide: decodeSide(Math.max(p.inputSize, resizeSide(p))), maxPixels: options.maxPixels };
-}
+// Defined beside the decoding it configures (input.ts has no libtorch dependency).
+export { decodeOptionsFor } from './input.js';
 
 const pipelines = new WeakMap<PreprocessConfig, Pipeline>();
 

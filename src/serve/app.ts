@@ -1,5 +1,6 @@
 /**
- * The serving application: a Fastify server around a `Classifier` — content-type parsers
+ * The serving application: a Fastify server around a `ServedModel` (the libtorch `Classifier`
+ * or the ONNX Runtime `OnnxClassifier`) — content-type parsers
  * for the three image forms, the body-size limit, the optional API key, metrics hooks, one
  * error handler that turns every failure into a JSON answer with the right status (no input
  * crashes the process or leaks a stack), the micro-batcher, and warm-up before ready.
@@ -12,7 +13,8 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
-import type { BatchItem, BatchResult, Classifier } from '../pipeline/classifier.js';
+import type { BatchItem, BatchResult } from '../pipeline/classifier.js';
+import type { ServedModel } from '../pipeline/served-model.js';
 import { MicroBatcher } from './batcher.js';
 import { HttpError } from './errors.js';
 import { serverMetrics, type ServerMetrics } from './metrics.js';
@@ -38,7 +40,7 @@ function authorised(header: string | string[] | undefined, apiKey: string): bool
   return v === apiKey || v === `Bearer ${apiKey}`;
 }
 
-export async function createServer(clf: Classifier, overrides: Partial<ServeOptions> = {}): Promise<Server> {
+export async function createServer(clf: ServedModel, overrides: Partial<ServeOptions> = {}): Promise<Server> {
   const options: ServeOptions = { ...DEFAULT_SERVE_OPTIONS, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
   const app = Fastify({
     bodyLimit: Math.ceil(options.bodyLimit * 1.37) + 4096, // JSON carries base64 (4/3) of an image up to the limit
@@ -79,6 +81,10 @@ export async function createServer(clf: Classifier, overrides: Partial<ServeOpti
   // While draining, answers close their connection, so keep-alive clients let go and close() can finish.
   app.addHook('onSend', async (_req, reply, payload) => {
     if (state.draining) reply.header('connection', 'close');
+    // Cross-origin isolation, so the page's on-device mode gets WebAssembly threads
+    // (SharedArrayBuffer); everything the page loads is same-origin, so nothing breaks.
+    reply.header('cross-origin-opener-policy', 'same-origin');
+    reply.header('cross-origin-embedder-policy', 'require-corp');
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -130,7 +136,7 @@ export async function createServer(clf: Classifier, overrides: Partial<ServeOpti
         await new Promise((r) => setImmediate(r));
         const sizes = new Set([options.maxBatch]);
         for (let b = 1; b < options.maxBatch; b *= 2) sizes.add(b);
-        clf.warmUp(
+        await clf.warmUp(
           [...sizes].sort((a, b) => a - b),
           1,
         );

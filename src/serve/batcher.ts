@@ -30,8 +30,8 @@ export interface BatcherOptions<I, O> {
   maxWaitMs: number;
   /** Requests admitted but not yet in a running batch (decoding or queued). */
   maxQueue: number;
-  /** One forward pass over a batch; results in the items' order. */
-  run: (items: I[]) => O[];
+  /** One forward pass over a batch; results in the items' order (ONNX Runtime answers asynchronously). */
+  run: (items: I[]) => O[] | Promise<O[]>;
   /** Called after each batch with its size and duration (metrics). */
   onBatch?: (size: number, ms: number) => void;
 }
@@ -129,6 +129,10 @@ export class MicroBatcher<I, O> {
   }
 
   private runNext(): void {
+    void this.runBatch();
+  }
+
+  private async runBatch(): Promise<void> {
     if (this.running || !this.queue.length) return;
     this.clearTimer();
     const now = performance.now();
@@ -145,7 +149,9 @@ export class MicroBatcher<I, O> {
     let results: O[] | null = null;
     let error: unknown = null;
     try {
-      results = this.options.run(batch.map((w) => w.item));
+      const out = this.options.run(batch.map((w) => w.item));
+      // A synchronous runner (libtorch) is not awaited, so its batch costs no extra tick.
+      results = out instanceof Promise ? await out : out;
       if (results.length !== batch.length) throw new Error(`batch of ${batch.length} gave ${results.length} results`);
     } catch (e) {
       error = e;

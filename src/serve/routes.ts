@@ -1,14 +1,15 @@
 /**
- * The HTTP routes: POST /v1/classify, POST /v1/verify, GET /v1/model, /healthz, /readyz,
- * /metrics, /openapi.json and the web page. Each image request: admission (bounded queue,
+ * The HTTP routes: POST /v1/classify, POST /v1/verify, GET /v1/model, /v1/model.onnx,
+ * /healthz, /readyz, /metrics, /openapi.json and the web page (with its on-device files). Each image request: admission (bounded queue,
  * 503 when full), reading the body (three forms, see request-input.ts), decoding on libuv's
  * pool (sharp; 400 with the decoder's reason, 413 over the pixel limit), a place in the next
  * micro-batch, the answer with timings. A request past its deadline gets 504.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ImageDecodeError } from '../data/decode/decode-image.js';
-import type { BatchItem, BatchResult, Classifier } from '../pipeline/classifier.js';
-import { UnknownClassError } from '../pipeline/classifier.js';
+import type { BatchItem, BatchResult } from '../pipeline/classifier.js';
+import { decodeOptionsFor } from '../pipeline/input.js';
+import { NotAvailableError, UnknownClassError, type ServedModel } from '../pipeline/served-model.js';
 import { QueueFullError, RequestTimeoutError, type MicroBatcher } from './batcher.js';
 import { HttpError } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
@@ -16,11 +17,11 @@ import type { OpenApiCollector } from './openapi.js';
 import type { ServeOptions } from './options.js';
 import { readRequestInput } from './request-input.js';
 import { attentionJson, qualityJson, snakeKeys, unknownJson } from './responses.js';
-import { classifySchema, healthSchema, modelSchema, readySchema, verifySchema } from './schemas.js';
-import { loadWebAssets } from './web-assets.js';
+import { classifySchema, errorSchema, healthSchema, modelSchema, readySchema, verifySchema } from './schemas.js';
+import { loadWebAssets, onDeviceFiles } from './web-assets.js';
 
 export interface RouteContext {
-  clf: Classifier;
+  clf: ServedModel;
   batcher: MicroBatcher<BatchItem, BatchResult>;
   metrics: ServerMetrics;
   options: ServeOptions;
@@ -63,6 +64,12 @@ async function runImageRequest(ctx: RouteContext, request: FastifyRequest, mode:
   }
   try {
     const input = await readRequestInput(request, ctx.clf.classes.length);
+    if (input.attention && ctx.clf.info.attentionMethod === null)
+      throw new HttpError(
+        400,
+        'attention_unavailable',
+        `attention maps are not available with --runtime ${ctx.clf.info.runtime}: the exported graph has no feature-map output; ask without attention=true (or serve the checkpoint with --runtime libtorch)`,
+      );
     let claimedClass: number | undefined;
     if (mode === 'verify') {
       if (input.claimed === undefined || input.claimed.trim() === '')
@@ -117,10 +124,16 @@ async function runImageRequest(ctx: RouteContext, request: FastifyRequest, mode:
   }
 }
 
-function modelJson(clf: Classifier) {
+function modelJson(clf: ServedModel) {
   return { name: clf.info.name, architecture: clf.info.architectures.join('+'), checkpoint_hash: clf.info.checkpoints.map((c) => c.sha256).join('+') };
 }
 
+const modelFileSchema = {
+  summary: "The served model as ONNX (finegrain export's format): what the web page's on-device mode runs",
+  description:
+    'With --runtime onnx the served file; with libtorch the checkpoint exported on the first request and kept in memory. ETag + If-None-Match → 304. 409 for an ensemble.',
+  response: { 200: { type: 'string', format: 'binary' }, 304: { type: 'null', description: 'not modified' }, 409: errorSchema },
+};
 const metricsSchema = { summary: 'Prometheus metrics (text format)', response: { 200: { type: 'string' } } };
 /** Routes left out of the OpenAPI document. */
 const HIDDEN = { hidden: true } as Record<string, unknown>;
@@ -132,12 +145,15 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const i = ctx.clf.info;
     return {
       ...modelJson(ctx.clf),
+      runtime: i.runtime,
+      model_file: '/v1/model.onnx',
       architectures: i.architectures,
       checkpoints: i.checkpoints.map((c) => ({ path: c.path, sha256: c.sha256, weight: c.weight })),
       classes: i.classes,
       num_classes: i.classes.length,
       input_size: i.inputSize,
-      preprocess: snakeKeys(i.preprocess),
+      // decode_side: the short side photos are decoded to before the resize (the page's on-device mode decodes to it too).
+      preprocess: { ...(snakeKeys(i.preprocess) as object), decode_side: decodeOptionsFor(i.preprocess).maxShortSide },
       device: i.device,
       precision: i.precision,
       channels_last: i.channelsLast,
@@ -147,6 +163,23 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       batching: { max_batch: ctx.options.maxBatch, max_wait_ms: ctx.options.maxWaitMs, max_queue: ctx.options.maxQueue },
       limits: { body_limit_bytes: ctx.options.bodyLimit, max_pixels: ctx.options.maxPixels, request_timeout_ms: ctx.options.requestTimeoutMs },
     };
+  });
+  app.get('/v1/model.onnx', { schema: modelFileSchema }, async (req, reply) => {
+    let file;
+    try {
+      file = await ctx.clf.onnxModel();
+    } catch (e) {
+      if (e instanceof NotAvailableError) throw new HttpError(409, 'not_available', e.message);
+      throw e;
+    }
+    const etag = `"${file.sha256}"`;
+    // Revalidated by ETag: a page fetches the model once and a reload costs a 304.
+    reply
+      .header('etag', etag)
+      .header('cache-control', 'private, no-cache')
+      .header('content-disposition', `attachment; filename="${ctx.clf.info.architectures[0]}.onnx"`);
+    if (req.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.type('application/octet-stream').send(Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength));
   });
   app.get('/healthz', { schema: healthSchema }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: readySchema }, async (_req, reply) => {
@@ -167,5 +200,19 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     };
     app.get('/', { config: HIDDEN }, (_req, reply) => send('index.html', reply));
     app.get<{ Params: { file: string } }>('/web/:file', { config: HIDDEN }, (req, reply) => send(req.params.file, reply));
+    const onDevice = onDeviceFiles();
+    for (const [prefix, files] of [
+      ['ort', onDevice.ort],
+      ['lib', onDevice.lib],
+    ] as const) {
+      app.get<{ Params: { file: string } }>(`/web/${prefix}/:file`, { config: HIDDEN }, (req, reply) => {
+        const a = files(req.params.file);
+        if (!a) return reply.code(404).send({ error: 'not_found', message: `no such file: ${prefix}/${req.params.file}` });
+        return reply
+          .type(a.type)
+          .header('cache-control', prefix === 'ort' ? 'public, max-age=86400' : 'no-cache')
+          .send(a.body);
+      });
+    }
   }
 }

@@ -10,23 +10,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { classifier, type Classifier } from '../../src/pipeline/classifier.js';
-import { startServer, tinyFixture, type Fixture, type RunningServer } from './serve-support.js';
+import { badInputCases, get, post, startServer, tinyFixture, type Fixture, type RunningServer } from './serve-support.js';
+import { parseExportMetadata } from '../../src/export/metadata.js';
+import { readOnnxMetadataProps } from '../../src/export/read-metadata.js';
 
 let fx: Fixture;
 let server: RunningServer;
 let clf: Classifier;
 let photo: Buffer;
 let expected: string;
-
-/** A parsed JSON answer; its shape is what the assertions check. */
-
-type Json = any;
-interface Answer extends Response {
-  json(): Promise<Json>;
-}
-const post = (url: string, body: RequestInit['body'], headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(30_000) }) as Promise<Answer>;
-const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers, signal: AbortSignal.timeout(30_000) }) as Promise<Answer>;
 
 before(async () => {
   fx = await tinyFixture();
@@ -75,6 +67,20 @@ test('health, readiness, model, OpenAPI and metrics endpoints', async () => {
   const page = await get(`${server.url}/`);
   assert.equal(page.status, 200);
   assert.match(await page.text(), /<html/i);
+  assert.equal(page.headers.get('cross-origin-embedder-policy'), 'require-corp', 'isolated, for WebAssembly threads');
+});
+
+test('GET /v1/model.onnx: the checkpoint exported on first request, then revalidated by ETag (304)', async () => {
+  assert.equal((await (await get(`${server.url}/v1/model`)).json()).runtime, 'libtorch');
+  const r = await get(`${server.url}/v1/model.onnx`);
+  assert.equal(r.status, 200);
+  const bytes = new Uint8Array(await r.arrayBuffer());
+  const meta = parseExportMetadata(readOnnxMetadataProps(bytes));
+  assert.deepEqual(meta.classes, fx.classes);
+  const etag = r.headers.get('etag')!;
+  assert.match(etag, /^"[0-9a-f]{64}"$/);
+  assert.equal((await get(`${server.url}/v1/model.onnx`, { 'if-none-match': etag })).status, 304);
+  await assertServing();
 });
 
 test('classify: raw body, multipart and JSON base64 give the same answer, with every field of the contract', async () => {
@@ -134,38 +140,7 @@ test('verify: decision, claimed score and rank, reason; the claimed class gets t
 });
 
 test('bad inputs: each gets its 4xx with a clear message, and the server keeps serving', async () => {
-  const jpeg = await sharp(fx.photos.class_0![0]!).resize(400, 300).jpeg().toBuffer();
-  const bomb = await pngDeclaring(50_000, 50_000);
-  const cases: [string, () => Promise<Answer>, number, RegExp][] = [
-    ['empty body', () => post(`${server.url}/v1/classify`, new Uint8Array(0), { 'content-type': 'image/jpeg' }), 400, /no image|empty/],
-    [
-      'a text file as an image',
-      () => post(`${server.url}/v1/classify`, 'hello, I am text', { 'content-type': 'image/jpeg' }),
-      400,
-      /could not be decoded.*not-an-image/,
-    ],
-    [
-      'a truncated JPEG',
-      () => post(`${server.url}/v1/classify`, jpeg.subarray(0, Math.floor(jpeg.length / 2)), { 'content-type': 'image/jpeg' }),
-      400,
-      /truncated|premature|could not be decoded/,
-    ],
-    ['a PNG declaring 50,000 x 50,000 pixels', () => post(`${server.url}/v1/classify`, bomb, { 'content-type': 'image/png' }), 413, /pixel/],
-    ['a body over the limit', () => post(`${server.url}/v1/classify`, Buffer.alloc(300_000, 1), { 'content-type': 'image/jpeg' }), 413, /over the limit/],
-    ['a wrong content type', () => post(`${server.url}/v1/classify`, photo, { 'content-type': 'text/plain' }), 415, /send the image as/],
-    ['malformed JSON', () => post(`${server.url}/v1/classify`, '{"image": "abc', { 'content-type': 'application/json' }), 400, /JSON/],
-    [
-      'malformed base64',
-      () => post(`${server.url}/v1/classify`, JSON.stringify({ image: 'not base64 !!!' }), { 'content-type': 'application/json' }),
-      400,
-      /base64/,
-    ],
-    ['JSON without an image', () => post(`${server.url}/v1/classify`, JSON.stringify({ picture: 'x' }), { 'content-type': 'application/json' }), 400, /image/],
-    ['a multipart body without the image field', () => post(`${server.url}/v1/classify`, formWith('photo', photo)), 400, /'image'/],
-    ['a bad top_k', () => post(`${server.url}/v1/classify?top_k=zero`, photo, { 'content-type': 'image/png' }), 400, /top_k/],
-    ['an unknown route', () => get(`${server.url}/v1/nothing`), 404, /no route/],
-  ];
-  for (const [name, send, status, message] of cases) {
+  for (const [name, send, status, message] of await badInputCases(server.url, fx)) {
     const r = await send();
     const body = await r.json();
     assert.equal(r.status, status, `${name}: ${JSON.stringify(body)}`);
@@ -242,32 +217,3 @@ test('SIGTERM drains: requests in flight are answered, new ones refused, the pro
   assert.match(s.stderr(), /drained/);
   await assert.rejects(() => get(`${s.url}/healthz`), 'no longer listening');
 });
-
-function formWith(field: string, bytes: Buffer): FormData {
-  const f = new FormData();
-  f.append(field, new Blob([bytes], { type: 'image/png' }), 'x.png');
-  return f;
-}
-
-/** A small PNG whose header declares `w` x `h` pixels (a decompression bomb's signature). */
-async function pngDeclaring(w: number, h: number): Promise<Buffer> {
-  const png = Buffer.from(
-    await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 1, g: 2, b: 3 } } })
-      .png()
-      .toBuffer(),
-  );
-  png.writeUInt32BE(w, 16);
-  png.writeUInt32BE(h, 20);
-  // Fix the IHDR CRC so the decoder reads the header and refuses it for its size.
-  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
-  return png;
-}
-
-function crc32(buf: Uint8Array): number {
-  let c = ~0;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return ~c >>> 0;
-}

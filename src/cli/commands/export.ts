@@ -18,6 +18,7 @@ import { quantizeGraphInt8, type CalibrationMethod } from '../../export/quantize
 import { calibrationBatches } from '../../export/quantize/calibration-images.js';
 import { writeTritonRepository } from '../../export/triton-repository.js';
 import { loadModelFromCheckpoint } from '../../models/load-checkpoint.js';
+import { loadCalibration } from '../../open-world/calibration.js';
 import type { ImageClassifier } from '../../models/classifier.js';
 import { modelInfo } from '../../models/registry.js';
 import { buildWithWeights } from './forward.js';
@@ -93,7 +94,12 @@ function readCalibration(path: string | undefined, fromCheckpoint: unknown): str
 
 interface Source {
   model: ImageClassifier;
-  meta: Omit<ExportMetadata, 'preprocessing' | 'calibration'> & { imageSize: number; mean?: [number, number, number]; std?: [number, number, number] };
+  meta: Omit<ExportMetadata, 'preprocessing' | 'calibration'> & {
+    imageSize: number;
+    mean?: [number, number, number];
+    std?: [number, number, number];
+    cropFraction?: number;
+  };
   calibration: unknown;
 }
 
@@ -102,11 +108,23 @@ function openSource(values: Record<string, string | boolean | undefined>): Sourc
   if (checkpoint) {
     if (values.model || values.weights) throw usageError('give either --checkpoint or --model with --weights, not both');
     mustBeFile(checkpoint, 'checkpoint');
-    const { model, meta } = loadModelFromCheckpoint(checkpoint, { ema: values['no-ema'] ? 'trained' : 'auto' });
+    const { model, meta, preprocess } = loadModelFromCheckpoint(checkpoint, { ema: values['no-ema'] ? 'trained' : 'auto' });
+    // The calibration `finegrain calibrate` stored beside the checkpoint (its JSON half: what
+    // logit-only runtimes such as serve --runtime onnx can use), as the libtorch server reads it.
+    const sidecar = loadCalibration(checkpoint);
+    const calibration = meta.calibration ?? sidecar?.toJSON();
+    sidecar?.dispose();
     return {
       model,
-      meta: { model: meta.model, classes: meta.classes, imageSize: meta.preprocess.inputSize, mean: meta.preprocess.mean, std: meta.preprocess.std },
-      calibration: meta.calibration,
+      meta: {
+        model: meta.model,
+        classes: meta.classes,
+        imageSize: preprocess.inputSize,
+        mean: preprocess.mean,
+        std: preprocess.std,
+        cropFraction: preprocess.cropFraction,
+      },
+      calibration,
     };
   }
   const name = values.model as string | undefined;
@@ -181,7 +199,7 @@ export async function run(argv: string[]): Promise<void> {
   const { model } = source;
   try {
     const imageSize = intOption(values['image-size'], '--image-size', source.meta.imageSize, 8);
-    const preprocessing = defaultPreprocessing(imageSize, source.meta.mean, source.meta.std);
+    const preprocessing = { ...defaultPreprocessing(imageSize, source.meta.mean, source.meta.std), cropFraction: source.meta.cropFraction ?? 1 };
     const calibration = readCalibration(values.calibration, source.calibration);
     let graph = exportOnnx(model, { imageSize });
     if (quantize === 'int8') {

@@ -7,23 +7,31 @@
  *   finegrain serve --checkpoint runs/cars33/checkpoints/best.safetensors --port 8080
  */
 import { parseArgs } from 'node:util';
-import { classifier } from '../../pipeline/classifier.js';
+import type { ServedModel } from '../../pipeline/served-model.js';
 import { createServer } from '../../serve/app.js';
 import { DEFAULT_SERVE_OPTIONS as D } from '../../serve/options.js';
 import { onShutdownSignals } from '../../serve/shutdown.js';
-import { setNumThreads, useAllCores } from '../../runtime/settings.js';
-import { MODEL_OPTIONS, modelFlags, usageError } from './eval.js';
+import { UsageError } from '../../usage-error.js';
+
+// The libtorch path's modules (the classifier, eval's model flags, thread settings) are
+// imported only when that runtime is chosen: --runtime onnx must not load the native addon.
 
 const HELP = `usage: finegrain serve --checkpoint CKPT [--checkpoint CKPT2 --ensemble-weight W ...]
                        [--host ${D.host}] [--port ${D.port}] [--api-key KEY]
+       finegrain serve --runtime onnx --checkpoint MODEL.onnx [...]
 
 Serves a checkpoint (or an ensemble) over HTTP:
   POST /v1/classify   image (raw body, multipart field 'image', or JSON {"image": base64});
                       ?top_k=5&attention=true
   POST /v1/verify     the same plus claimed=<class name>: match | mismatch | uncertain
   GET  /v1/model      classes, architecture, input size, thresholds
+  GET  /v1/model.onnx the model as ONNX, for the web page's on-device mode
   GET  /healthz, /readyz, /metrics (Prometheus), /openapi.json, / (web page)
 
+  --runtime R           libtorch (default) or onnx: --checkpoint then names a .onnx file
+                        written by finegrain export, served on ONNX Runtime without
+                        libtorch (one file; no attention maps, TTA or ensembles; the
+                        precision is the file's)
   --host H              address to listen on (default ${D.host}; 0.0.0.0 exposes it)
   --port N              (default ${D.port}; 0 picks a free port)
   --max-batch N         images per forward pass at most (default ${D.maxBatch})
@@ -36,80 +44,130 @@ Serves a checkpoint (or an ensemble) over HTTP:
   --no-warm-up          ready at once (first requests pay the warm-up)
   --no-web              no web page at /
   --threads N           intra-op threads per forward pass (default: every core, or
-                        OMP_NUM_THREADS); 1 is faster on a machine busy with other work
-  --precision P         auto (default: bfloat16 where the CPU is fast at it), float32, ...
+                        OMP_NUM_THREADS; ONNX Runtime's own choice with onnx); 1 is faster
+                        on a machine busy with other work
+  --precision P         auto (default: bfloat16 where the CPU is fast at it), float32, ... (libtorch)
 
-Model options: --checkpoint, --ensemble-weight, --ensemble, --tta, --device, --no-ema (see finegrain eval --help).
+Model options (libtorch): --checkpoint, --ensemble-weight, --ensemble, --tta, --device, --no-ema (see finegrain eval --help).
 
 examples:
   finegrain serve --checkpoint runs/cars/checkpoints/best.safetensors          # http://127.0.0.1:8080/
-  FINEGRAIN_API_KEY=secret finegrain serve --checkpoint a.safetensors --checkpoint b.safetensors --port 9000`;
+  FINEGRAIN_API_KEY=secret finegrain serve --checkpoint a.safetensors --checkpoint b.safetensors --port 9000
+  finegrain export --checkpoint best.safetensors --out cars.onnx && finegrain serve --runtime onnx --checkpoint cars.onnx`;
 
 function int(v: string | undefined, flag: string, min: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw usageError(`${flag} must be an integer >= ${min}, got '${v}'`);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag} must be an integer >= ${min}, got '${v}'`);
   return n;
 }
 
-export async function run(argv: string[]): Promise<void> {
-  useAllCores();
-  const { values, tokens } = parseArgs({
-    args: argv,
-    options: {
-      ...MODEL_OPTIONS,
-      host: { type: 'string' },
-      port: { type: 'string' },
-      'max-batch': { type: 'string' },
-      'max-wait-ms': { type: 'string' },
-      'max-queue': { type: 'string' },
-      'request-timeout-ms': { type: 'string' },
-      'body-limit': { type: 'string' },
-      'max-pixels': { type: 'string' },
-      'api-key': { type: 'string' },
-      'no-warm-up': { type: 'boolean' },
-      'no-web': { type: 'boolean' },
-      threads: { type: 'string' },
-    },
-    tokens: true,
-    strict: true,
+const SERVER_OPTIONS = {
+  runtime: { type: 'string' },
+  host: { type: 'string' },
+  port: { type: 'string' },
+  'max-batch': { type: 'string' },
+  'max-wait-ms': { type: 'string' },
+  'max-queue': { type: 'string' },
+  'request-timeout-ms': { type: 'string' },
+  'body-limit': { type: 'string' },
+  'max-pixels': { type: 'string' },
+  'api-key': { type: 'string' },
+  'no-warm-up': { type: 'boolean' },
+  'no-web': { type: 'boolean' },
+  threads: { type: 'string' },
+} as const;
+
+/** --runtime's value, read before the full parse (which options are valid depends on it). */
+function runtimeOf(argv: readonly string[]): 'libtorch' | 'onnx' {
+  let v: string | undefined;
+  argv.forEach((a, i) => {
+    if (a === '--runtime') v = argv[i + 1];
+    else if (a.startsWith('--runtime=')) v = a.slice('--runtime='.length);
   });
-  if (values.help) {
-    console.log(HELP);
-    return;
+  if (v === undefined || v === 'libtorch') return 'libtorch';
+  if (v === 'onnx') return 'onnx';
+  throw new UsageError(`--runtime must be libtorch or onnx, got '${v}'`);
+}
+
+/** The model of `--runtime onnx`: one exported .onnx file on ONNX Runtime. */
+async function onnxModel(argv: string[], maxPixels: number | undefined): Promise<ServedModel> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { ...SERVER_OPTIONS, checkpoint: { type: 'string', multiple: true }, help: { type: 'boolean' } },
+      strict: true,
+    }));
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION')
+      throw new UsageError(
+        `${err.message.split('.')[0]}: not available with --runtime onnx (one exported file, as exported: no ensembles, TTA, EMA choice or precision)`,
+      );
+    throw e;
   }
+  const files = values.checkpoint ?? [];
+  if (files.length !== 1) throw new UsageError('--runtime onnx serves one file: --checkpoint MODEL.onnx (written by finegrain export)');
+  const path = files[0]!;
+  const { existsSync } = await import('node:fs');
+  if (!existsSync(path)) throw new UsageError(`model file not found: ${path}`);
+  if (path.endsWith('.safetensors'))
+    throw new UsageError(
+      `${path} is a checkpoint; export it first (finegrain export --checkpoint ${path} --out model.onnx) or serve it with --runtime libtorch`,
+    );
+  const { onnxClassifier } = await import('../../pipeline/onnx-classifier.js');
+  try {
+    return await onnxClassifier(path, { intraOpThreads: int(values.threads, '--threads', 1), maxPixels });
+  } catch (e) {
+    throw new UsageError(`cannot serve ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The model of `--runtime libtorch` (the default): checkpoints through the classifier. */
+async function libtorchModel(argv: string[], maxPixels: number | undefined): Promise<ServedModel> {
+  const [{ MODEL_OPTIONS, modelFlags }, { classifier }, { setNumThreads, useAllCores }] = await Promise.all([
+    import('./eval.js'),
+    import('../../pipeline/classifier.js'),
+    import('../../runtime/settings.js'),
+  ]);
+  useAllCores();
+  const { values, tokens } = parseArgs({ args: argv, options: { ...MODEL_OPTIONS, ...SERVER_OPTIONS }, tokens: true, strict: true });
   const threads = int(values.threads, '--threads', 1);
   if (threads) setNumThreads(threads);
   // The server's default precision is the fast one; eval/predict keep float32 unless asked.
   const flags = modelFlags({ ...values, precision: values.precision ?? 'auto' }, tokens);
   const { device, precision, channelsLast, ensemble, tta } = flags.predict;
+  return classifier(
+    flags.checkpoints.map((c) => c.path),
+    { device, precision, channelsLast, ensemble, tta, ensembleWeights: flags.checkpoints.map((c) => c.weight ?? 1), ema: flags.ema, maxPixels },
+  );
+}
+
+export async function run(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(HELP);
+    return;
+  }
+  const runtime = runtimeOf(argv);
+  // The server's own options, whichever runtime (the model's are parsed by its loader).
+  const { values } = parseArgs({ args: argv, options: SERVER_OPTIONS, strict: false });
+  const str = (k: keyof typeof SERVER_OPTIONS) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const options = {
-    host: values.host,
-    port: int(values.port, '--port', 0),
-    maxBatch: int(values['max-batch'], '--max-batch', 1),
-    maxWaitMs: int(values['max-wait-ms'], '--max-wait-ms', 0),
-    maxQueue: int(values['max-queue'], '--max-queue', 1),
-    requestTimeoutMs: int(values['request-timeout-ms'], '--request-timeout-ms', 1),
-    bodyLimit: int(values['body-limit'], '--body-limit', 1),
-    maxPixels: int(values['max-pixels'], '--max-pixels', 1),
-    apiKey: values['api-key'] ?? (process.env.FINEGRAIN_API_KEY || undefined),
+    host: str('host'),
+    port: int(str('port'), '--port', 0),
+    maxBatch: int(str('max-batch'), '--max-batch', 1),
+    maxWaitMs: int(str('max-wait-ms'), '--max-wait-ms', 0),
+    maxQueue: int(str('max-queue'), '--max-queue', 1),
+    requestTimeoutMs: int(str('request-timeout-ms'), '--request-timeout-ms', 1),
+    bodyLimit: int(str('body-limit'), '--body-limit', 1),
+    maxPixels: int(str('max-pixels'), '--max-pixels', 1),
+    apiKey: str('api-key') ?? (process.env.FINEGRAIN_API_KEY || undefined),
     warmUp: !values['no-warm-up'],
     web: !values['no-web'],
   };
-  const clf = await classifier(
-    flags.checkpoints.map((c) => c.path),
-    {
-      device,
-      precision,
-      channelsLast,
-      ensemble,
-      tta,
-      ensembleWeights: flags.checkpoints.map((c) => c.weight ?? 1),
-      ema: flags.ema,
-      maxPixels: options.maxPixels ?? undefined,
-    },
-  );
-  const server = await createServer(clf, { ...options, maxPixels: options.maxPixels ?? undefined });
+  const clf = runtime === 'onnx' ? await onnxModel(argv, options.maxPixels) : await libtorchModel(argv, options.maxPixels);
+  const server = await createServer(clf, options);
   onShutdownSignals(async () => {
     await server.close();
     clf.dispose();
@@ -121,13 +179,13 @@ export async function run(argv: string[]): Promise<void> {
     clf.dispose();
     const err = e as Error & { code?: string };
     if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL')
-      throw usageError(`cannot listen on ${server.options.host}:${server.options.port}: ${err.message}`);
+      throw new UsageError(`cannot listen on ${server.options.host}:${server.options.port}: ${err.message}`);
     throw e;
   }
   const i = clf.info;
   // One line tests and scripts can wait for.
   process.stderr.write(
-    `finegrain serve: ${i.name} (${i.architectures.join('+')}, ${i.classes.length} classes, ${i.precision}${i.channelsLast ? ', channels-last' : ''}) ready on ${address}${options.apiKey ? ' (API key required)' : ''}\n`,
+    `finegrain serve: ${i.name} (${i.architectures.join('+')}, ${i.classes.length} classes, ${i.runtime}, ${i.precision}${i.channelsLast ? ', channels-last' : ''}) ready on ${address}${options.apiKey ? ' (API key required)' : ''}\n`,
   );
   // Keep running until a signal drains and exits.
   await new Promise<never>(() => {});

@@ -10,7 +10,7 @@
  *   for await (const b of loader.epoch(0)) { model.forward(b.images); b.dispose(); }
  */
 import type { PreprocessConfig } from '../../models/preprocess-config.js';
-import { resizeSide } from '../../models/preprocess-config.js';
+import { decodeSide, resizeSide } from '../../models/preprocess-config.js';
 import type { ImageDataset } from '../datasets/dataset.js';
 import { compose } from '../transforms/compose.js';
 import { centerCrop, resize } from '../transforms/geometry.js';
@@ -25,10 +25,8 @@ export interface EvalLoaderOptions {
   workers?: number;
 }
 
-/** Decode a little larger than the network input so resampling has detail to work with, no more. */
-export function decodeSide(inputSize: number): number {
-  return Math.ceil(inputSize * 1.15);
-}
+// Where the decode size is defined (the serving paths without libtorch need it too).
+export { decodeSide };
 
 /** The deterministic transforms of a preprocessing config (no augmentation). */
 export function evalTransforms(p: PreprocessConfig): Transform[] {
