@@ -36,6 +36,15 @@ import { formatReport, type ContenderName, type ContenderResult, type Goal, type
 
 const DEFAULT_MODELS = 'resnet50,mobilenet_v2,regnet_y_16gf';
 const DEFAULT_BATCHES = '1,16';
+const ALL_CONTENDERS: ContenderName[] = [
+  'finegrain-default',
+  'finegrain-fp32',
+  'finegrain-bf16-weights',
+  'pytorch-fp32',
+  'pytorch-bf16-cl',
+  'ort-fp32',
+  'ort-int8',
+];
 
 // build/bench/infer/run.js -> the repository root
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -44,6 +53,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const { values: opt } = parseArgs({
   options: {
     models: { type: 'string' },
+    contenders: { type: 'string' },
+    skip: { type: 'string' },
     batches: { type: 'string' },
     rounds: { type: 'string' },
     'block-ms': { type: 'string' },
@@ -64,7 +75,9 @@ const { values: opt } = parseArgs({
 if (opt.help) {
   console.log(`usage: npm run bench -- infer [options]
   --models LIST             models (default ${DEFAULT_MODELS})
+  --contenders LIST         some of ${ALL_CONTENDERS.join(',')} (default: all; the goals need finegrain-default, finegrain-fp32, pytorch-fp32, ort-fp32, ort-int8)
   --batches LIST            batch sizes (default ${DEFAULT_BATCHES})
+  --skip LIST               model:batch workloads to leave out, e.g. regnet_y_16gf:16 (minutes a pass on 2 busy cores)
   --rounds N                rounds; each runs one timed block of every contender (default 3)
   --block-ms MS             aim of one block's length: iterations = MS / warm-up time (default 1500)
   --max-iters N             most iterations in one block (default 20)
@@ -80,8 +93,11 @@ if (opt.help) {
   process.exit(0);
 }
 
+const chosen = (opt.contenders ?? ALL_CONTENDERS.join(',')).split(',').filter(Boolean);
+for (const c of chosen) if (!ALL_CONTENDERS.includes(c as ContenderName)) throw new TypeError(`--contenders: unknown '${c}' (${ALL_CONTENDERS.join(', ')})`);
 const models = (opt.models ?? DEFAULT_MODELS).split(',').filter(Boolean);
 const batches = (opt.batches ?? DEFAULT_BATCHES).split(',').map((b) => int(b, 1));
+const skip = new Set((opt.skip ?? '').split(',').filter(Boolean));
 const rounds = int(opt.rounds, 3);
 const blockMs = int(opt['block-ms'], 1500);
 const maxIters = int(opt['max-iters'], 20);
@@ -105,14 +121,16 @@ interface Contender {
 function contenders(files: ModelFiles): Contender[] {
   const node = (worker: string) => () => TorchSide.start(process.execPath, join(here, worker));
   const py = () => TorchSide.start(python, join(root, 'bench/infer/torch_infer.py'));
-  return [
+  const all: Contender[] = [
     { name: 'finegrain-default', start: node('worker-finegrain.js'), setup: { variant: 'default', weights: files.weights } },
     { name: 'finegrain-fp32', start: node('worker-finegrain.js'), setup: { variant: 'fp32', weights: files.weights } },
+    { name: 'finegrain-bf16-weights', start: node('worker-finegrain.js'), setup: { variant: 'bf16-weights', weights: files.weights } },
     { name: 'pytorch-fp32', start: py, setup: { mode: 'fp32', weights: files.weights } },
     { name: 'pytorch-bf16-cl', start: py, setup: { mode: 'bf16-channels-last', weights: files.weights } },
     { name: 'ort-fp32', start: node('worker-ort.js'), setup: { onnx: files.onnxFp32 } },
     { name: 'ort-int8', start: node('worker-ort.js'), setup: { onnx: files.onnxInt8 } },
   ];
+  return all.filter((c) => chosen.includes(c.name));
 }
 
 interface SetupAnswer {
@@ -159,7 +177,8 @@ async function benchWorkload(model: string, batch: number, files: ModelFiles, in
       for (const l of order) l.samples.push((await l.side.request<{ ms: number[] }>({ cmd: 'time', iters: l.iters })).ms);
       log(`${model} b${batch} round ${r + 1}/${rounds}: ${live.map((l) => `${l.c.name} ${summarize(l.samples[r]!).median.toFixed(1)} ms`).join(', ')}`);
     }
-    const ref = live.find((l) => l.c.name === 'finegrain-fp32')!.setup.logits;
+    // Logits are compared with finegrain fp32's (the first contender when that one is not run).
+    const ref = (live.find((l) => l.c.name === 'finegrain-fp32') ?? live[0]!).setup.logits;
     const results: ContenderResult[] = [];
     for (const l of live) {
       const mem = await l.side.request<{ peakRssMiB: number }>({ cmd: 'memory' });
@@ -178,7 +197,9 @@ async function benchWorkload(model: string, batch: number, files: ModelFiles, in
       });
     }
     const blockMedians = (name: ContenderName) => results.find((c) => c.name === name)!.samples.map((s) => summarize(s).median);
-    const goal = (name: string, numerator: ContenderName, denominator: ContenderName, target: number | null): Goal => {
+    const has = (n: ContenderName) => results.some((c) => c.name === n);
+    const goal = (name: string, numerator: ContenderName, denominator: ContenderName, target: number | null): Goal | null => {
+      if (!has(numerator) || !has(denominator)) return null;
       // throughput ratio = denominator's time / numerator's time, round by round
       const pairedRatio = summarize(pairedRatios(blockMedians(denominator), blockMedians(numerator)));
       return { name, numerator, denominator, pairedRatio, target, pass: target === null ? null : pairedRatio.median >= target };
@@ -190,7 +211,8 @@ async function benchWorkload(model: string, batch: number, files: ModelFiles, in
       goal('finegrain default / PyTorch fp32', 'finegrain-default', 'pytorch-fp32', null),
       goal('finegrain default / PyTorch bf16+cl', 'finegrain-default', 'pytorch-bf16-cl', null),
       goal('finegrain default / ORT int8', 'finegrain-default', 'ort-int8', null),
-    ];
+      goal('bf16 conv weights / finegrain default', 'finegrain-bf16-weights', 'finegrain-default', null),
+    ].filter((g): g is Goal => g !== null);
     return { model, batch, size, loadAverage: { start: loadStart, end: loadavg()[0]! }, contenders: results, goals };
   } finally {
     for (const l of live) await l.side.close().catch(() => undefined);
@@ -210,7 +232,10 @@ try {
     const files = await prepareModel(scratch, model, { size, seed, calibrationImages, data, input, inputCount: Math.max(...batches) });
     prepared[model] = { calibration: files.calibration, seconds: files.seconds };
     log(`${model}: exported in ${files.seconds.export.toFixed(1)} s, quantised in ${files.seconds.quantize.toFixed(1)} s (${files.calibration})`);
-    for (const batch of batches) workloads.push(await benchWorkload(model, batch, files, input));
+    for (const batch of batches) {
+      if (skip.has(`${model}:${batch}`)) notes.push(`${model} at batch ${batch} left out (--skip)`);
+      else workloads.push(await benchWorkload(model, batch, files, input));
+    }
     rmSync(files.onnxInt8, { force: true });
     rmSync(files.onnxFp32, { force: true });
     rmSync(files.weights, { force: true });
@@ -239,6 +264,7 @@ try {
       size,
       seed,
       rounds,
+      skipped: [...skip],
       blockMs,
       maxIters,
       heavyIters,
