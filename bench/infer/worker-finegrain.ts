@@ -1,0 +1,90 @@
+/**
+ * bench/infer's finegrain contender, one per child process (so its peak memory is its own):
+ * a zoo model with the benchmark's weights (safetensors), run on the benchmark's input batch
+ * through `memberForward` — the inference step `classifier()`, predict, eval and serve share
+ * (src/evaluation/forward.ts). Two variants:
+ *
+ *  - `default`: the precision and layout `classifier()` picks on this machine
+ *    (`resolvePrecision('auto')`, `resolveChannelsLast`: bf16 autocast + channels-last on CPUs
+ *    with AMX or AVX-512 BF16, float32 elsewhere), weights converted to channels-last once at load;
+ *  - `fp32`: `precision: 'float32'`, NCHW — what `classifier(path, { precision: 'float32' })` runs;
+ *  - `bf16-weights` (an ablation, not a product route yet): the default with every convolution's
+ *    weights stored in bfloat16 once at load. Autocast casts float32 weights to bfloat16 on every
+ *    pass (25.6 M values for resnet50, 84 M for regnet_y_16gf); weights already in bfloat16 pass
+ *    through, so the arithmetic is bit-identical and the per-pass cast is gone. Not in
+ *    `classifier()` yet: its attention maps run the model in float32 outside autocast, which
+ *    bfloat16 weights would refuse.
+ *
+ *   node build/bench/infer/worker-finegrain.js   (driven by bench/infer/run.ts)
+ */
+import { fromTypedArray, loadSafetensors, noGrad, setNumThreads, getNumThreads } from '../../src/index.js';
+import { createModel, type ImageClassifier } from '../../src/models/index.js';
+import { Conv2d } from '../../src/nn/layers/conv2d.js';
+import { memberForward } from '../../src/evaluation/forward.js';
+import { resolveChannelsLast, resolvePrecision, type Precision } from '../../src/runtime/device-choice.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+import { memoryMiB, readInput, serveRequests, timeBlock, type Request } from './worker-loop.js';
+
+const atStart = memoryMiB();
+let state: { model: ImageClassifier; x: Tensor; precision: Precision; channelsLast: boolean } | null = null;
+
+function forward(): Float32Array {
+  const s = state!;
+  const out = memberForward(s.model, s.x, { device: 'cpu', precision: s.precision, channelsLast: s.channelsLast });
+  try {
+    return out.logits.toTypedArray() as Float32Array;
+  } finally {
+    out.probs.dispose();
+    out.logits.dispose();
+    out.embeddings.dispose();
+  }
+}
+
+function setup(req: Request) {
+  const variant = String(req.variant);
+  if (variant !== 'default' && variant !== 'fp32' && variant !== 'bf16-weights') throw new TypeError(`unknown finegrain variant '${variant}'`);
+  setNumThreads(Number(req.threads));
+  const precision = variant === 'fp32' ? 'float32' : resolvePrecision('auto', 'cpu');
+  const channelsLast = variant === 'fp32' ? false : resolveChannelsLast(undefined, 'cpu', precision);
+  const model = createModel(String(req.model), { numClasses: Number(req.numClasses) });
+  const { tensors } = loadSafetensors(String(req.weights));
+  try {
+    noGrad(() => model.loadStateDict(tensors));
+  } finally {
+    for (const t of Object.values(tensors)) t.dispose();
+  }
+  model.eval();
+  // As classifier() does: the weights are laid out channels-last once, at load.
+  if (channelsLast) model.to({ memoryFormat: 'channelsLast' });
+  if (variant === 'bf16-weights' && precision !== 'float32') for (const m of model.modules()) if (m instanceof Conv2d) m.to({ dtype: precision });
+  const batch = Number(req.batch);
+  const size = Number(req.size);
+  const x = fromTypedArray(readInput(String(req.input), batch, size), [batch, 3, size, size]).keep();
+  state = { model, x, precision, channelsLast };
+  const warmupMs = [];
+  let logits: Float32Array = new Float32Array();
+  for (let i = 0; i < Number(req.warmup); i++) {
+    const t = process.hrtime.bigint();
+    logits = forward();
+    warmupMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return {
+    settings: {
+      precision,
+      channelsLast,
+      convWeights: model
+        .modules()
+        .find((m) => m instanceof Conv2d)
+        ?.parameters()[0]?.dtype,
+      threads: getNumThreads(),
+    },
+    logits: Array.from(logits),
+    warmupMs,
+    rssAtStartMiB: atStart.rssMiB,
+  };
+}
+
+await serveRequests({
+  setup,
+  time: (req) => timeBlock(forward, Number(req.iters)).then((ms) => ({ ms })),
+});
