@@ -89,6 +89,18 @@ const e = spawnSync(process.execPath, [MAIN, 'eval', '--checkpoint', checkpoint,
 });
 if (e.status !== 0) throw new Error(`eval failed: ${e.stderr}`);
 const evalReport = JSON.parse(readFileSync(evalJson, 'utf8')) as { top1: number; images: number };
+// The API answered one photo at a time (batches of 1); eval at --batch-size 1 runs the same
+// batches. In bfloat16 a batch's size can move a near-tie (the kernels' rounding differs).
+const eval1Json = join(work, 'eval-batch1.json');
+const e1 = spawnSync(
+  process.execPath,
+  [MAIN, 'eval', '--checkpoint', checkpoint, '--data', data, '--precision', precision, '--batch-size', '1', '--json', eval1Json],
+  {
+    encoding: 'utf8',
+  },
+);
+if (e1.status !== 0) throw new Error(`eval --batch-size 1 failed: ${e1.stderr}`);
+const eval1Report = JSON.parse(readFileSync(eval1Json, 'utf8')) as { top1: number; images: number };
 const predJson = join(work, 'predict.json');
 const pr = spawnSync(
   process.execPath,
@@ -109,6 +121,7 @@ const result = {
   images: n,
   apiTop1: correct / n,
   evalTop1: evalReport.top1,
+  evalTop1Batch1: eval1Report.top1,
   evalImages: evalReport.images,
   predictAgreement: `${agree}/${predicted.length}`,
   unknownRate: unknownCount / n,
@@ -120,7 +133,7 @@ const result = {
 };
 console.log(JSON.stringify(result, null, 2));
 console.log(
-  `\ncars33 test (${n} photos, ${precision}): API top-1 ${pct(result.apiTop1)}, finegrain eval ${pct(evalReport.top1)} (${evalReport.images} images); API and predict agree on ${agree}/${predicted.length} photos`,
+  `\ncars33 test (${n} photos, ${precision}): API top-1 ${pct(result.apiTop1)}, finegrain eval ${pct(evalReport.top1)} (${evalReport.images} images; ${pct(eval1Report.top1)} at --batch-size 1); API and predict agree on ${agree}/${predicted.length} photos`,
 );
 console.log(
   `verification: true claims ${pct(result.verification.trueClaims.matchRate)} match (${verify.trueClaims.uncertain} uncertain, ${verify.trueClaims.mismatch} mismatch); false same-make claims ${pct(result.verification.falseClaimsSameMake.mismatchRate)} mismatch (${verify.falseClaims.uncertain} uncertain, ${verify.falseClaims.match} match)`,

@@ -202,11 +202,20 @@ test('300 concurrent requests against a queue of 32: some 503 with Retry-After, 
 });
 
 test('SIGTERM drains: requests in flight are answered, new ones refused, the process exits 0', async () => {
-  const s = await startServer(['--checkpoint', fx.checkpoint, '--precision', 'float32', '--max-wait-ms', '300', '--max-batch', '64', '--no-web']);
+  // The batch waits up to 3 s for company, so the 10 requests are still queued when SIGTERM
+  // comes: the test waits until the server counts them in flight (a fixed sleep is too short
+  // on a busy machine: requests not yet arrived are refused, not drained).
+  const s = await startServer(['--checkpoint', fx.checkpoint, '--precision', 'float32', '--max-wait-ms', '3000', '--max-batch', '64', '--no-web']);
   const inflight = Array.from({ length: 10 }, () =>
     post(`${s.url}/v1/classify`, photo, { 'content-type': 'image/png' }).then(async (r) => ({ status: r.status, body: await r.json() })),
   );
-  await new Promise((r) => setTimeout(r, 150)); // they are queued, waiting for the 300 ms batch
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const m = /^finegrain_http_requests_in_flight (\d+)/m.exec(await (await get(`${s.url}/metrics`)).text());
+    if (Number(m?.[1]) >= 11) break; // the 10 and this /metrics request
+    assert.ok(Date.now() < until, 'the 10 requests never reached the server');
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const code = s.stop();
   const answers = await Promise.all(inflight);
   for (const a of answers) {
