@@ -27,8 +27,8 @@ import type { TrainConfig } from './config.js';
 export type { Batch } from '../data/loader/batch.js';
 
 /** A sample's chosen box when it has one, else a RandomResizedCrop. */
-function boxOrRandomCrop(size: number): ViewTransform {
-  const random = randomResizedCrop(size);
+function boxOrRandomCrop(size: number, minScale: number): ViewTransform {
+  const random = randomResizedCrop(size, { scale: [minScale, 1] });
   const box = cropToBox(size);
   return { stage: 'view', name: `boxOrRandomCrop(${size})`, plan: (v, ctx) => (ctx.sample?.box ? box.plan(v, ctx) : random.plan(v, ctx)) };
 }
@@ -42,7 +42,7 @@ export function trainLoader(
   preprocess: Pick<PreprocessConfig, 'mean' | 'std'>,
   shard: { rank: number; worldSize: number } | null = null,
 ): DataLoader {
-  const transforms: Transform[] = [boxOrRandomCrop(imageSize), randomHorizontalFlip()];
+  const transforms: Transform[] = [boxOrRandomCrop(imageSize, config.cropScale), randomHorizontalFlip()];
   if (config.augment === 'autoaugment') transforms.push(autoAugment(config.autoAugmentPolicy));
   else if (config.augment === 'randaugment') transforms.push(randAugment());
   else if (config.augment === 'trivialaugment') transforms.push(trivialAugmentWide());

@@ -84,6 +84,14 @@ export const TrainConfigSchema = z
       .enum(['random', 'attention', 'scda'])
       .default('random')
       .describe("training crops: RandomResizedCrop, the seed's attention-region random crop, or SCDA's largest component"),
+    cropScale: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.08)
+      .describe(
+        "RandomResizedCrop's smallest crop, as a fraction of the image's area (torchvision's 0.08; raise it when the evidence is small and may be cropped away)",
+      ),
     cropThreshold: z.number().min(0).max(1).default(0.5).describe('attention crop: threshold T that binarises the attention map'),
     cropCandidates: z.number().int().min(1).default(50).describe('attention crop: N random boxes tried per image'),
     cropSize: z.number().gt(0).max(1).default(0.6).describe('attention/SCDA crop: box side as a fraction of the image side'),
