@@ -30,6 +30,7 @@ import { decodeForQuality, decodeInput, decodeOptionsFor, type ClassifierInput }
 import { pixelsToInput } from './pixels-to-input.js';
 import { indexOfClass, NotAvailableError, type OnnxModelFile, type ServedModel, type ServedModelInfo } from './served-model.js';
 import { decideVerification, DEFAULT_VERIFICATION_THRESHOLDS, type VerificationThresholds } from './verification.js';
+import { rankOf, topClasses } from './top-classes.js';
 
 export interface OnnxClassifierOptions {
   /** ONNX Runtime's threads inside one run (default: its own choice). */
@@ -109,15 +110,14 @@ export class OnnxClassifier implements ServedModel {
     return items.map((it, i) => {
       const row = logits.data.subarray(i * k, (i + 1) * k);
       const probs = this.unknown.probabilities(row);
-      const order = Array.from(probs.keys()).sort((a, b) => probs[b]! - probs[a]!);
       const topK = Math.max(1, Math.min(it.topK ?? 5, k));
       const result: BatchResult = {
-        predictions: order.slice(0, topK).map((c) => ({ label: this.classes[c]!, score: probs[c]! })),
+        predictions: topClasses(probs, topK).map((c) => ({ label: this.classes[c]!, score: probs[c]! })),
         unknown: this.unknown.verdict(row),
         quality: 'quality' in it.image ? it.image.quality : assessQuality({ ...it.image, channels: 3 }, this.info.qualityThresholds),
       };
       if (it.claimedClass !== undefined)
-        result.claimed = { label: this.classes[it.claimedClass]!, score: probs[it.claimedClass]!, rank: order.indexOf(it.claimedClass) + 1 };
+        result.claimed = { label: this.classes[it.claimedClass]!, score: probs[it.claimedClass]!, rank: rankOf(probs, it.claimedClass) };
       return result;
     });
   }
