@@ -1,0 +1,150 @@
+/**
+ * Folds each eval-mode BatchNorm2d into the convolution that feeds it, in a module tree (the
+ * module-side twin of src/export/fold-batch-norm.ts). With s = γ / √(var + ε) the
+ * convolution's weight becomes W·s per output channel and its bias (b − mean)·s + β: the same
+ * affine map, computed once instead of at every inference; the batch norm is replaced by an
+ * Identity and freed.
+ *
+ * Which convolution feeds which batch norm is read off one traced forward pass, not off names:
+ * a pair is folded only where the batch norm's input is the very tensor a plain `Conv2d`
+ * returned, no other module received that tensor, and both modules ran exactly once. A
+ * functional use of the convolution's output (outside any module) is invisible to the trace,
+ * so the fold is checked against the traced pass's logits and undone if they moved.
+ *
+ * For inference copies only: the model must be in eval mode (its batch norms then use their
+ * running statistics, which is what makes the fold exact); a training model is refused.
+ *
+ * @example
+ *   model.eval();
+ *   const folded = foldBatchNorms(model, randn([1, 3, 224, 224])); // number of pairs folded
+ */
+import { noGrad } from '../autograd/grad-mode.js';
+import { scope } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { Module } from './module.js';
+import { BatchNorm2d } from './layers/batch-norm.js';
+import { Conv2d } from './layers/conv2d.js';
+import { Identity } from './layers/identity.js';
+
+interface Call {
+  module: Module;
+  input: unknown;
+  output: unknown;
+}
+
+type Forward = (...args: unknown[]) => unknown;
+
+/** One forward pass with every module's calls recorded (input, output), in call order. */
+function traceCalls(model: Module, x: Tensor): { calls: Call[]; logits: Tensor } {
+  const calls: Call[] = [];
+  const wrapped: Module[] = [];
+  try {
+    for (const m of model.modules()) {
+      const own = m as unknown as { forward: Forward };
+      const original = own.forward.bind(m) as Forward;
+      own.forward = (...args: unknown[]) => {
+        const call: Call = { module: m, input: args[0], output: undefined };
+        calls.push(call);
+        call.output = original(...args);
+        return call.output;
+      };
+      wrapped.push(m);
+    }
+    const logits = model.forward(x).float().keep();
+    return { calls, logits };
+  } finally {
+    for (const m of wrapped) delete (m as unknown as { forward?: Forward }).forward;
+  }
+}
+
+/** The batch norm's scale s = γ / √(var + ε) and shift β − mean·s, in float64. */
+function affineOf(bn: BatchNorm2d): { scale: Tensor; shift: Tensor } {
+  const mean = bn.running_mean!.double();
+  const scale = bn.running_var!.double().add(bn.eps).rsqrt();
+  const s = bn.weight ? scale.mul(bn.weight.double()) : scale;
+  const shift = mean.mul(s).neg();
+  return { scale: s, shift: bn.bias ? shift.add(bn.bias.double()) : shift };
+}
+
+function foldable(conv: Module, bn: Module): conv is Conv2d {
+  // Exact classes only: a subclass may compute something else with the same weights.
+  if (conv.constructor !== Conv2d || bn.constructor !== BatchNorm2d) return false;
+  const b = bn as BatchNorm2d;
+  return !b.training && b.running_mean !== null && b.running_var !== null && (conv as Conv2d).outChannels === b.numFeatures;
+}
+
+/** The (conv, bn path) pairs the trace shows to be exact to fold. */
+function pairsToFold(model: Module, calls: readonly Call[]): { conv: Conv2d; bn: BatchNorm2d; bnPath: string }[] {
+  const count = new Map<Module, number>();
+  for (const c of calls) count.set(c.module, (count.get(c.module) ?? 0) + 1);
+  const receivers = new Map<unknown, number>();
+  for (const c of calls) receivers.set(c.input, (receivers.get(c.input) ?? 0) + 1);
+  const producer = new Map<unknown, Call>();
+  for (const c of calls) if (c.module.constructor === Conv2d) producer.set(c.output, c);
+  const pathOf = new Map(model.namedModules().map(([p, m]) => [m, p] as const));
+  const pairs: { conv: Conv2d; bn: BatchNorm2d; bnPath: string }[] = [];
+  for (const c of calls) {
+    const conv = producer.get(c.input);
+    if (!conv || !foldable(conv.module, c.module)) continue;
+    if (count.get(conv.module) !== 1 || count.get(c.module) !== 1 || receivers.get(c.input) !== 1) continue;
+    const bnPath = pathOf.get(c.module);
+    if (bnPath) pairs.push({ conv: conv.module, bn: c.module as BatchNorm2d, bnPath });
+  }
+  return pairs;
+}
+
+/**
+ * Folds every exact conv → batch-norm pair of an eval-mode `model`, traced on `sample` (a
+ * batch the model accepts, e.g. randn([1, 3, S, S])); returns how many were folded (0 when
+ * the check against the unfolded logits failed and the fold was undone).
+ */
+export function foldBatchNorms(model: Module, sample: Tensor, options: { tolerance?: number } = {}): number {
+  if (model.training) throw new Error('foldBatchNorms: the model is in training mode; folding is for eval-mode inference copies (call eval() on a copy)');
+  return noGrad(() => {
+    const { calls, logits: before } = scope(() => traceCalls(model, sample));
+    try {
+      const pairs = pairsToFold(model, calls);
+      calls.length = 0;
+      if (!pairs.length) return 0;
+      const undo: (() => void)[] = [];
+      const freed: (Tensor | Module)[] = [];
+      for (const { conv, bn, bnPath } of pairs) {
+        const oldWeight = conv.weight;
+        const oldBias = conv.bias;
+        const { weight, bias } = scope(() => {
+          const { scale, shift } = affineOf(bn);
+          const w = oldWeight
+            .double()
+            .mul(scale.reshape([-1, 1, 1, 1]))
+            .to({ dtype: oldWeight.dtype, memoryFormat: oldWeight.isContiguous() ? 'contiguous' : 'channelsLast' });
+          const b = (oldBias ? oldBias.double().mul(scale).add(shift) : shift).to({ dtype: oldWeight.dtype });
+          return { weight: w.keep(), bias: b.keep() };
+        });
+        conv.registerParameter('weight', weight);
+        conv.registerParameter('bias', bias);
+        model.setSubmodule(bnPath, new Identity());
+        undo.push(() => {
+          conv.registerParameter('weight', oldWeight);
+          conv.registerParameter('bias', oldBias);
+          model.setSubmodule(bnPath, bn);
+          weight.dispose();
+          bias.dispose();
+        });
+        freed.push(oldWeight, bn);
+        if (oldBias) freed.push(oldBias);
+      }
+      const after = scope(() => model.forward(sample).float().keep());
+      const magnitude = Math.max(1, before.abs().max().item());
+      const moved = scope(() => after.sub(before).abs().max().item());
+      after.dispose();
+      if (!(moved <= (options.tolerance ?? 1e-4) * magnitude)) {
+        for (const u of undo.reverse()) u();
+        return 0;
+      }
+      for (const f of freed) f.dispose();
+      return pairs.length;
+    } finally {
+      before.dispose();
+    }
+  });
+}
