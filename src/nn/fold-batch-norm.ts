@@ -101,10 +101,12 @@ function pairsToFold(model: Module, calls: readonly Call[]): { conv: Conv2d; bn:
 export function foldBatchNorms(model: Module, sample: Tensor, options: { tolerance?: number } = {}): number {
   if (model.training) throw new Error('foldBatchNorms: the model is in training mode; folding is for eval-mode inference copies (call eval() on a copy)');
   return noGrad(() => {
-    const { calls, logits: before } = scope(() => traceCalls(model, sample));
+    // Only the pairs and the logits leave the scope: the traced intermediates are freed here.
+    const { pairs, before } = scope(() => {
+      const { calls, logits } = traceCalls(model, sample);
+      return { pairs: pairsToFold(model, calls), before: logits };
+    });
     try {
-      const pairs = pairsToFold(model, calls);
-      calls.length = 0;
       if (!pairs.length) return 0;
       const undo: (() => void)[] = [];
       const freed: (Tensor | Module)[] = [];
