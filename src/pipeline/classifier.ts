@@ -179,7 +179,11 @@ export class Classifier implements ServedModel, Disposable {
     if (this.disposed) throw new Error('classifier used after dispose()');
   }
 
-  /** The loaded members (model, checkpoint meta, path, weight, preprocessing). */
+  /**
+   * The loaded members (model, checkpoint meta, path, weight, preprocessing). On the bf16 route
+   * each model is the classifier's inference copy (batch norms folded, bf16 weights; see
+   * prepare-for-inference.ts): run it under autocast in `info.precision`, never train or save it.
+   */
   get members(): LoadedEnsemble['members'] {
     this.check();
     return this.ensemble.members;
