@@ -6,7 +6,7 @@
 import { f, spread, table } from '../format.js';
 import type { Summary } from '../engine/stats.js';
 
-export type ContenderName = 'finegrain-default' | 'finegrain-fp32' | 'finegrain-bf16-weights' | 'pytorch-fp32' | 'pytorch-bf16-cl' | 'ort-fp32' | 'ort-int8';
+export type ContenderName = 'finegrain-default' | 'finegrain-fp32' | 'finegrain-autocast' | 'pytorch-fp32' | 'pytorch-bf16-cl' | 'ort-fp32' | 'ort-int8';
 
 export interface ContenderResult {
   name: ContenderName;

@@ -39,7 +39,7 @@ const DEFAULT_BATCHES = '1,16';
 const ALL_CONTENDERS: ContenderName[] = [
   'finegrain-default',
   'finegrain-fp32',
-  'finegrain-bf16-weights',
+  'finegrain-autocast',
   'pytorch-fp32',
   'pytorch-bf16-cl',
   'ort-fp32',
@@ -124,7 +124,7 @@ function contenders(files: ModelFiles): Contender[] {
   const all: Contender[] = [
     { name: 'finegrain-default', start: node('worker-finegrain.js'), setup: { variant: 'default', weights: files.weights } },
     { name: 'finegrain-fp32', start: node('worker-finegrain.js'), setup: { variant: 'fp32', weights: files.weights } },
-    { name: 'finegrain-bf16-weights', start: node('worker-finegrain.js'), setup: { variant: 'bf16-weights', weights: files.weights } },
+    { name: 'finegrain-autocast', start: node('worker-finegrain.js'), setup: { variant: 'autocast', weights: files.weights } },
     { name: 'pytorch-fp32', start: py, setup: { mode: 'fp32', weights: files.weights } },
     { name: 'pytorch-bf16-cl', start: py, setup: { mode: 'bf16-channels-last', weights: files.weights } },
     { name: 'ort-fp32', start: node('worker-ort.js'), setup: { onnx: files.onnxFp32 } },
@@ -211,7 +211,7 @@ async function benchWorkload(model: string, batch: number, files: ModelFiles, in
       goal('finegrain default / PyTorch fp32', 'finegrain-default', 'pytorch-fp32', null),
       goal('finegrain default / PyTorch bf16+cl', 'finegrain-default', 'pytorch-bf16-cl', null),
       goal('finegrain default / ORT int8', 'finegrain-default', 'ort-int8', null),
-      goal('bf16 conv weights / finegrain default', 'finegrain-bf16-weights', 'finegrain-default', null),
+      goal('finegrain default / autocast over float32 weights (the previous default)', 'finegrain-default', 'finegrain-autocast', null),
     ].filter((g): g is Goal => g !== null);
     return { model, batch, size, loadAverage: { start: loadStart, end: loadavg()[0]! }, contenders: results, goals };
   } finally {

@@ -2,18 +2,16 @@
  * bench/infer's finegrain contender, one per child process (so its peak memory is its own):
  * a zoo model with the benchmark's weights (safetensors), run on the benchmark's input batch
  * through `memberForward` — the inference step `classifier()`, predict, eval and serve share
- * (src/evaluation/forward.ts). Two variants:
+ * (src/evaluation/forward.ts). Three variants:
  *
- *  - `default`: the precision and layout `classifier()` picks on this machine
+ *  - `default`: what `classifier()` runs on this machine: the precision and layout it picks
  *    (`resolvePrecision('auto')`, `resolveChannelsLast`: bf16 autocast + channels-last on CPUs
- *    with AMX or AVX-512 BF16, float32 elsewhere), weights converted to channels-last once at load;
+ *    with AMX or AVX-512 BF16, float32 elsewhere) on the model prepared as it prepares it
+ *    (`prepareForInference`: batch norms folded into the convolutions, conv/linear weights
+ *    stored in bf16 once), weights laid out channels-last once at load;
  *  - `fp32`: `precision: 'float32'`, NCHW — what `classifier(path, { precision: 'float32' })` runs;
- *  - `bf16-weights` (an ablation, not a product route yet): the default with every convolution's
- *    weights stored in bfloat16 once at load. Autocast casts float32 weights to bfloat16 on every
- *    pass (25.6 M values for resnet50, 84 M for regnet_y_16gf); weights already in bfloat16 pass
- *    through, so the arithmetic is bit-identical and the per-pass cast is gone. Not in
- *    `classifier()` yet: its attention maps run the model in float32 outside autocast, which
- *    bfloat16 weights would refuse.
+ *  - `autocast`: the default before the preparation: bf16 autocast + channels-last over the
+ *    float32 weights, batch norms unfolded (autocast casts every weight on every pass).
  *
  *   node build/bench/infer/worker-finegrain.js   (driven by bench/infer/run.ts)
  */
@@ -21,6 +19,7 @@ import { fromTypedArray, loadSafetensors, noGrad, setNumThreads, getNumThreads }
 import { createModel, type ImageClassifier } from '../../src/models/index.js';
 import { Conv2d } from '../../src/nn/layers/conv2d.js';
 import { memberForward } from '../../src/evaluation/forward.js';
+import { prepareForInference } from '../../src/models/prepare-for-inference.js';
 import { resolveChannelsLast, resolvePrecision, type Precision } from '../../src/runtime/device-choice.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { memoryMiB, readInput, serveRequests, timeBlock, type Request } from './worker-loop.js';
@@ -42,7 +41,7 @@ function forward(): Float32Array {
 
 function setup(req: Request) {
   const variant = String(req.variant);
-  if (variant !== 'default' && variant !== 'fp32' && variant !== 'bf16-weights') throw new TypeError(`unknown finegrain variant '${variant}'`);
+  if (variant !== 'default' && variant !== 'fp32' && variant !== 'autocast') throw new TypeError(`unknown finegrain variant '${variant}'`);
   setNumThreads(Number(req.threads));
   const precision = variant === 'fp32' ? 'float32' : resolvePrecision('auto', 'cpu');
   const channelsLast = variant === 'fp32' ? false : resolveChannelsLast(undefined, 'cpu', precision);
@@ -54,11 +53,11 @@ function setup(req: Request) {
     for (const t of Object.values(tensors)) t.dispose();
   }
   model.eval();
-  // As classifier() does: the weights are laid out channels-last once, at load.
-  if (channelsLast) model.to({ memoryFormat: 'channelsLast' });
-  if (variant === 'bf16-weights' && precision !== 'float32') for (const m of model.modules()) if (m instanceof Conv2d) m.to({ dtype: precision });
   const batch = Number(req.batch);
   const size = Number(req.size);
+  // As classifier() does: the inference copy, then the weights laid out channels-last once, at load.
+  const prepared = variant === 'default' ? prepareForInference(model, { precision, inputSize: size }) : null;
+  if (channelsLast) model.to({ memoryFormat: 'channelsLast' });
   const x = fromTypedArray(readInput(String(req.input), batch, size), [batch, 3, size, size]).keep();
   state = { model, x, precision, channelsLast };
   const warmupMs = [];
@@ -77,6 +76,7 @@ function setup(req: Request) {
         .find((m) => m instanceof Conv2d)
         ?.parameters()[0]?.dtype,
       threads: getNumThreads(),
+      prepared,
     },
     logits: Array.from(logits),
     warmupMs,

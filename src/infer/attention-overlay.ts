@@ -27,6 +27,8 @@ import { SkipReport } from '../data/skip-report.js';
 import type { ImageClassifier } from '../models/classifier.js';
 import type { Device } from '../tensor/device.js';
 import { scope } from '../tensor/scope.js';
+import type { Precision } from '../runtime/device-choice.js';
+import { withPrecision } from '../evaluation/forward.js';
 import { evalLoader } from '../data/loader/eval-loader.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
 import { attentionMaps } from '../models/attention-map.js';
@@ -124,6 +126,11 @@ export interface OverlayOptions {
   alpha?: number;
   batchSize?: number;
   device?: Device;
+  /**
+   * The precision the model runs in (default float32); a classifier's inference copy needs its
+   * own (bf16 weights under autocast, models/prepare-for-inference.ts).
+   */
+  precision?: Precision;
 }
 
 /**
@@ -148,7 +155,7 @@ export async function writeAttentionOverlays(
       maps = noGrad(() =>
         scope(
           () =>
-            attentionMaps(model.forwardFeatures(batch.images.to({ device })), [side, side])
+            attentionMaps(withPrecision(options.precision ?? 'float32', device, () => model.forwardFeatures(batch.images.to({ device }))).float(), [side, side])
               .cpu()
               .contiguous()
               .toTypedArray() as Float32Array,

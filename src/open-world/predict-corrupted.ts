@@ -18,6 +18,9 @@ import { normalizeBatch } from '../data/transforms/normalize.js';
 import type { ImageClassifier } from '../models/classifier.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { scope } from '../tensor/scope.js';
+import type { Device } from '../tensor/device.js';
+import type { Precision } from '../runtime/device-choice.js';
+import { withPrecision } from '../evaluation/forward.js';
 import { qualityMeasures, type QualityMeasures } from './quality.js';
 import { corrupt, type CorruptionName } from '../data/corruptions/index.js';
 
@@ -41,6 +44,13 @@ export interface PredictCorruptedOptions {
   qualityOnly?: boolean;
   mean?: readonly number[];
   std?: readonly number[];
+  /** Where the model lives (default 'cpu'). */
+  device?: Device;
+  /**
+   * The precision the model runs in (default float32): a classifier's inference copy stores
+   * its weights in bf16 and runs under autocast (models/prepare-for-inference.ts).
+   */
+  precision?: Precision;
 }
 
 /** Decodes a file and resizes the whole image to size × size (sharp), as the corruptions expect. */
@@ -85,8 +95,10 @@ export async function predictCorrupted(model: ImageClassifier | null, ds: ImageD
     ok.forEach(({ img }, i) => pixels.set(img.data, i * size * size * 3));
     const pred = noGrad(() =>
       scope(() => {
-        const x = normalizeBatch(fromTypedArray(pixels, [ok.length, size, size, 3]).permute(0, 3, 1, 2).contiguous(), options.mean, options.std);
-        return Array.from(model.forward(x).argmax(1).toTypedArray() as BigInt64Array, Number);
+        const device = options.device ?? 'cpu';
+        const x = normalizeBatch(fromTypedArray(pixels, [ok.length, size, size, 3]).permute(0, 3, 1, 2).contiguous(), options.mean, options.std).to({ device });
+        const logits = withPrecision(options.precision ?? 'float32', device, () => model.forward(x));
+        return Array.from(logits.argmax(1).toTypedArray() as BigInt64Array, Number);
       }),
     );
     pred.forEach((p, i) => {

@@ -2,7 +2,8 @@
  * The library's front door: a trained checkpoint (or an ensemble) as a classifier of photos,
  * in the spirit of transformers.js's `pipeline()`. It reads the checkpoint's own
  * preprocessing, runs without autograd in bf16 autocast + channels-last where the hardware
- * is fast at it (CUDA, CPUs with AMX or AVX512-BF16; `precision: 'float32'` on request), and
+ * is fast at it (CUDA, CPUs with AMX or AVX512-BF16; `precision: 'float32'` on request) on an
+ * inference copy of the model (batch norms folded, weights stored in bf16 once), and
  * answers with the top classes, the open-world "unknown" verdict, the photo's quality, and —
  * when asked — the class activation map over the photo. `finegrain predict`/`eval` and
  * `finegrain serve` run the same preprocessing and forward code (`preprocess.ts`,
@@ -33,7 +34,8 @@ import type { TtaOptions } from '../evaluation/tta.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
 import { loadCalibration, uncalibrated, type Calibration, type UnknownVerdict } from '../open-world/calibration.js';
 import { assessQuality, DEFAULT_QUALITY_THRESHOLDS, QUALITY_SIDE, type QualityReport, type QualityThresholds } from '../open-world/quality.js';
-import { combineMembers, memberForward, type EnsembleMode, type MemberOutput } from '../evaluation/forward.js';
+import { combineMembers, memberForward, withPrecision, type EnsembleMode, type MemberOutput } from '../evaluation/forward.js';
+import { prepareForInference } from '../models/prepare-for-inference.js';
 import { heatmapDataUrl } from './heatmap.js';
 import { decodeForQuality, decodeInput, type ClassifierInput } from './input.js';
 import { decodeOptionsFor, preprocessBatch, samePreprocess } from './preprocess.js';
@@ -177,7 +179,11 @@ export class Classifier implements ServedModel, Disposable {
     if (this.disposed) throw new Error('classifier used after dispose()');
   }
 
-  /** The loaded members (model, checkpoint meta, path, weight, preprocessing). */
+  /**
+   * The loaded members (model, checkpoint meta, path, weight, preprocessing). On the bf16 route
+   * each model is the classifier's inference copy (batch norms folded, bf16 weights; see
+   * prepare-for-inference.ts): run it under autocast in `info.precision`, never train or save it.
+   */
   get members(): LoadedEnsemble['members'] {
     this.check();
     return this.ensemble.members;
@@ -293,15 +299,19 @@ export class Classifier implements ServedModel, Disposable {
     });
     const wanted = items.flatMap((_, i) => (mapClass[i] !== undefined ? [i] : []));
     if (wanted.length) {
-      // The first member's maps, on the images that asked for them (float32, no autocast).
+      // The first member's maps, on the images that asked for them, in the classifier's own
+      // precision: the prepared model's weights are stored in it (float32 runs without autocast).
       const model = this.ensemble.members[0]!.model;
       const side = firstInput.size(2);
+      const { device, precision } = this.info;
       const am = scope(() => {
         const x = pick(firstInput, wanted);
-        const r = classActivationMaps(
-          model,
-          x.to({ device: this.info.device, memoryFormat: this.info.channelsLast ? 'channelsLast' : undefined }),
-          wanted.map((i) => mapClass[i]!),
+        const r = withPrecision(precision, device, () =>
+          classActivationMaps(
+            model,
+            x.to({ device, memoryFormat: this.info.channelsLast ? 'channelsLast' : undefined }),
+            wanted.map((i) => mapClass[i]!),
+          ),
         );
         return {
           maps: r.maps.float().contiguous().toTypedArray() as Float32Array,
@@ -417,6 +427,9 @@ export async function classifier(checkpoints: string | readonly string[], option
     { device, ema: options.ema ?? 'auto' },
   );
   try {
+    // The default route's inference copy: batch norms folded, conv/linear weights in bf16 once
+    // (prepare-for-inference.ts); float32 keeps the checkpoint's weights as they are.
+    for (const m of ensemble.members) prepareForInference(m.model, { precision, inputSize: m.preprocess.inputSize, device });
     if (channelsLast) for (const m of ensemble.members) m.model.to({ memoryFormat: 'channelsLast' });
     // A stored calibration is fitted on one checkpoint's logits and embeddings; an ensemble's
     // (concatenated embeddings) would not fit it, so ensembles use the uncalibrated default.

@@ -268,6 +268,9 @@ async function corruptionSection(
     batchSize: ctx.predict.batchSize ?? 32,
     mean: member.preprocess.mean,
     std: member.preprocess.std,
+    // The classifier's own route: its prepared model holds bf16 weights on the bf16 route.
+    device: ctx.predict.device,
+    precision: ctx.predict.precision,
   };
   const acc = (c: boolean[]) => c.filter(Boolean).length / Math.max(1, c.length);
   const clean = await predictCorrupted(member.model, ds, { ...opts, corruption: null, severity: 0 });

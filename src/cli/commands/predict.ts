@@ -136,6 +136,8 @@ export async function run(argv: string[]): Promise<void> {
         captions,
         batchSize: flags.predict.batchSize,
         device: flags.device,
+        // The classifier's inference copy runs in its own precision (bf16 weights on that route).
+        precision: ens.info.precision,
       });
       process.stderr.write(`wrote ${written.length} attention map${written.length === 1 ? '' : 's'} to ${dir}${late.count ? ` (${late.summary()})` : ''}\n`);
     }
