@@ -37,6 +37,7 @@ import { assessQuality, DEFAULT_QUALITY_THRESHOLDS, QUALITY_SIDE, type QualityRe
 import { combineMembers, memberForward, withPrecision, type EnsembleMode, type MemberOutput } from '../evaluation/forward.js';
 import { prepareForInference } from '../models/prepare-for-inference.js';
 import { heatmapDataUrl } from './heatmap.js';
+import { rankOf, topClasses } from './top-classes.js';
 import { decodeForQuality, decodeInput, type ClassifierInput } from './input.js';
 import { decodeOptionsFor, preprocessBatch, samePreprocess } from './preprocess.js';
 import { checkpointToOnnx } from './checkpoint-onnx.js';
@@ -285,16 +286,16 @@ export class Classifier implements ServedModel, Disposable {
     const mapClass: (number | undefined)[] = [];
     const results: BatchResult[] = items.map((it, i) => {
       const row = probs.subarray(i * k, (i + 1) * k);
-      const order = Array.from(row.keys()).sort((a, b) => row[b]! - row[a]!);
-      mapClass[i] = it.attentionClass === 'top' ? order[0] : it.attentionClass;
       const topK = Math.max(1, Math.min(it.topK ?? 5, k));
+      const top = topClasses(row, topK);
+      mapClass[i] = it.attentionClass === 'top' ? top[0] : it.attentionClass;
       const result: BatchResult = {
-        predictions: order.slice(0, topK).map((c) => ({ label: this.classes[c]!, score: row[c]! })),
+        predictions: top.map((c) => ({ label: this.classes[c]!, score: row[c]! })),
         unknown: verdicts[i]!,
         quality: 'quality' in it.image ? it.image.quality : assessQuality({ ...it.image, channels: 3 }, this.info.qualityThresholds),
       };
       if (it.claimedClass !== undefined)
-        result.claimed = { label: this.classes[it.claimedClass]!, score: row[it.claimedClass]!, rank: order.indexOf(it.claimedClass) + 1 };
+        result.claimed = { label: this.classes[it.claimedClass]!, score: row[it.claimedClass]!, rank: rankOf(row, it.claimedClass) };
       return result;
     });
     const wanted = items.flatMap((_, i) => (mapClass[i] !== undefined ? [i] : []));
