@@ -58,6 +58,11 @@ test('class signatures: distinct multisets of mark shapes, fixed by the seed', (
   assert.ok(sigs.every((s) => s.length === 3 && s.every((m) => MARK_SHAPES.includes(m))));
   assert.deepEqual(classSignatures(40, 3, 0), sigs);
   assert.throws(() => classSignatures(121, 3, 0), /120 classes at most/);
+  // Sets: no shape twice in a class; 8 choose 3 = 56 of them.
+  const sets = classSignatures(56, 3, 0, { repeats: false });
+  assert.equal(new Set(sets.map((s) => s.join())).size, 56);
+  assert.ok(sets.every((s) => new Set(s).size === 3));
+  assert.throws(() => classSignatures(57, 3, 0, { repeats: false }), /56 classes at most without repeated shapes/);
   assert.throws(() => classSignatures(1, 3, 0), /at least 2 classes/);
 });
 

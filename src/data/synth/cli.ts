@@ -2,7 +2,7 @@
  * `finegrain synth`: writes the synthetic fine-grained dataset.
  *
  *   finegrain synth --out DIR --classes N --per-class M [--size S] [--seed K]
- *                   [--traits T] [--format png|jpeg] [--mark-size F] [--scatter P]
+ *                   [--traits T] [--no-repeats] [--format png|jpeg] [--mark-size F] [--scatter P]
  *
  * @example
  *   await synthCommand(['--out', 'data/synth', '--classes', '10', '--per-class', '50']);
@@ -12,7 +12,7 @@ import { generateSynthDataset } from './generate.js';
 import { UsageError } from '../../usage-error.js';
 
 const USAGE = `usage: finegrain synth --out DIR --classes N --per-class M [--size S] [--seed K]
-                      [--traits T] [--format png|jpeg] [--mark-size F] [--scatter P]
+                      [--traits T] [--no-repeats] [--format png|jpeg] [--mark-size F] [--scatter P]
 
 Writes a synthetic fine-grained dataset: one folder per class, labels.csv, synth.json.
 Classes differ only in the shapes of T small marks (default 3), placed on a textured
@@ -24,6 +24,8 @@ object or scattered over a cluttered, unevenly lit background.
   --size S           image side in pixels (default 128)
   --seed K           random seed; the same seed writes the same images (default 0)
   --traits T         marks per image that tell classes apart (default 3)
+  --no-repeats       no class shows a shape twice (classes differ in which marks, never
+                     in how many; what finegrain demo uses)
   --format F         png or jpeg (default png)
   --mark-size F      mark radius as a fraction of the image side (default 0.045)
   --scatter P        probability that an image's marks are scattered over the background
@@ -58,6 +60,7 @@ export async function synthCommand(argv: string[]): Promise<void> {
       size: { type: 'string' },
       seed: { type: 'string' },
       traits: { type: 'string' },
+      'no-repeats': { type: 'boolean' },
       format: { type: 'string' },
       'mark-size': { type: 'string' },
       scatter: { type: 'string' },
@@ -82,6 +85,7 @@ export async function synthCommand(argv: string[]): Promise<void> {
     size: int(values.size, 'size', 128),
     seed: int(values.seed, 'seed', 0),
     traits: int(values.traits, 'traits', 3),
+    repeats: !values['no-repeats'],
     format,
     markSize: values['mark-size'] === undefined ? undefined : Number(values['mark-size']),
     scatter: values.scatter === undefined ? undefined : Number(values.scatter),

@@ -25,6 +25,8 @@ export interface SynthOptions extends RenderOptions {
   seed?: number;
   /** Marks per class (default 3). */
   traits?: number;
+  /** Whether a class may show a shape twice (default true; see classSignatures). */
+  repeats?: boolean;
   format?: 'png' | 'jpeg';
   /** Images rendered at once (default 4). */
   concurrency?: number;
@@ -52,7 +54,7 @@ export async function generateSynthDataset(options: SynthOptions): Promise<Synth
   const format = options.format ?? 'png';
   if (!Number.isInteger(perClass) || perClass < 1) throw new RangeError(`synth: perClass must be a positive integer, got ${perClass}`);
   if (!Number.isInteger(size) || size < 16) throw new RangeError(`synth: size must be an integer >= 16, got ${size}`);
-  const signatures = classSignatures(numClasses, options.traits ?? 3, seed);
+  const signatures = classSignatures(numClasses, options.traits ?? 3, seed, { repeats: options.repeats });
   const width = String(numClasses - 1).length;
   const names = signatures.map((_, c) => `class_${String(c).padStart(Math.max(2, width), '0')}`);
   const jobs: { c: number; i: number; rel: string }[] = [];

@@ -65,17 +65,23 @@ function multisets(k: number, from = 0): MarkShape[][] {
 
 /**
  * `numClasses` distinct trait multisets, chosen by the seed. With 3 traits of 8 shapes
- * there are 120 classes to draw from; more traits allow more classes.
+ * there are 120 classes to draw from; more traits allow more classes. `repeats: false`
+ * draws sets instead (56 with 3 of 8): no class shows a shape twice, so telling classes
+ * apart means seeing which marks are there, never counting them — a CNN learns that from
+ * far fewer images (the demo's choice).
  *
  * @example
  *   classSignatures(10, 3, 0); // [['dot', 'ring', 'star'], ...]
+ *   classSignatures(6, 3, 0, { repeats: false });
  */
-export function classSignatures(numClasses: number, traits = 3, seed = 0): MarkShape[][] {
-  const all = multisets(traits);
+export function classSignatures(numClasses: number, traits = 3, seed = 0, options: { repeats?: boolean } = {}): MarkShape[][] {
+  const repeats = options.repeats ?? true;
+  const all = multisets(traits).filter((m) => repeats || new Set(m).size === m.length);
   if (numClasses > all.length)
     throw new RangeError(
-      `synth: ${traits} traits of ${MARK_SHAPES.length} shapes make ${all.length} classes at most, asked for ${numClasses}; use more traits`,
+      `synth: ${traits} traits of ${MARK_SHAPES.length} shapes make ${all.length} classes at most${repeats ? '' : ' without repeated shapes'}, asked for ${numClasses}; use more traits`,
     );
   if (numClasses < 2) throw new RangeError(`synth: need at least 2 classes, got ${numClasses}`);
-  return new Rng(seed, 'synth-classes', traits).shuffle(all).slice(0, numClasses);
+  const rng = repeats ? new Rng(seed, 'synth-classes', traits) : new Rng(seed, 'synth-classes', traits, 'sets');
+  return rng.shuffle(all).slice(0, numClasses);
 }
