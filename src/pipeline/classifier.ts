@@ -33,16 +33,16 @@ import { loadEnsemble, type LoadedEnsemble } from '../infer/predict-files.js';
 import type { TtaOptions } from '../evaluation/tta.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
 import { loadCalibration, uncalibrated, type Calibration, type UnknownVerdict } from '../open-world/calibration.js';
-import { assessQuality, DEFAULT_QUALITY_THRESHOLDS, QUALITY_SIDE, type QualityReport, type QualityThresholds } from '../open-world/quality.js';
+import { DEFAULT_QUALITY_THRESHOLDS, type QualityReport, type QualityThresholds } from '../open-world/quality.js';
 import { combineMembers, memberForward, withPrecision, type EnsembleMode, type MemberOutput } from '../evaluation/forward.js';
 import { prepareForInference } from '../models/prepare-for-inference.js';
 import { heatmapDataUrl } from './heatmap.js';
-import { rankOf, topClasses } from './top-classes.js';
-import { decodeForQuality, decodeInput, type ClassifierInput } from './input.js';
-import { decodeOptionsFor, preprocessBatch, samePreprocess } from './preprocess.js';
+import { decodeServed, rowAnswer, verificationAnswer } from './served-answers.js';
+import type { ClassifierInput } from './input.js';
+import { preprocessBatch, samePreprocess } from './preprocess.js';
 import { checkpointToOnnx } from './checkpoint-onnx.js';
 import { indexOfClass, NotAvailableError, UnknownClassError, type OnnxModelFile, type ServedModel, type ServedModelInfo } from './served-model.js';
-import { decideVerification, DEFAULT_VERIFICATION_THRESHOLDS, type VerificationDecision, type VerificationThresholds } from './verification.js';
+import { DEFAULT_VERIFICATION_THRESHOLDS, type VerificationDecision, type VerificationThresholds } from './verification.js';
 
 export interface ClassifierOptions {
   /** 'auto' (default): CUDA when available, else CPU. */
@@ -224,19 +224,10 @@ export class Classifier implements ServedModel, Disposable {
     return this.onnxFile;
   }
 
-  /** Decodes an input as this model's preprocessing wants it (off the JS thread). */
+  /** Decodes an input as this model's preprocessing wants it (off the JS thread), its quality judged. */
   async decode(input: ClassifierInput, options: { label?: string } = {}): Promise<DecodedImage> {
     this.check();
-    const opts = { maxPixels: this.settings.maxPixels, label: options.label };
-    // The model's copy (decoded exactly as eval decodes) serves the quality checks too when it
-    // is at least QUALITY_SIDE px; a smaller one (tiny models) gets a second decode in parallel.
-    const side = decodeOptionsFor(this.info.preprocess).maxShortSide!;
-    const [image, photo] = await Promise.all([
-      decodeInput(input, this.info.preprocess, opts),
-      side >= QUALITY_SIDE ? Promise.resolve(null) : decodeForQuality(input, opts),
-    ]);
-    if (!photo) return { ...image, quality: assessQuality({ ...image, channels: 3 }, this.info.qualityThresholds) };
-    return { ...image, quality: assessQuality(photo, this.info.qualityThresholds) };
+    return decodeServed(input, this.info.preprocess, this.info.qualityThresholds, { maxPixels: this.settings.maxPixels, label: options.label });
   }
 
   /**
@@ -286,16 +277,8 @@ export class Classifier implements ServedModel, Disposable {
     const mapClass: (number | undefined)[] = [];
     const results: BatchResult[] = items.map((it, i) => {
       const row = probs.subarray(i * k, (i + 1) * k);
-      const topK = Math.max(1, Math.min(it.topK ?? 5, k));
-      const top = topClasses(row, topK);
-      mapClass[i] = it.attentionClass === 'top' ? top[0] : it.attentionClass;
-      const result: BatchResult = {
-        predictions: top.map((c) => ({ label: this.classes[c]!, score: row[c]! })),
-        unknown: verdicts[i]!,
-        quality: 'quality' in it.image ? it.image.quality : assessQuality({ ...it.image, channels: 3 }, this.info.qualityThresholds),
-      };
-      if (it.claimedClass !== undefined)
-        result.claimed = { label: this.classes[it.claimedClass]!, score: row[it.claimedClass]!, rank: rankOf(row, it.claimedClass) };
+      const { result, best } = rowAnswer(row, it, verdicts[i]!, this.classes, this.info.qualityThresholds);
+      mapClass[i] = it.attentionClass === 'top' ? best : it.attentionClass;
       return result;
     });
     const wanted = items.flatMap((_, i) => (mapClass[i] !== undefined ? [i] : []));
@@ -344,12 +327,7 @@ export class Classifier implements ServedModel, Disposable {
 
   /** The verification answer from a batch result that carried a claimed class. */
   decideVerification(r: BatchResult): Pick<Verification, 'decision' | 'reason' | 'claimed'> {
-    const claimed = r.claimed!;
-    const d = decideVerification(
-      { claimed: claimed.label, rank: claimed.rank, score: claimed.score, top: r.predictions[0]!, unknown: r.unknown, quality: r.quality },
-      this.info.verificationThresholds,
-    );
-    return { ...d, claimed };
+    return verificationAnswer(r, this.info.verificationThresholds);
   }
 
   /**

@@ -24,13 +24,13 @@ import { OnnxRuntimeClassifier } from '../export/onnx-runtime-classifier.js';
 import type { ExportMetadata } from '../export/metadata.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
 import { logitVerdicts, type LogitVerdicts } from '../open-world/logit-verdict.js';
-import { assessQuality, DEFAULT_QUALITY_THRESHOLDS, QUALITY_SIDE, type QualityThresholds } from '../open-world/quality.js';
+import { DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from '../open-world/quality.js';
 import type { AttentionImages, BatchItem, BatchResult, DecodedImage, Verification } from './classifier.js';
-import { decodeForQuality, decodeInput, decodeOptionsFor, type ClassifierInput } from './input.js';
+import type { ClassifierInput } from './input.js';
 import { pixelsToInput } from './pixels-to-input.js';
 import { indexOfClass, NotAvailableError, type OnnxModelFile, type ServedModel, type ServedModelInfo } from './served-model.js';
-import { decideVerification, DEFAULT_VERIFICATION_THRESHOLDS, type VerificationThresholds } from './verification.js';
-import { rankOf, topClasses } from './top-classes.js';
+import { DEFAULT_VERIFICATION_THRESHOLDS, type VerificationThresholds } from './verification.js';
+import { decodeServed, rowAnswer, verificationAnswer } from './served-answers.js';
 
 export interface OnnxClassifierOptions {
   /** ONNX Runtime's threads inside one run (default: its own choice). */
@@ -89,11 +89,7 @@ export class OnnxClassifier implements ServedModel {
   /** Decodes as the libtorch classifier does: the model's copy, and the photo for the quality checks. */
   async decode(input: ClassifierInput, options: { label?: string } = {}): Promise<DecodedImage> {
     this.check();
-    const opts = { maxPixels: this.maxPixels, label: options.label };
-    const p = this.info.preprocess;
-    const side = decodeOptionsFor(p).maxShortSide!;
-    const [image, photo] = await Promise.all([decodeInput(input, p, opts), side >= QUALITY_SIDE ? Promise.resolve(null) : decodeForQuality(input, opts)]);
-    return { ...image, quality: assessQuality(photo ?? { ...image, channels: 3 }, this.info.qualityThresholds) };
+    return decodeServed(input, this.info.preprocess, this.info.qualityThresholds, { maxPixels: this.maxPixels, label: options.label });
   }
 
   async runBatch(items: readonly BatchItem[]): Promise<BatchResult[]> {
@@ -109,16 +105,7 @@ export class OnnxClassifier implements ServedModel {
     const k = this.classes.length;
     return items.map((it, i) => {
       const row = logits.data.subarray(i * k, (i + 1) * k);
-      const probs = this.unknown.probabilities(row);
-      const topK = Math.max(1, Math.min(it.topK ?? 5, k));
-      const result: BatchResult = {
-        predictions: topClasses(probs, topK).map((c) => ({ label: this.classes[c]!, score: probs[c]! })),
-        unknown: this.unknown.verdict(row),
-        quality: 'quality' in it.image ? it.image.quality : assessQuality({ ...it.image, channels: 3 }, this.info.qualityThresholds),
-      };
-      if (it.claimedClass !== undefined)
-        result.claimed = { label: this.classes[it.claimedClass]!, score: probs[it.claimedClass]!, rank: rankOf(probs, it.claimedClass) };
-      return result;
+      return rowAnswer(this.unknown.probabilities(row), it, this.unknown.verdict(row), this.classes, this.info.qualityThresholds).result;
     });
   }
 
@@ -128,12 +115,7 @@ export class OnnxClassifier implements ServedModel {
   }
 
   decideVerification(r: BatchResult): Pick<Verification, 'decision' | 'reason' | 'claimed'> {
-    const claimed = r.claimed!;
-    const d = decideVerification(
-      { claimed: claimed.label, rank: claimed.rank, score: claimed.score, top: r.predictions[0]!, unknown: r.unknown, quality: r.quality },
-      this.info.verificationThresholds,
-    );
-    return { ...d, claimed };
+    return verificationAnswer(r, this.info.verificationThresholds);
   }
 
   async warmUp(batchSizes: readonly number[] = [1], rounds = 1): Promise<void> {
