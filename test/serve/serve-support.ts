@@ -13,6 +13,12 @@ import sharp from 'sharp';
 import { train } from '../../src/train/trainer.js';
 import { writeTinyDataset } from '../train/tiny-dataset.js';
 
+/** The browser tests' Chromium (Debian's, installed by the test set-up) and where they save screenshots. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url)); // build/test-artifacts
+/** false, or why the browser tests skip. */
+export const chromiumSkip: false | string = existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
+
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const DIR = join(tmpdir(), `fg-serve-fixture-${process.getuid?.() ?? 0}-v1`);
 

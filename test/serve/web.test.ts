@@ -6,17 +6,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { chromium, type Browser } from 'playwright-core';
 import { classifier } from '../../src/pipeline/classifier.js';
-import { startServer, tinyFixture, type Fixture, type RunningServer } from './serve-support.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url)); // build/test-artifacts
-const skip = existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
+import { ARTIFACTS, CHROMIUM, chromiumSkip as skip, startServer, tinyFixture, type Fixture, type RunningServer } from './serve-support.js';
 
 let fx: Fixture;
 let server: RunningServer;
