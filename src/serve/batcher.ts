@@ -1,9 +1,10 @@
 /**
  * Dynamic micro-batching: requests that arrive while the model is busy wait in a bounded
- * queue and run together as ONE forward pass — up to `maxBatch` items, and a batch waits at
- * most `maxWaitMs` after its first item for company. On a CPU a batch of 8 costs much less
- * than 8 single passes (the weights are read once), so under load throughput rises while an
- * idle server answers a lone request after at most `maxWaitMs`.
+ * queue and run together as ONE forward pass — up to `maxBatch` items. A batch waits for
+ * company only while admitted requests are still being decoded, and at most `maxWaitMs` after
+ * its first item. On a CPU a batch of 8 costs much less than 8 single passes (the weights are
+ * read once), so under load throughput rises, while the model never idles with work queued
+ * and an idle server answers a lone request at once.
  *
  * Admission is counted from the moment a request asks for a place (`admit`), before its image
  * is decoded, so a burst cannot pile up decoded images beyond `maxQueue`: the excess is
@@ -105,21 +106,30 @@ export class MicroBatcher<I, O> {
           this.schedule();
         }),
       release: () => {
-        if (close()) this.notifyIdle();
+        if (!close()) return;
+        this.schedule(); // one fewer request to wait for
+        this.notifyIdle();
       },
     };
   }
 
+  /**
+   * Starts the next batch at once when it is full, when no admitted request is still decoding
+   * (none could join it: waiting would only idle the model), or when its oldest item has
+   * waited `maxWaitMs`; otherwise waits for the decoding ones until then.
+   */
   private schedule(): void {
     if (this.running || !this.queue.length) return;
-    if (this.queue.length >= this.options.maxBatch) {
+    const decoding = this.admitted - this.queue.length;
+    const waited = performance.now() - this.queue[0]!.enqueued;
+    if (this.queue.length >= this.options.maxBatch || decoding <= 0 || waited >= this.options.maxWaitMs) {
       this.clearTimer();
       setImmediate(() => this.runNext());
     } else if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = null;
         this.runNext();
-      }, this.options.maxWaitMs);
+      }, this.options.maxWaitMs - waited);
     }
   }
 

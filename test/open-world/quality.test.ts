@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assessQuality, laplacianVariance, qualityMeasures, DEFAULT_QUALITY_THRESHOLDS } from '../../src/open-world/quality.js';
+import { assessQuality, laplacianVariance, qualityMeasures, resizeGray, DEFAULT_QUALITY_THRESHOLDS } from '../../src/open-world/quality.js';
 import { Rng } from '../../src/data/random.js';
 
 function texture(w: number, h: number, f: (x: number, y: number) => [number, number, number]) {
@@ -46,4 +46,41 @@ test('a sharp, well-exposed texture passes; dark, bright, flat, blurred and tiny
   assert.equal(assessQuality(gray).ok, true);
   assert.throws(() => assessQuality({ data: new Uint8Array(5), width: 2, height: 2, channels: 3 }), /needs 12 bytes/);
   assert.ok(DEFAULT_QUALITY_THRESHOLDS.minSide > 0);
+});
+
+test('resizeGray: the two-pass area average equals the direct one (each output pixel the covered-area mean of its source)', () => {
+  // The definition, written directly: every output pixel sums the source cells it overlaps,
+  // each weighted by the overlapped area.
+  const direct = (src: Float32Array, w: number, h: number, ow: number, oh: number) => {
+    const out = new Float32Array(ow * oh);
+    for (let y = 0; y < oh; y++)
+      for (let x = 0; x < ow; x++) {
+        const [ya, yb, xa, xb] = [(y * h) / oh, ((y + 1) * h) / oh, (x * w) / ow, ((x + 1) * w) / ow];
+        let sum = 0;
+        let area = 0;
+        for (let sy = Math.floor(ya); sy < Math.min(h, Math.ceil(yb)); sy++)
+          for (let sx = Math.floor(xa); sx < Math.min(w, Math.ceil(xb)); sx++) {
+            const a = (Math.min(yb, sy + 1) - Math.max(ya, sy)) * (Math.min(xb, sx + 1) - Math.max(xa, sx));
+            sum += src[sy * w + sx]! * a;
+            area += a;
+          }
+        out[y * ow + x] = sum / area;
+      }
+    return out;
+  };
+  for (const [w, h, ow, oh] of [
+    [300, 256, 262, 224],
+    [640, 480, 299, 224],
+    [50, 300, 37, 224],
+    [120, 300, 224, 150], // one side enlarged, the other shrunk: both by the area rule
+    [7, 5, 3, 2],
+  ] as const) {
+    const src = Float32Array.from({ length: w * h }, (_, i) => ((i * 2654435761) % 1009) / 1009);
+    const a = resizeGray(src, w, h, ow, oh);
+    const b = direct(src, w, h, ow, oh);
+    assert.equal(a.length, b.length);
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    assert.ok(worst < 1e-6, `${w}x${h} -> ${ow}x${oh}: differs by ${worst}`);
+  }
 });

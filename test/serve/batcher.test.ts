@@ -39,3 +39,44 @@ test('an async runner: one batch at a time, later arrivals batched together, fai
   await b.idle();
   assert.equal(b.pending, 0);
 });
+
+test('a batch waits only for requests still decoding: a lone one runs at once, a decoding one is waited for, a released one is not', async () => {
+  const sizes: number[] = [];
+  const b = new MicroBatcher<number, number>({
+    maxBatch: 8,
+    maxWaitMs: 2000, // long, so any wait for company would show
+    maxQueue: 64,
+    run: (items) => {
+      sizes.push(items.length);
+      return items.map((x) => x + 1);
+    },
+  });
+  // Nothing else admitted: no one could join, so no waiting.
+  let t0 = performance.now();
+  assert.equal((await b.admit().submit(1)).result, 2);
+  assert.ok(performance.now() - t0 < 500, `a lone request waited ${(performance.now() - t0).toFixed(0)} ms`);
+
+  // A second request admitted (its image decoding): the first waits for it, and they share a batch.
+  const decoding = b.admit();
+  const first = b.admit().submit(10);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(sizes, [1], 'the first waits while the other decodes');
+  const second = decoding.submit(20);
+  assert.deepEqual(
+    (await Promise.all([first, second])).map((o) => [o.result, o.batchSize]),
+    [
+      [11, 2],
+      [21, 2],
+    ],
+  );
+
+  // The decoding one fails (released): the waiting one runs at once, not after maxWaitMs.
+  const failing = b.admit();
+  t0 = performance.now();
+  const third = b.admit().submit(30);
+  setTimeout(() => failing.release(), 20);
+  assert.equal((await third).result, 31);
+  assert.ok(performance.now() - t0 < 500, `waited ${(performance.now() - t0).toFixed(0)} ms after the other was released`);
+  assert.deepEqual(sizes, [1, 2, 1]);
+  await b.idle();
+});

@@ -45,7 +45,9 @@ Serves a checkpoint (or an ensemble) over HTTP:
   --no-web              no web page at /
   --threads N           intra-op threads per forward pass (default: every core, or
                         OMP_NUM_THREADS; ONNX Runtime's own choice with onnx); 1 is faster
-                        on a machine busy with other work
+                        on a machine busy with other work. With libtorch the forward passes
+                        run on an inference thread of their own, never on the thread that
+                        accepts, decodes and answers requests
   --precision P         auto (default: bfloat16 where the CPU is fast at it), float32, ... (libtorch)
 
 Model options (libtorch): --checkpoint, --ensemble-weight, --ensemble, --tta, --device, --no-ema (see finegrain eval --help).
@@ -124,23 +126,25 @@ async function onnxModel(argv: string[], maxPixels: number | undefined): Promise
   }
 }
 
-/** The model of `--runtime libtorch` (the default): checkpoints through the classifier. */
+/**
+ * The model of `--runtime libtorch` (the default): checkpoints through the classifier, on an
+ * inference thread of its own (threaded-classifier.ts) so forward passes never block the
+ * event loop that accepts, decodes and answers requests.
+ */
 async function libtorchModel(argv: string[], maxPixels: number | undefined): Promise<ServedModel> {
-  const [{ MODEL_OPTIONS, modelFlags }, { classifier }, { setNumThreads, useAllCores }] = await Promise.all([
+  const [{ MODEL_OPTIONS, modelFlags }, { threadedClassifier }, { useAllCores }] = await Promise.all([
     import('./eval.js'),
-    import('../../pipeline/classifier.js'),
+    import('../../pipeline/threaded-classifier.js'),
     import('../../runtime/settings.js'),
   ]);
-  useAllCores();
   const { values, tokens } = parseArgs({ args: argv, options: { ...MODEL_OPTIONS, ...SERVER_OPTIONS }, tokens: true, strict: true });
-  const threads = int(values.threads, '--threads', 1);
-  if (threads) setNumThreads(threads);
-  // The server's default precision is the fast one; eval/predict keep float32 unless asked.
+  const threads = int(values.threads, '--threads', 1) ?? useAllCores();
   const flags = modelFlags({ ...values, precision: values.precision ?? 'auto' }, tokens);
   const { device, precision, channelsLast, ensemble, tta } = flags.predict;
-  return classifier(
+  return threadedClassifier(
     flags.checkpoints.map((c) => c.path),
     { device, precision, channelsLast, ensemble, tta, ensembleWeights: flags.checkpoints.map((c) => c.weight ?? 1), ema: flags.ema, maxPixels },
+    { threads },
   );
 }
 

@@ -1,0 +1,82 @@
+/**
+ * The body of the inference thread that `threadedClassifier()` starts (a Node worker thread):
+ * it loads the checkpoints into a libtorch `Classifier` and answers the proxy's requests —
+ * forward passes over micro-batches, attention overlays, warm-up, the ONNX export — one at a
+ * time, in the order they arrive. The serving process's main thread runs no libtorch operation,
+ * so its event loop keeps accepting, decoding and answering requests while a batch runs here.
+ *
+ * Protocol (structured-clone messages): workerData = { checkpoints, options, threads };
+ * the thread posts { type: 'ready', info } or { type: 'failed', error } once; afterwards each
+ * { id, op, args } gets { id, ok: true, value } or { id, ok: false, error }.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { setNumThreads } from '../runtime/settings.js';
+import { classifier, type BatchItem, type BatchResult, type Classifier, type ClassifierOptions } from './classifier.js';
+import type { DecodedImage } from './classifier.js';
+
+/** What the proxy sends when it starts the thread. */
+export interface ClassifierThreadData {
+  checkpoints: string[];
+  options: Omit<ClassifierOptions, 'calibration'>;
+  /** Intra-op threads of this thread's forward passes (OpenMP's setting is per thread). */
+  threads?: number;
+}
+
+/** The operations the thread answers, with their arguments. */
+export interface ClassifierThreadOps {
+  runBatch: [items: BatchItem[]];
+  renderAttention: [image: DecodedImage, result: BatchResult];
+  warmUp: [batchSizes: number[], rounds: number];
+  onnxModel: [];
+}
+
+/** An error as it crosses the thread boundary (class name kept, so the proxy can rebuild it). */
+export interface ThreadError {
+  name: string;
+  message: string;
+}
+
+function asThreadError(e: unknown): ThreadError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return { name: err.name, message: err.message };
+}
+
+const port = parentPort;
+if (!port) throw new Error('classifier-thread.js runs as a worker thread (threadedClassifier starts it)');
+const data = workerData as ClassifierThreadData;
+
+let clf: Classifier;
+try {
+  if (data.threads) setNumThreads(data.threads);
+  clf = await classifier(data.checkpoints, data.options);
+  port.postMessage({ type: 'ready', info: clf.info });
+} catch (e) {
+  port.postMessage({ type: 'failed', error: asThreadError(e) });
+  process.exit(1);
+}
+
+port.on('message', async (msg: { id: number; op: keyof ClassifierThreadOps; args: unknown[] } | { op: 'dispose' }) => {
+  if (msg.op === 'dispose') {
+    clf.dispose();
+    port.close();
+    return;
+  }
+  const { id, op, args } = msg;
+  try {
+    let value: unknown;
+    let transfer: ArrayBuffer[] = [];
+    if (op === 'runBatch') value = clf.runBatch(args[0] as BatchItem[]);
+    else if (op === 'renderAttention') value = await clf.renderAttention(args[0] as DecodedImage, args[1] as BatchResult);
+    else if (op === 'warmUp') value = clf.warmUp(args[0] as number[], args[1] as number);
+    else if (op === 'onnxModel') {
+      const file = await clf.onnxModel();
+      // A copy to hand over: the classifier keeps its own for the next request.
+      const bytes = file.bytes.slice();
+      value = { bytes, sha256: file.sha256 };
+      transfer = [bytes.buffer as ArrayBuffer];
+    } else throw new Error(`unknown operation '${String(op)}'`);
+    port.postMessage({ id, ok: true, value }, transfer);
+  } catch (e) {
+    port.postMessage({ id, ok: false, error: asThreadError(e) });
+  }
+});

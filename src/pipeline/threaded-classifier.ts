@@ -1,0 +1,166 @@
+/**
+ * The libtorch classifier on its own thread: a `ServedModel` whose forward passes run in a
+ * worker thread (classifier-thread.ts), so the caller's event loop is never blocked by one.
+ * `finegrain serve` uses it: while a micro-batch runs on the inference thread, the main thread
+ * goes on parsing requests, decoding photos (sharp, on libuv's pool), judging their quality and
+ * writing answers — work that would otherwise wait for the batch to finish, and that on a
+ * small machine is a large share of each request. The main thread runs no libtorch operation.
+ *
+ * Answers are those of `classifier()` with the same options (the thread runs one); decoding
+ * and the verification decision happen on the caller's thread with the same shared code.
+ *
+ * @example
+ *   const clf = await threadedClassifier(['best.safetensors'], { precision: 'auto' }, { threads: 1 });
+ *   const image = await clf.decode(bytes);
+ *   const [r] = await clf.runBatch([{ image, topK: 3 }]);
+ *   clf.dispose();
+ */
+import { Worker } from 'node:worker_threads';
+import type { AttentionImages, BatchItem, BatchResult, ClassifierInfo, DecodedImage, Verification } from './classifier.js';
+import type { ClassifierThreadData, ClassifierThreadOps, ThreadError } from './classifier-thread.js';
+import type { ClassifierInput } from './input.js';
+import { decodeServed, verificationAnswer } from './served-answers.js';
+import { indexOfClass, NotAvailableError, type OnnxModelFile, type ServedModel } from './served-model.js';
+
+export interface ThreadedClassifierSettings {
+  /** Intra-op threads of the forward passes (default: libtorch's, every core or OMP_NUM_THREADS). */
+  threads?: number;
+}
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/** Errors the routes tell apart keep their class across the thread boundary. */
+function rebuild(e: ThreadError): Error {
+  const err = e.name === 'NotAvailableError' ? new NotAvailableError(e.message) : new Error(e.message);
+  err.name = e.name;
+  return err;
+}
+
+export class ThreadedClassifier implements ServedModel {
+  readonly classes: readonly string[];
+  private readonly byName: Map<string, number>;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private stopped: Error | null = null;
+  private onnxFile: Promise<OnnxModelFile> | null = null;
+
+  /** @internal Use `threadedClassifier()`. */
+  constructor(
+    private readonly worker: Worker,
+    readonly info: ClassifierInfo,
+    private readonly maxPixels?: number,
+  ) {
+    this.classes = info.classes;
+    this.byName = new Map(this.classes.map((c, i) => [c, i]));
+    worker.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: ThreadError }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.value);
+      else p.reject(rebuild(m.error!));
+    });
+    worker.on('error', (e) => this.stop(new Error(`the inference thread failed: ${e.message}`)));
+    worker.on('exit', (code) => this.stop(new Error(`the inference thread exited (code ${code})`)));
+  }
+
+  private stop(reason: Error): void {
+    if (this.stopped) return;
+    this.stopped = reason;
+    for (const p of this.pending.values()) p.reject(reason);
+    this.pending.clear();
+  }
+
+  /** Sends an operation to the inference thread; it answers them in order. */
+  private call<K extends keyof ClassifierThreadOps>(op: K, args: ClassifierThreadOps[K]): Promise<unknown> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, op, args });
+    });
+  }
+
+  classIndex(label: string): number {
+    return indexOfClass(label, this.byName, this.classes);
+  }
+
+  /** Decoded on this thread's libuv pool, with the model's preprocessing; quality judged here. */
+  async decode(input: ClassifierInput, options: { label?: string } = {}): Promise<DecodedImage> {
+    if (this.stopped) throw this.stopped;
+    return decodeServed(input, this.info.preprocess, this.info.qualityThresholds, { maxPixels: this.maxPixels, label: options.label });
+  }
+
+  /** One forward pass on the inference thread; the images are copied to it. */
+  runBatch(items: readonly BatchItem[]): Promise<BatchResult[]> {
+    if (!items.length) return Promise.resolve([]);
+    return this.call('runBatch', [[...items]]) as Promise<BatchResult[]>;
+  }
+
+  async renderAttention(image: DecodedImage, r: BatchResult): Promise<AttentionImages | undefined> {
+    if (!r.attentionMaps) return undefined;
+    return this.call('renderAttention', [image, r]) as Promise<AttentionImages | undefined>;
+  }
+
+  decideVerification(r: BatchResult): Pick<Verification, 'decision' | 'reason' | 'claimed'> {
+    return verificationAnswer(r, this.info.verificationThresholds);
+  }
+
+  async warmUp(batchSizes: readonly number[] = [1], rounds = 1): Promise<void> {
+    await this.call('warmUp', [[...batchSizes], rounds]);
+  }
+
+  onnxModel(): Promise<OnnxModelFile> {
+    this.onnxFile ??= this.call('onnxModel', []) as Promise<OnnxModelFile>;
+    this.onnxFile.catch(() => (this.onnxFile = null)); // a failed export is retried on the next request
+    return this.onnxFile;
+  }
+
+  dispose(): void {
+    if (this.stopped) return;
+    this.stop(new Error('classifier used after dispose()'));
+    this.worker.postMessage({ op: 'dispose' });
+    // The thread frees its tensors and closes its port; terminate() is the backstop.
+    setTimeout(() => void this.worker.terminate(), 2000).unref();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/**
+ * Starts the inference thread and loads the checkpoints there, as `classifier()` would.
+ * Rejects with the loader's message (and its error name: a UsageError stays one) when a
+ * checkpoint cannot be served.
+ *
+ * One thread per process: the native addon keeps process-wide state that two threads running
+ * libtorch calls at once would share (a second inference thread crashed in a trial).
+ */
+export function threadedClassifier(
+  checkpoints: string | readonly string[],
+  options: ClassifierThreadData['options'] = {},
+  settings: ThreadedClassifierSettings = {},
+): Promise<ThreadedClassifier> {
+  const data: ClassifierThreadData = {
+    checkpoints: typeof checkpoints === 'string' ? [checkpoints] : [...checkpoints],
+    options,
+    threads: settings.threads,
+  };
+  const worker = new Worker(new URL('./classifier-thread.js', import.meta.url), { workerData: data });
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number) => reject(new Error(`the inference thread exited (code ${code}) before the model loaded`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (m: { type: 'ready'; info: ClassifierInfo } | { type: 'failed'; error: ThreadError }) => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      if (m.type === 'failed') {
+        void worker.terminate();
+        reject(rebuild(m.error));
+      } else resolve(new ThreadedClassifier(worker, m.info, options.maxPixels));
+    });
+  });
+}
