@@ -6,7 +6,11 @@
  * memory at each concurrency; the same with a 4,000-class head; and finegrain's resident
  * memory over a long run of requests (flat?).
  *
- *   node scripts/run-bench.mjs serve [--duration 8] [--concurrency 1,8,32] [--rss-requests 2000]
+ * Both servers stay up together and are loaded in turns, round after round (the order reversed
+ * every other round), so load from other jobs on a shared machine hits both alike; figures are
+ * medians over rounds and the ratio is the median of the per-round ratios.
+ *
+ *   node scripts/run-bench.mjs serve [--duration 5] [--rounds 3] [--concurrency 1,8,32] [--rss-requests 10000]
  *                                    [--checkpoint FILE] [--photos DIR] [--sweep] [--quick]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -26,6 +30,7 @@ import { f, table } from '../format.js';
 const { values: opt } = parseArgs({
   options: {
     duration: { type: 'string' },
+    rounds: { type: 'string' },
     concurrency: { type: 'string' },
     'rss-requests': { type: 'string' },
     checkpoint: { type: 'string' },
@@ -39,13 +44,14 @@ const { values: opt } = parseArgs({
 });
 if (opt.help) {
   console.log(
-    `usage: node scripts/run-bench.mjs serve [--duration S] [--concurrency 1,8,32] [--rss-requests N] [--checkpoint F] [--photos DIR] [--sweep] [--quick]`,
+    `usage: node scripts/run-bench.mjs serve [--duration S] [--rounds N] [--concurrency 1,8,32] [--rss-requests N] [--checkpoint F] [--photos DIR] [--sweep] [--quick]`,
   );
   process.exit(0);
 }
-const duration = Number(opt.duration ?? (opt.quick ? 4 : 8));
+const duration = Number(opt.duration ?? (opt.quick ? 3 : 5));
+const rounds = Number(opt.rounds ?? (opt.quick ? 1 : 3));
 const levels = (opt.concurrency ?? '1,8,32').split(',').map(Number);
-const rssRequests = Number(opt['rss-requests'] ?? (opt.quick ? 500 : 2000));
+const rssRequests = Number(opt['rss-requests'] ?? (opt.quick ? 500 : 10000));
 const python = opt.python ?? process.env.FINEGRAIN_BENCH_PYTHON ?? '/usr/bin/python3';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(root, 'build/src/cli/main.js');
@@ -161,56 +167,95 @@ async function load(url: string, bodies: Buffer[], connections: number, options:
   });
 }
 
-async function measure(proc: Proc, bodies: Buffer[]): Promise<LoadResult[]> {
-  const out: LoadResult[] = [];
-  await load(proc.url, bodies, 2, { amount: 20 }); // warm both sides the same way
-  for (const c of levels) {
-    const r = await load(proc.url, bodies, c, { duration });
-    out.push({
-      concurrency: c,
-      requests: r.requests.total,
-      throughput: r.requests.average,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      errors: r.errors + r.timeouts,
-      non2xx: r.non2xx,
-      peakRssMiB: rss(proc.child.pid!).peak,
-    });
-  }
-  return out;
+function resultOf(proc: Proc, c: number, r: autocannon.Result): LoadResult {
+  return {
+    concurrency: c,
+    requests: r.requests.total,
+    throughput: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    errors: r.errors + r.timeouts,
+    non2xx: r.non2xx,
+    peakRssMiB: rss(proc.child.pid!).peak,
+  };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Medians over rounds (errors summed, peak memory the largest). */
+function summary(rs: LoadResult[]): LoadResult {
+  return {
+    concurrency: rs[0]!.concurrency,
+    requests: rs.reduce((a, r) => a + r.requests, 0),
+    throughput: median(rs.map((r) => r.throughput)),
+    p50: median(rs.map((r) => r.p50)),
+    p99: median(rs.map((r) => r.p99)),
+    errors: rs.reduce((a, r) => a + r.errors, 0),
+    non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
+    peakRssMiB: Math.max(...rs.map((r) => r.peakRssMiB)),
+  };
 }
 
 const finegrainArgs = (ckpt: string, extra: string[] = []) => [MAIN, 'serve', '--checkpoint', ckpt, '--port', '0', '--no-web', '--max-queue', '256', ...extra];
 
 async function compare(label: string, ckpt: string, bodies: Buffer[]) {
   const fg = await startProcess(process.execPath, finegrainArgs(ckpt), /ready on (http:\/\/127\.0\.0\.1:\d+)/);
-  const fgResults = await measure(fg, bodies).finally(() => fg.stop());
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const py = await startProcess(python, [PEER, ckpt, String(port), String(threads)], /peer ready on (http:\/\/127\.0\.0\.1:\d+)/);
-  // uvicorn prints its own line after ours; give it a moment to bind.
-  await new Promise((r) => setTimeout(r, 1500));
-  const pyResults = await measure(py, bodies).finally(() => py.stop());
-  const rows = levels.map((c, i) => {
-    const a = fgResults[i]!;
-    const b = pyResults[i]!;
-    return [
-      `${label} c=${c}`,
-      f(a.throughput, 1),
-      f(b.throughput, 1),
-      f(a.throughput / b.throughput, 2),
-      `${f(a.p50, 0)} / ${f(a.p99, 0)}`,
-      `${f(b.p50, 0)} / ${f(b.p99, 0)}`,
-      `${a.errors + a.non2xx} / ${b.errors + b.non2xx}`,
-      `${f(a.peakRssMiB, 0)} / ${f(b.peakRssMiB, 0)}`,
-    ];
-  });
-  console.log(
-    table(
-      ['model, concurrency', 'finegrain req/s', 'peer req/s', 'ratio', 'finegrain p50/p99 ms', 'peer p50/p99 ms', 'errors fg/peer', 'peak RSS MiB fg/peer'],
-      rows,
-    ),
-  );
-  return { finegrain: fgResults, peer: pyResults };
+  let py: Proc | null = null;
+  try {
+    py = await startProcess(python, [PEER, ckpt, String(port), String(threads)], /peer ready on (http:\/\/127\.0\.0\.1:\d+)/);
+    // uvicorn prints its own line after ours; give it a moment to bind.
+    await new Promise((r) => setTimeout(r, 1500));
+    const sides = [fg, py];
+    for (const p of sides) await load(p.url, bodies, 2, { amount: 20 }); // warm both sides the same way
+    const perRound: { fg: LoadResult; peer: LoadResult }[][] = levels.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      for (const [li, c] of levels.entries()) {
+        const order = round % 2 ? [py, fg] : [fg, py];
+        const got = new Map<Proc, LoadResult>();
+        for (const p of order) got.set(p, resultOf(p, c, await load(p.url, bodies, c, { duration })));
+        perRound[li]!.push({ fg: got.get(fg)!, peer: got.get(py)! });
+      }
+    }
+    const fgResults = perRound.map((rs) => summary(rs.map((r) => r.fg)));
+    const pyResults = perRound.map((rs) => summary(rs.map((r) => r.peer)));
+    const ratios = perRound.map((rs) => median(rs.map((r) => r.fg.throughput / r.peer.throughput)));
+    const rows = levels.map((c, i) => {
+      const a = fgResults[i]!;
+      const b = pyResults[i]!;
+      return [
+        `${label} c=${c}`,
+        f(a.throughput, 1),
+        f(b.throughput, 1),
+        f(ratios[i]!, 2),
+        `${f(a.p50, 0)} / ${f(a.p99, 0)}`,
+        `${f(b.p50, 0)} / ${f(b.p99, 0)}`,
+        `${a.errors + a.non2xx} / ${b.errors + b.non2xx}`,
+        `${f(a.peakRssMiB, 0)} / ${f(b.peakRssMiB, 0)}`,
+      ];
+    });
+    console.log(
+      table(
+        [
+          'model, concurrency',
+          'finegrain req/s',
+          'peer req/s',
+          'ratio (median of rounds)',
+          'finegrain p50/p99 ms',
+          'peer p50/p99 ms',
+          'errors fg/peer',
+          'peak RSS MiB fg/peer',
+        ],
+        rows,
+      ),
+    );
+    return { finegrain: fgResults, peer: pyResults, ratios, rounds: perRound };
+  } finally {
+    await Promise.all([fg.stop(), py?.stop()]);
+  }
 }
 
 /** finegrain's RSS sampled over `rssRequests` requests at concurrency 8. */
@@ -285,6 +330,7 @@ const outPath = opt.out ?? join(root, `bench/results/serve-${date}.json`);
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(
   outPath,
-  JSON.stringify({ date: new Date().toISOString(), machine, duration, levels, checkpoint: opt.checkpoint ?? 'random mobilenet_v2', results }, null, 2) + '\n',
+  JSON.stringify({ date: new Date().toISOString(), machine, duration, rounds, levels, checkpoint: opt.checkpoint ?? 'random mobilenet_v2', results }, null, 2) +
+    '\n',
 );
 console.log(`\nload average ${loadStart.toFixed(1)} → ${machine.loadAverage.end.toFixed(1)}; results in ${outPath}`);

@@ -11,7 +11,11 @@
  * accumulation — and the output layout (channels-last), and changes only the kernel.
  *
  * The route is taken only where it was measured: CPU, bfloat16 (the input's dtype or CPU
- * autocast's), channels-last input, 1×1 kernel, stride 1, no padding, one group. There,
+ * autocast's), channels-last input, 1×1 kernel, stride 1, no padding, one group, and a weight
+ * whose gradient is being recorded — the weight gradient is the reason for the route. Without
+ * it (inference: `noGrad`, frozen layers) oneDNN's convolution runs: on the 2-core AMD EPYC
+ * (AVX512-BF16, no AMX) the matrix products made a mobilenet_v2 inference pass 1.6× slower
+ * (9.9 against 6.0 ms an image at batch 8, one thread). There,
  * forward + backward of every 1×1 layer of resnet50 and regnet_y_16gf ran 1.05–2.9× faster
  * (a whole regnet_y_16gf step 1.11–1.35×; a resnet50 step 0.96–1.00, not yet understood). Strided 1×1 convolutions (a subsampled view first) lost
  * on the narrow early layers; float32 keeps oneDNN's convolution (parity with PyTorch; the
@@ -71,6 +75,7 @@ export function pointwiseConvAsMatmulOrNull(input: Tensor, weight: Tensor, bias:
   if (wShape.length !== 4 || wShape[2] !== 1 || wShape[3] !== 1) return null;
   if (input.ndim !== 4 || !input.isContiguous('channelsLast')) return null;
   if (input.device !== 'cpu' || !runsInBf16(input, weight)) return null;
+  if (!weight.requiresGrad || !native.gradEnabled()) return null;
   const [cOut, cIn] = wShape as [number, number];
   if (input.shape[1] !== cIn) return null;
   const rows = input.permute(0, 2, 3, 1); // a contiguous NHWC view

@@ -2,7 +2,7 @@
 // same values, gradients and layout as the convolution, taken only where it applies.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { F, autocast, manualSeed, randn, scope, setPointwiseConvAsMatmul, type Tensor } from '../../../src/index.js';
+import { F, autocast, manualSeed, noGrad, randn, scope, setPointwiseConvAsMatmul, type Tensor } from '../../../src/index.js';
 import { pointwiseConvAsMatmulOrNull } from '../../../src/nn/functional/pointwise-conv.js';
 import { assertClose } from '../../support/assert-close.js';
 
@@ -37,7 +37,7 @@ test('a bfloat16 channels-last 1x1 convolution as a matrix product: values, grad
   const w = randn([32, 48, 1, 1]).mul(0.1).to({ dtype: 'bfloat16' }).keep();
   const b = randn([32]).to({ dtype: 'bfloat16' }).keep();
   const g = randn([2, 32, 5, 7]).to({ dtype: 'bfloat16', memoryFormat: 'channelsLast' }).keep();
-  assert.ok(pointwiseConvAsMatmulOrNull(x, w, b), 'the route applies to this convolution');
+  scope(() => assert.ok(pointwiseConvAsMatmulOrNull(x, w.detach().requiresGrad_(true), b), 'the route applies to this convolution in training'));
   const [y, dx, dw, db] = reference(x, w, b, g);
   const viaMatmul = run(x, w, b, g, true);
   const viaConv = run(x, w, b, g, false);
@@ -75,7 +75,7 @@ test('under CPU bfloat16 autocast, float32 weights get float32 gradients through
 test('the route is left alone where it does not apply (float32, NCHW, stride, groups, padding, wrong channels)', () => {
   const cl = (t: Tensor) => t.contiguous('channelsLast');
   const bf = (t: Tensor) => t.to({ dtype: 'bfloat16' });
-  const w = bf(randn([8, 16, 1, 1]));
+  const w = bf(randn([8, 16, 1, 1])).requiresGrad_(true); // trained: only the geometry below keeps it off the route
   assert.equal(pointwiseConvAsMatmulOrNull(cl(randn([2, 16, 4, 4])), randn([8, 16, 1, 1]), null), null, 'float32 without autocast');
   assert.equal(pointwiseConvAsMatmulOrNull(bf(randn([2, 16, 4, 4])), w, null), null, 'NCHW input');
   assert.equal(pointwiseConvAsMatmulOrNull(cl(bf(randn([2, 16, 4, 4]))), randn([8, 16, 1, 1]), null), null, 'bfloat16 input, float32 weight, no autocast');
@@ -94,4 +94,17 @@ test('the route is left alone where it does not apply (float32, NCHW, stride, gr
   }
   // A shape error still comes from the convolution, with its wording.
   assert.throws(() => F.conv2d(cl(bf(randn([2, 12, 4, 4]))), w), /channels|expected/i);
+});
+
+test('inference keeps oneDNN convolution: no route without a weight gradient being recorded (noGrad, frozen weight)', () => {
+  const x = randn([2, 16, 4, 4]).to({ dtype: 'bfloat16', memoryFormat: 'channelsLast' }).keep();
+  const trained = randn([8, 16, 1, 1]).to({ dtype: 'bfloat16' }).requiresGrad_(true).keep();
+  const frozen = trained.detach().keep();
+  scope(() => assert.ok(pointwiseConvAsMatmulOrNull(x, trained, null), 'training a 1x1 layer takes the route'));
+  assert.equal(pointwiseConvAsMatmulOrNull(x, frozen, null), null, 'a frozen weight');
+  assert.equal(
+    noGrad(() => pointwiseConvAsMatmulOrNull(x, trained, null)),
+    null,
+    'under noGrad',
+  );
 });
