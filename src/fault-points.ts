@@ -5,11 +5,14 @@
  *
  * - `FINEGRAIN_FAULT_TRACE=1` prints `fault-point NAME` to stderr at every point;
  * - `FINEGRAIN_FAULT_PAUSE=NAME[@N]:MS[,…]` blocks the process for MS milliseconds at the
- *   N-th arrival (default the first) at NAME, after the trace line.
+ *   N-th arrival (default the first) at NAME, after the trace line;
+ * - `FINEGRAIN_FAULT_EXIT=NAME[@N]:CODE[,…]` calls `process.exit(CODE)` there instead — in a
+ *   worker thread that ends the thread alone, as a crash of it would.
  *
  * Names: `train-step` (after an optimiser step), `crop-refresh` (after the first batch of
  * the attention-crop refresh), `write:<file name>` (a durable write, its temp file complete
- * but not yet renamed over the target).
+ * but not yet renamed over the target), `inference-batch` (the serving inference thread,
+ * before each micro-batch's forward pass).
  *
  * @example
  *   FINEGRAIN_FAULT_TRACE=1 FINEGRAIN_FAULT_PAUSE=write:last.safetensors:5000 finegrain train …
@@ -22,16 +25,24 @@ interface Pause {
 }
 
 const trace = process.env.FINEGRAIN_FAULT_TRACE === '1';
-const pauses: Pause[] = (process.env.FINEGRAIN_FAULT_PAUSE ?? '')
-  .split(',')
-  .filter(Boolean)
-  .map((spec) => {
-    const m = /^(.+?)(?:@(\d+))?:(\d+)$/.exec(spec.trim());
-    if (!m) throw new Error(`FINEGRAIN_FAULT_PAUSE: expected NAME[@N]:MS, got '${spec}'`);
-    return { name: m[1]!, at: m[2] ? Number(m[2]) : 1, ms: Number(m[3]) };
-  });
+
+/** NAME[@N]:NUMBER entries of a comma-separated variable. */
+function parse(variable: string, unit: string): Pause[] {
+  return (process.env[variable] ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((spec) => {
+      const m = /^(.+?)(?:@(\d+))?:(\d+)$/.exec(spec.trim());
+      if (!m) throw new Error(`${variable}: expected NAME[@N]:${unit}, got '${spec}'`);
+      return { name: m[1]!, at: m[2] ? Number(m[2]) : 1, ms: Number(m[3]) };
+    });
+}
+
+const pauses = parse('FINEGRAIN_FAULT_PAUSE', 'MS');
+/** `ms` holds the exit code here. */
+const exits = parse('FINEGRAIN_FAULT_EXIT', 'CODE');
 const arrivals = new Map<string, number>();
-const active = trace || pauses.length > 0;
+const active = trace || pauses.length > 0 || exits.length > 0;
 
 /** Marks arrival at a named point (a no-op unless the environment variables above are set). */
 export function faultPoint(name: string): void {
@@ -41,4 +52,6 @@ export function faultPoint(name: string): void {
   if (trace) process.stderr.write(`fault-point ${name}\n`);
   const pause = pauses.find((p) => p.name === name && p.at === n);
   if (pause) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause.ms);
+  const exit = exits.find((p) => p.name === name && p.at === n);
+  if (exit) process.exit(exit.ms);
 }

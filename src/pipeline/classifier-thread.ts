@@ -10,6 +10,7 @@
  * { id, op, args } gets { id, ok: true, value } or { id, ok: false, error }.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { faultPoint } from '../fault-points.js';
 import { setNumThreads } from '../runtime/settings.js';
 import { classifier, type BatchItem, type BatchResult, type Classifier, type ClassifierOptions } from './classifier.js';
 import type { DecodedImage } from './classifier.js';
@@ -65,8 +66,10 @@ port.on('message', async (msg: { id: number; op: keyof ClassifierThreadOps; args
   try {
     let value: unknown;
     let transfer: ArrayBuffer[] = [];
-    if (op === 'runBatch') value = clf.runBatch(args[0] as BatchItem[]);
-    else if (op === 'renderAttention') value = await clf.renderAttention(args[0] as DecodedImage, args[1] as BatchResult);
+    if (op === 'runBatch') {
+      faultPoint('inference-batch');
+      value = clf.runBatch(args[0] as BatchItem[]);
+    } else if (op === 'renderAttention') value = await clf.renderAttention(args[0] as DecodedImage, args[1] as BatchResult);
     else if (op === 'warmUp') value = clf.warmUp(args[0] as number[], args[1] as number);
     else if (op === 'onnxModel') {
       const file = await clf.onnxModel();

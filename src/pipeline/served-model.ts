@@ -92,5 +92,11 @@ export interface ServedModel {
   warmUp(batchSizes: readonly number[], rounds?: number): void | Promise<void>;
   /** The model as an ONNX file (exported on first call where it is not one already). */
   onnxModel(): Promise<OnnxModelFile>;
+  /**
+   * Calls `listener` once if the model stops working for good before dispose() (its inference
+   * thread died); requests in flight have been failed by then. Runtimes that cannot fail
+   * this way leave it out.
+   */
+  onFailure?(listener: (error: Error) => void): void;
   dispose(): void;
 }

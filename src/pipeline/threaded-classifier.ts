@@ -45,6 +45,7 @@ export class ThreadedClassifier implements ServedModel {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stopped: Error | null = null;
+  private failureListeners: ((error: Error) => void)[] = [];
   private onnxFile: Promise<OnnxModelFile> | null = null;
 
   /** @internal Use `threadedClassifier()`. */
@@ -62,8 +63,19 @@ export class ThreadedClassifier implements ServedModel {
       if (m.ok) p.resolve(m.value);
       else p.reject(rebuild(m.error!));
     });
-    worker.on('error', (e) => this.stop(new Error(`the inference thread failed: ${e.message}`)));
-    worker.on('exit', (code) => this.stop(new Error(`the inference thread exited (code ${code})`)));
+    worker.on('error', (e) => this.fail(new Error(`the inference thread failed: ${e.message}`)));
+    worker.on('exit', (code) => this.fail(new Error(`the inference thread exited (code ${code})`)));
+  }
+
+  /** The thread died on its own (not by dispose()): fail what is pending, then tell the listeners. */
+  private fail(reason: Error): void {
+    if (this.stopped) return;
+    this.stop(reason);
+    for (const f of this.failureListeners.splice(0)) f(reason);
+  }
+
+  onFailure(listener: (error: Error) => void): void {
+    this.failureListeners.push(listener);
   }
 
   private stop(reason: Error): void {

@@ -202,10 +202,13 @@ test('300 concurrent requests against a queue of 32: some 503 with Retry-After, 
 });
 
 test('SIGTERM drains: requests in flight are answered, new ones refused, the process exits 0', async () => {
-  // The batch waits up to 3 s for company, so the 10 requests are still queued when SIGTERM
-  // comes: the test waits until the server counts them in flight (a fixed sleep is too short
-  // on a busy machine: requests not yet arrived are refused, not drained).
-  const s = await startServer(['--checkpoint', fx.checkpoint, '--precision', 'float32', '--max-wait-ms', '3000', '--max-batch', '64', '--no-web']);
+  // The first forward pass is held 3 s on the inference thread (a fault point), so the 10
+  // requests are still in flight when SIGTERM comes: the test waits until the server counts
+  // them (a fixed sleep is too short on a busy machine: requests not yet arrived are refused,
+  // not drained).
+  const s = await startServer(['--checkpoint', fx.checkpoint, '--precision', 'float32', '--max-batch', '64', '--no-web'], {
+    env: { FINEGRAIN_FAULT_PAUSE: 'inference-batch:3000' },
+  });
   const inflight = Array.from({ length: 10 }, () =>
     post(`${s.url}/v1/classify`, photo, { 'content-type': 'image/png' }).then(async (r) => ({ status: r.status, body: await r.json() })),
   );
@@ -225,4 +228,23 @@ test('SIGTERM drains: requests in flight are answered, new ones refused, the pro
   assert.equal(await code, 0, s.stderr());
   assert.match(s.stderr(), /drained/);
   await assert.rejects(() => get(`${s.url}/healthz`), 'no longer listening');
+});
+
+test('a dead inference thread: the request in flight gets a 5xx, the process exits 1 and says why', async () => {
+  // The thread exits (code 70) at its second batch, as a crash of it would end it.
+  const s = await startServer(['--checkpoint', fx.checkpoint, '--precision', 'float32', '--no-web'], {
+    env: { FINEGRAIN_FAULT_EXIT: 'inference-batch@2:70' },
+  });
+  const exited = new Promise<number | null>((r) => (s.child.exitCode !== null ? r(s.child.exitCode) : s.child.on('exit', (code) => r(code))));
+  try {
+    const first = await post(`${s.url}/v1/classify`, photo, { 'content-type': 'image/png' });
+    assert.equal(first.status, 200);
+    const second = await post(`${s.url}/v1/classify`, photo, { 'content-type': 'image/png' });
+    assert.ok(second.status >= 500, `status ${second.status}`);
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 20_000))]);
+    assert.equal(code, 1, s.stderr());
+    assert.match(s.stderr(), /inference thread exited \(code 70\).*restart/);
+  } finally {
+    if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  }
 });

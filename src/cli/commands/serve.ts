@@ -176,6 +176,12 @@ export async function run(argv: string[]): Promise<void> {
     await server.close();
     clf.dispose();
   });
+  // A dead inference thread cannot come back in this process: answer what is in flight (the
+  // model has failed it), stop, and exit non-zero so a supervisor starts a fresh one.
+  clf.onFailure?.((e) => {
+    process.stderr.write(`finegrain serve: ${e.message}; exiting (status 1) so a supervisor can restart the service\n`);
+    void server.close().finally(() => process.exit(1));
+  });
   let address: string;
   try {
     address = await server.listen();
