@@ -172,7 +172,11 @@ test('an API key is required when set (401 without it); a request past its deadl
 });
 
 test('300 concurrent requests against a queue of 32: some 503 with Retry-After, no other 5xx, every accepted one answered correctly', async () => {
-  const busy = await startServer(['--checkpoint', fx.checkpoint, '--precision', 'float32', '--max-queue', '32', '--max-batch', '8', '--no-web']);
+  // The first forward pass is held 2 s on the inference thread (a fault point), so the burst
+  // finds the model busy however slowly a loaded machine sends it: the queue must overflow.
+  const busy = await startServer(['--checkpoint', fx.checkpoint, '--precision', 'float32', '--max-queue', '32', '--max-batch', '8', '--no-web'], {
+    env: { FINEGRAIN_FAULT_PAUSE: 'inference-batch:2000' },
+  });
   try {
     const photos = fx.classes.map((c) => readFileSync(fx.photos[c]![0]!));
     const want = await Promise.all(photos.map(async (p) => (await clf.classify(p)).predictions[0]!.label));
