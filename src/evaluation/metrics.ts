@@ -9,6 +9,7 @@
  */
 import type { Tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/scope.js';
+import { topClasses } from './top-classes.js';
 
 export interface ConfusedPair {
   actual: string;
@@ -33,14 +34,16 @@ export function classificationReport(scores: Tensor, labels: Tensor, classes: st
   const [n, k] = scores.shape as [number, number];
   if (labels.shape[0] !== n) throw new RangeError(`classificationReport: ${n} score rows but ${labels.shape[0]} labels`);
   if (k !== classes.length) throw new RangeError(`classificationReport: ${k} score columns but ${classes.length} classes`);
+  const kk = Math.min(5, k);
+  // Top classes by topClasses, as the server and the library answer: equal scores (bf16 logits
+  // tie now and then) go to the lower class index, where libtorch's topk may pick either.
   const { top, truth } = scope(() => {
-    const kk = Math.min(5, k);
+    const rows = scores.float().contiguous().toTypedArray() as Float32Array;
     return {
-      top: Array.from(scores.topk(kk, 1).indices.toTypedArray() as BigInt64Array, Number),
+      top: Array.from({ length: n }, (_, i) => topClasses(rows.subarray(i * k, (i + 1) * k), kk)).flat(),
       truth: Array.from(labels.toTypedArray() as BigInt64Array, Number),
     };
   });
-  const kk = Math.min(5, k);
   const confusion = new Map<string, number>();
   const per = classes.map(() => ({ images: 0, correct: 0 }));
   let top1 = 0;

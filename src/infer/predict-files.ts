@@ -22,6 +22,7 @@ import { scope } from '../tensor/scope.js';
 import { loadModelFromCheckpoint, type LoadedModel, type LoadModelOptions } from '../models/load-checkpoint.js';
 import type { EnsembleMember } from '../evaluation/predict-dataset.js';
 import { UsageError } from '../usage-error.js';
+import { topClasses } from '../evaluation/top-classes.js';
 
 /** A checkpoint file and its weight in the ensemble (default 1). */
 export interface CheckpointSpec {
@@ -173,15 +174,12 @@ export function topKPredictions(
   if (filenames.length !== n || paths.length !== n) throw new RangeError(`topKPredictions: ${n} rows but ${filenames.length} names and ${paths.length} paths`);
   const kk = Math.max(1, Math.min(k, numClasses));
   if (n === 0) return [];
-  const { values, indices } = scope(() => {
-    const top = probs.topk(kk, 1);
-    return { values: top.values.float().contiguous().toTypedArray() as Float32Array, indices: top.indices.contiguous().toTypedArray() as BigInt64Array };
+  // topClasses, as the server and the library rank: ties go to the lower class index.
+  const rows = scope(() => probs.float().contiguous().toTypedArray() as Float32Array);
+  return filenames.map((filename, i) => {
+    const row = rows.subarray(i * numClasses, (i + 1) * numClasses);
+    return { filename, path: paths[i]!, top: topClasses(row, kk).map((c) => ({ label: classes[c]!, score: row[c]! })) };
   });
-  return filenames.map((filename, i) => ({
-    filename,
-    path: paths[i]!,
-    top: Array.from({ length: kk }, (_, j) => ({ label: classes[Number(indices[i * kk + j]!)]!, score: values[i * kk + j]! })),
-  }));
 }
 
 /** One CSV field, quoted when it holds a comma, quote or line break (RFC 4180). */

@@ -14,7 +14,7 @@ import type { UnknownVerdict } from '../open-world/calibration.js';
 import { assessQuality, QUALITY_SIDE, type QualityThresholds } from '../open-world/quality.js';
 import type { BatchItem, BatchResult, DecodedImage, Verification } from './classifier.js';
 import { decodeForQuality, decodeInput, decodeOptionsFor, type ClassifierInput } from './input.js';
-import { rankOf, topClasses } from './top-classes.js';
+import { rankOf, topClasses } from '../evaluation/top-classes.js';
 import { decideVerification, type VerificationThresholds } from './verification.js';
 
 /**

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rankOf, topClasses } from '../../src/pipeline/top-classes.js';
+import { rankOf, topClasses } from '../../src/evaluation/top-classes.js';
 import { Rng } from '../../src/data/random.js';
+import { classificationReport } from '../../src/evaluation/metrics.js';
+import { topKPredictions } from '../../src/infer/predict-files.js';
+import { tensor } from '../../src/tensor/creation.js';
 
 /** The reference: a stable descending sort of the whole row. */
 const sorted = (row: Float32Array) => Array.from(row.keys()).sort((a, b) => row[b]! - row[a]!);
@@ -28,4 +31,29 @@ test('topClasses clamps k; rankOf refuses a class outside the row', () => {
   assert.deepEqual(topClasses(row, 10), [1, 2, 0]);
   assert.throws(() => rankOf(row, 3), /outside/);
   assert.throws(() => rankOf(row, -1), /outside/);
+});
+
+test("eval's report and predict's top-k break exact ties as the server does: the lower class index", () => {
+  // Rows with exact ties at the top (bf16 logits produce them): libtorch's topk may return
+  // either class; every predictor must give the one topClasses gives.
+  const rows = [
+    [0.1, 0.3, 0.3, 0.3],
+    [0.4, 0.1, 0.1, 0.4],
+    [0.0, 0.5, 0.0, 0.5],
+  ];
+  const classes = ['a', 'b', 'c', 'd'];
+  const probs = tensor(rows);
+  const expected = rows.map((r) => topClasses(Float32Array.from(r), 4));
+  assert.deepEqual(
+    expected.map((t) => t[0]),
+    [1, 0, 1],
+  );
+  const report = classificationReport(probs, tensor([1, 3, 3], { dtype: 'int64' }), classes);
+  // Lower index on ties: b (right), a (label d), b (label d); the last of the tied would give 2/3.
+  assert.equal(report.top1, 1 / 3);
+  const top = topKPredictions(probs, classes, ['x', 'y', 'z'], ['x', 'y', 'z'], 3);
+  assert.deepEqual(
+    top.map((p) => p.top.map((t) => t.label)),
+    expected.map((t) => t.slice(0, 3).map((c) => classes[c])),
+  );
 });
