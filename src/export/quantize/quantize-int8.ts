@@ -8,6 +8,11 @@
  * is absorbed into the output's quantisation range (zero point 0 clamps at 0 exactly as
  * ReLU; a [0, 6] range clamps as ReLU6), as ONNX Runtime's own quantiser does.
  *
+ * The classifier head — the product whose output is the `logits` graph output — stays float32
+ * by default (`quantizeHead: false`): it is a sliver of the compute (1280×100 multiply-adds
+ * against mobilenet_v2's 300 million), and rounding its input and weights moves decisions
+ * between close classes, which is what fine-grained recognition is about.
+ *
  * Calibration runs the float graph with ONNX Runtime on the given batches and records each
  * quantised tensor's range: 'minmax' (the extremes seen) or 'percentile' (the 0.01% tails
  * of each batch dropped, averaged over batches).
@@ -28,6 +33,8 @@ export interface QuantizeOptions {
   method?: CalibrationMethod;
   /** Percentile kept with 'percentile' (default 99.99). */
   percentile?: number;
+  /** Quantise the classifier head too (default false: it stays float32, see above). */
+  quantizeHead?: boolean;
 }
 
 interface Range {
@@ -48,15 +55,27 @@ function absorbable(node: GraphNode, graph: OnnxGraph): Range | null {
   return null;
 }
 
-/** The tensors to quantise and the activations to absorb. */
-function plan(graph: OnnxGraph) {
+/** Whether `n` computes a graph output named `logits` (directly, or through Identity nodes). */
+function isHead(n: GraphNode, consumers: Map<string, GraphNode[]>): boolean {
+  const reaches = (name: string): boolean =>
+    name === 'logits' || (consumers.get(name) ?? []).some((c) => c.opType === 'Identity' && c.outputs.some(reaches));
+  return n.outputs.some(reaches);
+}
+
+/** The tensors to quantise, the activations to absorb and the targets left in float. */
+function plan(graph: OnnxGraph, options: QuantizeOptions) {
   const consumers = new Map<string, GraphNode[]>();
   for (const n of graph.nodes) for (const i of n.inputs) if (i) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
   const outputs = new Set(graph.outputs.map((o) => o.name));
   const activations = new Set<string>();
   const absorbed = new Map<GraphNode, Range>(); // activation node -> its fixed range bounds
+  const float = new Set<GraphNode>();
   for (const n of graph.nodes) {
     if (!TARGETS.has(n.opType)) continue;
+    if (!options.quantizeHead && isHead(n, consumers)) {
+      float.add(n);
+      continue;
+    }
     const weightConst = graph.initializers.has(n.inputs[1]!);
     if (n.opType === 'Gemm' && (n.attributes.transB !== 1 || !weightConst || n.attributes.transA)) continue;
     activations.add(n.inputs[0]!);
@@ -71,7 +90,7 @@ function plan(graph: OnnxGraph) {
   }
   activations.delete(''); // no optional inputs
   for (const a of activations) if (graph.initializers.has(a)) activations.delete(a);
-  return { activations, absorbed };
+  return { activations, absorbed, float };
 }
 
 function percentileOf(data: Float32Array, p: number): Range {
@@ -130,7 +149,7 @@ function uint8Params(r: Range): { scale: number; zeroPoint: number } {
 /** Returns a quantised copy of `graph` (the original is unchanged). */
 export async function quantizeGraphInt8(graph: OnnxGraph, batches: CalibrationBatch[], options: QuantizeOptions = {}): Promise<OnnxGraph> {
   if (batches.length === 0) throw new Error('int8 quantisation needs at least one calibration batch');
-  const { activations, absorbed } = plan(graph);
+  const { activations, absorbed, float } = plan(graph, options);
   const names = [...activations];
   const ranges = await calibrate(graph, names, batches, options);
   const g = graph.clone();
@@ -175,7 +194,7 @@ export async function quantizeGraphInt8(graph: OnnxGraph, batches: CalibrationBa
       absorbedOutputs.add(out);
       continue;
     }
-    if (TARGETS.has(node.opType)) quantizeTarget(g, node, dq, actScale, nodes);
+    if (TARGETS.has(node.opType) && !float.has(graph.nodes[k]!)) quantizeTarget(g, node, dq, actScale, nodes);
     nodes.push(node);
     for (const o of node.outputs) {
       if (!activations.has(o) || !ranges.has(o)) continue;
