@@ -9,7 +9,7 @@
  * zero point 0 clamps at 0 exactly as ReLU, and the top is the calibrated range's, capped at
  * 6 for ReLU6. Not 6 itself: most ReLU6 outputs of a trained mobilenet_v2 stay far below it,
  * and a fixed [0, 6] spent the 256 levels on values never seen (cub100: int8 85.50% against
- * fp32 86.90% with [0, 6], 86.56% with the calibrated top; bench/export-int8).
+ * fp32 86.90% with [0, 6], 86.60% with the calibrated top; bench/export-int8).
  *
  * Calibration runs the float graph with ONNX Runtime on the given batches and records each
  * quantised tensor's range: 'minmax' (the extremes seen) or 'percentile' (the 0.01% tails
