@@ -9,7 +9,7 @@ export interface ServeOptions {
   port: number;
   /** Images per forward pass at most. */
   maxBatch: number;
-  /** How long a batch waits for more images after its first, ms. */
+  /** How long a batch waits at most after its first image for requests still being decoded, ms (none decoding: no wait). */
   maxWaitMs: number;
   /** Requests admitted and waiting (decoding or queued) at most; beyond: 503 + Retry-After. */
   maxQueue: number;

@@ -35,7 +35,8 @@ Serves a checkpoint (or an ensemble) over HTTP:
   --host H              address to listen on (default ${D.host}; 0.0.0.0 exposes it)
   --port N              (default ${D.port}; 0 picks a free port)
   --max-batch N         images per forward pass at most (default ${D.maxBatch})
-  --max-wait-ms MS      how long a batch waits for company (default ${D.maxWaitMs})
+  --max-wait-ms MS      how long a batch waits at most for requests still being decoded
+                        (default ${D.maxWaitMs}; with none decoding it starts at once)
   --max-queue N         requests waiting at most; beyond: 503 + Retry-After (default ${D.maxQueue})
   --request-timeout-ms MS  504 after this long (default ${D.requestTimeoutMs})
   --body-limit BYTES    413 above (default ${D.bodyLimit})
