@@ -18,28 +18,28 @@
  *   FINEGRAIN_FAULT_TRACE=1 FINEGRAIN_FAULT_PAUSE=write:last.safetensors:5000 finegrain train …
  */
 
-interface Pause {
+/** One NAME[@N]:VALUE entry: at the `at`-th arrival at `name`, pause `value` ms or exit with code `value`. */
+interface FaultEntry {
   name: string;
   at: number;
-  ms: number;
+  value: number;
 }
 
 const trace = process.env.FINEGRAIN_FAULT_TRACE === '1';
 
 /** NAME[@N]:NUMBER entries of a comma-separated variable. */
-function parse(variable: string, unit: string): Pause[] {
+function parse(variable: string, unit: string): FaultEntry[] {
   return (process.env[variable] ?? '')
     .split(',')
     .filter(Boolean)
     .map((spec) => {
       const m = /^(.+?)(?:@(\d+))?:(\d+)$/.exec(spec.trim());
       if (!m) throw new Error(`${variable}: expected NAME[@N]:${unit}, got '${spec}'`);
-      return { name: m[1]!, at: m[2] ? Number(m[2]) : 1, ms: Number(m[3]) };
+      return { name: m[1]!, at: m[2] ? Number(m[2]) : 1, value: Number(m[3]) };
     });
 }
 
 const pauses = parse('FINEGRAIN_FAULT_PAUSE', 'MS');
-/** `ms` holds the exit code here. */
 const exits = parse('FINEGRAIN_FAULT_EXIT', 'CODE');
 const arrivals = new Map<string, number>();
 const active = trace || pauses.length > 0 || exits.length > 0;
@@ -51,7 +51,7 @@ export function faultPoint(name: string): void {
   arrivals.set(name, n);
   if (trace) process.stderr.write(`fault-point ${name}\n`);
   const pause = pauses.find((p) => p.name === name && p.at === n);
-  if (pause) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause.ms);
+  if (pause) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause.value);
   const exit = exits.find((p) => p.name === name && p.at === n);
-  if (exit) process.exit(exit.ms);
+  if (exit) process.exit(exit.value);
 }

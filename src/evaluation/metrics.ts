@@ -40,7 +40,7 @@ export function classificationReport(scores: Tensor, labels: Tensor, classes: st
   const { top, truth } = scope(() => {
     const rows = scores.float().contiguous().toTypedArray() as Float32Array;
     return {
-      top: Array.from({ length: n }, (_, i) => topClasses(rows.subarray(i * k, (i + 1) * k), kk)).flat(),
+      top: Array.from({ length: n }, (_, i) => topClasses(rows.subarray(i * k, (i + 1) * k), kk)),
       truth: Array.from(labels.toTypedArray() as BigInt64Array, Number),
     };
   });
@@ -50,7 +50,7 @@ export function classificationReport(scores: Tensor, labels: Tensor, classes: st
   let top5 = 0;
   for (let i = 0; i < n; i++) {
     const y = truth[i]!;
-    const row = top.slice(i * kk, (i + 1) * kk);
+    const row = top[i]!;
     const pred = row[0]!;
     per[y]!.images++;
     if (pred === y) {

@@ -12,8 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { faultPoint } from '../fault-points.js';
 import { setNumThreads } from '../runtime/settings.js';
-import { classifier, type BatchItem, type BatchResult, type Classifier, type ClassifierOptions } from './classifier.js';
-import type { DecodedImage } from './classifier.js';
+import { classifier, type BatchItem, type BatchResult, type Classifier, type ClassifierOptions, type DecodedImage } from './classifier.js';
 
 /** What the proxy sends when it starts the thread. */
 export interface ClassifierThreadData {

@@ -140,6 +140,7 @@ async function libtorchModel(argv: string[], maxPixels: number | undefined): Pro
   ]);
   const { values, tokens } = parseArgs({ args: argv, options: { ...MODEL_OPTIONS, ...SERVER_OPTIONS }, tokens: true, strict: true });
   const threads = int(values.threads, '--threads', 1) ?? useAllCores();
+  // The server's default precision is the fast one; eval/predict keep float32 unless asked.
   const flags = modelFlags({ ...values, precision: values.precision ?? 'auto' }, tokens);
   const { device, precision, channelsLast, ensemble, tta } = flags.predict;
   return threadedClassifier(
