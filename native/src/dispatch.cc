@@ -31,9 +31,12 @@ struct OpSpec {
   std::vector<RetKind> rets;
 };
 
+// Per thread (see shim.h): each JS thread resolves its own operators and gets its own ids.
+thread_local std::vector<OpSpec>* thread_ops = nullptr;
+
 std::vector<OpSpec>& registry() {
-  static std::vector<OpSpec> ops;
-  return ops;
+  if (!thread_ops) thread_ops = new std::vector<OpSpec>();
+  return *thread_ops;
 }
 
 Kind kind_of(const c10::TypePtr& type) {
@@ -285,5 +288,10 @@ FG_EXPORT("schema", schema);
 FG_EXPORT("schemas", schemas);
 
 }  // namespace
+
+void release_thread_operators() {
+  delete thread_ops;
+  thread_ops = nullptr;
+}
 
 }  // namespace fg

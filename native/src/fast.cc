@@ -36,8 +36,9 @@ at::Tensor mul(const at::Tensor& a, const at::Tensor& b) { return at::mul(a, b);
 at::Tensor div(const at::Tensor& a, const at::Tensor& b) { return at::div(a, b); }
 
 // setPendingFrees(list): registers the Float64Array dispose() defers frees into (shim.h).
-// The array is kept alive by a reference for the life of the process; its backing store is
-// off the V8 heap (it is larger than V8's on-heap limit), so the pointer stays valid.
+// The array is kept alive by a reference for the life of its environment (the thread's
+// cleanup hook forgets the pointer before the environment goes); its backing store is off the
+// V8 heap (it is larger than V8's on-heap limit), so the pointer stays valid until then.
 napi_value set_pending_frees(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
     size_t argc = 1;
@@ -55,7 +56,6 @@ napi_value set_pending_frees(napi_env env, napi_callback_info info) {
     napi_ref ref;
     check(napi_create_reference(env, argv[0], 1, &ref), "reference");
     pending_frees = static_cast<double*>(data);
-    pending_frees_env = env;
     return nullptr;
   });
 }

@@ -14,9 +14,14 @@ struct SlotTable {
   size_t live = 0;
 };
 
+// This thread's table, made on first use. A plain pointer (not a thread_local object) so no
+// destructor runs at thread or process exit behind libtorch's back; the environment's cleanup
+// hook frees it instead (release_thread_state).
+thread_local SlotTable* thread_slots = nullptr;
+
 SlotTable& slots() {
-  static SlotTable* table = new SlotTable();  // never destroyed: outlives static teardown
-  return *table;
+  if (!thread_slots) thread_slots = new SlotTable();
+  return *thread_slots;
 }
 
 // Returns the slot of a live handle id, or -1 (disposed, stale or not a handle).
@@ -45,8 +50,7 @@ bool release_slot(int64_t slot) {
 }
 }  // namespace
 
-double* pending_frees = nullptr;
-napi_env pending_frees_env = nullptr;
+thread_local double* pending_frees = nullptr;
 
 void drain_pending_frees() {
   // Reset the count first: a tensor's destructor never calls back into JS, but be safe.
@@ -214,8 +218,21 @@ void define_all(napi_env env, napi_value exports) {
 
 }  // namespace fg
 
+namespace {
+// Runs on the environment's own thread as it is torn down (a worker ending, or the process
+// exiting): its tensors are freed, and the deferred-free list, which lives in that
+// environment's heap, is forgotten before it goes.
+void release_thread_state(void*) {
+  fg::pending_frees = nullptr;
+  delete fg::thread_slots;
+  fg::thread_slots = nullptr;
+  fg::release_thread_operators();
+}
+}  // namespace
+
 static napi_value init(napi_env env, napi_value exports) {
   return fg::guarded(env, [&] {
+    fg::check(napi_add_env_cleanup_hook(env, release_thread_state, nullptr), "cleanup hook");
     fg::define_all(env, exports);
     return exports;
   });

@@ -17,7 +17,13 @@ namespace fg {
 // costs far less to create and pass than a napi External with a GC finalizer, which matters
 // for the per-operation overhead. dispose() frees the tensor at once and bumps the slot's
 // generation, so a stale handle used again gives a clear error instead of reading another
-// tensor. All calls happen on the JS thread, so the table needs no lock.
+// tensor. Every piece of state the addon keeps (this table, the deferred-free list below, the
+// operator registry in dispatch.cc) is per thread: each JS thread — the main thread and every
+// worker_threads Worker — has its own environment, handles and operator ids, and touches only
+// its own, so nothing needs a lock. (When these were process-wide, a model running in a worker
+// beside tensors on the main thread corrupted the heap.) A handle is therefore only meaningful
+// on the thread that made it; tensors cross threads as data, never as handles. An
+// environment's state is freed when it is torn down (a worker's end; see init in shim.cc).
 using HandleId = double;
 
 // Thrown by the helpers below to abort a call with a JS TypeError/Error.
@@ -42,11 +48,12 @@ size_t live_tensors();
 // Deferred frees. dispose() in JS writes the handle into a Float64Array shared with the addon
 // (element 0 is the count) instead of making a second native call per tensor; every native
 // call drains that list first (see guarded), so a disposed tensor is freed before the next
-// operation can allocate, and a stale handle is still detected. Main thread only, like the
-// slot table: `pending_frees_env` is the environment that registered the list.
-extern double* pending_frees;
-extern napi_env pending_frees_env;
+// operation can allocate, and a stale handle is still detected. Per thread, like the slot table.
+extern thread_local double* pending_frees;
 void drain_pending_frees();
+
+// Frees this thread's operator registry (dispatch.cc); called when its environment ends.
+void release_thread_operators();
 bool is_nullish(napi_env env, napi_value v);
 
 double number_of(napi_env env, napi_value v, const char* what);
@@ -76,7 +83,7 @@ struct Args {
 template <typename F>
 napi_value guarded(napi_env env, F&& body) {
   try {
-    if (pending_frees && pending_frees[0] != 0 && env == pending_frees_env) drain_pending_frees();
+    if (pending_frees && pending_frees[0] != 0) drain_pending_frees();
     return body();
   } catch (const JsError& e) {
     if (e.type_error) napi_throw_type_error(env, nullptr, e.message.c_str());

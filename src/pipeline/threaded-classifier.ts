@@ -148,8 +148,8 @@ export class ThreadedClassifier implements ServedModel {
  * Rejects with the loader's message (and its error name: a UsageError stays one) when a
  * checkpoint cannot be served.
  *
- * One thread per process: the native addon keeps process-wide state that two threads running
- * libtorch calls at once would share (a second inference thread crashed in a trial).
+ * Any number of these may run in one process, beside tensor work on the main thread: the
+ * addon's handles, operator ids and deferred frees are per thread (native/src/shim.h).
  */
 export function threadedClassifier(
   checkpoints: string | readonly string[],

@@ -11,6 +11,7 @@ import type { BatchItem, BatchResult } from '../pipeline/classifier.js';
 import { decodeOptionsFor } from '../pipeline/input.js';
 import { NotAvailableError, UnknownClassError, type ServedModel } from '../pipeline/served-model.js';
 import { QueueFullError, RequestTimeoutError, type MicroBatcher } from './batcher.js';
+import { withDeadline } from './deadline.js';
 import { HttpError } from './errors.js';
 import type { ServerMetrics } from './metrics.js';
 import type { OpenApiCollector } from './openapi.js';
@@ -35,19 +36,6 @@ function decodeFailure(e: ImageDecodeError): HttpError {
   const detail = e.message.replace(/^<[^>]*>: /, '');
   if (e.reason === 'too-large') return new HttpError(413, 'image_too_large', `the image has more pixels than the limit: ${detail}`, { reason: e.reason });
   return new HttpError(400, 'bad_image', `the image could not be decoded: ${detail}`, { reason: e.reason });
-}
-
-/** With a deadline: the promise's value, or a RequestTimeoutError when time runs out first. */
-function withDeadline<T>(p: Promise<T>, deadline: number): Promise<T> {
-  const left = deadline - performance.now();
-  if (left <= 0) return Promise.reject(new RequestTimeoutError('the request timed out'));
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    p,
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new RequestTimeoutError('the request timed out')), left);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 async function runImageRequest(ctx: RouteContext, request: FastifyRequest, mode: 'classify' | 'verify') {

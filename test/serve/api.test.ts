@@ -167,7 +167,7 @@ test('an API key is required when set (401 without it); a request past its deadl
     assert.equal(slow.status, 504, 'the batch waits 400 ms, the deadline is 30 ms');
     assert.match((await slow.json()).message, /no answer within 30 ms/);
   } finally {
-    assert.equal(await keyed.stop(), 0);
+    assert.equal(await keyed.stop(), 0, keyed.stderr());
   }
 });
 
@@ -201,7 +201,7 @@ test('300 concurrent requests against a queue of 32: some 503 with Retry-After, 
       'concurrent requests shared forward passes',
     );
   } finally {
-    assert.equal(await busy.stop(), 0);
+    assert.equal(await busy.stop(), 0, busy.stderr());
   }
 });
 
