@@ -3,7 +3,9 @@
  * fp32, SGD with momentum) in three configurations, each a handful of steps:
  *   - 1 process × 1 thread (the baseline),
  *   - 2 processes × 1 thread over Gloo on 127.0.0.1, gradients through c10d's Reducer,
- *   - 1 process × 2 threads (the alternative use of the same two cores).
+ *   - 1 process × 2 threads (the alternative use of the same two cores),
+ *   - 2 processes × 1 thread with synchronised BatchNorm (--sync-batch-norm: two blocking
+ *     sums over ranks per BatchNorm layer and step), for its cost against local BatchNorm.
  * Prints samples/s, 2×1 against 1×1 (goal ≥ 1.8×) and against 1×2, and for 2×1 the gradient
  * all-reduce time per step and how much of it overlapped backward:
  *   comm       = a blocking all-reduce of every gradient (one coalesced message), timed alone;
@@ -56,6 +58,7 @@ async function worker(): Promise<void> {
   manualSeed(0);
   const model = createModel('resnet50', { numClasses: 100 });
   model.train();
+  if (group && process.env.FG_BENCH_SYNC_BN) distributed.convertSyncBatchNorm(model, group);
   const reducer = group ? new distributed.GradientReducer(group, model.parameters()) : null;
   if (group) await distributed.broadcastModule(group, model);
   const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
@@ -111,7 +114,7 @@ async function worker(): Promise<void> {
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
-function runConfig(procs: number, threads: number, steps: number, warmup: number, port: number): Promise<WorkerResult[]> {
+function runConfig(procs: number, threads: number, steps: number, warmup: number, port: number, syncBatchNorm = false): Promise<WorkerResult[]> {
   return Promise.all(
     Array.from(
       { length: procs },
@@ -125,6 +128,7 @@ function runConfig(procs: number, threads: number, steps: number, warmup: number
               FG_BENCH_WARMUP: String(warmup),
               FG_BENCH_THREADS: String(threads),
               OMP_NUM_THREADS: String(threads),
+              FG_BENCH_SYNC_BN: syncBatchNorm ? '1' : '',
               ...(procs > 1 ? { RANK: String(rank), WORLD_SIZE: String(procs), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) } : { WORLD_SIZE: '' }),
             },
             stdio: ['ignore', 'pipe', 'inherit'],
@@ -157,10 +161,11 @@ async function main(): Promise<void> {
     { name: '1 process × 1 thread', procs: 1, threads: 1 },
     { name: '2 processes × 1 thread', procs: 2, threads: 1 },
     { name: '1 process × 2 threads', procs: 1, threads: 2 },
+    { name: '2 processes × 1 thread, synchronised BatchNorm', procs: 2, threads: 1, syncBatchNorm: true },
   ];
   const measured = [];
   for (const c of configs) {
-    const ranks = await runConfig(c.procs, c.threads, steps, warmup, port);
+    const ranks = await runConfig(c.procs, c.threads, steps, warmup, port, c.syncBatchNorm);
     // A data-parallel step ends when its slowest rank does.
     const stepSeconds = Math.max(...ranks.map((r) => median(r.stepSeconds)));
     const samplesPerSecond = (c.procs * BATCH) / stepSeconds;
@@ -182,7 +187,7 @@ async function main(): Promise<void> {
     });
     console.error(`${c.name}: ${f(samplesPerSecond, 2)} samples/s`);
   }
-  const [one, two, threads2] = measured as [(typeof measured)[0], (typeof measured)[0], (typeof measured)[0]];
+  const [one, two, threads2, synced] = measured as [(typeof measured)[0], (typeof measured)[0], (typeof measured)[0], (typeof measured)[0]];
   const date = new Date();
   const results = {
     bench: 'distributed',
@@ -194,6 +199,7 @@ async function main(): Promise<void> {
     speedup2x1Over1x1: two.samplesPerSecond / one.samplesPerSecond,
     scalingEfficiency: two.samplesPerSecond / (2 * one.samplesPerSecond),
     ratio2x1Over1x2: two.samplesPerSecond / threads2.samplesPerSecond,
+    syncBatchNormOverLocal: synced.samplesPerSecond / two.samplesPerSecond,
   };
   console.log(`resnet50 training, batch ${BATCH} per rank, ${SIZE} px, fp32 — ${results.cpu}, ${date.toISOString().slice(0, 10)}, load ${f(load, 2)} at start`);
   console.log(
@@ -210,7 +216,7 @@ async function main(): Promise<void> {
     ),
   );
   console.log(
-    `2×1 / 1×1: ${f(results.speedup2x1Over1x1, 2)}× (goal ≥ 1.8×), scaling efficiency ${f(100 * results.scalingEfficiency, 0)}%; 2×1 / 1×2: ${f(results.ratio2x1Over1x2, 2)}×`,
+    `2×1 / 1×1: ${f(results.speedup2x1Over1x1, 2)}× (goal ≥ 1.8×), scaling efficiency ${f(100 * results.scalingEfficiency, 0)}%; 2×1 / 1×2: ${f(results.ratio2x1Over1x2, 2)}×; synchronised / local BatchNorm (2×1): ${f(results.syncBatchNormOverLocal, 2)}×`,
   );
   const outFile = opt.out ?? join(root, 'bench/results', `distributed-${date.toISOString().slice(0, 10)}.json`);
   mkdirSync(dirname(resolve(outFile)), { recursive: true });

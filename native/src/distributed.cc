@@ -1,6 +1,7 @@
 // Data-parallel communication through libtorch's own c10d: a TCPStore or FileStore rendezvous,
-// a Gloo (CPU) or NCCL (CUDA) process group, the four collectives the Trainer needs, and
-// c10d::Reducer -- the same bucketed gradient all-reduce PyTorch's DistributedDataParallel runs.
+// a Gloo (CPU) or NCCL (CUDA) process group, the collectives the Trainer needs (and a blocking,
+// differentiable sum over ranks for synchronised BatchNorm), and c10d::Reducer -- the same bucketed
+// gradient all-reduce PyTorch's DistributedDataParallel runs.
 // Policy (env conventions, averaging, which tensors) lives in src/distributed/.
 //
 // Threads: every collective is *launched* on the JS thread, in call order (all ranks must
@@ -31,6 +32,8 @@
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
+#include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/functions/utils.h>
 #if defined(USE_C10D_NCCL)
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
@@ -361,6 +364,69 @@ napi_value barrier(napi_env env, napi_callback_info info) {
   });
 }
 
+// The sum of a tensor over all ranks, waited for here: for computations that need the result
+// inside one forward or backward pass (synchronised BatchNorm's statistics), which cannot
+// return to the event loop. Bounded by the group's timeout; a failure names the rank.
+at::Tensor sum_over_ranks(const c10::intrusive_ptr<c10d::ProcessGroup>& pg, milliseconds timeout,
+                          const std::string& context, const at::Tensor& x) {
+  std::vector<at::Tensor> ts{x.detach().clone(at::MemoryFormat::Contiguous)};
+  c10d::AllreduceOptions opts;
+  opts.reduceOp = c10d::ReduceOp::SUM;
+  opts.timeout = timeout;
+  try {
+    auto work = pg->allreduce(ts, opts);
+    work->wait(timeout);
+  } catch (...) {
+    throw std::runtime_error(context + " failed: " + message_of(std::current_exception()) +
+                             " (a peer process may have died, or it did not complete within " +
+                             std::to_string(timeout.count()) + " ms)");
+  }
+  return ts[0];
+}
+
+// The gradient of a sum over ranks: each rank's output fed every rank's loss, so the gradient
+// reaching each rank's input is the sum of the ranks' output gradients -- another sum over
+// ranks, issued by every rank at the same point of its backward pass (same graph, same order).
+struct SumOverRanksBackward : torch::autograd::Node {
+  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  milliseconds timeout{0};
+  std::string context;
+  std::vector<int64_t> sizes;
+  at::TensorOptions options;
+
+  std::string name() const override { return "SumOverRanksBackward"; }
+
+  torch::autograd::variable_list apply(torch::autograd::variable_list&& grads) override {
+    // An undefined gradient still takes part: the other ranks are waiting for this collective.
+    at::Tensor g = grads[0].defined() ? grads[0] : at::zeros(sizes, options);
+    return {sum_over_ranks(pg, timeout, context, g)};
+  }
+
+  void release_variables() override { pg.reset(); }
+};
+
+// sumOverRanks(group, tensor) -> tensor: the sum of `tensor` over all ranks, differentiable
+// (its backward sums the gradients over ranks). Blocks this thread until every rank has sent.
+napi_value sum_over_ranks_op(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    Group& g = group_of(env, a[0]);
+    const at::Tensor& x = tensor_of(env, a[1]);
+    at::Tensor out = sum_over_ranks(g.pg, g.timeout, g.who("sum over ranks"), x);
+    if (x.requires_grad() && at::GradMode::is_enabled()) {
+      auto node = std::shared_ptr<SumOverRanksBackward>(new SumOverRanksBackward(), torch::autograd::deleteNode);
+      node->pg = g.pg;
+      node->timeout = g.timeout;
+      node->context = g.who("sum over ranks (backward)");
+      node->sizes = x.sizes().vec();
+      node->options = x.options();
+      node->set_next_edges(torch::autograd::collect_next_edges(x));
+      torch::autograd::set_history(out, node);
+    }
+    return wrap(env, out);
+  });
+}
+
 // The Reducer and the group it reduces over (kept alive as long as the Reducer).
 struct ReducerBox {
   std::unique_ptr<c10d::Reducer> reducer;
@@ -497,6 +563,7 @@ napi_value available(napi_env env, napi_callback_info info) {
 #define broadcast unavailable
 #define all_gather unavailable
 #define barrier unavailable
+#define sum_over_ranks_op unavailable
 #define create_reducer unavailable
 #define reducer_prepare unavailable
 #define reducer_bucket_sizes unavailable
@@ -512,6 +579,7 @@ FG_EXPORT("distAllReduce", all_reduce);
 FG_EXPORT("distBroadcast", broadcast);
 FG_EXPORT("distAllGather", all_gather);
 FG_EXPORT("distBarrier", barrier);
+FG_EXPORT("distSumOverRanks", sum_over_ranks_op);
 FG_EXPORT("distReducer", create_reducer);
 FG_EXPORT("distReducerPrepare", reducer_prepare);
 FG_EXPORT("distReducerBucketSizes", reducer_bucket_sizes);

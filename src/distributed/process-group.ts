@@ -132,6 +132,20 @@ export class ProcessGroup {
     return handles.map((h) => new Tensor(h));
   }
 
+  /**
+   * The sum of `tensor` over all ranks as a new tensor, **blocking** this thread until every
+   * rank has sent (bounded by the timeout) and **differentiable**: its backward sums the
+   * gradients over ranks the same way. For values needed within one forward or backward pass
+   * (SyncBatchNorm2d's statistics), where a Promise cannot be awaited; use allReduce elsewhere.
+   * Every rank must call it at the same point of the same computation.
+   *
+   * @example
+   *   const total = group.sumOverRanks(localCounts);   // on 2 ranks: rank 0's + rank 1's
+   */
+  sumOverRanks(tensor: Tensor): Tensor {
+    return new Tensor(native.distSumOverRanks(this.nativeHandle, tensor.handle));
+  }
+
   /** Resolves once every rank reached it. */
   async barrier(): Promise<void> {
     await native.distBarrier(this.nativeHandle);

@@ -88,6 +88,8 @@ export interface NativeBinding {
   distBroadcast(group: object, tensors: Handle[], root: number): Promise<void>;
   distAllGather(group: object, tensor: Handle): Promise<Handle[]>;
   distBarrier(group: object): Promise<void>;
+  /** Blocking and differentiable: the sum over ranks (its backward sums the gradients too). */
+  distSumOverRanks(group: object, t: Handle): Handle;
   distReducer(group: object, params: Handle[], bucketBytes: number, firstBucketBytes: number): object;
   distReducerPrepare(reducer: object, outputs: Handle[]): void;
   distReducerBucketSizes(reducer: object): number[];

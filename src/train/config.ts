@@ -28,6 +28,10 @@ export const TrainConfigSchema = z
       .describe('attention module inside ResNet-family blocks (squeeze-excite, gather-excite, CBAM, selective kernel)'),
     dropRate: z.number().min(0).max(1).default(0.2).describe('dropout before the classifier'),
     freezeUntil: z.string().min(1).optional().describe('freeze every parameter before this module (e.g. features.4 for mobilenet_v2, layer2 for ResNets)'),
+    syncBatchNorm: z
+      .boolean()
+      .default(false)
+      .describe("data-parallel runs: BatchNorm statistics over the global batch (every rank's images) instead of each rank's share"),
 
     imageSize: z.number().int().min(16).max(4096).default(224).describe('training and evaluation input side in pixels'),
     mean: z

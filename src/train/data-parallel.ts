@@ -8,7 +8,8 @@
  * - each rank reads its shard of the seeded (seed, epoch) order, `batchSize` images per step,
  *   so the global batch is `batchSize × WORLD_SIZE`;
  * - BatchNorm statistics stay local to each rank while training (PyTorch's default without
- *   SyncBatchNorm); before the model is used in eval mode, rank 0's are copied to every
+ *   SyncBatchNorm), or, with `syncBatchNorm`, cover the global batch (SyncBatchNorm2d, every
+ *   rank's images); before the model is used in eval mode, rank 0's are copied to every
  *   rank (DDP's `broadcast_buffers`), so all ranks use the statistics the checkpoint carries;
  * - only rank 0 writes the run folder (config, metrics, curves, checkpoints); the others
  *   learn its path from rank 0. `--resume` needs the run folder where every rank can read it

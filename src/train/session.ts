@@ -26,6 +26,7 @@ import { initialRunState, preprocessAt, type RunState } from './run-state.js';
 import type { RunFolder } from './run-folder.js';
 import { SkipLog } from './skip-log.js';
 import { prepareModel, type DataParallel } from './data-parallel.js';
+import { convertSyncBatchNorm } from '../distributed/sync-batch-norm.js';
 import type { GradientReducer } from '../distributed/gradient-reducer.js';
 import { GradScaler } from '../optim/grad-scaler.js';
 
@@ -91,6 +92,8 @@ export async function openSession(
   manualSeed(config.seed); // the initial weights are part of what a seed reproduces
   const model = await buildModel(config, classes.length, data.train, preprocessAt({ config, normalization }, 0));
   if (config.freezeUntil) log(`froze ${freezeUntil(model, config.freezeUntil)} parameter tensors before ${config.freezeUntil}`);
+  if (config.syncBatchNorm && parallel) log(`synchronised ${convertSyncBatchNorm(model, parallel.group)} BatchNorm layers over ${parallel.worldSize} ranks`);
+  else if (config.syncBatchNorm && primary) log('syncBatchNorm: a single-process run; BatchNorm already sees the whole batch');
   if (device !== 'cpu' || channelsLast) model.to({ device, memoryFormat: channelsLast ? 'channelsLast' : undefined });
   const reducer = parallel ? await prepareModel(parallel, model) : null;
   if (parallel) log(`data-parallel: rank ${parallel.rank} of ${parallel.worldSize}, ${reducer!.bucketSizes().length} gradient buckets`);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { distributed } from '../../src/index.js';
-import { freePort, runWorkers } from './workers.js';
+import { freePort, maxRelative, runWorkers } from './workers.js';
 
 const skip = distributed.distributedBackends().gloo ? false : 'this addon was built without distributed support (libgloo-dev missing)';
 
@@ -22,17 +22,6 @@ test('allReduce, broadcast, allGather and barrier across 2 processes', { skip, t
     ]);
   }
 });
-
-function maxRelative(a: number[][], b: number[][]): number {
-  let worst = 0;
-  a.forEach((pa, i) =>
-    pa.forEach((v, j) => {
-      const w = b[i]![j]!;
-      worst = Math.max(worst, Math.abs(v - w) / Math.max(1e-3, Math.abs(w)));
-    }),
-  );
-  return worst;
-}
 
 test('2 ranks with the gradient reducer end with the weights of 1 process on the same global batch', { skip, timeout: 150_000 }, async () => {
   const steps = '4';

@@ -1,6 +1,6 @@
 // `finegrain train --nproc-per-node 2`: a data-parallel run killed with SIGKILL (launcher and
 // workers) after its first checkpoint, then resumed with --resume, ends with exactly the
-// weights and metrics of the uninterrupted data-parallel run.
+// weights and metrics of the uninterrupted data-parallel run (with synchronised BatchNorm).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -49,13 +49,14 @@ test('a data-parallel run killed with SIGKILL and resumed matches the uninterrup
     await writeTinyDataset(join(dir, 'data'), { classes: 3, perClass: 12, seed: 5 });
     const flags = ['--data', join(dir, 'data'), '--out', join(dir, 'runs'), '--model', 'regnetx_002', '--image-size', '32', '--batch-size', '4'];
     flags.push('--epochs', '3', '--augment', 'trivialaugment', '--precision', 'float32', '--val-fraction', '0.25', '--lr', '0.05', '--quiet');
-    flags.push('--drop-rate', '0.2', '--ema', '0.9', '--threads', '1', '--nproc-per-node', '2');
+    flags.push('--drop-rate', '0.2', '--ema', '0.9', '--threads', '1', '--nproc-per-node', '2', '--sync-batch-norm');
 
     const straight = cli(['train', ...flags, '--name', 'straight', '--master-port', String(await freePort())], 240_000);
     const s = await straight.done;
     assert.equal(s.code, 0, s.stderr);
     assert.match(s.stderr, /data-parallel: rank 0 of 2/);
     assert.match(s.stderr, /\[rank 1\] data-parallel: rank 1 of 2/);
+    assert.match(s.stderr, /synchronised \d+ BatchNorm layers over 2 ranks/);
 
     const killed = cli(['train', ...flags, '--name', 'killed', '--master-port', String(await freePort())], 240_000);
     const metrics = join(dir, 'runs/killed/metrics.jsonl');

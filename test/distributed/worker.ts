@@ -1,17 +1,19 @@
 /**
  * The program each distributed test worker runs (see workers.ts), by mode:
  * - `collectives`: allReduce (sum, avg, max), broadcast, allGather, barrier; prints the values;
- * - `train <steps> <globalBatch> [single]`: a small MLP+conv model without BatchNorm trained
- *   with SGD on seeded data, each rank its shard, gradients through the GradientReducer;
- *   `single` trains the whole global batch in one process; prints the final weights;
+ * - `train <steps> <globalBatch> [single] [bn=local|sync]`: a small MLP+conv model (without
+ *   BatchNorm, or with one after the conv: local, or synchronised with convertSyncBatchNorm)
+ *   trained with SGD on seeded data, each rank its shard, gradients through the
+ *   GradientReducer; `single` trains the whole global batch in one process; prints the final
+ *   weights and buffers;
  * - `hang-after-ready`: joins the group, prints "ready", then all-reduces forever (killed by
  *   the test);
  * - `init-only`: joins the group and exits (for the rendezvous error tests).
  * Errors go to stderr and exit 1, as the CLI does.
  */
-import { Conv2d, crossEntropy, relu, distributed, Linear, manualSeed, Module, randn, scope, SGD, tensor, type Tensor } from '../../src/index.js';
+import { BatchNorm2d, Conv2d, crossEntropy, relu, distributed, Linear, manualSeed, Module, randn, scope, SGD, tensor, type Tensor } from '../../src/index.js';
 
-const { initProcessGroup, GradientReducer, broadcastModule, shardOrder } = distributed;
+const { initProcessGroup, GradientReducer, broadcastModule, convertSyncBatchNorm, shardOrder } = distributed;
 
 function out(value: unknown): void {
   process.stdout.write(JSON.stringify(value) + '\n');
@@ -43,22 +45,29 @@ async function collectives(): Promise<void> {
 
 class Net extends Module {
   conv = this.registerModule('conv', new Conv2d(3, 8, 3, { padding: 1 }));
+  declare bn: BatchNorm2d | null;
   fc1 = this.registerModule('fc1', new Linear(8 * 8 * 8, 32));
   fc2 = this.registerModule('fc2', new Linear(32, 5));
+  constructor(withBatchNorm: boolean) {
+    super();
+    this.bn = this.registerModule('bn', withBatchNorm ? new BatchNorm2d(8) : null);
+  }
   forward(x: Tensor): Tensor {
-    const h = relu(this.conv.forward(x)).flatten(1);
+    const c = this.conv.forward(x);
+    const h = relu(this.bn ? this.bn.forward(c) : c).flatten(1);
     return this.fc2.forward(relu(this.fc1.forward(h)));
   }
 }
 
-async function trainRun(steps: number, globalBatch: number, single: boolean): Promise<void> {
+async function trainRun(steps: number, globalBatch: number, single: boolean, bn: 'none' | 'local' | 'sync'): Promise<void> {
   const group = single ? null : await initProcessGroup({ timeoutMs: Number(process.env.FG_TEST_TIMEOUT_MS ?? 30_000) });
   const rank = group?.rank ?? 0;
   const world = group?.worldSize ?? 1;
   // Different seeds per rank: only the broadcast from rank 0 makes them start equal.
   manualSeed(single ? 1 : 1 + rank);
-  const net = new Net();
+  const net = new Net(bn !== 'none');
   if (group) await broadcastModule(group, net);
+  const synced = group && bn === 'sync' ? convertSyncBatchNorm(net, group) : 0;
   manualSeed(99);
   const images = randn([steps * globalBatch, 3, 8, 8]);
   const labels = tensor(
@@ -81,7 +90,13 @@ async function trainRun(steps: number, globalBatch: number, single: boolean): Pr
       opt.zeroGrad();
     });
   }
-  out({ rank, buckets: reducer?.bucketSizes().length ?? 0, weights: net.parameters().map((p) => Array.from(p.toTypedArray(), Number)) });
+  out({
+    rank,
+    synced,
+    buckets: reducer?.bucketSizes().length ?? 0,
+    weights: net.parameters().map((p) => Array.from(p.toTypedArray(), Number)),
+    buffers: net.buffers().map((b) => Array.from(b.toTypedArray(), Number)),
+  });
   reducer?.dispose();
   group?.destroy();
 }
@@ -104,7 +119,13 @@ async function initOnly(): Promise<void> {
 const [mode, ...rest] = process.argv.slice(2);
 const jobs: Record<string, () => Promise<void>> = {
   collectives,
-  train: () => trainRun(Number(rest[0]), Number(rest[1]), rest[2] === 'single'),
+  train: () =>
+    trainRun(
+      Number(rest[0]),
+      Number(rest[1]),
+      rest.includes('single'),
+      (rest.find((a) => a.startsWith('bn='))?.slice(3) ?? 'none') as 'none' | 'local' | 'sync',
+    ),
   'hang-after-ready': hangAfterReady,
   'init-only': initOnly,
 };

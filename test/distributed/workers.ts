@@ -109,3 +109,15 @@ export async function runWorkers(n: number, args: string[], options: Parameters<
     for (const c of running.children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   }
 }
+
+/** The largest |a − b| / max(|b|, 1e-3) over lists of weights (rank results against a single process). */
+export function maxRelative(a: number[][], b: number[][]): number {
+  let worst = 0;
+  a.forEach((pa, i) =>
+    pa.forEach((v, j) => {
+      const w = b[i]![j]!;
+      worst = Math.max(worst, Math.abs(v - w) / Math.max(1e-3, Math.abs(w)));
+    }),
+  );
+  return worst;
+}
