@@ -58,7 +58,8 @@ async function worker(): Promise<void> {
   manualSeed(0);
   const model = createModel('resnet50', { numClasses: 100 });
   model.train();
-  if (group && process.env.FG_BENCH_SYNC_BN) distributed.convertSyncBatchNorm(model, group);
+  const statsGroup = group && process.env.FG_BENCH_SYNC_BN ? await group.duplicate() : null;
+  if (statsGroup) distributed.convertSyncBatchNorm(model, statsGroup);
   const reducer = group ? new distributed.GradientReducer(group, model.parameters()) : null;
   if (group) await distributed.broadcastModule(group, model);
   const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
@@ -109,6 +110,7 @@ async function worker(): Promise<void> {
     }
     opt.zeroGrad();
     reducer!.dispose();
+    statsGroup?.destroy();
     group.destroy();
   }
   process.stdout.write(JSON.stringify(result) + '\n');

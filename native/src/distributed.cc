@@ -50,6 +50,8 @@ using std::chrono::milliseconds;
 struct Group {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  std::string host;  // the rendezvous host (Gloo binds to loopback when it is)
+  int index = 0;     // 0 for the first group on the store, then 1, 2, ... (its key prefix)
   int rank = 0;
   int size = 1;
   std::string backend;
@@ -271,6 +273,7 @@ napi_value init_process_group(napi_env env, napi_callback_info info) {
       // A prefix, as torch.distributed uses, keeps a later group on the same store apart.
       auto prefixed = c10::make_intrusive<c10d::PrefixStore>("finegrain/0", store);
       holder->store = store;
+      holder->host = where;
       holder->pg = holder->backend == "nccl" ? make_nccl(prefixed, holder->rank, holder->size, timeout)
                                              : make_gloo(prefixed, holder->rank, holder->size, where, timeout);
     };
@@ -278,6 +281,37 @@ napi_value init_process_group(napi_env env, napi_callback_info info) {
       napi_value ext;
       auto* g = new Group(*holder);
       check(napi_create_external(env, g, finalize_group, nullptr, &ext), "create_external");
+      return ext;
+    };
+    return queue(env, std::move(job));
+  });
+}
+
+// duplicateProcessGroup(group, index) -> Promise<group>: another group of the same ranks over
+// the same store (keys under "finegrain/<index>"), with its own connections and threads, so
+// its collectives never queue behind the first group's (synchronised BatchNorm's small,
+// blocking sums must not wait for a gradient bucket in flight). Every rank calls it, with the
+// same index; it blocks until all have, so it runs on a worker thread.
+napi_value duplicate_process_group(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    Group& g = group_of(env, a[0]);
+    auto index = static_cast<int>(int_of(env, a[1], "index"));
+    if (index < 1) type_fail("duplicateProcessGroup: index must be >= 1 (0 is the first group)");
+    if (g.backend != "gloo") fail(g.who("duplicate") + ": only Gloo groups can be duplicated in this build");
+    auto holder = std::make_shared<Group>(g);
+    holder->index = index;
+    auto job = std::make_unique<Job>();
+    job->context = g.who("rendezvous of group " + std::to_string(index));
+    job->hint = " (did every rank ask for the same group within " + std::to_string(g.timeout.count()) + " ms?)";
+    job->wait = [holder] {
+      auto prefixed = c10::make_intrusive<c10d::PrefixStore>("finegrain/" + std::to_string(holder->index), holder->store);
+      holder->pg = make_gloo(prefixed, holder->rank, holder->size, holder->host, holder->timeout);
+    };
+    job->result = [holder](napi_env env) {
+      napi_value ext;
+      auto* copy = new Group(*holder);
+      check(napi_create_external(env, copy, finalize_group, nullptr, &ext), "create_external");
       return ext;
     };
     return queue(env, std::move(job));
@@ -559,6 +593,7 @@ napi_value available(napi_env env, napi_callback_info info) {
 
 #define init_process_group unavailable
 #define destroy_process_group unavailable
+#define duplicate_process_group unavailable
 #define all_reduce unavailable
 #define broadcast unavailable
 #define all_gather unavailable
@@ -575,6 +610,7 @@ napi_value available(napi_env env, napi_callback_info info) {
 FG_EXPORT("distAvailable", available);
 FG_EXPORT("distInit", init_process_group);
 FG_EXPORT("distDestroy", destroy_process_group);
+FG_EXPORT("distDuplicate", duplicate_process_group);
 FG_EXPORT("distAllReduce", all_reduce);
 FG_EXPORT("distBroadcast", broadcast);
 FG_EXPORT("distAllGather", all_gather);

@@ -91,6 +91,8 @@ async function coalesced(list: Tensor[], run: (handle: number) => Promise<void>)
 /** A group of ranks; create it with `initProcessGroup`. */
 export class ProcessGroup {
   #native: NativeGroup | null;
+  // Shared by a group and its duplicates: each new one takes the next key prefix on the store.
+  #family: { duplicates: number } = { duplicates: 0 };
 
   /** @internal use initProcessGroup */
   constructor(
@@ -144,6 +146,21 @@ export class ProcessGroup {
    */
   sumOverRanks(tensor: Tensor): Tensor {
     return new Tensor(native.distSumOverRanks(this.nativeHandle, tensor.handle));
+  }
+
+  /**
+   * Another group of the same ranks, with its own connections and threads: its collectives
+   * never wait behind this group's (SyncBatchNorm2d's blocking sums must not queue behind a
+   * gradient bucket still in flight). Every rank must call it, in the same order. Gloo only.
+   *
+   * @example
+   *   const statsGroup = await group.duplicate();
+   */
+  async duplicate(): Promise<ProcessGroup> {
+    const handle: NativeGroup = await native.distDuplicate(this.nativeHandle, ++this.#family.duplicates);
+    const copy = new ProcessGroup(handle, this.rank, this.worldSize, this.localRank, this.backend, this.timeoutMs);
+    copy.#family = this.#family;
+    return copy;
   }
 
   /** Resolves once every rank reached it. */

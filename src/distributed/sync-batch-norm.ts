@@ -12,8 +12,11 @@
  * a plain BatchNorm2d with the running statistics; the state dict has the same names, so a
  * checkpoint loads into either.
  *
+ * Give it a group of its own (`await group.duplicate()`): on the gradient reducer's group its
+ * sums in backward would queue behind gradient buckets in flight and undo their overlap.
+ *
  * @example
- *   const replaced = convertSyncBatchNorm(model, group);   // before the GradientReducer is built
+ *   const replaced = convertSyncBatchNorm(model, await group.duplicate());   // before the GradientReducer
  */
 import { noGrad } from '../autograd/grad-mode.js';
 import { BatchNorm2d } from '../nn/layers/batch-norm.js';

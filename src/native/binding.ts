@@ -84,6 +84,7 @@ export interface NativeBinding {
   distAvailable(): { gloo: boolean; nccl: boolean };
   distInit(backend: string, store: 'tcp' | 'file', hostOrPath: string, port: number, rank: number, worldSize: number, timeoutMs: number): Promise<object>;
   distDestroy(group: object): void;
+  distDuplicate(group: object, index: number): Promise<object>;
   distAllReduce(group: object, tensors: Handle[], op: string): Promise<void>;
   distBroadcast(group: object, tensors: Handle[], root: number): Promise<void>;
   distAllGather(group: object, tensor: Handle): Promise<Handle[]>;

@@ -26,6 +26,7 @@ import { initialRunState, preprocessAt, type RunState } from './run-state.js';
 import type { RunFolder } from './run-folder.js';
 import { SkipLog } from './skip-log.js';
 import { prepareModel, type DataParallel } from './data-parallel.js';
+import type { ProcessGroup } from '../distributed/process-group.js';
 import { convertSyncBatchNorm } from '../distributed/sync-batch-norm.js';
 import type { GradientReducer } from '../distributed/gradient-reducer.js';
 import { GradScaler } from '../optim/grad-scaler.js';
@@ -58,6 +59,8 @@ export interface TrainingSession {
   readonly parallel: DataParallel | null;
   /** Averages gradients over the ranks during backward; null in one process. */
   readonly reducer: GradientReducer | null;
+  /** syncBatchNorm runs: the group the BatchNorm statistics are summed over (a duplicate of the job's). */
+  readonly statsGroup: ProcessGroup | null;
   /** Whether this process writes the run folder (rank 0, or the only process). */
   readonly primary: boolean;
   /** float16 runs: the dynamic loss scale, kept across epochs and rounds and in the checkpoint. */
@@ -92,7 +95,9 @@ export async function openSession(
   manualSeed(config.seed); // the initial weights are part of what a seed reproduces
   const model = await buildModel(config, classes.length, data.train, preprocessAt({ config, normalization }, 0));
   if (config.freezeUntil) log(`froze ${freezeUntil(model, config.freezeUntil)} parameter tensors before ${config.freezeUntil}`);
-  if (config.syncBatchNorm && parallel) log(`synchronised ${convertSyncBatchNorm(model, parallel.group)} BatchNorm layers over ${parallel.worldSize} ranks`);
+  // Its own group: the statistics' blocking sums must not queue behind gradient buckets in flight.
+  const statsGroup = config.syncBatchNorm && parallel ? await parallel.group.duplicate() : null;
+  if (statsGroup) log(`synchronised ${convertSyncBatchNorm(model, statsGroup)} BatchNorm layers over ${statsGroup.worldSize} ranks`);
   else if (config.syncBatchNorm && primary) log('syncBatchNorm: a single-process run; BatchNorm already sees the whole batch');
   if (device !== 'cpu' || channelsLast) model.to({ device, memoryFormat: channelsLast ? 'channelsLast' : undefined });
   const reducer = parallel ? await prepareModel(parallel, model) : null;
@@ -128,6 +133,7 @@ export async function openSession(
     state: initialRunState(),
     parallel,
     reducer,
+    statsGroup,
     primary,
     // float16 gradients underflow without loss scaling (bfloat16 has float32's range: no need).
     scaler: precision === 'float16' ? new GradScaler() : null,
@@ -138,6 +144,7 @@ export async function openSession(
 export function closeSession(s: TrainingSession): void {
   s.reducer?.dispose();
   s.scaler?.dispose();
+  s.statsGroup?.destroy();
   s.parallel?.group.destroy();
   s.logitAdjust?.dispose();
   s.ema?.dispose();

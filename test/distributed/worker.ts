@@ -67,7 +67,8 @@ async function trainRun(steps: number, globalBatch: number, single: boolean, bn:
   manualSeed(single ? 1 : 1 + rank);
   const net = new Net(bn !== 'none');
   if (group) await broadcastModule(group, net);
-  const synced = group && bn === 'sync' ? convertSyncBatchNorm(net, group) : 0;
+  const statsGroup = group && bn === 'sync' ? await group.duplicate() : null;
+  const synced = statsGroup ? convertSyncBatchNorm(net, statsGroup) : 0;
   manualSeed(99);
   const images = randn([steps * globalBatch, 3, 8, 8]);
   const labels = tensor(
@@ -98,6 +99,7 @@ async function trainRun(steps: number, globalBatch: number, single: boolean, bn:
     buffers: net.buffers().map((b) => Array.from(b.toTypedArray(), Number)),
   });
   reducer?.dispose();
+  statsGroup?.destroy();
   group?.destroy();
 }
 
