@@ -298,7 +298,6 @@ napi_value duplicate_process_group(napi_env env, napi_callback_info info) {
     Group& g = group_of(env, a[0]);
     auto index = static_cast<int>(int_of(env, a[1], "index"));
     if (index < 1) type_fail("duplicateProcessGroup: index must be >= 1 (0 is the first group)");
-    if (g.backend != "gloo") fail(g.who("duplicate") + ": only Gloo groups can be duplicated in this build");
     auto holder = std::make_shared<Group>(g);
     holder->index = index;
     auto job = std::make_unique<Job>();
@@ -306,7 +305,8 @@ napi_value duplicate_process_group(napi_env env, napi_callback_info info) {
     job->hint = " (did every rank ask for the same group within " + std::to_string(g.timeout.count()) + " ms?)";
     job->wait = [holder] {
       auto prefixed = c10::make_intrusive<c10d::PrefixStore>("finegrain/" + std::to_string(holder->index), holder->store);
-      holder->pg = make_gloo(prefixed, holder->rank, holder->size, holder->host, holder->timeout);
+      holder->pg = holder->backend == "nccl" ? make_nccl(prefixed, holder->rank, holder->size, holder->timeout)
+                                             : make_gloo(prefixed, holder->rank, holder->size, holder->host, holder->timeout);
     };
     job->result = [holder](napi_env env) {
       napi_value ext;

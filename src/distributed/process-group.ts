@@ -151,7 +151,8 @@ export class ProcessGroup {
   /**
    * Another group of the same ranks, with its own connections and threads: its collectives
    * never wait behind this group's (SyncBatchNorm2d's blocking sums must not queue behind a
-   * gradient bucket still in flight). Every rank must call it, in the same order. Gloo only.
+   * gradient bucket still in flight). Every rank must call it, in the same order. (NCCL
+   * duplicates are built the same way but not yet run on a GPU.)
    *
    * @example
    *   const statsGroup = await group.duplicate();
