@@ -230,6 +230,22 @@ c10::intrusive_ptr<c10d::ProcessGroup> make_nccl(const c10::intrusive_ptr<c10d::
 #endif
 }
 
+// Builds the group's backend over its store, under the key prefix of its index: a prefix, as
+// torch.distributed uses, keeps the groups sharing one store apart. Blocks until every rank
+// has joined (worker thread only).
+void connect(Group& g) {
+  auto prefixed = c10::make_intrusive<c10d::PrefixStore>("finegrain/" + std::to_string(g.index), g.store);
+  g.pg = g.backend == "nccl" ? make_nccl(prefixed, g.rank, g.size, g.timeout)
+                             : make_gloo(prefixed, g.rank, g.size, g.host, g.timeout);
+}
+
+// A JS handle owning a copy of the group (freed with the handle, or by destroyProcessGroup).
+napi_value external_of(napi_env env, const Group& g) {
+  napi_value ext;
+  check(napi_create_external(env, new Group(g), finalize_group, nullptr, &ext), "create_external");
+  return ext;
+}
+
 // initProcessGroup(backend, store ('tcp'|'file'), hostOrPath, port, rank, worldSize, timeoutMs)
 //   -> Promise<group>. The rendezvous (the store's connection and Gloo's full mesh) blocks
 // until every rank arrived or the timeout passed, so it runs on a worker thread too.
@@ -270,19 +286,11 @@ napi_value init_process_group(napi_env env, napi_callback_info info) {
         store = c10::make_intrusive<c10d::FileStore>(where, holder->size);
         store->setTimeout(timeout);
       }
-      // A prefix, as torch.distributed uses, keeps a later group on the same store apart.
-      auto prefixed = c10::make_intrusive<c10d::PrefixStore>("finegrain/0", store);
       holder->store = store;
       holder->host = where;
-      holder->pg = holder->backend == "nccl" ? make_nccl(prefixed, holder->rank, holder->size, timeout)
-                                             : make_gloo(prefixed, holder->rank, holder->size, where, timeout);
+      connect(*holder);
     };
-    job->result = [holder](napi_env env) {
-      napi_value ext;
-      auto* g = new Group(*holder);
-      check(napi_create_external(env, g, finalize_group, nullptr, &ext), "create_external");
-      return ext;
-    };
+    job->result = [holder](napi_env env) { return external_of(env, *holder); };
     return queue(env, std::move(job));
   });
 }
@@ -303,17 +311,8 @@ napi_value duplicate_process_group(napi_env env, napi_callback_info info) {
     auto job = std::make_unique<Job>();
     job->context = g.who("rendezvous of group " + std::to_string(index));
     job->hint = " (did every rank ask for the same group within " + std::to_string(g.timeout.count()) + " ms?)";
-    job->wait = [holder] {
-      auto prefixed = c10::make_intrusive<c10d::PrefixStore>("finegrain/" + std::to_string(holder->index), holder->store);
-      holder->pg = holder->backend == "nccl" ? make_nccl(prefixed, holder->rank, holder->size, holder->timeout)
-                                             : make_gloo(prefixed, holder->rank, holder->size, holder->host, holder->timeout);
-    };
-    job->result = [holder](napi_env env) {
-      napi_value ext;
-      auto* copy = new Group(*holder);
-      check(napi_create_external(env, copy, finalize_group, nullptr, &ext), "create_external");
-      return ext;
-    };
+    job->wait = [holder] { connect(*holder); };
+    job->result = [holder](napi_env env) { return external_of(env, *holder); };
     return queue(env, std::move(job));
   });
 }
