@@ -15,7 +15,7 @@
  *
  *   node build/bench/infer/worker-finegrain.js   (driven by bench/infer/run.ts)
  */
-import { fromTypedArray, loadSafetensors, noGrad, setNumThreads, getNumThreads } from '../../src/index.js';
+import { fromTypedArray, holdTensorCache, loadSafetensors, noGrad, setNumThreads, getNumThreads } from '../../src/index.js';
 import { createModel, type ImageClassifier } from '../../src/models/index.js';
 import { Conv2d } from '../../src/nn/layers/conv2d.js';
 import { memberForward } from '../../src/evaluation/forward.js';
@@ -53,6 +53,9 @@ function setup(req: Request) {
     for (const t of Object.values(tensors)) t.dispose();
   }
   model.eval();
+  // As classifier() does for its lifetime: freed activation blocks kept for the next pass
+  // (default and fp32 alike; FINEGRAIN_TENSOR_CACHE_MIB=0 measures without).
+  holdTensorCache();
   const batch = Number(req.batch);
   const size = Number(req.size);
   // As classifier() does: the inference copy, then the weights laid out channels-last once, at load.

@@ -25,6 +25,7 @@ import type { Device } from '../tensor/device.js';
 import { evalLoader } from '../data/loader/eval-loader.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
 import type { Precision } from '../runtime/device-choice.js';
+import { holdTensorCache } from '../runtime/tensor-cache.js';
 import { combineMembers, memberForward, type MemberOutput } from './forward.js';
 import type { TtaOptions } from './tta.js';
 
@@ -118,6 +119,7 @@ export async function predictDataset(members: EnsembleMember | EnsembleMember[],
   const mode = options.ensemble ?? 'probabilities';
   if (mode !== 'probabilities' && mode !== 'embeddings') throw new TypeError(`unknown ensemble mode '${mode}'`);
   const runs: MemberRun[] = [];
+  const releaseTensorCache = holdTensorCache(); // every batch reuses the previous one's blocks
   try {
     for (const m of list) runs.push(await runMember(m, ds, options));
     const first = runs[0]!;
@@ -146,5 +148,6 @@ export async function predictDataset(members: EnsembleMember | EnsembleMember[],
     return result;
   } finally {
     for (const r of runs) for (const t of [r.out.probs, r.out.logits, r.out.embeddings, r.labels]) t.dispose();
+    releaseTensorCache();
   }
 }

@@ -80,6 +80,11 @@ export interface NativeBinding {
   mallopt(name: 'mmapMax' | 'trimThreshold', value: number): boolean | null;
   /** glibc's malloc_trim(0); null when the C library is not glibc. */
   mallocTrim(): boolean | null;
+  // tensor-cache.cc: inference's cache of freed CPU tensor blocks
+  tensorCacheAcquire(limitBytes: number): void;
+  tensorCacheRelease(): void;
+  tensorCacheFlush(): void;
+  tensorCacheStats(): { holders: number; limitBytes: number; cachedBytes: number; cachedBlocks: number; hits: number; misses: number };
   // distributed.cc: c10d process groups (the handles are opaque externals)
   distAvailable(): { gloo: boolean; nccl: boolean };
   distInit(backend: string, store: 'tcp' | 'file', hostOrPath: string, port: number, rank: number, worldSize: number, timeoutMs: number): Promise<object>;

@@ -36,6 +36,7 @@ import { loadCalibration, uncalibrated, type Calibration, type UnknownVerdict } 
 import { DEFAULT_QUALITY_THRESHOLDS, type QualityReport, type QualityThresholds } from '../open-world/quality.js';
 import { combineMembers, memberForward, withPrecision, type EnsembleMode, type MemberOutput } from '../evaluation/forward.js';
 import { prepareForInference } from '../models/prepare-for-inference.js';
+import { holdTensorCache } from '../runtime/tensor-cache.js';
 import { heatmapDataUrl } from './heatmap.js';
 import { decodeServed, rowAnswer, verificationAnswer } from './served-answers.js';
 import type { ClassifierInput } from './input.js';
@@ -163,6 +164,8 @@ export class Classifier implements ServedModel, Disposable {
   private readonly byName: Map<string, number>;
   private disposed = false;
   private onnxFile: Promise<OnnxModelFile> | null = null;
+  // Freed activation blocks kept for the next batch while this classifier lives (tensor-cache.ts).
+  private readonly releaseTensorCache = holdTensorCache();
 
   /** @internal Use `classifier()`. */
   constructor(
@@ -373,6 +376,7 @@ export class Classifier implements ServedModel, Disposable {
     this.disposed = true;
     this.ensemble.dispose();
     this.calibration.dispose();
+    this.releaseTensorCache();
   }
 
   [Symbol.dispose](): void {
