@@ -3,7 +3,7 @@
 // libtorch takes CPU tensor memory from glibc, which serves large blocks with fresh mmaps and
 // unmaps them on free, so every forward pass page-faults its activations in again and the kernel
 // zeroes each page. On the 2-core AMD EPYC a mobilenet_v2 pass at batch 16 spent most of its time
-// there (56 images/s, against 365 once freed blocks were reused). Training sets glibc's own knobs
+// there (56 images/s, against 297–350 once freed blocks were reused). Training sets glibc's own knobs
 // instead (host-memory.ts); inference shapes repeat exactly (one set per batch size), so a
 // bounded cache of blocks keyed by their rounded size serves them without touching the heap's
 // policy for the rest of the process (image decoding, file loads).
@@ -48,27 +48,26 @@ class TensorCache final : public c10::Allocator {
       return {p, p, &c10::free_cpu, c10::Device(c10::DeviceType::CPU)};
     }
     size_t size = rounded(n);
-    void* p = nullptr;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       auto it = free_.find(size);
       if (it != free_.end()) {
-        p = it->second;
+        void* p = it->second;
         free_.erase(it);
         cached_ -= size;
         hits_++;
-      } else {
-        misses_++;
+        live_[p] = size;
+        return {p, p, &TensorCache::release_block, c10::Device(c10::DeviceType::CPU)};
       }
+      misses_++;
     }
-    if (!p) {
-      try {
-        p = c10::alloc_cpu(size);
-      } catch (const c10::Error&) {
-        // Out of memory: ask for the exact size, so the error names what the caller asked for.
-        p = c10::alloc_cpu(n);
-        return {p, p, &c10::free_cpu, c10::Device(c10::DeviceType::CPU)};
-      }
+    void* p = nullptr;
+    try {
+      p = c10::alloc_cpu(size);  // outside the lock: the system allocation is the slow part
+    } catch (const c10::Error&) {
+      // Out of memory: ask for the exact size, so the error names what the caller asked for.
+      p = c10::alloc_cpu(n);
+      return {p, p, &c10::free_cpu, c10::Device(c10::DeviceType::CPU)};
     }
     std::lock_guard<std::mutex> lock(mutex_);
     live_[p] = size;
@@ -96,11 +95,6 @@ class TensorCache final : public c10::Allocator {
       flush_locked();
       limit_ = 0;
     }
-  }
-
-  void flush() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    flush_locked();
   }
 
   napi_value stats(napi_env env) {
@@ -177,20 +171,12 @@ napi_value tensor_cache_release(napi_env env, napi_callback_info info) {
   });
 }
 
-napi_value tensor_cache_flush(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    TensorCache::instance().flush();
-    return undefined(env);
-  });
-}
-
 napi_value tensor_cache_stats(napi_env env, napi_callback_info info) {
   return guarded(env, [&] { return TensorCache::instance().stats(env); });
 }
 
 FG_EXPORT("tensorCacheAcquire", tensor_cache_acquire);
 FG_EXPORT("tensorCacheRelease", tensor_cache_release);
-FG_EXPORT("tensorCacheFlush", tensor_cache_flush);
 FG_EXPORT("tensorCacheStats", tensor_cache_stats);
 
 }  // namespace

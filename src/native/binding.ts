@@ -83,7 +83,6 @@ export interface NativeBinding {
   // tensor-cache.cc: inference's cache of freed CPU tensor blocks
   tensorCacheAcquire(limitBytes: number): void;
   tensorCacheRelease(): void;
-  tensorCacheFlush(): void;
   tensorCacheStats(): { holders: number; limitBytes: number; cachedBytes: number; cachedBlocks: number; hits: number; misses: number };
   // distributed.cc: c10d process groups (the handles are opaque externals)
   distAvailable(): { gloo: boolean; nccl: boolean };

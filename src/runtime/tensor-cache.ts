@@ -2,13 +2,13 @@
  * Inference's host-memory policy: while held, freed CPU tensor blocks (128 KiB and over) are kept
  * by size for the next forward pass instead of going back to glibc, which unmaps them and makes
  * the next pass page-fault every activation in again (native/src/tensor-cache.cc). On the 2-core
- * AMD EPYC that was most of a pass at batch 16: mobilenet_v2 56 → 365 images/s, resnet50 1.5×
+ * AMD EPYC that was most of a pass at batch 16: mobilenet_v2 56 → 297–350 images/s, resnet50 1.5×
  * (bench/infer). `classifier()` holds it for its lifetime and `predictDataset` for its run; hold
  * it around an inference loop of your own. The last release returns every kept block.
  *
  * The cache keeps at most `FINEGRAIN_TENSOR_CACHE_MIB` MiB (default 1024; 0 turns it off).
- * Blocks are keyed by their size rounded up to a quarter power of two, so one pass's shapes find
- * the previous pass's blocks; a block that would overflow the limit goes back to the system.
+ * Blocks are keyed by their size rounded up to a multiple of an eighth of the next power of two
+ * (at most 25 % slack), so one pass's shapes find the previous pass's blocks; a block that would overflow the limit goes back to the system.
  * Training keeps its own policy (cacheHostMemory): its shapes repeat too, but its peak is larger.
  *
  * @example
