@@ -28,22 +28,22 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Rng } from '../../src/data/random.js';
 import { fitCalibration, argmaxCorrect } from '../../src/open-world/calibration-fit.js';
-import { CORRUPTIONS, CORRUPTION_ISSUE } from '../../src/data/corruptions/index.js';
+import { CORRUPTIONS } from '../../src/data/corruptions/index.js';
 import { auprIn } from '../../src/open-world/metrics/aupr.js';
 import { auroc } from '../../src/open-world/metrics/auroc.js';
 import { ece } from '../../src/open-world/metrics/ece.js';
 import { fprAtTpr } from '../../src/open-world/metrics/fpr-at-tpr.js';
 import { mspScore } from '../../src/open-world/ood/msp.js';
 import { OOD_SCORES, type OodScoreName } from '../../src/open-world/ood/score.js';
-import { qualityIssues, type QualityMeasures, type QualityThresholds, DEFAULT_QUALITY_THRESHOLDS } from '../../src/open-world/quality.js';
 import { useAllCores } from '../../src/runtime/settings.js';
 import { logPriors, longTailSubset, tauNormalize } from '../../src/open-world/long-tail.js';
 import { fromTypedArray } from '../../src/tensor/creation.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { headLogits, trainLinearHead } from './heads.js';
 import type { Embedded } from './embed.js';
-import { cleanEmbeddings, frozenBackbone } from './stage-embed.js';
-import { augmentedEmbeddings, corruptedEmbeddings, gateMeasures } from './stage-corrupt.js';
+import { cleanEmbeddings, frozenBackbone, type CleanEmbeddings } from './stage-embed.js';
+import { augmentedEmbeddings, corruptedEmbeddings } from './stage-corrupt.js';
+import { gateStage } from './stage-gate.js';
 
 const root = resolve(new URL('../../..', import.meta.url).pathname);
 const { values: opt } = parseArgs({
@@ -51,7 +51,8 @@ const { values: opt } = parseArgs({
     shared: { type: 'string', default: join(root, '../shared') },
     cache: { type: 'string', default: join(root, 'runs/open-world/cache') },
     'robust-images': { type: 'string', default: '300' },
-    'gate-images': { type: 'string', default: '200' },
+    'gate-images': { type: 'string', default: '600' },
+    'gate-corrupted': { type: 'string', default: '400' },
     'robust-train-datasets': { type: 'string', default: 'cub100,cars33' },
     k: { type: 'string', default: '10' },
     steps: { type: 'string', default: '300' },
@@ -61,7 +62,7 @@ const { values: opt } = parseArgs({
 });
 if (opt.help) {
   console.log(
-    'usage: node scripts/run-bench.mjs open-world [--stages ood,calibration,robustness,gate] [--k 10] [--robust-images 300] [--gate-images 200] [--shared ../shared]',
+    'usage: node scripts/run-bench.mjs open-world [--stages ood,calibration,robustness,gate] [--k 10] [--robust-images 300] [--gate-images 600] [--gate-corrupted 400] [--shared ../shared]',
   );
   process.exit(0);
 }
@@ -178,8 +179,9 @@ const results: Record<string, unknown> = {
   setup: `frozen ImageNet MobileNetV2 (ONNX import) embeddings at 224 px (bf16), linear heads by full-batch AdamW (${STEPS} steps, lr 3e-3, wd 1e-2); 20% of each training split is validation (temperature, thresholds); knn k = ${K}`,
 };
 
-const E = await cleanEmbeddings(opt.shared, opt.cache);
-const carsKnown = E.carsClasses.map((c) => /^(Audi|BMW) /.test(c));
+// Every stage but the gate needs the embeddings; the gate alone runs without them.
+const E = [...stages].some((s) => s !== 'gate') ? await cleanEmbeddings(opt.shared, opt.cache) : (null as unknown as CleanEmbeddings);
+const carsKnown = E?.carsClasses.map((c) => /^(Audi|BMW) /.test(c)) ?? [];
 
 if (stages.has('ood')) {
   const ood: Record<string, OodRow & { accuracy?: number }> = {};
@@ -366,64 +368,7 @@ if (stages.has('robustness')) {
 }
 
 if (stages.has('gate')) {
-  const n = Number(opt['gate-images']);
-  const paths = [...subset(E.cubTest, n / 2, 2).map((i) => E.cubTest.paths[i]!), ...subset(E.carsTest, n / 2, 2).map((i) => E.carsTest.paths[i]!)];
-  const g = await gateMeasures(join(opt.cache, `gate-${n}.json`), paths);
-  // fit on even positions, evaluate on odd ones
-  const fitIdx = paths.map((_, i) => i).filter((i) => i % 2 === 0);
-  const evalIdx = paths.map((_, i) => i).filter((i) => i % 2 === 1);
-  const q = (vals: number[], p: number) => {
-    const s = [...vals].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.max(0, Math.floor(p * (s.length - 1))))]!;
-  };
-  const cleanFit = fitIdx.map((i) => g.clean[i]!);
-  // Each rule sits a margin (10 %) beyond the most extreme clean fitting photo: with 100 fitting
-  // photos a 1 % quantile is the extreme itself, and the margin is what keeps unseen clean photos
-  // (the evaluation half) under 5 % false alarms.
-  const M = 0.9;
-  const lo = (k: keyof QualityMeasures) =>
-    q(
-      cleanFit.map((m) => m[k]),
-      0,
-    ) * M;
-  const hi = (k: keyof QualityMeasures, floor: number) =>
-    Math.max(
-      q(
-        cleanFit.map((m) => m[k]),
-        1,
-      ),
-      floor,
-    ) / M;
-  const fitted: QualityThresholds = {
-    ...DEFAULT_QUALITY_THRESHOLDS,
-    minMeanLuminance: lo('meanLuminance'),
-    maxMeanLuminance: Math.min(0.99, hi('meanLuminance', 0)),
-    maxBrightFraction: hi('brightFraction', 0.01),
-    maxDarkFraction: hi('darkFraction', 0.01),
-    minContrast: lo('contrast'),
-    minLaplacianVariance: lo('laplacianVariance'),
-  };
-  const rates = (th: QualityThresholds) => {
-    const cleanEval = evalIdx.map((i) => g.clean[i]!);
-    const fa = cleanEval.filter((m) => qualityIssues(m, th).length > 0).length / cleanEval.length;
-    const per: Record<string, { detectedAny: number; detectedIssue: number | null; issue: string | null }> = {};
-    for (const c of CORRUPTIONS) {
-      const ms: QualityMeasures[] = [3, 4, 5].flatMap((s) => evalIdx.map((i) => g.corrupted[c][s]![i]!));
-      const issue = CORRUPTION_ISSUE[c];
-      per[c] = {
-        issue,
-        detectedAny: ms.filter((m) => qualityIssues(m, th).length > 0).length / ms.length,
-        detectedIssue: issue ? ms.filter((m) => qualityIssues(m, th).includes(issue)).length / ms.length : null,
-      };
-    }
-    return { falseAlarms: fa, perCorruption: per };
-  };
-  results.gate = { images: paths.length, fitted, fittedRates: rates(fitted), defaultRates: rates(DEFAULT_QUALITY_THRESHOLDS) };
-  console.log('fitted thresholds', JSON.stringify(fitted));
-  const r = rates(fitted);
-  console.log(
-    `gate (fitted): false alarms on clean ${pct(r.falseAlarms)}%; severity >= 3 detected: ${CORRUPTIONS.map((c) => `${c} ${pct(r.perCorruption[c]!.detectedAny)}%`).join(', ')}`,
-  );
+  results.gate = await gateStage(opt.shared, opt.cache, { clean: Number(opt['gate-images']), corrupted: Number(opt['gate-corrupted']) });
 }
 
 if (stages.has('longtail')) {

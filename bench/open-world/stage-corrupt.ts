@@ -1,10 +1,11 @@
 /**
  * Stage 2 of bench/open-world: for a fixed, seeded subset of test images, the frozen
  * embeddings of the clean image and of every corruption at severity 3 (through one path:
- * decode, resize to 224 × 224, corrupt, embed), and the quality-gate measures of every
- * corruption at severities 1–5. Cached (safetensors / JSON) so reruns are free.
+ * decode, resize to 224 × 224, corrupt, embed), and of training images each corrupted at
+ * random (the frozen form of --corruption-augment). Cached (safetensors) so reruns are free.
+ * The quality gate's measures are stage-gate.ts.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { autocast } from '../../src/autograd/autocast.js';
 import { noGrad } from '../../src/autograd/grad-mode.js';
@@ -15,7 +16,6 @@ import type { ImageClassifier } from '../../src/models/classifier.js';
 import { Rng } from '../../src/data/random.js';
 import { corrupt, CORRUPTIONS, type CorruptionName } from '../../src/data/corruptions/index.js';
 import { decodeResized } from '../../src/open-world/predict-corrupted.js';
-import { qualityMeasures, type QualityMeasures } from '../../src/open-world/quality.js';
 import { fromTypedArray } from '../../src/tensor/creation.js';
 import { scope } from '../../src/tensor/scope.js';
 
@@ -72,30 +72,6 @@ export async function corruptedEmbeddings(
   mkdirSync(join(file, '..'), { recursive: true });
   const d = model.numFeatures;
   scope(() => saveSafetensors(file, Object.fromEntries(names.map((n) => [n, fromTypedArray(out[n], [paths.length, d])]))));
-  return out;
-}
-
-export interface GateMeasures {
-  clean: QualityMeasures[];
-  corrupted: Record<CorruptionName, Record<number, QualityMeasures[]>>;
-}
-
-/** Quality measures of the clean images and of every corruption at every severity, cached as JSON. */
-export async function gateMeasures(file: string, paths: string[], seed = 0): Promise<GateMeasures> {
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as GateMeasures;
-  const clean = await Promise.all(paths.map((p) => decodeResized(p, SIZE)));
-  const out: GateMeasures = { clean: clean.map((im) => qualityMeasures({ ...im, channels: 3 })), corrupted: {} as GateMeasures['corrupted'] };
-  const t0 = Date.now();
-  for (const n of CORRUPTIONS) {
-    out.corrupted[n] = {};
-    for (const s of [1, 2, 3, 4, 5]) {
-      const imgs = await Promise.all(clean.map((im, i) => corrupt(im, n, s, { seed, key: paths[i]! })));
-      out.corrupted[n][s] = imgs.map((im) => qualityMeasures({ ...im, channels: 3 }));
-    }
-    console.log(`[gate ${((Date.now() - t0) / 1000).toFixed(0)} s] ${n}`);
-  }
-  mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, JSON.stringify(out));
   return out;
 }
 

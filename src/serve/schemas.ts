@@ -23,7 +23,10 @@ const quality = {
   required: ['ok', 'issues', 'measures'],
   properties: {
     ok: { type: 'boolean' },
-    issues: { type: 'array', items: { type: 'string', enum: ['dark', 'overexposed', 'blurry', 'low_contrast', 'low_resolution'] } },
+    issues: {
+      type: 'array',
+      items: { type: 'string', enum: ['dark', 'overexposed', 'blurry', 'low_contrast', 'noisy', 'compression_artifacts', 'low_resolution'] },
+    },
     measures: { type: 'object', additionalProperties: { type: 'number' } },
   },
 } as const;

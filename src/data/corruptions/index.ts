@@ -18,16 +18,19 @@ export type CorruptionName = (typeof CORRUPTIONS)[number];
 
 export const SEVERITIES = [1, 2, 3, 4, 5] as const;
 
-/** The quality issue a corruption should raise (null: no issue type covers it). */
-export const CORRUPTION_ISSUE: Record<CorruptionName, 'dark' | 'overexposed' | 'blurry' | 'low_contrast' | 'low_resolution' | null> = {
+/** The quality issue (src/open-world/quality.ts) a corruption should raise. */
+export const CORRUPTION_ISSUE: Record<
+  CorruptionName,
+  'dark' | 'overexposed' | 'blurry' | 'low_contrast' | 'noisy' | 'compression_artifacts' | 'low_resolution'
+> = {
   brightness: 'overexposed',
   dark: 'dark',
   contrast: 'low_contrast',
   gaussian_blur: 'blurry',
   defocus_blur: 'blurry',
   motion_blur: 'blurry',
-  gaussian_noise: null,
-  jpeg: null,
+  gaussian_noise: 'noisy',
+  jpeg: 'compression_artifacts',
   pixelate: 'low_resolution',
 };
 
