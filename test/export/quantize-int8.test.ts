@@ -13,6 +13,8 @@ import { calibrationBatches } from '../../src/export/quantize/calibration-images
 import { quantizeGraphInt8 } from '../../src/export/quantize/quantize-int8.js';
 import { readOnnx } from '../../src/io/onnx/read.js';
 import { loadPretrainedModel } from '../../src/models/pretrained/load.js';
+import { createModel } from '../../src/models/index.js';
+import { manualSeed, randn, scope } from '../../src/index.js';
 
 const IMAGES = '../shared/data/cub100/images';
 const WEIGHTS = '../shared/weights/mobilenetv2-12-int8.onnx';
@@ -47,6 +49,15 @@ test('int8 QDQ: per-channel int8 weights, every convolution fused by ONNX Runtim
     const fused = readOnnx(optimized).nodes;
     assert.equal(fused.filter((n) => n.opType === 'QLinearConv').length, convs, 'every convolution runs as QLinearConv');
     assert.equal(fused.filter((n) => n.opType === 'Conv').length, 0);
+    // The head runs as a float-output QGemm and the pool as QLinearGlobalAveragePool: no weight
+    // is dequantised on each pass, and the logits are not quantised.
+    assert.equal(fused.filter((n) => n.opType === 'QGemm').length, 1, 'the classifier runs as QGemm');
+    assert.equal(fused.filter((n) => n.opType === 'QLinearGlobalAveragePool').length, 1);
+    const fusedInits = new Set(readOnnx(optimized).initializers.keys());
+    for (const n of fused.filter((n) => n.opType === 'DequantizeLinear'))
+      assert.ok(!fusedInits.has(n.inputs[0]!), `${n.name} dequantises a weight on every pass`);
+    const logitsFrom = q.nodes.find((n) => n.outputs.includes('logits'))!.inputs[0]!;
+    assert.equal(q.nodes.find((n) => n.outputs.includes(logitsFrom))!.opType, 'Gemm', 'the logits come straight from the Gemm');
     const b = batches[1]!;
     const feed = { input: new ort.Tensor('float32', b.data, b.dims) };
     const e32 = (await s32.run(feed)).embedding!.data as Float32Array;
@@ -65,6 +76,36 @@ test('int8 QDQ: per-channel int8 weights, every convolution fused by ONNX Runtim
     }
     await s8.release();
     await s32.release();
+  } finally {
+    model.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('int8 QDQ: a ReLU absorbed after a Gemm that names the embedding (alexnet) leaves a valid graph, every Gemm fused', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'fg-int8-alexnet-'));
+  manualSeed(0);
+  const model = createModel('alexnet', { numClasses: 10 });
+  try {
+    const size = 64;
+    const graph = exportOnnx(model, { imageSize: size });
+    const x = scope(() => randn([2, 3, size, size]).toTypedArray() as Float32Array);
+    const q = await quantizeGraphInt8(graph, [{ data: x, dims: [2, 3, size, size] }], { method: 'minmax' });
+    const optimized = join(dir, 'opt.onnx');
+    // Before the fix the embedding's Identity read the absorbed ReLU's removed output: ONNX Runtime refused the model.
+    const s8 = await ort.InferenceSession.create(encodeOnnxModel(q), { optimizedModelFilePath: optimized, intraOpNumThreads: 1 });
+    const fused = readOnnx(optimized).nodes;
+    assert.equal(fused.filter((n) => n.opType === 'QGemm').length, 3, 'all three classifier products run as QGemm');
+    assert.equal(fused.filter((n) => n.opType === 'Gemm').length, 0);
+    const out = await s8.run({ input: new ort.Tensor('float32', x, [2, 3, size, size]) });
+    const e = out.embedding!.data as Float32Array;
+    assert.equal(e.length, 2 * 4096);
+    assert.ok(
+      e.every((v) => v >= 0),
+      'the embedding is the ReLU output',
+    );
+    assert.equal(out.logits!.dims.join(','), '2,10');
+    await s8.release();
   } finally {
     model.dispose();
     rmSync(dir, { recursive: true, force: true });
