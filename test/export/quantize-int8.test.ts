@@ -46,14 +46,13 @@ test('int8 QDQ: per-channel int8 weights, every convolution fused by ONNX Runtim
     const optimized = join(dir, 'opt.onnx');
     const s8 = await ort.InferenceSession.create(encodeOnnxModel(q), { optimizedModelFilePath: optimized, intraOpNumThreads: 1 });
     const s32 = await ort.InferenceSession.create(encodeOnnxModel(graph), { intraOpNumThreads: 1 });
-    const fused = readOnnx(optimized).nodes;
+    const { nodes: fused, initializers: fusedInits } = readOnnx(optimized);
     assert.equal(fused.filter((n) => n.opType === 'QLinearConv').length, convs, 'every convolution runs as QLinearConv');
     assert.equal(fused.filter((n) => n.opType === 'Conv').length, 0);
     // The head runs as a float-output QGemm and the pool as QLinearGlobalAveragePool: no weight
     // is dequantised on each pass, and the logits are not quantised.
     assert.equal(fused.filter((n) => n.opType === 'QGemm').length, 1, 'the classifier runs as QGemm');
     assert.equal(fused.filter((n) => n.opType === 'QLinearGlobalAveragePool').length, 1);
-    const fusedInits = new Set(readOnnx(optimized).initializers.keys());
     for (const n of fused.filter((n) => n.opType === 'DequantizeLinear'))
       assert.ok(!fusedInits.has(n.inputs[0]!), `${n.name} dequantises a weight on every pass`);
     const logitsFrom = q.nodes.find((n) => n.outputs.includes('logits'))!.inputs[0]!;

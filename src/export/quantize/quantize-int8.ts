@@ -4,9 +4,9 @@
  * tensor, calibrated) and its weight through DequantizeLinear of an int8 copy (symmetric,
  * one scale per output channel), its bias through DequantizeLinear of int32 at scale
  * s_input·s_weight; its output is quantised too, except where it is a graph output (the
- * logits stay float, as the open-world scores want them). ONNX Runtime fuses these patterns into
- * its integer kernels (QLinearConv, QLinearMatMul, QGemm; a float-output QGemm for the head). A ReLU (or ReLU6) right after a convolution
- * is absorbed into the output's quantisation range, as ONNX Runtime's own quantiser does:
+ * logits stay float, as the open-world scores want them). ONNX Runtime fuses these patterns
+ * into its integer kernels (QLinearConv, QLinearMatMul, QGemm — float-output for the head).
+ * A ReLU (or ReLU6) right after a convolution is absorbed into the output's quantisation range, as ONNX Runtime's own quantiser does:
  * zero point 0 clamps at 0 exactly as ReLU, and the top is the calibrated range's, capped at
  * 6 for ReLU6. Not 6 itself: most ReLU6 outputs of a trained mobilenet_v2 stay far below it,
  * and a fixed [0, 6] spent the 256 levels on values never seen (cub100: int8 85.50% against
@@ -41,6 +41,9 @@ interface Range {
 
 const TARGETS = new Set(['Conv', 'Gemm', 'MatMul']);
 
+/** An Identity that names a graph output (logits, embedding): it reads float values. */
+const namesGraphOutput = (node: GraphNode, outputs: ReadonlySet<string>) => node.opType === 'Identity' && node.outputs.some((o) => outputs.has(o));
+
 // An activation after a target whose effect the output quantisation can carry exactly.
 function absorbable(node: GraphNode, graph: OnnxGraph): Range | null {
   if (node.opType === 'Relu') return { lo: 0, hi: Infinity };
@@ -60,7 +63,7 @@ function plan(graph: OnnxGraph) {
   // Tensors an Identity names as a graph output (logits, embedding): their producer's output stays
   // float, so the head's product fuses into a float-output QGemm (with a Q beside the Identity,
   // ONNX Runtime cannot fuse it, and runs its weight's DequantizeLinear on every pass).
-  const named = new Set(graph.nodes.filter((n) => n.opType === 'Identity' && n.outputs.some((o) => outputs.has(o))).map((n) => n.inputs[0]!));
+  const named = new Set(graph.nodes.filter((n) => namesGraphOutput(n, outputs)).map((n) => n.inputs[0]!));
   const activations = new Set<string>();
   const absorbed = new Map<GraphNode, Range>(); // activation node -> its fixed range bounds
   for (const n of graph.nodes) {
@@ -173,9 +176,9 @@ export async function quantizeGraphInt8(graph: OnnxGraph, batches: CalibrationBa
   for (let k = 0; k < g.nodes.length; k++) {
     const node = g.nodes[k]!;
     // Consumers read the dequantised value (the QDQ format ONNX Runtime fuses), except the
-    // Identity nodes that name graph outputs, which stay float.
-    const namesOutput = node.opType === 'Identity' && node.outputs.some((o) => graphOutputs.has(o));
-    // An absorbed activation's output no longer exists: an output Identity then reads its dequantised value.
+    // Identity nodes that name graph outputs, which stay float — unless what they name was an
+    // absorbed activation's output, which no longer exists: they read its dequantised value.
+    const namesOutput = namesGraphOutput(node, graphOutputs);
     node.inputs = node.inputs.map((i) => (namesOutput && !absorbedOutputs.has(i) ? i : (renamed.get(i) ?? i)));
     const bounds = absorbed.get(graph.nodes[k]!); // the clone keeps the original's order
     if (bounds) {
