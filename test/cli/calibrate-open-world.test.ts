@@ -12,6 +12,7 @@ import { train } from '../../src/train/trainer.js';
 import { loadCalibration, calibrationPath } from '../../src/open-world/calibration.js';
 import { writeTinyDataset } from '../train/tiny-dataset.js';
 import { runCli } from './cli-support.js';
+import { seededSample } from '../../src/data/datasets/sample.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fg-open-world-'));
 let best = '';
@@ -99,6 +100,22 @@ test('eval --ood --corruptions --report writes the scores, the figures and the p
   const html = readFileSync(join(report, 'index.html'), 'utf8');
   assert.match(html, /<img src="ood-histograms.png"/);
   assert.match(html, /Corruptions/);
+});
+
+test('--corruption-limit samples across classes, seeded, in the data order', () => {
+  // 4 classes of 10, listed class by class as folder-per-class data lists them.
+  const samples = Array.from({ length: 40 }, (_, i) => ({ path: `img${i}.jpg`, label: Math.floor(i / 10) }));
+  const a = seededSample(samples, 12, 0);
+  assert.equal(a.length, 12);
+  assert.ok(new Set(a.map((s) => s.label)).size >= 3, `labels ${a.map((s) => s.label)}`); // the first 12 would hold 2
+  assert.deepEqual(a, seededSample(samples, 12, 0));
+  assert.notDeepEqual(a, seededSample(samples, 12, 1));
+  const order = a.map((s) => samples.indexOf(s));
+  assert.deepEqual(
+    order,
+    [...order].sort((x, y) => x - y),
+  );
+  assert.equal(seededSample(samples, 40, 0), samples);
 });
 
 test('bad input: no calibration, an OOD folder without images, unknown corruption, an ensemble', () => {

@@ -33,6 +33,7 @@ import { openUnlabeled } from '../../train/datasets.js';
 import { loadCalibration, type FittedCalibration } from '../../open-world/calibration.js';
 import { CORRUPTION_ISSUE, CORRUPTIONS, isCorruptionName, type CorruptionName } from '../../data/corruptions/index.js';
 import { predictCorrupted } from '../../open-world/predict-corrupted.js';
+import { seededSample } from '../../data/datasets/sample.js';
 import { auprIn, auprOut } from '../../open-world/metrics/aupr.js';
 import { auroc } from '../../open-world/metrics/auroc.js';
 import { ece, reliabilityBins, type ReliabilityBin } from '../../open-world/metrics/ece.js';
@@ -67,8 +68,10 @@ export const OPEN_WORLD_HELP = `open-world options (one checkpoint; see finegrai
   --corruptions LIST  accuracy under corruptions, per severity and relative to clean: all, or
                       a comma list of ${CORRUPTIONS.join(', ')}
   --severities LIST   severities to run, from 1..5 (default 1,2,3,4,5)
-  --corruption-limit N  corrupt only the first N test images (default all)
-  --corruption-seed N seed of the random corruptions (noise, motion direction; default 0)
+  --corruption-limit N  corrupt only a seeded random sample of N test images, so every class
+                      keeps its share (default all)
+  --corruption-seed N seed of the random corruptions (noise, motion direction) and of the
+                      --corruption-limit sample (default 0)
   --report DIR        write DIR/index.html with every figure and DIR/report.json`;
 
 type Values = Record<string, unknown>;
@@ -261,7 +264,8 @@ async function corruptionSection(
   if (!(limit === Infinity || (Number.isInteger(limit) && limit >= 1))) throw usageError(`--corruption-limit must be a positive integer, got '${limitV}'`);
   const seed = values['corruption-seed'] === undefined ? 0 : Number(values['corruption-seed']);
   if (!Number.isInteger(seed)) throw usageError(`--corruption-seed must be an integer, got '${values['corruption-seed']}'`);
-  const ds = { ...ctx.ds, samples: ctx.ds.samples.slice(0, limit) };
+  // A sample across the set, not its first N files (a folder per class lists class by class).
+  const ds = { ...ctx.ds, samples: seededSample(ctx.ds.samples, limit, seed) };
   const opts = {
     imageSize: member.preprocess.inputSize,
     seed,
