@@ -92,6 +92,7 @@ test('eval --ood --corruptions --report writes the scores, the figures and the p
   }
   assert.equal(ow.ood.atThreshold.method, 'energy');
   assert.ok(ow.calibration.eceBefore >= 0);
+  assert.ok(ow.calibration.eceFloor.mean > 0 && ow.calibration.eceFloor.p95 >= ow.calibration.eceFloor.mean, JSON.stringify(ow.calibration.eceFloor));
   assert.equal(ow.corruptions.rows.length, 4);
   assert.equal(ow.corruptions.images, 6);
   for (const f of ['index.html', 'report.json', 'reliability.png', 'ood-histograms.png', 'corruptions.png', 'per-class-accuracy.png'])

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { auroc } from '../../src/open-world/metrics/auroc.js';
 import { fprAtTpr } from '../../src/open-world/metrics/fpr-at-tpr.js';
 import { auprIn, auprOut, averagePrecision } from '../../src/open-world/metrics/aupr.js';
-import { ece, reliabilityBins } from '../../src/open-world/metrics/ece.js';
+import { ece, eceNoiseFloor, reliabilityBins } from '../../src/open-world/metrics/ece.js';
 import { thresholdAtPassRate } from '../../src/open-world/metrics/threshold.js';
 import { fitTemperature, nllAtTemperature } from '../../src/open-world/temperature.js';
 import { Rng } from '../../src/data/random.js';
@@ -43,6 +43,18 @@ test('the pass-rate threshold lets at least that fraction through', () => {
   const t = thresholdAtPassRate(s, 0.95);
   assert.equal(s.filter((v) => v >= t).length, 95);
   assert.throws(() => thresholdAtPassRate([], 0.9), /no scores/);
+});
+
+test('ECE noise floor: a calibrated model at 0.5 confidence scatters by 0.5·sqrt(2/(πn)); none at confidence 1', () => {
+  // n outcomes at confidence 0.5 in one bin: ECE = |Binomial(n, 0.5)/n − 0.5|, mean ≈ 0.5·sqrt(2/(π n))
+  for (const n of [100, 400, 1600]) {
+    const floor = eceNoiseFloor(new Float32Array(n).fill(0.5), { draws: 400 });
+    const expected = 0.5 * Math.sqrt(2 / (Math.PI * n));
+    assert.ok(Math.abs(floor.mean - expected) < 0.15 * expected, `n=${n}: ${floor.mean} vs ${expected}`);
+    assert.ok(floor.p95 > floor.mean);
+  }
+  assert.equal(eceNoiseFloor([1, 1, 1]).mean, 0);
+  assert.deepEqual(eceNoiseFloor([0.3, 0.6, 0.9], { seed: 3 }), eceNoiseFloor([0.3, 0.6, 0.9], { seed: 3 }));
 });
 
 test('ECE: 0 when calibrated, |acc - conf| when not, 15 bins', () => {

@@ -12,7 +12,7 @@
  * - `--report DIR`: index.html with every figure, report.json with every number.
  *
  * JSON keys (`--json` and report.json, under `openWorld`):
- *   calibration: { method, temperature, passRate, eceBefore, eceAfter, reliabilityBefore[], reliabilityAfter[] }
+ *   calibration: { method, temperature, passRate, eceBefore, eceAfter, eceFloor: { mean, p95 }, reliabilityBefore[], reliabilityAfter[] }
  *   ood: { dir, images, scores: { <score>: { auroc, fpr95, auprIn, auprOut, threshold } },
  *          atThreshold: { method, threshold, coverage, acceptedAccuracy, oodRejected } }
  *   corruptions: { images, seed, clean, rows: [{ corruption, severity, accuracy, relative, qualityFlagged }] }
@@ -36,7 +36,7 @@ import { predictCorrupted } from '../../open-world/predict-corrupted.js';
 import { seededSample } from '../../data/datasets/sample.js';
 import { auprIn, auprOut } from '../../open-world/metrics/aupr.js';
 import { auroc } from '../../open-world/metrics/auroc.js';
-import { ece, reliabilityBins, type ReliabilityBin } from '../../open-world/metrics/ece.js';
+import { ece, eceNoiseFloor, reliabilityBins, type ReliabilityBin } from '../../open-world/metrics/ece.js';
 import { fprAtTpr } from '../../open-world/metrics/fpr-at-tpr.js';
 import { logitsOf } from '../../open-world/model-outputs.js';
 import { mspScore } from '../../open-world/ood/msp.js';
@@ -175,11 +175,16 @@ function calibrationSection(cal: FittedCalibration, logits: Tensor, labels: numb
     passRate: cal.info.passRate,
     eceBefore: ece(before, correct),
     eceAfter: ece(after, correct),
+    // What a perfectly calibrated model would score on this many images (after scaling).
+    eceFloor: eceNoiseFloor(after),
     reliabilityBefore: reliabilityBins(before, correct),
     reliabilityAfter: reliabilityBins(after, correct),
   };
   plots.reliability = { before: out.reliabilityBefore, after: out.reliabilityAfter };
   console.log(`\ncalibration: temperature ${cal.temperature.toFixed(3)}; test ECE (15 bins) ${pct(out.eceBefore)} before, ${pct(out.eceAfter)} after`);
+  console.log(
+    `  a perfectly calibrated model would show ${pct(out.eceFloor.mean)} (95th percentile ${pct(out.eceFloor.p95)}) on these ${correct.length} images: below that, ECE cannot tell`,
+  );
   return out;
 }
 
@@ -372,10 +377,10 @@ export async function writeOpenWorldReport(
     ],
   });
   if (plots.reliability && openWorld.calibration) {
-    const c = openWorld.calibration as { temperature: number; eceBefore: number; eceAfter: number };
+    const c = openWorld.calibration as { temperature: number; eceBefore: number; eceAfter: number; eceFloor: { mean: number } };
     sections.push({
       heading: 'Calibration',
-      text: `temperature ${c.temperature.toFixed(3)} (fitted on validation); ECE, 15 bins: ${pct(c.eceBefore)} before, ${pct(c.eceAfter)} after`,
+      text: `temperature ${c.temperature.toFixed(3)} (fitted on validation); ECE, 15 bins: ${pct(c.eceBefore)} before, ${pct(c.eceAfter)} after (a perfectly calibrated model would show ${pct(c.eceFloor.mean)} on this many images)`,
       figures: [
         await fig(
           'reliability.png',
