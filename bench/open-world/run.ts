@@ -44,6 +44,8 @@ import type { Embedded } from './embed.js';
 import { cleanEmbeddings, frozenBackbone, type CleanEmbeddings } from './stage-embed.js';
 import { augmentedEmbeddings, corruptedEmbeddings } from './stage-corrupt.js';
 import { gateStage } from './stage-gate.js';
+import { finetuneStage } from './stage-finetune.js';
+import { longTailFinetuneStage } from './stage-finetune-longtail.js';
 
 const root = resolve(new URL('../../..', import.meta.url).pathname);
 const { values: opt } = parseArgs({
@@ -57,12 +59,31 @@ const { values: opt } = parseArgs({
     k: { type: 'string', default: '10' },
     steps: { type: 'string', default: '300' },
     stages: { type: 'string', default: 'ood,calibration,robustness,gate' },
+    'finetune-epochs': { type: 'string', default: '18' },
+    'finetune-corruption-images': { type: 'string', default: '200' },
+    'finetune-severities': { type: 'string', default: '3' },
+    'finetune-corruption-augment': { type: 'string', default: '0.5' },
+    'finetune-far-images': { type: 'string', default: '500' },
+    'finetune-near-recipe': { type: 'string', default: '--epochs 20 --corruption-augment 0.5 --final-image-size 448' },
+    'longtail-epochs': { type: 'string', default: '8' },
+    'longtail-remedies': { type: 'string', default: 'none,logit-adjust,sampler' },
+    'longtail-train-args': {
+      type: 'string',
+      default: '--model mobilenet_v2 --pretrained imagenet --freeze-until features.4 --optimizer adamw --lr 5e-4 --head-lr 5e-3 --augment none --quiet',
+    },
+    'finetune-train-args': {
+      type: 'string',
+      default:
+        '--model mobilenet_v2 --pretrained imagenet --optimizer adamw --lr 1e-3 --head-lr 1e-2 --val-fraction 0.2 --augment none --crop-scale 0.35 --final-image-size 320 --final-epochs 6 --quiet',
+    },
     help: { type: 'boolean', default: false },
   },
 });
 if (opt.help) {
   console.log(
-    'usage: node scripts/run-bench.mjs open-world [--stages ood,calibration,robustness,gate] [--k 10] [--robust-images 300] [--gate-images 600] [--gate-corrupted 400] [--shared ../shared]',
+    'usage: node scripts/run-bench.mjs open-world [--stages ood,calibration,robustness,gate,longtail,robust-train,finetune,finetune-longtail] [--k 10] [--robust-images 300] [--gate-images 600] [--gate-corrupted 400] [--shared ../shared]\n' +
+      '       finetune-longtail stage: [--longtail-epochs 8] [--longtail-remedies none,logit-adjust,sampler] [--longtail-train-args "..."]\n' +
+      '       finetune stage: [--finetune-epochs 18] [--finetune-corruption-images 200] [--finetune-severities 3] [--finetune-corruption-augment 0.5] [--finetune-far-images 500] [--finetune-near-recipe "..."] [--finetune-train-args "..."]',
   );
   process.exit(0);
 }
@@ -180,7 +201,9 @@ const results: Record<string, unknown> = {
 };
 
 // Every stage but the gate needs the embeddings; the gate alone runs without them.
-const E = [...stages].some((s) => s !== 'gate') ? await cleanEmbeddings(opt.shared, opt.cache) : (null as unknown as CleanEmbeddings);
+const E = [...stages].some((s) => !['gate', 'finetune', 'finetune-longtail'].includes(s))
+  ? await cleanEmbeddings(opt.shared, opt.cache)
+  : (null as unknown as CleanEmbeddings);
 const carsKnown = E?.carsClasses.map((c) => /^(Audi|BMW) /.test(c)) ?? [];
 
 if (stages.has('ood')) {
@@ -365,6 +388,32 @@ if (stages.has('robustness')) {
     head.dispose();
   }
   results.robustness = rob;
+}
+
+if (stages.has('finetune')) {
+  results.finetuned = finetuneStage({
+    shared: opt.shared,
+    work: join(root, 'runs/open-world/finetune'),
+    epochs: Number(opt['finetune-epochs']),
+    corruptionImages: Number(opt['finetune-corruption-images']),
+    severities: opt['finetune-severities'],
+    corruptionAugment: Number(opt['finetune-corruption-augment']),
+    farImages: Number(opt['finetune-far-images']),
+    nearRecipeArgs: opt['finetune-near-recipe'].split(' ').filter(Boolean),
+    trainArgs: opt['finetune-train-args'].split(' ').filter(Boolean),
+  });
+}
+
+if (stages.has('finetune-longtail')) {
+  results.finetunedLongTail = longTailFinetuneStage({
+    shared: opt.shared,
+    work: join(root, 'runs/open-world/finetune'),
+    epochs: Number(opt['longtail-epochs']),
+    trainArgs: opt['longtail-train-args'].split(' ').filter(Boolean),
+    remedies: opt['longtail-remedies'].split(','),
+    many: MANY,
+    few: FEW,
+  });
 }
 
 if (stages.has('gate')) {
