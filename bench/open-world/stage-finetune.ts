@@ -4,7 +4,7 @@
  * (`finegrain train`, `calibrate`, `eval --ood --corruptions`), so the figures are what a user
  * gets from those commands.
  *
- * Models (MobileNetV2 from the ImageNet import, 224 px, AdamW, bf16 where the CPU runs it):
+ * Models (MobileNetV2 from the ImageNet import, AdamW, sizes and epochs from `trainArgs`, bf16 where the CPU runs it):
  * - cars33, all 33 series: calibration (ECE before/after temperature scaling on test), far-OOD
  *   against cub100 test birds, robustness at the chosen severity;
  * - cars33 without label smoothing: calibration as Guo et al. measure it;
@@ -33,7 +33,7 @@ export interface RunSettings {
 
 export interface FinetuneStageOptions extends RunSettings {
   shared: string;
-  /** Test photos corrupted per corruption (a seeded subset is not needed: the first N in order). */
+  /** Test photos corrupted per corruption (`eval --corruption-limit`: a seeded sample across the series). */
   corruptionImages: number;
   severities: string;
   /** Probability of `--corruption-augment` in the robust run. */

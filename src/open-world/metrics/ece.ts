@@ -8,7 +8,7 @@
  *
  * @example
  *   ece([1, 1], [true, true]); // 0
- *   eceNoiseFloor(confidences).mean; // ≈ 0.04 for 449 confidences spread over [0.2, 1]
+ *   eceNoiseFloor(new Float32Array(400).fill(0.5)).mean; // ≈ 0.02 = 0.5·sqrt(2/(π·400))
  */
 import { Rng } from '../../data/random.js';
 export interface ReliabilityBin {
