@@ -1,7 +1,7 @@
 // Builds the native addon (native/src/*.cc) against the libtorch that find-libtorch.mjs
 // finds, into build/native/finegrain.node. Objects are rebuilt only when their source or a
 // header changed; `--force` rebuilds all. Compiles run in parallel, one per core.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, dirname, basename } from 'node:path';
@@ -93,6 +93,21 @@ if (distributed) {
     if (ncclDir) distributedFlags.push(`-I${ncclDir}`);
   }
 }
+// Convolution plans (native/src/onednn-conv.cc) call oneDNN directly, so they must use the very
+// libdnnl libtorch_cpu links (Debian's libtorch does; a pip PyTorch links a static copy, and a
+// second oneDNN in the process is not what its convolutions run on): built only when ldd shows
+// libtorch_cpu's libdnnl and its headers are installed (Debian: libdnnl-dev). Without them
+// the file compiles to stubs and inference keeps aten::conv2d. FINEGRAIN_ONEDNN=0 turns it off.
+function libtorchDnnl() {
+  try {
+    const out = execFileSync('ldd', [join(torch.lib, 'libtorch_cpu.so')], { encoding: 'utf8' });
+    return /libdnnl\.so\S*\s+=>\s+(\S+)/.exec(out)?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
+const dnnlLibrary = process.env.FINEGRAIN_ONEDNN !== '0' && hasHeader('dnnl.hpp') ? libtorchDnnl() : null;
+const onednnFlags = dnnlLibrary ? ['-DFINEGRAIN_ONEDNN=1'] : [];
 const headers = readdirSync(src)
   .filter((f) => f.endsWith('.h'))
   .map((f) => join(src, f));
@@ -101,7 +116,7 @@ const sources = readdirSync(src).filter((f) => f.endsWith('.cc'));
 const target = join(out, 'finegrain.node');
 // The build depends on which libtorch was used: a different one forces a rebuild.
 const stampFile = join(out, 'libtorch.json');
-const stamp = JSON.stringify({ torch, flags, distributedFlags });
+const stamp = JSON.stringify({ torch, flags, distributedFlags, onednnFlags });
 const sameTorch = existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
 
 const stale = (from, to) => force || !sameTorch || !existsSync(to) || statSync(to).mtimeMs < Math.max(statSync(from).mtimeMs, newestHeader);
@@ -109,7 +124,7 @@ const queue = sources.filter((f) => stale(join(src, f), join(out, basename(f, '.
 
 async function compile(file) {
   const started = Date.now();
-  const own = file === 'distributed.cc' ? distributedFlags : [];
+  const own = file === 'distributed.cc' ? distributedFlags : file === 'onednn-conv.cc' ? onednnFlags : [];
   await run('g++', [...flags, ...own, '-c', join(src, file), '-o', join(out, basename(file, '.cc') + '.o')], { maxBuffer: 64 << 20 });
   console.log(`  compiled ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
@@ -135,6 +150,7 @@ try {
       `-L${torch.lib}`,
       '-Wl,--no-as-needed',
       ...libs,
+      ...(dnnlLibrary ? [dnnlLibrary] : []),
       '-Wl,--as-needed',
       `-Wl,-rpath,${torch.lib}`,
     ]);

@@ -59,6 +59,17 @@ if [ -f "$libtorch_include/torch/csrc/distributed/c10d/ProcessGroupGloo.hpp" ] &
   fi
 fi
 
+# 1d. oneDNN's headers, for inference's convolution plans (native/src/onednn-conv.cc): only
+# where libtorch links the system libdnnl (Debian's does), so the addon calls the same library.
+# Without them inference keeps aten::conv2d (slower on small networks, same results).
+if ldd "$libtorch_lib/libtorch_cpu.so" 2>/dev/null | grep -q 'libdnnl\.so' && [ ! -f /usr/include/dnnl.hpp ] && [ ! -f /usr/include/oneapi/dnnl/dnnl.hpp ]; then
+  if can_apt; then
+    apt_install libdnnl-dev
+  else
+    log "oneDNN headers missing (Debian: libdnnl-dev) and no apt-get as root: inference runs without convolution plans"
+  fi
+fi
+
 # 2. the reference implementation the tests and benchmarks compare against
 if [ "${1:-}" = "--test" ]; then
   if ! /usr/bin/python3 -c 'import torch, torchvision, onnx, fastapi, uvicorn, multipart' >/dev/null 2>&1; then

@@ -6,7 +6,8 @@
 import { f, spread, table } from '../format.js';
 import type { Summary } from '../engine/stats.js';
 
-export type ContenderName = 'finegrain-default' | 'finegrain-fp32' | 'finegrain-autocast' | 'pytorch-fp32' | 'pytorch-bf16-cl' | 'ort-fp32' | 'ort-int8';
+export type ContenderName =
+  'finegrain-default' | 'finegrain-aten' | 'finegrain-fp32' | 'finegrain-autocast' | 'pytorch-fp32' | 'pytorch-bf16-cl' | 'ort-fp32' | 'ort-int8';
 
 export interface ContenderResult {
   name: ContenderName;

@@ -39,6 +39,7 @@ const DEFAULT_BATCHES = '1,16';
 const ALL_CONTENDERS: ContenderName[] = [
   'finegrain-default',
   'finegrain-fp32',
+  'finegrain-aten',
   'finegrain-autocast',
   'pytorch-fp32',
   'pytorch-bf16-cl',
@@ -124,6 +125,7 @@ function contenders(files: ModelFiles): Contender[] {
   const all: Contender[] = [
     { name: 'finegrain-default', start: node('worker-finegrain.js'), setup: { variant: 'default', weights: files.weights } },
     { name: 'finegrain-fp32', start: node('worker-finegrain.js'), setup: { variant: 'fp32', weights: files.weights } },
+    { name: 'finegrain-aten', start: node('worker-finegrain.js'), setup: { variant: 'aten', weights: files.weights } },
     { name: 'finegrain-autocast', start: node('worker-finegrain.js'), setup: { variant: 'autocast', weights: files.weights } },
     { name: 'pytorch-fp32', start: py, setup: { mode: 'fp32', weights: files.weights } },
     { name: 'pytorch-bf16-cl', start: py, setup: { mode: 'bf16-channels-last', weights: files.weights } },
@@ -211,7 +213,8 @@ async function benchWorkload(model: string, batch: number, files: ModelFiles, in
       goal('finegrain default / PyTorch fp32', 'finegrain-default', 'pytorch-fp32', null),
       goal('finegrain default / PyTorch bf16+cl', 'finegrain-default', 'pytorch-bf16-cl', null),
       goal('finegrain default / ORT int8', 'finegrain-default', 'ort-int8', null),
-      goal('finegrain default / autocast over float32 weights (the previous default)', 'finegrain-default', 'finegrain-autocast', null),
+      goal('finegrain default / the same copy on aten::conv2d (no conv plans)', 'finegrain-default', 'finegrain-aten', null),
+      goal('finegrain default / autocast over float32 weights (before the inference copy)', 'finegrain-default', 'finegrain-autocast', null),
     ].filter((g): g is Goal => g !== null);
     return { model, batch, size, loadAverage: { start: loadStart, end: loadavg()[0]! }, contenders: results, goals };
   } finally {

@@ -2,13 +2,16 @@
  * bench/infer's finegrain contender, one per child process (so its peak memory is its own):
  * a zoo model with the benchmark's weights (safetensors), run on the benchmark's input batch
  * through `memberForward` — the inference step `classifier()`, predict, eval and serve share
- * (src/evaluation/forward.ts). Three variants:
+ * (src/evaluation/forward.ts). Four variants:
  *
  *  - `default`: what `classifier()` runs on this machine: the precision and layout it picks
  *    (`resolvePrecision('auto')`, `resolveChannelsLast`: bf16 autocast + channels-last on CPUs
  *    with AMX or AVX-512 BF16, float32 elsewhere) on the model prepared as it prepares it
  *    (`prepareForInference`: batch norms folded into the convolutions, conv/linear weights
- *    stored in bf16 once), weights laid out channels-last once at load;
+ *    stored in bf16 once, weights laid out channels-last, convolutions run as oneDNN plans
+ *    with their activations fused);
+ *  - `aten`: the same copy without the convolution plans (aten::conv2d, activations apart):
+ *    the default before 2026-12-03;
  *  - `fp32`: `precision: 'float32'`, NCHW — what `classifier(path, { precision: 'float32' })` runs;
  *  - `autocast`: the default before the preparation: bf16 autocast + channels-last over the
  *    float32 weights, batch norms unfolded (autocast casts every weight on every pass).
@@ -18,6 +21,7 @@
 import { fromTypedArray, holdTensorCache, loadSafetensors, noGrad, setNumThreads, getNumThreads } from '../../src/index.js';
 import { createModel, type ImageClassifier } from '../../src/models/index.js';
 import { Conv2d } from '../../src/nn/layers/conv2d.js';
+import { PlannedConv2d } from '../../src/nn/layers/planned-conv2d.js';
 import { memberForward } from '../../src/evaluation/forward.js';
 import { prepareForInference } from '../../src/models/prepare-for-inference.js';
 import { resolveChannelsLast, resolvePrecision, type Precision } from '../../src/runtime/device-choice.js';
@@ -41,7 +45,8 @@ function forward(): Float32Array {
 
 function setup(req: Request) {
   const variant = String(req.variant);
-  if (variant !== 'default' && variant !== 'fp32' && variant !== 'autocast') throw new TypeError(`unknown finegrain variant '${variant}'`);
+  if (variant !== 'default' && variant !== 'aten' && variant !== 'fp32' && variant !== 'autocast')
+    throw new TypeError(`unknown finegrain variant '${variant}'`);
   setNumThreads(Number(req.threads));
   const precision = variant === 'fp32' ? 'float32' : resolvePrecision('auto', 'cpu');
   const channelsLast = variant === 'fp32' ? false : resolveChannelsLast(undefined, 'cpu', precision);
@@ -59,7 +64,10 @@ function setup(req: Request) {
   const batch = Number(req.batch);
   const size = Number(req.size);
   // As classifier() does: the inference copy, then the weights laid out channels-last once, at load.
-  const prepared = variant === 'default' ? prepareForInference(model, { precision, inputSize: size }) : null;
+  const prepared =
+    variant === 'default' || variant === 'aten'
+      ? prepareForInference(model, { precision, inputSize: size, channelsLast, convPlans: variant === 'default' })
+      : null;
   if (channelsLast) model.to({ memoryFormat: 'channelsLast' });
   const x = fromTypedArray(readInput(String(req.input), batch, size), [batch, 3, size, size]).keep();
   state = { model, x, precision, channelsLast };
@@ -76,7 +84,7 @@ function setup(req: Request) {
       channelsLast,
       convWeights: model
         .modules()
-        .find((m) => m instanceof Conv2d)
+        .find((m) => m instanceof Conv2d || m instanceof PlannedConv2d)
         ?.parameters()[0]?.dtype,
       threads: getNumThreads(),
       prepared,

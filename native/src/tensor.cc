@@ -111,6 +111,15 @@ napi_value storage_id(napi_env env, napi_callback_info info) {
   });
 }
 
+// The counter in-place operations bump (torch's t._version): lets a pass over a traced forward
+// tell whether a tensor was modified in place between two points of it.
+napi_value version(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    return make_number(env, static_cast<double>(tensor_of(env, a[0])._version()));
+  });
+}
+
 // fromBuffer(view, shape, dtype): one copy from JS memory into a new CPU tensor's storage
 // (JS memory can move or be collected, so the tensor must own its bytes).
 napi_value from_buffer(napi_env env, napi_callback_info info) {
@@ -219,6 +228,7 @@ FG_EXPORT("device", device);
 FG_EXPORT("isContiguous", is_contiguous);
 FG_EXPORT("item", item);
 FG_EXPORT("storageId", storage_id);
+FG_EXPORT("version", version);
 FG_EXPORT("fromBuffer", from_buffer);
 FG_EXPORT("toBuffer", to_buffer);
 FG_EXPORT("writeFromBuffer", write_into);

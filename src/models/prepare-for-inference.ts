@@ -10,11 +10,19 @@
  * checkpoint saved from it would hold folded weights, so it is never handed to training.
  * `precision: 'float32'` folds nothing and keeps today's exact float32 path.
  *
+ * On the CPU the reduced-precision copy then runs its convolutions as oneDNN plans
+ * (nn/plan-convolutions.ts): weights held in the kernel's layout, the primitive kept per input
+ * shape and the following ReLU/ReLU6/SiLU/Hardswish fused into the convolution. Layout first:
+ * with `channelsLast` the weights are laid out NHWC before the plans are made, so the plans
+ * share the model's tensors rather than holding older copies.
+ *
  * @example
  *   const report = prepareForInference(model, { precision: 'bfloat16', inputSize: 224 });
  *   report.foldedBatchNorms; // 53 for resnet50
  */
+import { autocast } from '../autograd/autocast.js';
 import { foldBatchNorms } from '../nn/fold-batch-norm.js';
+import { planConvolutions } from '../nn/plan-convolutions.js';
 import { Conv2d } from '../nn/layers/conv2d.js';
 import { Linear } from '../nn/layers/linear.js';
 import type { Module } from '../nn/module.js';
@@ -27,6 +35,10 @@ export interface InferencePreparation {
   foldedBatchNorms: number;
   /** Convolution and linear layers whose weights are now stored in the reduced precision. */
   reducedLayers: number;
+  /** Convolutions run as oneDNN plans (0 without oneDNN, on CUDA, or with `convPlans: false`). */
+  plannedConvolutions: number;
+  /** Activations fused into the planned convolution before them. */
+  fusedActivations: number;
 }
 
 export interface PrepareForInferenceOptions {
@@ -35,6 +47,10 @@ export interface PrepareForInferenceOptions {
   /** The side of the square input used to trace the model once (its preprocessing's input size). */
   inputSize: number;
   device?: Device;
+  /** Lay the weights out channels-last (as the route that runs the copy does). */
+  channelsLast?: boolean;
+  /** Run CPU convolutions as oneDNN plans (default true; false keeps aten::conv2d). */
+  convPlans?: boolean;
 }
 
 /** Exact classes only: their forward is conv2d/linear, which autocast runs in the reduced precision. */
@@ -45,20 +61,28 @@ function plainConvOrLinear(m: Module): boolean {
 
 /** Prepares `model` in place for inference in `precision` (see the file comment). */
 export function prepareForInference(model: Module, options: PrepareForInferenceOptions): InferencePreparation {
-  if (options.precision === 'float32') return { foldedBatchNorms: 0, reducedLayers: 0 };
+  if (options.precision === 'float32') {
+    if (options.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+    return { foldedBatchNorms: 0, reducedLayers: 0, plannedConvolutions: 0, fusedActivations: 0 };
+  }
   model.eval();
-  const sample = randn([1, 3, options.inputSize, options.inputSize], { device: options.device ?? 'cpu' });
-  let foldedBatchNorms: number;
+  const device = options.device ?? 'cpu';
+  const sample = randn([1, 3, options.inputSize, options.inputSize], { device });
   try {
-    foldedBatchNorms = foldBatchNorms(model, sample);
+    const foldedBatchNorms = foldBatchNorms(model, sample);
+    let reducedLayers = 0;
+    for (const m of model.modules()) {
+      if (!plainConvOrLinear(m)) continue;
+      m.to({ dtype: options.precision });
+      reducedLayers++;
+    }
+    if (options.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+    const plans =
+      device === 'cpu' && options.precision === 'bfloat16' && options.convPlans !== false
+        ? autocast({ deviceType: 'cpu', dtype: 'bfloat16' }, () => planConvolutions(model, sample))
+        : { plannedConvolutions: 0, fusedActivations: 0 };
+    return { foldedBatchNorms, reducedLayers, ...plans };
   } finally {
     sample.dispose();
   }
-  let reducedLayers = 0;
-  for (const m of model.modules()) {
-    if (!plainConvOrLinear(m)) continue;
-    m.to({ dtype: options.precision });
-    reducedLayers++;
-  }
-  return { foldedBatchNorms, reducedLayers };
 }

@@ -45,6 +45,8 @@ export interface NativeBinding {
   isContiguous(h: Handle, memoryFormat?: number): boolean;
   item(h: Handle): number | boolean;
   storageId(h: Handle): number;
+  /** The tensor's version counter (bumped by every in-place operation). */
+  version(h: Handle): number;
   fromBuffer(data: ArrayBufferView | ArrayBuffer, shape: readonly number[], dtype: number): Handle;
   toBuffer(h: Handle, copy?: boolean): ArrayBuffer;
   writeFromBuffer(h: Handle, bytes: Uint8Array): void;
@@ -84,6 +86,26 @@ export interface NativeBinding {
   tensorCacheAcquire(limitBytes: number): void;
   tensorCacheRelease(): void;
   tensorCacheStats(): { holders: number; limitBytes: number; cachedBytes: number; cachedBlocks: number; hits: number; misses: number };
+  // onednn-conv.cc: inference convolutions as oneDNN plans (weights in the kernel's layout, activation fused)
+  /** False when the addon was built without oneDNN (the other convPlan calls then throw). */
+  convPlanAvailable(): boolean;
+  convPlanCreate(
+    weight: Handle,
+    bias: Handle | null,
+    stride: number[],
+    paddingLeft: number[],
+    paddingRight: number[],
+    dilation: number[],
+    groups: number,
+    postOp: 'none' | 'relu' | 'clip' | 'swish' | 'hardswish',
+    alpha: number,
+    beta: number,
+  ): object;
+  /** A new channels-last tensor in the weights' dtype. */
+  convPlanRun(plan: object, x: Handle): Handle;
+  convPlanDispose(plan: object): void;
+  /** Input shapes planned so far and the bytes of reordered weights held. */
+  convPlanInfo(plan: object): { variants: number; weightBytes: number };
   // distributed.cc: c10d process groups (the handles are opaque externals)
   distAvailable(): { gloo: boolean; nccl: boolean };
   distInit(backend: string, store: 'tcp' | 'file', hostOrPath: string, port: number, rank: number, worldSize: number, timeoutMs: number): Promise<object>;

@@ -25,37 +25,9 @@ import { Module } from './module.js';
 import { BatchNorm2d } from './layers/batch-norm.js';
 import { Conv2d } from './layers/conv2d.js';
 import { Identity } from './layers/identity.js';
-
-interface Call {
-  module: Module;
-  input: unknown;
-  output: unknown;
-}
+import { callCounts, traceCalls, type Call } from './trace-calls.js';
 
 type Forward = (...args: unknown[]) => unknown;
-
-/** One forward pass with every module's calls recorded (input, output), in call order. */
-function traceCalls(model: Module, x: Tensor): { calls: Call[]; logits: Tensor } {
-  const calls: Call[] = [];
-  const wrapped: Module[] = [];
-  try {
-    for (const m of model.modules()) {
-      const own = m as unknown as { forward: Forward };
-      const original = own.forward.bind(m) as Forward;
-      own.forward = (...args: unknown[]) => {
-        const call: Call = { module: m, input: args[0], output: undefined };
-        calls.push(call);
-        call.output = original(...args);
-        return call.output;
-      };
-      wrapped.push(m);
-    }
-    const logits = model.forward(x).float().keep();
-    return { calls, logits };
-  } finally {
-    for (const m of wrapped) delete (m as unknown as { forward?: Forward }).forward;
-  }
-}
 
 /** The batch norm's scale s = γ / √(var + ε) and shift β − mean·s, in float64. */
 function affineOf(bn: BatchNorm2d): { scale: Tensor; shift: Tensor } {
@@ -81,8 +53,7 @@ interface Pair {
 
 /** The (conv, bn path) pairs the trace shows to be exact to fold. */
 function pairsToFold(model: Module, calls: readonly Call[]): Pair[] {
-  const count = new Map<Module, number>();
-  for (const c of calls) count.set(c.module, (count.get(c.module) ?? 0) + 1);
+  const count = callCounts(calls);
   const receivers = new Map<unknown, number>();
   for (const c of calls) receivers.set(c.input, (receivers.get(c.input) ?? 0) + 1);
   const producer = new Map<unknown, Call>();

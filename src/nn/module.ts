@@ -368,8 +368,17 @@ export abstract class Module {
   dispose(): void {
     if (this.#disposed) return;
     disposeMany([...this.parameters(), ...this.buffers()]);
-    for (const m of this.modules()) m.#disposed = true;
+    for (const m of this.modules()) {
+      m.#disposed = true;
+      m.releaseNative();
+    }
   }
+
+  /**
+   * Frees native state a layer holds beside its tensors (e.g. a convolution plan's reordered
+   * weights); called once for every module of a tree that `dispose()` frees. Default: none.
+   */
+  protected releaseNative(): void {}
 
   [Symbol.dispose](): void {
     this.dispose();

@@ -412,8 +412,8 @@ export async function classifier(checkpoints: string | readonly string[], option
   try {
     // The default route's inference copy: batch norms folded, conv/linear weights in bf16 once
     // (prepare-for-inference.ts); float32 keeps the checkpoint's weights as they are.
-    for (const m of ensemble.members) prepareForInference(m.model, { precision, inputSize: m.preprocess.inputSize, device });
-    if (channelsLast) for (const m of ensemble.members) m.model.to({ memoryFormat: 'channelsLast' });
+    // Channels-last layout is applied inside, before the CPU's convolution plans are made.
+    for (const m of ensemble.members) prepareForInference(m.model, { precision, inputSize: m.preprocess.inputSize, device, channelsLast });
     // A stored calibration is fitted on one checkpoint's logits and embeddings; an ensemble's
     // (concatenated embeddings) would not fit it, so ensembles use the uncalibrated default.
     const calibration = options.calibration ?? (paths.length === 1 ? loadCalibration(paths[0]!) : null) ?? uncalibrated();

@@ -15,6 +15,7 @@ import { prepareForInference } from '../../src/models/prepare-for-inference.js';
 import { foldBatchNorms } from '../../src/nn/fold-batch-norm.js';
 import { BatchNorm2d } from '../../src/nn/layers/batch-norm.js';
 import { Conv2d } from '../../src/nn/layers/conv2d.js';
+import { PlannedConv2d } from '../../src/nn/layers/planned-conv2d.js';
 import { Linear } from '../../src/nn/layers/linear.js';
 import { Module } from '../../src/nn/module.js';
 import { noGrad } from '../../src/autograd/grad-mode.js';
@@ -60,6 +61,9 @@ function logitsOf(model: ImageClassifier, x: Tensor, bf16 = false): Tensor {
 }
 
 const countOf = (model: Module, kind: new (...a: never[]) => Module) => model.modules().filter((m) => m instanceof kind).length;
+/** The first convolution's weight, planned (oneDNN) or not. */
+const firstConvWeight = (model: Module): Tensor =>
+  (model.modules().find((m) => m instanceof Conv2d || m instanceof PlannedConv2d) as Conv2d | PlannedConv2d).weight;
 
 for (const name of MODELS) {
   test(`${name}: folding alone keeps float32 logits within 1e-5 (or float32's own reordering noise); every batch norm is folded`, () => {
@@ -100,9 +104,9 @@ for (const name of MODELS) {
     try {
       const report = prepareForInference(prepared, { precision: 'bfloat16', inputSize: SIZE });
       assert.ok(report.foldedBatchNorms > 0);
-      assert.equal(report.reducedLayers, countOf(prepared, Conv2d) + countOf(prepared, Linear));
-      const conv = prepared.modules().find((m) => m instanceof Conv2d) as Conv2d;
-      assert.equal(conv.weight.dtype, 'bfloat16');
+      assert.equal(report.reducedLayers, countOf(prepared, Conv2d) + countOf(prepared, PlannedConv2d) + countOf(prepared, Linear));
+      assert.equal(firstConvWeight(prepared).dtype, 'bfloat16');
+      if (PlannedConv2d.available()) assert.equal(report.plannedConvolutions, countOf(prepared, PlannedConv2d), 'every convolution is planned');
       const fp32 = logitsOf(reference, x);
       const plainBf16 = logitsOf(reference, x, true);
       const fast = logitsOf(prepared, x, true);
@@ -176,7 +180,12 @@ test('a model in training mode is refused; float32 preparation changes nothing',
   assert.throws(() => foldBatchNorms(model, sample), /training mode/);
   sample.dispose();
   model.eval();
-  assert.deepEqual(prepareForInference(model, { precision: 'float32', inputSize: 32 }), { foldedBatchNorms: 0, reducedLayers: 0 });
+  assert.deepEqual(prepareForInference(model, { precision: 'float32', inputSize: 32 }), {
+    foldedBatchNorms: 0,
+    reducedLayers: 0,
+    plannedConvolutions: 0,
+    fusedActivations: 0,
+  });
   assert.equal(countOf(model, BatchNorm2d), 20);
   model.dispose();
 });
@@ -188,12 +197,12 @@ test("classifier()'s default route prepares its own copy: the checkpoint file is
   {
     using clf = await classifier(fx.checkpoint, { precision: 'bfloat16' });
     const model = clf.members[0]!.model;
-    if (countOf(model, BatchNorm2d) + countOf(model, Conv2d) === 0) throw new Error('fixture has no convolutions');
-    assert.equal((model.modules().find((m) => m instanceof Conv2d) as Conv2d).weight.dtype, 'bfloat16');
+    if (countOf(model, BatchNorm2d) + countOf(model, Conv2d) + countOf(model, PlannedConv2d) === 0) throw new Error('fixture has no convolutions');
+    assert.equal(firstConvWeight(model).dtype, 'bfloat16');
     const r = await clf.classify(fx.photos.class_1![0]!, { attention: true });
     assert.ok(r.attention?.image.startsWith('data:image/png'));
     using exact = await classifier(fx.checkpoint, { precision: 'float32' });
-    assert.equal((exact.members[0]!.model.modules().find((m) => m instanceof Conv2d) as Conv2d).weight.dtype, 'float32');
+    assert.equal(firstConvWeight(exact.members[0]!.model).dtype, 'float32');
     const e = await exact.classify(fx.photos.class_1![0]!);
     assert.equal(e.predictions[0]!.label, r.predictions[0]!.label);
   }

@@ -1,0 +1,113 @@
+/**
+ * A `Conv2d` run as a oneDNN plan, for inference copies (see native/src/onednn-conv.cc): the
+ * weights are held in the kernel's own blocked layout and the primitive is kept per input
+ * shape, instead of both being redone on every aten::conv2d call, and the activation that
+ * follows the convolution (ReLU, ReLU6, SiLU, Hardswish) is applied to its accumulator as a
+ * post-op instead of as a second pass over memory. Inputs are taken in the weights' dtype and
+ * channels-last; the output is channels-last in that dtype, as autocast's convolution gives.
+ *
+ * The plan records nothing for autograd: an input that requires grad (Grad-CAM's pass through
+ * a convolutional head) takes aten::conv2d and the activation instead, the same arithmetic.
+ * The layer's parameters are the convolution's own tensors (not copies), so its keys and its
+ * state dict are the same; moving them (`to()`) afterwards would leave the plan behind. The
+ * plan's reordered weights are native memory freed by `dispose()`. Build one through
+ * `planConvolutions` (src/nn/plan-convolutions.ts), which decides what is exact.
+ *
+ * @example
+ *   if (PlannedConv2d.available()) model.setSubmodule('features.0.0', new PlannedConv2d(conv, 'relu6'));
+ */
+import { native } from '../../native/binding.js';
+import { scope } from '../../tensor/scope.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { hardswish, relu, relu6, silu } from '../functional/activation.js';
+import type { Size2 } from '../functional/args.js';
+import { conv2d, type Conv2dOptions } from '../functional/conv.js';
+import { Module } from '../module.js';
+import type { Conv2d } from './conv2d.js';
+
+/** The activation applied inside the convolution. */
+export type ConvPostOp = 'none' | 'relu' | 'relu6' | 'silu' | 'hardswish';
+
+/** The activation after aten::conv2d, for the autograd fallback. */
+function activate(y: Tensor, post: ConvPostOp): Tensor {
+  if (post === 'relu') return relu(y);
+  if (post === 'relu6') return relu6(y);
+  if (post === 'silu') return silu(y);
+  if (post === 'hardswish') return hardswish(y);
+  return y;
+}
+
+const pairOf = (v: Size2): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+
+/** Left and right zero padding per spatial axis, as PyTorch pads for the layer's setting. */
+function paddingOf(conv: Conv2d): { left: number[]; right: number[] } {
+  if (conv.padding === 'valid') return { left: [0, 0], right: [0, 0] };
+  if (conv.padding === 'same') {
+    // PyTorch puts the odd pixel of 'same' padding on the right/bottom.
+    const d = pairOf(conv.dilation);
+    const total = conv.kernelSize.map((k, i) => d[i]! * (k - 1));
+    const left = total.map((t) => Math.floor(t / 2));
+    return { left, right: total.map((t, i) => t - left[i]!) };
+  }
+  const p = pairOf(conv.padding);
+  return { left: p, right: p };
+}
+
+export class PlannedConv2d extends Module {
+  declare readonly weight: Tensor;
+  declare readonly bias: Tensor | null;
+  readonly postOp: ConvPostOp;
+  #plan: object | null;
+  readonly #geometry: Conv2dOptions;
+
+  /** Whether this build of the addon has oneDNN plans. */
+  static available(): boolean {
+    return native.convPlanAvailable();
+  }
+
+  /** Plans `conv` (its weights stay shared with it); `postOp` is the activation to fuse. */
+  constructor(conv: Conv2d, postOp: ConvPostOp = 'none') {
+    super();
+    if (conv.padding === 'same' && pairOf(conv.stride).some((s) => s !== 1)) throw new RangeError("PlannedConv2d: 'same' padding needs stride 1");
+    this.registerParameter('weight', conv.weight);
+    this.registerParameter('bias', conv.bias);
+    this.postOp = postOp;
+    this.#geometry = { stride: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups };
+    const { left, right } = paddingOf(conv);
+    const [kind, alpha, beta] = postOp === 'relu6' ? (['clip', 0, 6] as const) : postOp === 'silu' ? (['swish', 1, 0] as const) : ([postOp, 0, 0] as const);
+    this.#plan = native.convPlanCreate(
+      conv.weight.handle,
+      conv.bias?.handle ?? null,
+      pairOf(conv.stride),
+      left,
+      right,
+      pairOf(conv.dilation),
+      conv.groups,
+      kind,
+      alpha,
+      beta,
+    );
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!this.#plan) throw new Error('PlannedConv2d: the layer was disposed');
+    if (x.requiresGrad) return scope(() => activate(conv2d(x, this.weight, this.bias, this.#geometry), this.postOp));
+    return new Tensor(native.convPlanRun(this.#plan, x.handle));
+  }
+
+  /** Input shapes planned so far and the bytes of reordered weights the plan holds. */
+  planInfo(): { variants: number; weightBytes: number } {
+    if (!this.#plan) return { variants: 0, weightBytes: 0 };
+    return native.convPlanInfo(this.#plan);
+  }
+
+  /** Frees the plan's native memory (not the weights, which are the convolution's); forward then throws. */
+  releasePlan(): void {
+    if (this.#plan) native.convPlanDispose(this.#plan);
+    this.#plan = null;
+  }
+
+  protected override releaseNative(): void {
+    this.releasePlan();
+  }
+}
