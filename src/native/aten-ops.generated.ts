@@ -143,6 +143,8 @@ export interface AtenOps {
   clamp_: (self: Handle, min?: number | boolean | null, max?: number | boolean | null) => Handle;
   /** aten::clamp_min(Tensor self, Scalar min) -> Tensor */
   clamp_min: (self: Handle, min: number | boolean) => Handle;
+  /** aten::clip(Tensor self, Scalar? min=None, Scalar? max=None) -> Tensor */
+  clip: (self: Handle, min?: number | boolean | null, max?: number | boolean | null) => Handle;
   /** aten::clone(Tensor self, *, MemoryFormat? memory_format=None) -> Tensor */
   clone: (self: Handle, memory_format?: number | null) => Handle;
   /** aten::contiguous(Tensor(a) self, *, MemoryFormat memory_format=0) -> Tensor(a) */

@@ -9,7 +9,7 @@
  *       checkpoints/last.safetensors, best.safetensors (+ .json readable copies)
  *       crops/epoch-N.png    chosen attention crops drawn on a few training images
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { appendFileDurable, writeFileAtomic } from '../io/atomic-write.js';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../usage-error.js';
@@ -37,6 +37,22 @@ export class RunFolder {
       throw new UsageError(`${dir} already holds a run: pass --resume ${dir} to continue it, or choose another --name`);
     }
     return new RunFolder(dir);
+  }
+
+  /**
+   * Undoes `create()` for a run that failed before it began (bad data, a bad model name): the
+   * files it wrote go, and the folder too when that leaves it empty, so the user's next try
+   * (same second, same default name) is not told the folder already holds a run.
+   */
+  discardUnstarted(): void {
+    for (const f of ['config.json', 'classes.json', 'skipped.json']) rmSync(this.path(f), { force: true });
+    for (const d of [this.path('checkpoints'), this.dir]) {
+      try {
+        if (readdirSync(d).length === 0) rmdirSync(d);
+      } catch {
+        // already gone, or not ours to remove
+      }
+    }
   }
 
   path(...parts: string[]): string {

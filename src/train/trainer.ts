@@ -115,7 +115,14 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const started = performance.now();
   const { folder, config, parallel } = await openParallelRun(input, options);
-  const s = await openSession(config, folder, log, parallel);
+  let s: TrainingSession;
+  try {
+    s = await openSession(config, folder, log, parallel);
+  } catch (e) {
+    // Nothing trained: a fresh run's folder must not be left behind looking like a run.
+    if (!options.resume && (parallel?.primary ?? true)) folder.discardUnstarted();
+    throw e;
+  }
   const pseudoRounds: TrainResult['pseudoRounds'] = [];
   let finalAcc = NaN;
   // Freed activations stay in the process for the next step (src/native/host-memory.ts).

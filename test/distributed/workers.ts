@@ -110,14 +110,16 @@ export async function runWorkers(n: number, args: string[], options: Parameters<
   }
 }
 
-/** The largest |a − b| / max(|b|, 1e-3) over lists of weights (rank results against a single process). */
+/** The largest |a − b| over lists of weights, each relative to its tensor's max(max|b|, 1e-3) (rank results against a single process). */
 export function maxRelative(a: number[][], b: number[][]): number {
+  // Per tensor, relative to its largest magnitude (as the export parity tests measure): an
+  // element-wise ratio makes the bound hinge on whichever weight happens to sit near zero,
+  // where float32 summation order alone (which differs between CPUs) decides the last digits.
   let worst = 0;
-  a.forEach((pa, i) =>
-    pa.forEach((v, j) => {
-      const w = b[i]![j]!;
-      worst = Math.max(worst, Math.abs(v - w) / Math.max(1e-3, Math.abs(w)));
-    }),
-  );
+  a.forEach((pa, i) => {
+    const pb = b[i]!;
+    const scale = Math.max(1e-3, ...pb.map(Math.abs));
+    pa.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - pb[j]!) / scale)));
+  });
   return worst;
 }
