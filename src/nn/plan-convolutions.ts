@@ -3,18 +3,21 @@
  * plain `Conv2d` is replaced by a `PlannedConv2d` sharing its weights, and where the only
  * module that receives the convolution's output is a ReLU, ReLU6, SiLU or Hardswish, that
  * activation moves into the convolution (a oneDNN post-op on the accumulator) and its place is
- * taken by an Identity. Applying the activation before the output is rounded to bfloat16,
+ * taken by an Identity — or, when that activation module also serves other uses (resnet's
+ * blocks call one ReLU twice), by a `FusedActivationPass` that lets the fused outputs through
+ * and activates the rest. Applying the activation before the output is rounded to bfloat16,
  * rather than after, changes nothing for ReLU/ReLU6 (rounding is monotone and 0 and 6 are
  * exact) and at most one rounding step for SiLU/Hardswish.
  *
  * Which activation consumes which convolution is read off one traced forward pass, as the
- * batch-norm fold does (trace-calls.ts): a convolution is fused only when it and its
- * activation each ran once and no other module received its output before the activation
- * (an Identity left by the fold passes it through; after an in-place activation the later
- * receivers of the same tensor see the activated value), and nothing changed it in place in
- * between (the version counters say: a residual block's `add_` before its activation). A convolution that ran more than once is planned without fusion. A
- * functional use of a convolution's output is invisible to the trace, so the model's logits
- * are compared before and after, and every change is undone if they moved.
+ * batch-norm fold does (trace-calls.ts): a convolution is fused only when it ran once, no
+ * other module received its output before the activation (an Identity left by the fold passes
+ * it through; after an in-place activation the later receivers of the same tensor see the
+ * activated value), and nothing changed it in place in between (the version counters say: a
+ * residual block's `add_` before its activation). A convolution that ran more than once is
+ * planned without fusion. A functional use of a convolution's output is invisible to the
+ * trace, so the model's logits are compared before and after, and every change is undone if
+ * they moved.
  *
  * For eval-mode inference copies on the CPU only (prepare-for-inference.ts calls it); a no-op
  * when the addon was built without oneDNN. Run it in the precision the model will run in
@@ -29,6 +32,7 @@ import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Hardswish, ReLU, ReLU6, SiLU } from './layers/activations.js';
 import { Conv2d } from './layers/conv2d.js';
+import { FusedActivationPass } from './layers/fused-activation-pass.js';
 import { Identity } from './layers/identity.js';
 import { PlannedConv2d, type ConvPostOp } from './layers/planned-conv2d.js';
 import type { Module } from './module.js';
@@ -54,6 +58,8 @@ interface Replacement {
   post: ConvPostOp;
   actPath: string | null;
   act: Module | null;
+  /** The activation module serves other uses too: it stays, passing fused outputs through. */
+  shared: boolean;
 }
 
 function plannable(m: Module): m is Conv2d {
@@ -93,10 +99,10 @@ function replacementsOf(model: Module, calls: readonly Call[]): Replacement[] {
     // block's activation): the activation must see exactly what the convolution returned.
     const untouched = first !== undefined && first.inputVersion === c.outputVersion;
     const act = first && untouched && (next!.length === 1 || inPlace) ? first.module : null;
-    const post = act && count.get(act) === 1 ? POST_OPS.get(act.constructor) : undefined;
+    const post = act ? POST_OPS.get(act.constructor) : undefined;
     const actPath = act && post ? pathOf.get(act) : undefined;
-    if (act && post && actPath) out.push({ convPath, conv, post, actPath, act });
-    else out.push({ convPath, conv, post: 'none', actPath: null, act: null });
+    if (act && post && actPath) out.push({ convPath, conv, post, actPath, act, shared: count.get(act) !== 1 });
+    else out.push({ convPath, conv, post: 'none', actPath: null, act: null, shared: false });
   }
   return out;
 }
@@ -121,12 +127,17 @@ export function planConvolutions(model: Module, sample: Tensor, options: { toler
       return none;
     }
     const planned: PlannedConv2d[] = [];
+    const passes = new Set<string>();
     try {
       for (const r of replacements) {
-        const p = new PlannedConv2d(r.conv, r.post);
+        const p = new PlannedConv2d(r.conv, r.post, { markOutputs: r.shared });
         planned.push(p);
         model.setSubmodule(r.convPath, p);
-        if (r.actPath) model.setSubmodule(r.actPath, new Identity());
+        if (r.actPath && !r.shared) model.setSubmodule(r.actPath, new Identity());
+        if (r.actPath && r.shared && !passes.has(r.actPath)) {
+          model.setSubmodule(r.actPath, new FusedActivationPass(r.act!, r.post));
+          passes.add(r.actPath);
+        }
       }
       const after = scope(() => model.forward(sample).float().keep());
       const magnitude = Math.max(1, before.abs().max().item());

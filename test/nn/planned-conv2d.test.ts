@@ -16,7 +16,8 @@ import { prepareForInference } from '../../src/models/prepare-for-inference.js';
 import { hardswish, relu, relu6, silu } from '../../src/nn/functional/activation.js';
 import { ReLU } from '../../src/nn/layers/activations.js';
 import { Conv2d, type Conv2dLayerOptions } from '../../src/nn/layers/conv2d.js';
-import { PlannedConv2d, type ConvPostOp } from '../../src/nn/layers/planned-conv2d.js';
+import { FusedActivationPass } from '../../src/nn/layers/fused-activation-pass.js';
+import { PlannedConv2d, alreadyActivated, type ConvPostOp } from '../../src/nn/layers/planned-conv2d.js';
 import { Module } from '../../src/nn/module.js';
 import { planConvolutions } from '../../src/nn/plan-convolutions.js';
 import { manualSeed } from '../../src/runtime/settings.js';
@@ -146,7 +147,8 @@ function logits(model: Module, x: Tensor): Tensor {
 for (const [name, fused] of [
   ['mobilenet_v2', 35],
   ['efficientnet_b0', null],
-  ['resnet18', null],
+  ['resnet18', 9],
+  ['resnet50', 33],
   ['regnet_y_400mf', 49],
 ] as const) {
   test(`${name}: the planned bf16 copy gives the unplanned copy's logits; every convolution is planned`, { skip }, () => {
@@ -231,6 +233,48 @@ test("an in-place change between a convolution and its activation (a residual's 
   assert.ok(m.act instanceof ReLU, 'the activation stays');
   const after = noGrad(() => m.forward(x));
   assertClose(after, before, { rtol: 1e-5 });
+  for (const t of [x, before, after]) t.dispose();
+  m.dispose();
+});
+
+/** One ReLU module serving two uses, as resnet's blocks do: after a convolution, and after an add. */
+class SharedActivation extends Module {
+  declare readonly conv1: Conv2d;
+  declare readonly conv2: Conv2d;
+  declare readonly relu: Module;
+  constructor() {
+    super();
+    this.registerModule('conv1', new Conv2d(3, 3, 3, { padding: 1 }));
+    this.registerModule('conv2', new Conv2d(3, 3, 3, { padding: 1 }));
+    this.registerModule('relu', new ReLU({ inplace: true }));
+  }
+  forward(x: Tensor): Tensor {
+    return scope(() => {
+      const h = this.relu.forward(this.conv1.forward(x));
+      return this.relu.forward(this.conv2.forward(h).add(h));
+    });
+  }
+}
+
+test('a shared activation is fused where it follows a convolution and still applied after the add', { skip }, () => {
+  const m = new SharedActivation().eval();
+  const x = randn([2, 3, 8, 8]);
+  const before = noGrad(() => m.forward(x));
+  assert.deepEqual(planConvolutions(m, x), { plannedConvolutions: 2, fusedActivations: 1 });
+  assert.ok(m.relu instanceof FusedActivationPass, 'the shared ReLU passes fused outputs through');
+  const after = noGrad(() => m.forward(x));
+  assertClose(after, before, { rtol: 1e-5 });
+  // A marked output changed in place is activated again, not passed through.
+  const conv1 = m.conv1 as unknown as PlannedConv2d;
+  noGrad(() =>
+    scope(() => {
+      const y = conv1.forward(x);
+      assert.ok(alreadyActivated(y, 'relu'));
+      y.sub_(1);
+      assert.ok(!alreadyActivated(y, 'relu'), 'changed in place: no longer known to be activated');
+      assert.ok(m.relu.forward(y).min().item() >= 0);
+    }),
+  );
   for (const t of [x, before, after]) t.dispose();
   m.dispose();
 });

@@ -53,12 +53,32 @@ function paddingOf(conv: Conv2d): { left: number[]; right: number[] } {
   return { left: p, right: p };
 }
 
+/**
+ * Outputs of plans made with `markOutputs`, with the activation already applied and the
+ * version counter they had then: a shared activation module (resnet's blocks call one ReLU
+ * twice) can pass such a tensor through instead of activating it again — unless something
+ * changed it in place since (then its version differs).
+ */
+const activated = new WeakMap<Tensor, { post: ConvPostOp; version: number }>();
+
+/** Whether `x` is a marked plan's output, activated with `post` and unchanged since. */
+export function alreadyActivated(x: Tensor, post: ConvPostOp): boolean {
+  const mark = activated.get(x);
+  return mark !== undefined && mark.post === post && !x.isDisposed && native.version(x.handle) === mark.version;
+}
+
+export interface PlannedConv2dOptions {
+  /** Mark each output for `alreadyActivated` (for activations fused out of a shared module). */
+  markOutputs?: boolean;
+}
+
 export class PlannedConv2d extends Module {
   declare readonly weight: Tensor;
   declare readonly bias: Tensor | null;
   readonly postOp: ConvPostOp;
   #plan: object | null;
   readonly #geometry: Conv2dOptions;
+  readonly #markOutputs: boolean;
 
   /** Whether this build of the addon has oneDNN plans. */
   static available(): boolean {
@@ -66,8 +86,9 @@ export class PlannedConv2d extends Module {
   }
 
   /** Plans `conv` (its weights stay shared with it); `postOp` is the activation to fuse. */
-  constructor(conv: Conv2d, postOp: ConvPostOp = 'none') {
+  constructor(conv: Conv2d, postOp: ConvPostOp = 'none', options: PlannedConv2dOptions = {}) {
     super();
+    this.#markOutputs = options.markOutputs === true && postOp !== 'none';
     if (conv.padding === 'same' && pairOf(conv.stride).some((s) => s !== 1)) throw new RangeError("PlannedConv2d: 'same' padding needs stride 1");
     this.registerParameter('weight', conv.weight);
     this.registerParameter('bias', conv.bias);
@@ -92,7 +113,9 @@ export class PlannedConv2d extends Module {
   forward(x: Tensor): Tensor {
     if (!this.#plan) throw new Error('PlannedConv2d: the layer was disposed');
     if (x.requiresGrad) return scope(() => activate(conv2d(x, this.weight, this.bias, this.#geometry), this.postOp));
-    return new Tensor(native.convPlanRun(this.#plan, x.handle));
+    const y = new Tensor(native.convPlanRun(this.#plan, x.handle));
+    if (this.#markOutputs) activated.set(y, { post: this.postOp, version: native.version(y.handle) });
+    return y;
   }
 
   /** Input shapes planned so far and the bytes of reordered weights the plan holds. */
