@@ -12,7 +12,8 @@
  *    with their activations fused);
  *  - `aten`: the same copy without the convolution plans (aten::conv2d, activations apart):
  *    the default before 2026-12-03;
- *  - `fp32`: `precision: 'float32'`, NCHW — what `classifier(path, { precision: 'float32' })` runs;
+ *  - `fp32`: `precision: 'float32'`, NCHW — what `classifier(path, { precision: 'float32' })` runs
+ *    (nothing folded or cast; convolutions as oneDNN plans since 2026-12-03);
  *  - `autocast`: the default before the preparation: bf16 autocast + channels-last over the
  *    float32 weights, batch norms unfolded (autocast casts every weight on every pass).
  *
@@ -64,10 +65,8 @@ function setup(req: Request) {
   const batch = Number(req.batch);
   const size = Number(req.size);
   // As classifier() does: the inference copy, then the weights laid out channels-last once, at load.
-  const prepared =
-    variant === 'default' || variant === 'aten'
-      ? prepareForInference(model, { precision, inputSize: size, channelsLast, convPlans: variant === 'default' })
-      : null;
+  // fp32 is prepared as classifier(path, { precision: 'float32' }) prepares it (plans, nothing folded).
+  const prepared = variant === 'autocast' ? null : prepareForInference(model, { precision, inputSize: size, channelsLast, convPlans: variant !== 'aten' });
   if (channelsLast) model.to({ memoryFormat: 'channelsLast' });
   const x = fromTypedArray(readInput(String(req.input), batch, size), [batch, 3, size, size]).keep();
   state = { model, x, precision, channelsLast };

@@ -8,9 +8,11 @@
  * converted in place (one copy in memory, not two): the prepared model must run under
  * autocast in that precision, and is for inference only — it is switched to eval mode, and a
  * checkpoint saved from it would hold folded weights, so it is never handed to training.
- * `precision: 'float32'` folds nothing and keeps today's exact float32 path.
+ * `precision: 'float32'` folds nothing and casts nothing: the float32 arithmetic of the model
+ * as it is, only its CPU convolutions run as plans (below), without fusion where a batch norm
+ * sits between convolution and activation.
  *
- * On the CPU the reduced-precision copy then runs its convolutions as oneDNN plans
+ * On the CPU the copy then runs its convolutions as oneDNN plans
  * (nn/plan-convolutions.ts): weights held in the kernel's layout, the primitive kept per input
  * shape and the following ReLU/ReLU6/SiLU/Hardswish fused into the convolution. Layout first:
  * with `channelsLast` the weights are laid out NHWC before the plans are made, so the plans
@@ -61,14 +63,17 @@ function plainConvOrLinear(m: Module): boolean {
 
 /** Prepares `model` in place for inference in `precision` (see the file comment). */
 export function prepareForInference(model: Module, options: PrepareForInferenceOptions): InferencePreparation {
-  if (options.precision === 'float32') {
-    if (options.channelsLast) model.to({ memoryFormat: 'channelsLast' });
-    return { foldedBatchNorms: 0, reducedLayers: 0, plannedConvolutions: 0, fusedActivations: 0 };
-  }
   model.eval();
   const device = options.device ?? 'cpu';
   const sample = randn([1, 3, options.inputSize, options.inputSize], { device });
   try {
+    if (options.precision === 'float32') {
+      // The exact route: nothing folded or cast. Plans only keep oneDNN's primitive and weight
+      // layout between calls (float32 arithmetic, other summation order: ~3e-7 of the logits).
+      if (options.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+      const plans = device === 'cpu' && options.convPlans !== false ? planConvolutions(model, sample) : { plannedConvolutions: 0, fusedActivations: 0 };
+      return { foldedBatchNorms: 0, reducedLayers: 0, ...plans };
+    }
     const foldedBatchNorms = foldBatchNorms(model, sample);
     let reducedLayers = 0;
     for (const m of model.modules()) {

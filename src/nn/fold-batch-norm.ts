@@ -131,7 +131,7 @@ export function foldBatchNorms(model: Module, sample: Tensor, options: { toleran
     try {
       if (!pairs.length) return 0;
       const after = logitsAsIfFolded(model, pairs, sample);
-      const magnitude = Math.max(1, before.abs().max().item());
+      const magnitude = scope(() => Math.max(1, before.abs().max().item()));
       const moved = scope(() => after.sub(before).abs().max().item());
       after.dispose();
       if (!(moved <= (options.tolerance ?? 1e-4) * magnitude)) return 0;

@@ -140,7 +140,7 @@ export function planConvolutions(model: Module, sample: Tensor, options: { toler
         }
       }
       const after = scope(() => model.forward(sample).float().keep());
-      const magnitude = Math.max(1, before.abs().max().item());
+      const magnitude = scope(() => Math.max(1, before.abs().max().item()));
       const moved = scope(() => after.sub(before).abs().max().item());
       after.dispose();
       const reduced = replacements.some((r) => r.conv.weight.dtype === 'bfloat16');

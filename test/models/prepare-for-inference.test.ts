@@ -174,18 +174,21 @@ test('a convolution whose output is used outside the batch norm is not folded (t
   m.dispose();
 });
 
-test('a model in training mode is refused; float32 preparation changes nothing', () => {
+test('a model in training mode is refused; float32 preparation folds and casts nothing', () => {
   const model = createModel('resnet18', { numClasses: 3 });
   const sample = randn([1, 3, 32, 32]);
   assert.throws(() => foldBatchNorms(model, sample), /training mode/);
   sample.dispose();
   model.eval();
-  assert.deepEqual(prepareForInference(model, { precision: 'float32', inputSize: 32 }), {
+  const report = prepareForInference(model, { precision: 'float32', inputSize: 32 });
+  assert.deepEqual(report, {
     foldedBatchNorms: 0,
     reducedLayers: 0,
-    plannedConvolutions: 0,
+    // Planned, but nothing fused: a batch norm sits between each convolution and its ReLU.
+    plannedConvolutions: PlannedConv2d.available() ? 20 : 0,
     fusedActivations: 0,
   });
+  assert.equal(firstConvWeight(model).dtype, 'float32');
   assert.equal(countOf(model, BatchNorm2d), 20);
   model.dispose();
 });

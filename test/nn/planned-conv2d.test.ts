@@ -20,6 +20,7 @@ import { FusedActivationPass } from '../../src/nn/layers/fused-activation-pass.j
 import { PlannedConv2d, alreadyActivated, type ConvPostOp } from '../../src/nn/layers/planned-conv2d.js';
 import { Module } from '../../src/nn/module.js';
 import { planConvolutions } from '../../src/nn/plan-convolutions.js';
+import { liveTensors } from '../../src/index.js';
 import { manualSeed } from '../../src/runtime/settings.js';
 import { randn } from '../../src/tensor/creation.js';
 import { scope } from '../../src/tensor/scope.js';
@@ -277,4 +278,15 @@ test('a shared activation is fused where it follows a convolution and still appl
   );
   for (const t of [x, before, after]) t.dispose();
   m.dispose();
+});
+
+test('preparing an inference copy (fold, plans, their logits checks) leaves no tensor behind', { skip }, () => {
+  for (const precision of ['bfloat16', 'float32'] as const) {
+    const live = liveTensors();
+    const model = createModel('mobilenet_v2', { numClasses: 10 }).eval();
+    prepareForInference(model, { precision, inputSize: 32, channelsLast: true });
+    model.dispose();
+    // The checks' reductions once ran outside any scope: two orphans a check, freed by GC only.
+    assert.ok(liveTensors() <= live, `${precision}: ${liveTensors() - live} tensors left`);
+  }
 });
