@@ -17,4 +17,6 @@ export * as init from './init.js';
 export { withoutInit } from './init.js';
 export * from './layers/index.js';
 export * as attention from './attention/index.js';
+export { foldBatchNorms } from './fold-batch-norm.js';
+export { planConvolutions, type ConvPlanReport } from './plan-convolutions.js';
 export type { AttentionKind, AttentionOptions } from './attention/index.js';

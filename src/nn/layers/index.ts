@@ -1,5 +1,7 @@
 /** The layer modules (torch.nn equivalents), one concept per file. */
 export { Conv2d, type Conv2dLayerOptions } from './conv2d.js';
+export { PlannedConv2d, alreadyActivated, type ConvPostOp, type PlannedConv2dOptions } from './planned-conv2d.js';
+export { FusedActivationPass } from './fused-activation-pass.js';
 export { Linear } from './linear.js';
 export { BatchNorm2d, type BatchNormLayerOptions } from './batch-norm.js';
 export { LayerNorm, type LayerNormLayerOptions } from './layer-norm.js';
