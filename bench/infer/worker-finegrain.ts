@@ -64,10 +64,10 @@ function setup(req: Request) {
   holdTensorCache();
   const batch = Number(req.batch);
   const size = Number(req.size);
-  // As classifier() does: the inference copy, then the weights laid out channels-last once, at load.
-  // fp32 is prepared as classifier(path, { precision: 'float32' }) prepares it (plans, nothing folded).
+  // As classifier() does: the inference copy (fp32 too: plans, nothing folded), its weights laid
+  // out channels-last inside, once, at load; the autocast variant lays out the unprepared model.
   const prepared = variant === 'autocast' ? null : prepareForInference(model, { precision, inputSize: size, channelsLast, convPlans: variant !== 'aten' });
-  if (channelsLast) model.to({ memoryFormat: 'channelsLast' });
+  if (channelsLast && !prepared) model.to({ memoryFormat: 'channelsLast' });
   const x = fromTypedArray(readInput(String(req.input), batch, size), [batch, 3, size, size]).keep();
   state = { model, x, precision, channelsLast };
   const warmupMs = [];

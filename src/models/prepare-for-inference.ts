@@ -67,25 +67,25 @@ export function prepareForInference(model: Module, options: PrepareForInferenceO
   const device = options.device ?? 'cpu';
   const sample = randn([1, 3, options.inputSize, options.inputSize], { device });
   try {
-    if (options.precision === 'float32') {
-      // The exact route: nothing folded or cast. Plans only keep oneDNN's primitive and weight
-      // layout between calls (float32 arithmetic, other summation order: ~3e-7 of the logits).
-      if (options.channelsLast) model.to({ memoryFormat: 'channelsLast' });
-      const plans = device === 'cpu' && options.convPlans !== false ? planConvolutions(model, sample) : { plannedConvolutions: 0, fusedActivations: 0 };
-      return { foldedBatchNorms: 0, reducedLayers: 0, ...plans };
-    }
-    const foldedBatchNorms = foldBatchNorms(model, sample);
+    // float32 is the exact route: nothing folded or cast (its plans only keep oneDNN's
+    // primitive and weight layout between calls: ~3e-7 of the logits, summation order).
+    const reduced = options.precision !== 'float32';
+    const foldedBatchNorms = reduced ? foldBatchNorms(model, sample) : 0;
     let reducedLayers = 0;
     for (const m of model.modules()) {
-      if (!plainConvOrLinear(m)) continue;
+      if (!reduced || !plainConvOrLinear(m)) continue;
       m.to({ dtype: options.precision });
       reducedLayers++;
     }
     if (options.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+    // Plans are traced in the precision the copy runs in (CPU: float32 or bfloat16).
+    const plan = () => planConvolutions(model, sample);
     const plans =
-      device === 'cpu' && options.precision === 'bfloat16' && options.convPlans !== false
-        ? autocast({ deviceType: 'cpu', dtype: 'bfloat16' }, () => planConvolutions(model, sample))
-        : { plannedConvolutions: 0, fusedActivations: 0 };
+      device !== 'cpu' || options.convPlans === false || options.precision === 'float16'
+        ? { plannedConvolutions: 0, fusedActivations: 0 }
+        : reduced
+          ? autocast({ deviceType: 'cpu', dtype: 'bfloat16' }, plan)
+          : plan();
     return { foldedBatchNorms, reducedLayers, ...plans };
   } finally {
     sample.dispose();

@@ -20,7 +20,7 @@ import { native } from '../../native/binding.js';
 import { scope } from '../../tensor/scope.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { hardswish, relu, relu6, silu } from '../functional/activation.js';
-import type { Size2 } from '../functional/args.js';
+import { pair } from '../functional/args.js';
 import { conv2d, type Conv2dOptions } from '../functional/conv.js';
 import { Module } from '../module.js';
 import type { Conv2d } from './conv2d.js';
@@ -37,19 +37,17 @@ function activate(y: Tensor, post: ConvPostOp): Tensor {
   return y;
 }
 
-const pairOf = (v: Size2): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
-
 /** Left and right zero padding per spatial axis, as PyTorch pads for the layer's setting. */
 function paddingOf(conv: Conv2d): { left: number[]; right: number[] } {
   if (conv.padding === 'valid') return { left: [0, 0], right: [0, 0] };
   if (conv.padding === 'same') {
     // PyTorch puts the odd pixel of 'same' padding on the right/bottom.
-    const d = pairOf(conv.dilation);
+    const d = pair(conv.dilation, 'dilation');
     const total = conv.kernelSize.map((k, i) => d[i]! * (k - 1));
     const left = total.map((t) => Math.floor(t / 2));
     return { left, right: total.map((t, i) => t - left[i]!) };
   }
-  const p = pairOf(conv.padding);
+  const p = pair(conv.padding, 'padding');
   return { left: p, right: p };
 }
 
@@ -89,7 +87,7 @@ export class PlannedConv2d extends Module {
   constructor(conv: Conv2d, postOp: ConvPostOp = 'none', options: PlannedConv2dOptions = {}) {
     super();
     this.#markOutputs = options.markOutputs === true && postOp !== 'none';
-    if (conv.padding === 'same' && pairOf(conv.stride).some((s) => s !== 1)) throw new RangeError("PlannedConv2d: 'same' padding needs stride 1");
+    if (conv.padding === 'same' && pair(conv.stride, 'stride').some((s) => s !== 1)) throw new RangeError("PlannedConv2d: 'same' padding needs stride 1");
     this.registerParameter('weight', conv.weight);
     this.registerParameter('bias', conv.bias);
     this.postOp = postOp;
@@ -99,10 +97,10 @@ export class PlannedConv2d extends Module {
     this.#plan = native.convPlanCreate(
       conv.weight.handle,
       conv.bias?.handle ?? null,
-      pairOf(conv.stride),
+      pair(conv.stride, 'stride'),
       left,
       right,
-      pairOf(conv.dilation),
+      pair(conv.dilation, 'dilation'),
       conv.groups,
       kind,
       alpha,
