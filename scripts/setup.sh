@@ -62,7 +62,10 @@ fi
 # 1d. oneDNN's headers, for inference's convolution plans (native/src/onednn-conv.cc): only
 # where libtorch links the system libdnnl (Debian's does), so the addon calls the same library.
 # Without them inference keeps aten::conv2d (slower on small networks, same results).
-if ldd "$libtorch_lib/libtorch_cpu.so" 2>/dev/null | grep -q 'libdnnl\.so' && [ ! -f /usr/include/dnnl.hpp ] && [ ! -f /usr/include/oneapi/dnnl/dnnl.hpp ]; then
+# ldd's output is captured first: under pipefail, `ldd | grep -q` fails whenever grep exits at
+# its match before ldd has finished writing (SIGPIPE), which skipped this step at random.
+libtorch_deps=$(ldd "$libtorch_lib/libtorch_cpu.so" 2>/dev/null || true)
+if grep -q 'libdnnl\.so' <<<"$libtorch_deps" && [ ! -f /usr/include/dnnl.hpp ] && [ ! -f /usr/include/oneapi/dnnl/dnnl.hpp ]; then
   if can_apt; then
     apt_install libdnnl-dev
   else

@@ -7,6 +7,7 @@
  * and on whole zoo models, the planned copy's logits against the unplanned one's, with a
  * functional use of a convolution's output caught by the check and undone.
  */
+import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { autocast } from '../../src/autograd/autocast.js';
@@ -51,6 +52,23 @@ const CASES: [number, number, number | [number, number], Conv2dLayerOptions, num
   [6, 8, 5, { padding: 'valid' }, 9],
 ];
 const POSTS: ConvPostOp[] = ['none', 'relu', 'relu6', 'silu', 'hardswish'];
+
+// A libtorch that links the system libdnnl, set up as root with apt-get (CI, a fresh machine),
+// must end with plans: scripts/setup.sh installs the headers. Once it skipped that step at random
+// (SIGPIPE under pipefail) and every test below skipped with it, silently.
+test('setup builds plans wherever libtorch links libdnnl and apt-get can install its headers', () => {
+  const torch = JSON.parse(execFileSync(process.execPath, ['scripts/find-libtorch.mjs'], { encoding: 'utf8' })) as { lib: string };
+  const links = /libdnnl\.so/.test(execFileSync('ldd', [`${torch.lib}/libtorch_cpu.so`], { encoding: 'utf8' }));
+  let apt = false;
+  try {
+    execFileSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' });
+    apt = process.getuid?.() === 0;
+  } catch {
+    apt = false;
+  }
+  if (!links || !apt || process.env.FINEGRAIN_ONEDNN === '0') return;
+  assert.equal(PlannedConv2d.available(), true, 'libtorch links libdnnl, yet the addon has no plans: rerun scripts/setup.sh');
+});
 
 test('float32 plans equal aten::conv2d + the activation within 1e-5, for every geometry and post-op', { skip }, () => {
   manualSeed(3);
