@@ -5,7 +5,10 @@
  *   - 2 processes × 1 thread over Gloo on 127.0.0.1, gradients through c10d's Reducer,
  *   - 1 process × 2 threads (the alternative use of the same two cores),
  *   - 2 processes × 1 thread with synchronised BatchNorm (--sync-batch-norm: two blocking
- *     sums over ranks per BatchNorm layer and step), for its cost against local BatchNorm.
+ *     sums over ranks per BatchNorm layer and step), for its cost against local BatchNorm,
+ *   - 2 independent processes × 1 thread, no process group: two 1×1 runs side by side. What
+ *     they lose against one 1×1 run alone is the machine's (shared caches, memory bandwidth,
+ *     clocks), not communication: 2 × their speed is the ceiling any 2×1 run can reach here.
  * Prints samples/s, 2×1 against 1×1 (goal ≥ 1.8×) and against 1×2, and for 2×1 the gradient
  * all-reduce time per step and how much of it overlapped backward:
  *   comm       = a blocking all-reduce of every gradient (one coalesced message), timed alone;
@@ -116,7 +119,7 @@ async function worker(): Promise<void> {
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
-function runConfig(procs: number, threads: number, steps: number, warmup: number, port: number, syncBatchNorm = false): Promise<WorkerResult[]> {
+function runConfig(procs: number, threads: number, steps: number, warmup: number, port: number, syncBatchNorm = false, independent = false): Promise<WorkerResult[]> {
   return Promise.all(
     Array.from(
       { length: procs },
@@ -131,7 +134,7 @@ function runConfig(procs: number, threads: number, steps: number, warmup: number
               FG_BENCH_THREADS: String(threads),
               OMP_NUM_THREADS: String(threads),
               FG_BENCH_SYNC_BN: syncBatchNorm ? '1' : '',
-              ...(procs > 1 ? { RANK: String(rank), WORLD_SIZE: String(procs), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) } : { WORLD_SIZE: '' }),
+              ...(procs > 1 && !independent ? { RANK: String(rank), WORLD_SIZE: String(procs), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) } : { WORLD_SIZE: '' }),
             },
             stdio: ['ignore', 'pipe', 'inherit'],
           });
@@ -164,16 +167,18 @@ async function main(): Promise<void> {
     { name: '2 processes × 1 thread', procs: 2, threads: 1 },
     { name: '1 process × 2 threads', procs: 1, threads: 2 },
     { name: '2 processes × 1 thread, synchronised BatchNorm', procs: 2, threads: 1, syncBatchNorm: true },
+    { name: '2 independent processes × 1 thread (no process group)', procs: 2, threads: 1, independent: true },
   ];
   const measured = [];
   for (const c of configs) {
-    const ranks = await runConfig(c.procs, c.threads, steps, warmup, port, c.syncBatchNorm);
+    const ranks = await runConfig(c.procs, c.threads, steps, warmup, port, c.syncBatchNorm, c.independent);
+    const grouped = c.procs > 1 && !c.independent;
     // A data-parallel step ends when its slowest rank does.
     const stepSeconds = Math.max(...ranks.map((r) => median(r.stepSeconds)));
     const samplesPerSecond = (c.procs * BATCH) / stepSeconds;
-    const comm = c.procs > 1 ? Math.max(...ranks.map((r) => median(r.commSeconds))) : NaN;
-    const backward = c.procs > 1 ? Math.max(...ranks.map((r) => median(r.backwardSeconds))) : NaN;
-    const localBackward = c.procs > 1 ? Math.max(...ranks.map((r) => median(r.localBackwardSeconds))) : NaN;
+    const comm = grouped ? Math.max(...ranks.map((r) => median(r.commSeconds))) : NaN;
+    const backward = grouped ? Math.max(...ranks.map((r) => median(r.backwardSeconds))) : NaN;
+    const localBackward = grouped ? Math.max(...ranks.map((r) => median(r.localBackwardSeconds))) : NaN;
     const exposed = Math.max(0, backward - localBackward);
     measured.push({
       ...c,
@@ -183,13 +188,13 @@ async function main(): Promise<void> {
       backwardSeconds: backward,
       localBackwardSeconds: localBackward,
       exposedCommSeconds: exposed,
-      overlapped: c.procs > 1 ? Math.min(1, Math.max(0, 1 - exposed / comm)) : NaN,
+      overlapped: grouped ? Math.min(1, Math.max(0, 1 - exposed / comm)) : NaN,
       buckets: ranks[0]!.buckets,
       ranks,
     });
     console.error(`${c.name}: ${f(samplesPerSecond, 2)} samples/s`);
   }
-  const [one, two, threads2, synced] = measured as [(typeof measured)[0], (typeof measured)[0], (typeof measured)[0], (typeof measured)[0]];
+  const [one, two, threads2, synced, side] = measured as [(typeof measured)[0], (typeof measured)[0], (typeof measured)[0], (typeof measured)[0], (typeof measured)[0]];
   const date = new Date();
   const results = {
     bench: 'distributed',
@@ -202,6 +207,9 @@ async function main(): Promise<void> {
     scalingEfficiency: two.samplesPerSecond / (2 * one.samplesPerSecond),
     ratio2x1Over1x2: two.samplesPerSecond / threads2.samplesPerSecond,
     syncBatchNormOverLocal: synced.samplesPerSecond / two.samplesPerSecond,
+    // Two 1×1 runs side by side against one alone: the most two processes can gain here.
+    ceiling2x1Over1x1: side.samplesPerSecond / one.samplesPerSecond,
+    efficiencyAgainstCeiling: two.samplesPerSecond / side.samplesPerSecond,
   };
   console.log(`resnet50 training, batch ${BATCH} per rank, ${SIZE} px, fp32 — ${results.cpu}, ${date.toISOString().slice(0, 10)}, load ${f(load, 2)} at start`);
   console.log(
@@ -219,6 +227,9 @@ async function main(): Promise<void> {
   );
   console.log(
     `2×1 / 1×1: ${f(results.speedup2x1Over1x1, 2)}× (goal ≥ 1.8×), scaling efficiency ${f(100 * results.scalingEfficiency, 0)}%; 2×1 / 1×2: ${f(results.ratio2x1Over1x2, 2)}×; synchronised / local BatchNorm (2×1): ${f(results.syncBatchNormOverLocal, 2)}×`,
+  );
+  console.log(
+    `two independent 1×1 runs side by side / one alone: ${f(results.ceiling2x1Over1x1, 2)}× (this machine's ceiling for 2 processes); 2×1 reaches ${f(100 * results.efficiencyAgainstCeiling, 0)}% of it`,
   );
   const outFile = opt.out ?? join(root, 'bench/results', `distributed-${date.toISOString().slice(0, 10)}.json`);
   mkdirSync(dirname(resolve(outFile)), { recursive: true });
