@@ -119,7 +119,15 @@ async function worker(): Promise<void> {
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
-function runConfig(procs: number, threads: number, steps: number, warmup: number, port: number, syncBatchNorm = false, independent = false): Promise<WorkerResult[]> {
+function runConfig(
+  procs: number,
+  threads: number,
+  steps: number,
+  warmup: number,
+  port: number,
+  syncBatchNorm = false,
+  independent = false,
+): Promise<WorkerResult[]> {
   return Promise.all(
     Array.from(
       { length: procs },
@@ -134,7 +142,9 @@ function runConfig(procs: number, threads: number, steps: number, warmup: number
               FG_BENCH_THREADS: String(threads),
               OMP_NUM_THREADS: String(threads),
               FG_BENCH_SYNC_BN: syncBatchNorm ? '1' : '',
-              ...(procs > 1 && !independent ? { RANK: String(rank), WORLD_SIZE: String(procs), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) } : { WORLD_SIZE: '' }),
+              ...(procs > 1 && !independent
+                ? { RANK: String(rank), WORLD_SIZE: String(procs), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) }
+                : { WORLD_SIZE: '' }),
             },
             stdio: ['ignore', 'pipe', 'inherit'],
           });
@@ -194,7 +204,13 @@ async function main(): Promise<void> {
     });
     console.error(`${c.name}: ${f(samplesPerSecond, 2)} samples/s`);
   }
-  const [one, two, threads2, synced, side] = measured as [(typeof measured)[0], (typeof measured)[0], (typeof measured)[0], (typeof measured)[0], (typeof measured)[0]];
+  const [one, two, threads2, synced, side] = measured as [
+    (typeof measured)[0],
+    (typeof measured)[0],
+    (typeof measured)[0],
+    (typeof measured)[0],
+    (typeof measured)[0],
+  ];
   const date = new Date();
   const results = {
     bench: 'distributed',

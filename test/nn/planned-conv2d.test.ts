@@ -59,7 +59,7 @@ const POSTS: ConvPostOp[] = ['none', 'relu', 'relu6', 'silu', 'hardswish'];
 test('setup builds plans wherever libtorch links libdnnl and apt-get can install its headers', () => {
   const torch = JSON.parse(execFileSync(process.execPath, ['scripts/find-libtorch.mjs'], { encoding: 'utf8' })) as { lib: string };
   const links = /libdnnl\.so/.test(execFileSync('ldd', [`${torch.lib}/libtorch_cpu.so`], { encoding: 'utf8' }));
-  let apt = false;
+  let apt: boolean;
   try {
     execFileSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' });
     apt = process.getuid?.() === 0;

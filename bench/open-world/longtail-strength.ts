@@ -1,0 +1,142 @@
+/**
+ * The strength of the post-hoc long-tail remedies, chosen without the test set and without a
+ * balanced validation split (a 3-image class cannot spare one): k-fold cross-validation on the
+ * long-tailed training embeddings. Each fold's held-out images are scored by a linear head
+ * trained on the other folds, with that head's own class priors; every candidate τ is scored by
+ * the balanced accuracy (mean per-class accuracy) of all held-out predictions pooled.
+ *   - post-hoc logit adjustment: argmax(logits − τ · log n_c / N)   (Menon et al. 2021)
+ *   - τ-normalisation: argmax(x · (W_c / ‖W_c‖^τ))                   (Kang et al. 2020)
+ *
+ * Two rules choose τ from the held-out predictions: the highest balanced accuracy
+ * (`balancedChoice`), or the strongest τ that keeps the many-shot classes' held-out accuracy
+ * within a stated budget of the unadjusted head's (`budgetedChoice`: the goal's "at most 3
+ * points lost on many-shot classes", decided on training data).
+ *
+ * @example
+ *   const held = crossValidatedPredictions(x, labels, 100, { folds: 3, steps: 300 });
+ *   budgetedChoice(held, 'logitAdjustment', (y) => counts[y] >= 15, 0.03).best; // e.g. 1.1
+ */
+import { chooseByBalancedAccuracy, logPriors, stratifiedFolds, tauNormalize } from '../../src/open-world/long-tail.js';
+import { fromTypedArray } from '../../src/tensor/creation.js';
+import { scope } from '../../src/tensor/scope.js';
+import type { Tensor } from '../../src/tensor/tensor.js';
+import { headLogits, trainLinearHead } from './heads.js';
+
+/** Candidate strengths: 0 to 3 by 0.1. */
+export const STRENGTHS = Array.from({ length: 31 }, (_, i) => Math.round(i * 10) / 100);
+
+export interface StrengthChoice {
+  best: number;
+  /** Balanced accuracy of the pooled held-out predictions, one per entry of `candidates`. */
+  scores: number[];
+  candidates: number[];
+}
+
+/** Row-wise argmax of a [n, c] float array. */
+export function argmaxRows(data: Float32Array, c: number): number[] {
+  const n = data.length / c;
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let j = 1; j < c; j++) if (data[i * c + j]! > data[i * c + best]!) best = j;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** argmax(logits − τ · priors) for a [n, c] logits array. */
+export function adjustedPredictions(logits: Float32Array, priors: Float32Array, tau: number): number[] {
+  const c = priors.length;
+  const shifted = Float32Array.from(logits, (v, i) => v - tau * priors[i % c]!);
+  return argmaxRows(shifted, c);
+}
+
+/** argmax(x · τ-normalised W) (no bias, as Kang et al.). */
+export function tauNormPredictions(x: Tensor, weight: Tensor, tau: number): number[] {
+  const logits = scope(() => x.mm(tauNormalize(weight, tau).t()).toTypedArray() as Float32Array);
+  return argmaxRows(logits, weight.shape[0]!);
+}
+
+/** Held-out predictions of every candidate τ, pooled over the folds. */
+export interface HeldOutPredictions {
+  /** Labels of the held-out samples, in the order of every prediction list. */
+  labels: number[];
+  candidates: number[];
+  /** [candidate][sample] */
+  logitAdjustment: number[][];
+  tauNormalisation: number[][];
+}
+
+export function crossValidatedPredictions(
+  x: Float32Array,
+  labels: readonly number[],
+  numClasses: number,
+  options: { folds?: number; steps?: number; seed?: number; candidates?: number[] } = {},
+): HeldOutPredictions {
+  const k = options.folds ?? 3;
+  const candidates = options.candidates ?? STRENGTHS;
+  const d = x.length / labels.length;
+  const fold = stratifiedFolds(labels, k, options.seed ?? 0);
+  const heldLabels: number[] = [];
+  const la: number[][] = candidates.map(() => []);
+  const tn: number[][] = candidates.map(() => []);
+  for (let f = 0; f < k; f++) {
+    const trainIdx = labels.flatMap((_, i) => (fold[i] !== f ? [i] : []));
+    const heldIdx = labels.flatMap((_, i) => (fold[i] === f ? [i] : []));
+    const rows = (idx: number[]) => {
+      const out = new Float32Array(idx.length * d);
+      idx.forEach((j, r) => out.set(x.subarray(j * d, (j + 1) * d), r * d));
+      return fromTypedArray(out, [idx.length, d]);
+    };
+    const xt = rows(trainIdx);
+    const xh = rows(heldIdx);
+    const yt = trainIdx.map((i) => labels[i]!);
+    const counts = new Array<number>(numClasses).fill(0);
+    for (const y of yt) counts[y]!++;
+    const head = trainLinearHead(xt, yt, numClasses, { steps: options.steps });
+    const logits = scope(() => headLogits(head, xh).toTypedArray() as Float32Array);
+    const priors = logPriors(counts);
+    candidates.forEach((tau, c) => {
+      la[c]!.push(...adjustedPredictions(logits, priors, tau));
+      tn[c]!.push(...tauNormPredictions(xh, head.weight, tau));
+    });
+    heldLabels.push(...heldIdx.map((i) => labels[i]!));
+    head.dispose();
+    xt.dispose();
+    xh.dispose();
+  }
+  return { labels: heldLabels, candidates, logitAdjustment: la, tauNormalisation: tn };
+}
+
+/** The τ of the highest held-out balanced accuracy. */
+export function balancedChoice(held: HeldOutPredictions, method: 'logitAdjustment' | 'tauNormalisation'): StrengthChoice {
+  const { best, scores } = chooseByBalancedAccuracy(
+    held.candidates.map((_, i) => i),
+    (i) => held[method][i]!,
+    held.labels,
+  );
+  return { best: held.candidates[best]!, scores, candidates: held.candidates };
+}
+
+/**
+ * The strongest τ whose held-out accuracy on the classes `protect` selects (the many-shot ones)
+ * stays within `budget` (a fraction: 0.03 = 3 points) of τ = 0's: the operating point a user
+ * states as "help the rare classes, but lose at most this much on the common ones".
+ */
+export function budgetedChoice(
+  held: HeldOutPredictions,
+  method: 'logitAdjustment' | 'tauNormalisation',
+  protect: (label: number) => boolean,
+  budget: number,
+): StrengthChoice {
+  const idx = held.labels.flatMap((y, i) => (protect(y) ? [i] : []));
+  if (idx.length === 0) throw new RangeError('no held-out sample of a protected class');
+  const accuracy = (preds: number[]) => idx.reduce((a, i) => a + (preds[i] === held.labels[i] ? 1 : 0), 0) / idx.length;
+  const scores = held[method].map(accuracy);
+  const base = scores[held.candidates.indexOf(0)] ?? scores[0]!;
+  let best = 0;
+  held.candidates.forEach((tau, i) => {
+    if (scores[i]! >= base - budget - 1e-12 && tau > held.candidates[best]!) best = i;
+  });
+  return { best: held.candidates[best]!, scores, candidates: held.candidates };
+}
