@@ -15,7 +15,7 @@ import { Module } from '../../nn/module.js';
 import { Conv2d } from '../../nn/layers/conv2d.js';
 import { Linear } from '../../nn/layers/linear.js';
 import { ReLU } from '../../nn/layers/activations.js';
-import { Sequential } from '../../nn/layers/sequential.js';
+import { Sequential, runChain } from '../../nn/layers/sequential.js';
 import { ConvNormAct } from '../../nn/layers/conv-norm-act.js';
 import { SqueezeExcite } from '../../nn/attention/squeeze-excite.js';
 import { roundHalfEven } from '../../nn/divisible.js';
@@ -47,9 +47,8 @@ export class TimmRegNetBottleneck extends Module {
 
   forward(x: Tensor): Tensor {
     return scope(() => {
-      let h = this.conv2.forward(this.conv1.forward(x));
-      if (this.se) h = this.se.forward(h);
-      h = this.conv3.forward(h);
+      // runChain frees each intermediate once the next layer has read it.
+      const h = runChain(this.se ? [this.conv1, this.conv2, this.se, this.conv3] : [this.conv1, this.conv2, this.conv3], x);
       return this.act3.forward(h.add_(this.downsample ? this.downsample.forward(x) : x));
     });
   }
@@ -96,11 +95,7 @@ export class TimmRegNet extends ImageClassifier {
   }
 
   forwardFeatures(x: Tensor): Tensor {
-    return scope(() => {
-      let h = this.stem.forward(x);
-      for (let i = 1; i <= this.numStages; i++) h = this.getSubmodule(`s${i}`).forward(h);
-      return h;
-    });
+    return scope(() => runChain([this.stem, ...Array.from({ length: this.numStages }, (_, i) => this.getSubmodule(`s${i + 1}`))], x));
   }
 }
 

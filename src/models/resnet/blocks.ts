@@ -21,7 +21,7 @@ import { Module } from '../../nn/module.js';
 import { Conv2d } from '../../nn/layers/conv2d.js';
 import { BatchNorm2d } from '../../nn/layers/batch-norm.js';
 import { ReLU } from '../../nn/layers/activations.js';
-import { Sequential } from '../../nn/layers/sequential.js';
+import { Sequential, runChain } from '../../nn/layers/sequential.js';
 import { ConvNormAct } from '../../nn/layers/conv-norm-act.js';
 import { create as createAttention, type AttentionKind } from '../../nn/attention/index.js';
 import { SelectiveKernel, type SelectiveKernelOptions } from '../../nn/attention/selective-kernel.js';
@@ -93,9 +93,10 @@ export class BasicBlock extends ResidualBlock {
     return this.bn2;
   }
 
+  // runChain frees each intermediate once the next layer has read it (autograd keeps what it
+  // saved), so a block holds one activation at a time, not all five until it returns.
   protected residual(x: Tensor): Tensor {
-    const h = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    return this.bn2.forward(this.conv2.forward(h));
+    return runChain([this.conv1, this.bn1, this.relu, this.conv2, this.bn2], x);
   }
 }
 
@@ -130,9 +131,7 @@ export class Bottleneck extends ResidualBlock {
   }
 
   protected residual(x: Tensor): Tensor {
-    let h = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    h = this.relu.forward(this.bn2.forward(this.conv2.forward(h)));
-    return this.bn3.forward(this.conv3.forward(h));
+    return runChain([this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3], x);
   }
 }
 
