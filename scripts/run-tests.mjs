@@ -15,6 +15,11 @@ const files = [];
   }
 })(root);
 files.sort();
+// With no file named, `node --test` would discover and run every test file it finds itself.
+if (filters.length && !files.length) {
+  console.error(`no test file under ${root} matches ${filters.map((f) => JSON.stringify(f)).join(' or ')}`);
+  process.exit(1);
+}
 console.log(`running ${files.length} test files: ${files.map((f) => relative(root, f)).join(' ')}`);
 const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=1', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
