@@ -27,34 +27,23 @@ export const STRENGTHS = Array.from({ length: 31 }, (_, i) => Math.round(i * 10)
 
 export interface StrengthChoice {
   best: number;
-  /** Balanced accuracy of the pooled held-out predictions, one per entry of `candidates`. */
+  /** What the rule scored, one per entry of `candidates`: held-out balanced accuracy
+   * (`balancedChoice`) or held-out accuracy on the protected classes (`budgetedChoice`). */
   scores: number[];
   candidates: number[];
 }
 
-/** Row-wise argmax of a [n, c] float array. */
-export function argmaxRows(data: Float32Array, c: number): number[] {
-  const n = data.length / c;
-  const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    for (let j = 1; j < c; j++) if (data[i * c + j]! > data[i * c + best]!) best = j;
-    out[i] = best;
-  }
-  return out;
-}
+/** Row-wise argmax of a [n, c] tensor, as numbers. */
+const argmax = (t: Tensor): number[] => Array.from(t.argmax(1).toTypedArray() as BigInt64Array, Number);
 
-/** argmax(logits − τ · priors) for a [n, c] logits array. */
-export function adjustedPredictions(logits: Float32Array, priors: Float32Array, tau: number): number[] {
-  const c = priors.length;
-  const shifted = Float32Array.from(logits, (v, i) => v - tau * priors[i % c]!);
-  return argmaxRows(shifted, c);
+/** argmax(logits − τ · priors). */
+export function adjustedPredictions(logits: Tensor, priors: Tensor, tau: number): number[] {
+  return scope(() => argmax(logits.sub(priors, tau)));
 }
 
 /** argmax(x · τ-normalised W) (no bias, as Kang et al.). */
 export function tauNormPredictions(x: Tensor, weight: Tensor, tau: number): number[] {
-  const logits = scope(() => x.mm(tauNormalize(weight, tau).t()).toTypedArray() as Float32Array);
-  return argmaxRows(logits, weight.shape[0]!);
+  return scope(() => argmax(x.mm(tauNormalize(weight, tau).t())));
 }
 
 /** Held-out predictions of every candidate τ, pooled over the folds. */
@@ -94,16 +83,15 @@ export function crossValidatedPredictions(
     const counts = new Array<number>(numClasses).fill(0);
     for (const y of yt) counts[y]!++;
     const head = trainLinearHead(xt, yt, numClasses, { steps: options.steps });
-    const logits = scope(() => headLogits(head, xh).toTypedArray() as Float32Array);
-    const priors = logPriors(counts);
+    const logits = headLogits(head, xh);
+    const priors = fromTypedArray(logPriors(counts), [numClasses]);
     candidates.forEach((tau, c) => {
       la[c]!.push(...adjustedPredictions(logits, priors, tau));
       tn[c]!.push(...tauNormPredictions(xh, head.weight, tau));
     });
     heldLabels.push(...heldIdx.map((i) => labels[i]!));
+    for (const t of [logits, priors, xt, xh]) t.dispose();
     head.dispose();
-    xt.dispose();
-    xh.dispose();
   }
   return { labels: heldLabels, candidates, logitAdjustment: la, tauNormalisation: tn };
 }
@@ -133,7 +121,9 @@ export function budgetedChoice(
   if (idx.length === 0) throw new RangeError('no held-out sample of a protected class');
   const accuracy = (preds: number[]) => idx.reduce((a, i) => a + (preds[i] === held.labels[i] ? 1 : 0), 0) / idx.length;
   const scores = held[method].map(accuracy);
-  const base = scores[held.candidates.indexOf(0)] ?? scores[0]!;
+  const unadjusted = held.candidates.indexOf(0);
+  if (unadjusted < 0) throw new RangeError('the candidates must include τ = 0, the unadjusted head the budget is measured from');
+  const base = scores[unadjusted]!;
   let best = 0;
   held.candidates.forEach((tau, i) => {
     if (scores[i]! >= base - budget - 1e-12 && tau > held.candidates[best]!) best = i;

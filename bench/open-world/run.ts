@@ -453,9 +453,10 @@ if (stages.has('longtail')) {
   const ce = trainLinearHead(xt, tr.labels, 100, { steps: STEPS });
   rows['cross-entropy'] = evalLogits(headLogits(ce, xe));
   const pri = fromTypedArray(priors, [100]);
-  rows['post-hoc logit adjustment (τ = 1)'] = evalLogits(headLogits(ce, xe).sub(pri));
-  const wn = tauNormalize(ce.weight, 1);
-  rows['τ-normalisation (τ = 1, no bias)'] = evalLogits(xe.mm(wn.t()));
+  const adjusted = (tau: number) => scope(() => evalLogits(headLogits(ce, xe).sub(pri, tau)));
+  const normalised = (tau: number) => scope(() => evalLogits(xe.mm(tauNormalize(ce.weight, tau).t())));
+  rows['post-hoc logit adjustment (τ = 1)'] = adjusted(1);
+  rows['τ-normalisation (τ = 1, no bias)'] = normalised(1);
   const cb = trainLinearHead(xt, tr.labels, 100, { steps: STEPS, classWeights: Float32Array.from(lt.counts, (n) => mean / n) });
   rows['class-balanced (loss weights 1/n_c)'] = evalLogits(headLogits(cb, xe));
   const bs = trainLinearHead(xt, tr.labels, 100, { steps: STEPS, trainLogitOffset: priors });
@@ -469,8 +470,6 @@ if (stages.has('longtail')) {
     logitAdjustment: { balanced: balancedChoice(held, 'logitAdjustment'), budget3: budgetedChoice(held, 'logitAdjustment', isMany, 0.03) },
     tauNormalisation: { balanced: balancedChoice(held, 'tauNormalisation'), budget3: budgetedChoice(held, 'tauNormalisation', isMany, 0.03) },
   };
-  const adjusted = (tau: number) => scope(() => evalLogits(headLogits(ce, xe).sub(pri, tau)));
-  const normalised = (tau: number) => scope(() => evalLogits(xe.mm(tauNormalize(ce.weight, tau).t())));
   const la = choices.logitAdjustment;
   const tn = choices.tauNormalisation;
   rows[`post-hoc logit adjustment (τ = ${la.balanced.best}: best held-out balanced accuracy)`] = adjusted(la.balanced.best);
