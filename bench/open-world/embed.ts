@@ -15,7 +15,7 @@ import { DataLoader } from '../../src/data/loader/loader.js';
 import { compose } from '../../src/data/transforms/compose.js';
 import { resize } from '../../src/data/transforms/geometry.js';
 import { normalize } from '../../src/data/transforms/normalize.js';
-import type { PixelTransform } from '../../src/data/transforms/transform.js';
+import type { PixelTransform, ViewTransform } from '../../src/data/transforms/transform.js';
 import { loadSafetensors, saveSafetensors } from '../../src/io/index.js';
 import type { ImageClassifier } from '../../src/models/classifier.js';
 import { fromTypedArray } from '../../src/tensor/creation.js';
@@ -32,14 +32,21 @@ export interface Embedded {
   d: number;
 }
 
-export async function embedDataset(
-  model: ImageClassifier,
-  ds: ImageDataset,
-  options: { imageSize: number; pixel?: PixelTransform; batchSize?: number },
-): Promise<Embedded> {
+export interface EmbedOptions {
+  /** Side of the square input; the default view resizes the whole photo to it. */
+  imageSize: number;
+  /** View transforms replacing that resize (e.g. a mirror image: resize, then flip); they
+   * must end at imageSize. */
+  views?: readonly ViewTransform[];
+  pixel?: PixelTransform;
+  batchSize?: number;
+}
+
+export async function embedDataset(model: ImageClassifier, ds: ImageDataset, options: EmbedOptions): Promise<Embedded> {
+  const views = options.views ?? [resize([options.imageSize, options.imageSize])];
   const loader = new DataLoader(ds, {
     batchSize: options.batchSize ?? 32,
-    transform: compose([resize([options.imageSize, options.imageSize]), ...(options.pixel ? [options.pixel] : []), normalize()]),
+    transform: compose([...views, ...(options.pixel ? [options.pixel] : []), normalize()]),
     shuffle: false,
     prefetch: 2,
     decode: { maxShortSide: Math.ceil(options.imageSize * 1.15) },
@@ -76,12 +83,7 @@ export async function embedDataset(
 }
 
 /** `embedDataset`, or the copy cached at `file` from an earlier run. */
-export async function cachedEmbeddings(
-  file: string,
-  model: () => ImageClassifier,
-  ds: ImageDataset,
-  options: { imageSize: number; pixel?: PixelTransform },
-): Promise<Embedded> {
+export async function cachedEmbeddings(file: string, model: () => ImageClassifier, ds: ImageDataset, options: EmbedOptions): Promise<Embedded> {
   if (existsSync(file)) {
     const { tensors, metadata } = loadSafetensors(file);
     const e = tensors.embeddings!;

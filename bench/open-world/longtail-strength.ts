@@ -56,11 +56,24 @@ export interface HeldOutPredictions {
   tauNormalisation: number[][];
 }
 
+export interface CrossValidationOptions {
+  folds?: number;
+  steps?: number;
+  seed?: number;
+  candidates?: number[];
+  /** More training rows per image (augmented views), each aligned with `x`: a fold's head
+   * trains on every view of its training images. */
+  trainViews?: readonly Float32Array[];
+  /** What a held-out image is scored on, aligned with `x` (e.g. the mean of it and its
+   * mirror image, the test-time augmentation); default `x`. */
+  heldOut?: Float32Array;
+}
+
 export function crossValidatedPredictions(
   x: Float32Array,
   labels: readonly number[],
   numClasses: number,
-  options: { folds?: number; steps?: number; seed?: number; candidates?: number[] } = {},
+  options: CrossValidationOptions = {},
 ): HeldOutPredictions {
   const k = options.folds ?? 3;
   const candidates = options.candidates ?? STRENGTHS;
@@ -72,16 +85,19 @@ export function crossValidatedPredictions(
   for (let f = 0; f < k; f++) {
     const trainIdx = labels.flatMap((_, i) => (fold[i] !== f ? [i] : []));
     const heldIdx = labels.flatMap((_, i) => (fold[i] === f ? [i] : []));
-    const rows = (idx: number[]) => {
-      const out = new Float32Array(idx.length * d);
-      idx.forEach((j, r) => out.set(x.subarray(j * d, (j + 1) * d), r * d));
-      return fromTypedArray(out, [idx.length, d]);
+    const rows = (sources: readonly Float32Array[], idx: number[]) => {
+      const out = new Float32Array(sources.length * idx.length * d);
+      sources.forEach((src, v) => idx.forEach((j, r) => out.set(src.subarray(j * d, (j + 1) * d), (v * idx.length + r) * d)));
+      return fromTypedArray(out, [sources.length * idx.length, d]);
     };
-    const xt = rows(trainIdx);
-    const xh = rows(heldIdx);
-    const yt = trainIdx.map((i) => labels[i]!);
+    // A held-out image's views never train its fold's head: folds split images, not rows.
+    const trainSources = [x, ...(options.trainViews ?? [])];
+    const xt = rows(trainSources, trainIdx);
+    const xh = rows([options.heldOut ?? x], heldIdx);
+    const yt = trainSources.flatMap(() => trainIdx.map((i) => labels[i]!));
+    // Priors count images, not views: every image has the same number of views.
     const counts = new Array<number>(numClasses).fill(0);
-    for (const y of yt) counts[y]!++;
+    for (const i of trainIdx) counts[labels[i]!]!++;
     const head = trainLinearHead(xt, yt, numClasses, { steps: options.steps });
     const logits = headLogits(head, xh);
     const priors = fromTypedArray(logPriors(counts), [numClasses]);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { loadPretrainedModel } from '../../src/models/pretrained/load.js';
 import type { ImageClassifier } from '../../src/models/classifier.js';
 import { openLabeled } from '../../src/train/datasets.js';
+import { randomHorizontalFlip, resize } from '../../src/data/transforms/geometry.js';
 import { cachedEmbeddings, type Embedded } from './embed.js';
 
 export interface CleanEmbeddings {
@@ -43,6 +44,21 @@ export async function cleanEmbeddings(shared: string, cache: string, imageSize =
   const cubTest = await cachedEmbeddings(join(cache, `cub-test-${imageSize}.safetensors`), frozenBackbone, cubTestDs, { imageSize });
   log(`cub test ${cubTest.n}`);
   return { cubTrain, cubTest, carsTrain, carsTest, cubClasses: cubTrainDs.classes, carsClasses: carsTrainDs.classes };
+}
+
+/**
+ * The mirror images of cub100's training and test photos (the clean view, flipped left to
+ * right), row-aligned with `cleanEmbeddings`: the long-tail stage's extra training view and
+ * its test-time augmentation.
+ */
+export async function mirroredCubEmbeddings(shared: string, cache: string, imageSize = 224): Promise<{ cubTrain: Embedded; cubTest: Embedded }> {
+  const cub = join(shared, 'data/cub100');
+  const trainDs = openLabeled(cub, { split: 'train' });
+  const testDs = openLabeled(cub, { split: 'test', classes: trainDs.classes });
+  const views = [resize([imageSize, imageSize]), randomHorizontalFlip(1)];
+  const cubTrain = await cachedEmbeddings(join(cache, `cub-train-${imageSize}-flip.safetensors`), frozenBackbone, trainDs, { imageSize, views });
+  const cubTest = await cachedEmbeddings(join(cache, `cub-test-${imageSize}-flip.safetensors`), frozenBackbone, testDs, { imageSize, views });
+  return { cubTrain, cubTest };
 }
 
 if (process.argv[1]?.endsWith('stage-embed.js')) {
