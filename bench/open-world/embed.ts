@@ -18,6 +18,7 @@ import { normalize } from '../../src/data/transforms/normalize.js';
 import type { PixelTransform, ViewTransform } from '../../src/data/transforms/transform.js';
 import { loadSafetensors, saveSafetensors } from '../../src/io/index.js';
 import type { ImageClassifier } from '../../src/models/classifier.js';
+import { holdTensorCache } from '../../src/runtime/tensor-cache.js';
 import { fromTypedArray } from '../../src/tensor/creation.js';
 import { cat } from '../../src/tensor/join.js';
 import { scope } from '../../src/tensor/scope.js';
@@ -56,23 +57,31 @@ export async function embedDataset(model: ImageClassifier, ds: ImageDataset, opt
   const paths: string[] = [];
   model.eval();
   model.to({ memoryFormat: 'channelsLast' });
-  for await (const batch of loader.epoch(0)) {
-    try {
-      // bf16 autocast + channels-last: ~6x the fp32 rate on this CPU (AVX512-BF16).
-      parts.push(
-        noGrad(() =>
-          scope(() =>
-            autocast({ deviceType: 'cpu', dtype: 'bfloat16' }, () => model.forwardEmbedding(batch.images.contiguous('channelsLast')))
-              .float()
-              .keep(),
+  // Freed activation blocks kept for the next batch: without it glibc unmaps them and every
+  // batch page-faults them in again (half the CPU time in the kernel; mobilenet_v2 bf16 at
+  // batch 32, 2 cores of the AMD EPYC: 55 -> 365 images/s).
+  const release = holdTensorCache();
+  try {
+    for await (const batch of loader.epoch(0)) {
+      try {
+        // bf16 autocast + channels-last: ~6x the fp32 rate on this CPU (AVX512-BF16).
+        parts.push(
+          noGrad(() =>
+            scope(() =>
+              autocast({ deviceType: 'cpu', dtype: 'bfloat16' }, () => model.forwardEmbedding(batch.images.contiguous('channelsLast')))
+                .float()
+                .keep(),
+            ),
           ),
-        ),
-      );
-      labels.push(...batch.labelList);
-      paths.push(...batch.paths);
-    } finally {
-      batch.dispose();
+        );
+        labels.push(...batch.labelList);
+        paths.push(...batch.paths);
+      } finally {
+        batch.dispose();
+      }
     }
+  } finally {
+    release();
   }
   const all = scope(() => cat(parts).keep());
   for (const p of parts) p.dispose();

@@ -17,6 +17,7 @@ import { Rng } from '../../src/data/random.js';
 import { corrupt, CORRUPTIONS, type CorruptionName } from '../../src/data/corruptions/index.js';
 import { decodeResized } from '../../src/open-world/predict-corrupted.js';
 import { fromTypedArray } from '../../src/tensor/creation.js';
+import { holdTensorCache } from '../../src/runtime/tensor-cache.js';
 import { scope } from '../../src/tensor/scope.js';
 
 export const SIZE = 224;
@@ -24,19 +25,24 @@ export const SIZE = 224;
 async function embedImages(model: ImageClassifier, images: RgbImage[]): Promise<Float32Array> {
   const d = model.numFeatures;
   const out = new Float32Array(images.length * d);
-  for (let s = 0; s < images.length; s += 32) {
-    const part = images.slice(s, s + 32);
-    const px = new Uint8Array(part.length * SIZE * SIZE * 3);
-    part.forEach((im, i) => px.set(im.data, i * SIZE * SIZE * 3));
-    const e = noGrad(() =>
-      scope(() => {
-        const x = normalizeBatch(fromTypedArray(px, [part.length, SIZE, SIZE, 3]).permute(0, 3, 1, 2).contiguous()).contiguous('channelsLast');
-        return autocast({ deviceType: 'cpu', dtype: 'bfloat16' }, () => model.forwardEmbedding(x))
-          .float()
-          .toTypedArray() as Float32Array;
-      }),
-    );
-    out.set(e, s * d);
+  const release = holdTensorCache(); // each chunk reuses the previous one's activation blocks
+  try {
+    for (let s = 0; s < images.length; s += 32) {
+      const part = images.slice(s, s + 32);
+      const px = new Uint8Array(part.length * SIZE * SIZE * 3);
+      part.forEach((im, i) => px.set(im.data, i * SIZE * SIZE * 3));
+      const e = noGrad(() =>
+        scope(() => {
+          const x = normalizeBatch(fromTypedArray(px, [part.length, SIZE, SIZE, 3]).permute(0, 3, 1, 2).contiguous()).contiguous('channelsLast');
+          return autocast({ deviceType: 'cpu', dtype: 'bfloat16' }, () => model.forwardEmbedding(x))
+            .float()
+            .toTypedArray() as Float32Array;
+        }),
+      );
+      out.set(e, s * d);
+    }
+  } finally {
+    release();
   }
   return out;
 }
