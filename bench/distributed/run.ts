@@ -63,7 +63,10 @@ async function worker(): Promise<void> {
   model.train();
   const statsGroup = group && process.env.FG_BENCH_SYNC_BN ? await group.duplicate() : null;
   if (statsGroup) distributed.convertSyncBatchNorm(model, statsGroup);
-  const reducer = group ? new distributed.GradientReducer(group, model.parameters()) : null;
+  const bucketView = process.env.FG_BENCH_BUCKET_VIEW === '1';
+  const reducer = group ? new distributed.GradientReducer(group, model.parameters(), { gradientAsBucketView: bucketView }) : null;
+  // Gradients that are bucket views are zeroed in place; dropping them would cost the copy the views save.
+  const zeroGrad = () => opt.zeroGrad(!bucketView);
   if (group) await distributed.broadcastModule(group, model);
   const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   const x = randn([BATCH, 3, SIZE, SIZE]);
@@ -91,7 +94,7 @@ async function worker(): Promise<void> {
       loss.backward();
       const t2 = performance.now();
       opt.step();
-      opt.zeroGrad();
+      zeroGrad();
       return { step: (performance.now() - t0) / 1000, backward: (t2 - t1) / 1000 };
     });
   for (let i = 0; i < warmup; i++) step(true);
@@ -111,7 +114,7 @@ async function worker(): Promise<void> {
       await group.allReduce(grads);
       result.commSeconds.push((performance.now() - t0) / 1000);
     }
-    opt.zeroGrad();
+    zeroGrad();
     reducer!.dispose();
     statsGroup?.destroy();
     group.destroy();
@@ -119,15 +122,19 @@ async function worker(): Promise<void> {
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
-function runConfig(
-  procs: number,
-  threads: number,
-  steps: number,
-  warmup: number,
-  port: number,
-  syncBatchNorm = false,
-  independent = false,
-): Promise<WorkerResult[]> {
+interface Config {
+  name: string;
+  procs: number;
+  threads: number;
+  syncBatchNorm?: boolean;
+  /** Processes that never form a group: the machine's ceiling for running two at once. */
+  independent?: boolean;
+  /** The reducer's gradientAsBucketView. */
+  bucketView?: boolean;
+}
+
+function runConfig(c: Config, steps: number, warmup: number, port: number): Promise<WorkerResult[]> {
+  const { procs, threads, syncBatchNorm = false, independent = false, bucketView = false } = c;
   return Promise.all(
     Array.from(
       { length: procs },
@@ -142,6 +149,7 @@ function runConfig(
               FG_BENCH_THREADS: String(threads),
               OMP_NUM_THREADS: String(threads),
               FG_BENCH_SYNC_BN: syncBatchNorm ? '1' : '',
+              FG_BENCH_BUCKET_VIEW: bucketView ? '1' : '',
               ...(procs > 1 && !independent
                 ? { RANK: String(rank), WORLD_SIZE: String(procs), MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port) }
                 : { WORLD_SIZE: '' }),
@@ -172,16 +180,17 @@ async function main(): Promise<void> {
   const warmup = int(opt.warmup, 1);
   const port = int(opt.port, 29561);
   const load = loadavg()[0]!;
-  const configs = [
+  const configs: Config[] = [
     { name: '1 process × 1 thread', procs: 1, threads: 1 },
     { name: '2 processes × 1 thread', procs: 2, threads: 1 },
     { name: '1 process × 2 threads', procs: 1, threads: 2 },
     { name: '2 processes × 1 thread, synchronised BatchNorm', procs: 2, threads: 1, syncBatchNorm: true },
     { name: '2 independent processes × 1 thread (no process group)', procs: 2, threads: 1, independent: true },
+    { name: '2 processes × 1 thread, gradients as bucket views', procs: 2, threads: 1, bucketView: true },
   ];
   const measured = [];
   for (const c of configs) {
-    const ranks = await runConfig(c.procs, c.threads, steps, warmup, port, c.syncBatchNorm, c.independent);
+    const ranks = await runConfig(c, steps, warmup, port);
     const grouped = c.procs > 1 && !c.independent;
     // A data-parallel step ends when its slowest rank does.
     const stepSeconds = Math.max(...ranks.map((r) => median(r.stepSeconds)));
@@ -204,7 +213,8 @@ async function main(): Promise<void> {
     });
     console.error(`${c.name}: ${f(samplesPerSecond, 2)} samples/s`);
   }
-  const [one, two, threads2, synced, side] = measured as [
+  const [one, two, threads2, synced, side, viewed] = measured as [
+    (typeof measured)[0],
     (typeof measured)[0],
     (typeof measured)[0],
     (typeof measured)[0],
@@ -226,6 +236,8 @@ async function main(): Promise<void> {
     // Two 1×1 runs side by side against one alone: the most two processes can gain here.
     ceiling2x1Over1x1: side.samplesPerSecond / one.samplesPerSecond,
     efficiencyAgainstCeiling: two.samplesPerSecond / side.samplesPerSecond,
+    bucketViewOverCopy: viewed.samplesPerSecond / two.samplesPerSecond,
+    bucketView2x1Over1x1: viewed.samplesPerSecond / one.samplesPerSecond,
   };
   console.log(`resnet50 training, batch ${BATCH} per rank, ${SIZE} px, fp32 — ${results.cpu}, ${date.toISOString().slice(0, 10)}, load ${f(load, 2)} at start`);
   console.log(
@@ -247,6 +259,7 @@ async function main(): Promise<void> {
   console.log(
     `two independent 1×1 runs side by side / one alone: ${f(results.ceiling2x1Over1x1, 2)}× (this machine's ceiling for 2 processes); 2×1 reaches ${f(100 * results.efficiencyAgainstCeiling, 0)}% of it`,
   );
+  console.log(`gradients as bucket views (2×1): ${f(results.bucketViewOverCopy, 3)}× the copying reducer, ${f(results.bucketView2x1Over1x1, 2)}× of 1×1`);
   const outFile = opt.out ?? join(root, 'bench/results', `distributed-${date.toISOString().slice(0, 10)}.json`);
   mkdirSync(dirname(resolve(outFile)), { recursive: true });
   writeFileSync(outFile, JSON.stringify(results, null, 1) + '\n');

@@ -484,9 +484,12 @@ ReducerBox& reducer_of(napi_env env, napi_value v) {
   return *box;
 }
 
-// createReducer(group, params[], bucketBytes, firstBucketBytes) -> reducer. As
-// DistributedDataParallel does: buckets by size in reverse parameter order (the last layers'
+// createReducer(group, params[], bucketBytes, firstBucketBytes, gradientAsBucketView) -> reducer.
+// As DistributedDataParallel does: buckets by size in reverse parameter order (the last layers'
 // gradients are ready first in backward), a small first bucket so communication starts early.
+// gradientAsBucketView: each parameter's .grad becomes a view into its bucket, so backward
+// accumulates straight into what is all-reduced (no copy in, no copy back) -- the caller must
+// then zero gradients in place rather than drop them.
 napi_value create_reducer(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
@@ -494,6 +497,7 @@ napi_value create_reducer(napi_env env, napi_callback_info info) {
     auto params = tensors_of(env, a[1], "params");
     auto cap = static_cast<size_t>(int_of(env, a[2], "bucketBytes"));
     auto first = static_cast<size_t>(int_of(env, a[3], "firstBucketBytes"));
+    bool as_view = bool_of(env, a[4], "gradientAsBucketView");
     if (params.empty()) type_fail("createReducer: no parameters");
     for (auto& p : params)
       if (!p.requires_grad() || !p.is_leaf()) type_fail("createReducer: every parameter must be a leaf that requires grad");
@@ -508,7 +512,7 @@ napi_value create_reducer(napi_env env, napi_callback_info info) {
     box->context = g.who("gradient all-reduce");
     box->reducer = std::make_unique<c10d::Reducer>(params, buckets, limits, g.pg, sparse, static_cast<int64_t>(cap),
                                                    /*find_unused_parameters=*/false,
-                                                   /*gradient_as_bucket_view=*/false,
+                                                   /*gradient_as_bucket_view=*/as_view,
                                                    std::unordered_map<size_t, std::string>{}, static_cast<int64_t>(first));
     napi_value ext;
     check(napi_create_external(env, box.get(), finalize_reducer, nullptr, &ext), "create_external");

@@ -25,10 +25,20 @@ export interface GradientReducerOptions {
   bucketCapMb?: number;
   /** The first bucket's size in MiB: small, so communication starts early (default 1). */
   firstBucketMb?: number;
+  /**
+   * Make each parameter's `.grad` a view into its bucket (DDP's gradient_as_bucket_view):
+   * backward accumulates straight into the buffer that is all-reduced, saving a copy of every
+   * gradient into the bucket and one back, and the memory of a second gradient copy. Zero
+   * gradients in place then (`optimizer.zeroGrad(false)`): a dropped `.grad` comes back as a
+   * fresh tensor that the reducer copies into the bucket again. Default false, as in PyTorch.
+   */
+  gradientAsBucketView?: boolean;
 }
 
 export class GradientReducer {
   #native: object | null;
+  /** Whether `.grad` tensors are views into the buckets (see the option). */
+  readonly gradientAsBucketView: boolean;
 
   constructor(
     readonly group: ProcessGroup,
@@ -43,7 +53,9 @@ export class GradientReducer {
       trainable.map((p) => p.handle),
       Math.round((options.bucketCapMb ?? 25) * mib),
       Math.round((options.firstBucketMb ?? 1) * mib),
+      options.gradientAsBucketView ?? false,
     );
+    this.gradientAsBucketView = options.gradientAsBucketView ?? false;
   }
 
   #handle(): object {

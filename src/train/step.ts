@@ -119,7 +119,8 @@ export async function trainEpoch(
             scaler.update();
           });
         } else ctx.optimizer.step();
-        ctx.optimizer.zeroGrad();
+        // Bucket-view gradients are zeroed in place: a dropped one would cost the reducer a copy.
+        ctx.optimizer.zeroGrad(!(ctx.reducer?.gradientAsBucketView ?? false));
         if (ctx.ema) noGrad(() => ctx.ema!.update(ctx.model));
         pending = 0;
         step++;

@@ -36,6 +36,15 @@ test('2 ranks with the gradient reducer end with the weights of 1 process on the
   assert.deepEqual(ranks[0]!.json.weights, ranks[1]!.json.weights, 'ranks diverged');
   const rel = maxRelative(ranks[0]!.json.weights, single!.json.weights);
   assert.ok(rel < 1e-5, `max relative difference ${rel}`);
+  // Gradients as bucket views (backward accumulates into the all-reduced buffers, zeroed in
+  // place): the same weights.
+  // With the first half of each rank's batch accumulated locally (no_sync) before the
+  // synchronised half, as the Trainer's --accumulate does.
+  const viewed = await runWorkers(2, ['train', steps, batch, 'view', 'accumulate'], { port: await freePort(), deadlineMs: 80_000 });
+  for (const r of viewed) assert.equal(r.code, 0, `rank ${r.rank} (bucket views): ${r.stderr}`);
+  assert.deepEqual(viewed[0]!.json.weights, viewed[1]!.json.weights, 'ranks diverged (bucket views)');
+  const relViewed = maxRelative(viewed[0]!.json.weights, single!.json.weights);
+  assert.ok(relViewed < 1e-5, `max relative difference with bucket views ${relViewed}`);
   // The run must have moved the weights, or the comparison proves nothing.
   const [fresh] = await runWorkers(1, ['train', '0', batch, 'single'], { port: 0, deadlineMs: 60_000, env: { WORLD_SIZE: '' } });
   assert.ok(maxRelative(fresh!.json.weights, single!.json.weights) > 1e-2);

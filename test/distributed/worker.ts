@@ -1,10 +1,11 @@
 /**
  * The program each distributed test worker runs (see workers.ts), by mode:
  * - `collectives`: allReduce (sum, avg, max), broadcast, allGather, barrier; prints the values;
- * - `train <steps> <globalBatch> [single] [bn=local|sync]`: a small MLP+conv model (without
+ * - `train <steps> <globalBatch> [single] [bn=local|sync] [view]`: a small MLP+conv model (without
  *   BatchNorm, or with one after the conv: local, or synchronised with convertSyncBatchNorm)
  *   trained with SGD on seeded data, each rank its shard, gradients through the
- *   GradientReducer; `single` trains the whole global batch in one process; prints the final
+ *   GradientReducer (`view`: gradients as bucket views, zeroed in place; `accumulate`: each rank's batch as two
+ *   micro-batches, the first accumulated locally without the reducer, DDP's no_sync); `single` trains the whole global batch in one process; prints the final
  *   weights and buffers;
  * - `hang-after-ready`: joins the group, prints "ready", then all-reduces forever (killed by
  *   the test);
@@ -59,7 +60,7 @@ class Net extends Module {
   }
 }
 
-async function trainRun(steps: number, globalBatch: number, single: boolean, bn: 'none' | 'local' | 'sync'): Promise<void> {
+async function trainRun(steps: number, globalBatch: number, single: boolean, bn: 'none' | 'local' | 'sync', view = false, accumulate = false): Promise<void> {
   const group = single ? null : await initProcessGroup({ timeoutMs: Number(process.env.FG_TEST_TIMEOUT_MS ?? 30_000) });
   const rank = group?.rank ?? 0;
   const world = group?.worldSize ?? 1;
@@ -78,17 +79,21 @@ async function trainRun(steps: number, globalBatch: number, single: boolean, bn:
   const order = Array.from({ length: steps * globalBatch }, (_, i) => (i * 13) % (steps * globalBatch));
   const mine = shardOrder(order, rank, world);
   const perRank = globalBatch / world;
-  const reducer = group ? new GradientReducer(group, net.parameters(), { bucketCapMb: 0.005, firstBucketMb: 0.001 }) : null;
+  const reducer = group ? new GradientReducer(group, net.parameters(), { bucketCapMb: 0.005, firstBucketMb: 0.001, gradientAsBucketView: view }) : null;
   const opt = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });
   for (let s = 0; s < steps; s++) {
     if (s === 1) process.stdout.write('ready\n'); // for the kill test: the reducer has run once
     scope(() => {
-      const idx = tensor(mine.slice(s * perRank, (s + 1) * perRank), { dtype: 'int64' });
-      const loss = crossEntropy(net.forward(images.indexSelect(0, idx)), labels.indexSelect(0, idx));
-      if (reducer) reducer.backward(loss);
-      else loss.backward();
+      const rows = mine.slice(s * perRank, (s + 1) * perRank);
+      const parts = accumulate ? [rows.slice(0, perRank / 2), rows.slice(perRank / 2)] : [rows];
+      parts.forEach((part, k) => {
+        const idx = tensor(part, { dtype: 'int64' });
+        const loss = crossEntropy(net.forward(images.indexSelect(0, idx)), labels.indexSelect(0, idx)).div(parts.length);
+        if (reducer && k === parts.length - 1) reducer.backward(loss);
+        else loss.backward();
+      });
       opt.step();
-      opt.zeroGrad();
+      opt.zeroGrad(!view);
     });
   }
   out({
@@ -127,6 +132,8 @@ const jobs: Record<string, () => Promise<void>> = {
       Number(rest[1]),
       rest.includes('single'),
       (rest.find((a) => a.startsWith('bn='))?.slice(3) ?? 'none') as 'none' | 'local' | 'sync',
+      rest.includes('view'),
+      rest.includes('accumulate'),
     ),
   'hang-after-ready': hangAfterReady,
   'init-only': initOnly,
