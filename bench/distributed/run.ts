@@ -65,10 +65,10 @@ async function worker(): Promise<void> {
   if (statsGroup) distributed.convertSyncBatchNorm(model, statsGroup);
   const bucketView = process.env.FG_BENCH_BUCKET_VIEW === '1';
   const reducer = group ? new distributed.GradientReducer(group, model.parameters(), { gradientAsBucketView: bucketView }) : null;
-  // Gradients that are bucket views are zeroed in place; dropping them would cost the copy the views save.
-  const zeroGrad = () => opt.zeroGrad(!bucketView);
   if (group) await distributed.broadcastModule(group, model);
   const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  // Gradients that are bucket views are zeroed in place; dropping them would cost the copy the views save.
+  const zeroGrad = () => opt.zeroGrad(!bucketView);
   const x = randn([BATCH, 3, SIZE, SIZE]);
   const y = tensor(
     Array.from({ length: BATCH }, (_, i) => i % 100),

@@ -76,12 +76,13 @@ export function representationVariants(
   const testTta = mean2(test, testMirror);
   const norm = meanNorm(train, d);
   const n = (x: Float32Array) => normalised(x, d, norm);
+  const trainL2 = n(train);
   return [
     { name: 'raw', train: [train], heldOut: train, test },
     { name: 'raw, mirror TTA', train: [train], heldOut: trainTta, test: testTta },
     { name: 'raw + mirror, mirror TTA', train: [train, trainMirror], heldOut: trainTta, test: testTta },
-    { name: 'L2', train: [n(train)], heldOut: n(train), test: n(test) },
-    { name: 'L2 + mirror, mirror TTA', train: [n(train), n(trainMirror)], heldOut: n(trainTta), test: n(testTta) },
+    { name: 'L2', train: [trainL2], heldOut: trainL2, test: n(test) },
+    { name: 'L2 + mirror, mirror TTA', train: [trainL2, n(trainMirror)], heldOut: n(trainTta), test: n(testTta) },
   ];
 }
 

@@ -464,7 +464,7 @@ if (stages.has('longtail')) {
   rows['class-balanced (loss weights 1/n_c)'] = evalLogits(headLogits(cb, xe));
   const bs = trainLinearHead(xt, tr.labels, 100, { steps: STEPS, trainLogitOffset: priors });
   rows['balanced-softmax / logit-adjusted loss'] = evalLogits(headLogits(bs, xe));
-  // The remedies' strength τ chosen by 3-fold cross-validation on the long-tailed training set
+  // The remedies' strength τ chosen by k-fold cross-validation (--longtail-folds) on the long-tailed training set
   // (longtail-strength.ts), never by the test set: by balanced accuracy, and as the strongest τ
   // losing at most 3 points of held-out many-shot accuracy (the goal's budget).
   const folds = Number(opt['longtail-folds']);
@@ -497,12 +497,15 @@ if (stages.has('longtail')) {
   const mirrorRows = (e: Embedded) => select(e, (_l, i) => keep.has(i)).x;
   const variants = representationVariants(tr.x, mirrorRows(mirror.cubTrain), te.x, select(mirror.cubTest, () => true).x, tr.d);
   const representation: Record<string, unknown> = {};
+  // A head does not depend on τ: each representation's head is trained on the whole set once,
+  // and every fold count's choice reads its test logits.
+  const testLogits = new Map(variants.map((v) => [v.name, representationTestLogits(v, tr.labels, 100)]));
   for (const k of [...new Set([3, 5, folds])]) {
     const choice = chooseRepresentation(variants, tr.labels, lt.counts, { folds: k, many: MANY, few: FEW, budget: 0.03, steps: STEPS });
     const testRows = Object.fromEntries(
       choice.scores.map((sc) => {
-        const v = variants.find((x) => x.name === sc.name)!;
-        return [sc.name, representationTestRows(v, tr.labels, priors, sc.tau, evalLogits)];
+        const logits = testLogits.get(sc.name)!;
+        return [sc.name, { tau: sc.tau, crossEntropy: evalLogits(logits), adjusted: scope(() => evalLogits(logits.sub(pri, sc.tau))) }];
       }),
     );
     representation[`folds${k}`] = { ...choice, test: testRows };
@@ -512,6 +515,7 @@ if (stages.has('longtail')) {
       rows[`post-hoc logit adjustment on ${choice.best} (τ = ${r.tau}; both chosen on ${k} held-out folds)`] = r.adjusted;
     }
   }
+  for (const l of testLogits.values()) l.dispose();
   results.longTail = {
     imbalance: 10,
     crossValidation: { folds, candidates: STRENGTHS, choices },
@@ -529,8 +533,8 @@ if (stages.has('longtail')) {
   for (const [k, r] of Object.entries(rows)) console.log(`| ${k} | ${pct(r.many)} | ${pct(r.medium)} | ${pct(r.few)} | ${pct(r.overall)} |`);
 }
 
-/** A representation's head on the whole long-tailed set: its test rows at τ = 0 and at `tau`. */
-function representationTestRows<R>(v: Representation, labels: readonly number[], priors: Float32Array, tau: number, evalLogits: (l: Tensor) => R) {
+/** The test logits of a representation's head trained on the whole long-tailed set (kept: the caller disposes). */
+function representationTestLogits(v: Representation, labels: readonly number[], numClasses: number): Tensor {
   const n = labels.length;
   const d = v.train[0]!.length / n;
   const x = new Float32Array(v.train.length * n * d);
@@ -539,13 +543,12 @@ function representationTestRows<R>(v: Representation, labels: readonly number[],
     const head = trainLinearHead(
       fromTypedArray(x, [v.train.length * n, d]),
       v.train.flatMap(() => labels),
-      priors.length,
+      numClasses,
       { steps: STEPS },
     );
-    const logits = headLogits(head, fromTypedArray(v.test, [v.test.length / d, d]));
-    const out = { tau, crossEntropy: evalLogits(logits), adjusted: evalLogits(logits.sub(fromTypedArray(priors, [priors.length]), tau)) };
+    const logits = headLogits(head, fromTypedArray(v.test, [v.test.length / d, d])).keep();
     head.dispose();
-    return out;
+    return logits;
   });
 }
 
