@@ -31,6 +31,7 @@ import { imagenetPreprocess } from '../../src/models/preprocess-config.js';
 import { noGrad } from '../../src/autograd/grad-mode.js';
 import { fromTypedArray, zeros } from '../../src/tensor/creation.js';
 import { scope } from '../../src/tensor/scope.js';
+import { argmaxRows } from '../../src/evaluation/top-classes.js';
 
 const { values: opt } = parseArgs({
   options: {
@@ -52,13 +53,6 @@ async function* batchesOf(ds: ImageDataset) {
     }
   }
 }
-
-const argmaxRows = (data: Float32Array, rows: number, cols: number) =>
-  Array.from({ length: rows }, (_, r) => {
-    let best = 0;
-    for (let c = 1; c < cols; c++) if (data[r * cols + c]! > data[r * cols + best]!) best = c;
-    return best;
-  });
 
 const train = cubDataset(opt.data!, { split: 'train' });
 const test = cubDataset(opt.data!, { split: 'test' });
@@ -123,8 +117,8 @@ let n = 0;
 for await (const b of batchesOf(test)) {
   const feed = { input: new ort.Tensor('float32', b.data, b.dims) };
   const rows = b.dims[0]!;
-  const p32 = argmaxRows((await sessions.fp32.run(feed, ['logits'])).logits!.data as Float32Array, rows, C);
-  const p8 = argmaxRows((await sessions.int8.run(feed, ['logits'])).logits!.data as Float32Array, rows, C);
+  const p32 = argmaxRows((await sessions.fp32.run(feed, ['logits'])).logits!.data as Float32Array, rows);
+  const p8 = argmaxRows((await sessions.int8.run(feed, ['logits'])).logits!.data as Float32Array, rows);
   for (let i = 0; i < rows; i++) {
     correct.fp32 += Number(p32[i] === b.labels[i]);
     correct.int8 += Number(p8[i] === b.labels[i]);

@@ -29,6 +29,7 @@ import { buildInfo, setNumThreads } from '../../src/index.js';
 import { cpuFlags } from '../../src/native/cpu-flags.js';
 import { resolveChannelsLast, resolvePrecision } from '../../src/runtime/device-choice.js';
 import { cpuModel } from '../engine/machine.js';
+import { argmaxRows } from '../../src/evaluation/top-classes.js';
 import { pairedRatios, summarize } from '../engine/stats.js';
 import { TorchSide } from '../engine/torch-side.js';
 import { NUM_CLASSES, prepareModel, writeInputBatch, type ModelFiles } from './prepare.js';
@@ -150,14 +151,9 @@ function compareLogits(logits: number[], ref: number[], batch: number): { maxRel
     maxDiff = Math.max(maxDiff, Math.abs(logits[i]! - ref[i]!));
     maxRef = Math.max(maxRef, Math.abs(ref[i]!));
   }
-  const k = ref.length / batch;
-  const argmax = (a: number[], row: number) => {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (a[row * k + c]! > a[row * k + best]!) best = c;
-    return best;
-  };
+  const [top, topRef] = [argmaxRows(logits, batch), argmaxRows(ref, batch)];
   let agree = 0;
-  for (let r = 0; r < batch; r++) agree += Number(argmax(logits, r) === argmax(ref, r));
+  for (let r = 0; r < batch; r++) agree += Number(top[r] === topRef[r]);
   return { maxRelDiff: maxDiff / maxRef, top1Agreement: agree / batch };
 }
 

@@ -460,6 +460,18 @@ napi_value sum_over_ranks_op(napi_env env, napi_callback_info info) {
   });
 }
 
+// Debian's libtorch logs through glog, which prints INFO lines to stderr when the program never
+// called InitGoogleLogging (with a "Logging before InitGoogleLogging" warning): registering the
+// fp16 hook would print one per rank. Held for the call, this keeps glog at WARNING and up.
+// (A pip PyTorch logs through c10's own logger, whose default level already drops INFO.)
+struct QuietInfoLogs {
+#ifdef C10_USE_GLOG
+  int saved = FLAGS_minloglevel;
+  QuietInfoLogs() { FLAGS_minloglevel = std::max(saved, static_cast<int>(google::GLOG_WARNING)); }
+  ~QuietInfoLogs() { FLAGS_minloglevel = saved; }
+#endif
+};
+
 // The Reducer and the group it reduces over (kept alive as long as the Reducer).
 struct ReducerBox {
   std::unique_ptr<c10d::Reducer> reducer;
@@ -484,12 +496,16 @@ ReducerBox& reducer_of(napi_env env, napi_value v) {
   return *box;
 }
 
-// createReducer(group, params[], bucketBytes, firstBucketBytes, gradientAsBucketView) -> reducer.
+// createReducer(group, params[], bucketBytes, firstBucketBytes, gradientAsBucketView, compression)
+//   -> reducer.
 // As DistributedDataParallel does: buckets by size in reverse parameter order (the last layers'
 // gradients are ready first in backward), a small first bucket so communication starts early.
 // gradientAsBucketView: each parameter's .grad becomes a view into its bucket, so backward
 // accumulates straight into what is all-reduced (no copy in, no copy back) -- the caller must
 // then zero gradients in place rather than drop them.
+// compression "fp16": c10d's built-in FP16_COMPRESS hook (DDP's fp16_compress_hook): each bucket
+// is cast to float16 and divided by the world size before its all-reduce, and cast back after --
+// half the bytes on the wire and in Gloo's reduction, at float16's precision. "none": float32.
 napi_value create_reducer(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
@@ -498,6 +514,9 @@ napi_value create_reducer(napi_env env, napi_callback_info info) {
     auto cap = static_cast<size_t>(int_of(env, a[2], "bucketBytes"));
     auto first = static_cast<size_t>(int_of(env, a[3], "firstBucketBytes"));
     bool as_view = bool_of(env, a[4], "gradientAsBucketView");
+    std::string compression = string_of(env, a[5], "compression");
+    if (compression != "none" && compression != "fp16")
+      type_fail("createReducer: compression must be \"none\" or \"fp16\", got \"" + compression + "\"");
     if (params.empty()) type_fail("createReducer: no parameters");
     for (auto& p : params)
       if (!p.requires_grad() || !p.is_leaf()) type_fail("createReducer: every parameter must be a leaf that requires grad");
@@ -514,6 +533,10 @@ napi_value create_reducer(napi_env env, napi_callback_info info) {
                                                    /*find_unused_parameters=*/false,
                                                    /*gradient_as_bucket_view=*/as_view,
                                                    std::unordered_map<size_t, std::string>{}, static_cast<int64_t>(first));
+    if (compression == "fp16") {
+      QuietInfoLogs quiet;
+      box->reducer->register_builtin_comm_hook(c10d::BuiltinCommHookType::FP16_COMPRESS);
+    }
     napi_value ext;
     check(napi_create_external(env, box.get(), finalize_reducer, nullptr, &ext), "create_external");
     box.release();

@@ -7,6 +7,7 @@
  * @example
  *   topClasses(new Float32Array([0.1, 0.7, 0.2]), 2);   // [1, 2]
  *   rankOf(new Float32Array([0.1, 0.7, 0.2]), 0);       // 3
+ *   argmaxRows(new Float32Array([0.1, 0.7, 0.5, 0.2]), 2); // [1, 0]
  */
 
 /** Whether class `a` comes before class `b` (higher score; equal scores by index). */
@@ -41,4 +42,18 @@ export function rankOf(row: ArrayLike<number>, c: number): number {
   let rank = 1;
   for (let j = 0; j < row.length; j++) if (j !== c && before(row, j, c)) rank++;
   return rank;
+}
+
+/**
+ * The top class of each row of a row-major [rows, K] array (logits from ONNX Runtime, a
+ * tensor's `toTypedArray()`), equal scores to the lower index as `topClasses` breaks them.
+ */
+export function argmaxRows(scores: ArrayLike<number>, rows: number): number[] {
+  if (!(rows > 0) || scores.length % rows !== 0) throw new RangeError(`argmaxRows: ${scores.length} scores do not split into ${rows} rows`);
+  const k = scores.length / rows;
+  return Array.from({ length: rows }, (_, r) => {
+    let best = r * k;
+    for (let j = best + 1; j < (r + 1) * k; j++) if (scores[j]! > scores[best]!) best = j;
+    return best - r * k;
+  });
 }

@@ -117,7 +117,7 @@ export interface NativeBinding {
   distBarrier(group: object): Promise<void>;
   /** Blocking and differentiable: the sum over ranks (its backward sums the gradients too). */
   distSumOverRanks(group: object, t: Handle): Handle;
-  distReducer(group: object, params: Handle[], bucketBytes: number, firstBucketBytes: number, gradientAsBucketView: boolean): object;
+  distReducer(group: object, params: Handle[], bucketBytes: number, firstBucketBytes: number, gradientAsBucketView: boolean, compression: string): object;
   distReducerPrepare(reducer: object, outputs: Handle[]): void;
   distReducerBucketSizes(reducer: object): number[];
   distReducerDispose(reducer: object): void;

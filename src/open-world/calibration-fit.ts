@@ -8,6 +8,7 @@
  *   const cal = fitCalibration({ train: { embeddings, labels }, val: { logits, embeddings, labels }, head, numClasses: 100 });
  *   cal.save('runs/a/checkpoints/best.safetensors');
  */
+import { argmaxRows } from '../evaluation/top-classes.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -104,11 +105,9 @@ export function fitCalibration(input: FitCalibrationInput): FittedCalibration {
 
 /** 1 where the arg-max of a row of logits is its label. */
 export function argmaxCorrect(logits: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number): number[] {
-  return Array.from({ length: labels.length }, (_, i) => {
-    let best = 0;
-    for (let c = 1; c < numClasses; c++) if (logits[i * numClasses + c]! > logits[i * numClasses + best]!) best = c;
-    return best === labels[i] ? 1 : 0;
-  });
+  if (logits.length !== labels.length * numClasses)
+    throw new RangeError(`argmaxCorrect: ${logits.length} logits for ${labels.length} labels × ${numClasses} classes`);
+  return argmaxRows(logits, labels.length).map((best, i) => (best === labels[i] ? 1 : 0));
 }
 
 /** Labels as a tensor, for callers that hold them as numbers. */

@@ -32,6 +32,12 @@ export const TrainConfigSchema = z
       .boolean()
       .default(false)
       .describe("data-parallel runs: BatchNorm statistics over the global batch (every rank's images) instead of each rank's share"),
+    gradientCompression: z
+      .enum(['none', 'fp16'])
+      .default('none')
+      .describe(
+        'data-parallel runs: fp16 all-reduces gradients cast to float16 (half the bytes, for slow networks between nodes); none all-reduces float32 exactly',
+      ),
 
     imageSize: z.number().int().min(16).max(4096).default(224).describe('training and evaluation input side in pixels'),
     mean: z

@@ -22,7 +22,7 @@
  *   const dp = await joinDataParallel(config.device, log);   // null in a single-process run
  */
 import { broadcastModule } from '../distributed/broadcast-module.js';
-import { GradientReducer } from '../distributed/gradient-reducer.js';
+import { GradientReducer, type GradientCompression } from '../distributed/gradient-reducer.js';
 import { launchEnv } from '../distributed/launch-env.js';
 import { initProcessGroup, type ProcessGroup } from '../distributed/process-group.js';
 import type { Module } from '../nn/module.js';
@@ -68,13 +68,13 @@ export async function shareRunDir(dp: DataParallel, dir: string | null): Promise
 /**
  * Rank 0's weights and buffers everywhere, then the gradient reducer over the trainable
  * parameters, its gradients views into the buckets (no copy into the buckets and back, one
- * gradient copy less in memory; the step zeroes them in place).
+ * gradient copy less in memory; the step zeroes them in place), all-reduced as `compression` says.
  */
-export async function prepareModel(dp: DataParallel, model: Module): Promise<GradientReducer> {
+export async function prepareModel(dp: DataParallel, model: Module, compression: GradientCompression = 'none'): Promise<GradientReducer> {
   await broadcastModule(dp.group, model);
   return new GradientReducer(
     dp.group,
     model.parameters().filter((p) => p.requiresGrad),
-    { gradientAsBucketView: true },
+    { gradientAsBucketView: true, gradientCompression: compression },
   );
 }

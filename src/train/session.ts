@@ -100,8 +100,12 @@ export async function openSession(
   if (statsGroup) log(`synchronised ${convertSyncBatchNorm(model, statsGroup)} BatchNorm layers over ${statsGroup.worldSize} ranks`);
   else if (config.syncBatchNorm && primary) log('syncBatchNorm: a single-process run; BatchNorm already sees the whole batch');
   if (device !== 'cpu' || channelsLast) model.to({ device, memoryFormat: channelsLast ? 'channelsLast' : undefined });
-  const reducer = parallel ? await prepareModel(parallel, model) : null;
-  if (parallel) log(`data-parallel: rank ${parallel.rank} of ${parallel.worldSize}, ${reducer!.bucketSizes().length} gradient buckets`);
+  const reducer = parallel ? await prepareModel(parallel, model, config.gradientCompression) : null;
+  if (!parallel && config.gradientCompression !== 'none' && primary) log('gradientCompression: a single-process run; there is no all-reduce to compress');
+  if (parallel)
+    log(
+      `data-parallel: rank ${parallel.rank} of ${parallel.worldSize}, ${reducer!.bucketSizes().length} gradient buckets${reducer!.gradientCompression === 'fp16' ? ', float16 gradient compression' : ''}`,
+    );
   const optimizer = makeOptimizer(config, model);
   const ema = config.ema > 0 ? new ModelEma(model, config.ema, () => buildModelLike(config, classes.length, device, channelsLast)) : null;
   const logitAdjust =

@@ -1,11 +1,12 @@
 /**
  * The program each distributed test worker runs (see workers.ts), by mode:
  * - `collectives`: allReduce (sum, avg, max), broadcast, allGather, barrier; prints the values;
- * - `train <steps> <globalBatch> [single] [bn=local|sync] [view]`: a small MLP+conv model (without
+ * - `train <steps> <globalBatch> [single] [bn=local|sync] [view] [accumulate] [fp16]`: a small MLP+conv model (without
  *   BatchNorm, or with one after the conv: local, or synchronised with convertSyncBatchNorm)
  *   trained with SGD on seeded data, each rank its shard, gradients through the
  *   GradientReducer (`view`: gradients as bucket views, zeroed in place; `accumulate`: each rank's batch as two
- *   micro-batches, the first accumulated locally without the reducer, DDP's no_sync); `single` trains the whole global batch in one process; prints the final
+ *   micro-batches, the first accumulated locally without the reducer, DDP's no_sync; `fp16`: float16 gradient
+ *   compression); `single` trains the whole global batch in one process; prints the final
  *   weights and buffers;
  * - `hang-after-ready`: joins the group, prints "ready", then all-reduces forever (killed by
  *   the test);
@@ -60,7 +61,15 @@ class Net extends Module {
   }
 }
 
-async function trainRun(steps: number, globalBatch: number, single: boolean, bn: 'none' | 'local' | 'sync', view = false, accumulate = false): Promise<void> {
+async function trainRun(
+  steps: number,
+  globalBatch: number,
+  single: boolean,
+  bn: 'none' | 'local' | 'sync',
+  view = false,
+  accumulate = false,
+  fp16 = false,
+): Promise<void> {
   const group = single ? null : await initProcessGroup({ timeoutMs: Number(process.env.FG_TEST_TIMEOUT_MS ?? 30_000) });
   const rank = group?.rank ?? 0;
   const world = group?.worldSize ?? 1;
@@ -79,7 +88,14 @@ async function trainRun(steps: number, globalBatch: number, single: boolean, bn:
   const order = Array.from({ length: steps * globalBatch }, (_, i) => (i * 13) % (steps * globalBatch));
   const mine = shardOrder(order, rank, world);
   const perRank = globalBatch / world;
-  const reducer = group ? new GradientReducer(group, net.parameters(), { bucketCapMb: 0.005, firstBucketMb: 0.001, gradientAsBucketView: view }) : null;
+  const reducer = group
+    ? new GradientReducer(group, net.parameters(), {
+        bucketCapMb: 0.005,
+        firstBucketMb: 0.001,
+        gradientAsBucketView: view,
+        gradientCompression: fp16 ? 'fp16' : 'none',
+      })
+    : null;
   const opt = new SGD(net.parameters(), { lr: 0.1, momentum: 0.9 });
   for (let s = 0; s < steps; s++) {
     if (s === 1) process.stdout.write('ready\n'); // for the kill test: the reducer has run once
@@ -134,6 +150,7 @@ const jobs: Record<string, () => Promise<void>> = {
       (rest.find((a) => a.startsWith('bn='))?.slice(3) ?? 'none') as 'none' | 'local' | 'sync',
       rest.includes('view'),
       rest.includes('accumulate'),
+      rest.includes('fp16'),
     ),
   'hang-after-ready': hangAfterReady,
   'init-only': initOnly,

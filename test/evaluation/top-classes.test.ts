@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rankOf, topClasses } from '../../src/evaluation/top-classes.js';
+import { argmaxRows, rankOf, topClasses } from '../../src/evaluation/top-classes.js';
 import { Rng } from '../../src/data/random.js';
 import { classificationReport } from '../../src/evaluation/metrics.js';
 import { topKPredictions } from '../../src/infer/predict-files.js';
@@ -56,4 +56,16 @@ test("eval's report and predict's top-k break exact ties as the server does: the
     top.map((p) => p.top.map((t) => t.label)),
     expected.map((t) => t.slice(0, 3).map((c) => classes[c])),
   );
+});
+
+test('argmaxRows: the top class of each row, ties to the lower index; a length that does not split into rows is refused', () => {
+  assert.deepEqual(argmaxRows(new Float32Array([0.1, 0.7, 0.5, 0.2, 3, 3, -1, -2, -0.5]), 3), [1, 1, 2]);
+  assert.deepEqual(argmaxRows([2, 2, 1], 1), [0]);
+  const rng = new Rng(7, 'argmax-rows');
+  const rows = Array.from({ length: 20 }, () => Array.from({ length: 9 }, () => Math.round(rng.uniform(0, 4))));
+  assert.deepEqual(
+    argmaxRows(rows.flat(), 20),
+    rows.map((r) => topClasses(r, 1)[0]),
+  );
+  assert.throws(() => argmaxRows([1, 2, 3], 2), /3 scores do not split into 2 rows/);
 });
