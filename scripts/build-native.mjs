@@ -88,9 +88,14 @@ if (distributed) {
   if (!hasHeader('torch/csrc/distributed/autograd/context/context.h')) distributedFlags.push(`-I${join(root, 'native/compat')}`);
   const ncclDirs = [process.env.NCCL_INCLUDE, join(torch.root, '../nvidia/nccl/include')].filter(Boolean);
   const ncclDir = ncclDirs.find((d) => existsSync(join(d, 'nccl.h')));
-  if (torch.cuda && (ncclDir || hasHeader('nccl.h')) && hasHeader('torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp')) {
+  // ProcessGroupNCCL.hpp includes ATen's CUDA headers, which need the CUDA runtime's headers.
+  const cudaDirs = [process.env.CUDA_HOME, '/usr/local/cuda'].filter(Boolean).map((d) => join(d, 'include'));
+  const cudaDir = cudaDirs.find((d) => existsSync(join(d, 'cuda_runtime_api.h')));
+  // FINEGRAIN_NCCL=0 keeps Gloo and leaves NCCL out (e.g. when its headers do not compile).
+  if (process.env.FINEGRAIN_NCCL !== '0' && torch.cuda && (ncclDir || hasHeader('nccl.h')) && hasHeader('torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp')) {
     distributedFlags.push('-DUSE_C10D_NCCL', '-DUSE_NCCL');
     if (ncclDir) distributedFlags.push(`-I${ncclDir}`);
+    if (cudaDir) distributedFlags.push(`-I${cudaDir}`);
   }
 }
 // Convolution plans (native/src/onednn-conv.cc) call oneDNN directly, so they must use the very

@@ -51,6 +51,8 @@ export interface ModelsResults {
   date: string;
   machine: MachineInfo & { cpuFlags: { amx_bf16: boolean; avx512_bf16: boolean }; torchvision: string };
   settings: {
+    /** Where both sides trained: 'cpu' or 'cuda'. */
+    device: 'cpu' | 'cuda';
     rounds: number;
     warmup: number;
     iters: number;
@@ -77,6 +79,7 @@ export function formatReport(r: ModelsResults): string {
   out.push(
     `method    one training step = forward, cross-entropy, backward, SGD(lr ${s.sgd.lr}, momentum ${s.sgd.momentum}, weight decay ${s.sgd.weightDecay}), grads dropped;`,
   );
+  if (s.device === 'cuda') out.push(`device    CUDA: ${m.pytorch.cudaDevice ?? 'a GPU'} (model and batch on the GPU on both sides)`);
   out.push(`          ${s.threads} threads on both sides; ${s.rounds} rounds, each running every case once (order reversed every other round),`);
   out.push(`          ${s.warmup} warm-up + ${s.iters} timed steps per block; medians [25th-75th percentile]; "paired" = median of per-round ratios`);
   out.push(`          (the verdict: rounds run their blocks back to back, so load from other jobs hits both sides of a pair alike)`);

@@ -11,6 +11,12 @@
  *    convolution through oneDNN as PyTorch (target >= 0.95);
  *  - and what finegrain's 1×1-convolutions-as-matrix-products route gains over that.
  *
+ * With `--device cuda` (a CUDA libtorch and a CUDA PyTorch, e.g. on the GPU machine through
+ * scripts/device-check.sh) the same steps run on the GPU, batch and model on the device: fp32
+ * parity, bf16 + channels-last parity (target >= 0.95 each), and finegrain's default CUDA
+ * training precision (bf16 autocast + channels-last) against PyTorch's default fp32 eager
+ * (target >= 1.0). The oneDNN ablation is CPU-only and is left out there.
+ *
  * Cases are interleaved round by round (each round runs every case once, the order reversed
  * every other round), so load from other jobs hits all of them alike; medians are reported.
  *
@@ -18,6 +24,7 @@
  *   npm run bench -- models                                  # table + bench/results/models-<date>.json
  *   npm run bench -- models --quick --models resnet50:16
  *   npm run bench -- models --rounds 9 --threads 2 --out /tmp/models.json
+ *   npm run bench -- models --device cuda --python python3   # GPU: resnet50:128,regnet_y_16gf:64
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
@@ -25,7 +32,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { positiveInt as int } from '../format.js';
-import { cacheHostMemory, getNumThreads, setNumThreads } from '../../src/index.js';
+import { cacheHostMemory, cuda, getNumThreads, setNumThreads } from '../../src/index.js';
 import { resolveChannelsLast, resolvePrecision } from '../../src/runtime/device-choice.js';
 import { machineInfo, type TorchInfo } from '../engine/machine.js';
 import { cpuFlags } from '../../src/native/cpu-flags.js';
@@ -38,7 +45,10 @@ const PARITY_TARGET = 0.95;
 // A parallel 100k-element add slower than this means other jobs hold the cores (quiet: ~20 us).
 const BUSY_PROBE_US = 500;
 const DEFAULT_PRECISION_TARGET = 2.5;
+// On a GPU, finegrain's default (bf16 + channels-last) must at least match PyTorch's default.
+const DEFAULT_PRECISION_TARGET_CUDA = 1.0;
 const DEFAULT_WORKLOADS = 'resnet50:16,regnet_y_16gf:8';
+const DEFAULT_WORKLOADS_CUDA = 'resnet50:128,regnet_y_16gf:64';
 
 // build/bench/models/run.js -> the repository root, where the Python script lives
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -53,6 +63,7 @@ const { values: opt } = parseArgs({
     size: { type: 'string' },
     out: { type: 'string' },
     python: { type: 'string' },
+    device: { type: 'string', default: 'cpu' },
     quick: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -64,7 +75,8 @@ if (opt.help) {
   --iters N        timed steps per block (default 3; 1 with --quick)
   --warmup N       untimed steps per block (default 1)
   --threads N      intra-op threads on both sides (default: all cores)
-  --models LIST    model:batch pairs (default ${DEFAULT_WORKLOADS})
+  --models LIST    model:batch pairs (default ${DEFAULT_WORKLOADS}; on cuda ${DEFAULT_WORKLOADS_CUDA})
+  --device D       cpu (default) or cuda: where both sides train (cuda needs a CUDA libtorch and PyTorch)
   --size PX        input size (default 224)
   --out FILE       results JSON (default bench/results/models-<date>.json)
   --python PATH    the Python with PyTorch and torchvision (default $FINEGRAIN_BENCH_PYTHON or /usr/bin/python3)
@@ -72,13 +84,18 @@ if (opt.help) {
   process.exit(0);
 }
 
-const rounds = int(opt.rounds, opt.quick ? 2 : 5);
-const iters = int(opt.iters, opt.quick ? 1 : 3);
-const warmup = int(opt.warmup, 1);
+if (opt.device !== 'cpu' && opt.device !== 'cuda') throw new TypeError(`--device: expected cpu or cuda, got '${opt.device}'`);
+const device = opt.device;
+const onCuda = device === 'cuda';
+if (onCuda && !cuda.isAvailable()) throw new Error('--device cuda: this finegrain addon or machine has no CUDA (build it against a CUDA libtorch)');
+// A GPU step takes tens of milliseconds: more steps per block for stable medians.
+const rounds = int(opt.rounds, opt.quick ? 2 : onCuda ? 3 : 5);
+const iters = int(opt.iters, opt.quick ? 1 : onCuda ? 10 : 3);
+const warmup = int(opt.warmup, onCuda ? 3 : 1);
 const threads = int(opt.threads, availableParallelism());
 const size = int(opt.size, 224);
 const python = opt.python ?? process.env.FINEGRAIN_BENCH_PYTHON ?? '/usr/bin/python3';
-const workloads: Workload[] = (opt.models ?? DEFAULT_WORKLOADS).split(',').map((spec) => {
+const workloads: Workload[] = (opt.models ?? (onCuda ? DEFAULT_WORKLOADS_CUDA : DEFAULT_WORKLOADS)).split(',').map((spec) => {
   const [model, batch] = spec.split(':');
   if (!model) throw new TypeError(`--models: expected model:batch, got '${spec}'`);
   return { model, batch: int(batch, 16), size };
@@ -98,14 +115,15 @@ const torch = await TorchSide.start(python, script);
 const notes: string[] = [];
 const loadAtStart = loadavg()[0]!;
 
-// finegrain's own choice for CPU training (src/train/device.ts), not a benchmark setting.
-const defaultPrecision = resolvePrecision('auto', 'cpu');
-const defaultChannelsLast = resolveChannelsLast(undefined, 'cpu', defaultPrecision);
+// finegrain's own choice for training on this device (src/runtime/device-choice.ts), not a benchmark setting.
+const defaultPrecision = resolvePrecision('auto', device);
+const defaultChannelsLast = resolveChannelsLast(undefined, device, defaultPrecision);
 const defaultMode: TrainMode = defaultPrecision === 'bfloat16' && defaultChannelsLast ? 'bf16-channels-last' : 'fp32';
 const modes: TrainMode[] = ['fp32', 'bf16-channels-last'];
 // finegrain only: its default with PyTorch's kernel choice for 1×1 convolutions, to show what
 // the matrix-product route (src/nn/functional/pointwise-conv.ts) gains.
-const ablation: TrainMode = 'bf16-channels-last-onednn';
+// CPU only: on CUDA every convolution is cuDNN's on both sides already.
+const ablation: TrainMode | null = onCuda ? null : 'bf16-channels-last-onednn';
 
 try {
   const torchInfo = await torch.request<TorchInfo & { torchvisionVersion: string }>({ cmd: 'info' });
@@ -113,6 +131,7 @@ try {
   if (machine.libtorch.version.split('.').slice(0, 2).join('.') !== torchInfo.torchVersion.split('.').slice(0, 2).join('.')) {
     notes.push(`different libtorch versions: finegrain ${machine.libtorch.version}, PyTorch ${torchInfo.torchVersion}`);
   }
+  if (onCuda && !torchInfo.cudaAvailable) throw new Error(`--device cuda: PyTorch at ${python} sees no GPU`);
   if (defaultMode === 'fp32')
     notes.push('this CPU has neither AMX nor AVX-512 BF16: finegrain trains in fp32 by default here, so the default-precision row compares fp32 with fp32');
   setNumThreads(threads);
@@ -138,6 +157,7 @@ try {
     date: date.toISOString(),
     machine,
     settings: {
+      device,
       rounds,
       warmup,
       iters,
@@ -168,12 +188,13 @@ async function benchModel(w: Workload): Promise<ModelResult> {
     for (const mode of modes) {
       const key = `${w.model}/${mode}`;
       log(`${name} ${mode}: building both sides`);
-      const fg = new TrainCase(w, mode);
+      const fg = new TrainCase(w, mode, device);
       fg.step();
       const fgSig = fg.signature();
       const py = await torch.request<{ signature: Signature }>({
         cmd: 'setup',
         key,
+        device,
         model: w.model,
         batch: w.batch,
         size: w.size,
@@ -189,10 +210,12 @@ async function benchModel(w: Workload): Promise<ModelResult> {
       signatures[mode] = fgSig;
       cases.push({ side: 'finegrain', mode, key, fg, samples: [] }, { side: 'pytorch', mode, key, samples: [] });
     }
-    log(`${name} ${ablation}: building finegrain's side`);
-    const fg = new TrainCase(w, ablation);
-    fg.step();
-    cases.push({ side: 'finegrain', mode: ablation, key: `${w.model}/${ablation}`, fg, samples: [] });
+    if (ablation) {
+      log(`${name} ${ablation}: building finegrain's side`);
+      const fg = new TrainCase(w, ablation, device);
+      fg.step();
+      cases.push({ side: 'finegrain', mode: ablation, key: `${w.model}/${ablation}`, fg, samples: [] });
+    }
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? cases : [...cases].reverse();
       const probeBefore = parallelAddMicros();
@@ -234,13 +257,19 @@ async function benchModel(w: Workload): Promise<ModelResult> {
       pass: paired.median >= target,
     };
   };
-  const comparisons = [
-    compare('fp32 parity', ['finegrain', 'fp32'], ['pytorch', 'fp32'], PARITY_TARGET),
-    compare('default precision vs PyTorch default', ['finegrain', defaultMode], ['pytorch', 'fp32'], DEFAULT_PRECISION_TARGET),
-    // Identical settings down to the kernels: oneDNN for every convolution on both sides.
-    compare('bf16+channels-last parity', ['finegrain', ablation], ['pytorch', 'bf16-channels-last'], PARITY_TARGET),
-    compare('1x1 convolutions as matrix products', ['finegrain', 'bf16-channels-last'], ['finegrain', ablation], 1),
-  ];
+  const comparisons = ablation
+    ? [
+        compare('fp32 parity', ['finegrain', 'fp32'], ['pytorch', 'fp32'], PARITY_TARGET),
+        compare('default precision vs PyTorch default', ['finegrain', defaultMode], ['pytorch', 'fp32'], DEFAULT_PRECISION_TARGET),
+        // Identical settings down to the kernels: oneDNN for every convolution on both sides.
+        compare('bf16+channels-last parity', ['finegrain', ablation], ['pytorch', 'bf16-channels-last'], PARITY_TARGET),
+        compare('1x1 convolutions as matrix products', ['finegrain', 'bf16-channels-last'], ['finegrain', ablation], 1),
+      ]
+    : [
+        compare('fp32 parity', ['finegrain', 'fp32'], ['pytorch', 'fp32'], PARITY_TARGET),
+        compare('bf16+channels-last parity', ['finegrain', 'bf16-channels-last'], ['pytorch', 'bf16-channels-last'], PARITY_TARGET),
+        compare('default precision vs PyTorch default', ['finegrain', defaultMode], ['pytorch', 'fp32'], DEFAULT_PRECISION_TARGET_CUDA),
+      ];
   const busy = probes.filter((p) => p > BUSY_PROBE_US).length;
   if (busy)
     notes.push(

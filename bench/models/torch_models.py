@@ -7,7 +7,7 @@ JSON request per line on stdin; each answer is one JSON line on stdout, so Node 
 never compute at the same time.
 
 Requests: {"cmd": "info"}, {"cmd": "threads", "n": 2}, {"cmd": "setup", "key", "model",
-"batch", "size", "mode", "sgd", "numClasses"}, {"cmd": "steps", "key", "warmup", "iters"},
+"batch", "size", "mode", "sgd", "numClasses", "device"}, {"cmd": "steps", "key", "warmup", "iters"},
 {"cmd": "drop", "key"}, {"cmd": "quit"}.
 """
 import contextlib
@@ -28,18 +28,20 @@ class TrainCase:
 
     def __init__(self, req):
         self.bf16 = req["mode"] == "bf16-channels-last"
+        # "cpu" or "cuda": the model and the fixed batch live there (as on finegrain's side).
+        self.device = req.get("device", "cpu")
         self.fmt = torch.channels_last if self.bf16 else torch.contiguous_format
         self.model = getattr(torchvision.models, req["model"])(num_classes=int(req["numClasses"]))
-        self.model = self.model.to(memory_format=self.fmt).train()
+        self.model = self.model.to(device=self.device, memory_format=self.fmt).train()
         sgd = req["sgd"]
         self.optimizer = torch.optim.SGD(self.model.parameters(), lr=sgd["lr"], momentum=sgd["momentum"], weight_decay=sgd["weightDecay"])
         n, size = int(req["batch"]), int(req["size"])
-        self.x = torch.randn(n, 3, size, size)
-        self.y = torch.randint(0, int(req["numClasses"]), (n,))
+        self.x = torch.randn(n, 3, size, size, device=self.device)
+        self.y = torch.randint(0, int(req["numClasses"]), (n,), device=self.device)
 
     def forward_loss(self):
         x = self.x.contiguous(memory_format=self.fmt)
-        ctx = torch.autocast("cpu", dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
+        ctx = torch.autocast(self.device, dtype=torch.bfloat16) if self.bf16 else contextlib.nullcontext()
         with ctx:
             logits = self.model(x)
         logits = logits.float()
@@ -51,7 +53,7 @@ class TrainCase:
         self.optimizer.step()
         # Gradients dropped, not zeroed (PyTorch 2's default, and what finegrain's zeroGrad does).
         self.optimizer.zero_grad(set_to_none=True)
-        return loss.item()
+        return loss.item()  # on CUDA this waits for the step's kernels
 
     def signature(self):
         logits, loss = self.forward_loss()

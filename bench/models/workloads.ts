@@ -6,6 +6,7 @@
  *
  * @example
  *   const c = new TrainCase({ model: 'resnet50', batch: 16, size: 224 }, 'fp32');
+ *   const g = new TrainCase({ model: 'resnet50', batch: 128, size: 224 }, 'bf16-channels-last', 'cuda');
  *   const ms = c.time(1, 3);   // one untimed step, then three timed ones
  *   c.dispose();
  */
@@ -13,6 +14,7 @@ import { crossEntropy, randint, randn, scope, setPointwiseConvAsMatmul, SGD, typ
 import { createModel, type ImageClassifier } from '../../src/models/index.js';
 import { forwardLogits, prepareImages } from '../../src/train/step.js';
 import type { Precision } from '../../src/runtime/device-choice.js';
+import type { Device } from '../../src/tensor/device.js';
 
 /** What one benchmark row trains: a registry model, a batch size, a square input size. */
 export interface Workload {
@@ -25,7 +27,8 @@ export interface Workload {
  * fp32: float32, NCHW (PyTorch's eager default). bf16-channels-last: bfloat16 autocast on
  * channels-last tensors (finegrain's default CPU training precision on AMX / AVX-512 BF16 CPUs).
  * bf16-channels-last-onednn: the same with every convolution through oneDNN, 1×1 ones
- * included (`setPointwiseConvAsMatmul(false)`), i.e. PyTorch's kernel choice; finegrain only.
+ * included (`setPointwiseConvAsMatmul(false)`), i.e. PyTorch's kernel choice; finegrain only,
+ * CPU only. On CUDA the same names mean the same precisions and layouts on cuDNN / cuBLAS.
  */
 export type TrainMode = 'fp32' | 'bf16-channels-last' | 'bf16-channels-last-onednn';
 
@@ -54,17 +57,20 @@ export class TrainCase {
   constructor(
     readonly workload: Workload,
     readonly mode: TrainMode,
+    readonly device: Device = 'cpu',
   ) {
     this.precision = mode === 'fp32' ? 'float32' : 'bfloat16';
     this.channelsLast = mode !== 'fp32';
     this.pointwiseAsMatmul = mode !== 'bf16-channels-last-onednn';
     this.model = createModel(workload.model, { numClasses: NUM_CLASSES });
+    if (device !== 'cpu') this.model.to({ device });
     if (this.channelsLast) this.model.to({ memoryFormat: 'channelsLast' });
     this.model.train();
     this.optimizer = new SGD(this.model.parameters(), SGD_SETTINGS);
     const { batch, size } = workload;
-    this.x = randn([batch, 3, size, size]).keep();
-    this.y = randint(0, NUM_CLASSES, [batch]).keep();
+    // The batch lives on the device, on both sides: a step times the model, not the copy in.
+    this.x = randn([batch, 3, size, size], { device }).keep();
+    this.y = randint(0, NUM_CLASSES, [batch], { device }).keep();
   }
 
   /** One optimiser step; returns the loss (reading it waits for the step, as a training loop's logging does). */
@@ -73,11 +79,11 @@ export class TrainCase {
     let loss: number;
     try {
       loss = scope(() => {
-        const x = prepareImages(this.x, 'cpu', this.channelsLast);
-        const logits = forwardLogits({ model: this.model, device: 'cpu', precision: this.precision }, x);
+        const x = prepareImages(this.x, this.device, this.channelsLast);
+        const logits = forwardLogits({ model: this.model, device: this.device, precision: this.precision }, x);
         const l = crossEntropy(logits, this.y);
         l.backward();
-        return l.item();
+        return l.item(); // on CUDA this waits for the step's kernels
       });
     } finally {
       setPointwiseConvAsMatmul(was);
@@ -101,8 +107,8 @@ export class TrainCase {
 
   signature(): Signature {
     return scope(() => {
-      const x = prepareImages(this.x, 'cpu', this.channelsLast);
-      const logits = forwardLogits({ model: this.model, device: 'cpu', precision: this.precision }, x);
+      const x = prepareImages(this.x, this.device, this.channelsLast);
+      const logits = forwardLogits({ model: this.model, device: this.device, precision: this.precision }, x);
       const l = crossEntropy(logits, this.y);
       l.backward();
       const conv = this.model.parameters().find((p) => p.ndim === 4)!;

@@ -184,17 +184,29 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const std::string& host) 
 }
 
 // libtorch 2.x split ProcessGroup (the user-facing group) from Backend (Gloo, NCCL); 1.13's
-// ProcessGroupGloo is a ProcessGroup itself. The 2.x branch is compiled on CUDA machines only
-// and is untested here (see scripts/device-check.sh).
+// ProcessGroupGloo is a ProcessGroup itself. Within 2.x the group's constructor lost its Options
+// argument (name and timeout) along the way: the overloads below pick whichever this libtorch
+// has at compile time, so one source builds against each (checked with 2.11 and 2.13).
 #if TORCH_VERSION_MAJOR >= 2
+template <typename PG>
+auto new_group(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size, const std::string& name,
+               milliseconds timeout, int) -> decltype(c10::make_intrusive<typename PG::Options>(name, timeout),
+                                                      c10::intrusive_ptr<c10d::ProcessGroup>()) {
+  return c10::make_intrusive<PG>(store, rank, size, c10::make_intrusive<typename PG::Options>(name, timeout));
+}
+template <typename PG>
+c10::intrusive_ptr<c10d::ProcessGroup> new_group(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
+                                                 const std::string&, milliseconds, long) {
+  return c10::make_intrusive<PG>(store, rank, size);
+}
+
 template <typename B>
 c10::intrusive_ptr<c10d::ProcessGroup> as_group(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
                                                  c10::intrusive_ptr<B> backend, const std::string& name,
                                                  c10d::ProcessGroup::BackendType type, c10::DeviceType device,
                                                  milliseconds timeout) {
-  auto options = c10::make_intrusive<c10d::ProcessGroup::Options>(name, timeout);
-  auto pg = c10::make_intrusive<c10d::ProcessGroup>(store, rank, size, options);
-  pg->setBackend(device, type, backend);
+  auto pg = new_group<c10d::ProcessGroup>(store, rank, size, name, timeout, 0);
+  pg->setBackend(device, type, c10::intrusive_ptr<c10d::Backend>(backend));
   pg->setDefaultBackend(type);
   return pg;
 }
@@ -438,6 +450,25 @@ struct SumOverRanksBackward : torch::autograd::Node {
   void release_variables() override { pg.reset(); }
 };
 
+// How this libtorch holds autograd nodes: std::shared_ptr up to 2.12, c10::intrusive_ptr after.
+using NodePtr = decltype(std::declval<torch::autograd::Edge>().function);
+template <typename T, typename P>
+struct NewNode;
+template <typename T>
+struct NewNode<T, std::shared_ptr<torch::autograd::Node>> {
+  static std::shared_ptr<T> make() {
+#if TORCH_VERSION_MAJOR >= 2
+    return std::make_shared<T>();
+#else
+    return std::shared_ptr<T>(new T(), torch::autograd::deleteNode);  // 1.13's deleter avoids deep recursion
+#endif
+  }
+};
+template <typename T>
+struct NewNode<T, c10::intrusive_ptr<torch::autograd::Node>> {
+  static c10::intrusive_ptr<T> make() { return c10::make_intrusive<T>(); }
+};
+
 // sumOverRanks(group, tensor) -> tensor: the sum of `tensor` over all ranks, differentiable
 // (its backward sums the gradients over ranks). Blocks this thread until every rank has sent.
 napi_value sum_over_ranks_op(napi_env env, napi_callback_info info) {
@@ -447,7 +478,7 @@ napi_value sum_over_ranks_op(napi_env env, napi_callback_info info) {
     const at::Tensor& x = tensor_of(env, a[1]);
     at::Tensor out = sum_over_ranks(g.pg, g.timeout, g.who("sum over ranks"), x);
     if (x.requires_grad() && at::GradMode::is_enabled()) {
-      auto node = std::shared_ptr<SumOverRanksBackward>(new SumOverRanksBackward(), torch::autograd::deleteNode);
+      auto node = NewNode<SumOverRanksBackward, NodePtr>::make();
       node->pg = g.pg;
       node->timeout = g.timeout;
       node->context = g.who("sum over ranks (backward)");
@@ -496,6 +527,33 @@ ReducerBox& reducer_of(napi_env env, napi_value v) {
   return *box;
 }
 
+// c10d::Reducer's constructor, whichever this libtorch has: 1.13 to early 2.x take the
+// per-bucket size limits third; later 2.x take the process group third and, at the end, whether
+// to skip unused parameters' all-reduce, the Python reducer flag and a list of bucket byte caps.
+template <typename R>
+auto new_reducer(std::vector<at::Tensor>& params, std::vector<std::vector<size_t>>& buckets,
+                 std::vector<size_t>& limits, c10::intrusive_ptr<c10d::ProcessGroup>& pg, std::vector<bool>& sparse,
+                 int64_t cap, bool as_view, int64_t first, int)
+    -> decltype(new R(params, buckets, limits, pg, sparse, cap, false, as_view,
+                      std::unordered_map<size_t, std::string>{}, first),
+                std::unique_ptr<R>()) {
+  return std::make_unique<R>(params, buckets, limits, pg, sparse, cap, /*find_unused_parameters=*/false,
+                             /*gradient_as_bucket_view=*/as_view, std::unordered_map<size_t, std::string>{}, first);
+}
+template <typename R>
+auto new_reducer(std::vector<at::Tensor>& params, std::vector<std::vector<size_t>>& buckets,
+                 std::vector<size_t>& limits, c10::intrusive_ptr<c10d::ProcessGroup>& pg, std::vector<bool>& sparse,
+                 int64_t cap, bool as_view, int64_t first, long)
+    -> decltype(new R(params, buckets, pg, sparse, cap, false, as_view, std::unordered_map<size_t, std::string>{},
+                      first, false, false, std::vector<int64_t>{}),
+                std::unique_ptr<R>()) {
+  // An empty cap list: the rebuild after the first step uses {first, cap}, as 1.13's does.
+  return std::make_unique<R>(params, buckets, pg, sparse, cap, /*find_unused_parameters=*/false,
+                             /*gradient_as_bucket_view=*/as_view, std::unordered_map<size_t, std::string>{}, first,
+                             /*skip_all_reduce_unused_params=*/false, /*use_python_reducer=*/false,
+                             /*bucket_bytes_cap_list=*/std::vector<int64_t>{});
+}
+
 // createReducer(group, params[], bucketBytes, firstBucketBytes, gradientAsBucketView, compression)
 //   -> reducer.
 // As DistributedDataParallel does: buckets by size in reverse parameter order (the last layers'
@@ -529,10 +587,8 @@ napi_value create_reducer(napi_env env, napi_callback_info info) {
     auto box = std::make_unique<ReducerBox>();
     box->pg = g.pg;
     box->context = g.who("gradient all-reduce");
-    box->reducer = std::make_unique<c10d::Reducer>(params, buckets, limits, g.pg, sparse, static_cast<int64_t>(cap),
-                                                   /*find_unused_parameters=*/false,
-                                                   /*gradient_as_bucket_view=*/as_view,
-                                                   std::unordered_map<size_t, std::string>{}, static_cast<int64_t>(first));
+    box->reducer = new_reducer<c10d::Reducer>(params, buckets, limits, g.pg, sparse, static_cast<int64_t>(cap), as_view,
+                                              static_cast<int64_t>(first), 0);
     if (compression == "fp16") {
       QuietInfoLogs quiet;
       box->reducer->register_builtin_comm_hook(c10d::BuiltinCommHookType::FP16_COMPRESS);

@@ -16,6 +16,7 @@
 
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
+#include <torch/version.h>
 
 #include <atomic>
 #include <map>
@@ -40,9 +41,15 @@ size_t rounded(size_t n) {
 // Blocks the cache may keep are listed in live_ with their capacity; the rest are c10's own
 // alloc_cpu blocks with its free_cpu as deleter, so small tensors pay nothing extra. oneDNN frees
 // through raw_deleter, which looks the block up (and frees blocks made before this allocator too).
+// libtorch 2.x made Allocator::allocate non-const and added a pure copy_data.
+#if TORCH_VERSION_MAJOR >= 2
+#define FG_ALLOCATE_CONST
+#else
+#define FG_ALLOCATE_CONST const
+#endif
 class TensorCache final : public c10::Allocator {
  public:
-  c10::DataPtr allocate(size_t n) const override {
+  c10::DataPtr allocate(size_t n) FG_ALLOCATE_CONST override {
     if (n < kMinCached || holders_ == 0) {
       void* p = c10::alloc_cpu(n);
       return {p, p, &c10::free_cpu, c10::Device(c10::DeviceType::CPU)};
@@ -75,6 +82,10 @@ class TensorCache final : public c10::Allocator {
   }
 
   c10::DeleterFnPtr raw_deleter() const override { return &TensorCache::release_block; }
+
+#if TORCH_VERSION_MAJOR >= 2
+  void copy_data(void* dest, const void* src, std::size_t count) const override { default_copy_data(dest, src, count); }
+#endif
 
   // Never destroyed: tensors freed during static destruction still call release_block.
   static TensorCache& instance() {
