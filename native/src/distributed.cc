@@ -527,31 +527,64 @@ ReducerBox& reducer_of(napi_env env, napi_value v) {
   return *box;
 }
 
-// c10d::Reducer's constructor, whichever this libtorch has: 1.13 to early 2.x take the
-// per-bucket size limits third; later 2.x take the process group third and, at the end, whether
-// to skip unused parameters' all-reduce, the Python reducer flag and a list of bucket byte caps.
+// c10d::Reducer's constructor, whichever this libtorch has. 1.13 and early 2.x take the
+// per-bucket size limits third; later 2.x take the process group third and then grew, at the
+// end, whether to skip unused parameters' all-reduce, the Python reducer flag, and (2.13) a list
+// of bucket byte caps. Each form below drops out where it does not compile; Rank<N> makes the
+// longest matching form win should a libtorch's defaults let two of them match.
+template <int N>
+struct Rank : Rank<N - 1> {};
+template <>
+struct Rank<0> {};
+using ParamNames = std::unordered_map<size_t, std::string>;
+struct ReducerArgs {
+  std::vector<at::Tensor>& params;
+  std::vector<std::vector<size_t>>& buckets;
+  std::vector<size_t>& limits;
+  c10::intrusive_ptr<c10d::ProcessGroup>& pg;
+  std::vector<bool>& sparse;
+  int64_t cap;
+  bool as_view;
+  int64_t first;
+};
+// find_unused_parameters is false throughout: every parameter gets a gradient in our steps.
 template <typename R>
-auto new_reducer(std::vector<at::Tensor>& params, std::vector<std::vector<size_t>>& buckets,
-                 std::vector<size_t>& limits, c10::intrusive_ptr<c10d::ProcessGroup>& pg, std::vector<bool>& sparse,
-                 int64_t cap, bool as_view, int64_t first, int)
-    -> decltype(new R(params, buckets, limits, pg, sparse, cap, false, as_view,
-                      std::unordered_map<size_t, std::string>{}, first),
-                std::unique_ptr<R>()) {
-  return std::make_unique<R>(params, buckets, limits, pg, sparse, cap, /*find_unused_parameters=*/false,
-                             /*gradient_as_bucket_view=*/as_view, std::unordered_map<size_t, std::string>{}, first);
-}
-template <typename R>
-auto new_reducer(std::vector<at::Tensor>& params, std::vector<std::vector<size_t>>& buckets,
-                 std::vector<size_t>& limits, c10::intrusive_ptr<c10d::ProcessGroup>& pg, std::vector<bool>& sparse,
-                 int64_t cap, bool as_view, int64_t first, long)
-    -> decltype(new R(params, buckets, pg, sparse, cap, false, as_view, std::unordered_map<size_t, std::string>{},
-                      first, false, false, std::vector<int64_t>{}),
+auto new_reducer(ReducerArgs& a, Rank<4>)
+    -> decltype(new R(a.params, a.buckets, a.pg, a.sparse, a.cap, false, a.as_view, ParamNames{}, a.first, false,
+                      false, std::vector<int64_t>{}),
                 std::unique_ptr<R>()) {
   // An empty cap list: the rebuild after the first step uses {first, cap}, as 1.13's does.
-  return std::make_unique<R>(params, buckets, pg, sparse, cap, /*find_unused_parameters=*/false,
-                             /*gradient_as_bucket_view=*/as_view, std::unordered_map<size_t, std::string>{}, first,
+  return std::make_unique<R>(a.params, a.buckets, a.pg, a.sparse, a.cap, false, a.as_view, ParamNames{}, a.first,
                              /*skip_all_reduce_unused_params=*/false, /*use_python_reducer=*/false,
                              /*bucket_bytes_cap_list=*/std::vector<int64_t>{});
+}
+template <typename R>
+auto new_reducer(ReducerArgs& a, Rank<3>)
+    -> decltype(new R(a.params, a.buckets, a.pg, a.sparse, a.cap, false, a.as_view, ParamNames{}, a.first, false,
+                      false),
+                std::unique_ptr<R>()) {
+  return std::make_unique<R>(a.params, a.buckets, a.pg, a.sparse, a.cap, false, a.as_view, ParamNames{}, a.first,
+                             /*skip_all_reduce_unused_params=*/false, /*use_python_reducer=*/false);
+}
+template <typename R>
+auto new_reducer(ReducerArgs& a, Rank<2>)
+    -> decltype(new R(a.params, a.buckets, a.pg, a.sparse, a.cap, false, a.as_view, ParamNames{}, a.first, false),
+                std::unique_ptr<R>()) {
+  return std::make_unique<R>(a.params, a.buckets, a.pg, a.sparse, a.cap, false, a.as_view, ParamNames{}, a.first,
+                             /*skip_all_reduce_unused_params=*/false);
+}
+template <typename R>
+auto new_reducer(ReducerArgs& a, Rank<1>)
+    -> decltype(new R(a.params, a.buckets, a.pg, a.sparse, a.cap, false, a.as_view, ParamNames{}, a.first),
+                std::unique_ptr<R>()) {
+  return std::make_unique<R>(a.params, a.buckets, a.pg, a.sparse, a.cap, false, a.as_view, ParamNames{}, a.first);
+}
+template <typename R>
+auto new_reducer(ReducerArgs& a, Rank<0>)
+    -> decltype(new R(a.params, a.buckets, a.limits, a.pg, a.sparse, a.cap, false, a.as_view, ParamNames{}, a.first),
+                std::unique_ptr<R>()) {
+  return std::make_unique<R>(a.params, a.buckets, a.limits, a.pg, a.sparse, a.cap, false, a.as_view, ParamNames{},
+                             a.first);
 }
 
 // createReducer(group, params[], bucketBytes, firstBucketBytes, gradientAsBucketView, compression)
@@ -587,8 +620,9 @@ napi_value create_reducer(napi_env env, napi_callback_info info) {
     auto box = std::make_unique<ReducerBox>();
     box->pg = g.pg;
     box->context = g.who("gradient all-reduce");
-    box->reducer = new_reducer<c10d::Reducer>(params, buckets, limits, g.pg, sparse, static_cast<int64_t>(cap), as_view,
-                                              static_cast<int64_t>(first), 0);
+    ReducerArgs args{params, buckets, limits, g.pg, sparse, static_cast<int64_t>(cap), as_view,
+                     static_cast<int64_t>(first)};
+    box->reducer = new_reducer<c10d::Reducer>(args, Rank<4>{});
     if (compression == "fp16") {
       QuietInfoLogs quiet;
       box->reducer->register_builtin_comm_hook(c10d::BuiltinCommHookType::FP16_COMPRESS);
