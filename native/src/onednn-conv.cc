@@ -59,7 +59,11 @@ struct Variant {
 };
 
 struct ConvPlan {
-  at::Tensor weight;  // [O, I/g, kH, kW], the layer's own tensor (shared, not copied)
+  // [O, I/g, kH, kW], the layer's own tensor (shared, not copied) until releaseWeight drops
+  // it; from then on the variants' reordered copies are the only weights (see plain_weights).
+  at::Tensor weight;
+  std::vector<int64_t> weight_sizes;
+  at::ScalarType dtype = at::kFloat;
   at::Tensor bias;    // [O] or undefined
   std::vector<int64_t> stride, padding_l, padding_r, dilation;
   int64_t groups = 1;
@@ -70,7 +74,7 @@ struct ConvPlan {
 
 // The weight's dims and plain layout as oneDNN names them (grouped convolutions add a G axis).
 memory::desc plain_weights_md(const ConvPlan& p, memory::data_type dt) {
-  auto s = p.weight.sizes();
+  const auto& s = p.weight_sizes;
   if (p.groups == 1) return memory::desc({s[0], s[1], s[2], s[3]}, dt, memory::format_tag::oihw);
   return memory::desc({p.groups, s[0] / p.groups, s[1], s[2], s[3]}, dt, memory::format_tag::goihw);
 }
@@ -79,11 +83,11 @@ Variant& variant_for(ConvPlan& p, const at::Tensor& x) {
   std::vector<int64_t> dims(x.sizes().begin(), x.sizes().end());
   for (auto& v : p.variants)
     if (v.src_dims == dims) return v;
-  auto dt = data_type_of(p.weight.scalar_type());
-  const int64_t out_channels = p.weight.size(0);
+  auto dt = data_type_of(p.dtype);
+  const int64_t out_channels = p.weight_sizes[0];
   std::vector<int64_t> dst{dims[0], out_channels, 0, 0};
   for (int i = 0; i < 2; i++) {
-    const int64_t k = p.weight.size(2 + i);
+    const int64_t k = p.weight_sizes[2 + i];
     const int64_t span = p.dilation[i] * (k - 1) + 1;
     dst[2 + i] = (dims[2 + i] + p.padding_l[i] + p.padding_r[i] - span) / p.stride[i] + 1;
     if (dst[2 + i] < 1) type_fail("conv plan: the input is smaller than the kernel");
@@ -118,8 +122,11 @@ Variant& variant_for(ConvPlan& p, const at::Tensor& x) {
     if (other.weights_md == v.weights_md) v.weights = other.weights;
   if (!v.weights.defined()) {
     v.weights = at::empty({static_cast<int64_t>(v.weights_md.get_size())}, at::TensorOptions().dtype(at::kByte));
-    at::Tensor plain = p.weight.contiguous();
-    memory from(plain_weights_md(p, dt), cpu_engine(), plain.data_ptr());
+    // From the layer's tensor while the plan has it, else from the first variant's copy (a
+    // reorder between layouts of the same values is exact).
+    at::Tensor plain = p.weight.defined() ? p.weight.contiguous() : at::Tensor();
+    memory from = plain.defined() ? memory(plain_weights_md(p, dt), cpu_engine(), plain.data_ptr())
+                                  : memory(p.variants.front().weights_md, cpu_engine(), p.variants.front().weights.data_ptr());
     memory to(v.weights_md, cpu_engine(), v.weights.data_ptr());
     dnnl::stream s(cpu_engine());
     dnnl::reorder(from, to).execute(s, from, to);
@@ -162,6 +169,8 @@ napi_value plan_create(napi_env env, napi_callback_info info) {
     const auto& w = plan->weight;
     if (w.dim() != 4 || !w.device().is_cpu()) type_fail("convPlanCreate: the weight must be a 4-D CPU tensor");
     data_type_of(w.scalar_type());
+    plan->weight_sizes.assign(w.sizes().begin(), w.sizes().end());
+    plan->dtype = w.scalar_type();
     if (plan->bias.defined() && (plan->bias.dim() != 1 || plan->bias.size(0) != w.size(0)))
       type_fail("convPlanCreate: the bias must have one value per output channel");
     plan->stride = pair_of(env, a[2], "stride");
@@ -194,11 +203,11 @@ napi_value plan_run(napi_env env, napi_callback_info info) {
     at::Tensor x = tensor_of(env, a[1]);
     if (x.requires_grad()) fail("convPlanRun: inference only, but the input requires grad");
     if (x.dim() != 4 || !x.device().is_cpu()) type_fail("convPlanRun: expected a 4-D CPU input [N, C, H, W]");
-    if (x.size(1) != p.weight.size(1) * p.groups)
+    if (x.size(1) != p.weight_sizes[1] * p.groups)
       type_fail("convPlanRun: the input has " + std::to_string(x.size(1)) + " channels, the layer expects " +
-                std::to_string(p.weight.size(1) * p.groups));
+                std::to_string(p.weight_sizes[1] * p.groups));
     at::AutoDispatchBelowADInplaceOrView below_autograd;
-    if (x.scalar_type() != p.weight.scalar_type()) x = x.to(p.weight.scalar_type());
+    if (x.scalar_type() != p.dtype) x = x.to(p.dtype);
     x = x.contiguous(at::MemoryFormat::ChannelsLast);
     Variant& v = variant_for(p, x);
     at::Tensor y = at::empty(v.dst_dims, x.options().memory_format(at::MemoryFormat::ChannelsLast));
@@ -215,6 +224,39 @@ napi_value plan_run(napi_env env, napi_callback_info info) {
   });
 }
 
+// convPlanReleaseWeight(plan): the plan lets go of the layer's weight tensor, keeping only
+// its reordered copies (one per weight layout, usually one), so the plain copy can be freed.
+// Needs a copy to exist: the plan must have run once.
+napi_value plan_release_weight(napi_env env, napi_callback_info info) {
+  return guarded(env, [&]() -> napi_value {
+    Args a(env, info);
+    if (a.argc != 1) type_fail("convPlanReleaseWeight: expected (plan)");
+    ConvPlan& p = plan_of(env, a[0]);
+    if (p.variants.empty()) fail("convPlanReleaseWeight: the plan has not run yet, so it holds no copy of the weights");
+    p.weight = at::Tensor();
+    return nullptr;
+  });
+}
+
+// convPlanWeight(plan) -> weight: the layer's weight [O, I/g, kH, kW] — the tensor itself while
+// the plan holds it, else a new contiguous one rebuilt from the reordered copy.
+napi_value plan_weight(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    if (a.argc != 1) type_fail("convPlanWeight: expected (plan)");
+    ConvPlan& p = plan_of(env, a[0]);
+    if (p.weight.defined()) return wrap(env, at::Tensor(p.weight));
+    at::Tensor plain = at::empty(p.weight_sizes, at::TensorOptions().dtype(p.dtype));
+    const Variant& v = p.variants.front();
+    memory from(v.weights_md, cpu_engine(), v.weights.data_ptr());
+    memory to(plain_weights_md(p, data_type_of(p.dtype)), cpu_engine(), plain.data_ptr());
+    dnnl::stream s(cpu_engine());
+    dnnl::reorder(from, to).execute(s, from, to);
+    s.wait();
+    return wrap(env, std::move(plain));
+  });
+}
+
 // convPlanDispose(plan): frees the primitives and the reordered weights now.
 napi_value plan_dispose(napi_env env, napi_callback_info info) {
   return guarded(env, [&]() -> napi_value {
@@ -226,7 +268,8 @@ napi_value plan_dispose(napi_env env, napi_callback_info info) {
   });
 }
 
-// convPlanInfo(plan) -> { variants, weightBytes }: what the plan holds (for tests and logs).
+// convPlanInfo(plan) -> { variants, weightBytes, holdsLayerWeight }: what the plan holds (for tests
+// and logs).
 napi_value plan_info(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
     Args a(env, info);
@@ -239,6 +282,7 @@ napi_value plan_info(napi_env env, napi_callback_info info) {
     check(napi_create_object(env, &out), "object");
     check(napi_set_named_property(env, out, "variants", make_number(env, static_cast<double>(p.variants.size()))), "variants");
     check(napi_set_named_property(env, out, "weightBytes", make_number(env, static_cast<double>(bytes))), "weightBytes");
+    check(napi_set_named_property(env, out, "holdsLayerWeight", make_bool(env, p.weight.defined())), "holdsLayerWeight");
     return out;
   });
 }
@@ -256,6 +300,8 @@ napi_value plan_create(napi_env env, napi_callback_info info) { return unavailab
 napi_value plan_run(napi_env env, napi_callback_info info) { return unavailable(env, info); }
 napi_value plan_dispose(napi_env env, napi_callback_info info) { return unavailable(env, info); }
 napi_value plan_info(napi_env env, napi_callback_info info) { return unavailable(env, info); }
+napi_value plan_release_weight(napi_env env, napi_callback_info info) { return unavailable(env, info); }
+napi_value plan_weight(napi_env env, napi_callback_info info) { return unavailable(env, info); }
 napi_value available(napi_env env, napi_callback_info) { return make_bool(env, false); }
 
 #endif
@@ -267,5 +313,7 @@ FG_EXPORT("convPlanCreate", plan_create);
 FG_EXPORT("convPlanRun", plan_run);
 FG_EXPORT("convPlanDispose", plan_dispose);
 FG_EXPORT("convPlanInfo", plan_info);
+FG_EXPORT("convPlanReleaseWeight", plan_release_weight);
+FG_EXPORT("convPlanWeight", plan_weight);
 
 }  // namespace fg

@@ -28,6 +28,7 @@ import { planConvolutions } from '../nn/plan-convolutions.js';
 import { Conv2d } from '../nn/layers/conv2d.js';
 import { Linear } from '../nn/layers/linear.js';
 import type { Module } from '../nn/module.js';
+import { native } from '../native/binding.js';
 import { randn } from '../tensor/creation.js';
 import type { Device } from '../tensor/device.js';
 import type { Precision } from '../runtime/device-choice.js';
@@ -89,5 +90,8 @@ export function prepareForInference(model: Module, options: PrepareForInferenceO
     return { foldedBatchNorms, reducedLayers, ...plans };
   } finally {
     sample.dispose();
+    // The float32 weights cast away and the plain copies the plans freed (two thirds of the
+    // model's weight memory) sit in glibc's heap until trimmed: give them back now, once.
+    native.mallocTrim();
   }
 }

@@ -104,8 +104,12 @@ export interface NativeBinding {
   /** A new channels-last tensor in the weights' dtype. */
   convPlanRun(plan: object, x: Handle): Handle;
   convPlanDispose(plan: object): void;
-  /** Input shapes planned so far and the bytes of reordered weights held. */
-  convPlanInfo(plan: object): { variants: number; weightBytes: number };
+  /** Input shapes planned so far, the bytes of reordered weights held, and whether the layer's own weight tensor is still held. */
+  convPlanInfo(plan: object): { variants: number; weightBytes: number; holdsLayerWeight: boolean };
+  /** Drops the plan's reference to the layer's weight, keeping only its reordered copy (the plan must have run). */
+  convPlanReleaseWeight(plan: object): void;
+  /** The layer's weight: the tensor itself while held, else rebuilt (contiguous) from the reordered copy. */
+  convPlanWeight(plan: object): Handle;
   // distributed.cc: c10d process groups (the handles are opaque externals)
   distAvailable(): { gloo: boolean; nccl: boolean };
   distInit(backend: string, store: 'tcp' | 'file', hostOrPath: string, port: number, rank: number, worldSize: number, timeoutMs: number): Promise<object>;

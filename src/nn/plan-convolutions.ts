@@ -19,6 +19,10 @@
  * trace, so the model's logits are compared before and after, and every change is undone if
  * they moved.
  *
+ * Each plan frees the convolution's plain weight after its first run (during that check),
+ * keeping only its reordered copy: one copy of the weights in memory, not two
+ * (`releasePlainWeight: false` keeps both). Undoing rebuilds the plain weights from the plans.
+ *
  * For eval-mode inference copies on the CPU only (prepare-for-inference.ts calls it); a no-op
  * when the addon was built without oneDNN. Run it in the precision the model will run in
  * (inside `autocast` for bfloat16 weights).
@@ -43,6 +47,13 @@ export interface ConvPlanReport {
   plannedConvolutions: number;
   /** Activations fused into the convolution before them. */
   fusedActivations: number;
+}
+
+export interface PlanConvolutionsOptions {
+  /** Largest change of the logits accepted, relative to the largest logit (see planConvolutions). */
+  tolerance?: number;
+  /** Free each convolution's plain weight once its plan has the reordered copy (default true). */
+  releasePlainWeight?: boolean;
 }
 
 const POST_OPS = new Map<unknown, ConvPostOp>([
@@ -113,7 +124,7 @@ function replacementsOf(model: Module, calls: readonly Call[]): Replacement[] {
  * `tolerance` is relative to the largest logit (default 1e-4 for float32 weights, 2e-2 for
  * bfloat16, where the kernels' summation order may differ in the last bits).
  */
-export function planConvolutions(model: Module, sample: Tensor, options: { tolerance?: number } = {}): ConvPlanReport {
+export function planConvolutions(model: Module, sample: Tensor, options: PlanConvolutionsOptions = {}): ConvPlanReport {
   const none = { plannedConvolutions: 0, fusedActivations: 0 };
   if (model.training) throw new Error('planConvolutions: the model is in training mode; plans are for eval-mode inference copies');
   if (!PlannedConv2d.available()) return none;
@@ -126,12 +137,14 @@ export function planConvolutions(model: Module, sample: Tensor, options: { toler
       before.dispose();
       return none;
     }
+    // Read before the plans run: running frees the convolutions' plain weights.
+    const reduced = replacements.some((r) => r.conv.weight.dtype === 'bfloat16');
     const planned: PlannedConv2d[] = [];
     const passes = new Set<string>();
     let kept = false;
     try {
       for (const r of replacements) {
-        const p = new PlannedConv2d(r.conv, r.post, { markOutputs: r.shared });
+        const p = new PlannedConv2d(r.conv, r.post, { markOutputs: r.shared, releasePlainWeight: options.releasePlainWeight !== false });
         planned.push(p);
         model.setSubmodule(r.convPath, p);
         if (r.actPath && !r.shared) model.setSubmodule(r.actPath, new Identity());
@@ -144,17 +157,19 @@ export function planConvolutions(model: Module, sample: Tensor, options: { toler
       const magnitude = scope(() => Math.max(1, before.abs().max().item()));
       const moved = scope(() => after.sub(before).abs().max().item());
       after.dispose();
-      const reduced = replacements.some((r) => r.conv.weight.dtype === 'bfloat16');
       kept = moved <= (options.tolerance ?? (reduced ? 2e-2 : 1e-4)) * magnitude;
     } finally {
       before.dispose();
       if (!kept) {
-        // Undo (the logits moved, or something threw): the original layers back in place, the
-        // plans' native memory freed (the weights are the layers' own and stay).
-        for (const r of replacements) {
+        // Undo (the logits moved, or something threw): the original layers back in place, with
+        // their weights rebuilt from the plans where a plan freed them, then the plans'
+        // native memory freed.
+        replacements.forEach((r, i) => {
+          const p = planned[i];
+          if (p && p.weight === null) r.conv.registerParameter('weight', p.plainWeight());
           model.setSubmodule(r.convPath, r.conv);
           if (r.actPath && r.act) model.setSubmodule(r.actPath, r.act);
-        }
+        });
         for (const p of planned) p.releasePlan();
       }
     }

@@ -61,9 +61,17 @@ function logitsOf(model: ImageClassifier, x: Tensor, bf16 = false): Tensor {
 }
 
 const countOf = (model: Module, kind: new (...a: never[]) => Module) => model.modules().filter((m) => m instanceof kind).length;
-/** The first convolution's weight, planned (oneDNN) or not. */
-const firstConvWeight = (model: Module): Tensor =>
-  (model.modules().find((m) => m instanceof Conv2d || m instanceof PlannedConv2d) as Conv2d | PlannedConv2d).weight;
+/** The dtype of the first convolution's weight, planned (oneDNN, the plain copy released) or not. */
+function firstConvDtype(model: Module): string {
+  const conv = model.modules().find((m) => m instanceof Conv2d || m instanceof PlannedConv2d) as Conv2d | PlannedConv2d;
+  if (conv instanceof Conv2d || conv.weight) return conv.weight!.dtype;
+  const w = conv.plainWeight();
+  try {
+    return w.dtype;
+  } finally {
+    w.dispose();
+  }
+}
 
 for (const name of MODELS) {
   test(`${name}: folding alone keeps float32 logits within 1e-5 (or float32's own reordering noise); every batch norm is folded`, () => {
@@ -105,7 +113,7 @@ for (const name of MODELS) {
       const report = prepareForInference(prepared, { precision: 'bfloat16', inputSize: SIZE });
       assert.ok(report.foldedBatchNorms > 0);
       assert.equal(report.reducedLayers, countOf(prepared, Conv2d) + countOf(prepared, PlannedConv2d) + countOf(prepared, Linear));
-      assert.equal(firstConvWeight(prepared).dtype, 'bfloat16');
+      assert.equal(firstConvDtype(prepared), 'bfloat16');
       if (PlannedConv2d.available()) assert.equal(report.plannedConvolutions, countOf(prepared, PlannedConv2d), 'every convolution is planned');
       const fp32 = logitsOf(reference, x);
       const plainBf16 = logitsOf(reference, x, true);
@@ -188,7 +196,7 @@ test('a model in training mode is refused; float32 preparation folds and casts n
     plannedConvolutions: PlannedConv2d.available() ? 20 : 0,
     fusedActivations: 0,
   });
-  assert.equal(firstConvWeight(model).dtype, 'float32');
+  assert.equal(firstConvDtype(model), 'float32');
   assert.equal(countOf(model, BatchNorm2d), 20);
   model.dispose();
 });
@@ -201,11 +209,11 @@ test("classifier()'s default route prepares its own copy: the checkpoint file is
     using clf = await classifier(fx.checkpoint, { precision: 'bfloat16' });
     const model = clf.members[0]!.model;
     if (countOf(model, BatchNorm2d) + countOf(model, Conv2d) + countOf(model, PlannedConv2d) === 0) throw new Error('fixture has no convolutions');
-    assert.equal(firstConvWeight(model).dtype, 'bfloat16');
+    assert.equal(firstConvDtype(model), 'bfloat16');
     const r = await clf.classify(fx.photos.class_1![0]!, { attention: true });
     assert.ok(r.attention?.image.startsWith('data:image/png'));
     using exact = await classifier(fx.checkpoint, { precision: 'float32' });
-    assert.equal(firstConvWeight(exact.members[0]!.model).dtype, 'float32');
+    assert.equal(firstConvDtype(exact.members[0]!.model), 'float32');
     const e = await exact.classify(fx.photos.class_1![0]!);
     assert.equal(e.predictions[0]!.label, r.predictions[0]!.label);
   }

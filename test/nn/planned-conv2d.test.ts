@@ -133,8 +133,54 @@ test('a plan keeps one primitive per input shape and one reordered weight copy f
   );
   assert.equal(planned.weight, conv.weight, "the plan's layer shares the convolution's weight tensor");
   planned.dispose();
-  assert.deepEqual(planned.planInfo(), { variants: 0, weightBytes: 0 }, 'dispose() frees the plan');
+  assert.deepEqual(planned.planInfo(), { variants: 0, weightBytes: 0, holdsLayerWeight: false }, 'dispose() frees the plan');
 });
+
+for (const dtype of ['float32', 'bfloat16'] as const) {
+  test(`${dtype}: a plan that released its plain weight computes the same and gives the weight back exactly, in its layout`, { skip }, () => {
+    const conv = new Conv2d(12, 24, 3, { padding: 1, groups: 2 }).to({ dtype, memoryFormat: 'channelsLast' });
+    const original = scope(() => conv.weight.detach().clone().keep());
+    const kept = new PlannedConv2d(conv, 'relu6');
+    const released = new PlannedConv2d(conv, 'relu6', { releasePlainWeight: true });
+    const cast = dtype === 'bfloat16' ? <T>(f: () => T) => autocast({ deviceType: 'cpu' }, f) : <T>(f: () => T) => f();
+    noGrad(() =>
+      scope(() => {
+        const x1 = randn([1, 12, 10, 10]).to({ dtype });
+        assert.ok(released.weight !== null && released.planInfo().holdsLayerWeight, 'held until the first run');
+        const first = released.forward(x1);
+        assert.equal(released.weight, null, 'the layer let go of its weight');
+        assert.equal(released.planInfo().holdsLayerWeight, false, 'and so did the plan');
+        assert.ok(conv.weight.isDisposed, 'the plain tensor is freed, not just dropped');
+        assert.ok(!released.parameters().includes(conv.weight), 'and no longer a parameter');
+        assertClose(first, kept.forward(x1), { rtol: 0, atol: 0 });
+        // A new shape builds its primitive from the reordered copy, not from the freed tensor.
+        const x5 = randn([5, 12, 7, 9]).to({ dtype });
+        assertClose(released.forward(x5), kept.forward(x5), { rtol: 0, atol: 0 });
+        assert.equal(released.planInfo().variants, 2);
+        const back = released.plainWeight();
+        assert.equal(back.dtype, dtype);
+        assert.deepEqual(back.shape, original.shape);
+        assert.ok(back.isContiguous('channelsLast') && !back.isContiguous(), 'given back channels-last, as it was given');
+        assertClose(back, original, { rtol: 0, atol: 0 });
+      }),
+    );
+    // The autograd route (Grad-CAM) rebuilds the weight for its aten::conv2d.
+    scope(() => {
+      const x = randn([2, 12, 6, 6]).requiresGrad_(true);
+      const y = cast(() => released.forward(x));
+      y.float().sum().backward();
+      assert.ok(x.grad, 'the gradient reaches the input');
+      assertClose(
+        y.detach().float(),
+        noGrad(() => cast(() => kept.forward(x.detach())).float()),
+        { rtol: 0, atol: dtype === 'float32' ? 1e-5 : 5e-2 },
+      );
+    });
+    kept.dispose();
+    released.dispose();
+    original.dispose();
+  });
+}
 
 test('bad input gets a clear error; an input that requires grad takes the autograd route; a released plan refuses', { skip }, () => {
   const conv = new Conv2d(4, 6, 3, { padding: 1 });

@@ -13,6 +13,13 @@
  * plan's reordered weights are native memory freed by `dispose()`. Build one through
  * `planConvolutions` (src/nn/plan-convolutions.ts), which decides what is exact.
  *
+ * Two copies of the weights — the plain one and the plan's reordered one — are one too many
+ * for a served model (168 MB of bfloat16 on regnet_y_16gf). With `releasePlainWeight` the
+ * layer takes the weight tensor over and frees it after its first run: the plan's copy is
+ * then the only one, `weight` is null (so the state dict has no `weight` for this layer), and
+ * `plainWeight()` rebuilds it exactly (a reorder copies values, it does not round them) for
+ * the autograd route or anyone who needs it.
+ *
  * @example
  *   if (PlannedConv2d.available()) model.setSubmodule('features.0.0', new PlannedConv2d(conv, 'relu6'));
  */
@@ -68,15 +75,25 @@ export function alreadyActivated(x: Tensor, post: ConvPostOp): boolean {
 export interface PlannedConv2dOptions {
   /** Mark each output for `alreadyActivated` (for activations fused out of a shared module). */
   markOutputs?: boolean;
+  /**
+   * Free the weight tensor after the first run, keeping only the plan's reordered copy (see
+   * the file comment). The layer owns `conv.weight` from then on: the convolution given must
+   * not run again unless its weight is replaced (e.g. with `plainWeight()`).
+   */
+  releasePlainWeight?: boolean;
 }
 
 export class PlannedConv2d extends Module {
-  declare readonly weight: Tensor;
+  /** The convolution's weight; null once released (`releasePlainWeight`): see `plainWeight()`. */
+  declare readonly weight: Tensor | null;
   declare readonly bias: Tensor | null;
   readonly postOp: ConvPostOp;
   #plan: object | null;
   readonly #geometry: Conv2dOptions;
   readonly #markOutputs: boolean;
+  #releasePending: boolean;
+  /** The weight's layout when given, which `plainWeight()` gives back. */
+  readonly #channelsLastWeight: boolean;
 
   /** Whether this build of the addon has oneDNN plans. */
   static available(): boolean {
@@ -87,6 +104,8 @@ export class PlannedConv2d extends Module {
   constructor(conv: Conv2d, postOp: ConvPostOp = 'none', options: PlannedConv2dOptions = {}) {
     super();
     this.#markOutputs = options.markOutputs === true && postOp !== 'none';
+    this.#releasePending = options.releasePlainWeight === true;
+    this.#channelsLastWeight = !conv.weight.isContiguous() && conv.weight.isContiguous('channelsLast');
     if (conv.padding === 'same' && pair(conv.stride, 'stride').some((s) => s !== 1)) throw new RangeError("PlannedConv2d: 'same' padding needs stride 1");
     this.registerParameter('weight', conv.weight);
     this.registerParameter('bias', conv.bias);
@@ -110,15 +129,47 @@ export class PlannedConv2d extends Module {
 
   forward(x: Tensor): Tensor {
     if (!this.#plan) throw new Error('PlannedConv2d: the layer was disposed');
-    if (x.requiresGrad) return scope(() => activate(conv2d(x, this.weight, this.bias, this.#geometry), this.postOp));
+    if (x.requiresGrad) {
+      return scope(() => activate(conv2d(x, this.weight ?? this.plainWeight(), this.bias, this.#geometry), this.postOp));
+    }
     const y = new Tensor(native.convPlanRun(this.#plan, x.handle));
+    if (this.#releasePending) this.#releaseWeight();
     if (this.#markOutputs) activated.set(y, { post: this.postOp, version: native.version(y.handle) });
     return y;
   }
 
-  /** Input shapes planned so far and the bytes of reordered weights the plan holds. */
-  planInfo(): { variants: number; weightBytes: number } {
-    if (!this.#plan) return { variants: 0, weightBytes: 0 };
+  /** The plan now has its reordered copy: the plain tensor goes (see `releasePlainWeight`). */
+  #releaseWeight(): void {
+    this.#releasePending = false;
+    native.convPlanReleaseWeight(this.#plan!);
+    const w = this.weight;
+    this.registerParameter('weight', null);
+    w?.dispose();
+  }
+
+  /**
+   * The weight [O, I/g, kH, kW] in the layout it was given, as a tensor the caller owns: a
+   * handle on `weight` while the layer holds it, else rebuilt from the plan's copy (the same
+   * values).
+   * @example const w = layer.plainWeight(); conv.weight = w; // a Conv2d back from a released plan
+   */
+  plainWeight(): Tensor {
+    if (!this.#plan) throw new Error('PlannedConv2d: the layer was disposed');
+    const w = new Tensor(native.convPlanWeight(this.#plan));
+    if (!this.#channelsLastWeight || w.isContiguous('channelsLast')) return w;
+    try {
+      return w.contiguous('channelsLast');
+    } finally {
+      w.dispose();
+    }
+  }
+
+  /**
+   * Input shapes planned so far, the bytes of reordered weights the plan holds, and whether
+   * the layer still holds its plain weight too.
+   */
+  planInfo(): { variants: number; weightBytes: number; holdsLayerWeight: boolean } {
+    if (!this.#plan) return { variants: 0, weightBytes: 0, holdsLayerWeight: false };
     return native.convPlanInfo(this.#plan);
   }
 
