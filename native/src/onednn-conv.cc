@@ -49,6 +49,15 @@ dnnl::engine& cpu_engine() {
   return engine;
 }
 
+// Copies weights between two layouts of the same values (exact: a reorder rounds nothing).
+void reorder_weights(const memory::desc& from_md, void* from_data, const memory::desc& to_md, void* to_data) {
+  memory from(from_md, cpu_engine(), from_data);
+  memory to(to_md, cpu_engine(), to_data);
+  dnnl::stream s(cpu_engine());
+  dnnl::reorder(from, to).execute(s, from, to);
+  s.wait();
+}
+
 // One primitive per input shape the plan has seen (in practice: one per batch size).
 struct Variant {
   std::vector<int64_t> src_dims;
@@ -124,13 +133,13 @@ Variant& variant_for(ConvPlan& p, const at::Tensor& x) {
     v.weights = at::empty({static_cast<int64_t>(v.weights_md.get_size())}, at::TensorOptions().dtype(at::kByte));
     // From the layer's tensor while the plan has it, else from the first variant's copy (a
     // reorder between layouts of the same values is exact).
-    at::Tensor plain = p.weight.defined() ? p.weight.contiguous() : at::Tensor();
-    memory from = plain.defined() ? memory(plain_weights_md(p, dt), cpu_engine(), plain.data_ptr())
-                                  : memory(p.variants.front().weights_md, cpu_engine(), p.variants.front().weights.data_ptr());
-    memory to(v.weights_md, cpu_engine(), v.weights.data_ptr());
-    dnnl::stream s(cpu_engine());
-    dnnl::reorder(from, to).execute(s, from, to);
-    s.wait();
+    if (p.weight.defined()) {
+      at::Tensor plain = p.weight.contiguous();
+      reorder_weights(plain_weights_md(p, dt), plain.data_ptr(), v.weights_md, v.weights.data_ptr());
+    } else {
+      const Variant& first = p.variants.front();
+      reorder_weights(first.weights_md, first.weights.data_ptr(), v.weights_md, v.weights.data_ptr());
+    }
   }
   p.variants.push_back(std::move(v));
   return p.variants.back();
@@ -248,11 +257,7 @@ napi_value plan_weight(napi_env env, napi_callback_info info) {
     if (p.weight.defined()) return wrap(env, at::Tensor(p.weight));
     at::Tensor plain = at::empty(p.weight_sizes, at::TensorOptions().dtype(p.dtype));
     const Variant& v = p.variants.front();
-    memory from(v.weights_md, cpu_engine(), v.weights.data_ptr());
-    memory to(plain_weights_md(p, data_type_of(p.dtype)), cpu_engine(), plain.data_ptr());
-    dnnl::stream s(cpu_engine());
-    dnnl::reorder(from, to).execute(s, from, to);
-    s.wait();
+    reorder_weights(v.weights_md, v.weights.data_ptr(), plain_weights_md(p, data_type_of(p.dtype)), plain.data_ptr());
     return wrap(env, std::move(plain));
   });
 }
