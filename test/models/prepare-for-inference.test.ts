@@ -17,6 +17,7 @@ import { BatchNorm2d } from '../../src/nn/layers/batch-norm.js';
 import { Conv2d } from '../../src/nn/layers/conv2d.js';
 import { PlannedConv2d } from '../../src/nn/layers/planned-conv2d.js';
 import { Linear } from '../../src/nn/layers/linear.js';
+import { Sequential } from '../../src/nn/layers/sequential.js';
 import { Module } from '../../src/nn/module.js';
 import { noGrad } from '../../src/autograd/grad-mode.js';
 import { autocast } from '../../src/autograd/autocast.js';
@@ -179,6 +180,34 @@ test('a convolution whose output is used outside the batch norm is not folded (t
   const after = noGrad(() => m.forward(x));
   assertClose(after, before, { rtol: 1e-6 });
   for (const t of [x, before, after]) t.dispose();
+  m.dispose();
+});
+
+test('a large layer folds in slices of output channels, to exactly the float64 product rounded once, keeping its layout', () => {
+  // 600 x 200 x 3 x 3 = 1.08 M weights: more than one slice of the fold.
+  const conv = new Conv2d(200, 600, 3, { padding: 1, bias: false });
+  const bn = new BatchNorm2d(600);
+  noGrad(() => {
+    bn.running_var!.copy_(randn([600]).abs().add(0.5));
+    bn.running_mean!.copy_(randn([600]));
+    bn.weight!.copy_(randn([600]));
+    bn.bias!.copy_(randn([600]));
+  });
+  const m = new Sequential([conv, bn]).eval().to({ memoryFormat: 'channelsLast' });
+  const want = scope(() => {
+    const scale = bn.running_var!.double().add(bn.eps).rsqrt().mul(bn.weight!.double()); // as the fold computes it
+    return conv.weight
+      .double()
+      .mul(scale.reshape([-1, 1, 1, 1]))
+      .float()
+      .keep();
+  });
+  const x = randn([1, 200, 6, 6]).to({ memoryFormat: 'channelsLast' });
+  assert.equal(foldBatchNorms(m, x), 1);
+  const folded = (m.at(0) as Conv2d).weight;
+  assert.ok(folded.isContiguous('channelsLast') && !folded.isContiguous(), 'still channels-last');
+  assertClose(folded, want, { rtol: 0, atol: 0 });
+  for (const t of [want, x]) t.dispose();
   m.dispose();
 });
 
