@@ -93,6 +93,12 @@ test('eval --ood --corruptions --report writes the scores, the figures and the p
   assert.equal(ow.ood.atThreshold.method, 'energy');
   assert.ok(ow.calibration.eceBefore >= 0);
   assert.ok(ow.calibration.eceFloor.mean > 0 && ow.calibration.eceFloor.p95 >= ow.calibration.eceFloor.mean, JSON.stringify(ow.calibration.eceFloor));
+  // The debiased estimate is the same ECE's: its plug-in term equals eceAfter, and the upper bound sits above the point.
+  const d = ow.calibration.debiasedAfter;
+  assert.ok(Math.abs(d.ece - ow.calibration.eceAfter) < 1e-12, JSON.stringify(d));
+  assert.ok(d.l2Upper >= d.l2 && d.l2StandardError > 0 && d.level === 0.95, JSON.stringify(d));
+  assert.match(r.stdout, /after, debiased \(Kumar et al\. 2019\): ℓ1 -?[\d.]+%, ℓ2 [\d.]+%; at 95 % confidence .* at most [\d.]+%/);
+  assert.match(readFileSync(join(report, 'index.html'), 'utf8'), /debiased ℓ2 calibration error/);
   assert.equal(ow.corruptions.rows.length, 4);
   assert.equal(ow.corruptions.images, 6);
   for (const f of ['index.html', 'report.json', 'reliability.png', 'ood-histograms.png', 'corruptions.png', 'per-class-accuracy.png'])

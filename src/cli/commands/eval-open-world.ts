@@ -12,7 +12,9 @@
  * - `--report DIR`: index.html with every figure, report.json with every number.
  *
  * JSON keys (`--json` and report.json, under `openWorld`):
- *   calibration: { method, temperature, passRate, eceBefore, eceAfter, eceFloor: { mean, p95 }, reliabilityBefore[], reliabilityAfter[] }
+ *   calibration: { method, temperature, passRate, eceBefore, eceAfter, eceFloor: { mean, p95 },
+ *                  debiasedBefore, debiasedAfter: { ece, l1, l2, l2Squared, l2StandardError, l2Upper, level },
+ *                  reliabilityBefore[], reliabilityAfter[] }
  *   ood: { dir, images, scores: { <score>: { auroc, fpr95, auprIn, auprOut, threshold } },
  *          atThreshold: { method, threshold, coverage, acceptedAccuracy, oodRejected } }
  *   corruptions: { images, seed, clean, rows: [{ corruption, severity, accuracy, relative, qualityFlagged }] }
@@ -36,6 +38,7 @@ import { predictCorrupted } from '../../open-world/predict-corrupted.js';
 import { seededSample } from '../../data/datasets/sample.js';
 import { auprIn, auprOut } from '../../open-world/metrics/aupr.js';
 import { auroc } from '../../open-world/metrics/auroc.js';
+import { calibrationErrorEstimate } from '../../open-world/metrics/debiased-ece.js';
 import { ece, eceNoiseFloor, reliabilityBins, type ReliabilityBin } from '../../open-world/metrics/ece.js';
 import { fprAtTpr } from '../../open-world/metrics/fpr-at-tpr.js';
 import { logitsOf } from '../../open-world/model-outputs.js';
@@ -177,6 +180,9 @@ function calibrationSection(cal: FittedCalibration, logits: Tensor, labels: numb
     eceAfter: ece(after, correct),
     // What a perfectly calibrated model would score on this many images (after scaling).
     eceFloor: eceNoiseFloor(after),
+    // The calibration error with the small-sample bias removed, and the largest one the test set cannot rule out.
+    debiasedBefore: calibrationErrorEstimate(before, correct),
+    debiasedAfter: calibrationErrorEstimate(after, correct),
     reliabilityBefore: reliabilityBins(before, correct),
     reliabilityAfter: reliabilityBins(after, correct),
   };
@@ -184,6 +190,10 @@ function calibrationSection(cal: FittedCalibration, logits: Tensor, labels: numb
   console.log(`\ncalibration: temperature ${cal.temperature.toFixed(3)}; test ECE (15 bins) ${pct(out.eceBefore)} before, ${pct(out.eceAfter)} after`);
   console.log(
     `  a perfectly calibrated model would show ${pct(out.eceFloor.mean)} (95th percentile ${pct(out.eceFloor.p95)}) on these ${correct.length} images: below that, ECE cannot tell`,
+  );
+  const d = out.debiasedAfter;
+  console.log(
+    `  after, debiased (Kumar et al. 2019): ℓ1 ${pct(d.l1)}, ℓ2 ${pct(d.l2)}; at ${100 * d.level} % confidence the ℓ2 error, and so the ECE a larger test set would find, is at most ${pct(d.l2Upper)}`,
   );
   return out;
 }
@@ -377,10 +387,18 @@ export async function writeOpenWorldReport(
     ],
   });
   if (plots.reliability && openWorld.calibration) {
-    const c = openWorld.calibration as { temperature: number; eceBefore: number; eceAfter: number; eceFloor: { mean: number } };
+    const c = openWorld.calibration as {
+      temperature: number;
+      eceBefore: number;
+      eceAfter: number;
+      eceFloor: { mean: number };
+      debiasedAfter: { l2: number; l2Upper: number };
+    };
     sections.push({
       heading: 'Calibration',
-      text: `temperature ${c.temperature.toFixed(3)} (fitted on validation); ECE, 15 bins: ${pct(c.eceBefore)} before, ${pct(c.eceAfter)} after (a perfectly calibrated model would show ${pct(c.eceFloor.mean)} on this many images)`,
+      text:
+        `temperature ${c.temperature.toFixed(3)} (fitted on validation); ECE, 15 bins: ${pct(c.eceBefore)} before, ${pct(c.eceAfter)} after (a perfectly calibrated model would show ${pct(c.eceFloor.mean)} on this many images); ` +
+        `after, the debiased ℓ2 calibration error (an upper bound of ECE): ${pct(c.debiasedAfter.l2)}, at most ${pct(c.debiasedAfter.l2Upper)} at 95 % confidence`,
       figures: [
         await fig(
           'reliability.png',
