@@ -28,7 +28,7 @@
  *   const e = calibrationErrorEstimate(confidences, correct); // { ece, l1, l2, l2Squared, l2StandardError, l2Upper, level }
  */
 import { Rng } from '../../data/random.js';
-import { ECE_BINS, ece, reliabilityBins } from './ece.js';
+import { ECE_BINS, reliabilityBins, type ReliabilityBin } from './ece.js';
 
 export interface DebiasedCalibrationError {
   /** The plug-in ECE of the same bins (`ece`). */
@@ -53,14 +53,26 @@ export function debiasedCalibrationError(
   correct: ArrayLike<boolean | number>,
   options: DebiasOptions = {},
 ): DebiasedCalibrationError {
-  const n = confidences.length;
-  const plugin = ece(confidences, correct, options.bins ?? ECE_BINS); // checks lengths and emptiness
-  const bins = reliabilityBins(confidences, correct, options.bins ?? ECE_BINS).filter((b) => b.count > 0);
+  return fromBins(occupiedBins(confidences, correct, options), confidences.length, options);
+}
+
+function occupiedBins(confidences: ArrayLike<number>, correct: ArrayLike<boolean | number>, options: DebiasOptions): ReliabilityBin[] {
+  if (!confidences.length) throw new RangeError('ece of no predictions');
+  return reliabilityBins(confidences, correct, options.bins ?? ECE_BINS).filter((b) => b.count > 0);
+}
+
+/** A bin's unbiased estimate of its squared gap (the plug-in square for a bin of one image). */
+function squaredGap(b: ReliabilityBin): number {
+  const spread = b.count > 1 ? (b.accuracy * (1 - b.accuracy)) / (b.count - 1) : 0;
+  return (b.accuracy - b.confidence) ** 2 - spread;
+}
+
+function fromBins(bins: ReliabilityBin[], n: number, options: DebiasOptions): DebiasedCalibrationError {
+  let plugin = 0;
   let l2Squared = 0;
   for (const b of bins) {
-    const gap = (b.accuracy - b.confidence) ** 2;
-    const spread = b.count > 1 ? (b.accuracy * (1 - b.accuracy)) / (b.count - 1) : 0;
-    l2Squared += (b.count / n) * (gap - spread);
+    plugin += (b.count / n) * Math.abs(b.accuracy - b.confidence);
+    l2Squared += (b.count / n) * squaredGap(b);
   }
   const redraws = options.redraws ?? 200;
   const rng = new Rng(options.seed ?? 0, 'debiased-ece');
@@ -105,14 +117,15 @@ export function calibrationErrorEstimate(
   correct: ArrayLike<boolean | number>,
   options: DebiasOptions & { level?: number } = {},
 ): CalibrationErrorEstimate {
-  const point = debiasedCalibrationError(confidences, correct, options);
   const n = confidences.length;
+  const bins = occupiedBins(confidences, correct, options);
+  const point = fromBins(bins, n, options);
   let variance = 0;
-  for (const b of reliabilityBins(confidences, correct, options.bins ?? ECE_BINS)) {
+  for (const b of bins) {
     if (b.count < 2) continue;
     const p = (b.accuracy * b.count + 1) / (b.count + 2);
     const s2 = (p * (1 - p)) / b.count;
-    const d2 = Math.max(0, (b.accuracy - b.confidence) ** 2 - (b.accuracy * (1 - b.accuracy)) / (b.count - 1));
+    const d2 = Math.max(0, squaredGap(b));
     variance += (b.count / n) ** 2 * (4 * d2 * s2 + 2 * s2 * s2);
   }
   const level = options.level ?? 0.95;
