@@ -392,13 +392,13 @@ export async function writeOpenWorldReport(
       eceBefore: number;
       eceAfter: number;
       eceFloor: { mean: number };
-      debiasedAfter: { l2: number; l2Upper: number };
+      debiasedAfter: { l2: number; l2Upper: number; level: number };
     };
     sections.push({
       heading: 'Calibration',
       text:
         `temperature ${c.temperature.toFixed(3)} (fitted on validation); ECE, 15 bins: ${pct(c.eceBefore)} before, ${pct(c.eceAfter)} after (a perfectly calibrated model would show ${pct(c.eceFloor.mean)} on this many images); ` +
-        `after, the debiased ℓ2 calibration error (an upper bound of ECE): ${pct(c.debiasedAfter.l2)}, at most ${pct(c.debiasedAfter.l2Upper)} at 95 % confidence`,
+        `after, the debiased ℓ2 calibration error (an upper bound of ECE): ${pct(c.debiasedAfter.l2)}, at most ${pct(c.debiasedAfter.l2Upper)} at ${100 * c.debiasedAfter.level} % confidence`,
       figures: [
         await fig(
           'reliability.png',
