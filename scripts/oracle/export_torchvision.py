@@ -2,7 +2,7 @@
 """Exports a randomly initialised torchvision classifier for finegrain's parity tests.
 
     /usr/bin/python3 scripts/oracle/export_torchvision.py NAME[:S][,NAME[:S]...] OUT_DIR
-        [--image-size S] [--num-classes N] [--batch B] [--lookahead K]
+        [--image-size S] [--num-classes N] [--batch B] [--lookahead K] [--pth]
 
 For each NAME, builds torchvision.models.NAME (torchvision's own random initialisation) with
 a fixed seed, perturbs every BatchNorm's running statistics, affine parameters and batch
@@ -18,7 +18,8 @@ The safetensors format is written by hand (8-byte little-endian header length, J
 raw little-endian bytes), so the test does not trust one serialiser on both sides. Files are
 written under temporary names and renamed; the path of the state-dict file is printed once
 both are complete, so a reader may start on a model while later ones are being exported.
-With --lookahead K the script runs at most K models ahead of the reader, which acknowledges
+With --pth, the same state dict is also written as OUT_DIR/NAME.pth by torch.save (PyTorch's
+own zip format), for the checkpoint reader's parity test. With --lookahead K the script runs at most K models ahead of the reader, which acknowledges
 each model with a line on stdin (a test that deletes files as it goes never holds more than
 K + 1 models).
 """
@@ -68,7 +69,7 @@ def perturb_batchnorm(model, generator):
                 m.num_batches_tracked.fill_(int(torch.randint(1, 1000, (1,), generator=generator)))
 
 
-def export(name, out_dir, image_size, num_classes, batch):
+def export(name, out_dir, image_size, num_classes, batch, pth=False):
     torch.manual_seed(0)
     model = torchvision.models.get_model(name, weights=None, num_classes=num_classes)
     generator = torch.Generator().manual_seed(1)
@@ -82,6 +83,9 @@ def export(name, out_dir, image_size, num_classes, batch):
     path = os.path.join(out_dir, name + '.safetensors')
     write_safetensors(os.path.join(out_dir, name + '.io.safetensors'), {'input': x, 'output': y}, meta)
     write_safetensors(path, dict(model.state_dict()), meta)
+    if pth:
+        torch.save(model.state_dict(), os.path.join(out_dir, name + '.pth.partial'))
+        os.replace(os.path.join(out_dir, name + '.pth.partial'), os.path.join(out_dir, name + '.pth'))
     print(path, flush=True)
 
 
@@ -93,6 +97,7 @@ def main():
     parser.add_argument('--num-classes', type=int, default=1000)
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--lookahead', type=int, default=-1, help='export at most K models ahead of stdin acknowledgements')
+    parser.add_argument('--pth', action='store_true', help='also write NAME.pth with torch.save')
     parser.add_argument('--threads', type=int, default=0, help='torch threads (default: torch decides)')
     args = parser.parse_args()
     if args.threads:
@@ -105,7 +110,7 @@ def main():
                 return 0  # the reader has gone: stop quietly
             acknowledged += 1
         name, _, size = spec.partition(':')
-        export(name, args.out_dir, int(size) if size else args.image_size, args.num_classes, args.batch)
+        export(name, args.out_dir, int(size) if size else args.image_size, args.num_classes, args.batch, args.pth)
 
 
 if __name__ == '__main__':

@@ -6,5 +6,7 @@
  *   import { saveSafetensors, loadSafetensors } from 'finegrain';
  */
 export * from './safetensors/index.js';
+export * from './torch-pickle/index.js';
+export { openWeights, weightsFormat, type WeightsFile } from './weights-file.js';
 export { appendFileDurable, copyFileAtomic, writeFileAtomic, type FileSink } from './atomic-write.js';
 export { preadTensor, pwriteTensor, copyTensorBytes } from './tensor-bytes.js';

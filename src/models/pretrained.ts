@@ -1,5 +1,6 @@
 /**
- * Loading reference weights from a safetensors file into a model, one tensor at a time (a
+ * Loading reference weights from a weights file (safetensors, or a PyTorch checkpoint:
+ * `.pth`/`.bin`/`.ckpt`, `path#entry` for a nested one) into a model, one tensor at a time (a
  * 644M-parameter RegNet never needs two copies in memory). The file must hold exactly the
  * model's state dict, except the classifier: when its shape differs (a new label set) or the
  * model has none (`numClasses: 0`), the file's classifier is skipped and the model's is
@@ -10,15 +11,15 @@
  *   loadPretrained(model, 'resnet50.safetensors');   // fc is re-initialised for 200 classes
  */
 import { noGrad } from '../autograd/grad-mode.js';
-import { openSafetensors } from '../io/index.js';
+import { openWeights } from '../io/weights-file.js';
 import { formatLoadReport, type LoadStateDictReport } from '../nn/state-dict.js';
 import type { ImageClassifier } from './classifier.js';
 
 const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
-/** Whether the safetensors file at `path` holds any key starting with one of `prefixes`. */
+/** Whether the weights file at `path` holds any key starting with one of `prefixes`. */
 export function hasKeysUnder(path: string, prefixes: readonly string[]): boolean {
-  const file = openSafetensors(path);
+  const file = openWeights(path);
   try {
     return file.keys().some((k) => prefixes.some((p) => k.startsWith(p)));
   } finally {
@@ -28,7 +29,7 @@ export function hasKeysUnder(path: string, prefixes: readonly string[]): boolean
 
 /** Rows of the 2-D `<classifierPath>.weight` in the file (its class count), or undefined. */
 export function classifierRows(path: string, classifierPath: string): number | undefined {
-  const file = openSafetensors(path);
+  const file = openWeights(path);
   try {
     const key = `${classifierPath}.weight`;
     if (!file.has(key)) return undefined;
@@ -43,9 +44,14 @@ export function classifierRows(path: string, classifierPath: string): number | u
  * Loads `path` into `model`; throws (naming the keys) when anything but the classifier differs.
  * @example loadPretrained(model, 'regnet_y_16gf.safetensors');
  */
-export function loadPretrained(model: ImageClassifier, path: string, options: { exact?: boolean; modelName?: string } = {}): void {
-  const file = openSafetensors(path);
+export function loadPretrained(
+  model: ImageClassifier,
+  path: string,
+  options: { exact?: boolean; modelName?: string; log?: (line: string) => void } = {},
+): void {
+  const file = openWeights(path);
   try {
+    if (file.note && options.log) options.log(file.note);
     const entries = model.stateEntries();
     const inFile = new Set(file.keys());
     // The classifier and any auxiliary ones: resetClassifier() renews them all.

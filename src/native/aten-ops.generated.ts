@@ -99,6 +99,8 @@ export interface AtenOps {
   argmax: (self: Handle, dim?: number | null, keepdim?: boolean) => Handle;
   /** aten::argmin(Tensor self, int? dim=None, bool keepdim=False) -> Tensor */
   argmin: (self: Handle, dim?: number | null, keepdim?: boolean) => Handle;
+  /** aten::as_strided(Tensor(a) self, SymInt[] size, SymInt[] stride, SymInt? storage_offset=None) -> Tensor(a) */
+  as_strided: (self: Handle, size: number | readonly number[], stride: number | readonly number[], storage_offset?: number | null) => Handle;
   /** aten::avg_pool2d(Tensor self, int[2] kernel_size, int[2] stride=[], int[2] padding=0, bool ceil_mode=False, bool count_include_pad=True, int? divisor_override=None) -> Tensor */
   avg_pool2d: (
     self: Handle,
@@ -490,6 +492,8 @@ export interface AtenOps {
   'select.int': (self: Handle, dim: number, index: number) => Handle;
   /** aten::selu(Tensor self) -> Tensor */
   selu: (self: Handle) => Handle;
+  /** aten::set(Tensor self) -> Tensor */
+  set: (self: Handle) => Handle;
   /** aten::sigmoid(Tensor self) -> Tensor */
   sigmoid: (self: Handle) => Handle;
   /** aten::sign(Tensor self) -> Tensor */

@@ -40,6 +40,7 @@ const unclosed = new FinalizationRegistry<number>((fd) => close(fd, () => {}));
  */
 export class SafetensorsFile {
   readonly path: string;
+  readonly format = 'safetensors' as const;
   /** The `__metadata__` strings ({} when there are none). */
   readonly metadata: Record<string, string>;
   #fd: number | undefined;

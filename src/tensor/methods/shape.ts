@@ -22,6 +22,8 @@ declare module '../tensor.js' {
     expandAs(other: Tensor): Tensor;
     repeat(...times: number[] | [number[]]): Tensor;
     flip(dims: number[]): Tensor;
+    /** A view of this tensor's storage with explicit sizes, strides and offset (in elements), as PyTorch's `as_strided`. */
+    asStrided(size: number[], stride: number[], storageOffset?: number): Tensor;
     roll(shifts: number | number[], dims: number | number[]): Tensor;
   }
 }
@@ -29,6 +31,9 @@ declare module '../tensor.js' {
 const P = Tensor.prototype;
 const list = (args: number[] | [number[]]): number[] => (Array.isArray(args[0]) ? args[0] : (args as number[]));
 
+P.asStrided = function (size, stride, storageOffset = 0) {
+  return wrap(aten('as_strided').call(this.handle, size, stride, storageOffset));
+};
 P.view = function (...shape) {
   return wrap(aten('view').call(this.handle, list(shape)));
 };

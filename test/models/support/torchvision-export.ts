@@ -29,6 +29,8 @@ export interface ExportedFiles {
   weights: string;
   /** `input` and `output` tensors. */
   io: string;
+  /** The same state dict written by torch.save (with `pth: true`). */
+  pth: string;
 }
 
 export interface ExportRun {
@@ -46,7 +48,7 @@ function scratchDir(prefix: string): string {
   return mkdtempSync(join(shm && shm.bavail * shm.bsize > 8e9 ? '/dev/shm' : tmpdir(), prefix));
 }
 
-export function startExport(specs: ExportSpec[], options: { numClasses?: number; batch?: number } = {}): ExportRun {
+export function startExport(specs: ExportSpec[], options: { numClasses?: number; batch?: number; pth?: boolean } = {}): ExportRun {
   const names = specs.map((s) => (s.imageSize ? `${s.name}:${s.imageSize}` : s.name)).join(',');
   return driveExporter(SCRIPT, (dir) => [
     names,
@@ -57,6 +59,7 @@ export function startExport(specs: ExportSpec[], options: { numClasses?: number;
     String(options.numClasses ?? 1000),
     '--batch',
     String(options.batch ?? 2),
+    ...(options.pth ? ['--pth'] : []),
   ]);
 }
 
@@ -80,7 +83,7 @@ export function driveExporter(script: string, args: (dir: string) => string[], e
       const weights = pending.slice(0, nl).trim();
       pending = pending.slice(nl + 1);
       const name = weights.replace(/^.*\//, '').replace(/\.safetensors$/, '');
-      const files = { weights, io: join(dir, `${name}.io.safetensors`) };
+      const files = { weights, io: join(dir, `${name}.io.safetensors`), pth: join(dir, `${name}.pth`) };
       finished.set(name, files);
       waiting.get(name)?.resolve(files);
     }
@@ -103,6 +106,7 @@ export function driveExporter(script: string, args: (dir: string) => string[], e
     done(name) {
       rmSync(join(dir, `${name}.safetensors`), { force: true });
       rmSync(join(dir, `${name}.io.safetensors`), { force: true });
+      rmSync(join(dir, `${name}.pth`), { force: true });
       if (child.exitCode === null) child.stdin!.write('\n');
     },
     close() {

@@ -1,0 +1,63 @@
+/**
+ * One door for every weights file finegrain reads: safetensors, or a PyTorch checkpoint
+ * (`.pth`, `.pt`, `.bin`, `.ckpt`; zip or legacy format, `path#entry` for a nested state
+ * dict). The format is told by the file's first bytes, not its name. Both are opened lazily
+ * and read tensor by tensor, so loading a model never holds two copies of its weights.
+ *
+ * @example
+ *   using file = openWeights('resnet50-0676ba61.pth');
+ *   for (const key of file.keys()) model.stateEntries()...;
+ *   const w = file.get('fc.weight');
+ */
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import type { DType, Tensor } from '../tensor/index.js';
+import { openSafetensors } from './safetensors/index.js';
+import type { TensorLoadOptions } from './safetensors/materialize.js';
+import { isTorchCheckpoint, openTorchCheckpoint, splitEntry, type TorchCheckpointOptions } from './torch-pickle/index.js';
+import { UsageError } from '../usage-error.js';
+
+export interface WeightsFile {
+  readonly path: string;
+  /** 'safetensors' or PyTorch's 'zip' / 'legacy' checkpoint format. */
+  readonly format: 'safetensors' | 'zip' | 'legacy';
+  /** For PyTorch checkpoints: which entry was taken and what was stripped, in one line. */
+  readonly note?: string;
+  keys(): string[];
+  has(name: string): boolean;
+  info(name: string): { dtype: DType | undefined; shape: number[] };
+  /** Reads one tensor; the caller owns it. */
+  get(name: string, options?: TensorLoadOptions): Tensor;
+  close(): void;
+  [Symbol.dispose](): void;
+}
+
+/** 'safetensors' or 'torch', from the first bytes of the file; throws for a missing file. */
+export function weightsFormat(path: string): 'safetensors' | 'torch' {
+  const fd = openSync(path, 'r');
+  try {
+    const first = new Uint8Array(8);
+    readSync(fd, first, 0, 8, 0);
+    return isTorchCheckpoint(first) ? 'torch' : 'safetensors';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Opens a safetensors file or a PyTorch checkpoint (`path#entry` picks a nested state dict).
+ * Missing files throw a UsageError naming the path.
+ *
+ * @example
+ *   const file = openWeights('last.ckpt#state_dict');
+ *   console.log(file.note); // "last.ckpt: entry 'state_dict' (Lightning); 'model.' stripped from 161 keys"
+ *   file.close();
+ */
+export function openWeights(spec: string, options: TorchCheckpointOptions = {}): WeightsFile {
+  const { path, entry } = existsSync(spec) ? { path: spec, entry: undefined } : splitEntry(spec);
+  if (!existsSync(path)) throw new UsageError(`weights file not found: ${path}`);
+  if (weightsFormat(path) === 'torch')
+    return openTorchCheckpoint(path, { ...options, ...(entry !== undefined && options.entry === undefined ? { entry } : {}) });
+  if (entry !== undefined || options.entry !== undefined)
+    throw new UsageError(`${path} is a safetensors file: it has no entries to pick ('#${entry ?? options.entry}')`);
+  return openSafetensors(path);
+}
