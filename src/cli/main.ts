@@ -24,6 +24,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   info: { summary: 'libtorch build, devices and threads', load: () => import('./commands/info.js') },
   models: { summary: 'registered architectures with parameters and GFLOPs', load: () => import('./commands/models.js') },
   export: { summary: 'export a checkpoint as ONNX (fp32 or int8) or a Triton model repository', load: () => import('./commands/export.js') },
+  convert: { summary: 'a PyTorch checkpoint (.pth, .bin, .ckpt) as safetensors, without Python', load: () => import('./commands/convert.js') },
   forward: { summary: 'run a model in eval mode on a stored batch (safetensors in, safetensors out)', load: () => import('./commands/forward.js') },
 };
 

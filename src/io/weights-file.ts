@@ -9,7 +9,7 @@
  *   for (const key of file.keys()) model.stateEntries()...;
  *   const w = file.get('fc.weight');
  */
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { DType, Tensor } from '../tensor/index.js';
 import { openSafetensors } from './safetensors/index.js';
 import type { TensorLoadOptions } from './safetensors/materialize.js';
@@ -31,13 +31,20 @@ export interface WeightsFile {
   [Symbol.dispose](): void;
 }
 
-/** 'safetensors' or 'torch', from the first bytes of the file; throws for a missing file. */
-export function weightsFormat(path: string): 'safetensors' | 'torch' {
+/**
+ * 'torch' or 'safetensors' from the first bytes of the file (a safetensors file opens with a
+ * header length that fits the file, then `{`), 'unknown' for anything else; throws for a
+ * missing file.
+ */
+export function weightsFormat(path: string): 'safetensors' | 'torch' | 'unknown' {
   const fd = openSync(path, 'r');
   try {
-    const first = new Uint8Array(8);
-    readSync(fd, first, 0, 8, 0);
-    return isTorchCheckpoint(first) ? 'torch' : 'safetensors';
+    const first = new Uint8Array(9);
+    const n = readSync(fd, first, 0, 9, 0);
+    if (isTorchCheckpoint(first.subarray(0, n))) return 'torch';
+    if (n < 9) return 'unknown';
+    const headerLength = new DataView(first.buffer).getBigUint64(0, true);
+    return headerLength + 8n <= BigInt(fstatSync(fd).size) && first[8] === 0x7b ? 'safetensors' : 'unknown';
   } finally {
     closeSync(fd);
   }
@@ -55,8 +62,10 @@ export function weightsFormat(path: string): 'safetensors' | 'torch' {
 export function openWeights(spec: string, options: TorchCheckpointOptions = {}): WeightsFile {
   const { path, entry } = existsSync(spec) ? { path: spec, entry: undefined } : splitEntry(spec);
   if (!existsSync(path)) throw new UsageError(`weights file not found: ${path}`);
-  if (weightsFormat(path) === 'torch')
-    return openTorchCheckpoint(path, { ...options, ...(entry !== undefined && options.entry === undefined ? { entry } : {}) });
+  const format = weightsFormat(path);
+  if (format === 'unknown')
+    throw new UsageError(`${path} is not a weights file finegrain reads: neither safetensors nor a PyTorch checkpoint (torch.save's zip or legacy format)`);
+  if (format === 'torch') return openTorchCheckpoint(path, { ...options, ...(entry !== undefined && options.entry === undefined ? { entry } : {}) });
   if (entry !== undefined || options.entry !== undefined)
     throw new UsageError(`${path} is a safetensors file: it has no entries to pick ('#${entry ?? options.entry}')`);
   return openSafetensors(path);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTorchCheckpoint, noGrad, openTorchCheckpoint, openWeights, scope, TorchCheckpointError, type Tensor } from '../../src/index.js';
-import { createModel } from '../../src/models/index.js';
+import { createModel, loadCheckpoint } from '../../src/models/index.js';
 import { assertClose } from '../support/assert-close.js';
 import { oracleSkip, torchOracle } from '../support/oracle.js';
 
@@ -222,4 +222,5 @@ test('a missing entry, a non-state-dict entry and a state dict nowhere say what 
   );
   assert.throws(() => openTorchCheckpoint(join(dir, 'nested.pth#epoch')), /nested\.pth#epoch is not a dict of tensors \(it is an int\)/);
   assert.throws(() => createModel('resnet50', { pretrained: join(dir, 'plain.pth') }), /does not fit resnet50/);
+  assert.throws(() => loadCheckpoint(join(dir, 'plain.pth')), /is a PyTorch checkpoint, not a finegrain run checkpoint: use it as pretrained weights/);
 });

@@ -15,6 +15,8 @@
  */
 import { loadSafetensors, saveSafetensors } from '../../io/safetensors/index.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
+import { weightsFormat } from '../../io/weights-file.js';
+import { existsSync } from 'node:fs';
 import { CHECKPOINT_FORMAT, CheckpointError, parseCheckpointMeta, type CheckpointMeta } from './meta.js';
 import type { Module, StateDict } from '../../nn/module.js';
 import type { AnyOptimizer, OptimizerStateDict } from '../../optim/index.js';
@@ -64,6 +66,13 @@ export function saveCheckpoint(path: string, input: SaveCheckpointInput): void {
 }
 
 export function loadCheckpoint(path: string): Checkpoint {
+  if (existsSync(path) && weightsFormat(path) === 'torch') {
+    // A PyTorch checkpoint holds weights but not what a run checkpoint adds (architecture,
+    // classes, preprocessing): it starts a run instead of continuing one.
+    throw new CheckpointError(
+      `${path} is a PyTorch checkpoint, not a finegrain run checkpoint: use it as pretrained weights (train --pretrained ${path}, createModel(name, { pretrained: '${path}' })), or convert it with finegrain convert`,
+    );
+  }
   const { tensors, metadata } = loadSafetensors(path);
   const all = Object.values(tensors);
   const fail = (msg: string): never => {
