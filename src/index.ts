@@ -13,6 +13,16 @@ export * from './io/index.js';
 export * from './optim/index.js';
 export * from './io/onnx/index.js';
 export * from './models/pretrained/index.js';
+export {
+  resolvePretrained,
+  resolvePretrainedCached,
+  listPretrainedNames,
+  isWeightsSpec,
+  WeightsError,
+  type PretrainedSource,
+  type ResolveOptions,
+  type WeightsErrorCode,
+} from './hub/index.js';
 export * from './nn/index.js';
 export * from './models/index.js';
 export * as data from './data/index.js';

@@ -18,13 +18,19 @@ import type { ModelOptions, ModelVariant } from './variant.js';
 import { imagenetPreprocess, type PreprocessConfig } from './preprocess-config.js';
 import { classifierRows, hasKeysUnder, loadPretrained } from './pretrained.js';
 import { ZOO } from './zoo.js';
+import { isWeightsSpec, resolvePretrainedCached, type PretrainedSource } from '../hub/index.js';
 
 export interface CreateModelOptions extends Partial<ModelOptions> {
   /**
-   * A safetensors file with the model's state dict (reference key names). With a different
+   * The model's pretrained weights (reference key names): a safetensors file, a PyTorch
+   * checkpoint (`.pth`, `.bin`, `.ckpt`; `file#entry` for a nested state dict), or a weights
+   * name already in the cache (`torchvision:resnet50`, `hf-hub:timm/…`, an https URL; fetch
+   * it first with `await resolvePretrained(name)` or use `fromPretrained`). With a different
    * `numClasses` than the file's classifier, the classifier is re-initialised.
    */
   pretrained?: string;
+  /** Called with one line saying which entry of a training checkpoint was taken, and what was stripped. */
+  log?: (line: string) => void;
   /**
    * With `pretrained`: the file's classifier must be loaded too, never re-initialised (how
    * `finegrain forward` runs weights trained elsewhere as they are). Without `numClasses`
@@ -101,15 +107,40 @@ function variant(name: string): ModelVariant {
 }
 
 /**
+ * A weights name (`torchvision:…`, `hf-hub:…`, a URL) resolved from the cache, checked against
+ * the architecture it is for. Other strings (files) pass through.
+ */
+function localWeights(name: string | undefined, pretrained: string): { file: string; source?: PretrainedSource } {
+  if (!isWeightsSpec(pretrained)) return { file: pretrained };
+  const source = resolvePretrainedCached(pretrained);
+  if (name && source.architecture && source.architecture !== name) throw new Error(`${pretrained} holds weights for ${source.architecture}, not ${name}`);
+  return { file: source.file, source };
+}
+
+/**
  * Builds a model by name. With `pretrained`, the weights are read tensor by tensor from the
- * file into a model built without random initialisation.
+ * file into a model built without random initialisation. The name may itself be a weights
+ * name in the cache (`createModel('torchvision:resnet50', { numClasses: 33 })`): its
+ * architecture, with those weights.
  *
  * @example
  *   const model = createModel('efficientnet_b0', { numClasses: 102, dropRate: 0.3 });
+ *   const tuned = createModel('resnet50', { pretrained: 'resnet50-0676ba61.pth', numClasses: 200 });
  */
 export function createModel(name: string, options: CreateModelOptions = {}): ImageClassifier {
+  if (isWeightsSpec(name)) {
+    const source = resolvePretrainedCached(name);
+    if (!source.architecture)
+      throw new Error(`${name} does not say which architecture its weights are for: createModel(architecture, { pretrained: '${name}' })`);
+    // Without a new numClasses the model is the weights' own, classifier included.
+    return createModel(source.architecture, { pretrained: name, ...(options.numClasses === undefined ? { exactPretrained: true } : {}), ...options });
+  }
   const v = variant(name);
-  const { pretrained, exactPretrained, to, ...rest } = options;
+  const { exactPretrained, to, log, ...given } = options;
+  const weights = given.pretrained === undefined ? undefined : localWeights(name, given.pretrained);
+  // The options the reference sets when it loads these weights (googlenet's transform_input), unless given.
+  const { pretrained: _named, ...rest } = { ...weights?.source?.modelOptions, ...given };
+  const pretrained = weights?.file;
   const opts: ModelOptions = { numClasses: 1000, ...rest };
   if (!Number.isInteger(opts.numClasses) || opts.numClasses < 0) throw new RangeError(`numClasses must be a non-negative integer, got ${opts.numClasses}`);
   if (opts.attention !== undefined) {
@@ -128,7 +159,7 @@ export function createModel(name: string, options: CreateModelOptions = {}): Ima
       const rows = classifierRows(pretrained, model.classifierPath);
       if (rows !== undefined && rows !== model.numClasses) withoutInit(() => model.resetClassifier(rows));
     }
-    if (pretrained) loadPretrained(model, pretrained, { exact: exactPretrained, modelName: name });
+    if (pretrained) loadPretrained(model, pretrained, { exact: exactPretrained, modelName: name, ...(log ? { log } : {}) });
     if (to) model.to(to);
   } catch (e) {
     model.dispose();

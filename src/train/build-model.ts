@@ -1,6 +1,6 @@
 /**
  * The model a run trains, and its optimiser: the architecture from the registry with the
- * run's options, pretrained weights (a safetensors state dict, or `imagenet` for the
+ * run's options, pretrained weights (a weights file or name, see `CreateModelOptions.pretrained`, or `imagenet` for the
  * models with an ImageNet import, whose folded BatchNorms are then recalibrated on a few
  * training batches so training-mode BatchNorm keeps the pretrained function), frozen early
  * layers, and the optimiser's parameter groups.
@@ -22,11 +22,16 @@ import { SGD } from '../optim/sgd.js';
 import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { UsageError } from '../usage-error.js';
+import { isWeightsSpec, resolvePretrainedCached } from '../hub/index.js';
 import type { TrainConfig } from './config.js';
 
-/** The options the run's model is created with (stored in every checkpoint). */
+/**
+ * The options the run's model is created with (stored in every checkpoint), including those
+ * the pretrained weights require (torchvision's googlenet weights: `transformInput`).
+ */
 export function modelOptions(c: TrainConfig, numClasses: number): CreateModelOptions & { numClasses: number } {
-  return { numClasses, dropRate: c.dropRate, ...(c.attention ? { attention: c.attention } : {}) };
+  const required = c.pretrained && isWeightsSpec(c.pretrained) ? resolvePretrainedCached(c.pretrained).modelOptions : undefined;
+  return { ...required, numClasses, dropRate: c.dropRate, ...(c.attention ? { attention: c.attention } : {}) };
 }
 
 export async function buildModel(c: TrainConfig, numClasses: number, calibration: ImageDataset, preprocess: PreprocessConfig): Promise<ImageClassifier> {
@@ -34,7 +39,9 @@ export async function buildModel(c: TrainConfig, numClasses: number, calibration
     return createModel(c.model, { ...modelOptions(c, numClasses), ...(c.pretrained ? { pretrained: c.pretrained } : {}) });
   }
   if (!onnxImportableModels().includes(c.model)) {
-    throw new UsageError(`pretrained 'imagenet' is available for ${onnxImportableModels().join(', ')}; for ${c.model} pass a safetensors file`);
+    throw new UsageError(
+      `pretrained 'imagenet' is available for ${onnxImportableModels().join(', ')}; for ${c.model} pass torchvision:${c.model}, an hf-hub: name or a weights file`,
+    );
   }
   const model = loadPretrainedModel(c.model, { numClasses, dropRate: c.dropRate });
   const loader = evalLoader(calibration, { preprocess, batchSize: 32, workers: c.workers });

@@ -21,7 +21,12 @@ export const TrainConfigSchema = z
     name: z.string().optional().describe("this run's folder name (default: run-<timestamp>)"),
 
     model: z.string().default('resnet18').describe('architecture, a registry name (finegrain models lists them), e.g. resnet50, regnet_y_16gf'),
-    pretrained: z.string().optional().describe('pretrained weights: a safetensors state dict, or imagenet for the ImageNet MobileNetV2 import'),
+    pretrained: z
+      .string()
+      .optional()
+      .describe(
+        'pretrained weights: a file (safetensors, or a PyTorch .pth/.bin/.ckpt, FILE#ENTRY for a nested one), a name (torchvision:resnet50[.IMAGENET1K_V2], hf-hub:timm/<repo>, an https URL; downloaded once into the shared cache), or imagenet for the ImageNet MobileNetV2 import',
+      ),
     attention: z
       .enum(['se', 'ge', 'cbam', 'sk'])
       .optional()

@@ -10,6 +10,8 @@
  */
 import type { ImageClassifier } from '../models/classifier.js';
 import { defaultPreprocess } from '../models/registry.js';
+import { isWeightsSpec, resolvePretrained } from '../hub/index.js';
+import { UsageError } from '../usage-error.js';
 import type { Rgb } from '../models/preprocess-config.js';
 import type { Optimizer } from '../optim/optimizer.js';
 import { resolveChannelsLast, resolveDevice, resolvePrecision, type Precision } from '../runtime/device-choice.js';
@@ -79,7 +81,16 @@ export async function openSession(
   const device = resolveDevice(config.device);
   const precision = resolvePrecision(config.precision, device);
   const channelsLast = resolveChannelsLast(config.channelsLast, device, precision);
-  const base = defaultPreprocess(config.model);
+  // Weights by name are fetched once, before anything else (each rank of a parallel run waits
+  // on the cache's lock rather than downloading again); their normalisation is the run's default.
+  let base = defaultPreprocess(config.model);
+  if (config.pretrained && isWeightsSpec(config.pretrained)) {
+    const source = await resolvePretrained(config.pretrained);
+    if (source.architecture && source.architecture !== config.model)
+      throw new UsageError(`--pretrained ${config.pretrained} holds weights for ${source.architecture}, not --model ${config.model}`);
+    if (source.preprocess) base = source.preprocess;
+    log(`pretrained weights ${config.pretrained}: ${source.file}`);
+  }
   const normalization = { mean: config.mean ?? base.mean, std: config.std ?? base.std };
 
   const data = openTrainingData(config);

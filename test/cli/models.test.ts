@@ -77,3 +77,17 @@ test('models: an empty filter result and unknown options are usage errors', () =
   assert.equal(help.status, 0);
   assert.match(help.stdout, /usage: finegrain models/);
 });
+
+test('models --pretrained lists every torchvision weights name with its input, and the hub architectures', () => {
+  const r = runCli(['models', '--pretrained', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const listed = JSON.parse(r.stdout) as { torchvision: { name: string; input: number; resize: number; default: boolean }[]; hfHub: { timm: string }[] };
+  const v2 = listed.torchvision.find((w) => w.name === 'torchvision:resnet50.IMAGENET1K_V2');
+  assert.deepEqual([v2?.input, v2?.resize, v2?.default], [224, 232, true]);
+  assert.ok(listed.torchvision.some((w) => w.name === 'torchvision:regnet_y_16gf.IMAGENET1K_SWAG_E2E_V1'));
+  assert.ok(listed.hfHub.some((t) => t.timm === 'regnety_160'));
+  const text = runCli(['models', '--pretrained', '--filter', 'efficientnet_b3']);
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /torchvision:efficientnet_b3\.IMAGENET1K_V1\s+300\s+320\s+bicubic/);
+  assert.equal(runCli(['models', '--pretrained', '--filter', 'nonesuch']).status, 2);
+});

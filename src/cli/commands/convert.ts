@@ -19,6 +19,7 @@ import { scope } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { DType } from '../../tensor/dtype.js';
 import { UsageError } from '../../usage-error.js';
+import { isWeightsSpec, resolvePretrained } from '../../hub/index.js';
 
 const HELP = `usage: finegrain convert IN OUT.safetensors [--dtype float32|float16|bfloat16] [--verify]
 
@@ -27,7 +28,9 @@ legacy format) or safetensors — and writes its state dict as safetensors (atom
 Python is needed and nothing in the file is run: pickles reaching for anything but tensors
 and plain data are refused.
 
-  IN               the file; IN#ENTRY picks the state dict inside a training checkpoint
+  IN               the file, or a weights name (torchvision:resnet50, hf-hub:timm/<repo>,
+                   an https URL; fetched into the shared cache first);
+                   IN#ENTRY picks the state dict inside a training checkpoint
                    (e.g. ckpt.pth#model_ema, nested as ckpt.pth#a/b). Without #ENTRY the
                    choice is automatic (state_dict, model, ... ; EMA weights only when asked)
                    and printed.
@@ -62,15 +65,18 @@ export async function run(argv: string[]): Promise<void> {
   if (dtype !== undefined && !DTYPES.includes(dtype)) throw new UsageError(`--dtype must be one of ${DTYPES.join(', ')}, got '${dtype}'`);
   if (!existsSync(dirname(resolve(output)))) throw new UsageError(`output folder does not exist: ${dirname(resolve(output))}`);
   const started = performance.now();
+  // A weights name is fetched into the cache, then converted from there.
+  const source = isWeightsSpec(input) ? await resolvePretrained(input) : undefined;
+  const path = source ? source.file : input;
   if (values.verify) {
-    const ckpt = openTorchCheckpoint(input);
+    const ckpt = openTorchCheckpoint(path);
     try {
       ckpt.verify();
     } finally {
       ckpt.close();
     }
   }
-  const file = openWeights(input);
+  const file = openWeights(path);
   try {
     if (file.note) console.error(file.note);
     let bytes = 0;

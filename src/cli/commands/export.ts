@@ -11,6 +11,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { weightsArgument } from '../weights-argument.js';
 import { exportOnnx } from '../../export/export-onnx.js';
 import { defaultPreprocessing, exportMetadata, type ExportMetadata } from '../../export/metadata.js';
 import { writeOnnxFile } from '../../export/onnx-write.js';
@@ -33,7 +34,8 @@ preprocessing and the calibration.
 
   --checkpoint FILE         a finegrain checkpoint (architecture, classes, size, normalisation from it)
   --model NAME              a registered model (finegrain models lists them), with --weights
-  --weights FILE            safetensors state dict (PyTorch key names) for --model
+  --weights W               state dict for --model: safetensors, a PyTorch checkpoint
+                            (FILE#ENTRY for a nested one) or a name (torchvision:resnet50, hf-hub:…)
   --num-classes N           classifier outputs for --model (default: read from the weights)
   --classes FILE            class names, one per line, for --model (default: 0 .. N-1)
   --out PATH                the .onnx file (--format onnx) or the repository folder (--format triton)
@@ -136,7 +138,7 @@ function openSource(values: Record<string, string | boolean | undefined>): Sourc
   } catch (e) {
     throw usageError((e as Error).message);
   }
-  mustBeFile(weights, 'weights file');
+  // (the weights were checked, and fetched when named, by run() before this)
   const numClasses = values['num-classes'] === undefined ? undefined : intOption(values['num-classes'] as string, '--num-classes', 0, 0);
   const model = buildWithWeights(name, weights, numClasses);
   let classes = Array.from({ length: model.numClasses }, (_, i) => String(i));
@@ -195,6 +197,7 @@ export async function run(argv: string[]): Promise<void> {
   if (format === 'onnx' && !existsSync(dirname(resolve(values.out)))) throw usageError(`output folder does not exist: ${dirname(resolve(values.out))}`);
 
   const started = performance.now();
+  if (typeof values.weights === 'string' && !values.checkpoint) await weightsArgument(values.weights, '--weights');
   const source = openSource(values);
   const { model } = source;
   try {

@@ -20,8 +20,9 @@ import { cat } from '../../tensor/join.js';
 import { scope } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { isUsageError, UsageError } from '../../usage-error.js';
+import { weightsArgument } from '../weights-argument.js';
 
-const HELP = `usage: finegrain forward --model NAME --weights W.safetensors --input IN.safetensors --out OUT.safetensors
+const HELP = `usage: finegrain forward --model NAME --weights W --input IN.safetensors --out OUT.safetensors
                          [--num-classes N] [--batch-size B]
 
 Runs the model in eval mode (no dropout, BatchNorm running statistics, no gradients) on the
@@ -29,7 +30,9 @@ batch stored under the key 'input' of IN (float32, [N, C, H, W]) and writes the 
 the key 'output' of OUT ([N, classes]: logits, or embeddings for a model with 0 classes).
 
   --model NAME      a registered model (finegrain models lists them)
-  --weights FILE    the model's state dict (PyTorch key names), e.g. a training checkpoint
+  --weights W       the model's state dict (PyTorch key names): safetensors, a PyTorch
+                    checkpoint (.pth/.bin/.ckpt, FILE#ENTRY for a nested one), or a name
+                    (torchvision:resnet50, hf-hub:timm/<repo>, an https URL; fetched once)
   --input FILE      safetensors with the batch under 'input'
   --out FILE        where to write 'output' (written atomically)
   --num-classes N   classifier outputs (default: read from the weights' classifier)
@@ -117,7 +120,7 @@ export async function run(argv: string[]): Promise<void> {
   } catch (e) {
     throw usageError((e as Error).message);
   }
-  mustExist(values.weights!, 'weights file');
+  await weightsArgument(values.weights!, '--weights');
   mustExist(values.input!, 'input file');
   const outDir = dirname(resolve(values.out!));
   if (!existsSync(outDir)) throw usageError(`output folder does not exist: ${outDir}`);

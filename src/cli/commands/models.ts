@@ -13,8 +13,10 @@ import { parseArgs } from 'node:util';
 import { withoutInit } from '../../nn/init.js';
 import { createModel, listModels, modelInfo } from '../../models/registry.js';
 import { UsageError } from '../../usage-error.js';
+import { listPretrainedNames, resolvePretrainedCached, TIMM_ARCHITECTURES, torchvisionWeights } from '../../hub/index.js';
 
 const HELP = `usage: finegrain models [--filter TEXT] [--no-flops] [--json]
+       finegrain models --pretrained [--filter TEXT] [--json]
 
 Lists every registered architecture: name, family, source (torchvision or timm), default
 input size, parameters and GFLOPs (multiply-adds of one forward pass at the default input
@@ -23,10 +25,46 @@ size, as torchvision's documentation counts them).
   --filter TEXT  only names containing TEXT
   --no-flops     skip the FLOP count (it runs one forward pass per model)
   --json         one JSON array instead of the table
+  --pretrained   the weights names that resolve (torchvision:<arch>[.<WEIGHTS>]) with the
+                 input each expects and whether it is in the cache, and the timm
+                 architectures an hf-hub:<org>/<repo> name may hold
 
 examples:
   finegrain models --filter regnet_y
-  finegrain models --no-flops --json > models.json`;
+  finegrain models --no-flops --json > models.json
+  finegrain models --pretrained --filter resnet`;
+
+/** The --pretrained listing: every torchvision weights name, with its preprocessing and cache state. */
+function listPretrained(filter: string | undefined, json: boolean): void {
+  const rows = listPretrainedNames()
+    .filter((n) => n.includes('.') && (!filter || n.includes(filter)))
+    .map((name) => {
+      const [arch, weights] = name.slice('torchvision:'.length).split('.') as [string, string];
+      const row = torchvisionWeights(arch, weights);
+      const cached = (() => {
+        try {
+          resolvePretrainedCached(name);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      return { name, default: Boolean(row.isDefault), input: row.crop, resize: row.resize, interpolation: row.interpolation, file: row.file, cached };
+    });
+  if (!rows.length) throw new UsageError(`no pretrained weights name contains '${filter}'`);
+  if (json) {
+    console.log(JSON.stringify({ torchvision: rows, hfHub: TIMM_ARCHITECTURES }, null, 1));
+    return;
+  }
+  const width = Math.max(...rows.map((r) => r.name.length));
+  console.log(`${'name'.padEnd(width)}  input  resize  interpolation  cached`);
+  for (const r of rows)
+    console.log(
+      `${r.name.padEnd(width)}  ${String(r.input).padStart(5)}  ${String(r.resize).padStart(6)}  ${r.interpolation.padEnd(13)}  ${r.cached ? 'yes' : ''}${r.default ? '   (the default: torchvision:' + r.name.split(':')[1]!.split('.')[0] + ')' : ''}`,
+    );
+  const timm = [...new Set(TIMM_ARCHITECTURES.map((t) => t.timm))];
+  console.log(`\n${rows.length} torchvision weights. hf-hub:<org>/<repo> resolves any timm repository whose architecture is one of:\n  ${timm.join(', ')}`);
+}
 
 /** One row of the table. */
 export interface ModelRow {
@@ -100,6 +138,7 @@ export async function run(argv: string[]): Promise<void> {
       filter: { type: 'string' },
       'no-flops': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      pretrained: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -107,6 +146,7 @@ export async function run(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
+  if (values.pretrained) return listPretrained(values.filter, values.json);
   const names = listModels(values.filter);
   if (!names.length) throw new UsageError(`no registered model name contains '${values.filter}'`);
   const rows: ModelRow[] = [];
