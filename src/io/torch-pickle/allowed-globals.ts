@@ -15,7 +15,7 @@ import { fail } from './error.js';
 import { STORAGE_TYPES, TORCH_DTYPES } from './storage-types.js';
 import { decodeNumpyScalar } from './numpy-scalar.js';
 import { rebuildTensor, rebuildTensorV3 } from './rebuild-tensor.js';
-import { NumpyDtype, PyDict, PyGlobal, PyObject, PySet, PyTuple, StorageRef, TensorRef, TorchDtype, typeName, type PyValue } from './values.js';
+import { brief, NumpyDtype, PyDict, PyGlobal, PyObject, PySet, PyTuple, StorageRef, TensorRef, TorchDtype, typeName, type PyValue } from './values.js';
 
 /** Plain-data classes: instances are their attributes (set by BUILD), nothing more. */
 const DATA_CLASSES = new Set(['argparse.Namespace']);
@@ -152,7 +152,10 @@ export function callGlobal(g: PyValue, args: PyValue[]): PyValue {
       if (args.length) return refuse('builtins.dict', ' with arguments');
       return new PyDict();
     case 'torch.device':
-      return args.map(String).join(':');
+      // torch.device('cuda', 0): strings and ints only (String() of a list would recurse through it).
+      if (args.some((a) => typeof a !== 'string' && typeof a !== 'number'))
+        return fail('BAD_PICKLE', `torch.device of ${args.map(typeName).slice(0, 4).join(', ')}`);
+      return args.join(':');
     case 'builtins.set':
     case 'builtins.frozenset':
       return new PySet(args.length ? [...tupleItems(args[0]!, q)] : [], q.endsWith('frozenset'));
@@ -166,7 +169,7 @@ export function callGlobal(g: PyValue, args: PyValue[]): PyValue {
       // Protocol 2's spelling of bytes: encode(text, 'latin1').
       const [text, encoding] = args;
       if (typeof text !== 'string' || (encoding !== 'latin1' && encoding !== 'latin-1'))
-        return refuse('_codecs.encode', ` with ${typeName(encoding)} ${String(encoding)}`);
+        return refuse('_codecs.encode', ` with ${typeName(encoding)} ${brief(encoding)}`);
       const out = new Uint8Array(text.length);
       for (let i = 0; i < text.length; i++) {
         const c = text.charCodeAt(i);
@@ -217,6 +220,6 @@ export function storageFromId(typeValue: PyValue, key: string, numel: PyValue, w
   const element = STORAGE_TYPES.get(typeName_) ?? TORCH_DTYPES.get(typeName_);
   if (!element) return fail('BAD_PICKLE', `${where}: storage ${key} has type ${typeName(typeValue)}, not a torch storage type`);
   if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0)
-    return fail('BAD_TENSOR', `${where}: storage ${key} declares ${String(numel)} elements`);
+    return fail('BAD_TENSOR', `${where}: storage ${key} declares ${brief(numel)} elements`);
   return new StorageRef(key, typeName_, element.dtype, element.itemSize, numel);
 }

@@ -14,14 +14,21 @@ import { fileInput } from './byte-input.js';
 import { fail } from './error.js';
 import type { RawCheckpoint, ReadLimits, StorageLocation } from './raw-checkpoint.js';
 import { unpickle } from './unpickler.js';
-import { PyDict, PyTuple, StorageRef, typeName, type PyValue } from './values.js';
+import { brief, PyDict, PyTuple, StorageRef, typeName, type PyValue } from './values.js';
 
 const MAGIC = 0x1950a86a20f9469cfc6cn;
 const PROTOCOL_VERSION = 1001;
 
-/** A pickle (protocol 2) that opens with LONG1 — the magic number's opcode. */
+/**
+ * A pickle that opens with LONG1 — the magic number's opcode — right after PROTO (protocol 2,
+ * torch.save's default), or a protocol 4/5 pickle that opens with the 13-byte FRAME the magic
+ * number's pickle is (`torch.save(..., _use_new_zipfile_serialization=False, pickle_protocol=4)`,
+ * which torch.load reads): of the frame only its header fits in the 8 bytes callers pass.
+ */
 export function looksLikeLegacy(first: Uint8Array): boolean {
-  return first.byteLength >= 3 && first[0] === 0x80 && first[1]! <= 5 && first[2] === 0x8a;
+  if (first.byteLength >= 3 && first[0] === 0x80 && first[1]! <= 5 && first[2] === 0x8a) return true;
+  const frame13 = [0x95, 13, 0, 0, 0, 0];
+  return first.byteLength >= 8 && first[0] === 0x80 && (first[1] === 4 || first[1] === 5) && frame13.every((b, i) => first[2 + i] === b);
 }
 
 /** The pre-0.4 tar format: 'ustar' at byte 257. */
@@ -37,7 +44,7 @@ export function readLegacyCheckpoint(fd: number, file: string, limits: ReadLimit
   const magic = unpickle(input, noStorages);
   if (magic !== MAGIC) fail('NOT_A_CHECKPOINT', `${file}: not a PyTorch checkpoint (no magic number)`);
   const version = unpickle(input, noStorages);
-  if (version !== PROTOCOL_VERSION) fail('UNSUPPORTED', `${file}: legacy format version ${String(version)} (this reader knows ${PROTOCOL_VERSION})`);
+  if (version !== PROTOCOL_VERSION) fail('UNSUPPORTED', `${file}: legacy format version ${brief(version)} (this reader knows ${PROTOCOL_VERSION})`);
   const sysInfo = unpickle(input, noStorages);
   const little = sysInfo instanceof PyDict ? sysInfo.get('little_endian') : undefined;
   if (little === false) fail('UNSUPPORTED', `${file} was written on a big-endian machine in the legacy format; re-save it with a current torch.save`);
@@ -48,7 +55,7 @@ export function readLegacyCheckpoint(fd: number, file: string, limits: ReadLimit
     if (!(pid instanceof PyTuple) || pid.items.length !== 6 || pid.items[0] !== 'storage')
       return fail('BAD_PICKLE', `${file}: persistent id ${typeName(pid)} is not a storage reference (a whole pickled model? save its state_dict())`);
     const [, type, key, , numel, view] = pid.items;
-    if (typeof key !== 'string' || key.length > 64) return fail('BAD_PICKLE', `${file}: storage key ${String(key).slice(0, 40)}`);
+    if (typeof key !== 'string' || key.length > 64) return fail('BAD_PICKLE', `${file}: storage key ${brief(key)}`);
     let root = roots.get(key);
     if (!root) {
       root = storageFromId(type ?? null, key, numel ?? null, file);

@@ -11,7 +11,7 @@
  *   // note: "last.ckpt: entry 'state_dict' (Lightning), 'model.' stripped from 161 keys"
  */
 import { fail } from './error.js';
-import { PyDict, TensorRef, typeName, type PyValue } from './values.js';
+import { brief, PyDict, TensorRef, typeName, type PyValue } from './values.js';
 
 export interface ChosenStateDict {
   tensors: Map<string, TensorRef>;
@@ -45,7 +45,7 @@ function describe(d: PyDict): string {
       parts.push('…');
       break;
     }
-    parts.push(`${String(k).slice(0, 40)} (${isStateDict(v) ? `${v.entries.size} tensors` : typeName(v)})`);
+    parts.push(`${brief(k)} (${isStateDict(v) ? `${v.entries.size} tensors` : typeName(v)})`);
   }
   return parts.join(', ');
 }

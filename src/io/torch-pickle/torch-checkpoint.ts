@@ -129,7 +129,9 @@ export class TorchCheckpoint {
     }
     return scope(() => {
       const out: Record<string, Tensor> = {};
-      for (const members of groups.values()) {
+      // In file order: one forward pass over the file (torch.save orders records by key as text).
+      const ordered = [...groups.values()].sort((a, b) => this.#raw.locate(a[0]![1].storage).position - this.#raw.locate(b[0]![1].storage).position);
+      for (const members of ordered) {
         if (members.length === 1 || !members[0]![1].storage.dtype) {
           for (const [k, t] of members) out[k] = readTensorRef(fd, this.#raw, t, this.path, `'${k}'`);
           continue;
@@ -153,7 +155,8 @@ export class TorchCheckpoint {
         for (const [k, t] of members)
           out[k] = viewExtent(t.offset, t.shape, t.stride) === 0 ? empty(t.shape, { dtype: t.dtype! }) : flat.asStrided(t.shape, t.stride, t.offset - lo);
       }
-      return out;
+      // Back in the state dict's order (the reads went in file order).
+      return Object.fromEntries([...this.#tensors.keys()].map((k) => [k, out[k]!]));
     });
   }
 
@@ -216,6 +219,9 @@ export function openTorchCheckpoint(spec: string, options: TorchCheckpointOption
     return new TorchCheckpoint(path, fd, readRaw(fd, path, options), entry);
   } catch (e) {
     closeSync(fd);
+    // The allowlist, tensor checks and zip fields do not know the file: name it here, so every
+    // message says which file (a model and its teacher, an ensemble: several are opened at once).
+    if (e instanceof TorchCheckpointError && !e.message.includes(path)) throw new TorchCheckpointError(e.code, `${path}: ${e.message}`);
     throw e;
   }
 }

@@ -6,7 +6,8 @@
  *
  * Hostile input cannot hang it or exhaust memory: it reads the stream once, forward; every
  * length is checked against the bytes left before allocating; the memo is a Map (a huge
- * index costs one entry); integers are capped at 4 KiB of digits.
+ * index costs one entry); integers are capped at 4 KiB of digits; what the allowlisted calls
+ * copy is bounded by the pickle's own size (WORK_PER_BYTE).
  *
  * @example
  *   const value = unpickle(bufferInput(bytes, 'm.pth:data.pkl'), (pid) => storageFor(pid));
@@ -15,7 +16,7 @@ import { callGlobal, buildObject, resolveGlobal } from './allowed-globals.js';
 import type { ByteInput } from './byte-input.js';
 import { fail } from './error.js';
 import { OP, opName } from './opcodes.js';
-import { PyDict, PySet, PyTuple, typeName, type PyValue } from './values.js';
+import { NumpyDtype, PyDict, PySet, PyTuple, typeName, type PyValue } from './values.js';
 
 /** Resolves a persistent id (the tuple torch.save writes for each storage) to its value. */
 export type PersistentLoad = (pid: PyValue) => PyValue;
@@ -26,6 +27,29 @@ type Slot = PyValue | typeof MARK;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const latin1 = new TextDecoder('latin1');
 const MAX_LONG_BYTES = 4096;
+
+/**
+ * The handlers (list(), tuple(), set(), OrderedDict(pairs), bytes through _codecs.encode, BUILD's
+ * state) walk their arguments one level deep, and a memoized argument can be handed to them again
+ * and again: a 300 KB pickle that calls list(L) 30,000 times on one 100,000-item L asks for 3e9
+ * references, and V8's heap limit ends the process. So each call is charged the sizes of its
+ * arguments, and all calls together may walk at most WORK_PER_BYTE elements per pickle byte read
+ * so far, plus WORK_BASE (real pickles walk far less than one per byte: each element was written
+ * once, in a byte or more, and most calls are _rebuild_tensor_v2's few small arguments).
+ */
+const WORK_PER_BYTE = 2;
+const WORK_BASE = 1 << 18;
+
+/** How many elements a handler may walk in `v` (one level). */
+function shallowSize(v: PyValue): number {
+  if (Array.isArray(v)) return v.length;
+  if (v instanceof PyTuple || v instanceof PySet) return v.items.length;
+  if (v instanceof PyDict) return v.entries.size;
+  if (v instanceof Uint8Array) return v.byteLength;
+  if (typeof v === 'string') return v.length;
+  if (v instanceof NumpyDtype) return v.code.length; // matched against a pattern by numpy scalars
+  return 0;
+}
 
 function decodeUtf8(bytes: Uint8Array, where: string): string {
   try {
@@ -94,6 +118,18 @@ export function unpickle(input: ByteInput, persistentLoad: PersistentLoad): PyVa
   const memoGet = (i: number): PyValue => {
     if (!memo.has(i)) bad(`memo entry ${i} was never stored`);
     return memo.get(i)!;
+  };
+  let work = 0;
+  const charge = (values: readonly PyValue[]): void => {
+    work += values.length;
+    for (const v of values) work += shallowSize(v);
+    if (work > WORK_BASE + WORK_PER_BYTE * input.position)
+      fail('LIMIT', `${where}: the pickle's calls copy ${work} elements by byte ${input.position}, far more than it holds (a pickle bomb)`);
+  };
+  /** REDUCE, NEWOBJ, INST, OBJ: an allowlisted handler, charged for what it will walk. */
+  const call = (fn: PyValue, args: PyValue[]): PyValue => {
+    charge(args);
+    return callGlobal(fn, args);
   };
   const memoPut = (i: number): void => {
     if (!Number.isSafeInteger(i) || i < 0) bad(`memo index ${i}`);
@@ -325,7 +361,8 @@ export function unpickle(input: ByteInput, persistentLoad: PersistentLoad): PyVa
         const items = popMark();
         const s = top();
         if (!(s instanceof PySet) || s.frozen) bad(`ADDITEMS on a ${typeName(s)}`);
-        (s as PySet).items.push(...items);
+        // A loop, not push(...items): spreading 200k arguments overflows the stack (a RangeError).
+        for (const v of items) (s as PySet).items.push(v);
         break;
       }
 
@@ -370,14 +407,14 @@ export function unpickle(input: ByteInput, persistentLoad: PersistentLoad): PyVa
         const args = pop();
         const fn = pop();
         if (!(args instanceof PyTuple)) bad(`REDUCE with ${typeName(args)} arguments`);
-        stack.push(callGlobal(fn, (args as PyTuple).items));
+        stack.push(call(fn, (args as PyTuple).items));
         break;
       }
       case OP.NEWOBJ: {
         const args = pop();
         const cls = pop();
         if (!(args instanceof PyTuple)) bad(`NEWOBJ with ${typeName(args)} arguments`);
-        stack.push(callGlobal(cls, (args as PyTuple).items));
+        stack.push(call(cls, (args as PyTuple).items));
         break;
       }
       case OP.NEWOBJ_EX: {
@@ -386,22 +423,23 @@ export function unpickle(input: ByteInput, persistentLoad: PersistentLoad): PyVa
         const cls = pop();
         if (!(args instanceof PyTuple) || !(kwargs instanceof PyDict)) bad('NEWOBJ_EX with malformed arguments');
         if ((kwargs as PyDict).entries.size) bad('NEWOBJ_EX with keyword arguments');
-        stack.push(callGlobal(cls, (args as PyTuple).items));
+        stack.push(call(cls, (args as PyTuple).items));
         break;
       }
       case OP.INST: {
         const cls = resolveGlobal(line(), line());
-        stack.push(callGlobal(cls, popMark()));
+        stack.push(call(cls, popMark()));
         break;
       }
       case OP.OBJ: {
         const items = popMark();
         if (!items.length) bad('OBJ without a class');
-        stack.push(callGlobal(items[0]!, items.slice(1)));
+        stack.push(call(items[0]!, items.slice(1)));
         break;
       }
       case OP.BUILD: {
         const state = pop();
+        charge(state instanceof PyTuple ? state.items : [state]); // a (dict, slots) pair: both dicts are walked
         buildObject(top(), state);
         break;
       }

@@ -118,6 +118,17 @@ export class TensorRef {
   }
 }
 
+/**
+ * A value for messages: scalars as text (40 characters at most), anything else by its type name.
+ * Never `String(v)` of a PyValue: a hostile pickle's list can be 100k levels deep, and
+ * Array.prototype.toString recurses through it until the stack overflows.
+ */
+export function brief(v: PyValue | undefined): string {
+  if (v === null || v === undefined || typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || typeof v === 'string')
+    return String(v).slice(0, 40);
+  return typeName(v);
+}
+
 /** A short description of a value's type for messages: 'int', 'str', 'OrderedDict', 'Tensor'. */
 export function typeName(v: PyValue | undefined): string {
   if (v === undefined) return 'nothing';

@@ -12,7 +12,7 @@ import { fail } from './error.js';
 import { storageFromId } from './allowed-globals.js';
 import { DEFAULT_MAX_PICKLE_BYTES, type RawCheckpoint, type ReadLimits, type StorageLocation } from './raw-checkpoint.js';
 import { unpickle } from './unpickler.js';
-import { PyTuple, StorageRef, typeName, type PyValue } from './values.js';
+import { brief, PyTuple, StorageRef, typeName, type PyValue } from './values.js';
 import { openZip, type ZipEntry } from './zip-archive.js';
 
 export function readZipCheckpoint(fd: number, file: string, limits: ReadLimits = {}): RawCheckpoint {
@@ -40,7 +40,7 @@ export function readZipCheckpoint(fd: number, file: string, limits: ReadLimits =
     if (!(pid instanceof PyTuple) || pid.items[0] !== 'storage' || pid.items.length < 5)
       return fail('BAD_PICKLE', `${file}: persistent id ${typeName(pid)} is not a storage reference`);
     const [, type, key, , numel] = pid.items;
-    if (typeof key !== 'string' || !/^[\w.-]{1,64}$/.test(key)) return fail('BAD_PICKLE', `${file}: storage key ${String(key).slice(0, 40)}`);
+    if (typeof key !== 'string' || !/^[\w.-]{1,64}$/.test(key)) return fail('BAD_PICKLE', `${file}: storage key ${brief(key)}`);
     const known = storages.get(key);
     if (known) return known;
     const storage = storageFromId(type ?? null, key, numel ?? null, file);
