@@ -14,12 +14,16 @@ export * from './optim/index.js';
 export * from './io/onnx/index.js';
 export * from './models/pretrained/index.js';
 export {
+  fromPretrained,
+  pretrainedOptions,
   resolvePretrained,
   resolvePretrainedCached,
   listPretrainedNames,
   isWeightsSpec,
   WeightsError,
   type PretrainedSource,
+  type FromPretrainedOptions,
+  type PretrainedModel,
   type ResolveOptions,
   type WeightsErrorCode,
 } from './hub/index.js';

@@ -27,7 +27,7 @@ test('the check catches an upward import, a sibling import, and a folder with no
   ]);
   const bad = checkSources(srcDir, files);
   assert.equal(bad.length, 3, JSON.stringify(bad, null, 1));
-  assert.match(bad[0]!.reason, /models \(layer 6\) imports train \(layer 9\), a higher layer/);
+  assert.match(bad[0]!.reason, /models \(layer 6\) imports train \(layer 10\), a higher layer/);
   assert.match(bad[1]!.reason, /train and infer are sibling|infer.*higher layer/);
   assert.match(bad[2]!.reason, /'newfolder' is in no layer/);
 });

@@ -43,7 +43,7 @@ function rgb(value: unknown, fallback: Readonly<Rgb>): Rgb {
 }
 
 /**
- * Parses config.json text; `where` names the file in the error for malformed JSON.
+ * Parses config.json text; the second argument names the file in the error for malformed JSON.
  *
  * @example
  *   parseTimmConfig('{"architecture":"resnet18","num_classes":10}', 'config.json').numClasses; // 10

@@ -44,3 +44,4 @@ export type { TorchvisionWeights } from './torchvision-types.js';
 export { TIMM_ARCHITECTURES, timmToFinegrain, type TimmArchitectureRow } from './timm-architectures.js';
 export { WeightsError, type WeightsErrorCode } from './errors.js';
 export { checkpointsDir, hubCacheDir } from './env.js';
+export { fromPretrained, pretrainedOptions, type FromPretrainedOptions, type PretrainedModel } from './from-pretrained.js';

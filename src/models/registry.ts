@@ -18,14 +18,12 @@ import type { ModelOptions, ModelVariant } from './variant.js';
 import { imagenetPreprocess, type PreprocessConfig } from './preprocess-config.js';
 import { classifierRows, hasKeysUnder, loadPretrained } from './pretrained.js';
 import { ZOO } from './zoo.js';
-import { isWeightsSpec, resolvePretrainedCached, type PretrainedSource } from '../hub/index.js';
 
 export interface CreateModelOptions extends Partial<ModelOptions> {
   /**
-   * The model's pretrained weights (reference key names): a safetensors file, a PyTorch
-   * checkpoint (`.pth`, `.bin`, `.ckpt`; `file#entry` for a nested state dict), or a weights
-   * name already in the cache (`torchvision:resnet50`, `hf-hub:timm/…`, an https URL; fetch
-   * it first with `await resolvePretrained(name)` or use `fromPretrained`). With a different
+   * The model's pretrained weights (reference key names): a safetensors file or a PyTorch
+   * checkpoint (`.pth`, `.bin`, `.ckpt`; `file#entry` for a nested state dict). Weights by
+   * name (`torchvision:resnet50`, `hf-hub:timm/…`): `fromPretrained`. With a different
    * `numClasses` than the file's classifier, the classifier is re-initialised.
    */
   pretrained?: string;
@@ -107,40 +105,17 @@ function variant(name: string): ModelVariant {
 }
 
 /**
- * A weights name (`torchvision:…`, `hf-hub:…`, a URL) resolved from the cache, checked against
- * the architecture it is for. Other strings (files) pass through.
- */
-function localWeights(name: string | undefined, pretrained: string): { file: string; source?: PretrainedSource } {
-  if (!isWeightsSpec(pretrained)) return { file: pretrained };
-  const source = resolvePretrainedCached(pretrained);
-  if (name && source.architecture && source.architecture !== name) throw new Error(`${pretrained} holds weights for ${source.architecture}, not ${name}`);
-  return { file: source.file, source };
-}
-
-/**
  * Builds a model by name. With `pretrained`, the weights are read tensor by tensor from the
- * file into a model built without random initialisation. The name may itself be a weights
- * name in the cache (`createModel('torchvision:resnet50', { numClasses: 33 })`): its
- * architecture, with those weights.
+ * file into a model built without random initialisation (weights by name, `torchvision:…` or
+ * `hf-hub:…`, come through `fromPretrained`, which downloads them first).
  *
  * @example
  *   const model = createModel('efficientnet_b0', { numClasses: 102, dropRate: 0.3 });
  *   const tuned = createModel('resnet50', { pretrained: 'resnet50-0676ba61.pth', numClasses: 200 });
  */
 export function createModel(name: string, options: CreateModelOptions = {}): ImageClassifier {
-  if (isWeightsSpec(name)) {
-    const source = resolvePretrainedCached(name);
-    if (!source.architecture)
-      throw new Error(`${name} does not say which architecture its weights are for: createModel(architecture, { pretrained: '${name}' })`);
-    // Without a new numClasses the model is the weights' own, classifier included.
-    return createModel(source.architecture, { pretrained: name, ...(options.numClasses === undefined ? { exactPretrained: true } : {}), ...options });
-  }
   const v = variant(name);
-  const { exactPretrained, to, log, ...given } = options;
-  const weights = given.pretrained === undefined ? undefined : localWeights(name, given.pretrained);
-  // The options the reference sets when it loads these weights (googlenet's transform_input), unless given.
-  const { pretrained: _named, ...rest } = { ...weights?.source?.modelOptions, ...given };
-  const pretrained = weights?.file;
+  const { pretrained, exactPretrained, to, log, ...rest } = options;
   const opts: ModelOptions = { numClasses: 1000, ...rest };
   if (!Number.isInteger(opts.numClasses) || opts.numClasses < 0) throw new RangeError(`numClasses must be a non-negative integer, got ${opts.numClasses}`);
   if (opts.attention !== undefined) {

@@ -22,7 +22,7 @@ import { SGD } from '../optim/sgd.js';
 import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { UsageError } from '../usage-error.js';
-import { isWeightsSpec, resolvePretrainedCached } from '../hub/index.js';
+import { pretrainedOptions } from '../hub/index.js';
 import type { TrainConfig } from './config.js';
 
 /**
@@ -30,13 +30,13 @@ import type { TrainConfig } from './config.js';
  * the pretrained weights require (torchvision's googlenet weights: `transformInput`).
  */
 export function modelOptions(c: TrainConfig, numClasses: number): CreateModelOptions & { numClasses: number } {
-  const required = c.pretrained && isWeightsSpec(c.pretrained) ? resolvePretrainedCached(c.pretrained).modelOptions : undefined;
+  const { pretrained: _file, ...required } = c.pretrained && c.pretrained !== 'imagenet' ? pretrainedOptions(c.pretrained, c.model) : { pretrained: '' };
   return { ...required, numClasses, dropRate: c.dropRate, ...(c.attention ? { attention: c.attention } : {}) };
 }
 
 export async function buildModel(c: TrainConfig, numClasses: number, calibration: ImageDataset, preprocess: PreprocessConfig): Promise<ImageClassifier> {
   if (c.pretrained !== 'imagenet') {
-    return createModel(c.model, { ...modelOptions(c, numClasses), ...(c.pretrained ? { pretrained: c.pretrained } : {}) });
+    return createModel(c.model, { ...modelOptions(c, numClasses), ...(c.pretrained ? pretrainedOptions(c.pretrained, c.model) : {}) });
   }
   if (!onnxImportableModels().includes(c.model)) {
     throw new UsageError(

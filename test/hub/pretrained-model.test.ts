@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { fromPretrained, loadSafetensors, noGrad, scope, type Tensor } from '../../src/index.js';
+import { fromPretrained, loadSafetensors, noGrad, pretrainedOptions, scope, type Tensor } from '../../src/index.js';
 import { createModel } from '../../src/models/index.js';
 import { assertClose } from '../support/assert-close.js';
 import { oracleSkip, torchOracle } from '../support/oracle.js';
@@ -79,13 +79,15 @@ test('fromPretrained: an hf-hub repository with pytorch_model.bin gives the mode
     }
     const requests = hub.log.length;
     // The cache now answers synchronously, with a new head for fine-tuning, and nothing is asked of the hub.
-    const tuned = createModel('hf-hub:birds/resnet18', { numClasses: 5 });
+    const tuned = createModel('resnet18', { numClasses: 5, ...pretrainedOptions('hf-hub:birds/resnet18', 'resnet18') });
     assert.equal(tuned.numClasses, 5);
     tuned.dispose();
-    const named = createModel('resnet18', { pretrained: 'hf-hub:birds/resnet18' });
-    named.dispose();
+    const again = await fromPretrained('hf-hub:birds/resnet18', { numClasses: 4 });
+    assert.equal(again.model.numClasses, 4);
+    assert.equal(again.classNames, undefined, 'a new head has no class names');
+    again.model.dispose();
     assert.equal(hub.log.length, requests, 'no request once cached');
-    assert.throws(() => createModel('resnet50', { pretrained: 'hf-hub:birds/resnet18' }), /holds weights for resnet18, not resnet50/);
+    assert.throws(() => pretrainedOptions('hf-hub:birds/resnet18', 'resnet50'), /holds weights for resnet18, not resnet50/);
 
     // The CLI, offline, converts from the cache; a name not cached fails naming what to download.
     const env = { ...process.env, HF_HUB_OFFLINE: '1' };

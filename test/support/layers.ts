@@ -16,6 +16,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['optim', 'distributed'],
   ['io'],
   ['models'],
+  ['hub'],
   ['data'],
   ['evaluation'],
   ['train'],

@@ -21,6 +21,7 @@ import { scope } from '../../tensor/scope.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { isUsageError, UsageError } from '../../usage-error.js';
 import { weightsArgument } from '../weights-argument.js';
+import { pretrainedOptions } from '../../hub/index.js';
 
 const HELP = `usage: finegrain forward --model NAME --weights W --input IN.safetensors --out OUT.safetensors
                          [--num-classes N] [--batch-size B]
@@ -85,7 +86,7 @@ function readInput(path: string, channels: number): Tensor {
  */
 export function buildWithWeights(name: string, path: string, numClasses: number | undefined): ImageClassifier {
   try {
-    return createModel(name, { pretrained: path, exactPretrained: true, ...(numClasses === undefined ? {} : { numClasses }) }).eval();
+    return createModel(name, { ...pretrainedOptions(path, name), exactPretrained: true, ...(numClasses === undefined ? {} : { numClasses }) }).eval();
   } catch (e) {
     if (isUsageError(e)) throw e;
     throw usageError(`${(e as Error).message}`);

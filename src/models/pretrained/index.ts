@@ -13,4 +13,3 @@ export { IMAGENET_MEAN, IMAGENET_STD, normalizeImageNet, readImageNetLabels } fr
 export { loadPretrainedModel, defaultOnnxPath, onnxImportableModels, type PretrainedModelOptions } from './load.js';
 export { sharedPath, MOBILENET_V2_ONNX, IMAGENET_LABELS } from './shared.js';
 export { recalibrateBatchNorm } from './recalibrate.js';
-export { fromPretrained, type FromPretrainedOptions, type PretrainedModel } from './from-pretrained.js';

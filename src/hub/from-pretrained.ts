@@ -9,11 +9,12 @@
  *   const { model: r50 } = await fromPretrained('torchvision:resnet50.IMAGENET1K_V2');
  *   const { model: mine } = await fromPretrained('https://example.org/resnet18-finetuned.pth', { model: 'resnet18' });
  */
-import { resolvePretrained, type PretrainedSource, type ResolveOptions } from '../../hub/index.js';
-import type { ImageClassifier } from '../classifier.js';
-import type { PreprocessConfig } from '../preprocess-config.js';
-import { createModel, defaultPreprocess, type CreateModelOptions } from '../registry.js';
-import { UsageError } from '../../usage-error.js';
+import type { ImageClassifier } from '../models/classifier.js';
+import type { PreprocessConfig } from '../models/preprocess-config.js';
+import { createModel, defaultPreprocess, type CreateModelOptions } from '../models/registry.js';
+import { UsageError } from '../usage-error.js';
+import { resolvePretrained, resolvePretrainedCached, type PretrainedSource, type ResolveOptions } from './resolve.js';
+import { isWeightsSpec } from './spec.js';
 
 export interface FromPretrainedOptions extends Omit<CreateModelOptions, 'pretrained'>, ResolveOptions {
   /** The architecture, for sources that do not name one (a plain URL); checked against those that do. */
@@ -43,7 +44,11 @@ export async function fromPretrained(spec: string, options: FromPretrainedOption
   const architecture = asked ?? source.architecture;
   if (!architecture) throw new UsageError(`${spec} does not say which architecture its weights are for: pass { model: 'resnet50' } (or --model)`);
   // Without a new numClasses the model is the weights' own, classifier included.
-  const model = createModel(architecture, { ...(create.numClasses === undefined ? { exactPretrained: true } : {}), ...create, pretrained: spec }).eval();
+  const model = createModel(architecture, {
+    ...(create.numClasses === undefined ? { exactPretrained: true } : {}),
+    ...create,
+    ...pretrainedOptions(spec, architecture),
+  }).eval();
   const kept = create.numClasses === undefined || create.numClasses === source.numClasses;
   return {
     model,
@@ -51,4 +56,22 @@ export async function fromPretrained(spec: string, options: FromPretrainedOption
     ...(kept && source.classNames ? { classNames: source.classNames } : {}),
     source,
   };
+}
+
+/**
+ * The `createModel` options that load the weights `spec` names into `model`: the cached file
+ * (a weights name is looked up in the cache, synchronously — fetch it first with
+ * `resolvePretrained`) and the options the reference sets when loading them (torchvision's
+ * googlenet weights: `transformInput`). A file path passes through. Throws when the weights
+ * are for another architecture.
+ *
+ * @example
+ *   await resolvePretrained('torchvision:googlenet');
+ *   const m = createModel('googlenet', { numClasses: 10, ...pretrainedOptions('torchvision:googlenet', 'googlenet') });
+ */
+export function pretrainedOptions(spec: string, model: string): CreateModelOptions & { pretrained: string } {
+  if (!isWeightsSpec(spec)) return { pretrained: spec };
+  const source = resolvePretrainedCached(spec);
+  if (source.architecture && source.architecture !== model) throw new UsageError(`${spec} holds weights for ${source.architecture}, not ${model}`);
+  return { ...source.modelOptions, pretrained: source.file };
 }
