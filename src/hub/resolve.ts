@@ -5,7 +5,7 @@
  *
  * @example
  *   const src = await resolvePretrained('torchvision:resnet50.IMAGENET1K_V2');
- *   createModel(src.architecture!, { pretrained: src.file });   // after conversion of the .pth, see README
+ *   createModel(src.architecture!, { pretrained: src.file, numClasses: 200 });   // or, in one call: fromPretrained(spec)
  */
 import { readFileSync } from 'node:fs';
 import type { PreprocessConfig } from '../models/preprocess-config.js';

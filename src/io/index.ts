@@ -9,4 +9,4 @@ export * from './safetensors/index.js';
 export * from './torch-pickle/index.js';
 export { openWeights, weightsFormat, type WeightsFile } from './weights-file.js';
 export { appendFileDurable, copyFileAtomic, writeFileAtomic, type FileSink } from './atomic-write.js';
-export { preadTensor, pwriteTensor, copyTensorBytes } from './tensor-bytes.js';
+export { preadTensor, preadTensors, pwriteTensor, copyTensorBytes } from './tensor-bytes.js';

@@ -81,6 +81,9 @@ export function loadPretrained(
       const what = options.modelName ? `${options.modelName} (${model.numClasses} classes)` : model.constructor.name;
       throw new Error(`${path} does not fit ${what}: ${formatLoadReport(report)}`);
     }
+    // In the order of the file's bytes: one forward pass (see WeightsFile.keysInFileOrder).
+    const rank = new Map(file.keysInFileOrder().map((k, i) => [k, i]));
+    copies.sort((a, b) => rank.get(a[0])! - rank.get(b[0])!);
     noGrad(() => {
       for (const [key, target] of copies) {
         const t = file.get(key);

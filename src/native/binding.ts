@@ -129,6 +129,8 @@ export interface NativeBinding {
   // io.cc: bytes between a contiguous CPU tensor and a file descriptor or JS memory
   /** Fills the tensor from `fd` at `position`; returns the bytes read (fewer only at end of file). */
   tensorPread(h: Handle, fd: number, position: number): number;
+  /** Fills each tensor from the file at its position, in parallel pieces; bytes read per tensor. */
+  tensorPreadMany(hs: readonly Handle[], fd: number, positions: readonly number[]): number[];
   /** Writes the tensor's bytes to `fd` at `position`; returns the bytes written (all of them). */
   tensorPwrite(h: Handle, fd: number, position: number): number;
   /** Copies the tensor's bytes into `out`, which must be exactly as long. */

@@ -294,3 +294,17 @@ test('a zip re-compressed with deflate and a big-endian archive read the same va
     }
   });
 });
+
+test('keysInFileOrder follows the storage records as torch.save lays them out (by key as text)', { skip }, () => {
+  const ckpt = openTorchCheckpoint(join(dir, 'plain.pth'));
+  try {
+    const keys = ckpt.keys();
+    // torch.save numbers storages in the order the state dict meets them and writes the
+    // records sorted as text: 0, 1, 10, 100, 101, …, 11, …
+    const expected = keys.map((k, i) => [String(i), k] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, k]) => k);
+    assert.deepEqual(ckpt.keysInFileOrder(), expected);
+    assert.notDeepEqual(expected, keys);
+  } finally {
+    ckpt.close();
+  }
+});

@@ -68,6 +68,11 @@ export class SafetensorsFile {
     return this.#header.byName.has(name);
   }
 
+  /** The names in the order of their bytes in the file (the same as `keys()`). */
+  keysInFileOrder(): string[] {
+    return this.keys();
+  }
+
   /** Dtype, shape and offsets of one tensor, without reading it. */
   info(name: string): SafetensorsTensorInfo {
     const e = this.#entry(name);

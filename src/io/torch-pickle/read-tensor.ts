@@ -43,6 +43,18 @@ function readBytes(fd: number, position: number, length: number, file: string, w
   return out;
 }
 
+/**
+ * For a view whose bytes can go straight from the file into memory (a stored record in
+ * little-endian order): the position of its first element and the element span it covers.
+ * Null when it must go through `readTensorRef` (deflated, big-endian, an unknown dtype).
+ */
+export function directSpan(raw: RawCheckpoint, storage: TensorRef['storage'], lo: number, hi: number): { position: number } | null {
+  if (!storage.dtype || raw.bigEndian || hi <= lo) return null;
+  const loc = raw.locate(storage);
+  if (loc.deflated) return null;
+  return { position: loc.position + lo * storage.itemSize };
+}
+
 /** Reads the tensor `ref` describes; the caller owns the result (contiguous, on the CPU). */
 export function readTensorRef(fd: number, raw: RawCheckpoint, ref: TensorRef, file: string, name = `of storage ${ref.storage.key}`): Tensor {
   const { storage } = ref;

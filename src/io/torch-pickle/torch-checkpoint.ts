@@ -19,7 +19,8 @@ import { crc32 } from './crc32.js';
 import { fail, TorchCheckpointError } from './error.js';
 import { looksLikeLegacy, looksLikeTar, readLegacyCheckpoint } from './legacy-checkpoint.js';
 import type { RawCheckpoint, ReadLimits } from './raw-checkpoint.js';
-import { readTensorRef } from './read-tensor.js';
+import { directSpan, isRowMajor, readTensorRef } from './read-tensor.js';
+import { preadTensors } from '../tensor-bytes.js';
 import { viewExtent } from './rebuild-tensor.js';
 import { chooseStateDict, splitEntry } from './state-dict-entry.js';
 import { TensorRef, type PyValue } from './values.js';
@@ -98,6 +99,15 @@ export class TorchCheckpoint {
     return this.#tensors.has(name);
   }
 
+  /**
+   * The names in the order their bytes lie in the file (torch.save orders storage records by
+   * key as text: 0, 1, 10, 100, …): reading in this order is one forward pass over the file.
+   */
+  keysInFileOrder(): string[] {
+    const at = (k: string) => this.#raw.locate(this.#tensors.get(k)!.storage).position;
+    return this.keys().sort((a, b) => at(a) - at(b));
+  }
+
   info(name: string): TorchTensorInfo {
     const t = this.#ref(name);
     return { dtype: t.dtype, torchType: t.storage.typeName, shape: [...t.shape] };
@@ -129,14 +139,10 @@ export class TorchCheckpoint {
     }
     return scope(() => {
       const out: Record<string, Tensor> = {};
-      // In file order: one forward pass over the file (torch.save orders records by key as text).
-      const ordered = [...groups.values()].sort((a, b) => this.#raw.locate(a[0]![1].storage).position - this.#raw.locate(b[0]![1].storage).position);
-      for (const members of ordered) {
-        if (members.length === 1 || !members[0]![1].storage.dtype) {
-          for (const [k, t] of members) out[k] = readTensorRef(fd, this.#raw, t, this.path, `'${k}'`);
-          continue;
-        }
-        // One read of the span all members cover, then a view for each.
+      // Reads that go straight from the file into memory are gathered and done in one parallel
+      // call (tensorPreadMany); each then becomes its members' tensors.
+      const batch: { flat: Tensor; position: number; finish: (flat: Tensor) => void }[] = [];
+      for (const members of groups.values()) {
         const storage = members[0]![1].storage;
         let lo = Infinity;
         let hi = 0;
@@ -147,15 +153,45 @@ export class TorchCheckpoint {
             hi = Math.max(hi, end);
           }
         }
-        if (hi === 0) {
-          for (const [k, t] of members) out[k] = empty(t.shape, { dtype: t.dtype! });
+        const direct = directSpan(this.#raw, storage, lo, hi);
+        if (!direct) {
+          if (members.length === 1 || !storage.dtype || hi === 0) {
+            for (const [k, t] of members) out[k] = readTensorRef(fd, this.#raw, t, this.path, `'${k}'`);
+            continue;
+          }
+          // Shared and not directly readable (deflated, big-endian): one read, then views.
+          const flat = readTensorRef(fd, this.#raw, new TensorRef(storage, lo, [hi - lo], [1], false), this.path);
+          for (const [k, t] of members)
+            out[k] = viewExtent(t.offset, t.shape, t.stride) === 0 ? empty(t.shape, { dtype: t.dtype! }) : flat.asStrided(t.shape, t.stride, t.offset - lo);
           continue;
         }
-        const flat = readTensorRef(fd, this.#raw, new TensorRef(storage, lo, [hi - lo], [1], false), this.path);
-        for (const [k, t] of members)
-          out[k] = viewExtent(t.offset, t.shape, t.stride) === 0 ? empty(t.shape, { dtype: t.dtype! }) : flat.asStrided(t.shape, t.stride, t.offset - lo);
+        const single = members.length === 1 && isRowMajor(members[0]![1].shape, members[0]![1].stride);
+        const flat = empty(single ? members[0]![1].shape : [hi - lo], { dtype: storage.dtype! });
+        batch.push({
+          flat,
+          position: direct.position,
+          finish: (f) => {
+            if (single) out[members[0]![0]] = f;
+            else
+              for (const [k, t] of members) {
+                const view =
+                  viewExtent(t.offset, t.shape, t.stride) === 0 ? empty(t.shape, { dtype: t.dtype! }) : f.asStrided(t.shape, t.stride, t.offset - lo);
+                // A lone strided view (channels-last, a transpose) comes back contiguous, as get() returns it.
+                out[k] = members.length === 1 ? view.contiguous() : view;
+              }
+          },
+        });
       }
-      // Back in the state dict's order (the reads went in file order).
+      const got = preadTensors(
+        batch.map((b) => b.flat),
+        fd,
+        batch.map((b) => b.position),
+      );
+      batch.forEach((b, i) => {
+        if (got[i]! < b.flat.byteSize) fail('BAD_TENSOR', `${this.path}: a storage ends early (truncated?)`);
+        b.finish(b.flat);
+      });
+      // In the state dict's order.
       return Object.fromEntries([...this.#tensors.keys()].map((k) => [k, out[k]!]));
     });
   }
