@@ -22,24 +22,9 @@ import {
   type Tensor,
 } from '../../src/index.js';
 import { bytesOf, rawFile, tempDir } from './safetensors-support.js';
+import { prng, type Rng } from '../support/prng.js';
 
 const FILES = 1200;
-
-/** mulberry32: a tiny seeded PRNG. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number): number => Math.floor(next() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
-  return { next, int, pick };
-}
-type Rng = ReturnType<typeof prng>;
 
 function seeds(): Uint8Array[] {
   manualSeed(11);

@@ -301,7 +301,10 @@ test('keysInFileOrder follows the storage records as torch.save lays them out (b
     const keys = ckpt.keys();
     // torch.save numbers storages in the order the state dict meets them and writes the
     // records sorted as text: 0, 1, 10, 100, 101, …, 11, …
-    const expected = keys.map((k, i) => [String(i), k] as const).sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([, k]) => k);
+    const expected = keys
+      .map((k, i) => [String(i), k] as const)
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([, k]) => k);
     assert.deepEqual(ckpt.keysInFileOrder(), expected);
     assert.notDeepEqual(expected, keys);
   } finally {

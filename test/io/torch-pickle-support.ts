@@ -23,21 +23,7 @@ export function python(script: string, args: string[] = [], timeoutMs = 120_000)
   }
 }
 
-/** mulberry32: a tiny seeded PRNG, so every fuzz case reproduces from its seed. */
-export function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number): number => Math.floor(next() * n);
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!;
-  return { next, int, pick };
-}
-export type Rng = ReturnType<typeof prng>;
+export { prng, type Rng } from '../support/prng.js';
 
 /**
  * Asserts `fn` throws a TorchCheckpointError with this code whose message is one line (and
