@@ -28,8 +28,9 @@ ${configHelp()}
 
 examples:
   finegrain train --data birds/ --model mobilenet_v2 --pretrained imagenet --freeze-until features.4 --epochs 6
-  finegrain train --data birds/ --model regnet_y_16gf --pretrained regnet_y_16gf.safetensors \\
+  finegrain train --data birds/ --model regnet_y_16gf --pretrained torchvision:regnet_y_16gf.IMAGENET1K_SWAG_E2E_V1 \\
       --image-size 512 --final-image-size 960 --final-epochs 2 --crop attention --ema 0.999
+  finegrain train --data cars/ --model resnet50 --pretrained checkpoint.pth.tar#state_dict_ema
   finegrain train --resume runs/run-2026-11-26_15-00-00`);
     return;
   }
