@@ -135,7 +135,14 @@ async function compile(file) {
 }
 
 try {
-  if (queue.length) console.log(`building native addon against libtorch from ${torch.source} (${torch.root})`);
+  if (queue.length) {
+    console.log(`building native addon against libtorch from ${torch.source} (${torch.root})`);
+    // What this build has and what it skipped, so an install says so instead of failing later.
+    console.log(`  distributed training (c10d, Gloo): ${distributed ? 'yes' : 'skipped (Gloo headers not found; Debian: libgloo-dev)'}`);
+    console.log(
+      `  oneDNN convolution plans for inference: ${dnnlLibrary ? 'yes' : 'skipped (libtorch links no system libdnnl, or its headers are missing; Debian: libdnnl-dev)'}`,
+    );
+  }
   const workers = Math.max(1, cpus().length);
   const pending = [...queue];
   await Promise.all(

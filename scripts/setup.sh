@@ -3,6 +3,10 @@
 # already done, so running it again costs a few seconds.
 #   scripts/setup.sh          libtorch, npm packages, native addon, TypeScript build
 #   scripts/setup.sh --test   the same, plus the PyTorch oracle the tests compare against
+#   scripts/setup.sh --install what `npm install finegrain` runs (package.json's install script):
+#                              libtorch and the system libraries as above, then the addon; no npm
+#                              packages (npm is installing them) and no TypeScript build (the
+#                              package ships build/src)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -88,6 +92,13 @@ if [ "${1:-}" = "--test" ]; then
   if ! command -v chromium >/dev/null 2>&1; then
     if can_apt; then apt_install chromium; else log "chromium missing and no apt-get as root: browser tests will be skipped"; fi
   fi
+fi
+
+if [ "${1:-}" = "--install" ]; then
+  # As a dependency: report what this install found, build the addon, and stop.
+  log "libtorch: $(node -e 'const t = JSON.parse(process.argv[1]); console.log(t.source + " (" + t.lib + ")")' "$libtorch" 2>/dev/null || echo "$libtorch")"
+  node scripts/build-native.mjs >&2
+  exit 0
 fi
 
 # 3. npm packages, from the committed lockfile

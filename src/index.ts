@@ -41,3 +41,18 @@ export { predictDataset, type DatasetPredictions, type EnsembleMember, type Pred
 export { ttaForward, type TtaOptions } from './evaluation/tta.js';
 export { classificationReport, formatReport, headTailAccuracy, type ClassificationReport } from './evaluation/metrics.js';
 export { UsageError, isUsageError } from './usage-error.js';
+// The front door: a trained checkpoint as a classifier (classify, verify, attention maps).
+export {
+  classifier,
+  Classifier,
+  UnknownClassError,
+  type ClassifierOptions,
+  type ClassifyOptions,
+  type Prediction,
+  type Classification,
+  type Verification,
+  type ClassifierInfo,
+} from './pipeline/classifier.js';
+// Export: a model as an ONNX graph, and the graph as the bytes of an .onnx file.
+export { exportOnnx, type ExportOnnxOptions } from './export/export-onnx.js';
+export { encodeOnnxModel } from './export/onnx-write.js';

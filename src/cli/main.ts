@@ -21,6 +21,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   },
   predict: { summary: 'predict images: Kaggle CSV or top-k JSON, TTA, ensembles, attention maps', load: () => import('./commands/predict.js') },
   serve: { summary: 'serve a checkpoint over HTTP: classify, verify, attention maps, metrics, web page', load: () => import('./commands/serve.js') },
+  setup: { summary: 'find or install libtorch and build the native addon (what the install step does)', load: () => import('./commands/setup.js') },
   info: { summary: 'libtorch build, devices and threads', load: () => import('./commands/info.js') },
   models: { summary: 'registered architectures with parameters and GFLOPs', load: () => import('./commands/models.js') },
   export: { summary: 'export a checkpoint as ONNX (fp32 or int8) or a Triton model repository', load: () => import('./commands/export.js') },

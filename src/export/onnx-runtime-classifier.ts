@@ -11,7 +11,8 @@
  *   clf.metadata.classes[argmax(logits.data.subarray(0, logits.dims[1]))];
  *   await clf.close();
  */
-import ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
+import { onnxRuntime } from './onnx-runtime.js';
 import { parseExportMetadata, type ExportMetadata } from './metadata.js';
 import { readOnnxMetadataProps } from './read-metadata.js';
 
@@ -28,7 +29,8 @@ export interface OnnxRuntimeClassifierOptions {
 
 export class OnnxRuntimeClassifier {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: Ort.InferenceSession,
+    private readonly ort: typeof Ort,
     /** Classes, preprocessing, calibration, as the export wrote them. */
     readonly metadata: ExportMetadata,
     /** The file it was opened from. */
@@ -38,6 +40,7 @@ export class OnnxRuntimeClassifier {
   /** Opens an exported model; fails with the reason when the file is not a finegrain export. */
   static async open(path: string, options: OnnxRuntimeClassifierOptions = {}): Promise<OnnxRuntimeClassifier> {
     const metadata = parseExportMetadata(readOnnxMetadataProps(path));
+    const ort = await onnxRuntime();
     const session = await ort.InferenceSession.create(path, {
       graphOptimizationLevel: 'all',
       ...(options.intraOpThreads ? { intraOpNumThreads: options.intraOpThreads } : {}),
@@ -48,7 +51,7 @@ export class OnnxRuntimeClassifier {
         throw new Error(`${path}: the model has no '${name}' output (outputs: ${session.outputNames.join(', ')})`);
       }
     }
-    return new OnnxRuntimeClassifier(session, metadata, path);
+    return new OnnxRuntimeClassifier(session, ort, metadata, path);
   }
 
   /** The [channels, height, width] a batch must have. */
@@ -68,7 +71,7 @@ export class OnnxRuntimeClassifier {
     }
     const n = dims[0]!;
     if (batch.length !== n * c * h * w) throw new RangeError(`batch holds ${batch.length} values, [${dims.join(', ')}] needs ${n * c * h * w}`);
-    const out = await this.session.run({ input: new ort.Tensor('float32', batch, [...dims]) });
+    const out = await this.session.run({ input: new this.ort.Tensor('float32', batch, [...dims]) });
     const take = (name: string): OutputTensor => {
       const t = out[name]!;
       return { data: t.data as Float32Array, dims: [...t.dims] };

@@ -3,6 +3,7 @@
  * use the typed `Tensor` API instead. Handles are numbers into the addon's slot table.
  */
 import { createRequire } from 'node:module';
+import { UsageError } from '../usage-error.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -180,7 +181,11 @@ function locate(): string {
 function load(): NativeBinding {
   const path = locate();
   if (!existsSync(path)) {
-    throw new Error(`finegrain's native addon is not built (${path} is missing). Run \`npm run setup\` (or \`node scripts/build-native.mjs\`).`);
+    // A UsageError: the CLI prints this one line, no stack. In the repository `npm run setup`
+    // builds it; where finegrain is a dependency, its install step did and can be rerun.
+    throw new UsageError(
+      `finegrain's native addon is not built (${path} is missing): run \`npx finegrain setup\` (it finds or installs libtorch, then builds the addon; npm 11 skips a dependency's install step unless it is approved: \`npm install-scripts approve finegrain\`)`,
+    );
   }
   chooseOpenblasCore(); // before libtorch (and the BLAS under it) loads
   return createRequire(import.meta.url)(path) as NativeBinding;

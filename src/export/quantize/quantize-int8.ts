@@ -19,7 +19,7 @@
  * @example
  *   const int8 = await quantizeGraphInt8(graph, await calibrationBatches('train/', { count: 128, preprocessing }));
  */
-import ort from 'onnxruntime-node';
+import { onnxRuntime } from '../onnx-runtime.js';
 import type { GraphNode, OnnxGraph } from '../onnx-graph.js';
 import { encodeOnnxModel } from '../onnx-write.js';
 import { INPUT_NAME } from '../trace-to-onnx.js';
@@ -100,6 +100,7 @@ function percentileOf(data: Float32Array, p: number): Range {
 }
 
 async function calibrate(graph: OnnxGraph, names: string[], batches: CalibrationBatch[], options: QuantizeOptions): Promise<Map<string, Range>> {
+  const ort = await onnxRuntime();
   const probe = graph.clone();
   for (const name of names) if (!probe.outputs.some((o) => o.name === name)) probe.outputs.push({ name, dtype: 'float32', dims: null });
   const session = await ort.InferenceSession.create(encodeOnnxModel(probe), { graphOptimizationLevel: 'basic' });
