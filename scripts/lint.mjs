@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fix = process.argv.includes('--fix');
 const bin = (name) => join(root, 'node_modules/.bin', name);
-const files = ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.mjs', 'bin/*.js', 'eslint.config.js'];
+const files = ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'examples/**/*.ts', 'scripts/**/*.mjs', 'bin/*.js', 'eslint.config.js'];
 
 function step(label, cmd, args) {
   const started = Date.now();
@@ -18,7 +18,7 @@ function step(label, cmd, args) {
   return r.status === 0;
 }
 
-const eslintOk = step('eslint', bin('eslint'), [...(fix ? ['--fix'] : []), 'src', 'test', 'bench', 'scripts', 'bin', 'eslint.config.js']);
+const eslintOk = step('eslint', bin('eslint'), [...(fix ? ['--fix'] : []), 'src', 'test', 'bench', 'examples', 'scripts', 'bin', 'eslint.config.js']);
 const prettierOk = step('prettier', bin('prettier'), [fix ? '--write' : '--check', '--log-level', 'warn', ...files]);
 if (!eslintOk || !prettierOk) {
   console.error('lint failed: fix the reports above (node scripts/lint.mjs --fix fixes formatting)');

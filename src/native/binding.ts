@@ -3,7 +3,6 @@
  * use the typed `Tensor` API instead. Handles are numbers into the addon's slot table.
  */
 import { createRequire } from 'node:module';
-import { UsageError } from '../usage-error.js';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
@@ -181,10 +180,13 @@ function locate(): string {
 function load(): NativeBinding {
   const path = locate();
   if (!existsSync(path)) {
-    // A UsageError: the CLI prints this one line, no stack. In the repository `npm run setup`
-    // builds it; where finegrain is a dependency, its install step did and can be rerun.
-    throw new UsageError(
-      `finegrain's native addon is not built (${path} is missing): run \`npx finegrain setup\` (it finds or installs libtorch, then builds the addon; npm 11 skips a dependency's install step unless it is approved: \`npm install-scripts approve finegrain\`)`,
+    // Named UsageError (the class lives in a layer this one may not import): the CLI prints
+    // this one line, with no stack.
+    throw Object.assign(
+      new Error(
+        `finegrain's native addon is not built (${path} is missing): run \`npx finegrain setup\` (it finds or installs libtorch, then builds the addon; npm 11 skips a dependency's install step unless it is approved: \`npm install-scripts approve finegrain\`)`,
+      ),
+      { name: 'UsageError' },
     );
   }
   chooseOpenblasCore(); // before libtorch (and the BLAS under it) loads

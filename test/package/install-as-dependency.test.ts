@@ -17,10 +17,14 @@ import { tinyFixture } from '../serve/serve-support.js';
 
 const exec = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+// A fresh project does not inherit the repository's npm settings: under `npm test`, npm exports
+// this repository's .npmrc and lifecycle state as npm_* variables, which the consumer's npx would
+// read (and warn about).
+const CONSUMER_ENV = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE_TEST_CONTEXT'));
 
 async function sh(cmd: string, args: string[], cwd: string, timeout = 300_000): Promise<{ stdout: string; stderr: string; code: number }> {
   try {
-    const r = await exec(cmd, args, { cwd, timeout, maxBuffer: 64 << 20, env: { ...process.env, NODE_TEST_CONTEXT: undefined } });
+    const r = await exec(cmd, args, { cwd, timeout, maxBuffer: 64 << 20, env: CONSUMER_ENV });
     return { ...r, code: 0 };
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; code?: number };

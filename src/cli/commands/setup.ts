@@ -20,7 +20,12 @@ Builds finegrain's native addon against libtorch, as its install step does: find
 run as root), the optional system libraries (Gloo for distributed training, oneDNN headers for
 inference's convolution plans; it says which it skipped), then compiles the addon into the
 package's build/native. Run it once after \`npm install finegrain\` when npm skipped the
-package's install script (npm 11 does unless it is approved).`;
+package's install script (npm 11 does unless it is approved).
+
+  --help   this text
+
+example (in a project that depends on finegrain):
+  npm install finegrain && npx finegrain setup && npx finegrain info`;
 
 export async function run(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', default: false } } });
