@@ -41,18 +41,23 @@ export { predictDataset, type DatasetPredictions, type EnsembleMember, type Pred
 export { ttaForward, type TtaOptions } from './evaluation/tta.js';
 export { classificationReport, formatReport, headTailAccuracy, type ClassificationReport } from './evaluation/metrics.js';
 export { UsageError, isUsageError } from './usage-error.js';
-// The front door: a trained checkpoint as a classifier (classify, verify, attention maps).
+// The front door: a trained model as a classifier (classify, verify, attention maps).
 export {
   classifier,
   Classifier,
   UnknownClassError,
+  NotAvailableError,
   type ClassifierOptions,
   type ClassifyOptions,
   type Prediction,
   type Classification,
   type Verification,
-  type ClassifierInfo,
 } from './pipeline/classifier.js';
+export type { ServedModel, ServedModelInfo, AttentionImages } from './pipeline/served-model.js';
+export type { ClassifierInput } from './pipeline/input.js';
+// The open world: calibrate a checkpoint so it can answer "unknown"; metrics and quality checks.
+export { calibrate, type CalibrateOptions, type CalibrationSummary } from './open-world/calibrate-checkpoint.js';
+export * as openWorld from './open-world/index.js';
 // Export: a model as an ONNX graph, and the graph as the bytes of an .onnx file.
 export { exportOnnx, type ExportOnnxOptions } from './export/export-onnx.js';
 export { encodeOnnxModel } from './export/onnx-write.js';

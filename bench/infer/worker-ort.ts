@@ -2,7 +2,7 @@
  * bench/infer's ONNX Runtime contender, one per child process: finegrain's export of the
  * benchmark's weights (fp32, or the int8 QDQ export) on onnxruntime-node's CPU provider with
  * every graph optimisation, `intraOpNumThreads` as asked and one inter-op thread, as
- * `OnnxRuntimeClassifier` (src/export/onnx-runtime-classifier.ts) opens a file. This file loads
+ * `OnnxRuntimeSession` (src/export/onnx-runtime-session.ts) opens a file. This file loads
  * no libtorch, so the process's memory is ONNX Runtime's.
  *
  *   node build/bench/infer/worker-ort.js   (driven by bench/infer/run.ts)

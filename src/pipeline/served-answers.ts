@@ -1,6 +1,6 @@
 /**
  * The parts of an answer that do not depend on the runtime, shared by the libtorch
- * `Classifier` and the `OnnxClassifier` so the two cannot drift apart: decoding a photo with
+ * `Classifier` and the `OnnxModel` so the two cannot drift apart: decoding a photo with
  * its quality judged, one image's row of probabilities as top classes, verdicts and the
  * claimed class's rank, and the verification decision from that. Loads no native addon.
  *
@@ -13,7 +13,7 @@ import { resizeSide, type PreprocessConfig } from '../models/preprocess-config.j
 import type { RgbImage } from '../data/image.js';
 import type { UnknownVerdict } from '../open-world/calibration.js';
 import { assessQuality, QUALITY_SIDE, type QualityThresholds } from '../open-world/quality.js';
-import type { BatchItem, BatchResult, DecodedImage, Verification } from './classifier.js';
+import type { BatchItem, BatchResult, DecodedImage, VerificationAnswer } from './served-model.js';
 import { decodeForQuality, decodeInput, decodeOptionsFor, type ClassifierInput } from './input.js';
 import { rankOf, topClasses } from '../evaluation/top-classes.js';
 import { decideVerification, type VerificationThresholds } from './verification.js';
@@ -77,7 +77,7 @@ export function rowAnswer(
 }
 
 /** The verification answer from a batch result that carried a claimed class. */
-export function verificationAnswer(r: BatchResult, thresholds: VerificationThresholds): Pick<Verification, 'decision' | 'reason' | 'claimed'> {
+export function verificationAnswer(r: BatchResult, thresholds: VerificationThresholds): VerificationAnswer {
   const claimed = r.claimed!;
   const d = decideVerification(
     { claimed: claimed.label, rank: claimed.rank, score: claimed.score, top: r.predictions[0]!, unknown: r.unknown, quality: r.quality },

@@ -1,6 +1,6 @@
 /**
- * The serving application: a Fastify server around a `ServedModel` (the libtorch `Classifier`
- * or the ONNX Runtime `OnnxClassifier`) — content-type parsers
+ * The serving application: a Fastify server around a `Classifier` or the `ServedModel` behind
+ * one (libtorch in this thread or on a worker thread, or ONNX Runtime) — content-type parsers
  * for the three image forms, the body-size limit, the optional API key, metrics hooks, one
  * error handler that turns every failure into a JSON answer with the right status (no input
  * crashes the process or leaks a stack), the micro-batcher, and warm-up before ready.
@@ -13,8 +13,8 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
-import type { BatchItem, BatchResult } from '../pipeline/classifier.js';
-import type { ServedModel } from '../pipeline/served-model.js';
+import { servedModelOf, type Classifier } from '../pipeline/classifier.js';
+import type { BatchItem, BatchResult, ServedModel } from '../pipeline/served-model.js';
 import { MicroBatcher } from './batcher.js';
 import { HttpError } from './errors.js';
 import { serverMetrics, type ServerMetrics } from './metrics.js';
@@ -40,7 +40,12 @@ function authorised(header: string | string[] | undefined, apiKey: string): bool
   return v === apiKey || v === `Bearer ${apiKey}`;
 }
 
-export async function createServer(clf: ServedModel, overrides: Partial<ServeOptions> = {}): Promise<Server> {
+/**
+ * A server for a classifier (or the model behind one), configured but not yet listening. The
+ * classifier stays the caller's: `close()` does not dispose it.
+ */
+export async function createServer(model: Classifier | ServedModel, overrides: Partial<ServeOptions> = {}): Promise<Server> {
+  const clf = servedModelOf(model);
   const options: ServeOptions = { ...DEFAULT_SERVE_OPTIONS, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
   const app = Fastify({
     bodyLimit: Math.ceil(options.bodyLimit * 1.37) + 4096, // JSON carries base64 (4/3) of an image up to the limit

@@ -4,7 +4,7 @@
  */
 import type { UnknownVerdict } from '../open-world/calibration.js';
 import type { QualityReport } from '../open-world/quality.js';
-import type { AttentionImages } from '../pipeline/classifier.js';
+import type { AttentionImages } from '../pipeline/served-model.js';
 
 export const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 

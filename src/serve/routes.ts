@@ -7,9 +7,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ImageDecodeError } from '../data/decode/decode-image.js';
-import type { BatchItem, BatchResult } from '../pipeline/classifier.js';
 import { decodeOptionsFor } from '../pipeline/input.js';
-import { NotAvailableError, UnknownClassError, type ServedModel } from '../pipeline/served-model.js';
+import { NotAvailableError, UnknownClassError, type BatchItem, type BatchResult, type ServedModel } from '../pipeline/served-model.js';
 import { QueueFullError, RequestTimeoutError, type MicroBatcher } from './batcher.js';
 import { withDeadline } from './deadline.js';
 import { HttpError } from './errors.js';

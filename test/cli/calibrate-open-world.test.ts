@@ -144,7 +144,7 @@ test('bad input: no calibration, an OOD folder without images, unknown corruptio
   assert.match(r.stderr, /one checkpoint/);
   r = runCli(['calibrate', '--checkpoint', bare]);
   assert.equal(r.status, 2);
-  assert.match(r.stderr, /--data VAL is required/);
+  assert.match(r.stderr, /validation data \(--data VAL\) is required/);
   r = runCli(['calibrate', '--checkpoint', best, '--pass-rate', '1.5']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--pass-rate must be a number in \(0, 1\)/);

@@ -25,7 +25,8 @@ import { randn } from '../../src/tensor/creation.js';
 import { scope } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { manualSeed } from '../../src/runtime/settings.js';
-import { classifier } from '../../src/pipeline/classifier.js';
+import { loadLibtorchModel, type LibtorchModel } from '../../src/pipeline/libtorch-model.js';
+import { Classifier, servedModelOf } from '../../src/pipeline/classifier.js';
 import { liveTensors } from '../../src/index.js';
 import { assertClose } from '../support/assert-close.js';
 import { tinyFixture } from '../serve/serve-support.js';
@@ -235,14 +236,15 @@ test("classifier()'s default route prepares its own copy: the checkpoint file is
   const bytes = readFileSync(fx.checkpoint);
   const live = liveTensors();
   {
-    using clf = await classifier(fx.checkpoint, { precision: 'bfloat16' });
-    const model = clf.members[0]!.model;
+    using clf = new Classifier(await loadLibtorchModel(fx.checkpoint, { precision: 'bfloat16' }));
+    const model = (servedModelOf(clf) as LibtorchModel).members[0]!.model;
     if (countOf(model, BatchNorm2d) + countOf(model, Conv2d) + countOf(model, PlannedConv2d) === 0) throw new Error('fixture has no convolutions');
     assert.equal(firstConvDtype(model), 'bfloat16');
     const r = await clf.classify(fx.photos.class_1![0]!, { attention: true });
     assert.ok(r.attention?.image.startsWith('data:image/png'));
-    using exact = await classifier(fx.checkpoint, { precision: 'float32' });
-    assert.equal(firstConvDtype(exact.members[0]!.model), 'float32');
+    using exactModel = await loadLibtorchModel(fx.checkpoint, { precision: 'float32' });
+    assert.equal(firstConvDtype(exactModel.members[0]!.model), 'float32');
+    const exact = new Classifier(exactModel);
     const e = await exact.classify(fx.photos.class_1![0]!);
     assert.equal(e.predictions[0]!.label, r.predictions[0]!.label);
   }

@@ -50,6 +50,9 @@ test('upload a photo, see the top-1 label and the heat map, verify a claim; scre
   // Page-side code is given as strings: this project compiles without the DOM types.
   await page.waitForFunction("document.getElementById('claimed').options.length > 0", null, { timeout: 20_000 });
   assert.match((await page.textContent('#model-line')) ?? '', /regnetx_002/);
+  // The fixture's checkpoint has no calibration: the page says so.
+  assert.equal(await page.isVisible('#calibration-note'), true);
+  assert.match((await page.textContent('#calibration-note')) ?? '', /not calibrated.*finegrain calibrate/);
 
   await page.setInputFiles('#file', photo);
   await page.waitForFunction(`document.getElementById('top-label').textContent === ${JSON.stringify(expected)}`, null, { timeout: 30_000 });

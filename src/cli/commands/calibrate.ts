@@ -1,37 +1,22 @@
 /**
- * `finegrain calibrate --checkpoint C [--data VAL]`: fits what the open-world answers need —
- * the feature bank and class statistics (from the training images), the softmax temperature
- * and a threshold per OOD score at the chosen in-distribution pass rate (from held-out
- * validation images) — and stores them in the checkpoint's sidecar
- * `<name>.calibration.safetensors`, which `eval --ood`, `serve` and `classifier()` find on
- * their own.
- *
- * Which images: when the checkpoint sits in its run folder, the run's own split (its training
- * images for the statistics, its validation images for temperature and thresholds), unless
- * --data / --bank-data name others. Without a run folder, --data is split in two (stratified,
- * seeded) so that no image both builds the bank and sets a threshold.
+ * `finegrain calibrate --checkpoint C [--data VAL]`: the library's `calibrate()`
+ * (open-world/calibrate-checkpoint.ts) behind flags — fits the open-world calibration of a
+ * checkpoint and stores it in its sidecar `<name>.calibration.safetensors`.
  *
  * @example
  *   finegrain calibrate --checkpoint runs/a/checkpoints/best.safetensors
  *   finegrain calibrate --checkpoint model.safetensors --data val/ --bank-data train/ --method energy
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { ImageDataset } from '../../data/datasets/dataset.js';
-import { stratifiedSplit } from '../../data/datasets/split.js';
-import { loadModelFromCheckpoint } from '../../models/load-checkpoint.js';
-import { calibrationPath } from '../../open-world/calibration.js';
-import { DEFAULT_KNN_K, DEFAULT_OOD_METHOD, DEFAULT_PASS_RATE, fitCalibration } from '../../open-world/calibration-fit.js';
-import { classifierHead, predictOutputs } from '../../open-world/model-outputs.js';
+import { calibrate } from '../../open-world/calibrate-checkpoint.js';
+import { DEFAULT_KNN_K, DEFAULT_OOD_METHOD, DEFAULT_PASS_RATE } from '../../open-world/calibration-fit.js';
 import { isOodScoreName } from '../../open-world/ood/compute.js';
 import { OOD_SCORE_DESCRIPTIONS, OOD_SCORES } from '../../open-world/ood/score.js';
 import { useAllCores } from '../../runtime/settings.js';
-import { parseTrainConfig } from '../../train/config.js';
-import { openLabeled, openTrainingData } from '../../train/datasets.js';
-import { resolveDevice, resolvePrecision, type Precision } from '../../runtime/device-choice.js';
+import type { Precision } from '../../runtime/device-choice.js';
+import type { Device } from '../../tensor/device.js';
 import { usageError } from './eval.js';
-import { writeFileAtomic } from '../../io/atomic-write.js';
 
 const HELP = `usage: finegrain calibrate --checkpoint CKPT [--data VAL] [--bank-data TRAIN]
                            [--method ${OOD_SCORES.join('|')}] [--pass-rate 0.95] [--k ${DEFAULT_KNN_K}]
@@ -60,43 +45,6 @@ ${OOD_SCORES.map((s) => `                        ${s.padEnd(12)}${OOD_SCORE_DESC
 example:
   finegrain calibrate --checkpoint runs/cars/checkpoints/best.safetensors   # the run's own validation split
   finegrain eval --checkpoint runs/cars/checkpoints/best.safetensors --data cars_test/ --ood birds/ --report report/`;
-
-interface Sources {
-  bank: ImageDataset;
-  val: ImageDataset;
-  note: string;
-}
-
-function runSplit(checkpoint: string): { train: ImageDataset; val: ImageDataset } | null {
-  const runDir = dirname(dirname(resolve(checkpoint)));
-  const configFile = resolve(runDir, 'config.json');
-  if (!existsSync(configFile)) return null;
-  const config = parseTrainConfig(JSON.parse(readFileSync(configFile, 'utf8')));
-  const data = openTrainingData(config);
-  return { train: data.train, val: data.val };
-}
-
-function sources(
-  checkpoint: string,
-  classes: readonly string[],
-  data: string | undefined,
-  bankData: string | undefined,
-  split: 'train' | 'test' | 'all',
-  seed: number,
-): Sources {
-  const run = !data || !bankData ? runSplit(checkpoint) : null;
-  const open = (p: string) => openLabeled(p, { split, classes });
-  if (data && bankData) return { bank: open(bankData), val: open(data), note: `bank ${bankData}, validation ${data}` };
-  if (run) {
-    const val = data ? open(data) : { ...run.val, classes };
-    const bank = bankData ? open(bankData) : run.train;
-    return { bank, val, note: `bank ${bankData ?? "the run's training split"}, validation ${data ?? "the run's validation split"}` };
-  }
-  if (!data) throw usageError(`--data VAL is required: ${checkpoint} is not inside a run folder (no ../config.json)`);
-  const all = open(data);
-  const halves = stratifiedSplit(all, { valFraction: 0.5, seed });
-  return { bank: halves.train, val: halves.val, note: `${data} split in halves (seed ${seed}): one for the bank, one for temperature and thresholds` };
-}
 
 function number(v: string | undefined, flag: string, ok: (n: number) => boolean, what: string): number | undefined {
   if (v === undefined) return undefined;
@@ -139,55 +87,32 @@ export async function run(argv: string[]): Promise<void> {
   const batchSize = number(values['batch-size'], '--batch-size', (n) => Number.isInteger(n) && n >= 1, 'a positive integer') ?? 32;
   const split = (values.split ?? 'train') as 'train' | 'test' | 'all';
   if (!['train', 'test', 'all'].includes(split)) throw usageError(`--split must be train, test or all, got '${values.split}'`);
-  const device = resolveDevice(values.device ?? 'auto');
   const requested = values.precision ?? 'auto';
   if (!['float32', 'bfloat16', 'float16', 'auto'].includes(requested))
     throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${requested}'`);
-  const precision = resolvePrecision(requested as Precision | 'auto', device);
   const checkpoint = values.checkpoint;
   if (!existsSync(checkpoint)) throw usageError(`checkpoint not found: ${checkpoint}`);
 
-  const loaded = loadModelFromCheckpoint(checkpoint, { device });
-  try {
-    const src = sources(checkpoint, loaded.meta.classes, values.data, values['bank-data'], split, seed);
-    if (!src.val.samples.length) throw usageError('no validation images of the checkpoint classes');
-    const opts = { device, precision, batchSize };
-    console.log(`calibrating ${checkpoint}: ${src.note}`);
-    const bank = await predictOutputs(loaded, src.bank, opts);
-    const val = await predictOutputs(loaded, src.val, opts);
-    try {
-      if (bank.labels.length < k) throw usageError(`--k ${k} exceeds the ${bank.labels.length} readable bank images`);
-      if (!val.labels.length) throw usageError('no validation image could be read');
-      const head = classifierHead(loaded.model);
-      const cal = fitCalibration({
-        train: { embeddings: bank.embeddings, labels: bank.labels },
-        val: { logits: val.logits, embeddings: val.embeddings, labels: val.labels },
-        head: { weight: head.weight.cpu(), bias: head.bias.cpu() },
-        numClasses: loaded.meta.classes.length,
-        method,
-        passRate,
-        k,
-        fittedOn: { source: src.note },
-      });
-      try {
-        const path = cal.save(checkpoint);
-        const m = cal.info.metrics as { valAccuracy: number; valEceBefore: number; valEceAfter: number };
-        const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
-        console.log(
-          `temperature ${cal.temperature.toFixed(3)}; validation ECE (15 bins) ${pct(m.valEceBefore)} -> ${pct(m.valEceAfter)}; accuracy ${pct(m.valAccuracy)} on ${val.labels.length} images`,
-        );
-        console.log(`thresholds at ${pct(passRate)} of validation images passing (default method: ${method}):`);
-        for (const s of OOD_SCORES) console.log(`  ${s.padEnd(12)} ${cal.info.thresholds[s]!.toPrecision(6)}`);
-        console.log(`wrote ${path}`);
-        if (values.json) writeFileAtomic(values.json, JSON.stringify({ path: calibrationPath(checkpoint), ...cal.toJSON() }, null, 2) + '\n');
-      } finally {
-        cal.dispose();
-      }
-    } finally {
-      bank.dispose();
-      val.dispose();
-    }
-  } finally {
-    loaded.model.dispose();
-  }
+  const summary = await calibrate(checkpoint, {
+    data: values.data,
+    bankData: values['bank-data'],
+    split,
+    method,
+    passRate,
+    k,
+    seed,
+    batchSize,
+    device: (values.device ?? 'auto') as Device | 'auto',
+    precision: requested as Precision | 'auto',
+    json: values.json,
+    onNote: (line) => console.log(line),
+  });
+  const m = summary.metrics;
+  const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
+  console.log(
+    `temperature ${summary.temperature.toFixed(3)}; validation ECE (15 bins) ${pct(m.valEceBefore)} -> ${pct(m.valEceAfter)}; accuracy ${pct(m.valAccuracy)} on ${summary.validationImages} images`,
+  );
+  console.log(`thresholds at ${pct(passRate)} of validation images passing (default method: ${method}):`);
+  for (const s of OOD_SCORES) console.log(`  ${s.padEnd(12)} ${summary.thresholds[s].toPrecision(6)}`);
+  console.log(`wrote ${summary.path}`);
 }

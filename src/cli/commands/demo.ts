@@ -3,17 +3,22 @@
  *
  *   1. generate the synthetic fine-grained dataset (classes differ only in small marks),
  *      keeping a held-out test split the training never sees;
- *   2. train with the competition recipe (attention-region random crop, AutoAugment,
- *      label smoothing, EMA, cosine schedule, bf16 autocast + channels-last where the CPU
- *      has fast bf16);
- *   3. evaluate the best checkpoint on the test split with flip TTA;
- *   4. write sample predictions with attention maps;
+ *   2. train with the competition recipe in recipes/demo.yaml (attention-region random crop,
+ *      AutoAugment, label smoothing, EMA, cosine schedule, bf16 autocast + channels-last
+ *      where the CPU has fast bf16);
+ *   3. calibrate the best checkpoint on the run's validation split, so that what it serves
+ *      can answer "unknown";
+ *   4. evaluate it on the test split with flip TTA;
+ *   5. show a photo unlike anything it trained on, and its answer;
+ *   6. write sample predictions with attention maps;
  *
  * and print the accuracy it got. `--quick` shrinks everything for a smoke run.
  */
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { parseArgs } from 'node:util';
 import { generateSynthDataset } from '../../data/synth/generate.js';
 import { csvDataset } from '../../data/datasets/csv.js';
@@ -26,13 +31,20 @@ import { buildInfo, getNumThreads, setNumThreads } from '../../runtime/settings.
 import { availableParallelism } from 'node:os';
 import { scope } from '../../tensor/scope.js';
 import { train } from '../../train/trainer.js';
+import { readConfigFile, type TrainConfigInput } from '../../train/config.js';
 import { resolvePrecision } from '../../runtime/device-choice.js';
+import { calibrate } from '../../open-world/calibrate-checkpoint.js';
+import { classifier } from '../../pipeline/classifier.js';
+
+/** The demo's recipe: a config file that `finegrain train --config` reads as well. */
+export const DEMO_RECIPE = fileURLToPath(new URL('../../../../recipes/demo.yaml', import.meta.url));
 
 const HELP = `usage: finegrain demo [--out DIR] [--quick]
 
-Generates a synthetic fine-grained dataset, trains with the competition recipe, evaluates on a
-held-out test split with TTA and writes sample predictions with attention maps into DIR
-(default runs/demo). Prints the accuracy it got.
+Generates a synthetic fine-grained dataset, trains with the competition recipe
+(recipes/demo.yaml), calibrates the model so it can answer "unknown", evaluates on a held-out
+test split with TTA, shows a photo unlike its training data and its answer, and writes sample
+predictions with attention maps into DIR (default runs/demo). Prints the accuracy it got.
 
   --out DIR    where the data, the run and the predictions go (default runs/demo)
   --quick      a much smaller run (a smoke test, about a minute)
@@ -49,13 +61,15 @@ export async function run(argv: string[]): Promise<void> {
   const quick = values.quick ?? false;
   const out = resolve(values.out ?? 'runs/demo');
   const started = performance.now();
+  const recipe = readConfigFile(DEMO_RECIPE) as TrainConfigInput;
+  // --quick: a smaller network, image and schedule, and no EMA (two epochs are too few for it).
+  if (quick) Object.assign(recipe, { model: 'regnetx_002', imageSize: 64, epochs: 2, ema: 0 });
   const s = {
     classes: quick ? 3 : 6,
     train: quick ? 24 : 200,
     test: quick ? 8 : 40,
-    size: quick ? 64 : 96,
-    epochs: quick ? 2 : 28,
-    model: quick ? 'regnetx_002' : 'resnet18',
+    size: recipe.imageSize ?? 96,
+    model: String(recipe.model),
   };
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
@@ -90,41 +104,33 @@ export async function run(argv: string[]): Promise<void> {
 
   // 2. Training with the recipe.
   const result = await train(
-    {
-      data: join(data, 'train.csv'),
-      out,
-      name: 'run',
-      model: s.model,
-      imageSize: s.size,
-      epochs: s.epochs,
-      batchSize: 32,
-      optimizer: 'adamw',
-      lr: 0.002,
-      weightDecay: 0.05,
-      warmupEpochs: 1,
-      labelSmoothing: 0.1,
-      dropRate: 0.2,
-      ema: quick ? 0 : 0.99,
-      augment: 'autoaugment',
-      crop: 'attention',
-      cropSize: 0.8,
-      // The marks are small: a crop of 8% of the image (torchvision's default) would often drop them.
-      cropScale: 0.4,
-      cropThreshold: 0.5,
-      cropCandidates: 50,
-      cropEvery: 2, // a refresh predicts every training image: every other epoch keeps the demo within 10 minutes
-      valFraction: 0.1,
-      seed: 0,
-      quiet: !process.stderr.isTTY,
-    },
+    { ...recipe, data: join(data, 'train.csv'), out, name: 'run', quiet: !process.stderr.isTTY },
     { log: (line) => console.log(`   ${line}`) },
   );
   console.log(
     `2. trained ${s.model} for ${result.epochs} epochs in ${(result.seconds / 60).toFixed(1)} min: best validation accuracy ${(100 * result.bestValAccuracy).toFixed(1)}%`,
   );
 
-  // 3. Evaluation on the held-out test split, with flip TTA.
+  // 3. Calibration on the run's own validation split: temperature and unknown thresholds.
   const best = join(result.runDir, 'checkpoints/best.safetensors');
+  const cal = await calibrate(best, { k: quick ? 3 : 10 });
+  console.log(
+    `3. calibrated on ${cal.validationImages} validation images: temperature ${cal.temperature.toFixed(2)}, "unknown" below the ${cal.method} threshold that passes ${(100 * cal.passRate).toFixed(0)}% of them`,
+  );
+
+  // 5 (before loading the eval copy): a photo unlike the training data, through the front door.
+  const stranger = join(out, 'not-an-organism.png');
+  await writeStrangerPhoto(stranger, s.size * 2);
+  let strangerLine: string;
+  {
+    using clf = await classifier(best);
+    const r = await clf.classify(stranger, { topK: 1 });
+    const top = r.predictions[0]!;
+    const answer = r.unknown.isUnknown ? '"unknown"' : `${top.label} ${(100 * top.score).toFixed(1)}% (not flagged unknown)`;
+    strangerLine = `5. a photo unlike the training data (${stranger}): ${answer}; ${r.unknown.method} score ${r.unknown.score.toFixed(3)} against threshold ${r.unknown.threshold.toFixed(3)}`;
+  }
+
+  // 4. Evaluation on the held-out test split, with flip TTA.
   const { model, meta, preprocess } = loadModelFromCheckpoint(best);
   try {
     const test = csvDataset(join(data, 'test.csv'), { classes: meta.classes });
@@ -134,12 +140,14 @@ export async function run(argv: string[]): Promise<void> {
       const report = classificationReport(preds.probs, preds.labels, meta.classes);
       top1 = report.top1;
       writeFileAtomic(join(out, 'test-report.json'), JSON.stringify(report, null, 2) + '\n');
-      console.log(`3. test split (${report.images} images, flip TTA):\n${formatReport(report, { worstClasses: 3 }).replace(/^/gm, '   ')}`);
+      console.log(`4. test split (${report.images} images, flip TTA):\n${formatReport(report, { worstClasses: 3 }).replace(/^/gm, '   ')}`);
     } finally {
       preds.dispose();
     }
 
-    // 4. Sample predictions with attention maps.
+    console.log(strangerLine);
+
+    // 6. Sample predictions with attention maps.
     const samples = subset(
       test,
       Array.from({ length: Math.min(8, test.samples.length) }, (_, i) => i * Math.floor(test.samples.length / 8)),
@@ -163,12 +171,32 @@ export async function run(argv: string[]): Promise<void> {
       outputPath: (path) => join(dir, basename(path).replace(/\.\w+$/, '.png')),
       captions,
     });
-    console.log(`4. ${written.length} predictions with attention maps in ${dir}`);
+    console.log(`6. ${written.length} predictions with attention maps in ${dir}`);
     console.log(
       `\ndemo: test accuracy ${(100 * top1).toFixed(1)}% on ${s.classes} classes (chance ${(100 / s.classes).toFixed(1)}%), total ${((performance.now() - started) / 60000).toFixed(1)} min; run folder ${result.runDir}`,
     );
-    console.log(`\nserve the model it trained (web page and HTTP API on http://127.0.0.1:8080/):\n  npx finegrain serve --checkpoint ${best}`);
+    console.log(`\nserve the model it trained and calibrated (web page and HTTP API on http://127.0.0.1:8080/):\n  npx finegrain serve --checkpoint ${best}`);
   } finally {
     model.dispose();
   }
+}
+
+/**
+ * A photo far from the demo's data: a smooth sky-to-grass gradient with one large disc — no
+ * organism, no marks, no clutter. A calibrated model should call it "unknown".
+ */
+async function writeStrangerPhoto(path: string, side: number): Promise<void> {
+  const data = new Uint8Array(side * side * 3);
+  for (let y = 0; y < side; y++)
+    for (let x = 0; x < side; x++) {
+      const t = y / (side - 1);
+      const inDisc = (x - side * 0.65) ** 2 + (y - side * 0.35) ** 2 < (side * 0.18) ** 2;
+      const o = (y * side + x) * 3;
+      data[o] = inDisc ? 250 : Math.round(110 * (1 - t) + 60 * t);
+      data[o + 1] = inDisc ? 200 : Math.round(170 * (1 - t) + 140 * t);
+      data[o + 2] = inDisc ? 40 : Math.round(235 * (1 - t) + 50 * t);
+    }
+  await sharp(data, { raw: { width: side, height: side, channels: 3 } })
+    .png()
+    .toFile(path);
 }

@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { classificationReport, formatReport, headTailAccuracy } from '../../evaluation/metrics.js';
 import type { PredictOptions } from '../../evaluation/predict-dataset.js';
 import type { CheckpointSpec } from '../../infer/predict-files.js';
-import { classifier, type Classifier } from '../../pipeline/classifier.js';
+import { loadLibtorchModel, type LibtorchModel } from '../../pipeline/libtorch-model.js';
 import type { TtaOptions } from '../../evaluation/tta.js';
 import type { Device } from '../../tensor/device.js';
 import { parseTrainConfig } from '../../train/config.js';
@@ -153,12 +153,12 @@ export function modelFlags(values: Record<string, unknown>, tokens: readonly Tok
 }
 
 /**
- * The library front door (`classifier()`) for the model options: `eval`, `predict` and
- * `serve` all predict through it, so they agree on every image.
+ * The model behind the library's `classifier()`, loaded for the model options: `eval`,
+ * `predict`, `serve` and the library all predict through it, so they agree on every image.
  */
-export function frontDoor(flags: ModelFlags): Promise<Classifier> {
+export function frontDoor(flags: ModelFlags): Promise<LibtorchModel> {
   const { device, precision, channelsLast, ensemble, tta } = flags.predict;
-  return classifier(
+  return loadLibtorchModel(
     flags.checkpoints.map((c) => c.path),
     { device, precision, channelsLast, ensemble, tta, ensembleWeights: flags.checkpoints.map((c) => c.weight ?? 1), ema: flags.ema },
   );

@@ -119,9 +119,9 @@ async function onnxModel(argv: string[], maxPixels: number | undefined): Promise
     throw new UsageError(
       `${path} is a checkpoint; export it first (finegrain export --checkpoint ${path} --out model.onnx) or serve it with --runtime libtorch`,
     );
-  const { onnxClassifier } = await import('../../pipeline/onnx-classifier.js');
+  const { loadOnnxModel } = await import('../../pipeline/onnx-model.js');
   try {
-    return await onnxClassifier(path, { intraOpThreads: int(values.threads, '--threads', 1), maxPixels });
+    return await loadOnnxModel(path, { intraOpThreads: int(values.threads, '--threads', 1), maxPixels });
   } catch (e) {
     throw new UsageError(`cannot serve ${path}: ${(e as Error).message}`);
   }
@@ -129,13 +129,13 @@ async function onnxModel(argv: string[], maxPixels: number | undefined): Promise
 
 /**
  * The model of `--runtime libtorch` (the default): checkpoints through the classifier, on an
- * inference thread of its own (threaded-classifier.ts) so forward passes never block the
+ * inference thread of its own (libtorch-thread.ts) so forward passes never block the
  * event loop that accepts, decodes and answers requests.
  */
 async function libtorchModel(argv: string[], maxPixels: number | undefined): Promise<ServedModel> {
-  const [{ MODEL_OPTIONS, modelFlags }, { threadedClassifier }, { useAllCores }] = await Promise.all([
+  const [{ MODEL_OPTIONS, modelFlags }, { loadLibtorchThread }, { useAllCores }] = await Promise.all([
     import('./eval.js'),
-    import('../../pipeline/threaded-classifier.js'),
+    import('../../pipeline/libtorch-thread.js'),
     import('../../runtime/settings.js'),
   ]);
   const { values, tokens } = parseArgs({ args: argv, options: { ...MODEL_OPTIONS, ...SERVER_OPTIONS }, tokens: true, strict: true });
@@ -143,7 +143,7 @@ async function libtorchModel(argv: string[], maxPixels: number | undefined): Pro
   // The server's default precision is the fast one; eval/predict keep float32 unless asked.
   const flags = modelFlags({ ...values, precision: values.precision ?? 'auto' }, tokens);
   const { device, precision, channelsLast, ensemble, tta } = flags.predict;
-  return threadedClassifier(
+  return loadLibtorchThread(
     flags.checkpoints.map((c) => c.path),
     { device, precision, channelsLast, ensemble, tta, ensembleWeights: flags.checkpoints.map((c) => c.weight ?? 1), ema: flags.ema, maxPixels },
     { threads },

@@ -34,6 +34,15 @@ async function loadModel() {
     state.model = m;
     state.classes = m.classes;
     $('model-line').textContent = `${m.name} · ${m.architecture} · ${m.num_classes} classes · ${m.precision} on ${m.device}`;
+    // An uncalibrated model's scores are not calibrated probabilities and its "unknown" rests on
+    // a default threshold: say so before anyone trusts a percentage.
+    if (m.thresholds?.unknown?.calibrated === false) {
+      const note = $('calibration-note');
+      note.textContent =
+        'This model is not calibrated: its percentages are not reliable probabilities and it will rarely answer "unknown". ' +
+        'Run `finegrain calibrate --checkpoint …` on its validation images and restart the server.';
+      note.hidden = false;
+    }
     fillClasses('');
   } catch (e) {
     $('model-line').textContent = `model not available: ${e.message}`;

@@ -1,28 +1,38 @@
 /**
  * The libtorch classifier on its own thread: a `ServedModel` whose forward passes run in a
- * worker thread (classifier-thread.ts), so the caller's event loop is never blocked by one.
+ * worker thread (libtorch-worker.ts), so the caller's event loop is never blocked by one.
  * `finegrain serve` uses it: while a micro-batch runs on the inference thread, the main thread
  * goes on parsing requests, decoding photos (sharp, on libuv's pool), judging their quality and
  * writing answers — work that would otherwise wait for the batch to finish, and that on a
  * small machine is a large share of each request. The main thread runs no libtorch operation.
  *
- * Answers are those of `classifier()` with the same options (the thread runs one); decoding
+ * Answers are those of `loadLibtorchModel()` with the same options (the thread runs one); decoding
  * and the verification decision happen on the caller's thread with the same shared code.
  *
  * @example
- *   const clf = await threadedClassifier(['best.safetensors'], { precision: 'auto' }, { threads: 1 });
+ *   const clf = await loadLibtorchThread(['best.safetensors'], { precision: 'auto' }, { threads: 1 });
  *   const image = await clf.decode(bytes);
  *   const [r] = await clf.runBatch([{ image, topK: 3 }]);
  *   clf.dispose();
  */
 import { Worker } from 'node:worker_threads';
-import type { AttentionImages, BatchItem, BatchResult, ClassifierInfo, DecodedImage, Verification } from './classifier.js';
-import type { ClassifierThreadData, ClassifierThreadOps, ThreadError } from './classifier-thread.js';
+import type { LibtorchModelInfo } from './libtorch-model.js';
+import type { LibtorchWorkerData, LibtorchWorkerOps, ThreadError } from './libtorch-worker.js';
 import type { ClassifierInput } from './input.js';
 import { decodeServed, verificationAnswer } from './served-answers.js';
-import { indexOfClass, NotAvailableError, type OnnxModelFile, type ServedModel } from './served-model.js';
+import {
+  indexOfClass,
+  NotAvailableError,
+  type AttentionImages,
+  type BatchItem,
+  type BatchResult,
+  type DecodedImage,
+  type OnnxModelFile,
+  type ServedModel,
+  type VerificationAnswer,
+} from './served-model.js';
 
-export interface ThreadedClassifierSettings {
+export interface LibtorchThreadSettings {
   /** Intra-op threads of the forward passes (default: libtorch's, every core or OMP_NUM_THREADS). */
   threads?: number;
 }
@@ -39,7 +49,7 @@ function rebuild(e: ThreadError): Error {
   return err;
 }
 
-export class ThreadedClassifier implements ServedModel {
+export class LibtorchThreadModel implements ServedModel {
   readonly classes: readonly string[];
   private readonly byName: Map<string, number>;
   private readonly pending = new Map<number, Pending>();
@@ -48,10 +58,10 @@ export class ThreadedClassifier implements ServedModel {
   private failureListeners: ((error: Error) => void)[] = [];
   private onnxFile: Promise<OnnxModelFile> | null = null;
 
-  /** @internal Use `threadedClassifier()`. */
+  /** @internal Use `loadLibtorchThread()`. */
   constructor(
     private readonly worker: Worker,
-    readonly info: ClassifierInfo,
+    readonly info: LibtorchModelInfo,
     private readonly maxPixels?: number,
   ) {
     this.classes = info.classes;
@@ -86,7 +96,7 @@ export class ThreadedClassifier implements ServedModel {
   }
 
   /** Sends an operation to the inference thread; it answers them in order. */
-  private call<K extends keyof ClassifierThreadOps>(op: K, args: ClassifierThreadOps[K]): Promise<unknown> {
+  private call<K extends keyof LibtorchWorkerOps>(op: K, args: LibtorchWorkerOps[K]): Promise<unknown> {
     if (this.stopped) return Promise.reject(this.stopped);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
@@ -116,7 +126,7 @@ export class ThreadedClassifier implements ServedModel {
     return this.call('renderAttention', [image, r]) as Promise<AttentionImages | undefined>;
   }
 
-  decideVerification(r: BatchResult): Pick<Verification, 'decision' | 'reason' | 'claimed'> {
+  decideVerification(r: BatchResult): VerificationAnswer {
     return verificationAnswer(r, this.info.verificationThresholds);
   }
 
@@ -144,35 +154,35 @@ export class ThreadedClassifier implements ServedModel {
 }
 
 /**
- * Starts the inference thread and loads the checkpoints there, as `classifier()` would.
+ * Starts the inference thread and loads the checkpoints there, as `loadLibtorchModel()` would.
  * Rejects with the loader's message (and its error name: a UsageError stays one) when a
  * checkpoint cannot be served.
  *
  * Any number of these may run in one process, beside tensor work on the main thread: the
  * addon's handles, operator ids and deferred frees are per thread (native/src/shim.h).
  */
-export function threadedClassifier(
+export function loadLibtorchThread(
   checkpoints: string | readonly string[],
-  options: ClassifierThreadData['options'] = {},
-  settings: ThreadedClassifierSettings = {},
-): Promise<ThreadedClassifier> {
-  const data: ClassifierThreadData = {
+  options: LibtorchWorkerData['options'] = {},
+  settings: LibtorchThreadSettings = {},
+): Promise<LibtorchThreadModel> {
+  const data: LibtorchWorkerData = {
     checkpoints: typeof checkpoints === 'string' ? [checkpoints] : [...checkpoints],
     options,
     threads: settings.threads,
   };
-  const worker = new Worker(new URL('./classifier-thread.js', import.meta.url), { workerData: data });
+  const worker = new Worker(new URL('./libtorch-worker.js', import.meta.url), { workerData: data });
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`the inference thread exited (code ${code}) before the model loaded`));
     worker.once('error', reject);
     worker.once('exit', onExit);
-    worker.once('message', (m: { type: 'ready'; info: ClassifierInfo } | { type: 'failed'; error: ThreadError }) => {
+    worker.once('message', (m: { type: 'ready'; info: LibtorchModelInfo } | { type: 'failed'; error: ThreadError }) => {
       worker.off('error', reject);
       worker.off('exit', onExit);
       if (m.type === 'failed') {
         void worker.terminate();
         reject(rebuild(m.error));
-      } else resolve(new ThreadedClassifier(worker, m.info, options.maxPixels));
+      } else resolve(new LibtorchThreadModel(worker, m.info, options.maxPixels));
     });
   });
 }

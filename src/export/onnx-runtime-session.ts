@@ -5,7 +5,7 @@
  * `--runtime onnx` builds on this.
  *
  * @example
- *   const clf = await OnnxRuntimeClassifier.open('birds.onnx');
+ *   const clf = await OnnxRuntimeSession.open('birds.onnx');
  *   clf.metadata.preprocessing.inputSize;                     // [224, 224]
  *   const { logits, embedding } = await clf.run(batch, [8, 3, 224, 224]);
  *   clf.metadata.classes[argmax(logits.data.subarray(0, logits.dims[1]))];
@@ -22,12 +22,12 @@ export interface OutputTensor {
   dims: number[];
 }
 
-export interface OnnxRuntimeClassifierOptions {
+export interface OnnxRuntimeSessionOptions {
   /** Threads ONNX Runtime uses inside one run (default: its own choice, the core count). */
   intraOpThreads?: number;
 }
 
-export class OnnxRuntimeClassifier {
+export class OnnxRuntimeSession {
   private constructor(
     private readonly session: Ort.InferenceSession,
     private readonly ort: typeof Ort,
@@ -38,7 +38,7 @@ export class OnnxRuntimeClassifier {
   ) {}
 
   /** Opens an exported model; fails with the reason when the file is not a finegrain export. */
-  static async open(path: string, options: OnnxRuntimeClassifierOptions = {}): Promise<OnnxRuntimeClassifier> {
+  static async open(path: string, options: OnnxRuntimeSessionOptions = {}): Promise<OnnxRuntimeSession> {
     const metadata = parseExportMetadata(readOnnxMetadataProps(path));
     const ort = await onnxRuntime();
     const session = await ort.InferenceSession.create(path, {
@@ -51,7 +51,7 @@ export class OnnxRuntimeClassifier {
         throw new Error(`${path}: the model has no '${name}' output (outputs: ${session.outputNames.join(', ')})`);
       }
     }
-    return new OnnxRuntimeClassifier(session, ort, metadata, path);
+    return new OnnxRuntimeSession(session, ort, metadata, path);
   }
 
   /** The [channels, height, width] a batch must have. */

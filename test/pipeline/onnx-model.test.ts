@@ -17,9 +17,9 @@ import { maxLogitScore } from '../../src/open-world/ood/max-logit.js';
 import { mspScore } from '../../src/open-world/ood/msp.js';
 import { logitScore, logitVerdicts } from '../../src/open-world/logit-verdict.js';
 import { CALIBRATION_FORMAT, FittedCalibration } from '../../src/open-world/calibration.js';
-import { classifier, type Classifier } from '../../src/pipeline/classifier.js';
+import { loadLibtorchModel, type LibtorchModel } from '../../src/pipeline/libtorch-model.js';
 import { decodeInput } from '../../src/pipeline/input.js';
-import { onnxClassifier, type OnnxClassifier } from '../../src/pipeline/onnx-classifier.js';
+import { loadOnnxModel, type OnnxModel } from '../../src/pipeline/onnx-model.js';
 import { pixelsToInput } from '../../src/pipeline/pixels-to-input.js';
 import { preprocessBatch } from '../../src/pipeline/preprocess.js';
 import { imagenetPreprocess } from '../../src/models/preprocess-config.js';
@@ -27,19 +27,19 @@ import { randn } from '../../src/tensor/creation.js';
 import { tinyFixture, type Fixture } from '../serve/serve-support.js';
 
 let fx: Fixture;
-let clf: Classifier;
-let onnx: OnnxClassifier;
+let clf: LibtorchModel;
+let onnx: OnnxModel;
 let dir: string;
 let photos: string[];
 
 before(async () => {
   fx = await tinyFixture();
   photos = fx.classes.flatMap((c) => fx.photos[c]!);
-  clf = await classifier(fx.checkpoint, { precision: 'float32' });
+  clf = await loadLibtorchModel(fx.checkpoint, { precision: 'float32' });
   dir = mkdtempSync(join(tmpdir(), 'fg-onnxclf-'));
   const file = await clf.onnxModel();
   writeFileSync(join(dir, 'tiny.onnx'), file.bytes);
-  onnx = await onnxClassifier(join(dir, 'tiny.onnx'), { intraOpThreads: 1 });
+  onnx = await loadOnnxModel(join(dir, 'tiny.onnx'), { intraOpThreads: 1 });
 });
 
 after(() => {
@@ -152,8 +152,8 @@ test('a calibrated checkpoint through finegrain export: the ONNX model gives its
   const out = join(dir, 'calibrated.onnx');
   const r = spawnSync(process.execPath, [main, 'export', '--checkpoint', ckpt, '--out', out], { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
-  const calibrated = await classifier(ckpt, { precision: 'float32' });
-  const exported = await onnxClassifier(out, { intraOpThreads: 1 });
+  const calibrated = await loadLibtorchModel(ckpt, { precision: 'float32' });
+  const exported = await loadOnnxModel(out, { intraOpThreads: 1 });
   try {
     assert.equal((exported.info.calibration as { calibrated: boolean }).calibrated, true);
     const images = await Promise.all(photos.map((p) => exported.decode(p)));

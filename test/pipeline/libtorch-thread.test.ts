@@ -3,20 +3,21 @@
 // loader's errors with their names, and no answer after dispose().
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { classifier, type BatchItem, type Classifier } from '../../src/pipeline/classifier.js';
-import { threadedClassifier, type ThreadedClassifier } from '../../src/pipeline/threaded-classifier.js';
+import { loadLibtorchModel, type LibtorchModel } from '../../src/pipeline/libtorch-model.js';
+import type { BatchItem } from '../../src/pipeline/served-model.js';
+import { loadLibtorchThread, type LibtorchThreadModel } from '../../src/pipeline/libtorch-thread.js';
 import { tinyFixture, type Fixture } from '../serve/serve-support.js';
 
 let fx: Fixture;
-let local: Classifier;
-let threaded: ThreadedClassifier;
+let local: LibtorchModel;
+let threaded: LibtorchThreadModel;
 let photos: string[];
 
 before(async () => {
   fx = await tinyFixture();
   photos = fx.classes.flatMap((c) => fx.photos[c]!);
-  local = await classifier(fx.checkpoint, { precision: 'float32' });
-  threaded = await threadedClassifier(fx.checkpoint, { precision: 'float32' }, { threads: 1 });
+  local = await loadLibtorchModel(fx.checkpoint, { precision: 'float32' });
+  threaded = await loadLibtorchThread(fx.checkpoint, { precision: 'float32' }, { threads: 1 });
 });
 
 after(() => {
@@ -50,7 +51,7 @@ test('a forward pass does not block the caller: timers fire while a batch runs o
   // The thread's first batch is held 300 ms (a fault point read by the thread at its start),
   // so the batch lasts long enough on any machine for the caller's timers to show.
   process.env.FINEGRAIN_FAULT_PAUSE = 'inference-batch:300';
-  const held = await threadedClassifier(fx.checkpoint, { precision: 'float32' }, { threads: 1 }).finally(() => delete process.env.FINEGRAIN_FAULT_PAUSE);
+  const held = await loadLibtorchThread(fx.checkpoint, { precision: 'float32' }, { threads: 1 }).finally(() => delete process.env.FINEGRAIN_FAULT_PAUSE);
   try {
     const image = await held.decode(photos[0]!);
     const batch: BatchItem[] = Array.from({ length: 8 }, () => ({ image }));
@@ -77,8 +78,8 @@ test('the ONNX file comes from the inference thread, once', async () => {
 });
 
 test('a checkpoint that cannot load rejects with the loader message and error name; dispose() ends the thread', async () => {
-  await assert.rejects(threadedClassifier('/nonexistent/best.safetensors'), (e: Error) => /nonexistent/.test(e.message));
-  const other = await threadedClassifier(fx.checkpoint, { precision: 'float32' }, { threads: 1 });
+  await assert.rejects(loadLibtorchThread('/nonexistent/best.safetensors'), (e: Error) => /nonexistent/.test(e.message));
+  const other = await loadLibtorchThread(fx.checkpoint, { precision: 'float32' }, { threads: 1 });
   const image = await other.decode(photos[0]!);
   const pending = other.runBatch(Array.from({ length: 32 }, () => ({ image })));
   other.dispose();

@@ -1,4 +1,4 @@
-// OnnxRuntimeClassifier: opens an export, reads its metadata, runs batches like finegrain, and refuses bad input and foreign files.
+// OnnxRuntimeSession: opens an export, reads its metadata, runs batches like finegrain, and refuses bad input and foreign files.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { noGrad } from '../../src/autograd/grad-mode.js';
 import { exportOnnx } from '../../src/export/export-onnx.js';
 import { defaultPreprocessing, exportMetadata } from '../../src/export/metadata.js';
-import { OnnxRuntimeClassifier } from '../../src/export/onnx-runtime-classifier.js';
+import { OnnxRuntimeSession } from '../../src/export/onnx-runtime-session.js';
 import { encodeOnnxModel, writeOnnxFile } from '../../src/export/onnx-write.js';
 import { createModel } from '../../src/models/registry.js';
 import { randn } from '../../src/tensor/creation.js';
@@ -26,7 +26,7 @@ test('an exported model runs on ONNX Runtime with its metadata', async () => {
       exportMetadata({ model: 'resnet18', classes: ['a', 'b', 'c'], preprocessing: defaultPreprocessing(48), calibration, embeddingSize: 512 }),
     );
     const ref = noGrad(() => model.forward(x));
-    const clf = await OnnxRuntimeClassifier.open(path, { intraOpThreads: 1 });
+    const clf = await OnnxRuntimeSession.open(path, { intraOpThreads: 1 });
     try {
       assert.deepEqual(clf.metadata.classes, ['a', 'b', 'c']);
       assert.equal(clf.metadata.calibration, calibration);
@@ -45,7 +45,7 @@ test('an exported model runs on ONNX Runtime with its metadata', async () => {
     // A file without finegrain metadata is refused with the missing key's name.
     const plain = join(dir, 'plain.onnx');
     writeFileSync(plain, encodeOnnxModel(graph));
-    await assert.rejects(OnnxRuntimeClassifier.open(plain), /not a finegrain export: metadata 'finegrain\.\w+' is missing/);
+    await assert.rejects(OnnxRuntimeSession.open(plain), /not a finegrain export: metadata 'finegrain\.\w+' is missing/);
     ref.dispose();
   } finally {
     x.dispose();

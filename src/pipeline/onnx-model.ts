@@ -11,7 +11,7 @@
  * served process's mapped libraries).
  *
  * @example
- *   const clf = await onnxClassifier('cars.onnx', { intraOpThreads: 2 });
+ *   const clf = await loadOnnxModel('cars.onnx', { intraOpThreads: 2 });
  *   const image = await clf.decode(bytes);
  *   const [r] = await clf.runBatch([{ image, topK: 3 }]);
  *   clf.dispose();
@@ -20,19 +20,29 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { OnnxRuntimeClassifier } from '../export/onnx-runtime-classifier.js';
+import { OnnxRuntimeSession } from '../export/onnx-runtime-session.js';
 import type { ExportMetadata } from '../export/metadata.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
 import { logitVerdicts, type LogitVerdicts } from '../open-world/logit-verdict.js';
 import { DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from '../open-world/quality.js';
-import type { AttentionImages, BatchItem, BatchResult, DecodedImage, Verification } from './classifier.js';
 import type { ClassifierInput } from './input.js';
 import { pixelsToInput } from './pixels-to-input.js';
-import { indexOfClass, NotAvailableError, type OnnxModelFile, type ServedModel, type ServedModelInfo } from './served-model.js';
+import {
+  indexOfClass,
+  NotAvailableError,
+  type AttentionImages,
+  type BatchItem,
+  type BatchResult,
+  type DecodedImage,
+  type OnnxModelFile,
+  type ServedModel,
+  type ServedModelInfo,
+  type VerificationAnswer,
+} from './served-model.js';
 import { DEFAULT_VERIFICATION_THRESHOLDS, type VerificationThresholds } from './verification.js';
 import { decodeServed, rowAnswer, verificationAnswer } from './served-answers.js';
 
-export interface OnnxClassifierOptions {
+export interface OnnxModelOptions {
   /** ONNX Runtime's threads inside one run (default: its own choice). */
   intraOpThreads?: number;
   quality?: QualityThresholds;
@@ -59,15 +69,15 @@ function parseCalibration(text: string | null, path: string): unknown {
   }
 }
 
-export class OnnxClassifier implements ServedModel {
+export class OnnxModel implements ServedModel {
   readonly classes: readonly string[];
   private readonly byName: Map<string, number>;
   private disposed = false;
   private file: Promise<OnnxModelFile> | null = null;
 
-  /** @internal Use `onnxClassifier()`. */
+  /** @internal Use `loadOnnxModel()`. */
   constructor(
-    private readonly runtime: OnnxRuntimeClassifier,
+    private readonly runtime: OnnxRuntimeSession,
     private readonly path: string,
     private readonly sha256: string,
     private readonly unknown: LogitVerdicts,
@@ -114,7 +124,7 @@ export class OnnxClassifier implements ServedModel {
     return undefined;
   }
 
-  decideVerification(r: BatchResult): Pick<Verification, 'decision' | 'reason' | 'claimed'> {
+  decideVerification(r: BatchResult): VerificationAnswer {
     return verificationAnswer(r, this.info.verificationThresholds);
   }
 
@@ -146,13 +156,13 @@ export class OnnxClassifier implements ServedModel {
  * finegrain export (missing metadata, no logits/embedding outputs).
  *
  * @example
- *   const clf = await onnxClassifier('cars.onnx');
+ *   const clf = await loadOnnxModel('cars.onnx');
  */
-export async function onnxClassifier(path: string, options: OnnxClassifierOptions = {}): Promise<OnnxClassifier> {
+export async function loadOnnxModel(path: string, options: OnnxModelOptions = {}): Promise<OnnxModel> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   const sha256 = hash.digest('hex');
-  const runtime = await OnnxRuntimeClassifier.open(path, { intraOpThreads: options.intraOpThreads });
+  const runtime = await OnnxRuntimeSession.open(path, { intraOpThreads: options.intraOpThreads });
   try {
     const m = runtime.metadata;
     const preprocess = preprocessOf(m, path);
@@ -182,7 +192,7 @@ export async function onnxClassifier(path: string, options: OnnxClassifierOption
       qualityThresholds: options.quality ?? DEFAULT_QUALITY_THRESHOLDS,
       verificationThresholds: { ...DEFAULT_VERIFICATION_THRESHOLDS, ...options.verification },
     };
-    return new OnnxClassifier(runtime, path, sha256, unknown, info, options.maxPixels);
+    return new OnnxModel(runtime, path, sha256, unknown, info, options.maxPixels);
   } catch (e) {
     await runtime.close();
     throw e;

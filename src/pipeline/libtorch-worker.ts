@@ -1,6 +1,6 @@
 /**
- * The body of the inference thread that `threadedClassifier()` starts (a Node worker thread):
- * it loads the checkpoints into a libtorch `Classifier` and answers the proxy's requests —
+ * The body of the inference thread that `loadLibtorchThread()` starts (a Node worker thread):
+ * it loads the checkpoints into a `LibtorchModel` and answers the proxy's requests —
  * forward passes over micro-batches, attention overlays, warm-up, the ONNX export — one at a
  * time, in the order they arrive. The serving process's main thread runs no libtorch operation,
  * so its event loop keeps accepting, decoding and answering requests while a batch runs here.
@@ -9,21 +9,22 @@
  * the thread posts { type: 'ready', info } or { type: 'failed', error } once; afterwards each
  * { id, op, args } gets { id, ok: true, value } or { id, ok: false, error }.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { faultPoint } from '../fault-points.js';
 import { setNumThreads } from '../runtime/settings.js';
-import { classifier, type BatchItem, type BatchResult, type Classifier, type ClassifierOptions, type DecodedImage } from './classifier.js';
+import { loadLibtorchModel, type LibtorchModel, type LibtorchModelOptions } from './libtorch-model.js';
+import type { BatchItem, BatchResult, DecodedImage } from './served-model.js';
 
 /** What the proxy sends when it starts the thread. */
-export interface ClassifierThreadData {
+export interface LibtorchWorkerData {
   checkpoints: string[];
-  options: Omit<ClassifierOptions, 'calibration'>;
+  options: Omit<LibtorchModelOptions, 'calibration'>;
   /** Intra-op threads of this thread's forward passes (OpenMP's setting is per thread). */
   threads?: number;
 }
 
 /** The operations the thread answers, with their arguments. */
-export interface ClassifierThreadOps {
+export interface LibtorchWorkerOps {
   runBatch: [items: BatchItem[]];
   renderAttention: [image: DecodedImage, result: BatchResult];
   warmUp: [batchSizes: number[], rounds: number];
@@ -41,21 +42,27 @@ function asThreadError(e: unknown): ThreadError {
   return { name: err.name, message: err.message };
 }
 
-const port = parentPort;
-if (!port) throw new Error('classifier-thread.js runs as a worker thread (threadedClassifier starts it)');
-const data = workerData as ClassifierThreadData;
+if (!parentPort) throw new Error('libtorch-worker.js runs as a worker thread (loadLibtorchThread starts it)');
+const port: MessagePort = parentPort;
+const data = workerData as LibtorchWorkerData;
 
-let clf: Classifier;
+let clf: LibtorchModel;
 try {
   if (data.threads) setNumThreads(data.threads);
-  clf = await classifier(data.checkpoints, data.options);
+  clf = await loadLibtorchModel(data.checkpoints, data.options);
   port.postMessage({ type: 'ready', info: clf.info });
 } catch (e) {
   port.postMessage({ type: 'failed', error: asThreadError(e) });
   process.exit(1);
 }
 
-port.on('message', async (msg: { id: number; op: keyof ClassifierThreadOps; args: unknown[] } | { op: 'dispose' }) => {
+type Message = { id: number; op: keyof LibtorchWorkerOps; args: unknown[] } | { op: 'dispose' };
+
+// Every failure of an operation is caught and posted back as its answer, so the promise a
+// message handler returns can never reject.
+port.on('message', (msg: Message) => void answer(msg));
+
+async function answer(msg: Message): Promise<void> {
   if (msg.op === 'dispose') {
     clf.dispose();
     port.close();
@@ -81,4 +88,4 @@ port.on('message', async (msg: { id: number; op: keyof ClassifierThreadOps; args
   } catch (e) {
     port.postMessage({ id, ok: false, error: asThreadError(e) });
   }
-});
+}

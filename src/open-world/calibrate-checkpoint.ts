@@ -1,0 +1,169 @@
+/**
+ * `calibrate()`: fits what the open-world answers need for one checkpoint — the feature bank
+ * and class statistics (from training images), the softmax temperature and a threshold per
+ * OOD score at the chosen in-distribution pass rate (from held-out validation images) — and
+ * stores them in the checkpoint's sidecar `<name>.calibration.safetensors`, which
+ * `classifier()`, `finegrain serve` and `eval --ood` find on their own. `finegrain calibrate`
+ * is this function behind flags.
+ *
+ * Which images: when the checkpoint sits in its run folder, the run's own split (its training
+ * images for the statistics, its validation images for temperature and thresholds), unless
+ * `data` / `bankData` name others. Without a run folder, `data` is split in two (stratified,
+ * seeded) so that no image both builds the bank and sets a threshold.
+ *
+ * @example
+ *   const summary = await calibrate('runs/cars/checkpoints/best.safetensors');
+ *   summary.temperature;             // 1.42
+ *   summary.thresholds.knn;          // the knn score's threshold
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { ImageDataset } from '../data/datasets/dataset.js';
+import { stratifiedSplit } from '../data/datasets/split.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { loadModelFromCheckpoint } from '../models/load-checkpoint.js';
+import { resolveDevice, resolvePrecision, type Precision } from '../runtime/device-choice.js';
+import type { Device } from '../tensor/device.js';
+import { parseTrainConfig } from '../train/config.js';
+import { openLabeled, openTrainingData } from '../train/datasets.js';
+import { UsageError } from '../usage-error.js';
+import { calibrationPath } from './calibration.js';
+import { DEFAULT_KNN_K, DEFAULT_OOD_METHOD, DEFAULT_PASS_RATE, fitCalibration } from './calibration-fit.js';
+import { classifierHead, predictOutputs } from './model-outputs.js';
+import { OOD_SCORES, type OodScoreName } from './ood/score.js';
+
+export interface CalibrateOptions {
+  /** Validation images (temperature, thresholds): a folder or CSV; default the run's own validation split. Never test data. */
+  data?: string;
+  /** Training images (feature bank, class means, covariance, ReAct clip); default the run's training split, else half of `data`. */
+  bankData?: string;
+  /** For CUB-style folders: which split of `data` / `bankData` (default 'train'). */
+  split?: 'train' | 'test' | 'all';
+  /** The OOD score the verdicts use by default (default 'knn'). */
+  method?: OodScoreName;
+  /** Fraction of in-distribution validation images each threshold lets through, in (0, 1) (default 0.95). */
+  passRate?: number;
+  /** Neighbour rank of the knn score (default 10). */
+  k?: number;
+  /** Seed of the split of `data` when it has to be halved (default 0). */
+  seed?: number;
+  /** Images per forward pass (default 32). */
+  batchSize?: number;
+  /** Default 'auto': CUDA when available, else CPU. */
+  device?: Device | 'auto';
+  /** Default 'auto': as `classifier()` and `serve` run (bfloat16 where fast). */
+  precision?: Precision | 'auto';
+  /** Also write the summary as JSON to this file. */
+  json?: string;
+  /** Progress lines (which images, then the result); default: none. */
+  onNote?: (line: string) => void;
+}
+
+/** What was fitted and where it went. */
+export interface CalibrationSummary {
+  /** The sidecar written beside the checkpoint. */
+  path: string;
+  /** Which images built the bank and which set temperature and thresholds. */
+  source: string;
+  temperature: number;
+  /** Validation accuracy and expected calibration error (15 bins) before and after temperature scaling, as fractions. */
+  metrics: { valAccuracy: number; valEceBefore: number; valEceAfter: number };
+  /** The threshold of every OOD score at `passRate`. */
+  thresholds: Record<OodScoreName, number>;
+  method: OodScoreName;
+  passRate: number;
+  /** Validation images used. */
+  validationImages: number;
+}
+
+function runSplit(checkpoint: string): { train: ImageDataset; val: ImageDataset } | null {
+  const runDir = dirname(dirname(resolve(checkpoint)));
+  const configFile = resolve(runDir, 'config.json');
+  if (!existsSync(configFile)) return null;
+  const config = parseTrainConfig(JSON.parse(readFileSync(configFile, 'utf8')));
+  const data = openTrainingData(config);
+  return { train: data.train, val: data.val };
+}
+
+function sources(checkpoint: string, classes: readonly string[], o: CalibrateOptions): { bank: ImageDataset; val: ImageDataset; note: string } {
+  const { data, bankData, split = 'train', seed = 0 } = o;
+  const run = !data || !bankData ? runSplit(checkpoint) : null;
+  const open = (p: string) => openLabeled(p, { split, classes });
+  if (data && bankData) return { bank: open(bankData), val: open(data), note: `bank ${bankData}, validation ${data}` };
+  if (run) {
+    const val = data ? open(data) : { ...run.val, classes };
+    const bank = bankData ? open(bankData) : run.train;
+    return { bank, val, note: `bank ${bankData ?? "the run's training split"}, validation ${data ?? "the run's validation split"}` };
+  }
+  if (!data) throw new UsageError(`validation data (--data VAL) is required: ${checkpoint} is not inside a run folder (no ../config.json)`);
+  const halves = stratifiedSplit(open(data), { valFraction: 0.5, seed });
+  return { bank: halves.train, val: halves.val, note: `${data} split in halves (seed ${seed}): one for the bank, one for temperature and thresholds` };
+}
+
+function check(ok: boolean, message: string): void {
+  if (!ok) throw new UsageError(message);
+}
+
+/**
+ * Fits the open-world calibration of a checkpoint and stores it beside it. Bad options and
+ * data are `UsageError`s naming what is wrong; nothing is written unless the fit succeeds.
+ */
+export async function calibrate(checkpoint: string, options: CalibrateOptions = {}): Promise<CalibrationSummary> {
+  const { method = DEFAULT_OOD_METHOD, passRate = DEFAULT_PASS_RATE, k = DEFAULT_KNN_K, batchSize = 32, split = 'train' } = options;
+  check((OOD_SCORES as readonly string[]).includes(method), `method must be one of ${OOD_SCORES.join(', ')}, got '${method}'`);
+  check(passRate > 0 && passRate < 1, `passRate must be a number in (0, 1), got ${passRate}`);
+  check(Number.isInteger(k) && k >= 1, `k must be a positive integer, got ${k}`);
+  check(Number.isInteger(batchSize) && batchSize >= 1, `batchSize must be a positive integer, got ${batchSize}`);
+  check(['train', 'test', 'all'].includes(split), `split must be train, test or all, got '${split}'`);
+  check(existsSync(checkpoint), `checkpoint not found: ${checkpoint}`);
+  const device = resolveDevice(options.device ?? 'auto');
+  const precision = resolvePrecision(options.precision ?? 'auto', device);
+  const note = options.onNote ?? (() => {});
+
+  const loaded = loadModelFromCheckpoint(checkpoint, { device });
+  try {
+    const src = sources(checkpoint, loaded.meta.classes, { ...options, split });
+    check(src.val.samples.length > 0, 'no validation images of the checkpoint classes');
+    const opts = { device, precision, batchSize };
+    note(`calibrating ${checkpoint}: ${src.note}`);
+    const bank = await predictOutputs(loaded, src.bank, opts);
+    const val = await predictOutputs(loaded, src.val, opts);
+    try {
+      check(bank.labels.length >= k, `k ${k} exceeds the ${bank.labels.length} readable bank images`);
+      check(val.labels.length > 0, 'no validation image could be read');
+      const head = classifierHead(loaded.model);
+      const cal = fitCalibration({
+        train: { embeddings: bank.embeddings, labels: bank.labels },
+        val: { logits: val.logits, embeddings: val.embeddings, labels: val.labels },
+        head: { weight: head.weight.cpu(), bias: head.bias.cpu() },
+        numClasses: loaded.meta.classes.length,
+        method,
+        passRate,
+        k,
+        fittedOn: { source: src.note },
+      });
+      try {
+        const path = cal.save(checkpoint);
+        const summary: CalibrationSummary = {
+          path,
+          source: src.note,
+          temperature: cal.temperature,
+          metrics: cal.info.metrics as CalibrationSummary['metrics'],
+          thresholds: Object.fromEntries(OOD_SCORES.map((s) => [s, cal.info.thresholds[s]!])) as Record<OodScoreName, number>,
+          method,
+          passRate,
+          validationImages: val.labels.length,
+        };
+        if (options.json) writeFileAtomic(options.json, JSON.stringify({ path: calibrationPath(checkpoint), ...cal.toJSON() }, null, 2) + '\n');
+        return summary;
+      } finally {
+        cal.dispose();
+      }
+    } finally {
+      bank.dispose();
+      val.dispose();
+    }
+  } finally {
+    loaded.model.dispose();
+  }
+}
