@@ -18,7 +18,7 @@ import { native, type Handle, type OpId } from '../native/binding.js';
 import { dtypeName, typedArrayFor, type DType, type TypedArray } from '../tensor/dtype.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
-import { parseAtenSchema, type AtenSchema } from './aten-schema.js';
+import { tracedSchemaOf, type TracedSchema } from './traced-schema.js';
 
 /** A tensor in the trace: the graph input, an operator's result, or a constant. */
 export interface TracedValue {
@@ -43,7 +43,7 @@ export type TracedArg = ValueRef | (ValueRef | null)[] | unknown;
 export interface TracedOp {
   /** The operator's schema name without `aten::` (`conv2d`, `add.Tensor`). */
   readonly name: string;
-  readonly schema: AtenSchema;
+  readonly schema: TracedSchema;
   readonly args: TracedArg[];
   readonly outputs: number[];
   /** Dotted path of the innermost module whose forward made the call ('' is the model). */
@@ -70,16 +70,16 @@ export interface TraceOptions {
   captureData?: boolean;
 }
 
-const schemas = new Map<OpId, AtenSchema>();
-function schemaOf(op: OpId): AtenSchema {
+const schemas = new Map<OpId, TracedSchema>();
+function schemaOf(op: OpId): TracedSchema {
   let s = schemas.get(op);
-  if (!s) schemas.set(op, (s = parseAtenSchema(native.schema(op))));
+  if (!s) schemas.set(op, (s = tracedSchemaOf(native.schema(op))));
   return s;
 }
 
 // The fast arithmetic path (native/src/fast.cc) computes what these operators do.
 const FAST = { add: 'add.Tensor', sub: 'sub.Tensor', mul: 'mul.Tensor', div: 'div.Tensor' } as const;
-let fastSchemas: Record<keyof typeof FAST, AtenSchema> | null = null;
+let fastSchemas: Record<keyof typeof FAST, TracedSchema> | null = null;
 
 class Recorder {
   readonly values: TracedValue[] = [];
@@ -128,7 +128,7 @@ class Recorder {
   }
 
   /** Records one call: `args` as the addon got them, `result` as it returned. */
-  record(schema: AtenSchema, args: unknown[], result: unknown): void {
+  record(schema: TracedSchema, args: unknown[], result: unknown): void {
     const traced: TracedArg[] = args.map((a, i) => {
       const kind = schema.args[i]?.kind;
       if (kind === 'tensor') return a === null || a === undefined ? null : new ValueRef(this.valueOf(a as Handle));
@@ -199,10 +199,10 @@ export function traceForward(model: Module, input: Tensor, run: (model: Module, 
   const inputId = recorder.add({ kind: 'input', ...recorder.meta(input.handle) });
   recorder.byHandle.set(input.handle, inputId);
   fastSchemas ??= {
-    add: parseAtenSchema('aten::add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor'),
-    sub: parseAtenSchema('aten::sub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor'),
-    mul: parseAtenSchema('aten::mul.Tensor(Tensor self, Tensor other) -> Tensor'),
-    div: parseAtenSchema('aten::div.Tensor(Tensor self, Tensor other) -> Tensor'),
+    add: tracedSchemaOf('aten::add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor'),
+    sub: tracedSchemaOf('aten::sub.Tensor(Tensor self, Tensor other, *, Scalar alpha=1) -> Tensor'),
+    mul: tracedSchemaOf('aten::mul.Tensor(Tensor self, Tensor other) -> Tensor'),
+    div: tracedSchemaOf('aten::div.Tensor(Tensor self, Tensor other) -> Tensor'),
   };
   const target = native as unknown as Patchable;
   const saved = { call: target.call, callVoid: target.callVoid, add: target.add, sub: target.sub, mul: target.mul, div: target.div };

@@ -1,6 +1,9 @@
 /**
- * Operator schemas -> TypeScript call signatures, for src/native/aten-ops.generated.ts (written
- * by scripts/generate-aten-types.mjs, checked by test/native/aten-types.test.ts). The mapping
+ * ATen operator schemas as libtorch prints them, parsed (`parseSchema`: the one parser of
+ * schema text; the ONNX exporter's tracer reads its arguments and returns too, see
+ * src/export/traced-schema.ts), and turned into TypeScript call signatures for
+ * src/native/aten-ops.generated.ts (written by scripts/generate-aten-types.mjs, checked by
+ * test/native/aten-types.test.ts). The mapping
  * mirrors what the generic call in native/src/dispatch.cc accepts and returns, argument kind by
  * argument kind, so a call that type-checks is one the addon converts: `undefined` takes the
  * schema's default (or None for an optional type), `null` is allowed only for optional types.
