@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import sharp from 'sharp';
 import { createModel } from '../../src/models/registry.js';
-import { imagenetPreprocess } from '../../src/models/preprocess-config.js';
+import { IMAGENET_MEAN, IMAGENET_STD, imagenetPreprocess } from '../../src/models/preprocess-config.js';
 import { saveCheckpoint } from '../../src/models/checkpoint/checkpoint.js';
 import { cpuModel } from '../engine/machine.js';
 import { f, table } from '../format.js';
@@ -73,8 +73,8 @@ function makeCheckpoint(classes: number): string {
       classes: names,
       imageSize: 224,
       preprocess: imagenetPreprocess(224),
-      mean: [0.485, 0.456, 0.406],
-      std: [0.229, 0.224, 0.225],
+      mean: [...IMAGENET_MEAN],
+      std: [...IMAGENET_STD],
       epoch: 0,
       step: 0,
     },

@@ -8,6 +8,7 @@
  *   const meta = exportMetadata({ model: 'resnet50', classes: ['a', 'b'], preprocessing: DEFAULT_PREPROCESSING(224) });
  *   parseExportMetadata(meta).classes; // ['a', 'b']
  */
+import { IMAGENET_MEAN, IMAGENET_STD } from '../models/preprocess-config.js';
 
 /** How images become the `input` tensor (what finegrain's eval does). */
 export interface Preprocessing {
@@ -41,8 +42,8 @@ export interface ExportMetadata {
 /** finegrain's eval preprocessing: squash-resize to `size` (bilinear), ImageNet normalisation. */
 export function defaultPreprocessing(
   size: number | [number, number],
-  mean: [number, number, number] = [0.485, 0.456, 0.406],
-  std: [number, number, number] = [0.229, 0.224, 0.225],
+  mean: [number, number, number] = [...IMAGENET_MEAN],
+  std: [number, number, number] = [...IMAGENET_STD],
 ): Preprocessing {
   const inputSize: [number, number] = typeof size === 'number' ? [size, size] : size;
   return { inputSize, mean, std, cropFraction: 1, interpolation: 'bilinear', layout: 'NCHW-RGB' };
