@@ -23,7 +23,7 @@ import { defaultPreprocessing } from '../../src/export/metadata.js';
 import { encodeOnnxModel } from '../../src/export/onnx-write.js';
 import { calibrationBatches } from '../../src/export/quantize/calibration-images.js';
 import { quantizeGraphInt8 } from '../../src/export/quantize/quantize-int8.js';
-import { loadPretrainedModel } from '../../src/models/pretrained/load.js';
+import { loadPretrainedModel } from '../../src/models/pretrained/load-pretrained-model.js';
 import { crossEntropy } from '../../src/nn/functional/loss.js';
 import { AdamW } from '../../src/optim/adamw.js';
 import { evalLoader } from '../../src/data/loader/eval-loader.js';

@@ -4,7 +4,7 @@
  * scores, calibration) run in seconds. `run.ts` calls it; it can run alone to warm the cache.
  */
 import { join } from 'node:path';
-import { loadPretrainedModel } from '../../src/models/pretrained/load.js';
+import { loadPretrainedModel } from '../../src/models/pretrained/load-pretrained-model.js';
 import type { ImageClassifier } from '../../src/models/classifier.js';
 import { openLabeled } from '../../src/train/datasets.js';
 import { randomHorizontalFlip, resize } from '../../src/data/transforms/geometry.js';

@@ -1,13 +1,17 @@
 /**
- * Folds an eval-mode BatchNormalization into the convolution before it: with
- * s = γ / √(var + ε), the convolution's weight becomes W·s (per output channel) and its bias
- * (b − mean)·s + β, which is the same affine map, computed once at export instead of at
- * every inference. Done only where exact: the convolution's output feeds nothing but the
- * batch norm, and every parameter is a constant.
+ * Folds an eval-mode BatchNormalization into the convolution before it, in an ONNX graph (the
+ * graph-side twin of src/nn/fold-batch-norm.ts; the arithmetic of both is
+ * src/nn/folded-conv-parameters.ts): the convolution gets the folded weight and bias, the same
+ * affine map computed once at export instead of at every inference. Done only where exact:
+ * the convolution's output feeds nothing but the batch norm, and every parameter is a
+ * constant.
  *
  * @example
  *   foldBatchNorm(graph); // Conv → BatchNormalization pairs become one Conv
  */
+import { foldedConvParameters } from '../nn/folded-conv-parameters.js';
+import { fromTypedArray } from '../tensor/creation.js';
+import { scope } from '../tensor/scope.js';
 import type { GraphNode, OnnxGraph } from './onnx-graph.js';
 import { FloatAttr } from './onnx-graph.js';
 
@@ -34,15 +38,23 @@ export function foldBatchNorm(graph: OnnxGraph): number {
     if (!gamma || !beta || !mean || !variance || !w || (conv.inputs[2] && !bias)) continue;
     const eps = (bn.attributes.epsilon as FloatAttr | undefined)?.value ?? 1e-5;
     const cOut = gamma.length;
-    const per = w.length / cOut;
-    const newW = new Float32Array(w.length);
-    const newB = new Float32Array(cOut);
-    for (let o = 0; o < cOut; o++) {
-      const s = gamma[o]! / Math.sqrt(variance[o]! + eps);
-      for (let k = 0; k < per; k++) newW[o * per + k] = w[o * per + k]! * s;
-      newB[o] = ((bias ? bias[o]! : 0) - mean[o]!) * s + beta[o]!;
-    }
     const dims = graph.initializers.get(weightName)!.dims;
+    const { newW, newB } = scope(() => {
+      const vector = (v: Float32Array) => fromTypedArray(v, [v.length]);
+      const folded = foldedConvParameters(fromTypedArray(w, dims), bias ? vector(bias) : null, {
+        mean: vector(mean),
+        variance: vector(variance),
+        eps,
+        weight: vector(gamma),
+        bias: vector(beta),
+      });
+      try {
+        return { newW: folded.weight.toTypedArray() as Float32Array, newB: folded.bias.toTypedArray() as Float32Array };
+      } finally {
+        folded.weight.dispose();
+        folded.bias.dispose();
+      }
+    });
     const shared = (consumers.get(weightName) ?? 0) > 1;
     const wOut = shared ? graph.fresh(`${weightName}_folded`) : weightName;
     const bOut =

@@ -9,7 +9,7 @@
 export { ImageClassifier, type ResetClassifierOptions } from './classifier.js';
 export { createModel, listModels, modelInfo, registerModel, type CreateModelOptions } from './registry.js';
 export type { ModelOptions, ModelVariant } from './variant.js';
-export { loadPretrained } from './pretrained.js';
+export { loadPretrained } from './pretrained/load-weights-file.js';
 export { ResNet, type ResNetConfig } from './resnet/resnet.js';
 export { BasicBlock, Bottleneck, SelectiveKernelBasic, SelectiveKernelBottleneck, ResidualBlock } from './resnet/blocks.js';
 export { ClassifierHead } from './classifier-head.js';

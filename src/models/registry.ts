@@ -16,7 +16,7 @@ import type { ModuleToOptions } from '../nn/module.js';
 import type { ImageClassifier } from './classifier.js';
 import type { ModelOptions, ModelVariant } from './variant.js';
 import { imagenetPreprocess, type PreprocessConfig } from './preprocess-config.js';
-import { classifierRows, hasKeysUnder, loadPretrained } from './pretrained.js';
+import { classifierRows, hasKeysUnder, loadPretrained } from './pretrained/load-weights-file.js';
 import { ZOO } from './zoo.js';
 
 export interface CreateModelOptions extends Partial<ModelOptions> {

@@ -1,9 +1,9 @@
 /**
  * Folds each eval-mode BatchNorm2d into the convolution that feeds it, in a module tree (the
- * module-side twin of src/export/fold-batch-norm.ts). With s = γ / √(var + ε) the
- * convolution's weight becomes W·s per output channel and its bias (b − mean)·s + β: the same
- * affine map, computed once instead of at every inference; the batch norm is replaced by an
- * Identity and freed.
+ * module-side twin of src/export/fold-batch-norm.ts, which folds in an ONNX graph; both take
+ * the arithmetic from folded-conv-parameters.ts): the convolution gets the folded weight and
+ * bias, the same affine map computed once instead of at every inference, and the batch norm
+ * is replaced by an Identity and freed.
  *
  * Which convolution feeds which batch norm is read off one traced forward pass, not off names:
  * a pair is folded only where the batch norm's input is the very tensor a plain `Conv2d`
@@ -26,17 +26,9 @@ import { BatchNorm2d } from './layers/batch-norm.js';
 import { Conv2d } from './layers/conv2d.js';
 import { Identity } from './layers/identity.js';
 import { callCounts, traceCalls, type Call } from './trace-calls.js';
+import { foldedConvParameters } from './folded-conv-parameters.js';
 
 type Forward = (...args: unknown[]) => unknown;
-
-/** The batch norm's scale s = γ / √(var + ε) and shift β − mean·s, in float64. */
-function affineOf(bn: BatchNorm2d): { scale: Tensor; shift: Tensor } {
-  const mean = bn.running_mean!.double();
-  const scale = bn.running_var!.double().add(bn.eps).rsqrt();
-  const s = bn.weight ? scale.mul(bn.weight.double()) : scale;
-  const shift = mean.mul(s).neg();
-  return { scale: s, shift: bn.bias ? shift.add(bn.bias.double()) : shift };
-}
 
 function foldable(conv: Module, bn: Module): conv is Conv2d {
   // Exact classes only: a subclass may compute something else with the same weights.
@@ -93,34 +85,16 @@ function logitsAsIfFolded(model: Module, pairs: readonly Pair[], sample: Tensor)
   }
 }
 
-/** Weight elements folded in float64 at a time (8 MB). */
-const FOLD_CHUNK_ELEMENTS = 1 << 20;
-
 /** Folds one pair for good: new weight and bias on the convolution, the batch norm freed. */
 function foldPair(model: Module, { conv, bn, bnPath }: Pair): void {
   const oldWeight = conv.weight;
   const oldBias = conv.bias;
-  const { weight, bias } = scope(() => {
-    const { scale, shift } = affineOf(bn);
-    // w * scale rounded once (float64 product), a slice of output channels at a time: the
-    // whole largest layer in float64 (3024 x 3024 on regnet_y_16gf, 73 MB, twice over) would
-    // set the preparation's peak memory.
-    const w = oldWeight.clone();
-    const rows = oldWeight.shape[0]!;
-    const step = Math.max(1, Math.floor(FOLD_CHUNK_ELEMENTS / (oldWeight.numel / rows)));
-    for (let start = 0; start < rows; start += step) {
-      const n = Math.min(step, rows - start);
-      scope(() => {
-        w.narrow(0, start, n).copy_(
-          oldWeight
-            .narrow(0, start, n)
-            .double()
-            .mul_(scale.narrow(0, start, n).reshape([-1, 1, 1, 1])),
-        );
-      });
-    }
-    const b = (oldBias ? oldBias.double().mul(scale).add(shift) : shift).to({ dtype: oldWeight.dtype });
-    return { weight: w.keep(), bias: b.keep() };
+  const { weight, bias } = foldedConvParameters(oldWeight, oldBias, {
+    mean: bn.running_mean!,
+    variance: bn.running_var!,
+    eps: bn.eps,
+    weight: bn.weight,
+    bias: bn.bias,
   });
   conv.registerParameter('weight', weight);
   conv.registerParameter('bias', bias);

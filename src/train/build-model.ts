@@ -12,7 +12,7 @@
 import type { ImageDataset } from '../data/datasets/dataset.js';
 import { evalLoader } from '../data/loader/eval-loader.js';
 import type { ImageClassifier } from '../models/classifier.js';
-import { loadPretrainedModel, onnxImportableModels } from '../models/pretrained/load.js';
+import { loadPretrainedModel, onnxImportableModels } from '../models/pretrained/load-pretrained-model.js';
 import { recalibrateBatchNorm } from '../models/pretrained/recalibrate.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
 import { createModel, type CreateModelOptions } from '../models/registry.js';

@@ -12,7 +12,7 @@ import { encodeOnnxModel } from '../../src/export/onnx-write.js';
 import { calibrationBatches } from '../../src/export/quantize/calibration-images.js';
 import { quantizeGraphInt8 } from '../../src/export/quantize/quantize-int8.js';
 import { readOnnx } from '../../src/io/onnx/read.js';
-import { loadPretrainedModel } from '../../src/models/pretrained/load.js';
+import { loadPretrainedModel } from '../../src/models/pretrained/load-pretrained-model.js';
 import { createModel } from '../../src/models/index.js';
 import { manualSeed, randn, scope } from '../../src/index.js';
 

@@ -8,7 +8,7 @@
  *  - QLinearConv weight (int8, per-output-channel scale and zero point):
  *    `(q - zp[c]) * scale[c]` → the conv's `weight`;
  *  - its int32 bias (scale = input scale * weight scale[c], zero point 0, as the operator
- *    defines it) → the following BatchNorm, mapped to "add this bias" (folded-batch-norm.ts);
+ *    defines it) → the following BatchNorm, mapped to "add this bias" (batch-norm-as-bias.ts);
  *  - QLinearMatMul weight [1280, 1000] (per-column scale) → `classifier.1.weight`, transposed
  *    to Linear's [out, in]; the QLinearAdd's uint8 bias → `classifier.1.bias`.
  * Activation quantisation (uint8 feature maps, ReLU6 folded into calibrated ranges that clip
@@ -35,7 +35,7 @@ import { readOnnx, type OnnxModel, type OnnxNode } from '../../io/onnx/read.js';
 import { dequantizeLinear } from '../../io/onnx/quantize.js';
 import { onnxTensorToTensor } from '../../io/onnx/tensor.js';
 import { scope, zeros, type Tensor } from '../../tensor/index.js';
-import { foldedBatchNormEntries, BATCH_NORM_EPS } from './folded-batch-norm.js';
+import { foldedBatchNormEntries, BATCH_NORM_EPS } from './batch-norm-as-bias.js';
 
 /** What the key assignment needs to know of each QLinearConv. */
 interface ConvShape {

@@ -1,9 +1,11 @@
 /**
- * BatchNorm entries for a network whose BatchNorms were folded into the convolutions before
- * export (every ONNX export in eval mode does this): the conv carries the folded weight
- * `w * gamma / sqrt(var + eps)` and bias `beta - mean * gamma / sqrt(var + eps)`, and the
- * BatchNorm that torchvision's architecture still has after the conv must add that bias and
- * nothing else.
+ * A BatchNorm2d that only adds a bias: the state-dict entries that stand in for a batch norm
+ * someone else already folded away. Not folding (that is src/nn/folded-conv-parameters.ts):
+ * this is the way back into an architecture that still has the batch norm. A network
+ * exported to ONNX in eval mode had its BatchNorms folded into the convolutions, which carry
+ * the folded weight `w * gamma / sqrt(var + eps)` and bias `beta - mean * gamma / sqrt(var + eps)`;
+ * the BatchNorm that torchvision's architecture still has after the conv must add that bias
+ * and nothing else.
  *
  * The mapping chosen: weight = 1, bias = folded bias, running_mean = 0,
  * running_var = 1 - eps. In eval mode BatchNorm computes

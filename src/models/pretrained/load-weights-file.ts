@@ -10,10 +10,10 @@
  *   const model = withoutInit(() => new ResNet(config, { numClasses: 200 }));
  *   loadPretrained(model, 'resnet50.safetensors');   // fc is re-initialised for 200 classes
  */
-import { noGrad } from '../autograd/grad-mode.js';
-import { openWeights } from '../io/weights-file.js';
-import { formatLoadReport, type LoadStateDictReport } from '../nn/state-dict.js';
-import type { ImageClassifier } from './classifier.js';
+import { noGrad } from '../../autograd/grad-mode.js';
+import { openWeights } from '../../io/weights-file.js';
+import { formatLoadReport, type LoadStateDictReport } from '../../nn/state-dict.js';
+import type { ImageClassifier } from '../classifier.js';
 
 const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
