@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { openInputs, topKPredictions, writePredictions, PredictionError } from '../../src/infer/predict-files.js';
 import { blendHeatmap, jet, renderOverlay } from '../../src/infer/attention-overlay.js';
-import { parseTta } from '../../src/cli/commands/eval.js';
+import { parseTta } from '../../src/cli/shared-flags.js';
 import { tensor } from '../../src/tensor/creation.js';
 import { liveTensors } from '../../src/index.js';
 

@@ -16,7 +16,7 @@ import { OOD_SCORE_DESCRIPTIONS, OOD_SCORES } from '../../open-world/ood/score.j
 import { useAllCores } from '../../runtime/settings.js';
 import type { Precision } from '../../runtime/device-choice.js';
 import type { Device } from '../../tensor/device.js';
-import { usageError } from './eval.js';
+import { usageError } from '../shared-flags.js';
 
 const HELP = `usage: finegrain calibrate --checkpoint CKPT [--data VAL] [--bank-data TRAIN]
                            [--method ${OOD_SCORES.join('|')}] [--pass-rate 0.95] [--k ${DEFAULT_KNN_K}]

@@ -9,7 +9,8 @@
  * - calibration: ECE (15 bins) of the test set before and after the stored temperature.
  * - `--corruptions LIST|all`: accuracy per corruption and severity, relative to clean, and
  *   the quality gate's detection rate of each corruption.
- * - `--report DIR`: index.html with every figure, report.json with every number.
+ * - `--report DIR`: index.html with every figure, report.json with every number (drawn and
+ *   written by src/open-world/report/eval-report.ts).
  *
  * JSON keys (`--json` and report.json, under `openWorld`):
  *   calibration: { method, temperature, passRate, eceBefore, eceAfter, eceFloor: { mean, p95 },
@@ -24,8 +25,7 @@
  * @example
  *   finegrain eval --checkpoint best.safetensors --data cub100 --ood birds-unknown/ --corruptions all --report out/
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { ImageDataset } from '../../data/datasets/dataset.js';
 import type { ClassificationReport } from '../../evaluation/metrics.js';
 import type { DatasetPredictions, EnsembleMember, PredictOptions } from '../../evaluation/predict-dataset.js';
@@ -39,17 +39,16 @@ import { seededSample } from '../../data/datasets/sample.js';
 import { auprIn, auprOut } from '../../open-world/metrics/aupr.js';
 import { auroc } from '../../open-world/metrics/auroc.js';
 import { calibrationErrorEstimate } from '../../open-world/metrics/debiased-ece.js';
-import { ece, eceNoiseFloor, reliabilityBins, type ReliabilityBin } from '../../open-world/metrics/ece.js';
+import { ece, eceNoiseFloor, reliabilityBins } from '../../open-world/metrics/ece.js';
 import { fprAtTpr } from '../../open-world/metrics/fpr-at-tpr.js';
 import { logitsOf } from '../../open-world/model-outputs.js';
 import { mspScore } from '../../open-world/ood/msp.js';
 import type { OodScoreName } from '../../open-world/ood/score.js';
 import { qualityIssues } from '../../open-world/quality.js';
-import { writeReportHtml, type ReportSection } from '../../open-world/report/html.js';
-import { barsSvg, COLORS, histogramGridSvg, linesSvg, reliabilitySvg, writePng } from '../../open-world/report/svg.js';
+import { oodHistogramsSvg, writeEvalReport, type OodScoreRow, type OpenWorldPlots, type OpenWorldResult } from '../../open-world/report/eval-report.js';
+import { writePng } from '../../open-world/report/svg.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { usageError } from './eval.js';
-import { writeFileAtomic } from '../../io/atomic-write.js';
+import { usageError } from '../shared-flags.js';
 
 /** parseArgs definitions of the open-world flags. */
 export const OPEN_WORLD_OPTIONS = {
@@ -89,29 +88,6 @@ export interface OpenWorldContext {
   preds: DatasetPredictions;
   predict: PredictOptions;
   classes: readonly string[];
-}
-
-interface ScoreRow {
-  auroc: number;
-  fpr95: number;
-  auprIn: number;
-  auprOut: number;
-  threshold: number | null;
-}
-
-export interface OpenWorldResult {
-  calibration: Record<string, unknown> | null;
-  ood: Record<string, unknown> | null;
-  corruptions: Record<string, unknown> | null;
-  figures: string[];
-  /** Not in JSON: what the report page needs to draw. */
-  plots?: Plots;
-}
-
-interface Plots {
-  reliability?: { before: ReliabilityBin[]; after: ReliabilityBin[] };
-  histograms?: { title: string; id: number[]; ood: number[]; threshold?: number }[];
-  corruptions?: { severities: number[]; rows: Map<CorruptionName, number[]> };
 }
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : 'n/a');
@@ -158,7 +134,7 @@ export async function evalOpenWorld(values: Values, ctx: OpenWorldContext): Prom
     const labels = Array.from(ctx.preds.labels.toTypedArray() as BigInt64Array, Number);
     if (cal) result.calibration = calibrationSection(cal, idLogits, labels, result.plots!);
     if (values.ood !== undefined) result.ood = await oodSection(values.ood as string, cal!, member, ctx, idLogits, labels, result.plots!);
-    if (values['ood-plot'] !== undefined && result.plots!.histograms) await writePng(values['ood-plot'] as string, histogramSvg(result.plots!.histograms));
+    if (values['ood-plot'] !== undefined && result.plots!.histograms) await writePng(values['ood-plot'] as string, oodHistogramsSvg(result.plots!.histograms));
   } finally {
     idLogits.dispose();
     cal?.dispose();
@@ -167,7 +143,7 @@ export async function evalOpenWorld(values: Values, ctx: OpenWorldContext): Prom
   return result;
 }
 
-function calibrationSection(cal: FittedCalibration, logits: Tensor, labels: number[], plots: Plots): Record<string, unknown> {
+function calibrationSection(cal: FittedCalibration, logits: Tensor, labels: number[], plots: OpenWorldPlots): Record<string, unknown> {
   const pred = Array.from(logits.argmax(1).toTypedArray() as BigInt64Array, Number);
   const correct = pred.map((p, i) => p === labels[i]);
   const before = mspScore(logits, 1);
@@ -205,7 +181,7 @@ async function oodSection(
   ctx: OpenWorldContext,
   idLogits: Tensor,
   labels: number[],
-  plots: Plots,
+  plots: OpenWorldPlots,
 ): Promise<Record<string, unknown>> {
   const oodDs = openUnlabeled(dir);
   if (!oodDs.samples.length) throw usageError(`--ood: ${dir} holds no images (${oodDs.skipped.summary?.() ?? 'nothing readable'})`);
@@ -214,7 +190,7 @@ async function oodSection(
     if (!preds.indices.length) throw usageError(`--ood: no image of ${dir} could be read (${preds.skipped})`);
     const oodLogits = logitsOf(member.model, preds.embeddings);
     try {
-      const scores: Partial<Record<OodScoreName, ScoreRow>> = {};
+      const scores: Partial<Record<OodScoreName, OodScoreRow>> = {};
       plots.histograms = [];
       for (const m of cal.methods()) {
         const id = Array.from(cal.score(m, idLogits, ctx.preds.embeddings));
@@ -270,7 +246,7 @@ async function corruptionSection(
   values: Values,
   member: OpenWorldContext['members'][number],
   ctx: OpenWorldContext,
-  plots: Plots,
+  plots: OpenWorldPlots,
 ): Promise<Record<string, unknown>> {
   const names = parseList(values.corruptions as string, CORRUPTIONS, '--corruptions', isCorruptionName);
   const sev = severities(values.severities as string | undefined);
@@ -322,20 +298,7 @@ async function corruptionSection(
   return { images: clean.labels.length, seed, clean: { accuracy: cleanAcc, qualityFlagged: cleanFlagged }, rows };
 }
 
-function histogramSvg(histograms: NonNullable<Plots['histograms']>): string {
-  return histogramGridSvg(
-    histograms.map((h) => ({
-      title: h.title,
-      threshold: h.threshold,
-      series: [
-        { name: 'known classes', color: COLORS[0]!, values: h.id },
-        { name: 'unknown', color: COLORS[1]!, values: h.ood },
-      ],
-    })),
-  );
-}
-
-/** Hook 2 (after eval's result is complete): writes DIR/report.json, the figures and DIR/index.html. */
+/** Hook 2 (after eval's result is complete): writes the report of `--report DIR` (open-world/report/eval-report.ts). */
 export async function writeOpenWorldReport(
   values: Values,
   result: Record<string, unknown> & ClassificationReport,
@@ -343,129 +306,6 @@ export async function writeOpenWorldReport(
 ): Promise<void> {
   const dir = values.report as string | undefined;
   if (!dir || !openWorld) return;
-  mkdirSync(dir, { recursive: true });
-  const plots = openWorld.plots ?? {};
-  const sections: ReportSection[] = [];
-  const fig = async (file: string, svg: string) => {
-    await writePng(join(dir, file), svg);
-    openWorld.figures.push(file);
-    return file;
-  };
-  sections.push({
-    heading: 'Accuracy',
-    text: `top-1 ${pct(result.top1)}, top-5 ${pct(result.top5)}, mean class accuracy ${pct(result.meanClassAccuracy)} on ${result.images} images`,
-    figures: [
-      await fig(
-        'per-class-accuracy.png',
-        barsSvg(
-          'per-class accuracy (sorted)',
-          [...result.perClass]
-            .filter((c) => c.images > 0)
-            .sort((a, b) => a.accuracy - b.accuracy)
-            .map((c) => ({ label: c.name, value: c.accuracy })),
-          { max: 1 },
-        ),
-      ),
-      ...(result.confusedPairs.length
-        ? [
-            await fig(
-              'confused-pairs.png',
-              barsSvg(
-                'most confused pairs (share of the actual class)',
-                result.confusedPairs.map((p) => ({ label: `${p.actual} → ${p.predicted}`, value: p.rate })),
-              ),
-            ),
-          ]
-        : []),
-    ],
-    tables: [
-      {
-        caption: 'most confused pairs',
-        header: ['actual', 'predicted', 'images', 'share'],
-        rows: result.confusedPairs.map((p) => [p.actual, p.predicted, p.count, p.rate]),
-      },
-    ],
-  });
-  if (plots.reliability && openWorld.calibration) {
-    const c = openWorld.calibration as {
-      temperature: number;
-      eceBefore: number;
-      eceAfter: number;
-      eceFloor: { mean: number };
-      debiasedAfter: { l2: number; l2Upper: number; level: number };
-    };
-    sections.push({
-      heading: 'Calibration',
-      text:
-        `temperature ${c.temperature.toFixed(3)} (fitted on validation); ECE, 15 bins: ${pct(c.eceBefore)} before, ${pct(c.eceAfter)} after (a perfectly calibrated model would show ${pct(c.eceFloor.mean)} on this many images); ` +
-        `after, the debiased ℓ2 calibration error (an upper bound of ECE): ${pct(c.debiasedAfter.l2)}, at most ${pct(c.debiasedAfter.l2Upper)} at ${100 * c.debiasedAfter.level} % confidence`,
-      figures: [
-        await fig(
-          'reliability.png',
-          reliabilitySvg('reliability diagram', [
-            { name: `T = 1 (ECE ${pct(c.eceBefore)})`, color: COLORS[1]!, bins: plots.reliability.before },
-            { name: `T = ${c.temperature.toFixed(2)} (ECE ${pct(c.eceAfter)})`, color: COLORS[0]!, bins: plots.reliability.after },
-          ]),
-        ),
-      ],
-      tables: [],
-    });
-  }
-  if (plots.histograms && openWorld.ood) {
-    const o = openWorld.ood as {
-      dir: string;
-      scores: Record<string, ScoreRow>;
-      atThreshold: { method: string; coverage: number; acceptedAccuracy: number; oodRejected: number };
-    };
-    sections.push({
-      heading: 'Unknown images (OOD)',
-      text: `unknowns from ${o.dir}; at the stored ${o.atThreshold.method} threshold: coverage ${pct(o.atThreshold.coverage)}, accuracy of accepted ${pct(o.atThreshold.acceptedAccuracy)}, unknowns rejected ${pct(o.atThreshold.oodRejected)}`,
-      figures: [await fig('ood-histograms.png', histogramSvg(plots.histograms))],
-      tables: [
-        {
-          caption: 'OOD scores',
-          header: ['score', 'AUROC', 'FPR95', 'AUPR-in', 'AUPR-out'],
-          rows: Object.entries(o.scores).map(([m, r]) => [m, r.auroc, r.fpr95, r.auprIn, r.auprOut]),
-        },
-      ],
-    });
-  }
-  if (plots.corruptions && openWorld.corruptions) {
-    const c = openWorld.corruptions as {
-      clean: { accuracy: number };
-      rows: { corruption: string; severity: number; accuracy: number; relative: number; qualityFlagged: number }[];
-    };
-    const sev = plots.corruptions.severities;
-    sections.push({
-      heading: 'Corruptions',
-      text: `clean accuracy ${pct(c.clean.accuracy)} through the same path`,
-      figures: [
-        await fig(
-          'corruptions.png',
-          linesSvg(
-            'accuracy by severity',
-            sev,
-            [...plots.corruptions.rows.entries()].map(([name, vals], i) => ({ name, color: COLORS[i % COLORS.length]!, values: vals })),
-            { xlabel: 'severity', ylabel: 'top-1', yRange: [0, 1] },
-          ),
-        ),
-      ],
-      tables: [
-        {
-          caption: 'accuracy per corruption and severity',
-          header: ['corruption', 'severity', 'accuracy', 'relative to clean', 'quality gate flags'],
-          rows: c.rows.map((r) => [r.corruption, r.severity, r.accuracy, r.relative, r.qualityFlagged]),
-        },
-      ],
-    });
-  }
-  const json = { ...result, openWorld: { ...openWorld, plots: undefined } };
-  writeFileAtomic(join(dir, 'report.json'), JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
-  writeReportHtml(join(dir, 'index.html'), {
-    title: `finegrain eval: ${String(result.data)}`,
-    subtitle: `checkpoint ${(result.checkpoints as { path: string }[])[0]?.path}`,
-    sections,
-    json: 'report.json',
-  });
-  console.log(`\nreport: ${join(dir, 'index.html')}`);
+  const page = await writeEvalReport(dir, result, openWorld);
+  console.log(`\nreport: ${page}`);
 }

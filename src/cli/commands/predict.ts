@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { writeAttentionOverlays } from '../../infer/attention-overlay.js';
 import { openInputs, topKPredictions, writePredictions, type ImagePrediction } from '../../infer/predict-files.js';
 import { useAllCores } from '../../runtime/settings.js';
-import { frontDoor, MODEL_HELP, MODEL_OPTIONS, modelFlags, usageError } from './eval.js';
+import { frontDoor, MODEL_HELP, MODEL_OPTIONS, modelFlags, usageError } from '../shared-flags.js';
 
 const HELP = `usage: finegrain predict --checkpoint CKPT [--checkpoint CKPT2 --ensemble-weight W ...]
                          (INPUTS... | --data DIR) [--out predictions.csv|.json]

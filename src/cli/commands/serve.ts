@@ -134,7 +134,7 @@ async function onnxModel(argv: string[], maxPixels: number | undefined): Promise
  */
 async function libtorchModel(argv: string[], maxPixels: number | undefined): Promise<ServedModel> {
   const [{ MODEL_OPTIONS, modelFlags }, { loadLibtorchThread }, { useAllCores }] = await Promise.all([
-    import('./eval.js'),
+    import('../shared-flags.js'),
     import('../../pipeline/libtorch-thread.js'),
     import('../../runtime/settings.js'),
   ]);

@@ -1,0 +1,152 @@
+/**
+ * The options `eval`, `predict` and `serve` share (checkpoints, ensemble weights, TTA,
+ * ensemble mode, batch size, device, precision, EMA): their parseArgs definitions, help text
+ * and parsing, the model they name (`frontDoor`), and the translation of input errors
+ * into usage errors that the commands print as one line.
+ *
+ * @example
+ *   const { values, tokens } = parseArgs({ args: argv, options: { ...MODEL_OPTIONS, data: { type: 'string' } }, tokens: true });
+ *   const model = await frontDoor(modelFlags(values, tokens));
+ */
+import type { PredictOptions } from '../evaluation/predict-dataset.js';
+import type { TtaOptions } from '../evaluation/tta.js';
+import type { CheckpointSpec } from '../infer/predict-files.js';
+import { loadLibtorchModel, type LibtorchModel } from '../pipeline/libtorch-model.js';
+import { resolveDevice, resolvePrecision, type Precision } from '../runtime/device-choice.js';
+import type { Device } from '../tensor/device.js';
+import { UsageError } from '../usage-error.js';
+
+/** An input error as a UsageError, which the CLI prints as one line without a stack. */
+export function usageError(message: string): Error {
+  return new UsageError(message);
+}
+
+/** The model options (parseArgs definitions). */
+export const MODEL_OPTIONS = {
+  checkpoint: { type: 'string', multiple: true },
+  'ensemble-weight': { type: 'string', multiple: true },
+  tta: { type: 'string' },
+  ensemble: { type: 'string' },
+  'batch-size': { type: 'string' },
+  workers: { type: 'string' },
+  device: { type: 'string' },
+  precision: { type: 'string' },
+  'no-ema': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const MODEL_HELP = `model options:
+  --checkpoint FILE   a finegrain checkpoint (.safetensors); repeat for an ensemble
+  --ensemble-weight W the ensemble weight of the checkpoint named just before it (default 1)
+  --ensemble MODE     probabilities (weighted mean of softmax outputs, default) or
+                      embeddings (weighted embeddings concatenated; logits combined)
+  --tta SPEC          test-time augmentation: flips, scales=1,1.15, or both:
+                      flips,scales=1,1.15 (probabilities averaged over the views)
+  --batch-size N      images per forward pass (default 32)
+  --workers N         decoding parallelism hint (default 4)
+  --device DEV        cpu, cuda, cuda:N or auto (default auto)
+  --precision P       auto (default, as train and serve: bfloat16 where the CPU or GPU runs it fast), float32, bfloat16, float16 (CUDA)
+  --no-ema            use the trained weights even when the checkpoint holds EMA weights`;
+
+/**
+ * `--tta` as `TtaOptions`: comma-separated `flips` and `scales=a,b,...` (the numbers after
+ * `scales=` continue its list), or `none`.
+ *
+ * @example
+ *   parseTta('flips,scales=1,1.15'); // { flips: true, scales: [1, 1.15] }
+ */
+export function parseTta(spec: string | undefined): TtaOptions | undefined {
+  if (spec === undefined || spec.trim() === '' || spec.trim() === 'none') return undefined;
+  const out: TtaOptions = {};
+  let inScales = false;
+  const scale = (s: string) => {
+    const v = Number(s);
+    if (!(Number.isFinite(v) && v > 0 && v <= 4)) throw usageError(`--tta: a scale must be a number in (0, 4], got '${s}'`);
+    out.scales!.push(v);
+  };
+  for (const raw of spec.split(',')) {
+    const part = raw.trim();
+    if (part === 'flips' || part === 'flip') {
+      out.flips = true;
+      inScales = false;
+    } else if (part.startsWith('scales=') || part.startsWith('scale=')) {
+      out.scales = [];
+      inScales = true;
+      scale(part.slice(part.indexOf('=') + 1));
+    } else if (inScales && part !== '') {
+      scale(part);
+    } else {
+      throw usageError(`--tta: unknown part '${part}' (expected flips and/or scales=1,1.15)`);
+    }
+  }
+  return out;
+}
+
+export function positiveInt(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`${flag} must be a positive integer, got '${v}'`);
+  return n;
+}
+
+export interface ModelFlags {
+  checkpoints: CheckpointSpec[];
+  device: Device;
+  ema: 'auto' | 'trained';
+  predict: PredictOptions;
+}
+
+export type Token = { kind: string; name?: string; value?: string | undefined };
+
+/**
+ * The model options from parsed arguments. An `--ensemble-weight` belongs to the `--checkpoint`
+ * before it, so `--checkpoint a --checkpoint b --ensemble-weight 0.6` weighs b (a keeps 1).
+ */
+export function modelFlags(values: Record<string, unknown>, tokens: readonly Token[]): ModelFlags {
+  const checkpoints: CheckpointSpec[] = [];
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    if (t.name === 'checkpoint') checkpoints.push({ path: t.value! });
+    else if (t.name === 'ensemble-weight') {
+      const last = checkpoints[checkpoints.length - 1];
+      if (!last) throw usageError('--ensemble-weight must follow the --checkpoint it weighs');
+      if (last.weight !== undefined) throw usageError(`two ensemble weights for ${last.path}`);
+      const w = Number(t.value);
+      if (!(Number.isFinite(w) && w > 0)) throw usageError(`--ensemble-weight must be a positive number, got '${t.value}'`);
+      last.weight = w;
+    }
+  }
+  if (!checkpoints.length) throw usageError('--checkpoint FILE is required (repeat it for an ensemble)');
+  const ensemble = (values.ensemble as string | undefined) ?? 'probabilities';
+  if (ensemble !== 'probabilities' && ensemble !== 'embeddings') throw usageError(`--ensemble must be probabilities or embeddings, got '${ensemble}'`);
+  const device = resolveDevice((values.device as string | undefined) ?? 'auto');
+  const requested = (values.precision as string | undefined) ?? 'auto';
+  if (!['float32', 'bfloat16', 'float16', 'auto'].includes(requested))
+    throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${requested}'`);
+  const precision: Precision = resolvePrecision(requested as Precision | 'auto', device);
+  return {
+    checkpoints,
+    device,
+    ema: values['no-ema'] ? 'trained' : 'auto',
+    predict: {
+      device,
+      precision,
+      ensemble,
+      tta: parseTta(values.tta as string | undefined),
+      batchSize: positiveInt(values['batch-size'] as string | undefined, '--batch-size') ?? 32,
+      workers: positiveInt(values.workers as string | undefined, '--workers'),
+    },
+  };
+}
+
+/**
+ * The model behind the library's `classifier()`, loaded for the model options: `eval`,
+ * `predict`, `serve` and the library all predict through it, so they agree on every image.
+ */
+export function frontDoor(flags: ModelFlags): Promise<LibtorchModel> {
+  const { device, precision, channelsLast, ensemble, tta } = flags.predict;
+  return loadLibtorchModel(
+    flags.checkpoints.map((c) => c.path),
+    { device, precision, channelsLast, ensemble, tta, ensembleWeights: flags.checkpoints.map((c) => c.weight ?? 1), ema: flags.ema },
+  );
+}
