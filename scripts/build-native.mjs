@@ -1,6 +1,9 @@
 // Builds the native addon (native/src/*.cc) against the libtorch that find-libtorch.mjs
 // finds, into build/native/finegrain.node. Objects are rebuilt only when their source or a
 // header changed; `--force` rebuilds all. Compiles run in parallel, one per core.
+// `--bench` builds the benchmarks' own addons instead, never part of the library's: each
+// bench/<name>/<file>.cc becomes build/bench/<name>/<file>.node (scripts/run-bench.mjs runs
+// this before a benchmark that has one).
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -14,6 +17,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'native/src');
 const out = join(root, 'build/native');
 const force = process.argv.includes('--force');
+const benchOnly = process.argv.includes('--bench');
 
 function nodeHeaders() {
   const candidates = [
@@ -125,7 +129,11 @@ const stamp = JSON.stringify({ torch, flags, distributedFlags, onednnFlags });
 const sameTorch = existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
 
 const stale = (from, to) => force || !sameTorch || !existsSync(to) || statSync(to).mtimeMs < Math.max(statSync(from).mtimeMs, newestHeader);
-const queue = sources.filter((f) => stale(join(src, f), join(out, basename(f, '.cc') + '.o')));
+const queue = benchOnly ? [] : sources.filter((f) => stale(join(src, f), join(out, basename(f, '.cc') + '.o')));
+// The sources the addon was last linked from: a source added or removed needs a new link.
+const linkedFile = join(out, 'linked.json');
+const linkedSame = existsSync(linkedFile) && readFileSync(linkedFile, 'utf8') === JSON.stringify(sources);
+const libs = ['-ltorch', '-ltorch_cpu', '-lc10', ...(torch.cuda ? ['-ltorch_cuda', '-lc10_cuda'] : [])];
 
 async function compile(file) {
   const started = Date.now();
@@ -134,7 +142,39 @@ async function compile(file) {
   console.log(`  compiled ${file} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
+// A benchmark's addon: one source compiled and linked in one step, against the same libtorch.
+async function buildBenchAddons() {
+  const benchRoot = join(root, 'bench');
+  for (const name of readdirSync(benchRoot).sort()) {
+    const dir = join(benchRoot, name);
+    if (!statSync(dir).isDirectory()) continue;
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.cc'))) {
+      const dest = join(root, 'build/bench', name, basename(file, '.cc') + '.node');
+      const stampOf = dest + '.json';
+      const fresh =
+        !force &&
+        existsSync(dest) &&
+        statSync(dest).mtimeMs >= statSync(join(dir, file)).mtimeMs &&
+        existsSync(stampOf) &&
+        readFileSync(stampOf, 'utf8') === stamp;
+      if (fresh) continue;
+      const started = Date.now();
+      mkdirSync(dirname(dest), { recursive: true });
+      await run('g++', [...flags, '-shared', '-o', dest + '.tmp', join(dir, file), `-L${torch.lib}`, ...libs, `-Wl,-rpath,${torch.lib}`], {
+        maxBuffer: 64 << 20,
+      });
+      renameSync(dest + '.tmp', dest);
+      writeFileSync(stampOf, stamp);
+      console.log(`  built ${dest} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+  }
+}
+
 try {
+  if (benchOnly) {
+    await buildBenchAddons();
+    process.exit(0);
+  }
   if (queue.length) {
     console.log(`building native addon against libtorch from ${torch.source} (${torch.root})`);
     // What this build has and what it skipped, so an install says so instead of failing later.
@@ -151,8 +191,7 @@ try {
     }),
   );
   const objects = sources.map((f) => join(out, basename(f, '.cc') + '.o'));
-  if (queue.length || !existsSync(target)) {
-    const libs = ['-ltorch', '-ltorch_cpu', '-lc10', ...(torch.cuda ? ['-ltorch_cuda', '-lc10_cuda'] : [])];
+  if (queue.length || !existsSync(target) || !linkedSame) {
     // Link beside the target and rename: a process loading the addon never sees a half-written file.
     await run('g++', [
       '-shared',
@@ -168,6 +207,7 @@ try {
     ]);
     renameSync(target + '.tmp', target);
     writeFileSync(stampFile, stamp);
+    writeFileSync(linkedFile, JSON.stringify(sources));
     console.log(`  linked ${target}`);
   }
 } catch (e) {

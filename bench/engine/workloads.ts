@@ -1,7 +1,7 @@
 /**
  * The finegrain side of bench/engine: the same work as torch_engine.py, written with
  * finegrain's public API the way a user would (conv2d, autocast, scope, backward,
- * Tensor.add, dispose), plus the C++ floors from native/src/bench.cc.
+ * Tensor.add, dispose), plus the C++ floors from cpp-floors.cc (an addon of this benchmark's own).
  *
  * @example
  *   const c = new ConvCase(CONV_SHAPE, 'bf16-channels-last', 'cpu');
@@ -10,6 +10,7 @@
  */
 import { autocast, conv2d, cuda, noGrad, randn, scope, zeros, type Device, type Tensor } from '../../src/index.js';
 import { native, type Handle } from '../../src/native/binding.js';
+import { cppFloors } from './cpp-floors.js';
 
 /** The convolution the issue asks for: batch 16, 64 -> 64 channels, 56x56, 3x3, padding 1. */
 export interface ConvShape {
@@ -135,12 +136,14 @@ export function timeAddBlock(numel: number, n: number, warmup: number, loops: nu
 }
 
 const addOp = native.op('aten::add', 'Tensor');
+const floats = (t: Tensor) => t.toTypedArray() as Float32Array;
 
 const ADD_LOOPS: Record<AddVariant, (a: Tensor, b: Tensor, n: number) => number> = {
-  // the same at::add calls made from C++ in this process (timed inside C++)
-  cppUnboxed: (a, b, n) => native.benchAddLoop(a.handle, b.handle, n),
+  // the same at::add calls made from C++ in this process (timed inside C++, on tensors made
+  // there from the operands' elements: handles belong to the library's addon)
+  cppUnboxed: (a, b, n) => cppFloors().addLoop(floats(a), floats(b), n),
   // through the boxed dispatcher, as finegrain's generic call does (timed inside C++)
-  cppBoxed: (a, b, n) => native.benchAddLoopBoxed(a.handle, b.handle, n),
+  cppBoxed: (a, b, n) => cppFloors().addLoopBoxed(floats(a), floats(b), n),
   // the raw binding: one N-API call per add, handles only, no Tensor objects
   nativeCall: (a, b, n) => {
     const ha = a.handle;

@@ -163,11 +163,6 @@ export interface NativeBinding {
   normalizeU8(x: Handle, mean: Float32Array, std: Float32Array, out: Handle): void;
   /** out[images[k]] = x[images[k]]. */
   copyImagesU8(x: Handle, out: Handle, images: Int32Array | null): void;
-  // bench.cc: timing floors for bench/engine (not used by the library)
-  /** Nanoseconds for `iters` at::add(a, b) calls made from C++. */
-  benchAddLoop(a: Handle, b: Handle, iters: number): number;
-  /** Nanoseconds for the same calls through the boxed dispatcher, as the generic call() makes them. */
-  benchAddLoopBoxed(a: Handle, b: Handle, iters: number): number;
 }
 
 function locate(): string {
