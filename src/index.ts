@@ -1,8 +1,29 @@
 /**
- * finegrain: fine-grained visual recognition in TypeScript on libtorch.
+ * finegrain: fine-grained visual recognition in TypeScript on libtorch. One import gives the
+ * whole stack, from the front door down:
+ *
+ * - `classifier()`: a trained checkpoint as a classifier (top classes, open-set "unknown",
+ *   photo quality, attention maps) and `train()` with the FGVC recipe;
+ * - the model zoo (`createModel`, torchvision and timm names, attention modules) and
+ *   pretrained weights (`fromPretrained`), weights files (safetensors, PyTorch `.pth`, ONNX);
+ * - `exportOnnx()`: a model as an ONNX graph, for ONNX Runtime and the other ONNX runtimes;
+ * - a small PyTorch: tensors with every ATen operator, autograd, `nn` modules, `F` (the
+ *   functional layer), optimizers, data loading (`data`) and data parallelism (`distributed`).
+ *
+ * The HTTP server is a subpath of its own: `finegrain/serve`.
+ *
+ * @example
+ *   import { classifier } from 'finegrain';
+ *   using clf = await classifier('runs/birds/checkpoints/best.safetensors');
+ *   const r = await clf.classify('photo.jpg', { topK: 3 });
+ *   for (const p of r.predictions) console.log(p.label, p.score);
  *
  * @example
  *   import { randn, scope, noGrad } from 'finegrain';
+ *   const w = randn([10, 64], { requiresGrad: true });
+ *   const loss = scope(() => randn([32, 64]).matmul(w.t()).pow(2).mean().item());
+ *
+ * @module finegrain
  */
 export * from './tensor/index.js';
 export * from './autograd/index.js';

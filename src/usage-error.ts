@@ -9,6 +9,7 @@
  *   if (!existsSync(path)) throw new UsageError(`data not found: ${path}`);
  */
 export class UsageError extends Error {
+  /** 'UsageError' (subclasses set their own): how the CLI and `isUsageError` recognise it across module copies. */
   override name = 'UsageError';
 }
 

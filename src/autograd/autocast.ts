@@ -10,7 +10,9 @@
 import { native } from '../native/binding.js';
 import { dtypeCode, type DType } from '../tensor/dtype.js';
 
+/** What `autocast` switches: for which device type, to which lower precision, and whether at all. */
 export interface AutocastOptions {
+  /** The device type whose operations run in lower precision; tensors on other devices are left alone. */
   deviceType: 'cpu' | 'cuda';
   /** bfloat16 (default) or float16 (CUDA only). */
   dtype?: DType;
@@ -18,6 +20,15 @@ export interface AutocastOptions {
   enabled?: boolean;
 }
 
+/**
+ * Runs `fn` with mixed precision for one device type and returns its result; the previous
+ * autocast state is restored afterwards, also when `fn` throws. `fn` must be synchronous: the
+ * state is restored when it returns, so code after an `await` would run outside it. Throws a
+ * TypeError for float16 on CPU and for dtypes other than bfloat16 and float16.
+ *
+ * @example
+ *   const logits = autocast({ deviceType: 'cpu', dtype: 'bfloat16' }, () => model.forward(x));
+ */
 export function autocast<T>(options: AutocastOptions, fn: () => T): T {
   const { deviceType } = options;
   if (deviceType !== 'cpu' && deviceType !== 'cuda') throw new TypeError(`autocast: deviceType must be 'cpu' or 'cuda', got '${deviceType}'`);
@@ -35,6 +46,7 @@ export function autocast<T>(options: AutocastOptions, fn: () => T): T {
   }
 }
 
+/** Whether code running now is inside an enabled `autocast` block for `deviceType` (default 'cpu'). */
 export function isAutocastEnabled(deviceType: 'cpu' | 'cuda' = 'cpu'): boolean {
   return native.autocastState(deviceType)[0];
 }

@@ -27,6 +27,10 @@ export function enableGrad<T>(fn: () => T): T {
   return withGradMode(true, fn);
 }
 
+/**
+ * Whether operations are being recorded for autograd right now: false inside `noGrad`, true by
+ * default and inside `enableGrad`.
+ */
 export function isGradEnabled(): boolean {
   return native.gradEnabled();
 }

@@ -9,9 +9,14 @@
 import { native } from '../native/binding.js';
 import { Tensor, wrap } from '../tensor/tensor.js';
 
+/** Options of `grad`, with torch.autograd.grad's meanings and defaults. */
 export interface GradOptions {
   /** Seeds for non-scalar outputs (default: ones for scalar outputs). */
   gradOutputs?: (Tensor | null)[];
+  /**
+   * Keep the recorded graph after this call so that it can be differentiated again (default: the
+   * value of `createGraph`, as in PyTorch; otherwise the graph is freed).
+   */
   retainGraph?: boolean;
   /** Record the gradient computation itself, for higher-order derivatives. */
   createGraph?: boolean;
@@ -19,6 +24,14 @@ export interface GradOptions {
   allowUnused?: boolean;
 }
 
+/**
+ * The gradients of `outputs` with respect to `inputs`, returned instead of accumulated into `.grad`
+ * (which stays untouched). One entry per input: a new tensor, or null for an input the outputs do
+ * not depend on when `allowUnused` is set.
+ *
+ * @example
+ *   const [dydx] = grad([y], [x], { createGraph: true });   // dydx can be differentiated again
+ */
 export function grad(outputs: Tensor[], inputs: Tensor[], options: GradOptions = {}): (Tensor | null)[] {
   const hs = native.gradOf(
     outputs.map((t) => t.handle),

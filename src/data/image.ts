@@ -9,7 +9,9 @@
 export interface RgbImage {
   /** width * height * 3 bytes, R G B per pixel. */
   readonly data: Uint8Array;
+  /** Width in pixels. */
   readonly width: number;
+  /** Height in pixels. */
   readonly height: number;
 }
 

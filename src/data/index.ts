@@ -1,4 +1,15 @@
-/** The data layer: datasets, decoding, transforms, augmentation, the loader, synthetic data. */
+/**
+ * The data layer (`import { data } from 'finegrain'`): datasets (image folders, CSV lists,
+ * CUB-200), decoding, the transform pipeline, augmentation (RandAugment, AutoAugment, mixup,
+ * CutMix, random erasing), the loader and its samplers, and synthetic datasets for tests.
+ *
+ * @example
+ *   import { data } from 'finegrain';
+ *   const ds = data.imageFolder('images/train');
+ *   const { train, val } = data.stratifiedSplit(ds, { valFraction: 0.1, seed: 0 });
+ *
+ * @module
+ */
 export * from './random.js';
 export * from './image.js';
 export * from './skip-report.js';

@@ -24,8 +24,11 @@ export type SkipReason =
   | 'missing-label' // no label given
   | 'empty-class'; // a class folder without usable images
 
+/** One file (or class folder) left out, and why. */
 export interface SkippedFile {
+  /** The file or folder, as the dataset listed it. */
   readonly path: string;
+  /** Why it was left out. */
   readonly reason: SkipReason;
   /** The underlying message (decoder or file-system error), for humans. */
   readonly detail: string;
@@ -40,6 +43,7 @@ export interface SkippedFile {
 export class SkipReport {
   private readonly entries: SkippedFile[] = [];
 
+  /** Records that `path` was left out for `reason`; `detail` is the underlying message, for humans. */
   add(path: string, reason: SkipReason, detail = ''): void {
     this.entries.push({ path, reason, detail });
   }
@@ -50,10 +54,12 @@ export class SkipReport {
     return this;
   }
 
+  /** How many files were left out. */
   get count(): number {
     return this.entries.length;
   }
 
+  /** Every entry, in the order they were added. */
   get files(): readonly SkippedFile[] {
     return this.entries;
   }
@@ -80,7 +86,15 @@ export class SkipReport {
     return lines.join('\n');
   }
 
-  toJSON(): { count: number; byReason: Record<string, number>; files: SkippedFile[] } {
+  /** The report as plain data, for `JSON.stringify` (run summaries, `finegrain eval --json`). */
+  toJSON(): {
+    /** How many files were left out. */
+    count: number;
+    /** Count per reason, most frequent first. */
+    byReason: Record<string, number>;
+    /** Every entry. */
+    files: SkippedFile[];
+  } {
     return { count: this.count, byReason: Object.fromEntries(this.byReason()), files: [...this.entries] };
   }
 }

@@ -20,6 +20,7 @@ import { native } from '../native/binding.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ProcessGroup } from './process-group.js';
 
+/** Options of `GradientReducer`, with DistributedDataParallel's defaults. */
 export interface GradientReducerOptions {
   /** Bucket size in MiB (default 25, as DDP). */
   bucketCapMb?: number;
@@ -46,8 +47,17 @@ export interface GradientReducerOptions {
 
 /** How gradients travel in the all-reduce: exactly (`'none'`), or cast to float16. */
 export type GradientCompression = 'none' | 'fp16';
+/** Every `GradientCompression`, for validating a configuration value. */
 export const GRADIENT_COMPRESSIONS: readonly GradientCompression[] = ['none', 'fp16'];
 
+/**
+ * Averages gradients over the ranks of a process group during backward, as PyTorch's
+ * DistributedDataParallel does (bucketed all-reduce overlapped with the backward pass). Build one
+ * per model after `initProcessGroup`, and `dispose()` it (or `using`) to remove its hooks.
+ *
+ * @example
+ *   using reducer = new GradientReducer(group, model.parameters(), { gradientCompression: 'fp16' });
+ */
 export class GradientReducer {
   #native: object | null;
   /** Whether `.grad` tensors are views into the buckets (see the option). */
@@ -56,6 +66,7 @@ export class GradientReducer {
   readonly gradientCompression: GradientCompression;
 
   constructor(
+    /** The process group the gradients are averaged over. */
     readonly group: ProcessGroup,
     parameters: Tensor[],
     options: GradientReducerOptions = {},
@@ -120,6 +131,7 @@ export class GradientReducer {
     this.#native = null;
   }
 
+  /** `dispose()`, for `using reducer = ...`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -11,12 +11,17 @@
 
 /** Where this worker sits in the job, as the launcher described it. */
 export interface LaunchEnv {
+  /** This worker's rank in the job, 0 to `worldSize - 1` (`RANK`); rank 0 logs and saves. */
   rank: number;
+  /** How many workers the job has, on every machine together (`WORLD_SIZE`). */
   worldSize: number;
   /** Rank among the workers on this machine (selects the GPU on CUDA machines). */
   localRank: number;
+  /** How many workers run on this machine (`LOCAL_WORLD_SIZE`; default `worldSize`). */
   localWorldSize: number;
+  /** Host of rank 0's rendezvous store (`MASTER_ADDR`; default 127.0.0.1). */
   masterAddr: string;
+  /** TCP port of the rendezvous store (`MASTER_PORT`; default 29500, torchrun's). */
   masterPort: number;
 }
 

@@ -30,6 +30,10 @@ export type Backend = 'gloo' | 'nccl';
 /** How allReduce combines: 'avg' is a sum divided by the world size. */
 export type ReduceOp = 'sum' | 'avg' | 'max' | 'min' | 'product';
 
+/**
+ * Options of `initProcessGroup`; each defaults to the launcher's environment variable (torchrun's
+ * names), so a worker started by torchrun or `finegrain train --nproc-per-node` needs none.
+ */
 export interface ProcessGroupOptions {
   /** Default 'gloo'. */
   backend?: Backend;
@@ -50,7 +54,12 @@ export interface ProcessGroupOptions {
 }
 
 /** Which backends this build of the addon has. */
-export function distributedBackends(): { gloo: boolean; nccl: boolean } {
+export function distributedBackends(): {
+  /** Whether Gloo (CPU collectives) is compiled in. */
+  gloo: boolean;
+  /** Whether NCCL (CUDA collectives) is compiled in. */
+  nccl: boolean;
+} {
   return native.distAvailable();
 }
 
@@ -97,10 +106,15 @@ export class ProcessGroup {
   /** @internal use initProcessGroup */
   constructor(
     handle: NativeGroup,
+    /** This process's rank in the group, 0 to `worldSize - 1`. */
     readonly rank: number,
+    /** How many processes the group has. */
     readonly worldSize: number,
+    /** This process's rank among those on its machine (picks its GPU on CUDA machines). */
     readonly localRank: number,
+    /** The collective library: 'gloo' or 'nccl'. */
     readonly backend: Backend,
+    /** Bound, in milliseconds, on each collective; past it the collective rejects. */
     readonly timeoutMs: number,
   ) {
     this.#native = handle;
@@ -176,6 +190,7 @@ export class ProcessGroup {
     this.#native = null;
   }
 
+  /** `destroy()`, for `using group = await initProcessGroup()`. */
   [Symbol.dispose](): void {
     this.destroy();
   }

@@ -27,6 +27,14 @@ import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { ProcessGroup } from './process-group.js';
 
+/**
+ * BatchNorm2d whose training statistics are those of the global batch over every rank of a
+ * process group (torch.nn.SyncBatchNorm); in eval mode a plain BatchNorm2d. Usually made by
+ * `convertSyncBatchNorm(model, group)`, which swaps every BatchNorm2d of a model.
+ *
+ * @example
+ *   const replaced = convertSyncBatchNorm(model, await group.duplicate());
+ */
 export class SyncBatchNorm2d extends BatchNorm2d {
   /** The ranks whose batches are normalised together. */
   group: ProcessGroup | null = null;

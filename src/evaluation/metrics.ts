@@ -11,21 +11,38 @@ import type { Tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/scope.js';
 import { topClasses } from './top-classes.js';
 
+/** A pair of classes the model mixes up: how often images of `actual` were predicted as `predicted`. */
 export interface ConfusedPair {
+  /** The true class. */
   actual: string;
+  /** The class predicted instead (top-1). */
   predicted: string;
+  /** How many of `actual`'s images were predicted as `predicted`. */
   count: number;
   /** Fraction of `actual`'s images predicted as `predicted`. */
   rate: number;
 }
 
+/** What `classificationReport` measures over a labelled set of predictions; accuracies are fractions (0..1), NaN for an empty set. */
 export interface ClassificationReport {
+  /** Images evaluated. */
   images: number;
+  /** Share of images whose top class is the true one. */
   top1: number;
+  /** Share of images whose true class is among the five top classes (all classes when there are fewer than five). */
   top5: number;
-  perClass: { name: string; images: number; accuracy: number }[];
+  /** Top-1 accuracy of each class, in class order. */
+  perClass: {
+    /** The class name. */
+    name: string;
+    /** Images of this class in the set. */
+    images: number;
+    /** Share of them predicted correctly (NaN when the set has none). */
+    accuracy: number;
+  }[];
   /** Mean of per-class accuracies (balanced accuracy). */
   meanClassAccuracy: number;
+  /** The most frequent confusions (10 unless `topPairs` says otherwise), most frequent first. */
   confusedPairs: ConfusedPair[];
 }
 
@@ -85,7 +102,17 @@ export function classificationReport(scores: Tensor, labels: Tensor, classes: st
  * Accuracy of the classes with the most training images (head) and the fewest (tail):
  * classes are sorted by training count and split into thirds.
  */
-export function headTailAccuracy(report: ClassificationReport, trainCounts: number[]): { head: number; medium: number; tail: number } {
+export function headTailAccuracy(
+  report: ClassificationReport,
+  trainCounts: number[],
+): {
+  /** Mean accuracy of the third of classes with the most training images. */
+  head: number;
+  /** Mean accuracy of the middle third. */
+  medium: number;
+  /** Mean accuracy of the third with the fewest training images: where long-tailed data hurts. */
+  tail: number;
+} {
   const order = trainCounts
     .map((c, i) => [c, i] as const)
     .sort((a, b) => b[0] - a[0])

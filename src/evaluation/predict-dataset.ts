@@ -29,24 +29,37 @@ import { holdTensorCache } from '../runtime/tensor-cache.js';
 import { combineMembers, memberForward, type MemberOutput } from './forward.js';
 import type { TtaOptions } from './tta.js';
 
+/** One model of an ensemble for `predictDataset`, as `loadModelFromCheckpoint` returns it (plus a weight). */
 export interface EnsembleMember {
+  /** The model; it is switched to evaluation mode. */
   model: ImageClassifier;
   /** How this member's inputs are prepared (its checkpoint's preprocessing). */
   preprocess: PreprocessConfig;
+  /** The member's weight in the ensemble (default 1); only ratios between members matter. */
   weight?: number;
 }
 
+/** Options of `predictDataset`. */
 export interface PredictOptions {
+  /** Images per forward pass (default 32). */
   batchSize?: number;
+  /** Where the models run (default 'cpu'); the outputs come back to the CPU. */
   device?: Device;
+  /** 'float32' (default), or 'bfloat16' / 'float16' through autocast: faster where the hardware has the units, at a small cost in accuracy. */
   precision?: Precision;
+  /** Feed the models NHWC batches (faster convolutions with oneDNN and cuDNN); the model should be in channels-last too. */
   channelsLast?: boolean;
+  /** Test-time augmentation: flips and scales whose outputs are averaged (default none). */
   tta?: TtaOptions;
+  /** How ensemble members combine (default 'probabilities'; see the function). */
   ensemble?: 'probabilities' | 'embeddings';
+  /** Decoding parallelism hint: batches prefetched = workers / 2, at least 2 (default 4). */
   workers?: number;
+  /** Called after each batch of each member with the batches done and the member's total. */
   onProgress?: (done: number, total: number) => void;
 }
 
+/** What `predictDataset` returns: one row per readable image. The tensors are the caller's: free them with `dispose()`. */
 export interface DatasetPredictions {
   /** [N, K] class probabilities. */
   probs: Tensor;
@@ -58,10 +71,13 @@ export interface DatasetPredictions {
   labels: Tensor;
   /** Dataset index and path of each row (unreadable images are left out). */
   indices: number[];
+  /** The image file of each row, in row order. */
   paths: string[];
   /** Images that could not be read: a one-line summary, and each file with its reason. */
   skipped: string;
+  /** Each image that could not be read, with its reason. */
   skippedFiles: readonly SkippedFile[];
+  /** Frees the four tensors. */
   dispose(): void;
 }
 

@@ -12,6 +12,7 @@ import type { ImageClassifier } from '../models/classifier.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/** Which test-time views to run: the batch as given by default, plus mirrors and rescaled copies. */
 export interface TtaOptions {
   /** Also run the horizontally mirrored batch. */
   flips?: boolean;
@@ -33,7 +34,14 @@ export function ttaForward(
   x: Tensor,
   options: TtaOptions = {},
   forward: (f: () => Tensor) => Tensor = (f) => f(),
-): { probs: Tensor; embeddings: Tensor; logits: Tensor } {
+): {
+  /** Softmax probabilities [N, K], averaged over the views. */
+  probs: Tensor;
+  /** Pooled embeddings [N, D], averaged over the views. */
+  embeddings: Tensor;
+  /** Logits [N, K], averaged over the views. */
+  logits: Tensor;
+} {
   return scope(() => {
     const scales = options.scales?.length ? options.scales : [1];
     let probs: Tensor | null = null;

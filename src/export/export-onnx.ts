@@ -21,6 +21,7 @@ import type { OnnxGraph } from './onnx-graph.js';
 import { traceForward, type Trace } from './trace.js';
 import { traceToOnnx } from './trace-to-onnx.js';
 
+/** Options of `exportOnnx`. */
 export interface ExportOnnxOptions {
   /** Height and width the graph takes (default: the model's defaultInputSize). */
   imageSize?: number | [number, number];

@@ -47,7 +47,9 @@ export type WeightsErrorCode =
  *   throw new WeightsError('NOT_FOUND', "hf-hub:timm/nope: repository 'timm/nope' not found on https://huggingface.co");
  */
 export class WeightsError extends UsageError {
+  /** 'WeightsError', for logs and for callers that test names rather than classes. */
   override name = 'WeightsError';
+  /** What went wrong, by kind: test it rather than the message. */
   readonly code: WeightsErrorCode;
   constructor(code: WeightsErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

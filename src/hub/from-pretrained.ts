@@ -21,6 +21,7 @@ export interface FromPretrainedOptions extends Omit<CreateModelOptions, 'pretrai
   model?: string;
 }
 
+/** What `fromPretrained` returns: the model with its weights and how to feed it. */
 export interface PretrainedModel {
   /** The model in eval mode, its weights loaded (a new `numClasses` gets a fresh classifier). */
   model: ImageClassifier;
@@ -69,7 +70,13 @@ export async function fromPretrained(spec: string, options: FromPretrainedOption
  *   await resolvePretrained('torchvision:googlenet');
  *   const m = createModel('googlenet', { numClasses: 10, ...pretrainedOptions('torchvision:googlenet', 'googlenet') });
  */
-export function pretrainedOptions(spec: string, model: string): CreateModelOptions & { pretrained: string } {
+export function pretrainedOptions(
+  spec: string,
+  model: string,
+): CreateModelOptions & {
+  /** The weights file to load: the cached download, or `spec` itself when it is a path. */
+  pretrained: string;
+} {
   if (!isWeightsSpec(spec)) return { pretrained: spec };
   const source = resolvePretrainedCached(spec);
   if (source.architecture && source.architecture !== model) throw new UsageError(`${spec} holds weights for ${source.architecture}, not ${model}`);

@@ -35,6 +35,8 @@
  *   const src = await resolvePretrained('hf-hub:timm/resnet50.a1_in1k');
  *   // src.file: '~/.cache/huggingface/hub/models--timm--resnet50.a1_in1k/snapshots/<commit>/model.safetensors'
  *   // src.architecture: 'resnet50', src.preprocess: { inputSize: 224, cropFraction: 0.95, … }, src.interpolation: 'bicubic'
+ *
+ * @module
  */
 export { isWeightsSpec, parseWeightsSpec, type WeightsSpec } from './spec.js';
 export { resolvePretrained, resolvePretrainedCached, type PretrainedSource, type ResolveOptions } from './resolve.js';

@@ -46,7 +46,12 @@ export interface PretrainedSource {
    * Model options the reference sets when it loads these weights (torchvision:
    * `transformInput` for googlenet/inception_v3, `imageSize` for the 384/512 px ViTs).
    */
-  modelOptions?: { transformInput?: boolean; imageSize?: number };
+  modelOptions?: {
+    /** Map ImageNet-normalized input to the [-1, 1] scale the weights were trained on (torchvision's googlenet and inception_v3 weights). */
+    transformInput?: boolean;
+    /** Input side in pixels the weights were trained at (384 or 512 for some ViT weights). */
+    imageSize?: number;
+  };
 }
 
 /**

@@ -16,12 +16,15 @@ import type { TensorLoadOptions } from './safetensors/materialize.js';
 import { isTorchCheckpoint, openTorchCheckpoint, splitEntry, type TorchCheckpointOptions } from './torch-pickle/index.js';
 import { UsageError } from '../usage-error.js';
 
+/** An open weights file of either format (what `openWeights` returns): names, shapes and dtypes are known, tensors are read on `get()`. Close it with `close()` or `using`. */
 export interface WeightsFile {
+  /** The file, without any `#entry` part. */
   readonly path: string;
   /** 'safetensors' or PyTorch's 'zip' / 'legacy' checkpoint format. */
   readonly format: 'safetensors' | 'zip' | 'legacy';
   /** For PyTorch checkpoints: which entry was taken and what was stripped, in one line. */
   readonly note?: string;
+  /** The tensor names, in the file's order. */
   keys(): string[];
   /**
    * The names in the order their bytes lie in the file. Loading in this order reads the file
@@ -30,11 +33,20 @@ export interface WeightsFile {
    * order never.
    */
   keysInFileOrder(): string[];
+  /** Whether the file has a tensor called `name`. */
   has(name: string): boolean;
-  info(name: string): { dtype: DType | undefined; shape: number[] };
+  /** Dtype and shape of one tensor, without reading it. */
+  info(name: string): {
+    /** The element type, or undefined for types finegrain cannot hold. */
+    dtype: DType | undefined;
+    /** The tensor's shape. */
+    shape: number[];
+  };
   /** Reads one tensor; the caller owns it. */
   get(name: string, options?: TensorLoadOptions): Tensor;
+  /** Releases the file descriptor. Safe to call twice; tensors already read stay valid. */
   close(): void;
+  /** `close()`, for `using file = openWeights(...)`. */
   [Symbol.dispose](): void;
 }
 

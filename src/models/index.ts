@@ -5,6 +5,8 @@
  * @example
  *   import { createModel, listModels } from 'finegrain';
  *   const model = createModel('resnet50', { numClasses: 200, attention: 'se' });
+ *
+ * @module
  */
 export { ImageClassifier, type ResetClassifierOptions } from './classifier.js';
 export { createModel, listModels, modelInfo, registerModel, type CreateModelOptions } from './registry.js';

@@ -38,6 +38,7 @@ export function flopsCounting(): boolean {
   return active.length > 0;
 }
 
+/** The cost of one forward pass, as `countFlops`, `countFlopsOf` and `Module.flops` report it. */
 export interface FlopCount {
   /** Multiply-adds of one forward pass on one image. */
   macs: number;

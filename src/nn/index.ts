@@ -7,6 +7,8 @@
  *   import { Sequential, Conv2d, BatchNorm2d, ReLU, attention } from 'finegrain';
  *   const block = new Sequential([new Conv2d(64, 64, 3, { padding: 1, bias: false }), new BatchNorm2d(64), new ReLU(), attention.create('se', 64)]);
  *   block.stateDict(); // keys '0.weight', '1.weight', '1.running_mean', …, '3.fc1.weight'
+ *
+ * @module
  */
 export { Module, type StateDict, type ModuleToOptions } from './module.js';
 export { formatLoadReport, type LoadStateDictOptions, type LoadStateDictReport, type ShapeMismatch, type StateDictInput } from './state-dict.js';

@@ -10,6 +10,8 @@
  * @example
  *   kaimingNormal_(conv.weight, { mode: 'fanOut', nonlinearity: 'relu' });
  *   const model = withoutInit(() => createModel('regnet_y_128gf'));
+ *
+ * @module
  */
 import { aten } from '../native/aten.js';
 import { noGrad } from '../autograd/grad-mode.js';
@@ -47,6 +49,7 @@ function fill(t: Tensor, f: () => void): Tensor {
   return t;
 }
 
+/** The nonlinearities `calculateGain` knows, with PyTorch's names (and 'linear' / 'conv2d' for none). */
 export type Nonlinearity = 'linear' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu' | 'selu';
 
 /**
@@ -82,7 +85,12 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
  * @example
  *   fanInAndOut(convWeight); // { fanIn: 3 * 7 * 7, fanOut: 64 * 7 * 7 }
  */
-export function fanInAndOut(t: Tensor): { fanIn: number; fanOut: number } {
+export function fanInAndOut(t: Tensor): {
+  /** Inputs each output sums over: input channels times the kernel's area. */
+  fanIn: number;
+  /** Outputs each input feeds: output channels times the kernel's area. */
+  fanOut: number;
+} {
   const shape = t.shape;
   if (shape.length < 2) throw new Error(`fan-in and fan-out need at least 2 dimensions, got [${shape}]`);
   const receptive = shape.slice(2).reduce((a, b) => a * b, 1);
@@ -123,11 +131,13 @@ export function ones_(t: Tensor): Tensor {
   return fill(t, () => t.fill_(1));
 }
 
+/** Options of `kaimingUniform_` and `kaimingNormal_`, with PyTorch's defaults. */
 export interface KaimingOptions {
   /** Negative slope of the leaky_relu that follows (default 0). */
   a?: number;
   /** Preserve the variance of activations ('fanIn', default) or of gradients ('fanOut'). */
   mode?: 'fanIn' | 'fanOut';
+  /** The nonlinearity after the layer, which sets the gain (default 'leaky_relu', PyTorch's; with `a` 0 that is ReLU's √2). */
   nonlinearity?: Nonlinearity;
 }
 

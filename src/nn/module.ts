@@ -1,3 +1,23 @@
+import { noGrad } from '../autograd/grad-mode.js';
+import type { Tensor, ToOptions } from '../tensor/tensor.js';
+import { isFloating } from '../tensor/dtype.js';
+import { parameterGroups, type ParameterGroup, type ParameterGroupOptions } from './parameter-groups.js';
+import { countFlops, type FlopCount } from './flops.js';
+import { applyLoad, type LoadStateDictOptions, type LoadStateDictReport, type StateDictInput } from './state-dict.js';
+
+/** A flat map from dotted names to tensors, as `stateDict()` returns and `loadStateDict()` takes. */
+export type StateDict = Record<string, Tensor>;
+
+/** Options of `Module.to()`: any of device, floating-point dtype, memory format (4-D tensors). */
+export type ModuleToOptions = Pick<ToOptions, 'device' | 'dtype' | 'memoryFormat'>;
+
+type Slot = 'parameter' | 'buffer' | 'module';
+
+// Frees each distinct tensor once (a tensor may be registered under two names).
+function disposeMany(ts: Tensor[]): void {
+  for (const t of new Set(ts)) t.dispose();
+}
+
 /**
  * `Module`: the base of every layer and model. A module owns named parameters (trainable
  * tensors), buffers (state such as BatchNorm's running statistics) and submodules, in
@@ -24,26 +44,6 @@
  *   m.stateDict();        // { scale: Tensor([1, 1, 1, 1]) }
  *   m.dispose();
  */
-import { noGrad } from '../autograd/grad-mode.js';
-import type { Tensor, ToOptions } from '../tensor/tensor.js';
-import { isFloating } from '../tensor/dtype.js';
-import { parameterGroups, type ParameterGroup, type ParameterGroupOptions } from './parameter-groups.js';
-import { countFlops, type FlopCount } from './flops.js';
-import { applyLoad, type LoadStateDictOptions, type LoadStateDictReport, type StateDictInput } from './state-dict.js';
-
-/** A flat map from dotted names to tensors, as `stateDict()` returns and `loadStateDict()` takes. */
-export type StateDict = Record<string, Tensor>;
-
-/** Options of `Module.to()`: any of device, floating-point dtype, memory format (4-D tensors). */
-export type ModuleToOptions = Pick<ToOptions, 'device' | 'dtype' | 'memoryFormat'>;
-
-type Slot = 'parameter' | 'buffer' | 'module';
-
-// Frees each distinct tensor once (a tensor may be registered under two names).
-function disposeMany(ts: Tensor[]): void {
-  for (const t of new Set(ts)) t.dispose();
-}
-
 export abstract class Module {
   /** Training mode (dropout active, BatchNorm uses and updates batch statistics). */
   training = true;
@@ -130,6 +130,7 @@ export abstract class Module {
     return out;
   }
 
+  /** Direct submodules in registration order (`namedChildren()` without the names). */
   children(): Module[] {
     return this.namedChildren().map(([, m]) => m);
   }
@@ -148,6 +149,7 @@ export abstract class Module {
     return out;
   }
 
+  /** This module and every descendant, depth first, each once (`namedModules()` without the paths). */
   modules(): Module[] {
     return this.namedModules().map(([, m]) => m);
   }
@@ -157,6 +159,11 @@ export abstract class Module {
     return this.#namedTensors('parameter', options.recurse ?? true);
   }
 
+  /**
+   * Every parameter, each tensor once: own first, then each submodule's (`recurse: false` keeps
+   * only this module's own). The order is the state dict's, which optimizers rely on.
+   * @example const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+   */
   parameters(options: { recurse?: boolean } = {}): Tensor[] {
     return this.namedParameters(options).map(([, t]) => t);
   }
@@ -166,6 +173,7 @@ export abstract class Module {
     return this.#namedTensors('buffer', options.recurse ?? true);
   }
 
+  /** Every buffer (running statistics, counters), each tensor once; `recurse: false` keeps only this module's own. */
   buffers(options: { recurse?: boolean } = {}): Tensor[] {
     return this.namedBuffers(options).map(([, t]) => t);
   }
@@ -380,10 +388,12 @@ export abstract class Module {
    */
   protected releaseNative(): void {}
 
+  /** `dispose()`, for `using layer = new Linear(4, 2)`: the module is freed when the block ends. */
   [Symbol.dispose](): void {
     this.dispose();
   }
 
+  /** Whether `dispose()` has freed this module (itself or through a parent); its tensors are gone, so it cannot run again. */
   get isDisposed(): boolean {
     return this.#disposed;
   }

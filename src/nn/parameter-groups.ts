@@ -10,14 +10,19 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from './module.js';
 
+/** One group of `parameterGroups`: parameters that share a weight decay, ready for an optimiser. */
 export interface ParameterGroup {
+  /** The parameters. */
   params: Tensor[];
   /** The parameters' dotted names, in the same order (for logs and per-layer rules). */
   names: string[];
+  /** The group's weight decay: the option's value, or 0 for the no-decay group. */
   weightDecay: number;
 }
 
+/** Options of `parameterGroups`. */
 export interface ParameterGroupOptions {
+  /** Weight decay of the decayed group (e.g. 1e-4 for SGD, 0.05 for AdamW). */
   weightDecay: number;
   /** Extra names to exempt from decay (e.g. position embeddings), besides all 1-D parameters. */
   noDecay?: (name: string, param: Tensor) => boolean;

@@ -42,6 +42,7 @@ import { PlannedConv2d, type ConvPostOp } from './layers/planned-conv2d.js';
 import type { Module } from './module.js';
 import { callCounts, traceCalls, type Call } from './trace-calls.js';
 
+/** What `planConvolutions` changed. */
 export interface ConvPlanReport {
   /** Convolutions now run as plans. */
   plannedConvolutions: number;

@@ -12,12 +12,15 @@ import type { Tensor } from '../tensor/tensor.js';
 /** A state dict as a plain object (what `loadSafetensors` returns) or a Map. */
 export type StateDictInput = Record<string, Tensor> | ReadonlyMap<string, Tensor>;
 
+/** Options of `Module.loadStateDict`. */
 export interface LoadStateDictOptions {
   /** Throw unless the keys and shapes match exactly (default true). */
   strict?: boolean;
 }
 
+/** A state-dict entry whose shape differs from the module's tensor of the same name. */
 export interface ShapeMismatch {
+  /** The entry's dotted name. */
   key: string;
   /** The module's shape. */
   expected: number[];

@@ -20,6 +20,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { foreach } from './foreach.js';
 import { Optimizer, type ParamGroup, type ParamGroupInput } from './optimizer.js';
 
+/** AdamW's hyperparameters, per parameter group; the constructor takes any subset and fills in PyTorch's defaults. */
 export interface AdamWOptions {
   /** Learning rate (default 1e-3). */
   lr: number;
@@ -37,6 +38,13 @@ export interface AdamWOptions {
 
 const DEFAULTS: AdamWOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false };
 
+/**
+ * Adam with decoupled weight decay, as torch.optim.AdamW (PyTorch 1.13), optionally AMSGrad:
+ * the usual optimiser for transformers and for fine-tuning.
+ *
+ * @example
+ *   const opt = new AdamW(model.parameters(), { lr: 3e-4, weightDecay: 0.05 });
+ */
 export class AdamW extends Optimizer<AdamWOptions> {
   constructor(params: Tensor[] | ParamGroupInput<AdamWOptions>[], options: Partial<AdamWOptions> = {}) {
     super(params, { ...DEFAULTS, ...options });

@@ -14,6 +14,7 @@ import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { foreach } from './foreach.js';
 
+/** Options of `clipGradNorm_`. */
 export interface ClipGradNormOptions {
   /** Throw when the total norm is NaN or infinite instead of scaling by it (default false, as in PyTorch 1.13). */
   errorIfNonfinite?: boolean;

@@ -21,6 +21,13 @@ function checkSameLength(name: string, ...lists: (readonly Tensor[])[]): void {
     if (l.length !== n) throw new RangeError(`foreach.${name}: tensor lists differ in length (${lists.map((x) => x.length).join(' vs ')})`);
 }
 
+/**
+ * The multi-tensor operators (torch._foreach_*): each call runs one operation over a list of
+ * tensors at once, as optimisers update every parameter of a group. Empty lists are allowed.
+ *
+ * @example
+ *   foreach.add_(params, grads, -lr);   // p -= lr * g for every p
+ */
 export const foreach = {
   /** self[i] += alpha * other[i] (lists), or self[i] += other (a number). @example foreach.add_(ps, gs, -0.1) */
   add_(self: readonly Tensor[], other: readonly Tensor[] | number, alpha?: number): void {

@@ -28,6 +28,7 @@ import { scope } from '../tensor/scope.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { AnyOptimizer } from './optimizer.js';
 
+/** Options of `GradScaler`, with PyTorch's defaults. */
 export interface GradScalerOptions {
   /** Starting scale (default 2^16). */
   initScale?: number;
@@ -43,10 +44,15 @@ export interface GradScalerOptions {
 
 /** The scaler's state as plain numbers (what PyTorch's GradScaler.state_dict() holds). */
 export interface GradScalerState {
+  /** The current loss scale. */
   scale: number;
+  /** Multiplies the scale after `growthInterval` clean steps. */
   growthFactor: number;
+  /** Multiplies the scale after a step with inf/NaN gradients. */
   backoffFactor: number;
+  /** Clean steps in a row before the scale grows. */
   growthInterval: number;
+  /** Clean steps in a row so far (reset by growth and by backoff). */
   growthTracker: number;
 }
 
@@ -58,6 +64,18 @@ interface PerOptimizer {
   foundInf: Tensor[];
 }
 
+/**
+ * Dynamic loss scaling for float16 training (torch.cuda.amp.GradScaler): scales the loss up
+ * so that small float16 gradients do not underflow, unscales the gradients before the
+ * optimiser step, skips steps whose gradients overflowed, and adapts the scale. Not needed
+ * with bfloat16, whose range is float32's.
+ *
+ * @example
+ *   const scaler = new GradScaler();
+ *   scaler.scale(loss).backward();
+ *   scaler.step(opt);
+ *   scaler.update();
+ */
 export class GradScaler {
   private readonly enabled: boolean;
   private initScale: number;
@@ -260,6 +278,7 @@ export class GradScaler {
     this.scaleTensor = this.growthTracker = null;
   }
 
+  /** `dispose()`, for `using scaler = new GradScaler()`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -26,10 +26,16 @@ import { Tensor } from '../tensor/tensor.js';
 export type HyperValue = number | boolean | number[];
 
 /** A parameter group: its tensors and its hyperparameters (the optimiser's defaults where not given). */
-export type ParamGroup<H> = H & { params: Tensor[] };
+export type ParamGroup<H> = H & {
+  /** The group's parameters. */
+  params: Tensor[];
+};
 
 /** What a constructor takes for one group: the tensors plus any hyperparameters to override. */
-export type ParamGroupInput<H> = Partial<H> & { params: Tensor[] };
+export type ParamGroupInput<H> = Partial<H> & {
+  /** The group's parameters (leaf tensors, each in one group only). */
+  params: Tensor[];
+};
 
 /** One parameter's state: tensors (moments, buffers) and numbers (step counts). */
 export type ParamState = Record<string, Tensor | number>;
@@ -39,8 +45,13 @@ export type ParamState = Record<string, Tensor | number>;
  * their index in group order (as in PyTorch's `state_dict()`).
  */
 export interface OptimizerStateDict {
+  /** Each parameter's state, keyed by the parameter's index in group order (parameters without state are absent). */
   state: Record<string, ParamState>;
-  paramGroups: (Record<string, HyperValue> & { params: number[] })[];
+  /** Each group's hyperparameters, with its parameters as indices into that order. */
+  paramGroups: (Record<string, HyperValue> & {
+    /** The group's parameters, as indices in group order. */
+    params: number[];
+  })[];
 }
 
 /**
@@ -50,9 +61,22 @@ export interface OptimizerStateDict {
  * @example
  *   function stepAll(optimizers: AnyOptimizer[]) { for (const o of optimizers) o.step(); }
  */
-export type AnyOptimizer = Optimizer<{ lr: number }>;
+export type AnyOptimizer = Optimizer<{
+  /** The learning rate, which every optimiser has. */
+  lr: number;
+}>;
 
+/**
+ * The base of every optimiser (torch.optim.Optimizer): parameter groups with their own
+ * hyperparameters, per-parameter state, `zeroGrad()`, `step()`, and a state dict for resuming.
+ * Subclasses implement `validate` and `updateGroup`. The optimiser owns its state tensors:
+ * free them with `dispose()` (or `using`).
+ *
+ * @example
+ *   const opt = new SGD([{ params: backbone, lr: 0.01 }, { params: head }], { lr: 0.1, momentum: 0.9 });
+ */
 export abstract class Optimizer<H extends { [K in keyof H]: HyperValue }> {
+  /** The hyperparameters the optimiser was made with: what a group added later gets where it says nothing. */
   readonly defaults: Readonly<H>;
   /** The groups; change a group's hyperparameters (e.g. `lr`) between steps to schedule them. */
   readonly paramGroups: ParamGroup<H>[] = [];
@@ -254,6 +278,7 @@ export abstract class Optimizer<H extends { [K in keyof H]: HyperValue }> {
     this.state.clear();
   }
 
+  /** `dispose()`, for `using opt = new SGD(...)`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -18,7 +18,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import { foreach } from './foreach.js';
 import { Optimizer, type ParamGroup, type ParamGroupInput } from './optimizer.js';
 
+/** SGD's hyperparameters, per parameter group; `lr` is required, the rest default as in PyTorch. */
 export interface SGDOptions {
+  /** Learning rate: the step size. Required (PyTorch has no default either). */
   lr: number;
   /** Momentum factor (default 0: plain SGD). */
   momentum: number;
@@ -34,6 +36,14 @@ export interface SGDOptions {
 
 const DEFAULTS: Omit<SGDOptions, 'lr'> = { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
 
+/**
+ * Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight decay,
+ * as torch.optim.SGD (PyTorch 1.13): the classic optimiser for training CNNs from scratch and
+ * for the FGVC recipe's fine-tuning.
+ *
+ * @example
+ *   const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: true });
+ */
 export class SGD extends Optimizer<SGDOptions> {
   /** `lr` is required, as in PyTorch; every other option defaults as there. */
   constructor(params: Tensor[] | ParamGroupInput<SGDOptions>[], options: Partial<SGDOptions> & { lr: number }) {

@@ -20,6 +20,7 @@ export function setNumThreads(n: number): void {
   native.setNumThreads(n);
 }
 
+/** How many threads libtorch uses for one operation (intra-op parallelism; `setNumThreads` changes it). */
 export function getNumThreads(): number {
   return native.getNumThreads();
 }
@@ -60,15 +61,21 @@ export function cacheHostMemory(on: boolean): boolean {
 let cacheHolders = 0;
 let cacheOn = false;
 
+/** What the libtorch that the addon is linked against was built with (`finegrain info` prints it). */
 export interface BuildInfo {
+  /** libtorch's version, e.g. '2.1.0' or '1.13.1'. */
   torchVersion: string;
+  /** Whether oneDNN (MKL-DNN) is compiled in: fast CPU convolutions and bfloat16 kernels. */
   mkldnn: boolean;
+  /** Whether CUDA support is compiled in (a GPU may still be missing: see `cuda.isAvailable()`). */
   cuda: boolean;
   /** libtorch's build configuration text (torch.__config__.show()). */
   config: string;
+  /** libtorch's threading report (torch.__config__.parallel_info()): backends and thread counts. */
   parallel: string;
 }
 
+/** The libtorch build the addon runs on: version, oneDNN, CUDA, configuration. */
 export function buildInfo(): BuildInfo {
   return native.buildInfo();
 }

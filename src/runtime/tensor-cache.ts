@@ -17,15 +17,19 @@
  */
 import { native } from '../native/binding.js';
 
+/** What the inference tensor cache holds now, and how it has served allocations (see `tensorCacheStats`). */
 export interface TensorCacheStats {
   /** Holders now, across every thread of the process. */
   holders: number;
+  /** The most bytes the cache keeps (`FINEGRAIN_TENSOR_CACHE_MIB`, default 1024 MiB; 0 turns it off). */
   limitBytes: number;
   /** Bytes of freed blocks kept for reuse. */
   cachedBytes: number;
+  /** How many freed blocks are kept. */
   cachedBlocks: number;
   /** Allocations served from the cache / from the system since the process started. */
   hits: number;
+  /** Allocations of cacheable size, while the cache was held, that it could not serve and the system did. */
   misses: number;
 }
 

@@ -14,10 +14,13 @@ import { dtypeCode, dtypeOfTypedArray, ITEM_SIZE, type DType } from './dtype.js'
 import type { Device } from './device.js';
 import { Tensor, wrap, type NestedArray } from './tensor.js';
 
+/** Options shared by the functions that make tensors: element type, device and whether autograd tracks the result. */
 export interface TensorOptions {
   /** Element type; float32 unless the function says otherwise. */
   dtype?: DType;
+  /** Where the tensor lives: 'cpu' (default), 'cuda' or 'cuda:N'. The values are made on the CPU and then moved. */
   device?: Device | string;
+  /** Make the result a leaf that autograd records operations on, so `backward()` fills its `.grad` (default false). */
   requiresGrad?: boolean;
 }
 
@@ -107,10 +110,17 @@ function factory(op: string, shape: readonly number[], options: TensorOptions, .
   return finish(wrap(atenUntyped(op).call(...pre, checkShape(shape), dtype, undefined, options.device) as Handle), options);
 }
 
+/**
+ * A tensor of zeros of the given shape (float32 unless `dtype` says otherwise).
+ *
+ * @example
+ *   const bias = zeros([512], { requiresGrad: true });
+ */
 export function zeros(shape: readonly number[], options: TensorOptions = {}): Tensor {
   return factory('zeros', shape, options);
 }
 
+/** A tensor of ones of the given shape (float32 unless `dtype` says otherwise). */
 export function ones(shape: readonly number[], options: TensorOptions = {}): Tensor {
   return factory('ones', shape, options);
 }
@@ -121,6 +131,13 @@ export function empty(shape: readonly number[], options: TensorOptions = {}): Te
   return finish(wrap(aten('empty.memory_format').call(checkShape(shape), dtype, undefined, options.device)), options);
 }
 
+/**
+ * A tensor of the given shape with every element `value`; float32 for a number and bool for a
+ * boolean unless `dtype` says otherwise.
+ *
+ * @example
+ *   const mask = full([4, 4], true);   // bool
+ */
 export function full(shape: readonly number[], value: number | boolean, options: TensorOptions = {}): Tensor {
   const dtype = dtypeCode(options.dtype ?? (typeof value === 'boolean' ? 'bool' : 'float32'));
   return finish(wrap(aten('full').call(checkShape(shape), value, dtype, undefined, options.device)), options);
@@ -164,23 +181,28 @@ export function linspace(start: number, end: number, steps: number, options: Ten
   return finish(wrap(aten('linspace').call(start, end, steps, dtype, undefined, options.device)), options);
 }
 
+/** The `n` by `n` identity matrix (float32 unless `dtype` says otherwise). */
 export function eye(n: number, options: TensorOptions = {}): Tensor {
   const dtype = dtypeCode(options.dtype ?? 'float32');
   return finish(wrap(aten('eye').call(n, dtype, undefined, options.device)), options);
 }
 
+/** Zeros with `t`'s shape, dtype and device; `options` override the dtype and device. */
 export function zerosLike(t: Tensor, options: TensorOptions = {}): Tensor {
   return zeros(t.shape, { dtype: t.dtype, device: t.device, ...options });
 }
 
+/** Ones with `t`'s shape, dtype and device; `options` override the dtype and device. */
 export function onesLike(t: Tensor, options: TensorOptions = {}): Tensor {
   return ones(t.shape, { dtype: t.dtype, device: t.device, ...options });
 }
 
+/** A tensor with `t`'s shape, dtype and device, every element `value`; `options` override the dtype and device. */
 export function fullLike(t: Tensor, value: number, options: TensorOptions = {}): Tensor {
   return full(t.shape, value, { dtype: t.dtype, device: t.device, ...options });
 }
 
+/** Samples of N(0, 1) with `t`'s shape, dtype and device; `options` override the dtype and device. */
 export function randnLike(t: Tensor, options: TensorOptions = {}): Tensor {
   return randn(t.shape, { dtype: t.dtype, device: t.device, ...options });
 }

@@ -32,18 +32,27 @@ export const ITEM_SIZE: Record<DType, number> = {
   float64: 8,
 };
 
+/**
+ * libtorch's numeric code (`c10::ScalarType`) of a dtype, as the native layer takes it; throws a
+ * TypeError for an unknown name.
+ */
 export function dtypeCode(d: DType): number {
   const code = CODES[d];
   if (code === undefined) throw new TypeError(`unknown dtype '${d}'; expected one of ${Object.keys(CODES).join(', ')}`);
   return code;
 }
 
+/**
+ * The dtype whose libtorch code (`c10::ScalarType`) is `code`; throws a TypeError for types
+ * finegrain does not name (complex, quantized).
+ */
 export function dtypeName(code: number): DType {
   const name = NAMES.get(code);
   if (!name) throw new TypeError(`libtorch dtype code ${code} has no finegrain name`);
   return name;
 }
 
+/** Whether `d` is a floating-point dtype (float16, bfloat16, float32, float64): the ones that can require gradients. */
 export function isFloating(d: DType): boolean {
   return d === 'float32' || d === 'float16' || d === 'bfloat16' || d === 'float64';
 }

@@ -18,6 +18,21 @@ import { freeSoon, track, untrack, type Disposable } from './scope.js';
 /** A nested array of numbers or booleans, as `tensor()` takes and `toArray()` returns. */
 export type NestedArray = number | boolean | NestedArray[];
 
+/**
+ * A libtorch tensor: an n-dimensional array of one dtype on one device, with autograd state.
+ * Tensors are made by the creation functions (`tensor`, `zeros`, `randn`, `fromTypedArray`, ...)
+ * and by operations, which are methods (`x.matmul(w).add(b)`) following PyTorch's names and
+ * semantics in camelCase.
+ *
+ * Memory is native and freed deterministically: by `dispose()`, by `using`, or by the enclosing
+ * `scope()` for every tensor made inside it that the scope does not return. The garbage collector
+ * is only a safety net.
+ *
+ * @example
+ *   using x = tensor([[1, 2], [3, 4]]);
+ *   const y = scope(() => x.matmul(x).add(1));   // the product is freed, y survives
+ *   y.toArray();                                  // [[8, 11], [16, 23]]
+ */
 export class Tensor implements Disposable {
   /** The native handle; valid until disposed. */
   readonly handle: Handle;
@@ -35,6 +50,7 @@ export class Tensor implements Disposable {
 
   // ---- metadata -------------------------------------------------------------------------
 
+  /** The size of each dimension, outermost first (`[]` for a scalar). A new array on each call. */
   get shape(): number[] {
     return native.shape(this.handle);
   }
@@ -47,22 +63,30 @@ export class Tensor implements Disposable {
     return s[d]!;
   }
 
+  /** The number of dimensions (0 for a scalar). */
   get ndim(): number {
     return native.dim(this.handle);
   }
 
+  /** The number of elements: the product of the shape (1 for a scalar). */
   get numel(): number {
     return native.numel(this.handle);
   }
 
+  /** The element type ('float32', 'int64', 'bool', ...). */
   get dtype(): DType {
     return dtypeName(native.dtype(this.handle));
   }
 
+  /** The device the elements live on: 'cpu' or 'cuda:N'. */
   get device(): Device {
     return parseDevice(native.device(this.handle));
   }
 
+  /**
+   * The step, in elements (not bytes), between neighbours along each dimension; a row-major
+   * contiguous tensor of shape [a, b, c] has strides [b*c, c, 1].
+   */
   get strides(): number[] {
     return native.strides(this.handle);
   }
@@ -90,10 +114,12 @@ export class Tensor implements Disposable {
     untrack(this);
   }
 
+  /** `dispose()`, for `using x = ...`: the tensor is freed when the block ends. */
   [Symbol.dispose](): void {
     this.dispose();
   }
 
+  /** Whether the native tensor has been freed (by `dispose()` or by the scope it belonged to). */
   get isDisposed(): boolean {
     return native.isDisposed(this.handle);
   }
@@ -155,16 +181,26 @@ export class Tensor implements Disposable {
     return this;
   }
 
+  /**
+   * The size of the elements in bytes: `numel` times the dtype's element size (the storage of a
+   * view may be larger).
+   */
   get byteSize(): number {
     return this.numel * ITEM_SIZE[this.dtype];
   }
 
   // ---- autograd -------------------------------------------------------------------------
 
+  /**
+   * Whether autograd records operations on this tensor, so that `backward()` reaches it. Setting it
+   * is allowed on leaves only (as in PyTorch), and only floating-point tensors can require
+   * gradients.
+   */
   get requiresGrad(): boolean {
     return native.requiresGrad(this.handle);
   }
 
+  /** Switches gradient recording on or off for this leaf (`requiresGrad_` does the same and returns the tensor). */
   set requiresGrad(on: boolean) {
     native.setRequiresGrad(this.handle, on);
   }
@@ -186,6 +222,10 @@ export class Tensor implements Disposable {
     native.setGrad(this.handle, g === null ? null : g.handle);
   }
 
+  /**
+   * Whether the tensor was made by the user rather than by a recorded operation: leaves that
+   * require grad are the ones whose `.grad` `backward()` fills.
+   */
   get isLeaf(): boolean {
     return native.isLeaf(this.handle);
   }
@@ -230,14 +270,28 @@ export function wrapAll(hs: (Handle | null)[]): Tensor[] {
 
 /** Options for `to()`: any of dtype, device, memory format. */
 export interface ToOptions {
+  /** The element type to convert to (values are cast as `Tensor.to` in PyTorch does: floats to integers truncate). */
   dtype?: DType;
+  /** The device to copy to: 'cpu', 'cuda' or 'cuda:N'. */
   device?: Device | string;
+  /**
+   * The memory layout of the result: 'contiguous' (row-major, NCHW), 'channelsLast' (NHWC, for 4-D
+   * tensors; faster convolutions with oneDNN and cuDNN) or 'preserve' (default: keep the input's).
+   */
   memoryFormat?: MemoryFormat;
   /** Always return a new tensor, even when nothing changes. */
   copy?: boolean;
+  /**
+   * Let a CPU-GPU copy run asynchronously to the host (from pinned memory); the result must not be
+   * read before the stream has caught up.
+   */
   nonBlocking?: boolean;
 }
 
+/**
+ * How a 4-D tensor's elements are laid out: 'contiguous' (row-major, NCHW), 'channelsLast' (NHWC)
+ * or 'preserve' (whatever the input has).
+ */
 export type MemoryFormat = 'contiguous' | 'channelsLast' | 'preserve';
 
 export function memoryFormatCode(m: MemoryFormat): number {

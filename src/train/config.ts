@@ -125,7 +125,9 @@ export const TrainConfigSchema = z
   })
   .strict();
 
+/** A validated training configuration, every default filled in: what `parseTrainConfig` returns and a run folder's config.json holds. */
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+/** A training configuration as written (config file, flags, `train()`'s argument): only `data` is required, the rest has defaults. */
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 
 export class ConfigError extends UsageError {}

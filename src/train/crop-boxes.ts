@@ -17,11 +17,15 @@ export type { Box };
 
 /** One attention map: row-major values in [0, 1]. */
 export interface AttentionMap {
+  /** width * height values, row by row from the top. */
   data: Float32Array;
+  /** Columns of the map (the feature map's width, not the image's). */
   width: number;
+  /** Rows of the map. */
   height: number;
 }
 
+/** Options of `attentionRegionCrop`: the threshold, how many candidate boxes, and their size. */
 export interface AttentionCropOptions {
   /** Binarisation threshold T on the [0, 1] map (default 0.5). */
   threshold?: number;
@@ -51,7 +55,14 @@ function boxCount(s: Int32Array, W: number, x0: number, y0: number, x1: number, 
 }
 
 /** The seed's attention-region random crop for one map; returns the box and its white-pixel count. */
-export function attentionRegionCrop(map: AttentionMap, rng: Rng, options: AttentionCropOptions = {}): Box & { white: number } {
+export function attentionRegionCrop(
+  map: AttentionMap,
+  rng: Rng,
+  options: AttentionCropOptions = {},
+): Box & {
+  /** How many map cells above the threshold the chosen box covers. */
+  white: number;
+} {
   const threshold = options.threshold ?? 0.5;
   const candidates = options.candidates ?? 50;
   const [fw, fh] = options.cropSize ?? [0.6, 0.6];

@@ -16,10 +16,22 @@ import type { Module } from '../nn/module.js';
 import { scope } from '../tensor/scope.js';
 import { isFloating } from '../tensor/dtype.js';
 
+/**
+ * An exponential moving average of a model's weights, updated after each optimiser step and
+ * evaluated instead of the raw weights (timm's ModelEmaV2). Free it with `dispose()`.
+ *
+ * @example
+ *   const ema = new ModelEma(model, 0.999, () => createModel('resnet50', { numClasses: 200 }));
+ *   // after each optimizer.step():
+ *   ema.update(model);
+ *   // evaluate ema.shadow
+ */
 export class ModelEma {
   /** A copy of the model holding the averaged weights (eval mode, no gradients). */
   readonly shadow: Module;
+  /** The decay per update, in (0, 1): 0.999 averages over roughly the last 1000 steps. */
   readonly decay: number;
+  /** How many updates so far (the warm-up of the decay counts them). */
   updates = 0;
 
   /** `makeShadow` builds an empty model of the same architecture (its weights are overwritten). */
@@ -32,6 +44,7 @@ export class ModelEma {
     this.shadow.requiresGrad_(false);
   }
 
+  /** Folds the model's current weights into the average and copies its buffers; call it after each optimiser step. */
   update(model: Module): void {
     const d = Math.min(this.decay, (1 + this.updates) / (10 + this.updates));
     this.updates++;
@@ -50,6 +63,7 @@ export class ModelEma {
     );
   }
 
+  /** Frees the shadow model. */
   dispose(): void {
     this.shadow.dispose();
   }

@@ -9,11 +9,13 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/scope.js';
 
+/** The pseudo labels `selectPseudoLabels` kept: three parallel arrays, one entry per kept row. */
 export interface PseudoLabels {
   /** Rows of `probs` kept. */
   rows: number[];
   /** Predicted class of each kept row. */
   labels: number[];
+  /** The top probability of each kept row (at least the threshold). */
   confidence: number[];
 }
 

@@ -31,23 +31,38 @@ import { runRound } from './round.js';
 import { closeSession, openSession, type TrainingSession } from './session.js';
 import { joinDataParallel, shareRunDir, type DataParallel } from './data-parallel.js';
 
+/** What `train` reports when the run ends (the run folder holds the details: metrics, checkpoints, logs). */
 export interface TrainResult {
+  /** The run folder: config.json, classes.json, metrics.jsonl, curves.png, checkpoints/ (last and best). */
   runDir: string;
+  /** Best top-1 validation accuracy (0..1) over the epochs, the one `best.safetensors` was saved at. */
   bestValAccuracy: number;
+  /** Top-1 validation accuracy (0..1) after the last epoch. */
   finalValAccuracy: number;
+  /** Epochs trained in the last round. */
   epochs: number;
+  /** Wall-clock seconds of this invocation. */
   seconds: number;
   /** Validation accuracy after each pseudo-label round (round 0 = before pseudo labels). */
-  pseudoRounds: { round: number; added: number; valAccuracy: number }[];
+  pseudoRounds: {
+    /** The round (0 is the training before any pseudo labels). */
+    round: number;
+    /** Pseudo-labelled images added to the training set for this round. */
+    added: number;
+    /** Top-1 validation accuracy (0..1) at the end of the round. */
+    valAccuracy: number;
+  }[];
   /** Files left out (listing and decoding), by reason; the list is in the run folder's skipped.json. */
   skipped: string;
 }
 
+/** How `train` runs, beside the configuration: resuming, stopping early, where log lines go. */
 export interface TrainOptions {
   /** Continue the run in this folder from its last checkpoint (its config.json is used). */
   resume?: string;
   /** Stop after this many epochs of this invocation (tests use it to simulate a kill). */
   stopAfterEpochs?: number;
+  /** Receives each progress line (default: written to stderr). */
   log?: (line: string) => void;
 }
 
@@ -111,6 +126,15 @@ function trainingSet(s: TrainingSession, pseudo: RunState['pseudo']): ImageDatas
   return { ...train, samples: [...train.samples, ...samples], source: `${train.source} + ${samples.length} pseudo-labelled` };
 }
 
+/**
+ * Trains a model with the FGVC competition recipe from a configuration (see `TrainConfig`;
+ * the same fields as the config file and `finegrain train` flags), writing checkpoints and
+ * metrics into a new run folder. A killed run resumes exactly with `{ resume: runDir }`.
+ *
+ * @example
+ *   const result = await train({ data: 'birds/', model: 'resnet50', pretrained: 'torchvision:resnet50', epochs: 20 });
+ *   console.log(result.bestValAccuracy, result.runDir);
+ */
 export async function train(input: TrainConfigInput | TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const started = performance.now();

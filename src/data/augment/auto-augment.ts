@@ -19,6 +19,7 @@ import { augmentationSpace, type OpSpace, type SpaceKind } from './magnitudes.js
 import { applyOps, type AugmentOp, type OpChoice } from './ops.js';
 import { AUTO_AUGMENT_POLICIES, type AutoAugmentPolicy } from './policies.js';
 
+/** Options shared by `autoAugment`, `randAugment` and `trivialAugmentWide`. */
 export interface AugmentOptions {
   /** Colour for pixels that geometric ops bring in from outside (default 0, as torchvision's fill=None). */
   fill?: number | readonly number[];
@@ -73,10 +74,13 @@ export function autoAugment(policy: AutoAugmentPolicy = 'imagenet', options: Aug
   };
 }
 
+/** Options of `randAugment`; the defaults are torchvision's (2 ops at bin 9 of 31). */
 export interface RandAugmentOptions extends AugmentOptions {
+  /** How many ops each image goes through, one after the other (default 2). */
   numOps?: number;
   /** Bin index into the magnitude range (default 9 of 31). */
   magnitude?: number;
+  /** How many steps the magnitude ranges are divided into (default 31); `magnitude` picks one. */
   numMagnitudeBins?: number;
 }
 

@@ -10,10 +10,16 @@ import { adjustBrightness, adjustContrast, adjustSaturation } from './color-ops.
 import { adjustHue } from './hue.js';
 import { onSubset } from './ops.js';
 
+/**
+ * Ranges of `colorJitter`'s factors, as torchvision's ColorJitter takes them; an omitted or 0 entry
+ * leaves that property alone.
+ */
 export interface ColorJitterOptions {
   /** f: factor in [max(0, 1 - f), 1 + f]; or an explicit [min, max]. */
   brightness?: number | readonly [number, number];
+  /** f: contrast factor in [max(0, 1 - f), 1 + f] (0 is a flat gray image); or an explicit [min, max]. */
   contrast?: number | readonly [number, number];
+  /** f: saturation factor in [max(0, 1 - f), 1 + f] (0 is grayscale); or an explicit [min, max]. */
   saturation?: number | readonly [number, number];
   /** h: shift in [-h, h] (h <= 0.5); or [min, max]. */
   hue?: number | readonly [number, number];

@@ -29,11 +29,13 @@ export function shearDegrees(m: number): number {
   return Math.atan(m) * RAD_TO_DEG;
 }
 
+/** The parameters of `affineMatrix`, with torchvision's `affine` conventions; every one defaults to the identity. */
 export interface AffineParams {
   /** Rotation in degrees, counter-clockwise positive as in torchvision's affine. */
   angle?: number;
   /** Translation in pixels [x, y]. */
   translate?: [number, number];
+  /** Zoom factor, > 1 enlarges the content (default 1). */
   scale?: number;
   /** Shear angles in degrees [x, y]. */
   shear?: [number, number];

@@ -11,12 +11,18 @@
 import { arange, linspace, scope } from '../../tensor/index.js';
 import type { AugmentOp } from './ops.js';
 
+/** One op's entry in an augmentation space: its magnitude per bin and whether the magnitude is negated at random. */
 export interface OpSpace {
   /** Magnitude per bin; null for ops without a magnitude (they get 0). */
   readonly magnitudes: readonly number[] | null;
+  /** Whether the magnitude is negated with probability 1/2 (rotations, shears, translations, colour factors). */
   readonly signed: boolean;
 }
 
+/**
+ * Which augmentation's ranges `augmentationSpace` returns: AutoAugment's ('auto'), RandAugment's
+ * ('rand') or TrivialAugmentWide's wider ones ('trivial').
+ */
 export type SpaceKind = 'auto' | 'rand' | 'trivial';
 
 const cache = new Map<string, ReadonlyMap<AugmentOp, OpSpace>>();

@@ -12,20 +12,33 @@
 import { fromTypedArray, scope, type Tensor } from '../../tensor/index.js';
 import type { Rng } from '../random.js';
 
+/** What a `BatchMixer` returns for a batch: the mixed images and their soft targets. */
 export interface MixResult {
+  /** The mixed batch, a new tensor of the input's shape (the input is left alone). */
   images: Tensor;
   /** Soft targets [N, numClasses], rows summing to 1. */
   targets: Tensor;
   /** The mixing ratio used (1 when the batch was left alone). */
   lambda: number;
+  /** What was done to this batch: Mixup, CutMix, or nothing (when `prob` skipped it or the batch has one image). */
   mode: 'mixup' | 'cutmix' | 'none';
 }
 
+/**
+ * A batch-level augmentation that mixes images and their labels (Mixup, CutMix): the trainer
+ * applies it to each training batch after the loader.
+ */
 export interface BatchMixer {
+  /** A description with the parameters, for logs, e.g. `mixupCutmix(mixup 0.8, cutmix 1)`. */
   readonly name: string;
+  /**
+   * Mixes a batch [N, C, H, W] with integer `labels`; the draws come from `rng`, so a seeded run
+   * mixes the same way again.
+   */
   apply(images: Tensor, labels: readonly number[], numClasses: number, rng: Rng): MixResult;
 }
 
+/** Options of `mixupCutmix` (timm's Mixup with both modes): which of the two, how strongly, and how often. */
 export interface MixOptions {
   /** Beta parameter of Mixup; 0 disables it (default 0.8). */
   mixupAlpha?: number;

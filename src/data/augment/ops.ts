@@ -17,6 +17,7 @@ import { blendU8Into, checkImageBatch, copyImagesU8, grayscaleU8, histograms, sm
 import { mapPixelsInto } from './lut.js';
 import { autocontrastMap, brightnessMap, contrastMap, equalizeMap, invertMap, posterizeMap, solarizeMap, type ValueMap } from './tables.js';
 
+/** The names of the AutoAugment operations, as torchvision spells them. */
 export type AugmentOp =
   | 'Identity'
   | 'ShearX'
@@ -34,7 +35,9 @@ export type AugmentOp =
   | 'Equalize'
   | 'Invert';
 
+/** One image's op in a round of `applyOps`: which op, at which signed magnitude. */
 export interface OpChoice {
+  /** The operation. */
   op: AugmentOp;
   /** Signed magnitude, as torchvision passes it to `_apply_op`. */
   magnitude: number;

@@ -9,10 +9,17 @@
  */
 import type { AugmentOp } from './ops.js';
 
+/**
+ * One step of a sub-policy: the op, the probability that it runs, and its magnitude bin (null for
+ * ops without a magnitude).
+ */
 export type PolicyStep = readonly [op: AugmentOp, probability: number, magnitudeBin: number | null];
+/** A sub-policy: two steps, applied in order; AutoAugment picks one sub-policy per image. */
 export type SubPolicy = readonly [PolicyStep, PolicyStep];
+/** The datasets AutoAugment learned a policy on; 'imagenet' is the usual choice for natural photos. */
 export type AutoAugmentPolicy = 'imagenet' | 'cifar10' | 'svhn';
 
+/** The 25 sub-policies of each learned policy, in the published order (`autoAugment(policy)` draws from them). */
 export const AUTO_AUGMENT_POLICIES: Readonly<Record<AutoAugmentPolicy, readonly SubPolicy[]>> = {
   imagenet: [
     [

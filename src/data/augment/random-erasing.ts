@@ -12,10 +12,18 @@ import { roundHalfEven } from '../transforms/geometry.js';
 import type { FloatTransform } from '../transforms/transform.js';
 import type { Rng } from '../random.js';
 
+/** Options of `randomErasing`, with torchvision's defaults. */
 export interface RandomErasingOptions {
+  /** Probability that an image gets a rectangle erased (default 0.5). */
   p?: number;
+  /** Range of the rectangle's area as a share of the image (default [0.02, 0.33]). */
   scale?: readonly [number, number];
+  /** Range of the rectangle's aspect ratio height / width, drawn log-uniformly (default [0.3, 3.3]). */
   ratio?: readonly [number, number];
+  /**
+   * What fills the rectangle, in normalized units: a number (default 0, the dataset mean after
+   * `normalize()`), one per channel, or 'random' for standard-normal noise.
+   */
   value?: number | readonly number[] | 'random';
 }
 

@@ -43,8 +43,10 @@ export function blendValue(v: number, other: number, ratio: number): number {
   return saturateTrunc(f32(f32(f32(ratio) * v) + f32(f32(1 - ratio) * other)));
 }
 
+/** The table that leaves every value as it is (the op at magnitude 0). */
 export const identityMap: ValueMap = table((v) => v);
 
+/** The table of Invert: v -> 255 - v. */
 export const invertMap: ValueMap = table((v) => 255 - v);
 
 /**

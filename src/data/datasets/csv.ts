@@ -16,6 +16,10 @@ import { SkipReport } from '../skip-report.js';
 import { DatasetError, requireUsableClasses, type ImageDataset, type Sample } from './dataset.js';
 import { parseCsv } from './parse-csv.js';
 
+/**
+ * Options of `csvDataset`: where the images are, which columns hold the path and the label, and
+ * which classes count.
+ */
 export interface CsvDatasetOptions {
   /** Folder the paths are relative to. */
   imageRoot?: string;
@@ -27,7 +31,9 @@ export interface CsvDatasetOptions {
   classes?: readonly string[];
   /** Appended to paths that have no extension (some CSVs list image ids). */
   extension?: string;
+  /** The field separator (default ','; '\t' for TSV files). */
   delimiter?: string;
+  /** Fewest classes with images before it is an error (default 2). */
   minClasses?: number;
 }
 

@@ -14,9 +14,11 @@ import { join, resolve } from 'node:path';
 import { SkipReport } from '../skip-report.js';
 import { DatasetError, requireUsableClasses, type ImageDataset, type Sample } from './dataset.js';
 
+/** Options of `cubDataset`. */
 export interface CubOptions {
   /** Which images: the training split, the test split, or all (default 'train'). */
   split?: 'train' | 'test' | 'all';
+  /** Fewest classes with images before it is an error (default 2). */
   minClasses?: number;
 }
 

@@ -13,12 +13,17 @@ import { UsageError } from '../../usage-error.js';
 
 /** A region of an image in fractions of its width and height (0..1), e.g. an attention crop. */
 export interface Box {
+  /** Left edge, as a fraction of the image width (0 is the left border). */
   readonly x: number;
+  /** Top edge, as a fraction of the image height (0 is the top border). */
   readonly y: number;
+  /** Width, as a fraction of the image width. */
   readonly width: number;
+  /** Height, as a fraction of the image height. */
   readonly height: number;
 }
 
+/** One image of a dataset: its file, its label and, for datasets with boxes, where the object is. */
 export interface Sample {
   /** Absolute (or process-relative) path of the image file. */
   readonly path: string;
@@ -28,9 +33,14 @@ export interface Sample {
   readonly box?: Box;
 }
 
+/**
+ * A labelled list of image files, as every dataset reader returns it (`imageFolder`, `csvDataset`,
+ * `cubDataset`, ...). Nothing is decoded until the loader reads a sample.
+ */
 export interface ImageDataset {
   /** Class names; label i names classes[i]. Empty for unlabeled data. */
   readonly classes: readonly string[];
+  /** The images, in the reader's order (sorted by class, then path, for folders). */
   readonly samples: readonly Sample[];
   /** Files and class folders left out while listing, with reasons. */
   readonly skipped: SkipReport;

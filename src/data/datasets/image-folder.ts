@@ -13,7 +13,13 @@ import { SkipReport } from '../skip-report.js';
 import { DatasetError, requireUsableClasses, type ImageDataset, type Sample } from './dataset.js';
 import { IMAGE_EXTENSIONS, isImageName, listImages } from './list-images.js';
 
+/** Options of `imageFolder`. */
 export interface ImageFolderOptions {
+  /**
+   * File extensions counted as images, lower case with the dot (default: `IMAGE_EXTENSIONS`, .jpg
+   * .jpeg .jfif .png .webp .tif .tiff .gif .avif .heic .heif); other files are skipped and
+   * reported.
+   */
   extensions?: readonly string[];
   /** Fewest classes with images before it is an error (default 2). */
   minClasses?: number;

@@ -9,9 +9,11 @@
 import { Rng } from '../random.js';
 import type { ImageDataset, Sample } from './dataset.js';
 
+/** Options of `stratifiedSplit`. */
 export interface SplitOptions {
   /** Share of each class that goes to validation (default 0.1). */
   valFraction?: number;
+  /** Seed of the shuffle within each class (default 0): the same seed gives the same split. */
   seed?: number;
   /** Keep at least one image of every class with >= 2 images in each side (default true). */
   keepEachClass?: boolean;
@@ -23,7 +25,15 @@ export interface SplitOptions {
  * @example
  *   const { train, val } = stratifiedSplit(ds, { valFraction: 0.1, seed: 0 });
  */
-export function stratifiedSplit(ds: ImageDataset, options: SplitOptions = {}): { train: ImageDataset; val: ImageDataset } {
+export function stratifiedSplit(
+  ds: ImageDataset,
+  options: SplitOptions = {},
+): {
+  /** The images left for training, with the dataset's classes. */
+  train: ImageDataset;
+  /** The images held out for validation, with the dataset's classes. */
+  val: ImageDataset;
+} {
   const frac = options.valFraction ?? 0.1;
   if (!(frac >= 0 && frac < 1)) throw new RangeError(`stratifiedSplit: valFraction must be in [0, 1), got ${frac}`);
   const seed = options.seed ?? 0;

@@ -18,6 +18,7 @@ import { sharp } from './sharp.js';
 import type { RgbImage } from '../image.js';
 import type { SkipReason } from '../skip-report.js';
 
+/** Options of `decodeImage`: limits, output size and leniency. */
 export interface DecodeOptions {
   /**
    * Refuse images with more pixels than this (width x height from the header), default
@@ -44,7 +45,12 @@ export interface DecodeOptions {
  *   catch (e) { if (e instanceof ImageDecodeError) report.add(e.path, e.reason, e.message); }
  */
 export class ImageDecodeError extends Error {
+  /**
+   * Why the file was refused ('missing', 'unreadable', 'not-an-image', 'truncated', 'too-large',
+   * 'corrupt', ...), the key under which a `SkipReport` counts it.
+   */
   readonly reason: SkipReason;
+  /** The file (or a description of the bytes) that failed. */
   readonly path: string;
   constructor(path: string, reason: SkipReason, detail: string) {
     super(`${path}: ${reason} (${detail})`);
@@ -54,6 +60,10 @@ export class ImageDecodeError extends Error {
   }
 }
 
+/**
+ * `DecodeOptions.maxPixels` when none is given: 100 million pixels (a 10,000 x 10,000 image), well
+ * above any photograph.
+ */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
 function fileReason(code: string | undefined): SkipReason {

@@ -16,4 +16,11 @@ import sharpModule from 'sharp';
 sharpModule.cache(false);
 sharpModule.concurrency(1);
 
+/**
+ * The sharp module, configured for the loader (one libvips thread per image, no operation cache);
+ * import it from here rather than from 'sharp' so the configuration always applies.
+ *
+ * @example
+ *   const { width, height } = await data.sharp(bytes).metadata();
+ */
 export const sharp = sharpModule;

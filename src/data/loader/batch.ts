@@ -11,6 +11,10 @@
  */
 import type { Tensor } from '../../tensor/index.js';
 
+/**
+ * One batch from the loader: images, labels and where they came from. Free its tensors with
+ * `dispose()` (or `using`) when the step is done.
+ */
 export interface Batch {
   /** float32 [N, 3, H, W] (uint8 if the pipeline does not normalize). */
   readonly images: Tensor;
@@ -22,13 +26,17 @@ export interface Batch {
   readonly labelList: readonly number[];
   /** Dataset indices and paths of the images, in batch order. */
   readonly indices: readonly number[];
+  /** The image files, in batch order. */
   readonly paths: readonly string[];
+  /** The epoch this batch belongs to (0-based). */
   readonly epoch: number;
   /** Position of the batch in the epoch (0-based). */
   readonly index: number;
   /** Images of this batch that could not be decoded (already in the loader's report). */
   readonly skipped: number;
+  /** Frees the batch's tensors (images, labels, targets). Safe to call twice. */
   dispose(): void;
+  /** `dispose()`, for `using batch = ...` and `for await (using batch of ...)`. */
   [Symbol.dispose](): void;
 }
 

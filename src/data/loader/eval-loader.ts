@@ -18,8 +18,14 @@ import { normalize } from '../transforms/normalize.js';
 import type { Transform } from '../transforms/transform.js';
 import { DataLoader } from './loader.js';
 
+/** Options of `evalLoader`. */
 export interface EvalLoaderOptions {
+  /**
+   * The model's preprocessing (input size, crop fraction, mean and std), as its checkpoint or
+   * pretrained entry records it.
+   */
   preprocess: PreprocessConfig;
+  /** Images per batch. */
   batchSize: number;
   /** Decoding parallelism hint (prefetched batches = workers / 2, at least 2). */
   workers?: number;
@@ -34,6 +40,13 @@ export function evalTransforms(p: PreprocessConfig): Transform[] {
   return [...geometry, normalize(p.mean, p.std)];
 }
 
+/**
+ * A loader that feeds `ds` to a model exactly as its preprocessing config says (resize, centre
+ * crop, normalisation; no augmentation), in dataset order.
+ *
+ * @example
+ *   const loader = evalLoader(testSet, { preprocess: loaded.preprocess, batchSize: 32 });
+ */
 export function evalLoader(ds: ImageDataset, options: EvalLoaderOptions): DataLoader {
   const p = options.preprocess;
   return new DataLoader(ds, {

@@ -35,22 +35,35 @@ import { makeBatch, type Batch } from './batch.js';
 import type { LoaderProgress } from './progress.js';
 import { randomSampler, sequentialSampler, type Sampler } from './sampler.js';
 
+/** Options of `DataLoader`. */
 export interface DataLoaderOptions {
+  /** Images per batch (the last batch of an epoch may be smaller unless `dropLast`). */
   batchSize: number;
+  /** The per-image transforms and normalisation, as `compose([...])` builds them. */
   transform: Pipeline;
   /** Seeded reshuffle every epoch (ignored when `sampler` is given). */
   shuffle?: boolean;
+  /**
+   * The order of samples per epoch (e.g. `classBalancedSampler`); default: sequential, or a seeded
+   * shuffle with `shuffle`.
+   */
   sampler?: Sampler;
+  /**
+   * Seed of every random choice (shuffle, augmentation, mixing), combined with the epoch and the
+   * position (default 0): a run repeats exactly.
+   */
   seed?: number;
   /** Leave out a last, smaller batch. */
   dropLast?: boolean;
   /** Batches decoded ahead of the one being consumed (default 2). */
   prefetch?: number;
+  /** How images are decoded (pixel limit, shrink-on-load, background for transparency). */
   decode?: DecodeOptions;
   /** Mixup/CutMix: batches then carry soft `targets`. */
   mix?: BatchMixer;
   /** Classes for soft targets (default: the dataset's class count). */
   numClasses?: number;
+  /** Called after each batch of an epoch with the progress so far (see `formatProgress`). */
   onProgress?: (p: LoaderProgress) => void;
 }
 
@@ -61,7 +74,9 @@ export interface DataLoaderOptions {
  *   for await (const batch of new DataLoader(ds, { batchSize: 32, transform }).epoch(0)) batch.dispose();
  */
 export class DataLoader {
+  /** The dataset the batches come from. */
   readonly dataset: ImageDataset;
+  /** The options the loader was made with. */
   readonly options: Readonly<DataLoaderOptions>;
   private readonly sampler: Sampler;
   private readonly decodeSkips = new SkipReport();

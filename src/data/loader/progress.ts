@@ -6,15 +6,21 @@
  *   new DataLoader(ds, { batchSize: 32, transform, onProgress: (p) => console.log(formatProgress(p)) });
  */
 export interface LoaderProgress {
+  /** The epoch running (0-based). */
   epoch: number;
+  /** Batches done in this epoch (1 after the first). */
   batch: number;
+  /** Batches in this epoch. */
   batches: number;
+  /** Images delivered in this epoch (skipped files not counted). */
   images: number;
   /** Images per second since the epoch started. */
   imagesPerSecond: number;
   /** Files skipped so far (all epochs). */
   skipped: number;
+  /** Seconds since the epoch started. */
   elapsedSeconds: number;
+  /** Estimated seconds until the epoch ends, from the mean time per batch so far. */
   etaSeconds: number;
 }
 

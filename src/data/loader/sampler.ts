@@ -11,9 +11,14 @@
  */
 import { Rng } from '../random.js';
 
+/**
+ * The order in which a loader visits the dataset, epoch by epoch: a pure function of the epoch, so
+ * a resumed run sees the same order.
+ */
 export interface Sampler {
   /** Dataset indices to visit in epoch `epoch`, in order. */
   indices(epoch: number): number[];
+  /** A description for logs, e.g. `random(seed 42)`. */
   readonly name: string;
 }
 
@@ -37,7 +42,9 @@ export function randomSampler(n: number, seed = 0): Sampler {
   return { name: `random(seed ${seed})`, indices: (epoch) => Rng.derive(seed, 'shuffle', epoch).permutation(n) };
 }
 
+/** Options of `classBalancedSampler`. */
 export interface BalancedOptions {
+  /** Seed of the draws, combined with the epoch (default 0). */
   seed?: number;
   /** Samples per epoch (default: the dataset size). */
   numSamples?: number;

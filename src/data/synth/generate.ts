@@ -16,28 +16,41 @@ import { Rng } from '../random.js';
 import { renderSample, type RenderOptions } from './render.js';
 import { classSignatures } from './traits.js';
 
+/** Options of `generateSynthDataset`: where, how many classes and images, and how they look. */
 export interface SynthOptions extends RenderOptions {
+  /** The folder to write to (created if missing); existing files of the same names are overwritten. */
   out: string;
+  /** How many classes (each a different set of mark shapes). */
   classes: number;
+  /** Images per class. */
   perClass: number;
   /** Image side in pixels (default 128). */
   size?: number;
+  /** Seed of the class traits and of every image (default 0): the same options and seed write the same files. */
   seed?: number;
   /** Marks per class (default 3). */
   traits?: number;
   /** Whether a class may show a shape twice (default true; see classSignatures). */
   repeats?: boolean;
+  /** Image file format (default 'png'; 'jpeg' at quality 92 for realistic compression artefacts and smaller files). */
   format?: 'png' | 'jpeg';
   /** Images rendered at once (default 4). */
   concurrency?: number;
+  /** Called after each image is written, with the images done and the total. */
   onProgress?: (done: number, total: number) => void;
 }
 
+/** What `generateSynthDataset` wrote. */
 export interface SynthSummary {
+  /** The folder written. */
   out: string;
+  /** The class names (folder names), `class_00`, `class_01`, ... */
   classes: string[];
+  /** Each class's mark shapes, in class order: what tells the classes apart. */
   traits: string[][];
+  /** Images written. */
   images: number;
+  /** Wall-clock seconds the rendering took. */
   seconds: number;
 }
 

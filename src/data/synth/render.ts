@@ -11,6 +11,7 @@
 import type { Rng } from '../random.js';
 import { markPath, type MarkShape } from './traits.js';
 
+/** How the synthetic images look beside their class marks: mark size, where the marks sit, and background clutter. */
 export interface RenderOptions {
   /** Mark radius as a share of the image side (default 0.045: ~6 px at 128 px). */
   markSize?: number;

@@ -11,7 +11,9 @@
  */
 import { Rng } from '../random.js';
 
+/** The mark shapes a class's traits are drawn from. */
 export const MARK_SHAPES = ['dot', 'ring', 'cross', 'triangle', 'square', 'bar', 'chevron', 'star'] as const;
+/** One of `MARK_SHAPES`. */
 export type MarkShape = (typeof MARK_SHAPES)[number];
 
 /**

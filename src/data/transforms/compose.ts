@@ -24,11 +24,19 @@ const ORDER = { view: 0, pixel: 1, normalize: 2, float: 3 } as const;
  *   const x = compose([resize(256), centerCrop(224), normalize()]).run(images, contexts);
  */
 export class Pipeline {
+  /** The view transforms, in order. */
   readonly views: readonly ViewTransform[];
+  /** The pixel transforms, in order. */
   readonly pixels: readonly PixelTransform[];
+  /** The normalisation, or null when the pipeline delivers uint8 batches. */
   readonly norm: NormalizeTransform | null;
+  /** The float transforms, in order. */
   readonly floats: readonly FloatTransform[];
 
+  /**
+   * A pipeline of `transforms` (what `compose(transforms)` returns).
+   * @param transforms The transforms in the order they run. Throws a TypeError when a stage comes after a later one, normalize appears twice, or a float transform has no normalize before it.
+   */
   constructor(readonly transforms: readonly Transform[]) {
     let last = 0;
     for (const t of transforms) {
@@ -74,6 +82,7 @@ export class Pipeline {
     });
   }
 
+  /** `Pipeline(name, name, ...)`: the transforms by name, for logs. */
   toString(): string {
     return `Pipeline(${this.transforms.map((t) => t.name).join(', ')})`;
   }

@@ -16,6 +16,7 @@ import type { Box } from '../datasets/dataset.js';
 import type { SampleContext, ViewTransform } from './transform.js';
 import { cropView, flipView, resizeView, windowView, type View } from './view.js';
 
+/** A target size in pixels: [height, width], or one number (for `resize`, the shorter side, keeping the aspect ratio; for crops, a square). */
 export type Size = number | readonly [number, number];
 
 /**
@@ -91,6 +92,7 @@ export function randomCrop(size: Size): ViewTransform {
   };
 }
 
+/** Options of `randomResizedCrop`, with torchvision's defaults. */
 export interface RandomResizedCropOptions {
   /** Range of the crop's area as a share of the image (default [0.08, 1]). */
   scale?: readonly [number, number];
@@ -148,6 +150,7 @@ export function randomResizedCrop(size: Size, options: RandomResizedCropOptions 
   };
 }
 
+/** Options of `cropToBox`. */
 export interface CropToBoxOptions {
   /** The box of an image (fractions of its current view); default: the sample's `box`. */
   boxOf?: (ctx: SampleContext) => Box | undefined;

@@ -12,19 +12,25 @@
  *   v = cropView(v, 16, 58, 224, 224);        // a window of that output
  */
 export interface View {
-  /** Source box, in source pixels (fractional after composing resizes with crops). */
+  /** Left edge of the source box, in source pixels (fractional after composing resizes with crops). */
   readonly x: number;
+  /** Top edge of the source box, in source pixels. */
   readonly y: number;
+  /** Width of the source box, in source pixels. */
   readonly width: number;
+  /** Height of the source box, in source pixels. */
   readonly height: number;
-  /** Output size in pixels. */
+  /** Output width in pixels. */
   readonly outWidth: number;
+  /** Output height in pixels. */
   readonly outHeight: number;
-  /** Mirror the output left-right / top-bottom. */
+  /** Mirror the output left-right. */
   readonly flipX: boolean;
+  /** Mirror the output top-bottom. */
   readonly flipY: boolean;
-  /** The source image's size (bounds for the resampler). */
+  /** The source image's width in pixels (with the height, the bounds for the resampler). */
   readonly sourceWidth: number;
+  /** The source image's height in pixels. */
   readonly sourceHeight: number;
 }
 

@@ -6,6 +6,8 @@
  * @example
  *   import { readOnnx, dequantizeLinear } from 'finegrain';
  *   const model = readOnnx('model.onnx');
+ *
+ * @module
  */
 export { readOnnx, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxValueInfo } from './read.js';
 export { decodeOnnxTensor, onnxDtype, onnxTensorToTensor, type OnnxTensor, type TensorProtoLike } from './tensor.js';

@@ -9,6 +9,7 @@
  */
 import { scope, type Tensor } from '../../tensor/index.js';
 
+/** Options of `dequantizeLinear`. */
 export interface DequantizeOptions {
   /** The axis a 1-D scale runs along (ONNX's default is 1; conv weights use 0). */
   axis?: number;

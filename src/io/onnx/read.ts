@@ -19,26 +19,37 @@ const { onnx } = onnxProto;
 /** An attribute value: ints and floats as numbers, strings decoded, tensors decoded. */
 export type OnnxAttribute = number | string | number[] | string[] | OnnxTensor | OnnxTensor[] | null;
 
+/** One operator of the graph, as the file stores it. */
 export interface OnnxNode {
+  /** The operator ('Conv', 'QLinearConv', 'Relu', ...). */
   readonly opType: string;
   /** The operator's domain ('' is the default ai.onnx; 'com.microsoft' for contrib operators). */
   readonly domain: string;
+  /** The node's name in the file (may be empty; ONNX does not require names). */
   readonly name: string;
   /** Value names, in the operator's input order ('' marks an omitted optional input). */
   readonly inputs: string[];
+  /** The names of the values it produces, in the operator's output order. */
   readonly outputs: string[];
+  /** The operator's attributes by name (kernel_shape, strides, ...), decoded. */
   readonly attributes: Record<string, OnnxAttribute>;
 }
 
 /** A graph input or output: name, element type code and dims (a string for symbolic ones). */
 export interface OnnxValueInfo {
+  /** The value's name, as nodes refer to it. */
   readonly name: string;
+  /** The ONNX element-type code (`TensorProto.DataType`: 1 float32, 7 int64, ...; `onnxDtype` maps it). */
   readonly elemType: number;
+  /** The shape: a number per fixed dimension, the parameter name ('batch', 'N') of a symbolic one. */
   readonly dims: (number | string)[];
 }
 
+/** An ONNX model file as plain data, as `readOnnx` returns it. */
 export interface OnnxModel {
+  /** The ONNX IR version the file was written with. */
   readonly irVersion: number;
+  /** The tool that wrote the file, with its version ('pytorch 2.1.0', 'onnx.quantize 0.1.0'). */
   readonly producer: string;
   /** Operator-set versions by domain ('' is ai.onnx). */
   readonly opsets: Record<string, number>;
@@ -48,6 +59,7 @@ export interface OnnxModel {
   readonly initializers: Map<string, OnnxTensor>;
   /** Graph inputs that are not initialisers: what a caller feeds. */
   readonly inputs: OnnxValueInfo[];
+  /** The graph's outputs, in order. */
   readonly outputs: OnnxValueInfo[];
 }
 

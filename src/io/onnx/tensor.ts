@@ -12,8 +12,11 @@ import { fromTypedArray, type DType, type Tensor, type TypedArray } from '../../
 
 /** An initialiser decoded from the protobuf: its elements in a typed array of its dtype. */
 export interface OnnxTensor {
+  /** The initialiser's name, as nodes refer to it. */
   readonly name: string;
+  /** The element type. */
   readonly dtype: DType;
+  /** The shape ([] for a scalar). */
   readonly dims: number[];
   /** Row-major elements; float16/bfloat16 as raw bits in a Uint16Array. */
   readonly data: TypedArray;
@@ -58,14 +61,23 @@ export function toNumber(v: LongLike): number {
 
 /** The fields of `onnx.TensorProto` that decoding reads (the generated class satisfies it). */
 export interface TensorProtoLike {
+  /** The tensor's name. */
   name?: string | null;
+  /** The shape. */
   dims?: LongLike[] | null;
+  /** The ONNX element-type code (`TensorProto.DataType`). */
   dataType?: number | null;
+  /** The elements as little-endian bytes, what exporters usually write. */
   rawData?: Uint8Array | null;
+  /** float32 elements, when not in `rawData`. */
   floatData?: number[] | null;
+  /** int32 elements, and int8, uint8, int16, bool and float16 ones widened to int32, when not in `rawData`. */
   int32Data?: number[] | null;
+  /** int64 elements, when not in `rawData`. */
   int64Data?: LongLike[] | null;
+  /** float64 elements, when not in `rawData`. */
   doubleData?: number[] | null;
+  /** 1 when the elements live in an external file (not supported: decoding throws). */
   dataLocation?: number | null;
 }
 

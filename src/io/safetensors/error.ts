@@ -13,6 +13,8 @@
  *   }
  */
 import { UsageError } from '../../usage-error.js';
+
+/** What is wrong with a safetensors file or with data to be written as one, by kind (`SafetensorsError.code`). */
 export type SafetensorsErrorCode =
   /** Fewer than 8 bytes: no room for the header length. */
   | 'HEADER_TOO_SMALL'
@@ -58,7 +60,9 @@ export type SafetensorsErrorCode =
   | 'INVALID_ARGUMENT';
 
 export class SafetensorsError extends UsageError {
+  /** 'SafetensorsError', for logs and for callers that test names rather than classes. */
   override readonly name = 'SafetensorsError';
+  /** What is wrong, by kind: test it rather than the message. */
   readonly code: SafetensorsErrorCode;
   /** The tensor the problem is in, when there is one. */
   readonly tensor?: string;

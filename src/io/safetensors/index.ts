@@ -5,6 +5,8 @@
  * @example
  *   saveSafetensors('m.safetensors', { w: randn([2, 2]) }, { note: 'demo' });
  *   const { tensors, metadata } = loadSafetensors('m.safetensors');
+ *
+ * @module
  */
 export { SafetensorsError, type SafetensorsErrorCode } from './error.js';
 export { loadSafetensors, parseSafetensors, type LoadOptions, type LoadedSafetensors } from './load.js';

@@ -13,11 +13,13 @@ import type { ParsedHeader, TensorEntry } from './header.js';
 import { checkLoadOptions, checkSupported, readTensor, type TensorLoadOptions } from './materialize.js';
 import { fileSource, memorySource, readHeader, type ByteSource, type HeaderOptions } from './source.js';
 
+/** Options of `loadSafetensors`: which tensors, where to, in which dtype, and the header size cap. */
 export interface LoadOptions extends TensorLoadOptions, HeaderOptions {
   /** Load only these tensors (KEY_NOT_FOUND if one is missing); default all. */
   keys?: readonly string[];
 }
 
+/** What `loadSafetensors` returns. */
 export interface LoadedSafetensors {
   /** The tensors, in the order of their bytes in the file. The caller owns them. */
   tensors: Record<string, Tensor>;

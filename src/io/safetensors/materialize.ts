@@ -12,6 +12,7 @@ import { SafetensorsError, quoteName } from './error.js';
 import type { TensorEntry } from './header.js';
 import type { ByteSource } from './source.js';
 
+/** Where a tensor read from a weights file goes, and in which floating-point dtype. */
 export interface TensorLoadOptions {
   /** Move each tensor here after reading (default: CPU). */
   device?: Device | string;

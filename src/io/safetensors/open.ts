@@ -23,6 +23,7 @@ export interface SafetensorsTensorInfo {
   dtype: DType | undefined;
   /** The dtype as the file names it: `F32`, `BF16`, `U16`, ... */
   stDtype: string;
+  /** The tensor's shape ([] for a scalar). */
   shape: number[];
   /** Byte range in the data section, end exclusive. */
   dataOffsets: [number, number];
@@ -39,7 +40,9 @@ const unclosed = new FinalizationRegistry<number>((fd) => close(fd, () => {}));
  *   const bias = file.has('fc.bias') ? file.get('fc.bias') : null;
  */
 export class SafetensorsFile {
+  /** The file, as given to `openSafetensors`. */
   readonly path: string;
+  /** The file format, for code that handles several (`WeightsFile`). */
   readonly format = 'safetensors' as const;
   /** The `__metadata__` strings ({} when there are none). */
   readonly metadata: Record<string, string>;
@@ -64,6 +67,7 @@ export class SafetensorsFile {
     return this.#header.tensors.map((t) => t.name);
   }
 
+  /** Whether the file holds a tensor called `name`. */
   has(name: string): boolean {
     return this.#header.byName.has(name);
   }
@@ -94,6 +98,7 @@ export class SafetensorsFile {
     this.#fd = undefined;
   }
 
+  /** `close()`, for `using file = openSafetensors(...)`. */
   [Symbol.dispose](): void {
     this.close();
   }

@@ -62,6 +62,7 @@ export function memorySource(bytes: Uint8Array): ByteSource {
   };
 }
 
+/** Limits applied while reading a safetensors header, before any tensor is read. */
 export interface HeaderOptions {
   /** Refuse headers longer than this many bytes (default 100 MB, as the reference does). */
   maxHeaderSize?: number;

@@ -13,6 +13,7 @@
  */
 import { UsageError } from '../../usage-error.js';
 
+/** What is wrong with a PyTorch checkpoint, by kind (`TorchCheckpointError.code`). */
 export type TorchCheckpointErrorCode =
   /** The pickle reaches for a global (a function or class) outside the allowlist, or a use of one that is not allowed. */
   | 'REFUSED'
@@ -35,6 +36,7 @@ export type TorchCheckpointErrorCode =
 
 /** A checkpoint that cannot be read; a UsageError, so the CLI prints its one line without a stack. */
 export class TorchCheckpointError extends UsageError {
+  /** What is wrong, by kind: test it rather than the message. */
   readonly code: TorchCheckpointErrorCode;
   constructor(code: TorchCheckpointErrorCode, message: string) {
     super(message);

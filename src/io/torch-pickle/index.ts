@@ -5,6 +5,8 @@
  * @example
  *   import { openTorchCheckpoint, loadTorchCheckpoint } from 'finegrain';
  *   const { tensors, note } = loadTorchCheckpoint('checkpoint.pth#model_ema');
+ *
+ * @module
  */
 export { TorchCheckpointError, type TorchCheckpointErrorCode } from './error.js';
 export {

@@ -32,7 +32,12 @@ function isStateDict(v: PyValue | undefined): v is PyDict {
 }
 
 /** Splits `path#entry`; a path that exists with its '#' is taken whole (the caller checks). */
-export function splitEntry(spec: string): { path: string; entry?: string } {
+export function splitEntry(spec: string): {
+  /** The file. */
+  path: string;
+  /** The entry after '#' (`model_ema`, nested `a/b`), when the spec has one. */
+  entry?: string;
+} {
   const i = spec.lastIndexOf('#');
   if (i <= 0) return { path: spec };
   return { path: spec.slice(0, i), entry: spec.slice(i + 1) };

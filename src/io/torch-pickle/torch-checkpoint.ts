@@ -27,16 +27,19 @@ import { TensorRef, type PyValue } from './values.js';
 import { readZipCheckpoint } from './zip-checkpoint.js';
 import { looksLikeZip } from './zip-archive.js';
 
+/** Options of `openTorchCheckpoint` and `loadTorchCheckpoint`: which entry holds the state dict, and the reader's size limits. */
 export interface TorchCheckpointOptions extends ReadLimits {
   /** The entry holding the state dict ('model_ema', nested 'a/b'); also written `path#entry`. */
   entry?: string;
 }
 
+/** What a checkpoint says about one tensor, known without reading it. */
 export interface TorchTensorInfo {
   /** The finegrain dtype, or undefined for element types finegrain has none of (complex, quantized). */
   dtype: DType | undefined;
   /** PyTorch's name for the element type: 'FloatStorage', 'bfloat16'. */
   torchType: string;
+  /** The tensor's shape ([] for a scalar). */
   shape: number[];
 }
 
@@ -64,7 +67,9 @@ function readRaw(fd: number, file: string, limits: ReadLimits): RawCheckpoint {
 
 /** An open checkpoint: its state dict's names and shapes are known, tensors are read on `get()`. */
 export class TorchCheckpoint {
+  /** The file, without any `#entry` part. */
   readonly path: string;
+  /** Which of torch.save's formats the file is in: the zip archive (PyTorch 1.6 and later) or the legacy pickle stream. */
   readonly format: 'zip' | 'legacy';
   /** The entry the state dict came from ('' for the whole file). */
   readonly entry: string;
@@ -95,6 +100,7 @@ export class TorchCheckpoint {
     return [...this.#tensors.keys()];
   }
 
+  /** Whether the state dict has a tensor called `name` (after prefix stripping). */
   has(name: string): boolean {
     return this.#tensors.has(name);
   }
@@ -108,6 +114,7 @@ export class TorchCheckpoint {
     return this.keys().sort((a, b) => at(a) - at(b));
   }
 
+  /** Dtype and shape of one tensor, without reading it. */
   info(name: string): TorchTensorInfo {
     const t = this.#ref(name);
     return { dtype: t.dtype, torchType: t.storage.typeName, shape: [...t.shape] };
@@ -213,6 +220,7 @@ export class TorchCheckpoint {
     }
   }
 
+  /** Releases the file descriptor. Safe to call twice; tensors already read stay valid. */
   close(): void {
     if (this.#fd === undefined) return;
     unclosed.unregister(this);
@@ -220,6 +228,7 @@ export class TorchCheckpoint {
     this.#fd = undefined;
   }
 
+  /** `close()`, for `using ckpt = openTorchCheckpoint(...)`. */
   [Symbol.dispose](): void {
     this.close();
   }
@@ -269,7 +278,17 @@ export function openTorchCheckpoint(spec: string, options: TorchCheckpointOption
  *   const { tensors, note } = loadTorchCheckpoint('model.pth');
  *   model.loadStateDict(tensors);
  */
-export function loadTorchCheckpoint(spec: string, options: TorchCheckpointOptions = {}): { tensors: Record<string, Tensor>; entry: string; note: string } {
+export function loadTorchCheckpoint(
+  spec: string,
+  options: TorchCheckpointOptions = {},
+): {
+  /** The state dict, by name (prefixes such as `module.` removed). */
+  tensors: Record<string, Tensor>;
+  /** The entry the state dict came from ('' for the whole file). */
+  entry: string;
+  /** What was chosen and stripped, in one line (print it when the choice was automatic). */
+  note: string;
+} {
   const ckpt = openTorchCheckpoint(spec, options);
   try {
     return { tensors: ckpt.getAll(), entry: ckpt.entry, note: ckpt.note };

@@ -13,6 +13,7 @@
  */
 import type { DType } from '../../tensor/dtype.js';
 
+/** Any value an unpickled checkpoint holds, mapped to JavaScript as the file comment lists. */
 export type PyValue =
   | null
   | boolean
@@ -33,15 +34,23 @@ export type PyValue =
 
 /** A Python tuple (immutable, so kept apart from lists). */
 export class PyTuple {
-  constructor(readonly items: PyValue[]) {}
+  constructor(
+    /** The elements, in order. */
+    readonly items: PyValue[],
+  ) {}
 }
 
 /** A dict or OrderedDict, insertion-ordered. `attrs` holds what BUILD set on it (a state dict's `_metadata`). */
 export class PyDict {
+  /** The items, in insertion order (keys are usually strings; ints and tuples occur). */
   readonly entries = new Map<PyValue, PyValue>();
+  /** Attributes that BUILD set on the dict (a state dict's `_metadata`), by name. */
   readonly attrs = new Map<string, PyValue>();
-  /** The class it was made as: 'dict', 'collections.OrderedDict', or an allowlisted dict subclass. */
-  constructor(readonly kind = 'dict') {}
+  constructor(
+    /** The class it was made as: 'dict', 'collections.OrderedDict', or an allowlisted dict subclass. */
+    readonly kind = 'dict',
+  ) {}
+  /** The value under a string key, or undefined. */
   get(key: string): PyValue | undefined {
     return this.entries.get(key);
   }
@@ -50,7 +59,9 @@ export class PyDict {
 /** A set or frozenset. */
 export class PySet {
   constructor(
+    /** The members, in the order the pickle listed them. */
     readonly items: PyValue[],
+    /** Whether it is a frozenset. */
     readonly frozen: boolean,
   ) {}
 }
@@ -58,9 +69,12 @@ export class PySet {
 /** An allowlisted global (`module.qualname`) as the pickle named it; inert until a handler uses it. */
 export class PyGlobal {
   constructor(
+    /** The Python module, e.g. `torch._utils`. */
     readonly module: string,
+    /** The name within the module, e.g. `_rebuild_tensor_v2`. */
     readonly name: string,
   ) {}
+  /** `module.name`, as allowlists and messages spell it. */
   get qualified(): string {
     return `${this.module}.${this.name}`;
   }
@@ -68,8 +82,12 @@ export class PyGlobal {
 
 /** An instance of an allowlisted plain-data class (argparse.Namespace): its attributes, nothing else. */
 export class PyObject {
+  /** The instance's attributes, by name. */
   readonly attrs = new Map<string, PyValue>();
-  constructor(readonly cls: string) {}
+  constructor(
+    /** The class, `module.qualname`. */
+    readonly cls: string,
+  ) {}
 }
 
 /** `torch.float32` and friends, as checkpoints store a tensor's dtype. */
@@ -90,10 +108,15 @@ export class NumpyDtype {
  */
 export class StorageRef {
   constructor(
+    /** The archive record (zip format) or storage id (legacy format) holding the bytes. */
     readonly key: string,
+    /** PyTorch's name for the element type: 'FloatStorage', 'bfloat16'. */
     readonly typeName: string,
+    /** The element type, or undefined for types finegrain cannot hold (complex, quantized). */
     readonly dtype: DType | undefined,
+    /** Bytes per element. */
     readonly itemSize: number,
+    /** Elements in the storage. */
     readonly numel: number,
     /** Elements into the record where this storage starts (legacy-format storage views). */
     readonly baseOffset = 0,
@@ -102,17 +125,25 @@ export class StorageRef {
 
 /** A tensor as `_rebuild_tensor_v2` describes it: a strided view of a storage, not yet read. */
 export class TensorRef {
+  /** Whether the pickle wrapped it in `torch.nn.Parameter`. */
   isParameter = false;
   constructor(
+    /** The storage it views. */
     readonly storage: StorageRef,
+    /** Where the view starts, in elements from the storage's start. */
     readonly offset: number,
+    /** The tensor's shape. */
     readonly shape: number[],
+    /** Steps between neighbours along each dimension, in elements. */
     readonly stride: number[],
+    /** Whether the tensor required gradients when it was saved. */
     readonly requiresGrad: boolean,
   ) {}
+  /** The number of elements: the product of the shape. */
   get numel(): number {
     return this.shape.reduce((a, b) => a * b, 1);
   }
+  /** The element type (the storage's). */
   get dtype(): DType | undefined {
     return this.storage.dtype;
   }

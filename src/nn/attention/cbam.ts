@@ -25,15 +25,19 @@ import { globalAvgPool2d } from '../functional/pooling.js';
 
 const amax = (x: Tensor, dims: number[]) => wrap(aten('amax').call(x.handle, dims, true));
 
+/** Options of `CbamModule` (and its `ChannelAttn`), with timm's defaults. */
 export interface CbamOptions {
   /** Channel-MLP reduction ratio (default 1/16). */
   rdRatio?: number;
+  /** Channel-MLP width; overrides rdRatio. */
   rdChannels?: number;
   /** Round the MLP width to a multiple of this (default 1). */
   rdDivisor?: number;
   /** Kernel of the spatial-attention convolution (default 7). */
   spatialKernelSize?: number;
+  /** Activation inside the channel MLP (default 'relu'). */
   act?: ActivationName;
+  /** The gate of both attentions (default 'sigmoid'). */
   gate?: ActivationName;
   /** Biases in the channel MLP (default false). */
   mlpBias?: boolean;
@@ -41,9 +45,13 @@ export interface CbamOptions {
 
 /** CBAM's channel attention (timm `ChannelAttn`). */
 export class ChannelAttn extends Module {
+  /** The shared MLP's first 1x1 convolution, channels to the reduced width. */
   declare readonly fc1: Conv2d;
+  /** The MLP's activation. */
   declare readonly act: Module;
+  /** The MLP's second 1x1 convolution, back to the channels. */
   declare readonly fc2: Conv2d;
+  /** The gate applied to the summed average- and max-pooled MLP outputs. */
   declare readonly gate: Module;
 
   constructor(channels: number, options: CbamOptions = {}) {
@@ -67,7 +75,9 @@ export class ChannelAttn extends Module {
 
 /** CBAM's spatial attention (timm `SpatialAttn`). */
 export class SpatialAttn extends Module {
+  /** The k×k convolution + BatchNorm over the channel-wise mean and max maps (2 channels to 1). */
   declare readonly conv: ConvNormAct;
+  /** The gate that turns the map into per-position scales. */
   declare readonly gate: Module;
 
   constructor(kernelSize = 7, options: { gate?: ActivationName } = {}) {
@@ -84,8 +94,17 @@ export class SpatialAttn extends Module {
   }
 }
 
+/**
+ * The Convolutional Block Attention Module (timm's `CbamModule`): channel attention, then
+ * spatial attention. Output shape = input shape.
+ *
+ * @example
+ *   const cbam = new CbamModule(512);
+ */
 export class CbamModule extends Module {
+  /** The channel attention, applied first. */
   declare readonly channel: ChannelAttn;
+  /** The spatial attention, applied to the channel attention's output. */
   declare readonly spatial: SpatialAttn;
 
   constructor(channels: number, options: CbamOptions = {}) {

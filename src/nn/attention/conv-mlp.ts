@@ -13,9 +13,19 @@ import { Module } from '../module.js';
 import { Conv2d } from '../layers/conv2d.js';
 import { createActivation, type ActivationName } from '../layers/activations.js';
 
+/**
+ * Two 1x1 convolutions with an activation between (timm's `ConvMlp`): an MLP over channels at
+ * every position, keeping the spatial size.
+ *
+ * @example
+ *   const mlp = new ConvMlp(256, 16);   // 256 -> 16 -> 256 channels
+ */
 export class ConvMlp extends Module {
+  /** Input to hidden channels (1x1 convolution with bias). */
   declare readonly fc1: Conv2d;
+  /** The activation between the two. */
   declare readonly act: Module;
+  /** Hidden to output channels (1x1 convolution with bias). */
   declare readonly fc2: Conv2d;
 
   constructor(inFeatures: number, hiddenFeatures = inFeatures, options: { outFeatures?: number; act?: ActivationName } = {}) {

@@ -30,6 +30,7 @@ import { timmPadding } from '../layers/conv-norm-act.js';
 import { makeDivisible } from '../divisible.js';
 import { ConvMlp } from './conv-mlp.js';
 
+/** Options of `GatherExcite`, with timm's defaults. */
 export interface GatherExciteOptions {
   /** Spatial size of the input; needed for a global (extent 0) gather with parameters. */
   featSize?: number;
@@ -41,6 +42,7 @@ export interface GatherExciteOptions {
   useMlp?: boolean;
   /** MLP reduction ratio (default 1/16). */
   rdRatio?: number;
+  /** MLP width; overrides rdRatio. */
   rdChannels?: number;
   /** Round the MLP width to a multiple of this (default 1). */
   rdDivisor?: number;
@@ -50,14 +52,28 @@ export interface GatherExciteOptions {
   act?: ActivationName;
   /** BatchNorm after each gather conv (default true). */
   norm?: boolean;
+  /** The gate (default 'sigmoid'). */
   gate?: ActivationName;
 }
 
+/**
+ * Gather-Excite attention (timm's `GatherExcite`): context gathered over an extent (global or
+ * e×e neighbourhoods, by pooling or by depthwise convolutions), passed through an optional
+ * MLP, resized back and used as a sigmoid gate. Output shape = input shape.
+ *
+ * @example
+ *   const ge = new GatherExcite(256, { extent: 8 });
+ */
 export class GatherExcite extends Module {
+  /** The depthwise convolutions (and BatchNorms) of a gather with `extraParams`; undefined for the parameter-free gather. */
   declare readonly gather: Sequential | undefined;
+  /** The 1x1-conv MLP after the gather (an `Identity` with `useMlp: false`). */
   declare readonly mlp: Module;
+  /** The gate (sigmoid by default). */
   declare readonly gate: Module;
+  /** 0 for a global gather, else the neighbourhood side e. */
   readonly extent: number;
+  /** Whether the parameter-free gather averages mean and max pooling. */
   readonly addMaxpool: boolean;
   /** Pooling kernel and stride of the parameter-free local gather. */
   readonly #kernel: number;

@@ -8,6 +8,8 @@
  *   import { attention } from 'finegrain';
  *   const se = attention.create('se', 256);
  *   const sk = attention.create('sk', 64, { outChannels: 128, stride: 2 });
+ *
+ * @module
  */
 import type { Module } from '../module.js';
 import { SqueezeExcite, type SqueezeExciteOptions } from './squeeze-excite.js';
@@ -24,14 +26,22 @@ export { ConvMlp } from './conv-mlp.js';
 /** The attention kinds `create` knows (timm's `create_attn` names). */
 export type AttentionKind = 'se' | 'ge' | 'cbam' | 'sk';
 
+/** Every `AttentionKind`, for validating a configuration value. */
 export const ATTENTION_KINDS: readonly AttentionKind[] = ['se', 'ge', 'cbam', 'sk'];
 
 /** Options of each kind; 'sk' also takes its output width (default: `channels`). */
 export interface AttentionOptions {
+  /** Options of Squeeze-and-Excitation. */
   se: SqueezeExciteOptions;
+  /** Options of Gather-Excite. */
   ge: GatherExciteOptions;
+  /** Options of CBAM. */
   cbam: CbamOptions;
-  sk: SelectiveKernelOptions & { outChannels?: number };
+  /** Options of Selective Kernel, and its output width. */
+  sk: SelectiveKernelOptions & {
+    /** Output channels (default: the input's). */
+    outChannels?: number;
+  };
 }
 
 /**

@@ -31,10 +31,15 @@ import { globalAvgPool2d } from '../functional/pooling.js';
 
 /** The branch-attention head of a Selective Kernel unit (timm `SelectiveKernelAttn`). */
 export class SelectiveKernelAttn extends Module {
+  /** 1x1 convolution from the channels to the attention width. */
   declare readonly fc_reduce: Conv2d;
+  /** BatchNorm after `fc_reduce`. */
   declare readonly bn: BatchNorm2d;
+  /** ReLU after the BatchNorm. */
   declare readonly act: ReLU;
+  /** 1x1 convolution to one logit per branch and channel. */
   declare readonly fc_select: Conv2d;
+  /** How many branches the weights are for. */
   readonly numPaths: number;
 
   constructor(channels: number, numPaths = 2, attnChannels = 32) {
@@ -57,16 +62,21 @@ export class SelectiveKernelAttn extends Module {
   }
 }
 
+/** Options of `SelectiveKernel`, with timm's defaults. */
 export interface SelectiveKernelOptions {
   /** One kernel per branch (default [3, 5]). */
   kernelSize?: number | number[];
+  /** Step of every branch (default 1). */
   stride?: number;
   /** Dilation of the unit as a whole (default 1). */
   dilation?: number;
+  /** Channel groups of each branch's convolution (default 1). */
   groups?: number;
   /** Attention width: out·rdRatio rounded to rdDivisor (defaults 1/16 and 8), or rdChannels. */
   rdRatio?: number;
+  /** Attention width; overrides rdRatio. */
   rdChannels?: number;
+  /** Round the attention width to a multiple of this (default 8). */
   rdDivisor?: number;
   /** Replace k×k kernels by 3x3 ones dilated to the same reach (default true). */
   keep3x3?: boolean;
@@ -74,11 +84,24 @@ export interface SelectiveKernelOptions {
   splitInput?: boolean;
 }
 
+/**
+ * A Selective Kernel convolution (timm's `SelectiveKernel`): branches with different receptive
+ * fields whose outputs are mixed by learnt, input-dependent weights. It replaces a 3x3
+ * convolution (it takes a stride and may change the width).
+ *
+ * @example
+ *   const sk = new SelectiveKernel(64, 64, { stride: 2 });   // [N, 64, H, W] -> [N, 64, H/2, W/2]
+ */
 export class SelectiveKernel extends Module {
+  /** The branches, each a convolution + BatchNorm + ReLU. */
   declare readonly paths: ModuleList<ConvNormAct>;
+  /** The head that computes the branch weights. */
   declare readonly attn: SelectiveKernelAttn;
+  /** Channels of the input. */
   readonly inChannels: number;
+  /** Channels of the output. */
   readonly outChannels: number;
+  /** Whether each branch sees its own slice of the input channels. */
   readonly splitInput: boolean;
 
   constructor(inChannels: number, outChannels = inChannels, options: SelectiveKernelOptions = {}) {

@@ -22,6 +22,7 @@ import { createActivation, type ActivationName } from '../layers/activations.js'
 import { makeDivisible } from '../divisible.js';
 import { globalAvgPool2d } from '../functional/pooling.js';
 
+/** Options of `SqueezeExcite`, with timm's defaults. */
 export interface SqueezeExciteOptions {
   /** Reduction ratio of the bottleneck (default 1/16). */
   rdRatio?: number;
@@ -41,12 +42,26 @@ export interface SqueezeExciteOptions {
   gate?: ActivationName;
 }
 
+/**
+ * Squeeze-and-Excitation channel attention (timm's `SEModule`, torchvision's
+ * `SqueezeExcitation` names): each channel is rescaled by a gate computed from the globally
+ * pooled features. Output shape = input shape.
+ *
+ * @example
+ *   const se = new SqueezeExcite(256);   // bottleneck of 16 channels
+ */
 export class SqueezeExcite extends Module {
+  /** The squeeze: 1x1 convolution from the channels to the bottleneck. */
   declare readonly fc1: Conv2d;
+  /** BatchNorm after `fc1`, with `norm: true`; undefined otherwise. */
   declare readonly bn: BatchNorm2d | undefined;
+  /** The activation between `fc1` and `fc2`. */
   declare readonly act: Module;
+  /** The excite: 1x1 convolution from the bottleneck back to the channels. */
   declare readonly fc2: Conv2d;
+  /** The gate that turns `fc2`'s output into per-channel scales (sigmoid by default). */
   declare readonly gate: Module;
+  /** Whether the squeeze averages average and max pooling instead of average pooling alone. */
   readonly addMaxpool: boolean;
 
   constructor(channels: number, options: SqueezeExciteOptions = {}) {

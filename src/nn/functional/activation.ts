@@ -8,6 +8,7 @@ import type { Handle } from '../../native/binding.js';
 import { dtypeCode, type DType } from '../../tensor/dtype.js';
 import { wrap, type Tensor } from '../../tensor/tensor.js';
 
+/** The option of the activations that can work in place (`relu`, `relu6`, `leakyRelu`, `silu`, `hardswish`, `hardsigmoid`). */
 export interface InplaceOption {
   /** Overwrite `input` and return it (default false). */
   inplace?: boolean;
@@ -123,6 +124,7 @@ export function hardsigmoid(input: Tensor, options: InplaceOption = {}): Tensor 
   return unary('hardsigmoid', input, options.inplace);
 }
 
+/** Options of `softmax` and `logSoftmax`. */
 export interface SoftmaxOptions {
   /** Cast the input to this dtype first (e.g. float32 for a float16 input), as PyTorch's `dtype`. */
   dtype?: DType;

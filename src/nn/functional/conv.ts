@@ -4,6 +4,7 @@ import { wrap, type Tensor } from '../../tensor/tensor.js';
 import { opt, pair, type Size2 } from './args.js';
 import { pointwiseConvAsMatmulOrNull } from './pointwise-conv.js';
 
+/** Options of `conv2d`, with PyTorch's defaults. */
 export interface Conv2dOptions {
   /** Step of the kernel over the input (default 1). */
   stride?: Size2;

@@ -3,6 +3,7 @@ import { aten } from '../../native/aten.js';
 import { wrap, type Tensor } from '../../tensor/tensor.js';
 import { scope } from '../../tensor/scope.js';
 
+/** Options of `normalize` (dividing vectors by their p-norm). */
 export interface NormalizeOptions {
   /** The norm's exponent (default 2). */
   p?: number;

@@ -2,6 +2,7 @@
 import { aten } from '../../native/aten.js';
 import { wrap, type Tensor } from '../../tensor/tensor.js';
 
+/** Options of `dropout` and `dropout2d`. */
 export interface DropoutOptions {
   /** Probability of zeroing (default 0.5); survivors are scaled by 1 / (1 - p). */
   p?: number;

@@ -3,6 +3,7 @@ import { aten } from '../../native/aten.js';
 import { noGrad } from '../../autograd/grad-mode.js';
 import { wrap, type Tensor } from '../../tensor/tensor.js';
 
+/** Options of `embedding`, as torch.nn.functional.embedding takes them. */
 export interface EmbeddingOptions {
   /** This row gets no gradient (a fixed padding vector); negative counts from the end. */
   paddingIdx?: number | null;

@@ -7,6 +7,7 @@ import { aten } from '../../native/aten.js';
 import { isFloating } from '../../tensor/dtype.js';
 import { wrap, type Tensor } from '../../tensor/tensor.js';
 
+/** The corner convention of `affineGrid` (and `gridSample`): where the normalised coordinates -1 and 1 fall. */
 export interface AlignCornersOption {
   /**
    * true: -1 and 1 are the centres of the corner pixels; false (default): their outer edges,
@@ -37,6 +38,7 @@ export function affineGrid(theta: Tensor, size: readonly number[], options: Alig
   return wrap(aten('affine_grid_generator').call(theta.handle, [...size], alignCorners));
 }
 
+/** Options of `gridSample`. */
 export interface GridSampleOptions extends AlignCornersOption {
   /** Interpolation (default 'bilinear'). */
   mode?: 'bilinear' | 'nearest' | 'bicubic';

@@ -7,6 +7,8 @@
  *   import { F } from 'finegrain';
  *   const h = F.relu(F.batchNorm(F.conv2d(x, w, null, { stride: 2, padding: 1 }), mean, variance, { training: true }));
  *   const loss = F.crossEntropy(F.linear(F.adaptiveAvgPool2d(h, 1).flatten(1), fcW, fcB), labels, { labelSmoothing: 0.1 });
+ *
+ * @module
  */
 export type { Size2, Reduction } from './args.js';
 export * from './conv.js';

@@ -4,8 +4,10 @@ import { wrap, type Tensor } from '../../tensor/tensor.js';
 import { adaptiveAvgPool2d } from './pooling.js';
 import { pair, type Size2 } from './args.js';
 
+/** How `interpolate` computes output pixels: nearest neighbour (two rounding conventions), bilinear, bicubic, or area averaging. */
 export type InterpolateMode = 'nearest' | 'nearest-exact' | 'bilinear' | 'bicubic' | 'area';
 
+/** Options of `interpolate`: the output size (or scale) and the resampling. */
 export interface InterpolateOptions {
   /** Output [H, W] (or one number for both); exactly one of size and scaleFactor. */
   size?: Size2;

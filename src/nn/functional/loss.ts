@@ -4,6 +4,7 @@ import { wrap, wrapAll, type Tensor } from '../../tensor/tensor.js';
 import { scope } from '../../tensor/scope.js';
 import { opt, reductionCode, type Reduction } from './args.js';
 
+/** Options of `crossEntropy`, with PyTorch's defaults. */
 export interface CrossEntropyOptions {
   /** Per-class weights [C] (rescale rare classes). */
   weight?: Tensor | null;
@@ -30,6 +31,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
   return wrap(aten('cross_entropy_loss').call(input.handle, target.handle, opt(weight), reductionCode(reduction), ignoreIndex, labelSmoothing));
 }
 
+/** Options of `nllLoss`. */
 export interface NllLossOptions {
   /** Per-class weights [C]. */
   weight?: Tensor | null;
@@ -66,6 +68,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Re
   });
 }
 
+/** Options of `binaryCrossEntropyWithLogits`. */
 export interface BceWithLogitsOptions {
   /** Rescales each element's loss (broadcast to the input). */
   weight?: Tensor | null;

@@ -3,6 +3,7 @@ import { aten } from '../../native/aten.js';
 import { wrap, type Tensor } from '../../tensor/tensor.js';
 import { opt } from './args.js';
 
+/** Options of `batchNorm`: the affine parameters, the mode, and the running-statistics update. */
 export interface BatchNormOptions {
   /** Per-channel scale gamma [C] (none: 1). */
   weight?: Tensor | null;
@@ -45,6 +46,7 @@ export function batchNorm(input: Tensor, runningMean: Tensor | null, runningVar:
   return wrap(aten('batch_norm').call(input.handle, opt(weight), opt(bias), opt(runningMean), opt(runningVar), training, momentum, eps, true));
 }
 
+/** Options of `layerNorm` and `groupNorm`: the elementwise affine parameters and eps. */
 export interface LayerNormOptions {
   /** Elementwise scale over `normalizedShape` (none: 1). */
   weight?: Tensor | null;

@@ -2,8 +2,10 @@
 import { aten } from '../../native/aten.js';
 import { wrap, type Tensor } from '../../tensor/tensor.js';
 
+/** How `pad` fills the border (see `PadOptions.mode`). */
 export type PadMode = 'constant' | 'reflect' | 'replicate' | 'circular';
 
+/** Options of `pad`. */
 export interface PadOptions {
   /** 'constant' (default) fills with `value`; 'reflect' mirrors without repeating the edge; 'replicate' repeats the edge; 'circular' wraps around. */
   mode?: PadMode;

@@ -5,10 +5,13 @@ import { pair, type Size2 } from './args.js';
 
 /** A max pooling's output and, per output element, the flat index (h * W + w) of the maximum in its input plane. */
 export interface PoolWithIndices {
+  /** The pooled tensor. */
   output: Tensor;
+  /** The indices (int64), shaped as `output`. */
   indices: Tensor;
 }
 
+/** Options of `maxPool2d`, with PyTorch's defaults. */
 export interface MaxPool2dOptions {
   /** Step of the window (default: the kernel size). */
   stride?: Size2 | null;
@@ -50,6 +53,7 @@ export function maxPool2d(input: Tensor, kernelSize: Size2, options: MaxPool2dOp
   return wrap(aten('max_pool2d').call(...args));
 }
 
+/** Options of `avgPool2d`, with PyTorch's defaults. */
 export interface AvgPool2dOptions {
   /** Step of the window (default: the kernel size). */
   stride?: Size2 | null;

@@ -12,6 +12,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { gelu, hardsigmoid, hardswish, relu, relu6, sigmoid, silu, tanh } from '../functional/activation.js';
 import { Module } from '../module.js';
 
+/** Options of the activation layers that can work in place. */
 export interface ActivationOptions {
   /** Overwrite the input and return it (default false). */
   inplace?: boolean;
@@ -19,6 +20,7 @@ export interface ActivationOptions {
 
 /** max(x, 0). */
 export class ReLU extends Module {
+  /** Whether the layer overwrites its input (saves memory while training; the input must not be needed again). */
   readonly inplace: boolean;
   constructor(options: ActivationOptions = {}) {
     super();
@@ -31,6 +33,7 @@ export class ReLU extends Module {
 
 /** min(max(x, 0), 6) (MobileNetV2). */
 export class ReLU6 extends Module {
+  /** Whether the layer overwrites its input (saves memory while training; the input must not be needed again). */
   readonly inplace: boolean;
   constructor(options: ActivationOptions = {}) {
     super();
@@ -43,6 +46,7 @@ export class ReLU6 extends Module {
 
 /** x·sigmoid(x) (EfficientNet's swish). */
 export class SiLU extends Module {
+  /** Whether the layer overwrites its input (saves memory while training; the input must not be needed again). */
   readonly inplace: boolean;
   constructor(options: ActivationOptions = {}) {
     super();
@@ -55,6 +59,7 @@ export class SiLU extends Module {
 
 /** x·relu6(x + 3) / 6 (MobileNetV3). */
 export class Hardswish extends Module {
+  /** Whether the layer overwrites its input (saves memory while training; the input must not be needed again). */
   readonly inplace: boolean;
   constructor(options: ActivationOptions = {}) {
     super();
@@ -67,6 +72,7 @@ export class Hardswish extends Module {
 
 /** relu6(x + 3) / 6 (MobileNetV3's squeeze-excite gate). */
 export class Hardsigmoid extends Module {
+  /** Whether the layer overwrites its input (saves memory while training; the input must not be needed again). */
   readonly inplace: boolean;
   constructor(options: ActivationOptions = {}) {
     super();
@@ -79,6 +85,10 @@ export class Hardsigmoid extends Module {
 
 /** Gaussian error linear unit, exact or tanh-approximated (ViT, ConvNeXt). */
 export class GELU extends Module {
+  /**
+   * 'none' (default) computes the exact GELU with erf; 'tanh' the tanh approximation that some
+   * checkpoints were trained with.
+   */
   readonly approximate: 'none' | 'tanh';
   constructor(options: { approximate?: 'none' | 'tanh' } = {}) {
     super();

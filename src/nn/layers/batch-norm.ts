@@ -16,6 +16,7 @@ import { batchNorm } from '../functional/normalization.js';
 import { Module } from '../module.js';
 import { ones_, zeros_ } from '../init.js';
 
+/** Options of `BatchNorm2d`, with PyTorch's defaults. */
 export interface BatchNormLayerOptions {
   /** Added to the variance for stability (default 1e-5). */
   eps?: number;
@@ -30,14 +31,29 @@ export interface BatchNormLayerOptions {
   trackRunningStats?: boolean;
 }
 
+/**
+ * Batch normalisation over [N, C, H, W] (torch.nn.BatchNorm2d): batch statistics while
+ * training, running statistics in eval mode; PyTorch's parameter and buffer names.
+ *
+ * @example
+ *   const bn = new BatchNorm2d(64);
+ */
 export class BatchNorm2d extends Module {
+  /** Per-channel scale gamma [C]; null without `affine`. */
   declare readonly weight: Tensor | null;
+  /** Per-channel shift beta [C]; null without `affine`. */
   declare readonly bias: Tensor | null;
+  /** Running per-channel mean [C], used in eval mode; null without `trackRunningStats`. */
   declare readonly running_mean: Tensor | null;
+  /** Running per-channel variance [C] (unbiased), used in eval mode; null without `trackRunningStats`. */
   declare readonly running_var: Tensor | null;
+  /** Training batches seen (an int64 scalar): the running average's step count when `momentum` is null. */
   declare readonly num_batches_tracked: Tensor | null;
+  /** The number of channels C. */
   readonly numFeatures: number;
+  /** Added to the variance for stability. */
   eps: number;
+  /** Weight of each batch in the running statistics; null for a cumulative average. */
   momentum: number | null;
 
   constructor(numFeatures: number, options: BatchNormLayerOptions = {}) {

@@ -27,21 +27,29 @@ export function timmPadding(kernelSize: number, stride = 1, dilation = 1): numbe
   return Math.floor((stride - 1 + dilation * (kernelSize - 1)) / 2);
 }
 
+/** Options of `ConvNormAct`. */
 export interface ConvNormActOptions {
+  /** Step of the convolution (default 1). */
   stride?: number;
+  /** Spacing between kernel taps (default 1). */
   dilation?: number;
+  /** Channel groups of the convolution (default 1; the input channels for depthwise). */
   groups?: number;
   /** Default: timm's symmetric padding for the kernel, stride and dilation. */
   padding?: number;
   /** Activation after the norm; null for none (default 'relu'). */
   act?: ActivationName | null;
+  /** Options of the BatchNorm (eps, momentum). */
   bn?: BatchNormLayerOptions;
 }
 
 /** timm's conv → bn → act block with submodules named `conv`, `bn` (and `act`). */
 export class ConvNormAct extends Module {
+  /** The convolution (no bias). */
   declare readonly conv: Conv2d;
+  /** The BatchNorm after it. */
   declare readonly bn: BatchNorm2d;
+  /** The activation, in place; undefined with `act: null`. */
   declare readonly act: Module | undefined;
 
   constructor(inChannels: number, outChannels: number, kernelSize: number, options: ConvNormActOptions = {}) {
@@ -61,10 +69,15 @@ export class ConvNormAct extends Module {
   }
 }
 
+/** Options of `conv2dNormActivation`, torchvision's defaults. */
 export interface Conv2dNormActivationOptions {
+  /** Kernel side (default 3); the padding keeps the size at stride 1. */
   kernelSize?: number;
+  /** Step of the convolution (default 1). */
   stride?: number;
+  /** Channel groups of the convolution (default 1). */
   groups?: number;
+  /** Spacing between kernel taps (default 1). */
   dilation?: number;
   /** The norm layer for `c` channels (default BatchNorm2d); null for none (the conv then has a bias). */
   norm?: ((channels: number) => Module) | null;

@@ -15,10 +15,13 @@ import { Module } from '../module.js';
 import { addFlops, flopsCounting } from '../flops.js';
 import { kaimingUniform_, uniform_ } from '../init.js';
 
+/** Options of `Conv2d`, with PyTorch's defaults. */
 export interface Conv2dLayerOptions {
+  /** Step of the kernel over the input (default 1). */
   stride?: Size2;
   /** Zero padding on both sides, or 'same' / 'valid' (default 0). */
   padding?: Size2 | 'same' | 'valid';
+  /** Spacing between kernel taps (default 1). */
   dilation?: Size2;
   /** Channel groups; `groups = inChannels` is a depthwise convolution (default 1). */
   groups?: number;
@@ -28,15 +31,30 @@ export interface Conv2dLayerOptions {
 
 const pairOf = (v: Size2): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 
+/**
+ * A 2-D convolution layer (torch.nn.Conv2d), initialised as PyTorch does.
+ *
+ * @example
+ *   const stem = new Conv2d(3, 64, 7, { stride: 2, padding: 3, bias: false });   // [N, 3, 224, 224] -> [N, 64, 112, 112]
+ */
 export class Conv2d extends Module {
+  /** The kernels [outChannels, inChannels / groups, kH, kW]. */
   declare readonly weight: Tensor;
+  /** The bias [outChannels], or null when made with `bias: false`. */
   declare readonly bias: Tensor | null;
+  /** Channels of the input. */
   readonly inChannels: number;
+  /** Channels of the output (kernels). */
   readonly outChannels: number;
+  /** The kernel's [kH, kW]. */
   readonly kernelSize: [number, number];
+  /** Step of the kernel over the input. */
   readonly stride: Size2;
+  /** Zero padding on both sides, or 'same' / 'valid'. */
   readonly padding: Size2 | 'same' | 'valid';
+  /** Spacing between kernel taps. */
   readonly dilation: Size2;
+  /** Channel groups (`inChannels` for a depthwise convolution). */
   readonly groups: number;
 
   constructor(inChannels: number, outChannels: number, kernelSize: Size2, options: Conv2dLayerOptions = {}) {

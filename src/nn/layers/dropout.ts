@@ -10,9 +10,11 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { dropout } from '../functional/dropout.js';
 import { Module } from '../module.js';
 
+/** Dropout (torch.nn.Dropout): zeroes elements at random while training, the identity in eval mode. */
 export class Dropout extends Module {
   /** Drop probability; may be changed (e.g. by `resetClassifier`). */
   p: number;
+  /** Whether the layer overwrites its input (default false). */
   readonly inplace: boolean;
 
   constructor(p = 0.5, options: { inplace?: boolean } = {}) {

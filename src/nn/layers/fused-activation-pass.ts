@@ -11,8 +11,15 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { alreadyActivated, type ConvPostOp } from './planned-conv2d.js';
 
+/**
+ * Stands in for an activation shared by several layers once some of its uses were fused into
+ * the convolutions before them (`planConvolutions`): already activated outputs pass through,
+ * anything else gets the activation.
+ */
 export class FusedActivationPass extends Module {
+  /** The original activation, for inputs that were not activated already. */
   declare readonly act: Module;
+  /** The fused activation whose outputs pass through. */
   readonly postOp: ConvPostOp;
 
   constructor(act: Module, postOp: ConvPostOp) {

@@ -12,11 +12,23 @@ import { ones, zeros } from '../../tensor/creation.js';
 import { groupNorm } from '../functional/normalization.js';
 import { Module } from '../module.js';
 
+/**
+ * Group normalisation (torch.nn.GroupNorm): statistics per group of channels and per image,
+ * so it does not depend on the batch size.
+ *
+ * @example
+ *   const gn = new GroupNorm(32, 256);   // x [N, 256, H, W]
+ */
 export class GroupNorm extends Module {
+  /** Per-channel scale [C]; null without `affine`. */
   declare readonly weight: Tensor | null;
+  /** Per-channel shift [C]; null without `affine`. */
   declare readonly bias: Tensor | null;
+  /** Groups the channels are split into. */
   readonly numGroups: number;
+  /** The number of channels C (a multiple of `numGroups`). */
   readonly numChannels: number;
+  /** Added to the variance for stability (default 1e-5). */
   readonly eps: number;
 
   constructor(numGroups: number, numChannels: number, options: { eps?: number; affine?: boolean } = {}) {

@@ -8,6 +8,7 @@
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 
+/** A layer that returns its input: the placeholder where an optional layer is switched off. */
 export class Identity extends Module {
   forward(x: Tensor): Tensor {
     return x;

@@ -1,4 +1,8 @@
-/** The layer modules (torch.nn equivalents), one concept per file. */
+/**
+ * The layer modules (torch.nn equivalents), one concept per file.
+ *
+ * @module
+ */
 export { Conv2d, type Conv2dLayerOptions } from './conv2d.js';
 export { PlannedConv2d, alreadyActivated, type ConvPostOp, type PlannedConv2dOptions } from './planned-conv2d.js';
 export { FusedActivationPass } from './fused-activation-pass.js';

@@ -11,7 +11,9 @@ import { ones, zeros } from '../../tensor/creation.js';
 import { layerNorm } from '../functional/normalization.js';
 import { Module } from '../module.js';
 
+/** Options of `LayerNorm` and `LayerNorm2d`. */
 export interface LayerNormLayerOptions {
+  /** Added to the variance for stability (default 1e-5; ViT and ConvNeXt use 1e-6). */
   eps?: number;
   /** Learn `weight` (and `bias`) (default true). */
   elementwiseAffine?: boolean;
@@ -19,10 +21,20 @@ export interface LayerNormLayerOptions {
   bias?: boolean;
 }
 
+/**
+ * Layer normalisation over the trailing `normalizedShape` dimensions (torch.nn.LayerNorm).
+ *
+ * @example
+ *   const norm = new LayerNorm(768, { eps: 1e-6 });   // tokens [N, L, 768]
+ */
 export class LayerNorm extends Module {
+  /** Element-wise scale over `normalizedShape`; null without `elementwiseAffine`. */
   declare readonly weight: Tensor | null;
+  /** Element-wise shift over `normalizedShape`; null without `elementwiseAffine` or `bias`. */
   declare readonly bias: Tensor | null;
+  /** The trailing dimensions normalised together. */
   readonly normalizedShape: number[];
+  /** Added to the variance for stability. */
   readonly eps: number;
 
   constructor(normalizedShape: number | readonly number[], options: LayerNormLayerOptions = {}) {

@@ -13,10 +13,20 @@ import { Module } from '../module.js';
 import { addFlops, flopsCounting } from '../flops.js';
 import { kaimingUniform_, uniform_ } from '../init.js';
 
+/**
+ * A fully connected layer (torch.nn.Linear): y = x Wᵀ + b over the last dimension.
+ *
+ * @example
+ *   const fc = new Linear(2048, 200);   // [N, 2048] -> [N, 200]
+ */
 export class Linear extends Module {
+  /** The weight matrix [outFeatures, inFeatures]. */
   declare readonly weight: Tensor;
+  /** The bias [outFeatures], or null when made with `bias: false`. */
   declare readonly bias: Tensor | null;
+  /** Size of each input vector (the last input dimension). */
   readonly inFeatures: number;
+  /** Size of each output vector. */
   readonly outFeatures: number;
 
   constructor(inFeatures: number, outFeatures: number, options: { bias?: boolean } = {}) {

@@ -72,6 +72,7 @@ export function alreadyActivated(x: Tensor, post: ConvPostOp): boolean {
   return mark !== undefined && mark.post === post && !x.isDisposed && native.version(x.handle) === mark.version;
 }
 
+/** Options of `PlannedConv2d`. */
 export interface PlannedConv2dOptions {
   /** Mark each output for `alreadyActivated` (for activations fused out of a shared module). */
   markOutputs?: boolean;
@@ -83,10 +84,17 @@ export interface PlannedConv2dOptions {
   releasePlainWeight?: boolean;
 }
 
+/**
+ * A `Conv2d` run as a oneDNN plan for inference: weights kept in the kernel's blocked layout,
+ * the primitive kept per input shape, and the following activation fused in. Made by
+ * `planConvolutions`, which checks that the model's outputs stay within tolerance.
+ */
 export class PlannedConv2d extends Module {
   /** The convolution's weight; null once released (`releasePlainWeight`): see `plainWeight()`. */
   declare readonly weight: Tensor | null;
+  /** The convolution's bias (shared with it), or null. */
   declare readonly bias: Tensor | null;
+  /** The activation fused into the convolution ('none' for none). */
   readonly postOp: ConvPostOp;
   #plan: object | null;
   readonly #geometry: Conv2dOptions;
@@ -168,7 +176,14 @@ export class PlannedConv2d extends Module {
    * Input shapes planned so far, the bytes of reordered weights the plan holds, and whether
    * the layer still holds its plain weight too.
    */
-  planInfo(): { variants: number; weightBytes: number; holdsLayerWeight: boolean } {
+  planInfo(): {
+    /** Input shapes planned so far (one primitive each). */
+    variants: number;
+    /** Bytes of reordered weights the plan holds. */
+    weightBytes: number;
+    /** Whether the layer still holds its plain weight too. */
+    holdsLayerWeight: boolean;
+  } {
     if (!this.#plan) return { variants: 0, weightBytes: 0, holdsLayerWeight: false };
     return native.convPlanInfo(this.#plan);
   }

@@ -11,8 +11,11 @@ import { adaptiveAvgPool2d, avgPool2d, maxPool2d, type AdaptiveSize, type AvgPoo
 import type { Size2 } from '../functional/args.js';
 import { Module } from '../module.js';
 
+/** 2-D max pooling (torch.nn.MaxPool2d): the largest value of each window. */
 export class MaxPool2d extends Module {
+  /** The window's [h, w] (or one number for a square). */
   readonly kernelSize: Size2;
+  /** Stride, padding, dilation and rounding, as `F.maxPool2d` takes them. */
   readonly options: Omit<MaxPool2dOptions, 'returnIndices'>;
   /** `stride` defaults to the kernel size, as in PyTorch. */
   constructor(kernelSize: Size2, options: Omit<MaxPool2dOptions, 'returnIndices'> = {}) {
@@ -25,8 +28,11 @@ export class MaxPool2d extends Module {
   }
 }
 
+/** 2-D average pooling (torch.nn.AvgPool2d): the mean of each window. */
 export class AvgPool2d extends Module {
+  /** The window's [h, w] (or one number for a square). */
   readonly kernelSize: Size2;
+  /** Stride, padding, rounding and divisor, as `F.avgPool2d` takes them. */
   readonly options: AvgPool2dOptions;
   /** `stride` defaults to the kernel size; `countIncludePad` to true, as in PyTorch. */
   constructor(kernelSize: Size2, options: AvgPool2dOptions = {}) {
@@ -39,7 +45,9 @@ export class AvgPool2d extends Module {
   }
 }
 
+/** Average pooling to a fixed output size whatever the input's (torch.nn.AdaptiveAvgPool2d); size 1 is global average pooling. */
 export class AdaptiveAvgPool2d extends Module {
+  /** The output's [h, w] (one number for a square; null keeps that input dimension). */
   readonly outputSize: AdaptiveSize;
   /** Averages to a fixed [h, w] (a number for square; null keeps that input dimension). */
   constructor(outputSize: AdaptiveSize) {

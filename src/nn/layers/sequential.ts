@@ -22,6 +22,13 @@ function entriesOf(modules: ModuleEntries): [string, Module][] {
   return modules.map((m, i) => (m instanceof Module ? [String(i), m] : [m[0], m[1]]));
 }
 
+/**
+ * Modules applied in order (torch.nn.Sequential), registered as '0', '1', ... or under given
+ * names; each intermediate output is freed as soon as the next module has used it.
+ *
+ * @example
+ *   const head = new Sequential([new Dropout(0.2), new Linear(1280, 200)]);
+ */
 export class Sequential extends Module {
   constructor(modules: ModuleEntries = []) {
     super();
@@ -34,6 +41,7 @@ export class Sequential extends Module {
     return this;
   }
 
+  /** How many modules the chain has. */
   get length(): number {
     return this.children().length;
   }
@@ -46,6 +54,7 @@ export class Sequential extends Module {
     return m;
   }
 
+  /** The modules in order, for `for (const m of seq)`. */
   [Symbol.iterator](): Iterator<Module> {
     return this.children()[Symbol.iterator]();
   }

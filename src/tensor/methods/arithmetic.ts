@@ -9,46 +9,74 @@ declare module '../tensor.js' {
     add(other: Tensor | number, alpha?: number): Tensor;
     /** this - alpha * other */
     sub(other: Tensor | number, alpha?: number): Tensor;
+    /** this * other, element-wise with broadcasting. */
     mul(other: Tensor | number): Tensor;
     /** Division; `roundingMode` 'trunc' or 'floor' for integer-style division. */
     div(other: Tensor | number, roundingMode?: 'trunc' | 'floor'): Tensor;
+    /** this raised to `exponent` (a number or a tensor of exponents), element-wise. */
     pow(exponent: Tensor | number): Tensor;
+    /** -this */
     neg(): Tensor;
+    /** |this|, element-wise. */
     abs(): Tensor;
+    /** The square root, element-wise (NaN for negative floats). */
     sqrt(): Tensor;
+    /** 1 / sqrt(this), element-wise, in one operation. */
     rsqrt(): Tensor;
+    /** e raised to each element. */
     exp(): Tensor;
+    /** The natural logarithm, element-wise (-Infinity at 0, NaN below). */
     log(): Tensor;
+    /** 1 / this, element-wise. */
     reciprocal(): Tensor;
+    /** -1, 0 or 1 by the sign of each element. */
     sign(): Tensor;
+    /** Each element rounded down. */
     floor(): Tensor;
+    /** Each element rounded up. */
     ceil(): Tensor;
+    /** Each element rounded to the nearest integer, halves to even (as PyTorch and NumPy). */
     round(): Tensor;
+    /** this * this, element-wise. */
     square(): Tensor;
     /** Limits values to [min, max]; either bound may be omitted (null). */
     clamp(min: number | null, max?: number | null): Tensor;
+    /** The larger of the two at each position (broadcast); NaN wins. */
     maximum(other: Tensor): Tensor;
+    /** The smaller of the two at each position (broadcast); NaN wins. */
     minimum(other: Tensor): Tensor;
     /** this + (end - this) * weight */
     lerp(end: Tensor, weight: number): Tensor;
     // in place (trailing underscore, as in PyTorch): return this
+    /** In place: this += alpha * other. Returns this. */
     add_(other: Tensor | number, alpha?: number): Tensor;
+    /** In place: this -= alpha * other. Returns this. */
     sub_(other: Tensor | number, alpha?: number): Tensor;
+    /** In place: this *= other. Returns this. */
     mul_(other: Tensor | number): Tensor;
+    /** In place: this /= other. Returns this. */
     div_(other: Tensor | number): Tensor;
+    /** In place `clamp`: limits values to [min, max]. Returns this. */
     clamp_(min: number | null, max?: number | null): Tensor;
+    /** In place `sqrt`. Returns this. */
     sqrt_(): Tensor;
+    /** In place: this = -this. Returns this. */
     neg_(): Tensor;
+    /** In place: this += (end - this) * weight (the exponential moving average step). Returns this. */
     lerp_(end: Tensor, weight: number): Tensor;
     /** this += value * t1 * t2 */
     addcmul_(t1: Tensor, t2: Tensor, value?: number): Tensor;
     /** this += value * t1 / t2 */
     addcdiv_(t1: Tensor, t2: Tensor, value?: number): Tensor;
+    /** Sets every element to 0. Returns this. */
     zero_(): Tensor;
+    /** Sets every element to `value`. Returns this. */
     fill_(value: number): Tensor;
     /** Copies `src` (broadcast, cast) into this tensor. */
     copy_(src: Tensor): Tensor;
+    /** Fills with samples of U[from, to) (default [0, 1)) from the global generator (`manualSeed`). Returns this. */
     uniform_(from?: number, to?: number): Tensor;
+    /** Fills with samples of N(mean, std²) (default N(0, 1)) from the global generator (`manualSeed`). Returns this. */
     normal_(mean?: number, std?: number): Tensor;
   }
 }

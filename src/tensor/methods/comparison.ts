@@ -4,16 +4,27 @@ import { Tensor, wrap } from '../tensor.js';
 
 declare module '../tensor.js' {
   interface Tensor {
+    /** this == other, element-wise with broadcasting: a bool tensor. */
     eq(other: Tensor | number): Tensor;
+    /** this != other, element-wise: a bool tensor. */
     ne(other: Tensor | number): Tensor;
+    /** this < other, element-wise: a bool tensor. */
     lt(other: Tensor | number): Tensor;
+    /** this <= other, element-wise: a bool tensor. */
     le(other: Tensor | number): Tensor;
+    /** this > other, element-wise: a bool tensor. */
     gt(other: Tensor | number): Tensor;
+    /** this >= other, element-wise: a bool tensor. */
     ge(other: Tensor | number): Tensor;
+    /** Logical not (non-zero counts as true): a bool tensor. */
     logicalNot(): Tensor;
+    /** Logical and, element-wise (non-zero counts as true): a bool tensor. */
     logicalAnd(other: Tensor): Tensor;
+    /** Logical or, element-wise (non-zero counts as true): a bool tensor. */
     logicalOr(other: Tensor): Tensor;
+    /** Where the elements are NaN: a bool tensor. */
     isnan(): Tensor;
+    /** Where the elements are neither infinite nor NaN: a bool tensor. */
     isfinite(): Tensor;
     /** Same shape and exactly equal elements. */
     equal(other: Tensor): boolean;

@@ -11,18 +11,32 @@ declare module '../tensor.js' {
      * @example x.to({ device: 'cuda', dtype: 'bfloat16', memoryFormat: 'channelsLast' })
      */
     to(options: ToOptions): Tensor;
+    /** The tensor as float32 (this itself if it already is). */
     float(): Tensor;
+    /** The tensor as float16 (this itself if it already is). */
     half(): Tensor;
+    /** The tensor as bfloat16 (this itself if it already is). */
     bfloat16(): Tensor;
+    /** The tensor as float64 (this itself if it already is). */
     double(): Tensor;
+    /** The tensor as int64, floats truncated toward zero (this itself if it already is). */
     long(): Tensor;
+    /** The tensor as int32, floats truncated toward zero (this itself if it already is). */
     int(): Tensor;
+    /** The tensor as bool: non-zero is true (this itself if it already is). */
     bool(): Tensor;
+    /** The tensor as uint8 (this itself if it already is). */
     byte(): Tensor;
+    /** The tensor on the CPU (this itself if it already is there). */
     cpu(): Tensor;
+    /** The tensor on CUDA device `index` (default: the current one); this itself if it already is there. */
     cuda(index?: number): Tensor;
     /** A contiguous tensor in the given format (this itself if already so). */
     contiguous(memoryFormat?: MemoryFormat): Tensor;
+    /**
+     * A copy with its own memory (autograd records it, unlike `detach()`); `memoryFormat` picks its
+     * layout (default: keep the input's).
+     */
     clone(memoryFormat?: MemoryFormat): Tensor;
     /** A new tensor on the same data, cut from the autograd graph. */
     detach(): Tensor;

@@ -10,6 +10,7 @@ declare module '../tensor.js' {
     slice(dim: number, start?: number | null, end?: number | null, step?: number): Tensor;
     /** A view with `dim` removed at `index`, like `x[:, i]`. */
     select(dim: number, index: number): Tensor;
+    /** The entries of `dim` at the positions in `index` (a 1-D int64 tensor), copied, like `x[:, idx]`. */
     indexSelect(dim: number, index: Tensor): Tensor;
     /** out[i][j] = this[i][index[i][j]] for dim 1 (and likewise for other dims). */
     gather(dim: number, index: Tensor): Tensor;
@@ -17,6 +18,7 @@ declare module '../tensor.js' {
     scatter(dim: number, index: Tensor, src: Tensor | number): Tensor;
     /** A copy with `value` where `mask` is true. */
     maskedFill(mask: Tensor, value: number | Tensor): Tensor;
+    /** In place `maskedFill`: writes `value` where `mask` (bool, broadcast) is true. Returns this. */
     maskedFill_(mask: Tensor, value: number): Tensor;
     /** Advanced indexing with one index tensor (or null to skip) per leading dimension, like `x[idx]`. */
     index(indices: (Tensor | null)[]): Tensor;

@@ -10,7 +10,9 @@ declare module '../tensor.js' {
     mm(other: Tensor): Tensor;
     /** Batched [b, n, m] x [b, m, p] product. */
     bmm(other: Tensor): Tensor;
+    /** The inner product of two 1-D tensors (a scalar tensor). */
     dot(other: Tensor): Tensor;
+    /** The outer product of two 1-D tensors: out[i][j] = this[i] * other[j]. */
     outer(other: Tensor): Tensor;
   }
 }

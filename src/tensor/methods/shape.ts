@@ -8,22 +8,39 @@ declare module '../tensor.js' {
     view(...shape: number[] | [number[]]): Tensor;
     /** A view when possible, otherwise a copy. */
     reshape(...shape: number[] | [number[]]): Tensor;
+    /**
+     * A view with the dimensions reordered: dimension i of the result is dimension dims[i] of this.
+     *
+     * @example
+     *   img.permute(2, 0, 1);   // HWC -> CHW
+     */
     permute(...dims: number[] | [number[]]): Tensor;
+    /** A view with two dimensions swapped. */
     transpose(dim0: number, dim1: number): Tensor;
     /** Transpose of a 2-D tensor. */
     t(): Tensor;
+    /** Merges dimensions startDim..endDim (default: all) into one; a view when the strides allow, otherwise a copy. */
     flatten(startDim?: number, endDim?: number): Tensor;
+    /** Splits dimension `dim` into `sizes` (one entry may be -1); the inverse of `flatten`. */
     unflatten(dim: number, sizes: number[]): Tensor;
     /** Removes size-1 dimensions (all of them, or only `dim`). */
     squeeze(dim?: number): Tensor;
+    /** A view with a size-1 dimension inserted at `dim`. */
     unsqueeze(dim: number): Tensor;
     /** Broadcasts to `shape` without copying (-1 keeps a dimension). */
     expand(...shape: number[] | [number[]]): Tensor;
+    /** `expand` to `other`'s shape: a broadcast view, no copy. */
     expandAs(other: Tensor): Tensor;
+    /** A copy tiled `times[i]` times along each dimension (as PyTorch's `repeat`, NumPy's `tile`). */
     repeat(...times: number[] | [number[]]): Tensor;
+    /** A copy with the order of elements reversed along each of `dims`. */
     flip(dims: number[]): Tensor;
     /** A view of this tensor's storage with explicit sizes, strides and offset (in elements), as PyTorch's `as_strided`. */
     asStrided(size: number[], stride: number[], storageOffset?: number): Tensor;
+    /**
+     * A copy with elements shifted cyclically by `shifts` along `dims`: what leaves one end comes
+     * back at the other.
+     */
     roll(shifts: number | number[], dims: number | number[]): Tensor;
   }
 }
