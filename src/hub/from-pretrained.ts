@@ -16,6 +16,7 @@ import { UsageError } from '../usage-error.js';
 import { resolvePretrained, resolvePretrainedCached, type PretrainedSource, type ResolveOptions } from './resolve.js';
 import { isWeightsSpec } from './spec.js';
 
+/** Options of `fromPretrained`: how to build the model (`createModel`'s options) and how to fetch the weights (`resolvePretrained`'s). */
 export interface FromPretrainedOptions extends Omit<CreateModelOptions, 'pretrained'>, ResolveOptions {
   /** The architecture, for sources that do not name one (a plain URL); checked against those that do. */
   model?: string;

@@ -11,6 +11,13 @@ import { interpolate } from '../nn/functional/index.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { scope } from '../tensor/scope.js';
 
+/**
+ * Attention maps [N, H, W] in [0, 1] from a feature map [N, C, h, w]: the mean over channels,
+ * upsampled to `size` ([H, W]) and min-max scaled per image.
+ *
+ * @example
+ *   const maps = attentionMaps(model.forwardFeatures(x), [224, 224]);
+ */
 export function attentionMaps(features: Tensor, size: readonly [number, number]): Tensor {
   if (features.ndim !== 4) throw new TypeError(`attentionMaps: expected features [N, C, h, w], got [${features.shape}]`);
   return scope(() => {

@@ -11,7 +11,9 @@ import { Module } from '../nn/module.js';
 import { Linear } from '../nn/layers/linear.js';
 import { Identity } from '../nn/layers/identity.js';
 
+/** timm's classifier head as far as its state goes: the final Linear as `fc`, so `head.fc.*` keys load. */
 export class ClassifierHead extends Module {
+  /** The final Linear (an `Identity` for `numClasses` 0). */
   declare readonly fc: Linear | Identity;
 
   constructor(inFeatures: number, numClasses: number) {

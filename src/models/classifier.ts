@@ -25,11 +25,23 @@ import { Dropout } from '../nn/layers/dropout.js';
 import { Identity } from '../nn/layers/identity.js';
 import { Linear } from '../nn/layers/linear.js';
 
+/** Options of `ImageClassifier.resetClassifier`. */
 export interface ResetClassifierOptions {
   /** Dropout before the new classifier (default: keep the current rate). */
   dropRate?: number;
 }
 
+/**
+ * The base of every model of the zoo: a `Module` with the same entry points whatever the
+ * architecture, so training, heads and inference treat backbones alike: `forwardFeatures`
+ * (the last feature map), `forwardEmbedding` (pooled, [N, numFeatures]), `forwardHead` (the
+ * logits), `forward` (the reference model's output) and `resetClassifier` (a new label set).
+ *
+ * @example
+ *   const model = createModel('resnet50', { pretrained: 'resnet50.safetensors' });
+ *   model.resetClassifier(200, { dropRate: 0.2 });
+ *   const logits = model.forwardHead(model.forwardEmbedding(images));   // [N, 200]
+ */
 export abstract class ImageClassifier extends Module {
   /** Width of `forwardEmbedding`'s output (the classifier's input). */
   abstract readonly numFeatures: number;

@@ -17,8 +17,11 @@
  *   const g = createModel('googlenet', { auxLogits: false, transformInput: true });
  */
 export interface FamilyOptions {
+  /** googlenet, inception_v3: build the auxiliary classifiers (default true, torchvision's). */
   auxLogits?: boolean;
+  /** googlenet, inception_v3: re-normalise ImageNet-normalised input to [-1, 1], as the original weights expect (default false). */
   transformInput?: boolean;
+  /** vit_*: the square input side, in pixels, the position embedding is sized for (default 224). */
   imageSize?: number;
 }
 

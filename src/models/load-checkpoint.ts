@@ -14,15 +14,21 @@ import type { Device } from '../tensor/device.js';
 import { loadCheckpoint } from './checkpoint/checkpoint.js';
 import { CheckpointError, type CheckpointMeta } from './checkpoint/meta.js';
 
+/** What `loadModelFromCheckpoint` returns: the model, ready for inference, and what the checkpoint says about it. */
 export interface LoadedModel {
+  /** The model in eval mode, its weights loaded (the EMA's when chosen). */
   model: ImageClassifier;
+  /** The checkpoint's metadata: classes, architecture, epoch. */
   meta: CheckpointMeta;
   /** How this model's inputs are prepared (the checkpoint's own; never a default). */
   preprocess: PreprocessConfig;
+  /** The checkpoint file. */
   path: string;
 }
 
+/** Options of `loadModelFromCheckpoint`. */
 export interface LoadModelOptions {
+  /** Where to put the model (default: the CPU). */
   device?: Device;
   /**
    * Which of the checkpoint's parameter sets to use: `'auto'` (default) the EMA average when

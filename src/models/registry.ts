@@ -19,6 +19,7 @@ import { imagenetPreprocess, type PreprocessConfig } from './preprocess-config.j
 import { classifierRows, hasKeysUnder, loadPretrained } from './pretrained/load-weights-file.js';
 import { ZOO } from './zoo.js';
 
+/** Options of `createModel`: the model's options (classes, dropout, attention, family options) plus weights to load and where to put the model. */
 export interface CreateModelOptions extends Partial<ModelOptions> {
   /**
    * The model's pretrained weights (reference key names): a safetensors file or a PyTorch

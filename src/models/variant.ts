@@ -24,6 +24,7 @@ export interface ModelOptions {
   attentionOptions?: Record<string, unknown>;
 }
 
+/** One model of the registry: its name, origin, default input and how to build it (see `registerModel`). */
 export interface ModelVariant {
   /** Registry name, as torchvision or timm spell it: 'resnet50', 'regnety_160'. */
   name: string;
@@ -46,5 +47,6 @@ export interface ModelVariant {
    * without them (saved from a model built with aux_logits=False) builds the model without.
    */
   auxPrefixes?: string[];
+  /** Builds a new model with the given options (weights initialised, not loaded). */
   build(options: ModelOptions): ImageClassifier;
 }

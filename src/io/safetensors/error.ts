@@ -59,6 +59,7 @@ export type SafetensorsErrorCode =
   /** Something that cannot be written: bad names, metadata, or a header over the cap. */
   | 'INVALID_ARGUMENT';
 
+/** Malformed or unsupported safetensors data; `code` says what, the message names the tensor. */
 export class SafetensorsError extends UsageError {
   /** 'SafetensorsError', for logs and for callers that test names rather than classes. */
   override readonly name = 'SafetensorsError';

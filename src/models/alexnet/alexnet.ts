@@ -24,8 +24,16 @@ import { Sequential } from '../../nn/layers/sequential.js';
 import { ImageClassifier } from '../classifier.js';
 import type { ModelOptions, ModelVariant } from '../variant.js';
 
+/**
+ * AlexNet as torchvision builds it, with its state-dict names.
+ *
+ * @example
+ *   const model = new AlexNet({ numClasses: 10 });
+ */
 export class AlexNet extends ImageClassifier {
+  /** The five convolutions with their ReLUs and max poolings. */
   declare readonly features: Sequential;
+  /** Dropout, Linear, ReLU twice (the 4096-d hidden layers), then the final Linear (`classifier.6`). */
   declare readonly classifier: Sequential;
   readonly numFeatures = 4096;
   readonly classifierPath = 'classifier.6';

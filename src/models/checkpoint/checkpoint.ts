@@ -25,22 +25,39 @@ import { scope } from '../../tensor/scope.js';
 
 export { CHECKPOINT_FORMAT, CheckpointError, parseCheckpointMeta, type CheckpointMeta } from './meta.js';
 
+/** A finegrain run checkpoint as `loadCheckpoint` reads it. The caller owns its tensors: free them with `dispose()`. */
 export interface Checkpoint {
+  /** What the run was: architecture, classes, preprocessing, epoch and step. */
   meta: CheckpointMeta;
+  /** The model's trained weights, for `Module.loadStateDict`. */
   model: StateDict;
+  /** The EMA weights, when the run kept an average; else null. */
   ema: StateDict | null;
+  /** The optimiser's state, for `Optimizer.loadStateDict` on resume; null when none was saved. */
   optimizer: OptimizerStateDict | null;
   /** Frees every tensor the checkpoint holds. */
   dispose(): void;
 }
 
+/** What `saveCheckpoint` writes. */
 export interface SaveCheckpointInput {
+  /** The model whose state dict is saved. */
   model: Module;
+  /** The EMA shadow model, if the run keeps one. */
   ema?: Module | null;
+  /** The optimiser, for an exact resume. */
   optimizer?: AnyOptimizer | null;
+  /** The run's metadata (`format` is filled in). */
   meta: CheckpointMeta;
 }
 
+/**
+ * Writes a run checkpoint: one safetensors file (model, EMA and optimiser tensors; the rest as
+ * JSON metadata), written atomically, plus a readable `<name>.json` copy of the metadata.
+ *
+ * @example
+ *   saveCheckpoint('runs/a/checkpoints/last.safetensors', { model, optimizer, meta });
+ */
 export function saveCheckpoint(path: string, input: SaveCheckpointInput): void {
   scope(() => {
     const tensors: Record<string, Tensor> = {};
@@ -65,6 +82,16 @@ export function saveCheckpoint(path: string, input: SaveCheckpointInput): void {
   });
 }
 
+/**
+ * Reads a run checkpoint, validating its metadata; a damaged or foreign file (a PyTorch
+ * checkpoint, a safetensors file without finegrain metadata) throws a CheckpointError that
+ * says what it is.
+ *
+ * @example
+ *   const ckpt = loadCheckpoint('runs/a/checkpoints/last.safetensors');
+ *   model.loadStateDict(ckpt.model);
+ *   ckpt.dispose();
+ */
 export function loadCheckpoint(path: string): Checkpoint {
   if (existsSync(path) && weightsFormat(path) === 'torch') {
     // A PyTorch checkpoint holds weights but not what a run checkpoint adds (architecture,

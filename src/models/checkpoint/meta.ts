@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { PreprocessConfig } from '../preprocess-config.js';
 import { UsageError } from '../../usage-error.js';
 
+/** The format tag in every checkpoint's metadata; a file with another is refused. */
 export const CHECKPOINT_FORMAT = 'finegrain-checkpoint/1';
 
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
@@ -66,14 +67,19 @@ const MetaSchema = z
 
 /** What a checkpoint says about itself; JSON-able. */
 export interface CheckpointMeta {
+  /** The format tag (`CHECKPOINT_FORMAT`); `saveCheckpoint` sets it. */
   format?: string;
   /** Registry name of the architecture, e.g. 'resnet50'. */
   model: string;
   /** Options the model was created with (numClasses, dropRate, attention, ...). */
   modelOptions: {
+    /** Classifier outputs; when present it equals the number of classes. */
     numClasses?: number;
+    /** Dropout before the classifier. */
     dropRate?: number;
+    /** Attention inside residual blocks. */
     attention?: 'se' | 'ge' | 'cbam' | 'sk';
+    /** Options of the attention modules. */
     attentionOptions?: Record<string, unknown>;
     [k: string]: unknown;
   };
@@ -81,16 +87,20 @@ export interface CheckpointMeta {
   classes: string[];
   /** Input size the model was last trained at, and its normalisation (kept for older readers; `preprocess` is the authority). */
   imageSize: number;
+  /** Per-channel normalisation mean (R, G, B, on 0..1), kept for older readers. */
   mean: [number, number, number];
+  /** Per-channel normalisation standard deviation (R, G, B, on 0..1), kept for older readers. */
   std: [number, number, number];
   /** How inputs are prepared for this model (always present after parsing). */
   preprocess: PreprocessConfig;
   /** Completed epochs and optimiser steps. */
   epoch: number;
+  /** Completed optimiser steps. */
   step: number;
   [extra: string]: unknown;
 }
 
+/** A file that is not a usable finegrain checkpoint (not one at all, damaged metadata, tensors that do not fit the model); a UsageError, so the CLI prints its one line. */
 export class CheckpointError extends UsageError {
   override name = 'CheckpointError';
 }

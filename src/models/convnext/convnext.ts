@@ -28,6 +28,7 @@ import { StochasticDepth } from '../efficientnet/stochastic-depth.js';
 import { LayerNorm2d } from './layer-norm-2d.js';
 import { Permute } from './permute.js';
 
+/** The architecture of a ConvNeXt: widths and depths of the four stages, stochastic depth and layer scale. */
 export interface ConvNeXtConfig {
   /** Channels of the four stages. */
   dims: [number, number, number, number];
@@ -77,11 +78,20 @@ export class CNBlock extends Module {
   }
 }
 
+/**
+ * ConvNeXt as torchvision builds convnext_tiny/small/base/large, with its state-dict names.
+ *
+ * @example
+ *   const net = createModel('convnext_tiny', { numClasses: 200 });
+ */
 export class ConvNeXt extends ImageClassifier {
+  /** The patchify stem, the four stages of blocks and the downsampling layers between them. */
   declare readonly features: Sequential;
+  /** LayerNorm, Flatten, then the final Linear (`classifier.2`). */
   declare readonly classifier: Sequential;
   readonly numFeatures: number;
   readonly classifierPath = 'classifier.2';
+  /** The architecture it was built from. */
   readonly config: ConvNeXtConfig;
 
   constructor(config: ConvNeXtConfig, options: ModelOptions) {

@@ -12,6 +12,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { layerNorm } from '../../nn/functional/normalization.js';
 import { LayerNorm } from '../../nn/layers/layer-norm.js';
 
+/** LayerNorm over the channels of an [N, C, H, W] map (torchvision ConvNeXt's `LayerNorm2d`), with `LayerNorm`'s parameter names. */
 export class LayerNorm2d extends LayerNorm {
   override forward(x: Tensor): Tensor {
     if (x.ndim !== 4) throw new Error(`LayerNorm2d: expected [N, C, H, W], got [${x.shape}]`);

@@ -28,6 +28,7 @@ import { kaimingNormal_, zeros_ } from '../../nn/init.js';
 import { ImageClassifier } from '../classifier.js';
 import type { ModelOptions, ModelVariant } from '../variant.js';
 
+/** The architecture of a DenseNet: growth rate, layers per dense block, stem width. */
 export interface DenseNetConfig {
   /** Channels each dense layer adds (k in the paper). */
   growthRate: number;
@@ -115,11 +116,20 @@ function transition(inChannels: number, outChannels: number): Sequential {
   ]);
 }
 
+/**
+ * DenseNet-BC as torchvision builds densenet121/161/169/201, with its state-dict names.
+ *
+ * @example
+ *   const net = createModel('densenet121', { numClasses: 200 });
+ */
 export class DenseNet extends ImageClassifier {
+  /** The stem, the four dense blocks, the transitions between them and the final BatchNorm (`norm5`). */
   declare readonly features: Sequential;
+  /** The final Linear (an `Identity` when made with `numClasses: 0`). */
   declare readonly classifier: Linear | Identity;
   readonly numFeatures: number;
   readonly classifierPath = 'classifier';
+  /** The architecture it was built from. */
   readonly config: DenseNetConfig;
 
   constructor(config: DenseNetConfig, options: ModelOptions) {

@@ -28,7 +28,9 @@ import { StochasticDepth } from './stochastic-depth.js';
 
 /** Per-variant scaling and regularisation (torchvision's efficientnet_b0 … b7). */
 export interface EfficientNetConfig {
+  /** Channel multiplier of every stage (rounded to multiples of 8). */
   widthMult: number;
+  /** Multiplier of the number of blocks per stage (rounded up). */
   depthMult: number;
   /** Classifier dropout. */
   dropout: number;
@@ -49,6 +51,7 @@ const STAGES: [number, number, number, number, number, number][] = [
   [6, 3, 1, 192, 320, 1],
 ];
 
+/** The configurations of efficientnet_b0 to efficientnet_b7, by registry name. */
 export const EFFICIENTNET: Record<string, EfficientNetConfig> = {
   efficientnet_b0: { widthMult: 1.0, depthMult: 1.0, dropout: 0.2, inputSize: 224, tfBatchNorm: false },
   efficientnet_b1: { widthMult: 1.0, depthMult: 1.1, dropout: 0.2, inputSize: 240, tfBatchNorm: false },
@@ -62,8 +65,11 @@ export const EFFICIENTNET: Record<string, EfficientNetConfig> = {
 
 /** torchvision's MBConv: layers in `block`, stochastic depth on the residual branch. */
 export class MBConv extends Module {
+  /** The layers: 1x1 expansion (when the ratio is not 1), depthwise k×k, squeeze-excite, 1x1 projection. */
   declare readonly block: Sequential;
+  /** Stochastic depth on the residual branch (only where the block has a shortcut). */
   declare readonly stochastic_depth: StochasticDepth;
+  /** Whether the input is added to the output (stride 1 and equal widths). */
   readonly useResidual: boolean;
 
   constructor(expandRatio: number, kernel: number, stride: number, input: number, output: number, sdProb: number, norm: (c: number) => Module) {
@@ -86,8 +92,16 @@ export class MBConv extends Module {
   }
 }
 
+/**
+ * EfficientNet B0 to B7 as torchvision builds them, with its state-dict names.
+ *
+ * @example
+ *   const net = createModel('efficientnet_b3', { numClasses: 200 });
+ */
 export class EfficientNet extends ImageClassifier {
+  /** The stem, the seven stages of MBConv blocks and the last 1x1 convolution. */
   declare readonly features: Sequential;
+  /** Dropout, then the final Linear (`classifier.1`). */
   declare readonly classifier: Sequential;
   readonly numFeatures: number;
   readonly classifierPath = 'classifier.1';

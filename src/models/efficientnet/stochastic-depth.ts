@@ -13,7 +13,9 @@ import { empty } from '../../tensor/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../../nn/module.js';
 
+/** Stochastic depth in torchvision's "row" mode: while training, drops each sample's residual branch with probability `p`; the identity in eval mode. */
 export class StochasticDepth extends Module {
+  /** Probability of dropping a sample's branch, in [0, 1]. */
   readonly p: number;
 
   constructor(p: number) {

@@ -81,6 +81,7 @@ export class GoogLeNetAux extends Module {
 
 /** The main logits and, in training mode with auxiliary heads, theirs. */
 export interface GoogLeNetOutputs {
+  /** The main classifier's logits [N, numClasses]. */
   logits: Tensor;
   /** After inception4a (training mode with `auxLogits` only). */
   aux1?: Tensor;
@@ -120,10 +121,21 @@ const STAGES = [
   'inception5b',
 ] as const;
 
+/**
+ * GoogLeNet (Inception v1) as torchvision builds it, with its state-dict names; the auxiliary
+ * classifiers exist with `auxLogits` and run only in training mode (`forwardWithAux`).
+ *
+ * @example
+ *   const net = createModel('googlenet', { numClasses: 200 });
+ */
 export class GoogLeNet extends ImageClassifier {
+  /** The auxiliary classifier after inception4a; undefined without `auxLogits`. */
   declare readonly aux1: GoogLeNetAux | undefined;
+  /** The auxiliary classifier after inception4d; undefined without `auxLogits`. */
   declare readonly aux2: GoogLeNetAux | undefined;
+  /** Dropout before the classifier. */
   declare readonly dropout: Dropout;
+  /** The final Linear (an `Identity` when made with `numClasses: 0`). */
   declare readonly fc: Linear | Identity;
   readonly numFeatures = 1024;
   readonly classifierPath = 'fc';
@@ -131,6 +143,7 @@ export class GoogLeNet extends ImageClassifier {
   override get auxClassifierPaths(): string[] {
     return this.aux1 ? ['aux1.fc2', 'aux2.fc2'] : [];
   }
+  /** Whether ImageNet-normalised input is mapped to [-1, 1] first, as the original weights expect. */
   readonly transformInput: boolean;
 
   constructor(options: ModelOptions) {

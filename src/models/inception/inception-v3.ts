@@ -29,7 +29,9 @@ import { transformInput } from './transform-input.js';
 
 /** The main logits and, in training mode with the auxiliary head, its logits. */
 export interface InceptionOutputs {
+  /** The main classifier's logits [N, numClasses]. */
   logits: Tensor;
+  /** The auxiliary classifier's logits (training mode with `auxLogits` only). */
   aux?: Tensor;
 }
 
@@ -54,9 +56,19 @@ const STAGES = [
   'Mixed_7c',
 ] as const;
 
+/**
+ * Inception v3 as torchvision's `Inception3`, with its state-dict names; the auxiliary
+ * classifier exists with `auxLogits` and runs only in training mode (`forwardWithAux`).
+ *
+ * @example
+ *   const net = createModel('inception_v3', { numClasses: 200 });
+ */
 export class Inception3 extends ImageClassifier {
+  /** The auxiliary classifier on the 17x17 grid; undefined without `auxLogits`. */
   declare readonly AuxLogits: InceptionAux | undefined;
+  /** Dropout before the classifier. */
   declare readonly dropout: Dropout;
+  /** The final Linear (an `Identity` when made with `numClasses: 0`). */
   declare readonly fc: Linear | Identity;
   readonly numFeatures = 2048;
   readonly classifierPath = 'fc';
@@ -64,6 +76,7 @@ export class Inception3 extends ImageClassifier {
   override get auxClassifierPaths(): string[] {
     return this.AuxLogits ? ['AuxLogits.fc'] : [];
   }
+  /** Whether ImageNet-normalised input is mapped to [-1, 1] first, as the original weights expect. */
   readonly transformInput: boolean;
 
   constructor(options: ModelOptions) {

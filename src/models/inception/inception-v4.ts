@@ -23,9 +23,18 @@ import { INCEPTION_MEAN, INCEPTION_STD } from '../preprocess-config.js';
 
 const repeat = (n: number, make: () => Module) => Array.from({ length: n }, make);
 
+/**
+ * Inception-v4 with timm's architecture and state-dict names (`inception_v4`), for 299x299 input.
+ *
+ * @example
+ *   const net = createModel('inception_v4', { numClasses: 200 });
+ */
 export class InceptionV4 extends ImageClassifier {
+  /** The stem and the Inception-A/B/C blocks with the two reductions. */
   declare readonly features: Sequential;
+  /** Dropout before the classifier. */
   declare readonly head_drop: Dropout;
+  /** The final Linear (an `Identity` when made with `numClasses: 0`). */
   declare readonly last_linear: Linear | Identity;
   readonly numFeatures = 1536;
   readonly classifierPath = 'last_linear';

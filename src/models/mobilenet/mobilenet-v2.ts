@@ -38,7 +38,9 @@ const SETTING: [number, number, number, number][] = [
 
 /** torchvision's MobileNetV2 `InvertedResidual`: its layers live in `conv`. */
 export class InvertedResidualV2 extends Module {
+  /** The layers: 1x1 expansion (when the ratio is not 1), 3x3 depthwise, 1x1 linear projection + BatchNorm. */
   declare readonly conv: Sequential;
+  /** Whether the input is added to the output (stride 1 and equal widths). */
   readonly useResidual: boolean;
 
   constructor(inChannels: number, outChannels: number, stride: number, expandRatio: number) {
@@ -62,8 +64,16 @@ export class InvertedResidualV2 extends Module {
   }
 }
 
+/**
+ * MobileNetV2 as torchvision builds it, with its state-dict names.
+ *
+ * @example
+ *   const model = new MobileNetV2({ numClasses: 200 });
+ */
 export class MobileNetV2 extends ImageClassifier {
+  /** The stem, the inverted residual blocks and the 1280-wide last convolution. */
   declare readonly features: Sequential;
+  /** Dropout, then the final Linear (`classifier.1`). */
   declare readonly classifier: Sequential;
   readonly numFeatures: number;
   readonly classifierPath = 'classifier.1';

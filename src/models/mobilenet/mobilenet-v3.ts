@@ -74,7 +74,9 @@ const bn = (c: number) => new BatchNorm2d(c, { eps: 0.001, momentum: 0.01 });
 
 /** torchvision's MobileNetV3 `InvertedResidual`: its layers live in `block`. */
 export class InvertedResidualV3 extends Module {
+  /** The layers: 1x1 expansion (when wider), depthwise k×k, optional squeeze-excite, 1x1 projection. */
   declare readonly block: Sequential;
+  /** Whether the input is added to the output (stride 1 and equal widths). */
   readonly useResidual: boolean;
 
   constructor([input, kernel, expanded, out, useSe, useHs, stride]: Row) {
@@ -95,8 +97,16 @@ export class InvertedResidualV3 extends Module {
   }
 }
 
+/**
+ * MobileNetV3, large or small, as torchvision builds them, with its state-dict names.
+ *
+ * @example
+ *   const model = new MobileNetV3('large', { numClasses: 200 });
+ */
 export class MobileNetV3 extends ImageClassifier {
+  /** The stem, the inverted residual blocks and the last 1x1 convolution. */
   declare readonly features: Sequential;
+  /** Linear, Hardswish (the pre-logits layer), Dropout, then the final Linear (`classifier.3`). */
   declare readonly classifier: Sequential;
   readonly numFeatures: number;
   readonly classifierPath = 'classifier.3';

@@ -25,6 +25,7 @@ import type { ModelOptions, ModelVariant } from '../variant.js';
 import { CellStem0, CellStem1, FirstCell, NormalCell, ReductionCell, type Cell } from './cells.js';
 import { INCEPTION_MEAN, INCEPTION_STD } from '../preprocess-config.js';
 
+/** The size of a NASNet-A: stem width and final feature width (the registry's nasnetalarge is 96 and 4032). */
 export interface NasNetConfig {
   /** Channels of conv0 (default 96). */
   stemSize?: number;
@@ -51,11 +52,22 @@ const CELLS: [string, Kind, number, number, number, number][] = [
 
 const CELL_CLASS = { first: FirstCell, normal: NormalCell, reduction: ReductionCell } as const;
 
+/**
+ * NASNet-A Large with timm's architecture and state-dict names (`nasnetalarge`), for 331x331 input.
+ *
+ * @example
+ *   const net = createModel('nasnetalarge', { numClasses: 200 });
+ */
 export class NASNetALarge extends ImageClassifier {
+  /** The first convolution: 3x3, stride 2, BatchNorm, no activation. */
   declare readonly conv0: ConvNormAct;
+  /** The first stem cell (a reduction). */
   declare readonly cell_stem_0: CellStem0;
+  /** The second stem cell (a reduction). */
   declare readonly cell_stem_1: CellStem1;
+  /** Dropout before the classifier. */
   declare readonly head_drop: Dropout;
+  /** The final Linear (an `Identity` when made with `numClasses: 0`). */
   declare readonly last_linear: Linear | Identity;
   readonly numFeatures: number;
   readonly classifierPath = 'last_linear';

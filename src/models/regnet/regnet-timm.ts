@@ -27,11 +27,17 @@ import { timmRegNetStages, type RegNetParams } from './widths.js';
 
 /** timm's RegNet `Bottleneck`: SE after the grouped conv, shortcut named `downsample`. */
 export class TimmRegNetBottleneck extends Module {
+  /** 1x1 convolution + BatchNorm + ReLU into the bottleneck width. */
   declare readonly conv1: ConvNormAct;
+  /** Grouped 3x3 convolution + BatchNorm + ReLU (carries the stride). */
   declare readonly conv2: ConvNormAct;
+  /** Squeeze-excite (Y models); undefined in X models. */
   declare readonly se: SqueezeExcite | undefined;
+  /** 1x1 convolution + BatchNorm out to the stage width (no activation). */
   declare readonly conv3: ConvNormAct;
+  /** The ReLU after the addition. */
   declare readonly act3: ReLU;
+  /** The shortcut projection where the stride or width changes; undefined otherwise. */
   declare readonly downsample: ConvNormAct | undefined;
 
   constructor(inChannels: number, outChannels: number, stride: number, groupSize: number, bottleRatio: number, seRatio: number | undefined) {
@@ -54,11 +60,20 @@ export class TimmRegNetBottleneck extends Module {
   }
 }
 
+/**
+ * RegNetX / RegNetY with timm's architecture details and state-dict names.
+ *
+ * @example
+ *   const model = new TimmRegNet(TIMM_REGNETS.regnety_160, { numClasses: 200 });
+ */
 export class TimmRegNet extends ImageClassifier {
+  /** The 3x3 stride-2 convolution + BatchNorm + ReLU. */
   declare readonly stem: ConvNormAct;
+  /** The classifier head (`head.fc`). */
   declare readonly head: ClassifierHead;
   readonly numFeatures: number;
   readonly classifierPath = 'head.fc';
+  /** How many stages (`s1`, `s2`, ...) the network has. */
   readonly numStages: number;
 
   constructor(params: RegNetParams, options: ModelOptions, zeroInitLast = true) {

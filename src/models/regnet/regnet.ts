@@ -27,8 +27,11 @@ import { torchvisionRegNetStages, type RegNetParams } from './widths.js';
 
 /** torchvision's `ResBottleneckBlock`: optional projection `proj`, transform `f` (a, b, se, c). */
 export class ResBottleneckBlock extends Module {
+  /** The shortcut projection (1x1 conv + BatchNorm) where the stride or width changes; undefined otherwise. */
   declare readonly proj: Sequential | undefined;
+  /** The residual branch: `a` (1x1), `b` (grouped 3x3), `se` (Y models), `c` (1x1 + BatchNorm). */
   declare readonly f: Sequential;
+  /** The ReLU after the addition. */
   declare readonly activation: ReLU;
 
   constructor(widthIn: number, widthOut: number, stride: number, groupWidth: number, bottleneckRatio: number, seRatio: number | undefined) {
@@ -56,9 +59,18 @@ export class ResBottleneckBlock extends Module {
   }
 }
 
+/**
+ * RegNetX / RegNetY as torchvision builds them, with its state-dict names.
+ *
+ * @example
+ *   const model = new RegNet(REGNETS.regnet_y_16gf, { numClasses: 200 });
+ */
 export class RegNet extends ImageClassifier {
+  /** The 3x3 stride-2 convolution + BatchNorm + ReLU. */
   declare readonly stem: Sequential;
+  /** The four stages, `block1` to `block4`. */
   declare readonly trunk_output: Sequential;
+  /** The final Linear (an `Identity` when made with `numClasses: 0`). */
   declare readonly fc: Linear | Identity;
   readonly numFeatures: number;
   readonly classifierPath = 'fc';

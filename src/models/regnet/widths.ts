@@ -16,10 +16,15 @@ import { makeDivisible, roundHalfEven } from '../../nn/divisible.js';
 
 /** The four numbers of a RegNet (plus group width and bottleneck ratio). */
 export interface RegNetParams {
+  /** Blocks in the whole network (the stages share them out). */
   depth: number;
+  /** Width of the first block, in channels. */
   w0: number;
+  /** Slope of the linear width rule u_j = w0 + wa·j. */
   wa: number;
+  /** Log-space quantisation base of the widths. */
   wm: number;
+  /** Channels per group of the 3x3 convolutions. */
   groupWidth: number;
   /** Bottleneck ratio (default 1). */
   bottleneckRatio?: number;
@@ -27,10 +32,13 @@ export interface RegNetParams {
   seRatio?: number;
 }
 
+/** One stage of a RegNet as the width rule yields it. */
 export interface RegNetStage {
   /** Output width of the stage's blocks. */
   width: number;
+  /** Blocks in the stage. */
   depth: number;
+  /** Channels per group of the stage's 3x3 convolutions (made compatible with its width). */
   groupWidth: number;
 }
 

@@ -26,7 +26,9 @@ import { ConvNormAct } from '../../nn/layers/conv-norm-act.js';
 import { create as createAttention, type AttentionKind } from '../../nn/attention/index.js';
 import { SelectiveKernel, type SelectiveKernelOptions } from '../../nn/attention/selective-kernel.js';
 
+/** Options of the residual blocks, as `ResNet` passes them from its configuration. */
 export interface BlockOptions {
+  /** Stride of the block's 3x3 convolution and of its shortcut (default 1; 2 halves the size). */
   stride?: number;
   /** Convolution groups of the 3x3 (ResNeXt cardinality; default 1). */
   groups?: number;
@@ -34,6 +36,7 @@ export interface BlockOptions {
   baseWidth?: number;
   /** Channel attention after the last norm ('se', 'ge', 'cbam'; 'sk' uses the SK blocks). */
   attention?: Exclude<AttentionKind, 'sk'> | null;
+  /** Options of the attention module, as `attention.create` takes them for its kind. */
   attentionOptions?: Record<string, unknown>;
   /** Options of the SelectiveKernel (SK blocks only). */
   sk?: SelectiveKernelOptions;
@@ -41,14 +44,18 @@ export interface BlockOptions {
 
 /** A residual block: `forward` adds the (projected) input to `residual(x)` and applies ReLU. */
 export abstract class ResidualBlock extends Module {
+  /** The shortcut projection, Sequential(1x1 conv, BatchNorm), where the stride or width changes; undefined where the shortcut is the input itself. */
   declare readonly downsample: Sequential | undefined;
+  /** The attention module after the last norm (named `se` whatever its kind, as timm does); undefined without attention. */
   declare readonly se: Module | undefined;
   /** Output channels. */
   abstract readonly outChannels: number;
   /** The norm whose weight timm zero-initialises so the block starts as the identity. */
   abstract lastNorm(): BatchNorm2d;
+  /** The block's residual branch, without the attention module and the shortcut. */
   protected abstract residual(x: Tensor): Tensor;
 
+  /** Registers the attention module and the shortcut projection; subclasses call it at the end of their constructor. */
   protected finish(inChannels: number, outChannels: number, options: BlockOptions): void {
     if (options.attention) this.registerModule('se', createAttention(options.attention, outChannels, options.attentionOptions ?? {}));
     const stride = options.stride ?? 1;
@@ -67,12 +74,19 @@ export abstract class ResidualBlock extends Module {
   }
 }
 
+/** ResNet-18/34's block: two 3x3 convolutions with BatchNorm, plus the shortcut. */
 export class BasicBlock extends ResidualBlock {
+  /** Output channels per `planes`: 1. */
   static readonly expansion = 1;
+  /** The first 3x3 convolution (carries the stride). */
   declare readonly conv1: Conv2d;
+  /** BatchNorm after `conv1`. */
   declare readonly bn1: BatchNorm2d;
+  /** The ReLU, used after `bn1` and after the addition. */
   declare readonly relu: ReLU;
+  /** The second 3x3 convolution. */
   declare readonly conv2: Conv2d;
+  /** BatchNorm after `conv2`: the block's last norm. */
   declare readonly bn2: BatchNorm2d;
   readonly outChannels: number;
 
@@ -100,14 +114,23 @@ export class BasicBlock extends ResidualBlock {
   }
 }
 
+/** ResNet-50 and deeper, ResNeXt and Wide ResNet's block: 1x1 reduce, 3x3 (stride, groups), 1x1 expand by 4, plus the shortcut. */
 export class Bottleneck extends ResidualBlock {
+  /** Output channels per `planes`: 4. */
   static readonly expansion = 4;
+  /** The 1x1 convolution into the bottleneck width. */
   declare readonly conv1: Conv2d;
+  /** BatchNorm after `conv1`. */
   declare readonly bn1: BatchNorm2d;
+  /** The 3x3 convolution (carries the stride and the groups). */
   declare readonly conv2: Conv2d;
+  /** BatchNorm after `conv2`. */
   declare readonly bn2: BatchNorm2d;
+  /** The 1x1 convolution out to planes × 4 channels. */
   declare readonly conv3: Conv2d;
+  /** BatchNorm after `conv3`: the block's last norm. */
   declare readonly bn3: BatchNorm2d;
+  /** The ReLU, used after `bn1`, `bn2` and the addition. */
   declare readonly relu: ReLU;
   readonly outChannels: number;
 
@@ -135,9 +158,13 @@ export class Bottleneck extends ResidualBlock {
   }
 }
 
+/** timm's SKNet basic block: a Selective Kernel unit in place of the first 3x3, then a 3x3 conv + BatchNorm. */
 export class SelectiveKernelBasic extends ResidualBlock {
+  /** Output channels per `planes`: 1. */
   static readonly expansion = 1;
+  /** The Selective Kernel unit (carries the stride). */
   declare readonly conv1: SelectiveKernel;
+  /** The 3x3 convolution + BatchNorm (no activation). */
   declare readonly conv2: ConvNormAct;
   readonly outChannels: number;
 
@@ -159,10 +186,15 @@ export class SelectiveKernelBasic extends ResidualBlock {
   }
 }
 
+/** timm's SKNet bottleneck: 1x1 conv, a Selective Kernel unit in place of the 3x3, 1x1 conv out to planes × 4. */
 export class SelectiveKernelBottleneck extends ResidualBlock {
+  /** Output channels per `planes`: 4. */
   static readonly expansion = 4;
+  /** The 1x1 convolution + BatchNorm + ReLU into the bottleneck width. */
   declare readonly conv1: ConvNormAct;
+  /** The Selective Kernel unit (carries the stride and the groups). */
   declare readonly conv2: SelectiveKernel;
+  /** The 1x1 convolution + BatchNorm out to planes × 4 channels (no activation). */
   declare readonly conv3: ConvNormAct;
   readonly outChannels: number;
 

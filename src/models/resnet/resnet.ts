@@ -27,7 +27,9 @@ import { ImageClassifier } from '../classifier.js';
 import type { ModelOptions } from '../variant.js';
 import { BLOCKS, ResidualBlock, type BlockKind } from './blocks.js';
 
+/** The architecture of a ResNet-family model: block type, depth per stage, width and attention. */
 export interface ResNetConfig {
+  /** 'basic' (two 3x3s, ResNet-18/34) or 'bottleneck' (1x1-3x3-1x1, ResNet-50 and deeper). */
   block: 'basic' | 'bottleneck';
   /** Blocks per stage. */
   layers: [number, number, number, number];
@@ -37,6 +39,7 @@ export interface ResNetConfig {
   widthPerGroup?: number;
   /** Attention in every block; 'sk' switches to selective-kernel blocks. */
   attention?: AttentionKind;
+  /** Options of the attention modules, as `attention.create` takes them for the kind. */
   attentionOptions?: Record<string, unknown>;
   /** SelectiveKernel options of 'sk' blocks (timm's sk_kwargs). */
   sk?: SelectiveKernelOptions;
@@ -47,18 +50,35 @@ export interface ResNetConfig {
   zeroInitLast?: boolean;
 }
 
+/**
+ * ResNet and the variants built from its stages (ResNeXt, Wide ResNet, SE-, GE-, CBAM- and
+ * SK-ResNets), with torchvision's state-dict names. Usually made by name with `createModel`.
+ *
+ * @example
+ *   const r50 = new ResNet({ block: 'bottleneck', layers: [3, 4, 6, 3] }, { numClasses: 200 });
+ */
 export class ResNet extends ImageClassifier {
+  /** The stem's 7x7 convolution, stride 2. */
   declare readonly conv1: Conv2d;
+  /** BatchNorm after the stem convolution. */
   declare readonly bn1: BatchNorm2d;
+  /** The stem's ReLU. */
   declare readonly relu: ReLU;
+  /** The stem's 3x3 max pooling, stride 2. */
   declare readonly maxpool: MaxPool2d;
+  /** Stage 1: blocks at 1/4 of the input size, 64 planes. */
   declare readonly layer1: Sequential;
+  /** Stage 2: blocks at 1/8, 128 planes. */
   declare readonly layer2: Sequential;
+  /** Stage 3: blocks at 1/16, 256 planes. */
   declare readonly layer3: Sequential;
+  /** Stage 4: blocks at 1/32, 512 planes. */
   declare readonly layer4: Sequential;
+  /** The classifier (an `Identity` when made with `numClasses: 0`). */
   declare readonly fc: Linear | Identity;
   readonly numFeatures: number;
   readonly classifierPath = 'fc';
+  /** The architecture it was built from. */
   readonly config: ResNetConfig;
 
   constructor(config: ResNetConfig, options: ModelOptions) {

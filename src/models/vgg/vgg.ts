@@ -29,14 +29,26 @@ import type { ModelOptions, ModelVariant } from '../variant.js';
 
 /** Configurations A, B, D, E of the paper: output channels of each conv, 'M' for max pooling. */
 export const VGG_LAYERS = {
+  /** VGG-11: 8 convolutions. */
   A: [64, 'M', 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
+  /** VGG-13: 10 convolutions. */
   B: [64, 64, 'M', 128, 128, 'M', 256, 256, 'M', 512, 512, 'M', 512, 512, 'M'],
+  /** VGG-16: 13 convolutions. */
   D: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'],
+  /** VGG-19: 16 convolutions. */
   E: [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 256, 'M', 512, 512, 512, 512, 'M', 512, 512, 512, 512, 'M'],
 } as const satisfies Record<string, readonly (number | 'M')[]>;
 
+/**
+ * VGG, with or without BatchNorm, as torchvision builds it, with its state-dict names.
+ *
+ * @example
+ *   const vgg16bn = new VGG(VGG_LAYERS.D, true, { numClasses: 200 });
+ */
 export class VGG extends ImageClassifier {
+  /** The 3x3 convolutions (with BatchNorm when built so), ReLUs and max poolings of the configuration. */
   declare readonly features: Sequential;
+  /** Linear, ReLU, Dropout twice (the 4096-d hidden layers), then the final Linear (`classifier.6`). */
   declare readonly classifier: Sequential;
   readonly numFeatures = 4096;
   readonly classifierPath = 'classifier.6';

@@ -22,11 +22,23 @@ import { Linear } from '../../nn/layers/linear.js';
 import { addFlops, flopsCounting } from '../../nn/flops.js';
 import { xavierUniform_, zeros_ } from '../../nn/init.js';
 
+/**
+ * Multi-head self-attention with torch.nn.MultiheadAttention's parameters and names, for
+ * batch-first token sequences [N, L, D].
+ *
+ * @example
+ *   const attn = new MultiheadAttention(768, 12);   // tokens [N, L, 768] -> [N, L, 768]
+ */
 export class MultiheadAttention extends Module {
+  /** The query, key and value projections stacked: [3·embedDim, embedDim]. */
   declare readonly in_proj_weight: Tensor;
+  /** Their biases stacked: [3·embedDim]. */
   declare readonly in_proj_bias: Tensor;
+  /** The output projection. */
   declare readonly out_proj: Linear;
+  /** Width of the tokens. */
   readonly embedDim: number;
+  /** Attention heads (each embedDim / numHeads wide). */
   readonly numHeads: number;
   /** Dropout on the attention weights while training. */
   readonly attentionDropout: number;

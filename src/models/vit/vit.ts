@@ -27,11 +27,17 @@ import type { ModelOptions, ModelVariant } from '../variant.js';
 import type {} from '../family-options.js';
 import { Encoder } from './encoder.js';
 
+/** The architecture of a Vision Transformer (torchvision's constructor arguments). */
 export interface VitConfig {
+  /** Side of the square patches, in pixels (16 or 32). */
   patchSize: number;
+  /** Encoder layers. */
   numLayers: number;
+  /** Attention heads per layer (dividing `hiddenDim`). */
   numHeads: number;
+  /** Width of the tokens (the embedding size). */
   hiddenDim: number;
+  /** Hidden width of each layer's MLP. */
   mlpDim: number;
   /** Dropout in the encoder (default 0). */
   dropout?: number;
@@ -45,14 +51,26 @@ export const VIT: Record<string, VitConfig> = {
   vit_l_16: { patchSize: 16, numLayers: 24, numHeads: 16, hiddenDim: 1024, mlpDim: 4096 },
 };
 
+/**
+ * The Vision Transformer as torchvision's `VisionTransformer`, with its state-dict names.
+ *
+ * @example
+ *   const vit = createModel('vit_b_16', { numClasses: 200 });
+ */
 export class VisionTransformer extends ImageClassifier {
+  /** The patch embedding: a convolution with kernel and stride `patchSize`. */
   declare readonly conv_proj: Conv2d;
+  /** The learnt class token [1, 1, hiddenDim] prepended to the patch tokens. */
   declare readonly class_token: Tensor;
+  /** The Transformer encoder (position embedding, layers, final LayerNorm). */
   declare readonly encoder: Encoder;
+  /** The classifier: `heads.head`, a Linear on the class token. */
   declare readonly heads: Sequential;
   readonly numFeatures: number;
   readonly classifierPath = 'heads.head';
+  /** The square input side in pixels the position embedding is sized for. */
   readonly imageSize: number;
+  /** Side of the square patches, in pixels. */
   readonly patchSize: number;
 
   constructor(config: VitConfig, options: ModelOptions) {
