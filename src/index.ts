@@ -54,13 +54,14 @@ export * as data from './data/index.js';
 export * as distributed from './distributed/index.js';
 export { train, type TrainResult, type TrainOptions } from './train/trainer.js';
 export { parseTrainConfig, readConfigFile, type TrainConfig, type TrainConfigInput } from './train/config.js';
-export { cosineWithWarmup } from './train/schedule.js';
+export { cosineWithWarmup, type CosineScheduleOptions } from './train/schedule.js';
 export { ModelEma } from './train/ema.js';
 export { attentionRegionCrop, scdaCrop, type AttentionMap, type AttentionCropOptions } from './train/crop-boxes.js';
 export { selectPseudoLabels, type PseudoLabels } from './train/pseudo-labels.js';
 export { predictDataset, type DatasetPredictions, type EnsembleMember, type PredictOptions } from './evaluation/predict-dataset.js';
 export { ttaForward, type TtaOptions } from './evaluation/tta.js';
-export { classificationReport, formatReport, headTailAccuracy, type ClassificationReport } from './evaluation/metrics.js';
+export { classificationReport, formatReport, headTailAccuracy, type ClassificationReport, type ConfusedPair } from './evaluation/metrics.js';
+export type { EnsembleMode } from './evaluation/forward.js';
 export { UsageError, isUsageError } from './usage-error.js';
 // The front door: a trained model as a classifier (classify, verify, attention maps).
 export {
@@ -81,4 +82,5 @@ export { calibrate, type CalibrateOptions, type CalibrationSummary } from './ope
 export * as openWorld from './open-world/index.js';
 // Export: a model as an ONNX graph, and the graph as the bytes of an .onnx file.
 export { exportOnnx, type ExportOnnxOptions } from './export/export-onnx.js';
+export { OnnxGraph, FloatAttr, FloatsAttr, type GraphNode, type GraphInitializer, type GraphValueInfo, type OnnxAttrValue } from './export/onnx-graph.js';
 export { encodeOnnxModel } from './export/onnx-write.js';

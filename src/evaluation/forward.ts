@@ -19,6 +19,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Precision } from '../runtime/device-choice.js';
 import { ttaForward, type TtaOptions } from './tta.js';
 
+/** How an ensemble combines its members: the weighted mean of their probabilities, or of their weighted, concatenated embeddings classified side by side (see `predictDataset`). */
 export type EnsembleMode = 'probabilities' | 'embeddings';
 
 export interface ForwardOptions {

@@ -13,21 +13,34 @@ import type { DType, TypedArray } from '../tensor/dtype.js';
 
 /** A float attribute (plain numbers are INT attributes). */
 export class FloatAttr {
-  constructor(readonly value: number) {}
+  constructor(
+    /** The attribute's value. */
+    readonly value: number,
+  ) {}
 }
 
 /** A list-of-floats attribute (plain number arrays are INTS). */
 export class FloatsAttr {
-  constructor(readonly value: number[]) {}
+  constructor(
+    /** The attribute's values. */
+    readonly value: number[],
+  ) {}
 }
 
+/** A node attribute's value: INT (number), INTS (number[]), STRING, FLOAT (`FloatAttr`) or FLOATS (`FloatsAttr`). */
 export type OnnxAttrValue = number | number[] | string | FloatAttr | FloatsAttr;
 
+/** One operator of the graph. */
 export interface GraphNode {
+  /** The ONNX operator ('Conv', 'Relu', 'MatMul', ...). */
   opType: string;
+  /** The names of the values it reads, in the operator's input order ('' for an omitted optional input). */
   inputs: string[];
+  /** The names of the values it produces. */
   outputs: string[];
+  /** The operator's attributes by name. */
   attributes: Record<string, OnnxAttrValue>;
+  /** The node's unique name (scope path and operator, for reading the graph in Netron). */
   name: string;
 }
 
@@ -44,24 +57,44 @@ export const ONNX_ELEM_TYPE: Partial<Record<DType, number>> = {
   float64: 11,
 };
 
+/** A constant tensor of the graph (a weight, a shape). */
 export interface GraphInitializer {
+  /** The name nodes read it by. */
   name: string;
+  /** Its shape ([] for a scalar). */
   dims: number[];
+  /** Its element type. */
   dtype: DType;
+  /** Its elements, row-major; weights are views of the model's tensors, not copies. */
   data: TypedArray;
 }
 
 /** A graph input or output: a dim is a number, or a name for a dynamic one ('batch'); null dims: shape unknown. */
 export interface GraphValueInfo {
+  /** The value's name. */
   name: string;
+  /** Its element type. */
   dtype: DType;
+  /** Its shape: numbers, names for dynamic dims, or null when unknown. */
   dims: (number | string)[] | null;
 }
 
+/**
+ * An ONNX graph under construction, as `exportOnnx` returns it: nodes in topological order,
+ * initialisers, inputs and outputs. Encode it with `encodeOnnxModel` while the model whose
+ * weights it reads is alive.
+ *
+ * @example
+ *   const bytes = encodeOnnxModel(exportOnnx(model));
+ */
 export class OnnxGraph {
+  /** The nodes, in topological order. */
   nodes: GraphNode[] = [];
+  /** The constant tensors, by name. */
   readonly initializers = new Map<string, GraphInitializer>();
+  /** The graph's inputs (what a caller feeds), in order. */
   readonly inputs: GraphValueInfo[] = [];
+  /** The graph's outputs, in order. */
   readonly outputs: GraphValueInfo[] = [];
   #counter = 0;
   readonly #int64Cache = new Map<string, string>();

@@ -28,6 +28,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { attentionMaps } from './attention-map.js';
 import { ImageClassifier } from './classifier.js';
 
+/** How a class activation map was computed: CAM (the class's classifier weights over the last feature map, for linear heads), Grad-CAM (gradient-weighted channels, for other heads), or the class-agnostic channel mean (models whose logits do not depend on the feature map, such as ViT). */
 export type ActivationMapMethod = 'cam' | 'grad-cam' | 'feature-mean';
 
 interface Internals {

@@ -20,5 +20,5 @@ export { withoutInit } from './init.js';
 export * from './layers/index.js';
 export * as attention from './attention/index.js';
 export { foldBatchNorms } from './fold-batch-norm.js';
-export { planConvolutions, type ConvPlanReport } from './plan-convolutions.js';
+export { planConvolutions, type ConvPlanReport, type PlanConvolutionsOptions } from './plan-convolutions.js';
 export type { AttentionKind, AttentionOptions } from './attention/index.js';

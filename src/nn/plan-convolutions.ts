@@ -50,6 +50,7 @@ export interface ConvPlanReport {
   fusedActivations: number;
 }
 
+/** Options of `planConvolutions`. */
 export interface PlanConvolutionsOptions {
   /** Largest change of the logits accepted, relative to the largest logit (see planConvolutions). */
   tolerance?: number;

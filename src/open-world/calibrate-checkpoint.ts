@@ -32,6 +32,7 @@ import { DEFAULT_KNN_K, DEFAULT_OOD_METHOD, DEFAULT_PASS_RATE, fitCalibration } 
 import { classifierHead, predictOutputs } from './model-outputs.js';
 import { OOD_SCORES, type OodScoreName } from './ood/score.js';
 
+/** Options of `calibrate`: which images, which OOD score and pass rate, and how to run the model. */
 export interface CalibrateOptions {
   /** Validation images (temperature, thresholds): a folder or CSV; default the run's own validation split. Never test data. */
   data?: string;
@@ -65,12 +66,22 @@ export interface CalibrationSummary {
   path: string;
   /** Which images built the bank and which set temperature and thresholds. */
   source: string;
+  /** The fitted softmax temperature: logits are divided by it before the softmax (above 1 softens over-confident answers). */
   temperature: number;
   /** Validation accuracy and expected calibration error (15 bins) before and after temperature scaling, as fractions. */
-  metrics: { valAccuracy: number; valEceBefore: number; valEceAfter: number };
+  metrics: {
+    /** Top-1 accuracy on the validation images. */
+    valAccuracy: number;
+    /** Expected calibration error of the raw softmax. */
+    valEceBefore: number;
+    /** Expected calibration error after temperature scaling. */
+    valEceAfter: number;
+  };
   /** The threshold of every OOD score at `passRate`. */
   thresholds: Record<OodScoreName, number>;
+  /** The OOD score the verdicts use by default. */
   method: OodScoreName;
+  /** Fraction of in-distribution validation images each threshold lets through. */
   passRate: number;
   /** Validation images used. */
   validationImages: number;

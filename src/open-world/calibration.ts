@@ -41,13 +41,19 @@ export { UNCALIBRATED_MSP_THRESHOLD };
 
 /** The OOD verdict for one image. */
 export interface UnknownVerdict {
+  /** Whether the image looks like none of the classes: its score is below the threshold. */
   isUnknown: boolean;
+  /** The OOD score (higher means more like the training data). */
   score: number;
+  /** The threshold the score was compared with. */
   threshold: number;
+  /** Which OOD score was used ('knn', 'energy', 'msp', ...). */
   method: string;
+  /** Whether the threshold was fitted for this model (false: the uncalibrated softmax default). */
   calibrated: boolean;
 }
 
+/** What the open-world answers of one model need: a temperature and OOD verdicts; fitted by `calibrate`, read back by `loadCalibration`, or `uncalibrated()`. */
 export interface Calibration {
   /** Softmax temperature (1 when not fitted). */
   readonly temperature: number;
@@ -59,14 +65,17 @@ export interface Calibration {
   probabilities(logits: Tensor): Tensor;
   /** For GET /v1/model and ONNX metadata. */
   toJSON(): object;
+  /** Frees the statistics tensors. */
   dispose(): void;
 }
 
 /** The JSON half of a stored calibration. */
 export interface CalibrationInfo {
+  /** The format tag (`finegrain-calibration/1`); a file with another is refused. */
   format: typeof CALIBRATION_FORMAT;
   /** The default score (`unknown()` uses it). */
   method: OodScoreName;
+  /** The fitted softmax temperature. */
   temperature: number;
   /** Fraction of in-distribution validation images each threshold lets pass. */
   passRate: number;
@@ -74,20 +83,34 @@ export interface CalibrationInfo {
   thresholds: Partial<Record<OodScoreName, number>>;
   /** knn's neighbour rank. */
   k: number;
+  /** Percentile of the training activations that ReAct clips at (default 90). */
   reactPercentile: number;
+  /** The ReAct clip value that percentile gave. */
   reactClip?: number;
+  /** The scale score's percentile p in (0, 100): activations above a row's p-th percentile set its scale factor (default 85). */
   scalePercentile: number;
+  /** Classes of the model it was fitted for. */
   numClasses: number;
+  /** Width of the embeddings it was fitted on. */
   embeddingSize: number;
   /** The checkpoint this was fitted for: file name and SHA-256 of its bytes. */
-  checkpoint?: { file: string; sha256: string };
+  checkpoint?: {
+    /** The checkpoint's file name. */
+    file: string;
+    /** SHA-256 of its bytes, hex: a checkpoint that changed since is refused. */
+    sha256: string;
+  };
   /** Where the statistics came from, and validation figures (free-form, for people). */
   fittedOn?: Record<string, unknown>;
+  /** Validation figures of the fit (accuracy, calibration error), free-form. */
   metrics?: Record<string, unknown>;
+  /** When it was fitted, ISO 8601. */
   createdAt?: string;
 }
 
+/** A calibration that cannot be used: a damaged sidecar, one fitted for another checkpoint, a score it has no threshold for. */
 export class CalibrationError extends Error {
+  /** 'CalibrationError', for logs and for callers that test names rather than classes. */
   override name = 'CalibrationError';
 }
 
@@ -110,9 +133,12 @@ type StatTensor = keyof typeof TENSOR_NAMES;
  * tensors (`dispose()` frees them).
  */
 export class FittedCalibration implements Calibration {
+  /** The JSON half: method, temperature, thresholds, the checkpoint it was fitted for. */
   readonly info: CalibrationInfo;
+  /** The statistics the scores use (tensors owned by this calibration). */
   readonly stats: OodStats;
 
+  /** @internal Made by `calibrate` (through the fitting code) and by `loadCalibration`. */
   constructor(info: CalibrationInfo, tensors: Partial<Record<StatTensor, Tensor>>) {
     this.info = info;
     this.stats = {

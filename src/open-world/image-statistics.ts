@@ -13,9 +13,13 @@ export { blurEffect } from './blur-effect.js';
 
 /** Decoded pixels as sharp's raw output gives them: row-major, interleaved, 8-bit. */
 export interface RawImage {
+  /** width * height * channels bytes, row by row from the top, channels interleaved. */
   data: Uint8Array;
+  /** Width in pixels. */
   width: number;
+  /** Height in pixels. */
   height: number;
+  /** Channels per pixel: 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA). */
   channels: number;
 }
 

@@ -9,6 +9,8 @@
  *   await calibrate('runs/cars/checkpoints/best.safetensors');
  *   openWorld.auroc(inDistributionScores, unknownScores);   // 0.93
  *   openWorld.assessQuality({ data, width, height, channels: 3 }).ok;
+ *
+ * @module
  */
 export { calibrate, type CalibrateOptions, type CalibrationSummary } from './calibrate-checkpoint.js';
 export {
@@ -16,11 +18,12 @@ export {
   uncalibrated,
   calibrationPath,
   CalibrationError,
+  FittedCalibration,
   type Calibration,
   type CalibrationInfo,
   type UnknownVerdict,
 } from './calibration.js';
-export { OOD_SCORES, OOD_SCORE_DESCRIPTIONS, type OodScoreName } from './ood/score.js';
+export { OOD_SCORES, OOD_SCORE_DESCRIPTIONS, type OodScoreName, type OodStats } from './ood/score.js';
 export {
   assessQuality,
   qualityMeasures,
@@ -37,7 +40,7 @@ export { auroc } from './metrics/auroc.js';
 export { auprIn, auprOut, averagePrecision } from './metrics/aupr.js';
 export { fprAtTpr } from './metrics/fpr-at-tpr.js';
 export { ece, reliabilityBins, ECE_BINS, type ReliabilityBin } from './metrics/ece.js';
-export { calibrationErrorEstimate, type CalibrationErrorEstimate } from './metrics/debiased-ece.js';
+export { calibrationErrorEstimate, type CalibrationErrorEstimate, type DebiasOptions } from './metrics/debiased-ece.js';
 export { thresholdAtPassRate } from './metrics/threshold.js';
 export { fitTemperature } from './temperature.js';
 export { balancedAccuracy, longTailSubset, type LongTailOptions } from './long-tail.js';

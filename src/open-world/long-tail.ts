@@ -21,15 +21,28 @@ import { Rng } from '../data/random.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/** Options of `longTailSubset`. */
 export interface LongTailOptions {
+  /** Classes in the labels (labels are 0 to numClasses - 1). */
   numClasses: number;
   /** n_max / n_min (default 10). */
   imbalance?: number;
+  /** Seed of which class gets which rank and which images are kept (default 0). */
   seed?: number;
 }
 
 /** Indices of the kept samples (ascending), and the class counts after. */
-export function longTailSubset(labels: ArrayLike<number>, options: LongTailOptions): { indices: number[]; counts: number[]; rankOfClass: number[] } {
+export function longTailSubset(
+  labels: ArrayLike<number>,
+  options: LongTailOptions,
+): {
+  /** Indices into `labels` of the samples kept, ascending. */
+  indices: number[];
+  /** Samples kept per class. */
+  counts: number[];
+  /** Each class's rank in the profile: 0 keeps the most images, numClasses - 1 the fewest. */
+  rankOfClass: number[];
+} {
   const { numClasses } = options;
   const rho = options.imbalance ?? 10;
   if (!(rho >= 1)) throw new RangeError(`imbalance factor must be >= 1, got ${rho}`);

@@ -44,23 +44,39 @@ import {
 
 export { laplacianVariance, luminance, resizeGray, type RawImage };
 
+/** What can be wrong with a photo, as `assessQuality` names it. */
 export type QualityIssue = 'dark' | 'overexposed' | 'blurry' | 'low_contrast' | 'noisy' | 'compression_artifacts' | 'low_resolution';
 
+/** Every `QualityIssue`, in the order reports list them. */
 export const QUALITY_ISSUES: readonly QualityIssue[] = ['dark', 'overexposed', 'blurry', 'low_contrast', 'noisy', 'compression_artifacts', 'low_resolution'];
 
+/** A photo's quality measures (see the file comment for how each is computed). */
 export interface QualityMeasures {
+  /** Mean luminance Y, in [0, 1]. */
   meanLuminance: number;
+  /** Fraction of pixels with Y <= 10/255 (clipped black). */
   darkFraction: number;
+  /** Fraction of pixels with Y >= 245/255 (clipped white). */
   brightFraction: number;
+  /** The brightest channel at the 0.1 % percentile, in [0, 1]: where the darkest pixels sit. */
   shadowLevel: number;
+  /** The brightest channel at the 99.5 % percentile, in [0, 1]: where the brightest pixels sit. */
   highlightLevel: number;
+  /** RMS contrast: the standard deviation of Y, in [0, 1]. */
   contrast: number;
+  /** Variance of the Laplacian of Y·255 at a 224 px short side: low means blurred. */
   laplacianVariance: number;
+  /** Crété-Roffet's blur effect at a 224 px short side, 0 sharp to 1 blurred. */
   blurEffect: number;
+  /** Estimated noise σ in 8-bit levels at a 224 px short side. */
   noise: number;
+  /** JPEG blockiness: differences across 8 × 8 block edges over those inside (≈ 1 without a grid). */
   blockiness: number;
+  /** Fraction of columns and rows across which nothing changes (an image enlarged by repeating pixels). */
   pixelation: number;
+  /** Width of the image as given, in pixels. */
   width: number;
+  /** Height of the image as given, in pixels. */
   height: number;
 }
 
@@ -131,12 +147,17 @@ export const DEFAULT_QUALITY_THRESHOLDS: QualityThresholds = {
   minSide: 64,
 };
 
+/** What `assessQuality` says about a photo. */
 export interface QualityReport {
+  /** Whether no issue was found. */
   ok: boolean;
+  /** The issues found, in `QUALITY_ISSUES` order. */
   issues: QualityIssue[];
+  /** The measures the verdict was made from. */
   measures: QualityMeasures;
 }
 
+/** The quality measures of a decoded photo, without judging them (`assessQuality` judges). */
 export function qualityMeasures(image: RawImage): QualityMeasures {
   checkRawImage(image);
   const { data, width, height, channels } = image;

@@ -21,6 +21,13 @@ export function nllAtTemperature(logits: ArrayLike<number>, labels: ArrayLike<nu
   return total / n;
 }
 
+/**
+ * The temperature T > 0 that minimises the mean NLL of softmax(logits / T) on held-out
+ * `logits` (row-major [N, numClasses]) and their `labels`. Fit it on validation data only.
+ *
+ * @example
+ *   const T = fitTemperature(valLogits, valLabels, numClasses);
+ */
 export function fitTemperature(logits: ArrayLike<number>, labels: ArrayLike<number>, numClasses: number): number {
   const n = labels.length;
   if (!n) throw new RangeError('fitTemperature: no validation rows');

@@ -37,8 +37,11 @@ export class Tensor implements Disposable {
   /** The native handle; valid until disposed. */
   readonly handle: Handle;
   // Lifetime flags, set here so every Tensor has the same shape (cheaper property access).
+  /** @internal Set by `keep()`: survives the scope that made it. */
   kept = false;
+  /** @internal Registered with the garbage-collector safety net (no scope owns it). */
   orphan = false;
+  /** @internal Already freed by `dispose()`. */
   freed = false;
 
   /** Wraps a native handle and registers it with the current scope. Not for general use. */

@@ -125,9 +125,20 @@ export const TrainConfigSchema = z
   })
   .strict();
 
-/** A validated training configuration, every default filled in: what `parseTrainConfig` returns and a run folder's config.json holds. */
+/**
+ * A validated training configuration, every default filled in: what `parseTrainConfig`
+ * returns and a run folder's config.json holds. The fields are the config file's keys and,
+ * in kebab case, `finegrain train`'s flags.
+ *
+ * @useDeclaredType
+ */
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
-/** A training configuration as written (config file, flags, `train()`'s argument): only `data` is required, the rest has defaults. */
+/**
+ * A training configuration as written (config file, flags, `train()`'s argument): only
+ * `data` is required, the rest has defaults.
+ *
+ * @useDeclaredType
+ */
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 
 export class ConfigError extends UsageError {}

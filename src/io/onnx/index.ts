@@ -10,5 +10,5 @@
  * @module
  */
 export { readOnnx, type OnnxAttribute, type OnnxModel, type OnnxNode, type OnnxValueInfo } from './read.js';
-export { decodeOnnxTensor, onnxDtype, onnxTensorToTensor, type OnnxTensor, type TensorProtoLike } from './tensor.js';
+export { decodeOnnxTensor, onnxDtype, onnxTensorToTensor, type LongLike, type OnnxTensor, type TensorProtoLike } from './tensor.js';
 export { dequantizeLinear, type DequantizeOptions } from './quantize.js';

@@ -49,7 +49,12 @@ export function onnxDtype(code: number): DType {
 }
 
 /** protobufjs gives 64-bit integers as `Long` objects (or plain numbers when they fit). */
-export type LongLike = number | { toNumber(): number };
+export type LongLike =
+  | number
+  | {
+      /** The value as a JS number (exact below 2^53). */
+      toNumber(): number;
+    };
 
 /**
  * A protobuf 64-bit integer as a JS number (exact below 2^53, which dims and attributes are).

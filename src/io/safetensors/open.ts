@@ -51,7 +51,7 @@ export class SafetensorsFile {
   readonly #header: ParsedHeader;
   readonly #dataStart: number;
 
-  /** Use `openSafetensors()`. */
+  /** @internal Use `openSafetensors()`. */
   constructor(path: string, fd: number, source: ByteSource, header: ParsedHeader, dataStart: number) {
     this.path = path;
     this.#fd = fd;

@@ -11,6 +11,7 @@
 import { readSync } from 'node:fs';
 import { fail } from './error.js';
 
+/** A region of bytes a pickle is read from, with bounds-checked reads (what `bufferInput` returns). */
 export interface ByteInput {
   /** Offset of the next byte, from the start of this input's region. */
   readonly position: number;

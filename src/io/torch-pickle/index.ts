@@ -20,5 +20,5 @@ export {
 export { splitEntry } from './state-dict-entry.js';
 export type { ReadLimits } from './raw-checkpoint.js';
 export { unpickle, type PersistentLoad } from './unpickler.js';
-export { bufferInput } from './byte-input.js';
-export { PyDict, PyTuple, PySet, PyObject, PyGlobal, TensorRef, StorageRef, type PyValue } from './values.js';
+export { bufferInput, type ByteInput } from './byte-input.js';
+export { PyDict, PyTuple, PySet, PyObject, PyGlobal, TensorRef, StorageRef, TorchDtype, NumpyDtype, type PyValue } from './values.js';

@@ -81,7 +81,7 @@ export class TorchCheckpoint {
   readonly #raw: RawCheckpoint;
   readonly #tensors: Map<string, TensorRef>;
 
-  /** Use `openTorchCheckpoint()`. */
+  /** @internal Use `openTorchCheckpoint()`. */
   constructor(path: string, fd: number, raw: RawCheckpoint, entry: string | undefined) {
     const chosen = chooseStateDict(raw.root, entry, path);
     this.path = path;

@@ -92,13 +92,20 @@ export class PyObject {
 
 /** `torch.float32` and friends, as checkpoints store a tensor's dtype. */
 export class TorchDtype {
-  constructor(readonly name: string) {}
+  constructor(
+    /** The dtype's name as torch spells it: 'float32', 'bfloat16', 'int64'. */
+    readonly name: string,
+  ) {}
 }
 
 /** `numpy.dtype('<f8')`: kind and width; its byte order arrives later through BUILD. */
 export class NumpyDtype {
+  /** Byte order: '<' little-endian, '>' big-endian, '=' native, '|' not applicable (one byte). */
   byteOrder: '<' | '>' | '=' | '|' = '=';
-  constructor(readonly code: string) {}
+  constructor(
+    /** NumPy's type code: kind and width, e.g. 'f8' for float64. */
+    readonly code: string,
+  ) {}
 }
 
 /**

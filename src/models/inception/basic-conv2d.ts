@@ -16,15 +16,27 @@ import { Module } from '../../nn/module.js';
 import { Conv2d } from '../../nn/layers/conv2d.js';
 import { BatchNorm2d } from '../../nn/layers/batch-norm.js';
 
+/** Options of `BasicConv2d`. */
 export interface BasicConv2dOptions {
+  /** Step of the convolution (default 1). */
   stride?: Size2;
+  /** Zero padding on both sides (default 0). */
   padding?: Size2;
   /** BatchNorm epsilon (default 1e-3). */
   eps?: number;
 }
 
+/**
+ * The Inception networks' convolution unit (torchvision's `BasicConv2d`): convolution without
+ * bias, BatchNorm (eps 1e-3), ReLU; kernels, strides and paddings may be rectangular.
+ *
+ * @example
+ *   const c = new BasicConv2d(768, 192, [1, 7], { padding: [0, 3] });
+ */
 export class BasicConv2d extends Module {
+  /** The convolution (no bias). */
   declare readonly conv: Conv2d;
+  /** The BatchNorm after it. */
   declare readonly bn: BatchNorm2d;
 
   constructor(inChannels: number, outChannels: number, kernelSize: Size2, options: BasicConv2dOptions = {}) {

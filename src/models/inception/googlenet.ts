@@ -58,9 +58,13 @@ export class Inception extends Module {
 
 /** The auxiliary classifier: 4x4 average pool → 1x1 conv → fc1 (ReLU) → dropout → fc2. */
 export class GoogLeNetAux extends Module {
+  /** The 1x1 convolution to 128 channels after the pooling. */
   declare readonly conv: BasicConv2d;
+  /** The hidden layer, 2048 to 1024 (with ReLU). */
   declare readonly fc1: Linear;
+  /** The auxiliary logits (an `Identity` for `numClasses` 0). */
   declare readonly fc2: Linear | Identity;
+  /** Dropout before `fc2` (0.7, torchvision's). */
   declare readonly dropout: Dropout;
 
   constructor(inChannels: number, numClasses: number, dropout = 0.7) {

@@ -185,8 +185,11 @@ export class InceptionE extends Module {
 
 /** The auxiliary classifier on the 17x17 grid: avgpool 5/3 → 1x1 → 5x5 → global pool → fc. */
 export class InceptionAux extends Module {
+  /** The 1x1 convolution to 128 channels after the pooling. */
   declare readonly conv0: BasicConv2d;
+  /** The 5x5 convolution to 768 channels. */
   declare readonly conv1: BasicConv2d;
+  /** The auxiliary logits (an `Identity` for `numClasses` 0). */
   declare readonly fc: Linear | Identity;
 
   constructor(inChannels: number, numClasses: number) {

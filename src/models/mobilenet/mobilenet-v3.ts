@@ -79,6 +79,7 @@ export class InvertedResidualV3 extends Module {
   /** Whether the input is added to the output (stride 1 and equal widths). */
   readonly useResidual: boolean;
 
+  /** @internal `MobileNetV3` builds its blocks from the rows of its architecture table. */
   constructor([input, kernel, expanded, out, useSe, useHs, stride]: Row) {
     super();
     this.useResidual = stride === 1 && input === out;

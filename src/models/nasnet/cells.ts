@@ -24,12 +24,14 @@ import { samePool2d } from './same-padding.js';
 
 /** A cell: two inputs, one output. */
 export abstract class Cell extends Module {
+  /** The cell's output from the previous cell's output `x` and the one before, `xPrev`. */
   abstract forwardPair(x: Tensor, xPrev: Tensor): Tensor;
 
   forward(_x: Tensor): Tensor {
     throw new Error(`${this.constructor.name} takes two inputs: call forwardPair(x, xPrev)`);
   }
 
+  /** The submodule registered as `name` (cells register theirs under timm's names). */
   protected m(name: string): Module {
     return this.getSubmodule(name);
   }
@@ -47,6 +49,7 @@ export abstract class Cell extends Module {
     return this.m('final_path_bn').forward(cat([this.m('path_1').forward(h), this.m('path_2').forward(h)], 1));
   }
 
+  /** Registers the factorised reduction of `xPrev` (`path_1`, `path_2`, `final_path_bn`) that `reducePrev` runs. */
   protected addReduction(inChannels: number, outChannels: number): void {
     const [p1, p2] = reductionPaths(inChannels, outChannels);
     this.registerModule('path_1', p1);

@@ -20,12 +20,17 @@ import { Sequential } from '../../nn/layers/sequential.js';
 import { normal_, xavierUniform_ } from '../../nn/init.js';
 import { MultiheadAttention } from './multihead-attention.js';
 
+/** The size of a ViT encoder (`Encoder`'s options). */
 export interface EncoderOptions {
   /** Tokens per sequence (patches + class token); sizes the position embedding. */
   seqLength: number;
+  /** Encoder blocks. */
   numLayers: number;
+  /** Attention heads per block. */
   numHeads: number;
+  /** Width of the tokens. */
   hiddenDim: number;
+  /** Hidden width of each block's MLP. */
   mlpDim: number;
   /** Dropout after the embedding, the attention and in the MLP (default 0). */
   dropout?: number;
@@ -51,10 +56,15 @@ function mlpBlock(dim: number, mlpDim: number, p: number): Sequential {
 
 /** One pre-norm Transformer block. */
 export class EncoderBlock extends Module {
+  /** LayerNorm before the attention. */
   declare readonly ln_1: LayerNorm;
+  /** The multi-head self-attention. */
   declare readonly self_attention: MultiheadAttention;
+  /** Dropout after the attention. */
   declare readonly dropout: Dropout;
+  /** LayerNorm before the MLP. */
   declare readonly ln_2: LayerNorm;
+  /** The MLP: Linear, GELU, Dropout, Linear, Dropout. */
   declare readonly mlp: Sequential;
 
   constructor(numHeads: number, hiddenDim: number, mlpDim: number, dropout: number, attentionDropout: number) {
@@ -74,10 +84,21 @@ export class EncoderBlock extends Module {
   }
 }
 
+/**
+ * The Transformer encoder of torchvision's VisionTransformer: learnt position embeddings,
+ * pre-norm blocks and a final LayerNorm, with torchvision's names.
+ *
+ * @example
+ *   const enc = new Encoder({ seqLength: 197, numLayers: 12, numHeads: 12, hiddenDim: 768, mlpDim: 3072 });
+ */
 export class Encoder extends Module {
+  /** The learnt position embeddings [1, seqLength, hiddenDim], added to the tokens. */
   declare readonly pos_embedding: Tensor;
+  /** Dropout after adding the position embeddings. */
   declare readonly dropout: Dropout;
+  /** The blocks, `encoder_layer_0`, `encoder_layer_1`, ... */
   declare readonly layers: Sequential;
+  /** The final LayerNorm. */
   declare readonly ln: LayerNorm;
 
   constructor(options: EncoderOptions) {

@@ -34,10 +34,12 @@ export function averagePrecision(positives: ArrayLike<number>, negatives: ArrayL
   return ap;
 }
 
+/** Average precision with the in-distribution scores `id` as positives (higher score = more in-distribution). */
 export function auprIn(id: ArrayLike<number>, ood: ArrayLike<number>): number {
   return averagePrecision(id, ood);
 }
 
+/** Average precision with the out-of-distribution scores `ood` as positives, on negated scores. */
 export function auprOut(id: ArrayLike<number>, ood: ArrayLike<number>): number {
   return averagePrecision(
     Array.from(ood, (v) => -v),

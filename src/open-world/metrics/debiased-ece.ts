@@ -41,10 +41,13 @@ export interface DebiasedCalibrationError {
   l2: number;
 }
 
+/** Options of `debiasedCalibrationError` and `calibrationErrorEstimate`. */
 export interface DebiasOptions {
+  /** Equal-width confidence bins (default 15). */
   bins?: number;
   /** Redraws of the bin accuracies for the ℓ1 correction (default 200). */
   redraws?: number;
+  /** Seed of the redraws (default 0). */
   seed?: number;
 }
 
@@ -88,6 +91,7 @@ function fromBins(bins: ReliabilityBin[], n: number, options: DebiasOptions): De
   return { ece: plugin, l1: 2 * plugin - redrawn, l2Squared, l2: Math.sqrt(Math.max(0, l2Squared)) };
 }
 
+/** What `calibrationErrorEstimate` returns: the debiased calibration errors and how far the test set pins them down. */
 export interface CalibrationErrorEstimate extends DebiasedCalibrationError {
   /** Standard error of `l2Squared` (normal approximation, below). */
   l2StandardError: number;
@@ -96,6 +100,7 @@ export interface CalibrationErrorEstimate extends DebiasedCalibrationError {
    * l2Squared + z·SE). The binned ECE is at most the ℓ2 error, so this bounds it too.
    */
   l2Upper: number;
+  /** The confidence level of `l2Upper` (default 0.95). */
   level: number;
 }
 

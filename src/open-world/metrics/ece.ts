@@ -11,17 +11,24 @@
  *   eceNoiseFloor(new Float32Array(400).fill(0.5)).mean; // ≈ 0.02 = 0.5·sqrt(2/(π·400))
  */
 import { Rng } from '../../data/random.js';
+/** One bin of a reliability diagram: the predictions whose confidence falls in (lo, hi]. */
 export interface ReliabilityBin {
+  /** Lower edge of the bin's confidence range (exclusive, except 0 for the first bin). */
   lo: number;
+  /** Upper edge of the bin's confidence range (inclusive). */
   hi: number;
+  /** Predictions in the bin. */
   count: number;
   /** Mean confidence and accuracy of the bin (NaN when empty). */
   confidence: number;
+  /** Share of the bin's predictions that were right (NaN when empty). */
   accuracy: number;
 }
 
+/** Bins of `ece` and `reliabilityBins` unless told otherwise (Guo et al.'s 15). */
 export const ECE_BINS = 15;
 
+/** The equal-width confidence bins of a reliability diagram, with each bin's count, mean confidence and accuracy. */
 export function reliabilityBins(confidences: ArrayLike<number>, correct: ArrayLike<boolean | number>, bins = ECE_BINS): ReliabilityBin[] {
   if (confidences.length !== correct.length) throw new RangeError(`ece: ${confidences.length} confidences, ${correct.length} outcomes`);
   const out: ReliabilityBin[] = Array.from({ length: bins }, (_, b) => ({ lo: b / bins, hi: (b + 1) / bins, count: 0, confidence: 0, accuracy: 0 }));
@@ -40,6 +47,13 @@ export function reliabilityBins(confidences: ArrayLike<number>, correct: ArrayLi
   return out;
 }
 
+/**
+ * Expected calibration error of top-1 `confidences` against whether each prediction was
+ * `correct`: Σ (n_b / N) · |accuracy_b − confidence_b| over `bins` equal-width bins.
+ *
+ * @example
+ *   ece([0.9, 0.6], [true, false]); // 0.35
+ */
 export function ece(confidences: ArrayLike<number>, correct: ArrayLike<boolean | number>, bins = ECE_BINS): number {
   const n = confidences.length;
   if (!n) throw new RangeError('ece of no predictions');

@@ -8,6 +8,7 @@
  */
 import { thresholdAtPassRate } from './threshold.js';
 
+/** Share of `negatives` (OOD scores) at or above the score that keeps `tpr` of `positives` (in-distribution scores); FPR95 by default. */
 export function fprAtTpr(positives: ArrayLike<number>, negatives: ArrayLike<number>, tpr = 0.95): number {
   if (!negatives.length) throw new RangeError('fprAtTpr: no negatives');
   const t = thresholdAtPassRate(positives, tpr);

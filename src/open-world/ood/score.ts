@@ -10,6 +10,7 @@ import type { Tensor } from '../../tensor/tensor.js';
 
 /** Every score `finegrain` computes, by its one name (CLI `--method`, JSON keys, HTTP `method`). */
 export const OOD_SCORES = ['msp', 'max_logit', 'energy', 'knn', 'mahalanobis', 'react', 'scale'] as const;
+/** The name of an OOD score (see `OOD_SCORE_DESCRIPTIONS` for what each measures). */
 export type OodScoreName = (typeof OOD_SCORES)[number];
 
 /** One line per score, for --help and reports. */
@@ -33,13 +34,15 @@ export interface OodStats {
   k: number;
   /** [C, D] class means and [D, D] inverse shared covariance (mahalanobis). */
   classMeans?: Tensor;
+  /** [D, D] inverse of the shared covariance (mahalanobis). */
   precision?: Tensor;
   /** The classifier (react, scale): logits = emb W^T + b. */
   headWeight?: Tensor;
+  /** The classifier's bias [C] (react, scale). */
   headBias?: Tensor;
   /** Activation clip value (react). */
   reactClip?: number;
-  /** Percentile of each row's activations kept by scale, in (0, 100). */
+  /** The scale score's percentile p in (0, 100): activations above a row's p-th percentile set its scale factor. */
   scalePercentile: number;
 }
 
