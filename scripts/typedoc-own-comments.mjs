@@ -1,13 +1,35 @@
-// A TypeDoc plugin (typedoc.json loads it): a class or interface must have a doc comment of its
-// own. TypeDoc gives one that has none its parent's comment (every layer would be described as
-// "`Module`: the base of every layer and model"), and its notDocumented check then counts it
-// as documented. This plugin notes which classes and interfaces were created without a
-// comment and reports each that is still in the reference with an inherited one as a validation warning, which
-// treatValidationWarningsAsErrors makes an error like any other undocumented export.
+// A TypeDoc plugin (typedoc.json loads it): every documented export must carry a doc comment of
+// its own. TypeDoc fills two gaps silently, and its notDocumented check then counts the export
+// as documented:
+//
+// - a class or interface without a comment gets its parent's (every layer would be described
+//   as "`Module`: the base of every layer and model");
+// - a doc comment on `export { a, b } from './x.js'` (an index file's header, say) becomes the
+//   comment of every re-exported symbol that has none.
+//
+// Both are reported as validation warnings, which treatValidationWarningsAsErrors makes errors
+// like any other undocumented export. An index file's header comment says `@module`, which makes
+// it the file's comment rather than its exports'.
+import { relative } from 'node:path';
+import ts from 'typescript';
 import { Application, Converter, ReflectionKind } from 'typedoc';
+
+/** `export { a, b } from ...` statements of a file that a doc comment without @module precedes. */
+function commentedReexports(sourceFile) {
+  const out = [];
+  for (const statement of sourceFile.statements) {
+    if (!ts.isExportDeclaration(statement) || !statement.exportClause || !ts.isNamedExports(statement.exportClause)) continue;
+    if (statement.exportClause.elements.length < 2) continue; // one specifier: the comment is meant for it
+    const text = sourceFile.text;
+    const docs = (ts.getLeadingCommentRanges(text, statement.pos) ?? []).map((r) => text.slice(r.pos, r.end)).filter((c) => c.startsWith('/**'));
+    if (docs.some((c) => !/@module|@packageDocumentation/.test(c))) out.push(statement);
+  }
+  return out;
+}
 
 export function load(app) {
   const bare = new Set();
+  const reexports = [];
   // After the comment plugin (priority 0) has attached the declaration's own comment, before
   // inheritance copies the parent's.
   app.converter.on(
@@ -17,6 +39,15 @@ export function load(app) {
     },
     -100,
   );
+  app.converter.on(Converter.EVENT_END, (context) => {
+    for (const sourceFile of context.programs.flatMap((p) => p.getSourceFiles())) {
+      if (sourceFile.isDeclarationFile || sourceFile.fileName.includes('/node_modules/')) continue;
+      for (const statement of commentedReexports(sourceFile)) {
+        const { line } = sourceFile.getLineAndCharacterOfPosition(statement.getStart(sourceFile));
+        reexports.push(`${relative(process.cwd(), sourceFile.fileName)}:${line + 1}`);
+      }
+    }
+  });
   app.on(Application.EVENT_VALIDATE_PROJECT, (project) => {
     if (!app.options.getValue('validation').notDocumented) return;
     for (const reflection of bare) {
@@ -27,6 +58,12 @@ export function load(app) {
         `${reflection.getFriendlyFullName()} (${ReflectionKind[reflection.kind]}) has no doc comment of its own, only the one it inherits`,
       );
     }
+    for (const where of new Set(reexports)) {
+      app.logger.validationWarning(
+        `${where}: the doc comment on this re-export documents every symbol it names that has no comment of its own; mark it @module or make it a line comment`,
+      );
+    }
     bare.clear();
+    reexports.length = 0;
   });
 }

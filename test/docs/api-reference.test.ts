@@ -1,7 +1,9 @@
 // The API reference (`npm run docs`, typedoc.json): TypeDoc converts the package's entry points
 // without a single warning, so every export is documented, every type a public signature uses
 // is exported, and every {@link} resolves. A second run on a tiny fixture with the same options
-// shows the check fails, and names what is wrong, when an export has no comment.
+// shows the check fails, and names what is wrong: an export without a comment, a type a public
+// signature uses that is not exported, a subclass with only its parent's comment, and a comment
+// on a re-export that TypeDoc would hand to every symbol it names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -64,14 +66,17 @@ test('TypeDoc builds the API reference with no warning (every export documented,
   console.log(`typedoc: ${((performance.now() - started) / 1000).toFixed(1)} s`);
 });
 
-test('the check fails on an undocumented export and on an unexported type, naming each', { skip: missing }, () => {
+test('the check fails on a fixture with each kind of documentation gap, naming each', { skip: missing }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'finegrain-typedoc-'));
   try {
     // A package of its own: TypeDoc checks that types referenced from the documented package are exported by it.
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'fixture', version: '1.0.0', type: 'module' }));
     writeFileSync(
       join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: [] }, files: ['index.ts'] }),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: [] },
+        files: ['index.ts'],
+      }),
     );
     writeFileSync(
       join(dir, 'index.ts'),
@@ -100,12 +105,28 @@ test('the check fails on an undocumented export and on an unexported type, namin
         '  return { side };',
         '}',
         '',
+        '/** A counter that starts at zero. */',
+        'export class Counter {',
+        '  /** The count so far. */',
+        '  count = 0;',
+        '}',
+        '',
+        'export class StepCounter extends Counter {}',
+        '',
+        '/** Helpers. */',
+        "export { helperOne, helperTwo } from './helpers.js';",
+        '',
       ].join('\n'),
     );
+    writeFileSync(join(dir, 'helpers.ts'), 'export function helperOne(): number {\n  return 1;\n}\n\nexport function helperTwo(): number {\n  return 2;\n}\n');
     const r = runTypedoc(['--name', 'fixture', '--tsconfig', join(dir, 'tsconfig.json'), '--entryPoints', join(dir, 'index.ts')]);
     assert.notEqual(r.status, 0, `typedoc passed the fixture:\n${r.output}`);
     assert.match(r.output, /undocumentedExport[^\n]*does not have any documentation/);
     assert.match(r.output, /HiddenShape[^\n]*is referenced by[^\n]*square[^\n]*not included in the documentation/);
+    // TypeDoc would show Counter's comment for StepCounter; scripts/typedoc-own-comments.mjs reports it.
+    assert.match(r.output, /StepCounter[^\n]*no doc comment of its own/);
+    // TypeDoc would give helperOne and helperTwo the re-export's comment; the same plugin reports it.
+    assert.match(r.output, /index\.ts:\d+: the doc comment on this re-export/);
     assert.doesNotMatch(r.output, /\bdocumentedExport[^\n]*does not have any documentation/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
