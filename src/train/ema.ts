@@ -6,7 +6,7 @@
  * by the random initialisation.
  *
  * @example
- *   const ema = new ModelEma(model, 0.999);
+ *   const ema = new ModelEma(model, 0.999, () => createModel('resnet50', { numClasses: 200 }));
  *   // after optimizer.step():
  *   ema.update(model);
  *   // evaluate with ema.shadow (a model of the same architecture)
