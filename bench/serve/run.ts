@@ -10,20 +10,21 @@
  * every other round), so load from other jobs on a shared machine hits both alike; figures are
  * medians over rounds and the ratio is the median of the per-round ratios.
  *
+ * Then the memory accounting (memory.ts): the server's resident memory with each part turned
+ * off in turn, and its mappings by owner, beside the peer's.
+ *
  *   node scripts/run-bench.mjs serve [--duration 5] [--rounds 3] [--concurrency 1,8,32] [--rss-requests 10000]
+ *                                    [--memory-requests 2000] [--memory-only]
  *                                    [--checkpoint FILE] [--photos DIR] [--sweep] [--quick]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import sharp from 'sharp';
-import { createModel } from '../../src/models/registry.js';
-import { IMAGENET_MEAN, IMAGENET_STD, imagenetPreprocess } from '../../src/models/preprocess-config.js';
-import { saveCheckpoint } from '../../src/models/checkpoint/checkpoint.js';
+import { memoryAccounting } from './memory.js';
+import { load, makeCheckpoint, photos, rss, startProcess, type Proc } from './processes.js';
 import { cpuModel } from '../engine/machine.js';
 import { f, table } from '../format.js';
 
@@ -33,6 +34,8 @@ const { values: opt } = parseArgs({
     rounds: { type: 'string' },
     concurrency: { type: 'string' },
     'rss-requests': { type: 'string' },
+    'memory-requests': { type: 'string' },
+    'memory-only': { type: 'boolean' },
     checkpoint: { type: 'string' },
     photos: { type: 'string' },
     python: { type: 'string' },
@@ -44,7 +47,7 @@ const { values: opt } = parseArgs({
 });
 if (opt.help) {
   console.log(
-    `usage: node scripts/run-bench.mjs serve [--duration S] [--rounds N] [--concurrency 1,8,32] [--rss-requests N] [--checkpoint F] [--photos DIR] [--sweep] [--quick]`,
+    `usage: node scripts/run-bench.mjs serve [--duration S] [--rounds N] [--concurrency 1,8,32] [--rss-requests N] [--memory-requests N] [--memory-only] [--checkpoint F] [--photos DIR] [--sweep] [--quick]`,
   );
   process.exit(0);
 }
@@ -52,6 +55,7 @@ const duration = Number(opt.duration ?? (opt.quick ? 3 : 5));
 const rounds = Number(opt.rounds ?? (opt.quick ? 1 : 3));
 const levels = (opt.concurrency ?? '1,8,32').split(',').map(Number);
 const rssRequests = Number(opt['rss-requests'] ?? (opt.quick ? 500 : 10000));
+const memoryRequests = Number(opt['memory-requests'] ?? (opt.quick ? 300 : 2000));
 const python = opt.python ?? process.env.FINEGRAIN_BENCH_PYTHON ?? '/usr/bin/python3';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(root, 'build/src/cli/main.js');
@@ -59,92 +63,6 @@ const PEER = join(root, 'bench/serve/peer.py');
 /** Intra-op threads on both sides: OMP_NUM_THREADS (finegrain's useAllCores reads it too), else every core. */
 const threads = Number(process.env.OMP_NUM_THREADS ?? cpus().length);
 const work = mkdtempSync(join(tmpdir(), 'fg-bench-serve-'));
-
-/** A mobilenet_v2 checkpoint with `classes` outputs (random weights: throughput does not care). */
-function makeCheckpoint(classes: number): string {
-  const path = join(work, `mobilenet_v2-${classes}.safetensors`);
-  const model = createModel('mobilenet_v2', { numClasses: classes });
-  const names = Array.from({ length: classes }, (_, i) => `series ${String(i).padStart(4, '0')}`);
-  saveCheckpoint(path, {
-    model,
-    meta: {
-      model: 'mobilenet_v2',
-      modelOptions: {},
-      classes: names,
-      imageSize: 224,
-      preprocess: imagenetPreprocess(224),
-      mean: [...IMAGENET_MEAN],
-      std: [...IMAGENET_STD],
-      epoch: 0,
-      step: 0,
-    },
-  });
-  model.dispose();
-  return path;
-}
-
-async function photos(): Promise<Buffer[]> {
-  const dir = opt.photos ?? join(root, '../shared/data/cars33/test');
-  if (existsSync(dir)) {
-    const files = readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((d) => d.isFile() && /\.jpe?g$/i.test(d.name))
-      .map((d) => join(d.parentPath ?? (d as unknown as { path: string }).path, d.name))
-      .sort()
-      .slice(0, 32);
-    if (files.length) return files.map((p) => readFileSync(p));
-  }
-  // No photo folder: 32 synthetic 512x384 JPEGs.
-  return Promise.all(
-    Array.from({ length: 32 }, (_, i) =>
-      sharp({ create: { width: 512, height: 384, channels: 3, background: { r: (i * 37) % 255, g: (i * 91) % 255, b: (i * 53) % 255 } } })
-        .jpeg({ quality: 88 })
-        .toBuffer(),
-    ),
-  );
-}
-
-interface Proc {
-  child: ChildProcess;
-  url: string;
-  stop(): Promise<void>;
-}
-
-function startProcess(cmd: string, args: string[], ready: RegExp, env: Record<string, string> = {}): Promise<Proc> {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`not ready in 180 s:\n${err}`)), 180_000);
-    child.stderr!.on('data', (d: Buffer) => {
-      err += d.toString();
-      const m = ready.exec(err);
-      if (m) {
-        clearTimeout(timer);
-        resolve({
-          child,
-          url: m[1]!,
-          stop: () =>
-            new Promise((r) => {
-              if (child.exitCode !== null) return r();
-              child.on('exit', () => r());
-              child.kill('SIGTERM');
-              setTimeout(() => child.kill('SIGKILL'), 15_000).unref();
-            }),
-        });
-      }
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited ${code} before ready:\n${err}`));
-    });
-  });
-}
-
-/** Resident set size now and at its peak (VmHWM), MiB, from /proc. */
-function rss(pid: number): { now: number; peak: number } {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN);
-  return { now: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-}
 
 interface LoadResult {
   concurrency: number;
@@ -155,16 +73,6 @@ interface LoadResult {
   errors: number;
   non2xx: number;
   peakRssMiB: number;
-}
-
-async function load(url: string, bodies: Buffer[], connections: number, options: { duration?: number; amount?: number }): Promise<autocannon.Result> {
-  return autocannon({
-    url: `${url}/v1/classify`,
-    connections,
-    ...(options.amount ? { amount: options.amount } : { duration: options.duration }),
-    timeout: 60,
-    requests: bodies.map((body) => ({ method: 'POST', path: '/v1/classify', headers: { 'content-type': 'image/jpeg' }, body })),
-  });
 }
 
 function resultOf(proc: Proc, c: number, r: autocannon.Result): LoadResult {
@@ -313,17 +221,20 @@ async function sweep(ckpt: string, bodies: Buffer[]) {
 }
 
 const loadStart = loadavg()[0]!;
-const bodies = await photos();
-const small = opt.checkpoint ?? makeCheckpoint(33);
+const bodies = await photos(opt.photos ?? join(root, '../shared/data/cars33/test'));
+const small = opt.checkpoint ?? makeCheckpoint(work, 33);
 console.log(
   `bench serve: ${cpuModel()}, ${cpus().length} cores, ${threads} threads per server, ${new Date().toISOString()}; ${bodies.length} photos; ${duration} s per level\n`,
 );
 const results: Record<string, unknown> = {};
-results.model33 = await compare('33 classes', small, bodies);
-console.log('');
-results.model4000 = await compare('4,000 classes', makeCheckpoint(4000), bodies);
-results.rss = await rssOverTime(small, bodies);
-if (opt.sweep) results.sweep = await sweep(small, bodies);
+if (!opt['memory-only']) {
+  results.model33 = await compare('33 classes', small, bodies);
+  console.log('');
+  results.model4000 = await compare('4,000 classes', makeCheckpoint(work, 4000), bodies);
+  results.rss = await rssOverTime(small, bodies);
+  if (opt.sweep) results.sweep = await sweep(small, bodies);
+}
+results.memory = await memoryAccounting({ main: MAIN, python, peer: PEER, threads, checkpoint: small, bodies, requests: memoryRequests, work });
 const machine = { cpu: cpuModel(), cores: cpus().length, threads, loadAverage: { start: loadStart, end: loadavg()[0]! } };
 const date = new Date().toISOString().slice(0, 10);
 const outPath = opt.out ?? join(root, `bench/results/serve-${date}.json`);

@@ -57,7 +57,8 @@ napi_value set_num_interop_threads(napi_env env, napi_callback_info info) {
   });
 }
 
-// mallopt(name, value): sets one of glibc's malloc parameters ('mmapMax', 'trimThreshold');
+// mallopt(name, value): sets one of glibc's malloc parameters ('mmapMax', 'trimThreshold',
+// 'mmapThreshold', 'arenaMax');
 // true when glibc accepted it, null when this is not glibc.
 // The choice of values is src/native/host-memory.ts's.
 napi_value set_malloc_option(napi_env env, napi_callback_info info) {
@@ -66,7 +67,11 @@ napi_value set_malloc_option(napi_env env, napi_callback_info info) {
     std::string name = string_of(env, a[0], "name");
     int64_t value = int_of(env, a[1], "value");
 #if defined(__GLIBC__)
-    int param = name == "mmapMax" ? M_MMAP_MAX : name == "trimThreshold" ? M_TRIM_THRESHOLD : 0;
+    int param = name == "mmapMax"         ? M_MMAP_MAX
+                : name == "trimThreshold" ? M_TRIM_THRESHOLD
+                : name == "mmapThreshold" ? M_MMAP_THRESHOLD
+                : name == "arenaMax"      ? M_ARENA_MAX
+                                          : 0;
     if (param == 0) fail("mallopt: unknown parameter '" + name + "'");
     return make_bool(env, mallopt(param, static_cast<int>(value)) == 1);
 #else

@@ -30,7 +30,7 @@ namespace {
 constexpr size_t kMinCached = 128 * 1024;
 
 // Rounds up to a multiple of an eighth of the next power of two, so nearby sizes share blocks
-// (at most 25% slack).
+// (at most 25% slack); a request may also take a free block up to twice its size.
 size_t rounded(size_t n) {
   size_t p = 1;
   while (p < n) p <<= 1;
@@ -57,13 +57,16 @@ class TensorCache final : public c10::Allocator {
     size_t size = rounded(n);
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      auto it = free_.find(size);
-      if (it != free_.end()) {
+      // Best fit up to twice the size: a batch of 4 runs in the blocks a batch of 8 left, so
+      // the cache holds about one largest batch's working set, not one set per batch size.
+      auto it = free_.lower_bound(size);
+      if (it != free_.end() && it->first <= 2 * size) {
         void* p = it->second;
+        size_t capacity = it->first;
         free_.erase(it);
-        cached_ -= size;
+        cached_ -= capacity;
         hits_++;
-        live_[p] = size;
+        live_[p] = capacity;
         return {p, p, &TensorCache::release_block, c10::Device(c10::DeviceType::CPU)};
       }
       misses_++;

@@ -11,8 +11,8 @@
 import type { PredictOptions } from '../evaluation/predict-dataset.js';
 import type { TtaOptions } from '../evaluation/tta.js';
 import type { CheckpointSpec } from '../infer/predict-files.js';
-import { loadLibtorchModel, type LibtorchModel } from '../pipeline/libtorch-model.js';
-import { resolveDevice, resolvePrecision, type Precision } from '../runtime/device-choice.js';
+import type { LibtorchModel } from '../pipeline/libtorch-model.js';
+import type { Precision } from '../runtime/device-choice.js';
 import type { Device } from '../tensor/device.js';
 import { UsageError } from '../usage-error.js';
 
@@ -96,13 +96,28 @@ export interface ModelFlags {
   predict: PredictOptions;
 }
 
+/** The model options as given, device and precision not yet resolved against this machine. */
+export interface ModelRequest {
+  checkpoints: CheckpointSpec[];
+  /** As given (default 'auto'); checked where it is resolved. */
+  device: string;
+  precision: Precision | 'auto';
+  ensemble: 'probabilities' | 'embeddings';
+  tta: TtaOptions | undefined;
+  ema: 'auto' | 'trained';
+  batchSize: number;
+  workers: number | undefined;
+}
+
 export type Token = { kind: string; name?: string; value?: string | undefined };
 
 /**
- * The model options from parsed arguments. An `--ensemble-weight` belongs to the `--checkpoint`
- * before it, so `--checkpoint a --checkpoint b --ensemble-weight 0.6` weighs b (a keeps 1).
+ * The model options from parsed arguments, without touching libtorch (so `serve`'s main thread
+ * can parse them and leave the loading to its inference thread). An `--ensemble-weight`
+ * belongs to the `--checkpoint` before it, so `--checkpoint a --checkpoint b
+ * --ensemble-weight 0.6` weighs b (a keeps 1).
  */
-export function modelFlags(values: Record<string, unknown>, tokens: readonly Token[]): ModelFlags {
+export function modelRequest(values: Record<string, unknown>, tokens: readonly Token[]): ModelRequest {
   const checkpoints: CheckpointSpec[] = [];
   for (const t of tokens) {
     if (t.kind !== 'option') continue;
@@ -119,23 +134,32 @@ export function modelFlags(values: Record<string, unknown>, tokens: readonly Tok
   if (!checkpoints.length) throw usageError('--checkpoint FILE is required (repeat it for an ensemble)');
   const ensemble = (values.ensemble as string | undefined) ?? 'probabilities';
   if (ensemble !== 'probabilities' && ensemble !== 'embeddings') throw usageError(`--ensemble must be probabilities or embeddings, got '${ensemble}'`);
-  const device = resolveDevice((values.device as string | undefined) ?? 'auto');
-  const requested = (values.precision as string | undefined) ?? 'auto';
-  if (!['float32', 'bfloat16', 'float16', 'auto'].includes(requested))
-    throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${requested}'`);
-  const precision: Precision = resolvePrecision(requested as Precision | 'auto', device);
+  const precision = (values.precision as string | undefined) ?? 'auto';
+  if (!['float32', 'bfloat16', 'float16', 'auto'].includes(precision))
+    throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${precision}'`);
   return {
     checkpoints,
-    device,
+    device: (values.device as string | undefined) ?? 'auto',
+    precision: precision as Precision | 'auto',
+    ensemble,
+    tta: parseTta(values.tta as string | undefined),
     ema: values['no-ema'] ? 'trained' : 'auto',
-    predict: {
-      device,
-      precision,
-      ensemble,
-      tta: parseTta(values.tta as string | undefined),
-      batchSize: positiveInt(values['batch-size'] as string | undefined, '--batch-size') ?? 32,
-      workers: positiveInt(values.workers as string | undefined, '--workers'),
-    },
+    batchSize: positiveInt(values['batch-size'] as string | undefined, '--batch-size') ?? 32,
+    workers: positiveInt(values.workers as string | undefined, '--workers'),
+  };
+}
+
+/** The model options resolved against this machine (device, precision), as eval and predict run them. */
+export async function modelFlags(values: Record<string, unknown>, tokens: readonly Token[]): Promise<ModelFlags> {
+  const r = modelRequest(values, tokens);
+  const { resolveDevice, resolvePrecision } = await import('../runtime/device-choice.js');
+  const device = resolveDevice(r.device);
+  const precision = resolvePrecision(r.precision, device);
+  return {
+    checkpoints: r.checkpoints,
+    device,
+    ema: r.ema,
+    predict: { device, precision, ensemble: r.ensemble, tta: r.tta, batchSize: r.batchSize, workers: r.workers },
   };
 }
 
@@ -143,8 +167,9 @@ export function modelFlags(values: Record<string, unknown>, tokens: readonly Tok
  * The model behind the library's `classifier()`, loaded for the model options: `eval`,
  * `predict`, `serve` and the library all predict through it, so they agree on every image.
  */
-export function frontDoor(flags: ModelFlags): Promise<LibtorchModel> {
+export async function frontDoor(flags: ModelFlags): Promise<LibtorchModel> {
   const { device, precision, channelsLast, ensemble, tta } = flags.predict;
+  const { loadLibtorchModel } = await import('../pipeline/libtorch-model.js');
   return loadLibtorchModel(
     flags.checkpoints.map((c) => c.path),
     { device, precision, channelsLast, ensemble, tta, ensembleWeights: flags.checkpoints.map((c) => c.weight ?? 1), ema: flags.ema },

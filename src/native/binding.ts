@@ -79,7 +79,7 @@ export interface NativeBinding {
   cudaDeviceCount(): number;
   cudaSynchronize(device?: number | null): void;
   /** glibc's mallopt for one named parameter; null when the C library is not glibc. */
-  mallopt(name: 'mmapMax' | 'trimThreshold', value: number): boolean | null;
+  mallopt(name: 'mmapMax' | 'trimThreshold' | 'mmapThreshold' | 'arenaMax', value: number): boolean | null;
   /** glibc's malloc_trim(0); null when the C library is not glibc. */
   mallocTrim(): boolean | null;
   // tensor-cache.cc: inference's cache of freed CPU tensor blocks

@@ -16,6 +16,7 @@
  *   clf.dispose();
  */
 import { Worker } from 'node:worker_threads';
+import { WORKER_RESOURCE_LIMITS } from './worker-limits.js';
 import type { LibtorchModelInfo } from './libtorch-model.js';
 import type { LibtorchWorkerData, LibtorchWorkerOps, ThreadError } from './libtorch-worker.js';
 import type { ClassifierInput } from './input.js';
@@ -35,6 +36,12 @@ import {
 export interface LibtorchThreadSettings {
   /** Intra-op threads of the forward passes (default: libtorch's, every core or OMP_NUM_THREADS). */
   threads?: number;
+  /**
+   * Apply the serving process's glibc policy from the thread (native/serving-memory.ts: two
+   * malloc arenas, a fixed mmap threshold); `finegrain serve` does. Default false: a library
+   * user's process keeps its own.
+   */
+  servingMemory?: boolean;
 }
 
 interface Pending {
@@ -170,8 +177,9 @@ export function loadLibtorchThread(
     checkpoints: typeof checkpoints === 'string' ? [checkpoints] : [...checkpoints],
     options,
     threads: settings.threads,
+    servingMemory: settings.servingMemory ?? false,
   };
-  const worker = new Worker(new URL('./libtorch-worker.js', import.meta.url), { workerData: data });
+  const worker = new Worker(new URL('./libtorch-worker.js', import.meta.url), { workerData: data, resourceLimits: WORKER_RESOURCE_LIMITS });
   return new Promise((resolve, reject) => {
     const onExit = (code: number) => reject(new Error(`the inference thread exited (code ${code}) before the model loaded`));
     worker.once('error', reject);

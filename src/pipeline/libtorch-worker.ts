@@ -11,7 +11,9 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { faultPoint } from '../fault-points.js';
-import { setNumThreads } from '../runtime/settings.js';
+import { native } from '../native/binding.js';
+import { capServingMemory } from '../native/serving-memory.js';
+import { setNumThreads, useAllCores } from '../runtime/settings.js';
 import { loadLibtorchModel, type LibtorchModel, type LibtorchModelOptions } from './libtorch-model.js';
 import type { BatchItem, BatchResult, DecodedImage } from './served-model.js';
 
@@ -21,6 +23,8 @@ export interface LibtorchWorkerData {
   options: Omit<LibtorchModelOptions, 'calibration'>;
   /** Intra-op threads of this thread's forward passes (OpenMP's setting is per thread). */
   threads?: number;
+  /** Apply the serving glibc policy (native/serving-memory.ts) before the model loads. */
+  servingMemory?: boolean;
 }
 
 /** The operations the thread answers, with their arguments. */
@@ -48,7 +52,10 @@ const data = workerData as LibtorchWorkerData;
 
 let clf: LibtorchModel;
 try {
+  if (data.servingMemory) capServingMemory(native);
+  // Every core unless told (libtorch's own default can be one thread).
   if (data.threads) setNumThreads(data.threads);
+  else useAllCores();
   clf = await loadLibtorchModel(data.checkpoints, data.options);
   port.postMessage({ type: 'ready', info: clf.info });
 } catch (e) {

@@ -9,6 +9,7 @@
  *   const report = await assessQualityOffThread(image, DEFAULT_QUALITY_THRESHOLDS);
  */
 import { Worker } from 'node:worker_threads';
+import { WORKER_RESOURCE_LIMITS } from './worker-limits.js';
 import type { QualityReport, QualityThresholds, RawImage } from '../open-world/quality.js';
 
 type Pending = { resolve: (r: QualityReport) => void; reject: (e: Error) => void };
@@ -24,7 +25,7 @@ function failAll(err: Error): void {
 }
 
 function start(): Worker {
-  const w = new Worker(new URL('./quality-worker.js', import.meta.url));
+  const w = new Worker(new URL('./quality-worker.js', import.meta.url), { resourceLimits: WORKER_RESOURCE_LIMITS });
   w.unref();
   w.on('message', (m: { id: number; report?: QualityReport; error?: string }) => {
     const p = pending.get(m.id);

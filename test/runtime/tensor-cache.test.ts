@@ -92,3 +92,22 @@ test('FINEGRAIN_TENSOR_CACHE_MIB: default 1 GiB, 0 off, anything else a clear er
   assert.throws(() => tensorCacheLimitBytes({ FINEGRAIN_TENSOR_CACHE_MIB: 'lots' }), /FINEGRAIN_TENSOR_CACHE_MIB must be a number/);
   assert.throws(() => tensorCacheLimitBytes({ FINEGRAIN_TENSOR_CACHE_MIB: '-1' }), /FINEGRAIN_TENSOR_CACHE_MIB/);
 });
+
+test('a request takes a free block up to twice its size (a smaller batch runs in a larger one’s blocks), not larger', () => {
+  const release = holdTensorCache(16 * MIB);
+  try {
+    zeros([MIB / 2]).dispose(); // a 2 MiB block kept
+    const kept = tensorCacheStats();
+    const half = zeros([MIB / 4 + 1024]); // just over 1 MiB: fits in the 2 MiB block
+    const afterHalf = tensorCacheStats();
+    assert.equal(afterHalf.hits, kept.hits + 1, 'served from the 2 MiB block');
+    assert.equal(afterHalf.cachedBytes, kept.cachedBytes - 2 * MIB, 'the whole block left the cache');
+    half.dispose();
+    assert.equal(tensorCacheStats().cachedBytes, kept.cachedBytes, 'and came back whole');
+    const quarter = zeros([MIB / 8]); // 512 KiB: a 2 MiB block would waste three quarters
+    assert.equal(tensorCacheStats().misses, afterHalf.misses + 1, 'a block over twice the size is not taken');
+    quarter.dispose();
+  } finally {
+    release();
+  }
+});

@@ -81,7 +81,7 @@ export async function run(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  const flags = modelFlags(values, tokens as Token[]);
+  const flags = await modelFlags(values, tokens as Token[]);
   if (!values.data) throw usageError('--data PATH is required');
   const split = (values.split ?? 'test') as 'test' | 'train' | 'all';
   if (!['test', 'train', 'all'].includes(split)) throw usageError(`--split must be test, train or all, got '${values.split}'`);

@@ -79,7 +79,7 @@ export async function run(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  const flags = modelFlags(values, tokens);
+  const flags = await modelFlags(values, tokens);
   const inputs = [...(values.data ?? []), ...positionals];
   if (!inputs.length) throw usageError('no inputs: give image files or folders (or --data DIR)');
   if (values.out && !/\.(csv|json)$/i.test(values.out)) throw usageError(`--out must name a .csv or .json file, got '${values.out}'`);

@@ -8,6 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import type { ServedModel } from '../../pipeline/served-model.js';
+import type { Device } from '../../tensor/device.js';
 import { createServer } from '../../serve/app.js';
 import { DEFAULT_SERVE_OPTIONS as D } from '../../serve/options.js';
 import { onShutdownSignals } from '../../serve/shutdown.js';
@@ -133,20 +134,28 @@ async function onnxModel(argv: string[], maxPixels: number | undefined): Promise
  * event loop that accepts, decodes and answers requests.
  */
 async function libtorchModel(argv: string[], maxPixels: number | undefined): Promise<ServedModel> {
-  const [{ MODEL_OPTIONS, modelFlags }, { loadLibtorchThread }, { useAllCores }] = await Promise.all([
+  // Nothing here loads libtorch: the flags are parsed as given and the inference thread
+  // resolves the device and precision, so the main thread holds no copy of that code.
+  const [{ MODEL_OPTIONS, modelRequest }, { loadLibtorchThread }] = await Promise.all([
     import('../shared-flags.js'),
     import('../../pipeline/libtorch-thread.js'),
-    import('../../runtime/settings.js'),
   ]);
   const { values, tokens } = parseArgs({ args: argv, options: { ...MODEL_OPTIONS, ...SERVER_OPTIONS }, tokens: true, strict: true });
-  const threads = int(values.threads, '--threads', 1) ?? useAllCores();
-  // The server's default precision is the fast one; eval/predict keep float32 unless asked.
-  const flags = modelFlags({ ...values, precision: values.precision ?? 'auto' }, tokens);
-  const { device, precision, channelsLast, ensemble, tta } = flags.predict;
+  const threads = int(values.threads, '--threads', 1);
+  // The server's default precision is the fast one ('auto'); eval/predict keep float32 unless asked.
+  const r = modelRequest({ ...values, precision: values.precision ?? 'auto' }, tokens);
   return loadLibtorchThread(
-    flags.checkpoints.map((c) => c.path),
-    { device, precision, channelsLast, ensemble, tta, ensembleWeights: flags.checkpoints.map((c) => c.weight ?? 1), ema: flags.ema, maxPixels },
-    { threads },
+    r.checkpoints.map((c) => c.path),
+    {
+      device: r.device as Device | 'auto',
+      precision: r.precision,
+      ensemble: r.ensemble,
+      tta: r.tta,
+      ensembleWeights: r.checkpoints.map((c) => c.weight ?? 1),
+      ema: r.ema,
+      maxPixels,
+    },
+    { threads, servingMemory: true },
   );
 }
 

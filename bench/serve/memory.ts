@@ -1,0 +1,151 @@
+/**
+ * bench/serve's memory accounting: where `finegrain serve`'s resident memory goes, measured by
+ * turning each part off in turn (a fresh server per variant) and by the process's mappings,
+ * not by guessing. For each variant: RSS once ready (after warm-up) and the peak (VmHWM) after
+ * `requests` requests at concurrency 8, with the req/s it served meanwhile; the peer
+ * (FastAPI + PyTorch) alongside. Then the default server's mappings by owner (/proc/PID/smaps).
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { f, table } from '../format.js';
+import { load, rss, startProcess } from './processes.js';
+
+export interface MemoryRow {
+  variant: string;
+  readyMiB: number;
+  peakMiB: number;
+  throughput: number;
+  errors: number;
+}
+
+export interface MemoryContext {
+  main: string;
+  python: string;
+  peer: string;
+  threads: number;
+  checkpoint: string;
+  bodies: Buffer[];
+  requests: number;
+  work: string;
+}
+
+/** Mappings of a process grouped by what they hold, MiB of RSS each. */
+export function mappingsByOwner(pid: number): Record<string, number> {
+  const groups: Record<string, number> = {};
+  let owner = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) {
+      const path = head[1]!;
+      owner = !path
+        ? 'anonymous (JS heaps, malloc arenas, tensors)'
+        : path === '[heap]'
+          ? 'main heap (brk)'
+          : path.startsWith('[')
+            ? 'stacks and kernel'
+            : /libtorch|libc10|libgomp|dnnl|openblas|libshm/.test(path)
+              ? 'libtorch, oneDNN, OpenMP, BLAS (code)'
+              : /\/node$|python3/.test(path)
+                ? 'runtime binary (node / python)'
+                : /sharp|vips/.test(path)
+                  ? 'sharp / libvips (code)'
+                  : 'other shared libraries (code)';
+      continue;
+    }
+    const m = /^Rss:\s+(\d+) kB/.exec(line);
+    if (m) groups[owner] = (groups[owner] ?? 0) + Number(m[1]) / 1024;
+  }
+  return groups;
+}
+
+async function measure(variant: string, cmd: string, args: string[], ready: RegExp, env: Record<string, string>, ctx: MemoryContext) {
+  const p = await startProcess(cmd, args, ready, env);
+  try {
+    await new Promise((r) => setTimeout(r, 1000)); // let a peer's uvicorn bind
+    const readyMiB = rss(p.child.pid!).now;
+    const r = await load(p.url, ctx.bodies, 8, { amount: ctx.requests });
+    const row: MemoryRow = {
+      variant,
+      readyMiB,
+      peakMiB: rss(p.child.pid!).peak,
+      throughput: r.requests.total / r.duration,
+      errors: r.errors + r.timeouts + r.non2xx,
+    };
+    return { row, owners: mappingsByOwner(p.child.pid!) };
+  } finally {
+    await p.stop();
+  }
+}
+
+/** Runs every variant; prints the two tables and returns their rows. */
+export async function memoryAccounting(ctx: MemoryContext) {
+  const fgReady = /ready on (http:\/\/127\.0\.0\.1:\d+)/;
+  const serve = (extra: string[] = [], checkpoint = ctx.checkpoint) => [
+    ctx.main,
+    'serve',
+    '--checkpoint',
+    checkpoint,
+    '--port',
+    '0',
+    '--no-web',
+    '--max-queue',
+    '256',
+    ...extra,
+  ];
+  const onnx = join(ctx.work, 'memory.onnx');
+  const exported = spawnSync(process.execPath, [ctx.main, 'export', '--checkpoint', ctx.checkpoint, '--out', onnx], { encoding: 'utf8' });
+  if (exported.status !== 0) throw new Error(`export failed: ${exported.stderr}`);
+  const variants: [string, string[], Record<string, string>][] = [
+    ['finegrain serve (as shipped)', [], {}],
+    ["glibc's defaults (FINEGRAIN_HOST_MEMORY=system)", [], { FINEGRAIN_HOST_MEMORY: 'system' }],
+    ['no tensor block cache (FINEGRAIN_TENSOR_CACHE_MIB=0)', [], { FINEGRAIN_TENSOR_CACHE_MIB: '0' }],
+    ['no warm-up (--no-warm-up)', ['--no-warm-up'], {}],
+    ['main thread young generation 2 MiB (NODE_OPTIONS)', [], { NODE_OPTIONS: '--max-semi-space-size=2' }],
+    ['ONNX Runtime (--runtime onnx, no libtorch)', ['--runtime', 'onnx'], {}],
+  ];
+  const rows: MemoryRow[] = [];
+  let owners: Record<string, number> = {};
+  let peerOwners: Record<string, number> = {};
+  for (const [variant, extra, env] of variants) {
+    const args = variant.startsWith('ONNX') ? serve(extra, onnx) : serve(extra);
+    const got = await measure(variant, process.execPath, args, fgReady, env, ctx);
+    rows.push(got.row);
+    if (!Object.keys(owners).length) owners = got.owners;
+  }
+  const port = 19000 + Math.floor(Math.random() * 1000);
+  const peer = await measure(
+    'peer: FastAPI + PyTorch',
+    ctx.python,
+    [ctx.peer, ctx.checkpoint, String(port), String(ctx.threads)],
+    /peer ready on (http:\/\/127\.0\.0\.1:\d+)/,
+    {},
+    ctx,
+  );
+  rows.push(peer.row);
+  peerOwners = peer.owners;
+  const base = rows[0]!;
+  console.log(
+    '\n' +
+      table(
+        ['memory: variant (one server each)', 'ready MiB', `peak MiB after ${ctx.requests} req (c=8)`, 'vs as shipped', 'req/s', 'errors'],
+        rows.map((r) => [
+          r.variant,
+          f(r.readyMiB, 0),
+          f(r.peakMiB, 0),
+          `${r.peakMiB >= base.peakMiB ? '+' : ''}${f(r.peakMiB - base.peakMiB, 0)}`,
+          f(r.throughput, 1),
+          String(r.errors),
+        ]),
+      ),
+  );
+  const names = [...new Set([...Object.keys(owners), ...Object.keys(peerOwners)])].sort((a, b) => (owners[b] ?? 0) - (owners[a] ?? 0));
+  console.log(
+    '\n' +
+      table(
+        ['after the load: mappings by owner', 'finegrain MiB', 'peer MiB'],
+        names.map((n) => [n, f(owners[n] ?? 0, 1), f(peerOwners[n] ?? 0, 1)]),
+      ),
+  );
+  return { rows, owners, peerOwners };
+}
