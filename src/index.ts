@@ -75,8 +75,22 @@ export {
   type Classification,
   type Verification,
 } from './pipeline/classifier.js';
-export type { ServedModel, ServedModelInfo, AttentionImages } from './pipeline/served-model.js';
-export type { ClassifierInput } from './pipeline/input.js';
+// What a Classifier drives (and createServer batches): for a runtime of your own.
+export type {
+  ServedModel,
+  ServedModelInfo,
+  ServingRuntime,
+  AttentionImages,
+  AttentionMaps,
+  BatchItem,
+  BatchResult,
+  ClaimedClass,
+  DecodedImage,
+  OnnxModelFile,
+  VerificationAnswer,
+} from './pipeline/served-model.js';
+export type { ClassifierInput, Pixels } from './pipeline/input.js';
+export type { VerificationDecision, VerificationThresholds } from './pipeline/verification.js';
 // The open world: calibrate a checkpoint so it can answer "unknown"; metrics and quality checks.
 export { calibrate, type CalibrateOptions, type CalibrationSummary } from './open-world/calibrate-checkpoint.js';
 export * as openWorld from './open-world/index.js';

@@ -12,6 +12,10 @@
 
 export type Rgb = [number, number, number];
 
+/**
+ * How a photo becomes a model's input: the checkpoint's own, stored in its metadata, so that
+ * eval, predict, serve and the library run exactly what training validated on.
+ */
 export interface PreprocessConfig {
   /** Side of the square network input, in pixels. */
   inputSize: number;
@@ -23,16 +27,19 @@ export interface PreprocessConfig {
    * 0.875 is torchvision's resize(256) + centerCrop(224).
    */
   cropFraction: number;
-  /** Per-channel mean and standard deviation, in [0, 1] pixel units. */
+  /** Per-channel mean, in [0, 1] pixel units. */
   mean: Rgb;
+  /** Per-channel standard deviation, in [0, 1] pixel units. */
   std: Rgb;
 }
 
 /** RGB mean and std of ImageNet's training images, which torchvision's weights expect. */
 export const IMAGENET_MEAN: Readonly<Rgb> = [0.485, 0.456, 0.406];
+/** RGB standard deviation of ImageNet's training images (see IMAGENET_MEAN). */
 export const IMAGENET_STD: Readonly<Rgb> = [0.229, 0.224, 0.225];
 /** The [-1, 1] scaling of Inception-style TensorFlow weights (timm's inception_v4, nasnetalarge). */
 export const INCEPTION_MEAN: Readonly<Rgb> = [0.5, 0.5, 0.5];
+/** The matching std of the [-1, 1] scaling (see INCEPTION_MEAN). */
 export const INCEPTION_STD: Readonly<Rgb> = [0.5, 0.5, 0.5];
 
 /** The preprocessing of a model of `inputSize` with ImageNet statistics, whole-image resize. */

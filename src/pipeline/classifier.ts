@@ -22,7 +22,7 @@ import type { UnknownVerdict } from '../open-world/calibration.js';
 import type { QualityReport } from '../open-world/quality.js';
 import type { ClassifierInput } from './input.js';
 import type { LibtorchModelOptions } from './libtorch-model.js';
-import { NotAvailableError, UnknownClassError, type AttentionImages, type ServedModel, type ServedModelInfo } from './served-model.js';
+import { NotAvailableError, UnknownClassError, type AttentionImages, type ClaimedClass, type ServedModel, type ServedModelInfo } from './served-model.js';
 import type { VerificationDecision } from './verification.js';
 
 /**
@@ -51,26 +51,37 @@ export interface ClassifyOptions {
 
 /** One class and its probability (after the classifier's calibration temperature). */
 export interface Prediction {
+  /** The class name. */
   label: string;
+  /** Its probability, in [0, 1]. */
   score: number;
 }
 
 /** The answer for one photo: top classes, the unknown verdict, quality, and the map when asked. */
 export interface Classification {
+  /** The top classes, best first (`topK` of them). */
   predictions: Prediction[];
+  /** The open-world verdict: does the photo look like none of the classes? */
   unknown: UnknownVerdict;
+  /** The photo's quality: usable, or dark, blurry, … */
   quality: QualityReport;
+  /** The predicted class's activation map over the photo, when asked. */
   attention?: AttentionImages;
 }
 
 /** The answer to "does this photo show `claimed`?", with the evidence (see verification.ts for the rule). */
 export interface Verification {
+  /** match, mismatch or uncertain. */
   decision: VerificationDecision;
+  /** Why, in a sentence. */
   reason: string;
   /** The claimed class's probability and rank (1 = top). */
-  claimed: { label: string; score: number; rank: number };
+  claimed: ClaimedClass;
+  /** The top classes, best first. */
   predictions: Prediction[];
+  /** The open-world verdict: does the photo look like none of the classes? */
   unknown: UnknownVerdict;
+  /** The photo's quality (a poor photo makes the answer uncertain). */
   quality: QualityReport;
   /** The claimed class's activation map, when asked. */
   attention?: AttentionImages;
@@ -146,6 +157,7 @@ export class Classifier implements Disposable {
     models.get(this)!.dispose();
   }
 
+  /** `dispose()`, for `using`. */
   [Symbol.dispose](): void {
     this.dispose();
   }

@@ -68,12 +68,15 @@ export interface LibtorchModelOptions {
   ensembleWeights?: readonly number[];
   /** How an ensemble combines its members (default 'probabilities'). */
   ensemble?: EnsembleMode;
+  /** Test-time augmentation: flips and/or scales, averaged (default none). */
   tta?: TtaOptions;
   /** Which parameters: 'auto' (default) the EMA average when the checkpoint has one; 'ema' requires it; 'trained' ignores it. */
   ema?: 'auto' | 'ema' | 'trained';
   /** The unknown detector (default: the checkpoint's stored calibration, else uncalibrated MSP). */
   calibration?: Calibration;
+  /** The photo-quality limits (default DEFAULT_QUALITY_THRESHOLDS). */
   quality?: QualityThresholds;
+  /** The verification rule's thresholds, over its defaults. */
   verification?: Partial<VerificationThresholds>;
   /** Decompression-bomb guard: refuse images with more pixels (default 100 million). */
   maxPixels?: number;

@@ -29,29 +29,48 @@ export type ServingRuntime = 'libtorch' | 'onnx';
 
 /** What GET /v1/model reports, and what the routes read. */
 export interface ServedModelInfo {
+  /** Which engine computes the forward passes. */
   runtime: ServingRuntime;
   /** A readable name: the run folder and file (`cars33/best`) or the file name. */
   name: string;
+  /** The zoo architecture of each model file (`mobilenet_v2`, …). */
   architectures: string[];
   /** The model files served (checkpoints, or the .onnx file) with their SHA-256. */
-  checkpoints: { path: string; sha256: string; weight: number }[];
+  checkpoints: {
+    /** The file as given. */
+    path: string;
+    /** Its SHA-256, hex (empty when the file could not be hashed). */
+    sha256: string;
+    /** Its weight in the ensemble (1 alone). */
+    weight: number;
+  }[];
+  /** The class names, in the model's output order. */
   classes: readonly string[];
+  /** The side of the square input the model sees, pixels. */
   inputSize: number;
+  /** How a photo becomes the model's input (resize, crop fraction, mean, std). */
   preprocess: PreprocessConfig;
+  /** Where the forward passes run: `cpu`, `cuda:0`, … */
   device: string;
+  /** The forward passes' precision: `float32`, `bfloat16`, `float16`, or the ONNX file's (`int8`). */
   precision: string;
+  /** Whether activations run channels-last (NHWC). */
   channelsLast: boolean;
+  /** How an ensemble combines its members (`probabilities`, `embeddings`; `none` for one ONNX file). */
   ensemble: string;
   /** How attention maps are computed; null where the runtime cannot make them (ONNX). */
   attentionMethod: ActivationMapMethod | null;
   /** The unknown detector, as JSON (method, thresholds, temperature, calibrated, notes). */
   calibration: object;
+  /** The limits below which a photo is flagged (dark, blurry, …). */
   qualityThresholds: QualityThresholds;
+  /** The scores and ranks that make a claim a match or a mismatch. */
   verificationThresholds: VerificationThresholds;
 }
 
 /** A photo decoded for the model, with its quality judged on the photo itself (see input.ts). */
 export interface DecodedImage extends RgbImage {
+  /** The photo's quality, judged on the photo itself. */
   quality: QualityReport;
 }
 
@@ -59,6 +78,7 @@ export interface DecodedImage extends RgbImage {
 export interface BatchItem {
   /** Decoded for the model; without `quality` the quality is judged on these pixels. */
   image: RgbImage | DecodedImage;
+  /** Classes to return, best first (default 5). */
   topK?: number;
   /** Class index whose activation map to render, 'top' for the predicted class (none: no attention). */
   attentionClass?: number | 'top';
@@ -68,11 +88,40 @@ export interface BatchItem {
 
 /** What the batch step computed for one image (numbers only; rendering comes after). */
 export interface BatchResult {
+  /** The top classes, best first. */
   predictions: Prediction[];
+  /** The open-world verdict: does the photo look like none of the classes? */
   unknown: UnknownVerdict;
+  /** The photo's quality. */
   quality: QualityReport;
-  claimed?: { label: string; score: number; rank: number };
-  attentionMaps?: { map: Float32Array; classAgnostic: Float32Array; side: number; label: string; method: ActivationMapMethod };
+  /** The claimed class's probability and rank (1 = top), when the item carried one. */
+  claimed?: ClaimedClass;
+  /** The activation maps as numbers (rendered by `renderAttention`), when the item asked. */
+  attentionMaps?: AttentionMaps;
+}
+
+/** A claimed class's standing in one answer. */
+export interface ClaimedClass {
+  /** The class name. */
+  label: string;
+  /** Its probability. */
+  score: number;
+  /** Its rank among the classes, 1 = top. */
+  rank: number;
+}
+
+/** Activation maps as numbers, before rendering. */
+export interface AttentionMaps {
+  /** The class activation map, `side` × `side`, in [0, 1]. */
+  map: Float32Array;
+  /** The class-agnostic map (channel mean of the feature map), `side` × `side`, in [0, 1]. */
+  classAgnostic: Float32Array;
+  /** The maps' side, pixels of the model input. */
+  side: number;
+  /** The class whose evidence `map` shows. */
+  label: string;
+  /** How `map` was computed. */
+  method: ActivationMapMethod;
 }
 
 /** The attention maps of one answer, rendered over the photo. */
@@ -89,22 +138,31 @@ export interface AttentionImages {
 
 /** The verification rule's answer for a result that carried a claimed class (verification.ts). */
 export interface VerificationAnswer {
+  /** match, mismatch or uncertain. */
   decision: VerificationDecision;
+  /** Why, in a sentence. */
   reason: string;
-  claimed: { label: string; score: number; rank: number };
+  /** The claimed class's probability and rank. */
+  claimed: ClaimedClass;
 }
 
 /** The served model as one ONNX file (GET /v1/model.onnx), with a hash for its ETag. */
 export interface OnnxModelFile {
+  /** The .onnx file's bytes. */
   bytes: Uint8Array;
+  /** Their SHA-256, hex. */
   sha256: string;
 }
 
 /** A claimed class the model does not have; `closest` lists the nearest names. */
 export class UnknownClassError extends Error {
+  /** Always 'UnknownClassError'. */
   override name = 'UnknownClassError';
+  /** @internal */
   constructor(
+    /** The name given. */
     readonly claimed: string,
+    /** The model's class names nearest to it, closest first. */
     readonly closest: string[],
   ) {
     super(`'${claimed}' is not one of the model's classes; closest: ${closest.map((c) => `'${c}'`).join(', ')}`);
@@ -113,6 +171,7 @@ export class UnknownClassError extends Error {
 
 /** Something the served model cannot do in this set-up (an ONNX file of an ensemble, attention on ONNX). */
 export class NotAvailableError extends Error {
+  /** Always 'NotAvailableError'. */
   override name = 'NotAvailableError';
 }
 
@@ -129,7 +188,9 @@ export function indexOfClass(label: string, byName: ReadonlyMap<string, number>,
  * (this thread), `LibtorchThreadModel` (a worker thread) and `OnnxModel` (ONNX Runtime).
  */
 export interface ServedModel {
+  /** The class names, in the model's output order. */
   readonly classes: readonly string[];
+  /** What is loaded and how it runs. */
   readonly info: ServedModelInfo;
   /** The index of a class name, or an UnknownClassError listing the closest names. */
   classIndex(label: string): number;
@@ -151,5 +212,6 @@ export interface ServedModel {
    * this way leave it out.
    */
   onFailure?(listener: (error: Error) => void): void;
+  /** Frees the model (native memory, threads, sessions); idempotent. */
   dispose(): void;
 }

@@ -23,13 +23,17 @@ import { DEFAULT_SERVE_OPTIONS, type ServeOptions } from './options.js';
 import { registerRoutes, type RouteContext } from './routes.js';
 
 export interface Server {
+  /** The Fastify instance (add routes or hooks before `listen()`). */
   app: FastifyInstance;
+  /** The Prometheus metrics the server records (its registry is served at /metrics). */
   metrics: ServerMetrics;
+  /** The settings in effect, defaults filled in. */
   options: ServeOptions;
   /** Starts listening, then warms up; resolves with the address once ready. */
   listen(): Promise<string>;
   /** Stops accepting, finishes what is in flight, and closes (the classifier stays the caller's). */
   close(): Promise<void>;
+  /** Whether /readyz says ready: listening and warmed up, not draining. */
   readonly ready: boolean;
 }
 

@@ -9,6 +9,9 @@
  *   import { createServer } from 'finegrain/serve';
  *   const server = await createServer(await classifier('best.safetensors'), { host: '127.0.0.1', port: 8080 });
  *   await server.listen();
+ *
+ * @module finegrain/serve
  */
 export { createServer, type Server } from './app.js';
+export type { ServerMetrics } from './metrics.js';
 export { DEFAULT_SERVE_OPTIONS, type ServeOptions } from './options.js';

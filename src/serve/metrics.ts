@@ -11,13 +11,21 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
+/** The server's Prometheus metrics (prom-client objects), served at /metrics. */
 export interface ServerMetrics {
+  /** The registry /metrics renders (these and the default process metrics). */
   registry: Registry;
+  /** finegrain_http_requests_total, by route and status. */
   requests: Counter<'route' | 'status'>;
+  /** Request latency by route, seconds. */
   latency: Histogram<'route'>;
+  /** Time from admission to the start of the image's batch, seconds. */
   queueTime: Histogram;
+  /** One batch's forward pass, seconds. */
   inferenceTime: Histogram;
+  /** Images per forward pass. */
   batchSize: Histogram;
+  /** Requests being handled now. */
   inFlight: Gauge;
 }
 

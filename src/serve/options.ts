@@ -5,7 +5,9 @@
  * server runs most images in shared passes.
  */
 export interface ServeOptions {
+  /** The address to listen on (default 127.0.0.1; 0.0.0.0 exposes the server). */
   host: string;
+  /** The port (default 8080; 0 picks a free one). */
   port: number;
   /** Images per forward pass at most. */
   maxBatch: number;
@@ -27,6 +29,7 @@ export interface ServeOptions {
   web: boolean;
 }
 
+/** The defaults `createServer` and `finegrain serve` start from. */
 export const DEFAULT_SERVE_OPTIONS: ServeOptions = {
   host: '127.0.0.1',
   port: 8080,

@@ -8,6 +8,8 @@
  * @example
  *   import { loadPretrainedModel, normalizeImageNet } from 'finegrain';
  *   const model = loadPretrainedModel('mobilenet_v2', { numClasses: 100 });
+ *
+ * @module
  */
 export { importMobileNetV2Onnx, mobileNetV2ConvSlots, type MobileNetV2ConvSlot } from './mobilenet-v2-onnx.js';
 export { foldedBatchNormEntries, BATCH_NORM_EPS } from './batch-norm-as-bias.js';

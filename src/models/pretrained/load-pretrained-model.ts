@@ -20,6 +20,7 @@ import { createModel } from '../registry.js';
 import { importMobileNetV2Onnx } from './mobilenet-v2-onnx.js';
 import { MOBILENET_V2_ONNX, sharedPath } from './shared.js';
 
+/** Where `loadPretrainedModel` reads the weights from, and the head it puts on. */
 export interface PretrainedModelOptions {
   /** An ONNX file for the model's importer (default: the model's file in ../shared/weights). */
   onnx?: string;

@@ -47,6 +47,7 @@ interface ConvShape {
 
 /** Where one QLinearConv of the graph goes in torchvision's MobileNetV2. */
 export interface MobileNetV2ConvSlot {
+  /** The graph's QLinearConv node. */
   node: OnnxNode;
   /** The Conv2d's key prefix ('features.2.conv.0.0'): its weight is `${conv}.weight`. */
   conv: string;

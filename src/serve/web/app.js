@@ -90,7 +90,9 @@ function renderResult(r) {
     : '';
   const issues = r.quality?.issues ?? [];
   $('quality-banner').hidden = !issues.length;
-  $('quality-banner').textContent = issues.length ? `Photo quality: ${issues.map((i) => i.replace('_', ' ')).join(', ')}. A better photo gives a more reliable answer.` : '';
+  $('quality-banner').textContent = issues.length
+    ? `Photo quality: ${issues.map((i) => i.replace('_', ' ')).join(', ')}. A better photo gives a more reliable answer.`
+    : '';
   const t = r.timing_ms;
   $('timing').textContent = r.on_device
     ? `on this device · decode ${t.decode} ms · preprocess ${t.preprocess} ms · inference ${t.inference} ms · total ${t.total} ms`
@@ -123,7 +125,8 @@ function loadOnDevice() {
     const p = m.preprocess;
     const spec = { inputSize: p.input_size, cropFraction: p.crop_fraction, mean: p.mean, std: p.std };
     const verdicts = logitVerdicts(m.thresholds.unknown);
-    $('device-line').textContent = `on this device: ready (${(bytes.length / 1e6).toFixed(1)} MB model, WebAssembly, ${threads} thread${threads > 1 ? 's' : ''}${self.crossOriginIsolated ? '' : ': the page is not cross-origin isolated'})`;
+    $('device-line').textContent =
+      `on this device: ready (${(bytes.length / 1e6).toFixed(1)} MB model, WebAssembly, ${threads} thread${threads > 1 ? 's' : ''}${self.crossOriginIsolated ? '' : ': the page is not cross-origin isolated'})`;
     return { ort, session, spec, decodeSide: p.decode_side, verdicts, pixelsToInput };
   })();
   onDevice.catch(() => (onDevice = null));

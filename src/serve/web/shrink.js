@@ -45,7 +45,9 @@ export function shrinkRgb(image, outWidth, outHeight) {
   for (let y = 0; y < height; y++) {
     for (let j = 0; j < outWidth; j++) {
       const { first, w } = cols[j];
-      let r = 0, g = 0, b = 0;
+      let r = 0,
+        g = 0,
+        b = 0;
       for (let k = 0; k < w.length; k++) {
         const x = Math.min(width - 1, Math.max(0, first + k));
         const o = (y * width + x) * 3;
