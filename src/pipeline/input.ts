@@ -21,9 +21,13 @@ export function decodeOptionsFor(p: PreprocessConfig, options: { maxPixels?: num
 
 /** Decoded pixels: row-major, interleaved, 1 (gray), 3 (RGB) or 4 (RGBA) 8-bit channels. */
 export interface Pixels {
+  /** The bytes, `width × height × channels` of them. */
   data: Uint8Array;
+  /** Pixels per row. */
   width: number;
+  /** Rows. */
   height: number;
+  /** Channels per pixel: 1 (gray), 3 (RGB) or 4 (RGBA; alpha is dropped). */
   channels: 1 | 3 | 4;
 }
 

@@ -18,8 +18,10 @@
 import type { UnknownVerdict } from '../open-world/calibration.js';
 import type { QualityReport } from '../open-world/quality.js';
 
+/** The verification rule's answer (see the rule above). */
 export type VerificationDecision = 'match' | 'mismatch' | 'uncertain';
 
+/** The verification rule's thresholds (defaults: DEFAULT_VERIFICATION_THRESHOLDS). */
 export interface VerificationThresholds {
   /** The claimed class must rank at least this high for a match (1 = top prediction). */
   matchMaxRank: number;

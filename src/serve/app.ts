@@ -22,6 +22,7 @@ import { openApiCollector } from './openapi.js';
 import { DEFAULT_SERVE_OPTIONS, type ServeOptions } from './options.js';
 import { registerRoutes, type RouteContext } from './routes.js';
 
+/** A configured server (`createServer`): listen, then close. */
 export interface Server {
   /** The Fastify instance (add routes or hooks before `listen()`). */
   app: FastifyInstance;
