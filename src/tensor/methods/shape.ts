@@ -31,7 +31,7 @@ declare module '../tensor.js' {
     expand(...shape: number[] | [number[]]): Tensor;
     /** `expand` to `other`'s shape: a broadcast view, no copy. */
     expandAs(other: Tensor): Tensor;
-    /** A copy tiled `times[i]` times along each dimension (as PyTorch's `repeat`, NumPy's `tile`). */
+    /** A copy tiled `times[i]` times along each dimension (as PyTorch's repeat, NumPy's tile). */
     repeat(...times: number[] | [number[]]): Tensor;
     /** A copy with the order of elements reversed along each of `dims`. */
     flip(dims: number[]): Tensor;
