@@ -141,16 +141,13 @@ export async function createServer(model: Classifier | ServedModel, overrides: P
     async listen() {
       const address = await app.listen({ host: options.host, port: options.port });
       if (options.warmUp) {
-        // Batch sizes 1, 2, 4, ... and the largest: the first pass at a new shape pays for
-        // oneDNN's kernel set-up; later shapes in between cost little more. Largest first, so
-        // the smaller batches run in the activation blocks it leaves (tensor-cache.cc).
+        // Every batch size the batcher can form, largest first: the first pass at a new shape
+        // pays for oneDNN's kernel set-up and its plan variant (a few MiB each), so serving
+        // neither slows nor grows when a new size first turns up; the smaller batches run in
+        // the activation blocks the largest leaves (tensor-cache.cc).
         await new Promise((r) => setImmediate(r));
-        const sizes = new Set([options.maxBatch]);
-        for (let b = 1; b < options.maxBatch; b *= 2) sizes.add(b);
-        await clf.warmUp(
-          [...sizes].sort((a, b) => b - a),
-          1,
-        );
+        const sizes = Array.from({ length: options.maxBatch }, (_, i) => options.maxBatch - i);
+        await clf.warmUp(sizes, 1);
       }
       state.ready = true;
       return address;
