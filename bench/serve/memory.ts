@@ -104,14 +104,10 @@ export async function memoryAccounting(ctx: MemoryContext) {
     ['main thread young generation 2 MiB (NODE_OPTIONS)', [], { NODE_OPTIONS: '--max-semi-space-size=2' }],
     ['ONNX Runtime (--runtime onnx, no libtorch)', ['--runtime', 'onnx'], {}],
   ];
-  const rows: MemoryRow[] = [];
-  let owners: Record<string, number> = {};
-  let peerOwners: Record<string, number> = {};
+  const measured = [];
   for (const [variant, extra, env] of variants) {
     const args = variant.startsWith('ONNX') ? serve(extra, onnx) : serve(extra);
-    const got = await measure(variant, process.execPath, args, fgReady, env, ctx);
-    rows.push(got.row);
-    if (!Object.keys(owners).length) owners = got.owners;
+    measured.push(await measure(variant, process.execPath, args, fgReady, env, ctx));
   }
   const port = 19000 + Math.floor(Math.random() * 1000);
   const peer = await measure(
@@ -122,8 +118,10 @@ export async function memoryAccounting(ctx: MemoryContext) {
     {},
     ctx,
   );
-  rows.push(peer.row);
-  peerOwners = peer.owners;
+  const rows = [...measured, peer].map((m) => m.row);
+  // The mappings of the server as shipped (the first variant) beside the peer's.
+  const owners = measured[0]!.owners;
+  const peerOwners = peer.owners;
   const base = rows[0]!;
   console.log(
     '\n' +

@@ -89,8 +89,8 @@ export interface Verification {
 
 export { UnknownClassError, NotAvailableError };
 
-// The model behind each classifier, for createServer; not a property, so the public type shows
-// the user's methods only.
+// The model behind each live classifier, for createServer; not a property, so the public type
+// shows the user's methods only. dispose() removes the entry: no entry means disposed.
 const models = new WeakMap<Classifier, ServedModel>();
 
 /**
@@ -102,7 +102,6 @@ export class Classifier implements Disposable {
   readonly classes: readonly string[];
   /** What is loaded and how it runs: runtime, files and hashes, preprocessing, device, precision, calibration, thresholds. */
   readonly info: ServedModelInfo;
-  #disposed = false;
 
   /** @internal Use `classifier()`. */
   constructor(model: ServedModel) {
@@ -112,8 +111,7 @@ export class Classifier implements Disposable {
   }
 
   #model(): ServedModel {
-    if (this.#disposed) throw new Error('classifier used after dispose()');
-    return models.get(this)!;
+    return servedModelOf(this);
   }
 
   /**
@@ -152,9 +150,10 @@ export class Classifier implements Disposable {
 
   /** Frees the model (native memory, threads, sessions); idempotent. */
   dispose(): void {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    models.get(this)!.dispose();
+    const m = models.get(this);
+    if (!m) return;
+    models.delete(this);
+    m.dispose();
   }
 
   /** `dispose()`, for `using`. */

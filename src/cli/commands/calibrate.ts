@@ -7,7 +7,6 @@
  *   finegrain calibrate --checkpoint runs/a/checkpoints/best.safetensors
  *   finegrain calibrate --checkpoint model.safetensors --data val/ --bank-data train/ --method energy
  */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { calibrate } from '../../open-world/calibrate-checkpoint.js';
 import { DEFAULT_KNN_K, DEFAULT_OOD_METHOD, DEFAULT_PASS_RATE } from '../../open-world/calibration-fit.js';
@@ -90,10 +89,8 @@ export async function run(argv: string[]): Promise<void> {
   const requested = values.precision ?? 'auto';
   if (!['float32', 'bfloat16', 'float16', 'auto'].includes(requested))
     throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${requested}'`);
-  const checkpoint = values.checkpoint;
-  if (!existsSync(checkpoint)) throw usageError(`checkpoint not found: ${checkpoint}`);
-
-  const summary = await calibrate(checkpoint, {
+  // calibrate() checks the checkpoint and data itself (UsageErrors, printed as one line).
+  const summary = await calibrate(values.checkpoint, {
     data: values.data,
     bankData: values['bank-data'],
     split,
