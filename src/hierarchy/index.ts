@@ -1,11 +1,14 @@
 /**
  * Class hierarchies: the classes grouped into coarser levels (car series under models under
- * makes), from class names, a mapping file or nested folders.
+ * makes), answers with a score per level and the deepest level they are confident about,
+ * per-level thresholds fitted on validation, claims verified at any level, and evaluation per
+ * level.
  *
  * @example
- *   import { hierarchyFromNames } from './index.js';
- *   const h = hierarchyFromNames(classes, 'make-model-year');
- *   h.pathOf(0); // ['Audi', 'Audi 100 Sedan', 'Audi 100 Sedan 1994']
+ *   import * as hierarchy from './index.js';
+ *   const h = hierarchy.hierarchyFromNames(classes, 'make-model-year');
+ *   const { thresholds } = hierarchy.fitLevelThresholds(h, valProbs, valLabels, { maxError: 0.03 });
+ *   hierarchy.hierarchicalAnswer(h, probs, thresholds).deepestConfident; // 1: sure of the model, not the year
  *
  * @module
  */
@@ -15,3 +18,17 @@ export { hierarchyFromNames, NAME_PATTERNS, type NamePattern, type NamePatternOp
 export { hierarchyFromMapping } from './from-mapping.js';
 export { hierarchyFromPaths } from './from-paths.js';
 export { readHierarchyFile, csvMapping } from './read-file.js';
+export { levelScores, hierarchicalAnswer, type LevelThresholds, type LevelAnswer, type HierarchicalAnswer } from './scores.js';
+export { fitLevelThresholds, wilsonUpper, DEFAULT_MAX_ERROR, DEFAULT_WILSON_Z, type ThresholdFitOptions, type LevelThresholdFit } from './thresholds.js';
+export {
+  answerCoverage,
+  coverageCurve,
+  formatCoverageCurve,
+  DEFAULT_MAX_ERRORS,
+  type AnswerCoverage,
+  type CoveragePoint,
+  type CoverageCurveOptions,
+  type LabelledRows,
+} from './coverage.js';
+export { verifyClaimAtLevel, findClaim, type LevelVerification, type LevelVerifyOptions } from './verify.js';
+export { hierarchicalEvaluation, formatHierarchicalEvaluation, type HierarchicalEvaluation } from './evaluation.js';
