@@ -94,6 +94,8 @@ export type { VerificationDecision, VerificationThresholds } from './pipeline/ve
 // The open world: calibrate a checkpoint so it can answer "unknown"; metrics and quality checks.
 export { calibrate, type CalibrateOptions, type CalibrationSummary } from './open-world/calibrate-checkpoint.js';
 export * as openWorld from './open-world/index.js';
+// Class hierarchies: answers, thresholds, verification and evaluation per level (make → model → series).
+export * as hierarchy from './hierarchy/index.js';
 // Export: a model as an ONNX graph, and the graph as the bytes of an .onnx file.
 export { exportOnnx, type ExportOnnxOptions } from './export/export-onnx.js';
 export { OnnxGraph, FloatAttr, FloatsAttr, type GraphNode, type GraphInitializer, type GraphValueInfo, type OnnxAttrValue } from './export/onnx-graph.js';

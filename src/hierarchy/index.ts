@@ -2,10 +2,10 @@
  * Class hierarchies: the classes grouped into coarser levels (car series under models under
  * makes), answers with a score per level and the deepest level they are confident about,
  * per-level thresholds fitted on validation, claims verified at any level, and evaluation per
- * level.
+ * level. Exported from `finegrain` as the `hierarchy` namespace. Guide: docs/hierarchy.md.
  *
  * @example
- *   import * as hierarchy from './index.js';
+ *   import { hierarchy } from 'finegrain';
  *   const h = hierarchy.hierarchyFromNames(classes, 'make-model-year');
  *   const { thresholds } = hierarchy.fitLevelThresholds(h, valProbs, valLabels, { maxError: 0.03 });
  *   hierarchy.hierarchicalAnswer(h, probs, thresholds).deepestConfident; // 1: sure of the model, not the year
@@ -32,3 +32,4 @@ export {
 } from './coverage.js';
 export { verifyClaimAtLevel, findClaim, type LevelVerification, type LevelVerifyOptions } from './verify.js';
 export { hierarchicalEvaluation, formatHierarchicalEvaluation, type HierarchicalEvaluation } from './evaluation.js';
+export { saveHierarchy, loadHierarchy, hierarchyPath, HIERARCHY_FORMAT, type HierarchySidecar, type StoredHierarchy } from './sidecar.js';
