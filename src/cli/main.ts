@@ -19,6 +19,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'fit temperature, OOD statistics and thresholds for a checkpoint (stored beside it)',
     load: () => import('./commands/calibrate.js'),
   },
+  hierarchy: {
+    summary: 'a class hierarchy (make → model → series) with thresholds per level, stored beside a checkpoint',
+    load: () => import('./commands/hierarchy.js'),
+  },
   predict: { summary: 'predict images: Kaggle CSV or top-k JSON, TTA, ensembles, attention maps', load: () => import('./commands/predict.js') },
   serve: { summary: 'serve a checkpoint over HTTP: classify, verify, attention maps, metrics, web page', load: () => import('./commands/serve.js') },
   setup: { summary: 'find or install libtorch and build the native addon (what the install step does)', load: () => import('./commands/setup.js') },

@@ -30,6 +30,7 @@ export {
   type CoverageCurveOptions,
   type LabelledRows,
 } from './coverage.js';
-export { verifyClaimAtLevel, findClaim, type LevelVerification, type LevelVerifyOptions } from './verify.js';
+export { verifyClaimAtLevel, findClaim, type ClaimDecision, type LevelVerification, type LevelVerifyOptions } from './verify.js';
 export { hierarchicalEvaluation, formatHierarchicalEvaluation, type HierarchicalEvaluation } from './evaluation.js';
 export { saveHierarchy, loadHierarchy, hierarchyPath, HIERARCHY_FORMAT, type HierarchySidecar, type StoredHierarchy } from './sidecar.js';
+export { fitHierarchy, hierarchyFromSource, type FitHierarchyOptions, type HierarchyFitSummary } from './fit-checkpoint.js';

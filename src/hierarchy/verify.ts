@@ -23,16 +23,18 @@
  *   verifyClaimAtLevel(h, probs, 'audi', thresholds);          // { decision: 'match', level: 'make', score: 0.98, … }
  *   verifyClaimAtLevel(h, probs, 'Audi S4 Sedan 2012', thresholds).decision; // 'uncertain': Audi, but which year?
  */
-import { closestClasses } from '../pipeline/verification.js';
-import type { VerificationDecision } from '../pipeline/verification.js';
+import { closestClasses } from '../evaluation/closest-classes.js';
 import type { ClassHierarchy, NodeRef } from './class-hierarchy.js';
 import { HierarchyError, UnknownClaimError, listSome } from './errors.js';
 import { checkThresholds, hierarchicalAnswer, levelScores, type HierarchicalAnswer, type LevelThresholds } from './scores.js';
 
+/** The three answers a claim can get: the same words as the flat verification's. */
+export type ClaimDecision = 'match' | 'mismatch' | 'uncertain';
+
 /** The verdict on a claim at its level, with what it rests on. */
 export interface LevelVerification {
   /** 'match', 'mismatch' or 'uncertain' (see the rule above). */
-  decision: VerificationDecision;
+  decision: ClaimDecision;
   /** Why, in a sentence for people. */
   reason: string;
   /** The node the claim names, as the hierarchy spells it. */

@@ -18,6 +18,7 @@
  *   const v = await clf.verify('listing.jpg', 'BMW M3 Coupe 2012');
  *   v.decision;                // 'match' | 'mismatch' | 'uncertain'
  */
+import type { HierarchicalAnswer } from '../hierarchy/scores.js';
 import type { UnknownVerdict } from '../open-world/calibration.js';
 import type { QualityReport } from '../open-world/quality.js';
 import type { ClassifierInput } from './input.js';
@@ -67,6 +68,8 @@ export interface Classification {
   quality: QualityReport;
   /** The predicted class's activation map over the photo, when asked. */
   attention?: AttentionImages;
+  /** With a class hierarchy beside the model: the path (make → model → series) with a score per level and the deepest level the answer is sure of. */
+  hierarchy?: HierarchicalAnswer;
 }
 
 /** The answer to "does this photo show `claimed`?", with the evidence (see verification.ts for the rule). */
@@ -125,6 +128,7 @@ export class Classifier implements Disposable {
     const image = await model.decode(input);
     const [r] = await model.runBatch([{ image, topK: options.topK, attentionClass: options.attention ? 'top' : undefined }]);
     const out: Classification = { predictions: r!.predictions, unknown: r!.unknown, quality: r!.quality };
+    if (r!.hierarchy) out.hierarchy = r!.hierarchy;
     if (options.attention) out.attention = await model.renderAttention(image, r!);
     return out;
   }

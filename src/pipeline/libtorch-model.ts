@@ -33,6 +33,7 @@ import { loadEnsemble, type LoadedEnsemble } from '../infer/predict-files.js';
 import type { TtaOptions } from '../evaluation/tta.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
 import { loadCalibration, uncalibrated, type Calibration } from '../open-world/calibration.js';
+import { loadHierarchy, type StoredHierarchy } from '../hierarchy/sidecar.js';
 import { DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from '../open-world/quality.js';
 import { combineMembers, memberForward, withPrecision, type EnsembleMode, type MemberOutput } from '../evaluation/forward.js';
 import { prepareForInference } from '../models/prepare-for-inference.js';
@@ -122,6 +123,7 @@ export class LibtorchModel implements ServedModel, Disposable {
     private readonly calibration: Calibration,
     info: LibtorchModelInfo,
     private readonly settings: { maxPixels?: number; tta?: TtaOptions; ema?: 'auto' | 'ema' | 'trained' } = {},
+    private readonly hierarchy: StoredHierarchy | null = null,
   ) {
     this.classes = ensemble.classes;
     this.info = info;
@@ -229,7 +231,7 @@ export class LibtorchModel implements ServedModel, Disposable {
     const mapClass: (number | undefined)[] = [];
     const results: BatchResult[] = items.map((it, i) => {
       const row = probs.subarray(i * k, (i + 1) * k);
-      const { result, best } = rowAnswer(row, it, verdicts[i]!, this.classes, this.info.qualityThresholds);
+      const { result, best } = rowAnswer(row, it, verdicts[i]!, this.classes, this.info.qualityThresholds, this.hierarchy);
       mapClass[i] = it.attentionClass === 'top' ? best : it.attentionClass;
       return result;
     });
@@ -336,6 +338,8 @@ export async function loadLibtorchModel(checkpoints: string | readonly string[],
     // A stored calibration is fitted on one checkpoint's logits and embeddings; an ensemble's
     // (concatenated embeddings) would not fit it, so ensembles use the uncalibrated default.
     const calibration = options.calibration ?? (paths.length === 1 ? loadCalibration(paths[0]!) : null) ?? uncalibrated();
+    // The class hierarchy's thresholds are fitted on one checkpoint's probabilities, like the calibration.
+    const hierarchy = paths.length === 1 ? loadHierarchy(paths[0]!, ensemble.classes) : null;
     const first = ensemble.members[0]!;
     const info: LibtorchModelInfo = {
       runtime: 'libtorch',
@@ -353,8 +357,9 @@ export async function loadLibtorchModel(checkpoints: string | readonly string[],
       calibration: calibration.toJSON(),
       qualityThresholds: options.quality ?? DEFAULT_QUALITY_THRESHOLDS,
       verificationThresholds: { ...DEFAULT_VERIFICATION_THRESHOLDS, ...options.verification },
+      hierarchy: hierarchy && { levels: hierarchy.hierarchy.levels, thresholds: hierarchy.info.thresholds ?? null },
     };
-    return new LibtorchModel(ensemble, calibration, info, { maxPixels: options.maxPixels, tta: options.tta, ema: options.ema });
+    return new LibtorchModel(ensemble, calibration, info, { maxPixels: options.maxPixels, tta: options.tta, ema: options.ema }, hierarchy);
   } catch (e) {
     ensemble.dispose();
     throw e;

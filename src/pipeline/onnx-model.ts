@@ -191,6 +191,8 @@ export async function loadOnnxModel(path: string, options: OnnxModelOptions = {}
       },
       qualityThresholds: options.quality ?? DEFAULT_QUALITY_THRESHOLDS,
       verificationThresholds: { ...DEFAULT_VERIFICATION_THRESHOLDS, ...options.verification },
+      // Hierarchy thresholds are fitted for a checkpoint's bytes; an ONNX file carries none yet.
+      hierarchy: null,
     };
     return new OnnxModel(runtime, path, sha256, unknown, info, options.maxPixels);
   } catch (e) {

@@ -18,6 +18,8 @@ import { decodeForQuality, decodeInput, decodeOptionsFor, type ClassifierInput }
 import { rankOf, topClasses } from '../evaluation/top-classes.js';
 import { decideVerification, type VerificationThresholds } from './verification.js';
 import { assessQualityOffThread } from './quality-thread.js';
+import { hierarchicalAnswer } from '../hierarchy/scores.js';
+import type { StoredHierarchy } from '../hierarchy/sidecar.js';
 
 /**
  * Decodes an input as `preprocess` wants it (off the JS thread) and judges its quality (on the
@@ -56,13 +58,18 @@ export function qualityView(image: RgbImage, preprocess: PreprocessConfig): RgbI
   return { data, width: side, height: side };
 }
 
-/** One image's answer from its row of class probabilities; `best` is the top class's index. */
+/**
+ * One image's answer from its row of class probabilities; `best` is the top class's index.
+ * With a class hierarchy the answer carries its path and deepest confident level (levels
+ * without fitted thresholds are never confident).
+ */
 export function rowAnswer(
   probs: ArrayLike<number>,
   item: BatchItem,
   unknown: UnknownVerdict,
   classes: readonly string[],
   thresholds: QualityThresholds,
+  hierarchy: StoredHierarchy | null = null,
 ): { result: BatchResult; best: number } {
   const topK = Math.max(1, Math.min(item.topK ?? 5, classes.length));
   const top = topClasses(probs, topK);
@@ -71,6 +78,7 @@ export function rowAnswer(
     unknown,
     quality: 'quality' in item.image ? item.image.quality : assessQuality({ ...item.image, channels: 3 }, thresholds),
   };
+  if (hierarchy) result.hierarchy = hierarchicalAnswer(hierarchy.hierarchy, probs, hierarchy.thresholds ?? hierarchy.hierarchy.levels.map(() => Infinity));
   const c = item.claimedClass;
   if (c !== undefined) result.claimed = { label: classes[c]!, score: probs[c]!, rank: rankOf(probs, c) };
   return { result, best: top[0]! };

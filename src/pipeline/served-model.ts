@@ -22,7 +22,9 @@ import type { UnknownVerdict } from '../open-world/calibration.js';
 import type { QualityReport } from '../open-world/quality.js';
 import type { Prediction } from './classifier.js';
 import type { ClassifierInput } from './input.js';
-import { closestClasses, type VerificationDecision, type VerificationThresholds } from './verification.js';
+import { closestClasses } from '../evaluation/closest-classes.js';
+import type { VerificationDecision, VerificationThresholds } from './verification.js';
+import type { HierarchicalAnswer } from '../hierarchy/scores.js';
 
 /** Which engine computes the forward passes. */
 export type ServingRuntime = 'libtorch' | 'onnx';
@@ -66,6 +68,13 @@ export interface ServedModelInfo {
   qualityThresholds: QualityThresholds;
   /** The scores and ranks that make a claim a match or a mismatch. */
   verificationThresholds: VerificationThresholds;
+  /** The class hierarchy's levels and fitted thresholds (null: none beside the model file; docs/hierarchy.md). */
+  hierarchy: {
+    /** The level names, top-down ('make', 'model', 'series'). */
+    levels: readonly string[];
+    /** Each level's threshold (null: never confident); null when none were fitted. */
+    thresholds: (number | null)[] | null;
+  } | null;
 }
 
 /** A photo decoded for the model, with its quality judged on the photo itself (see input.ts). */
@@ -98,6 +107,8 @@ export interface BatchResult {
   claimed?: ClaimedClass;
   /** The activation maps as numbers (rendered by `renderAttention`), when the item asked. */
   attentionMaps?: AttentionMaps;
+  /** With a class hierarchy: the path with a score per level and the deepest confident level. */
+  hierarchy?: HierarchicalAnswer;
 }
 
 /** A claimed class's standing in one answer. */

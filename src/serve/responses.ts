@@ -5,6 +5,7 @@
 import type { UnknownVerdict } from '../open-world/calibration.js';
 import type { QualityReport } from '../open-world/quality.js';
 import type { AttentionImages } from '../pipeline/served-model.js';
+import type { HierarchicalAnswer } from '../hierarchy/scores.js';
 
 export const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -21,6 +22,10 @@ export function unknownJson(u: UnknownVerdict) {
 
 export function qualityJson(q: QualityReport) {
   return { ok: q.ok, issues: q.issues, measures: snakeKeys(q.measures) as Record<string, number> };
+}
+
+export function hierarchyJson(h: HierarchicalAnswer) {
+  return { path: h.path.map((p) => ({ level: p.level, name: p.name, score: p.score, confident: p.confident })), deepest_confident: h.deepestConfident };
 }
 
 export function attentionJson(a: AttentionImages | undefined) {

@@ -16,7 +16,7 @@ import type { ServerMetrics } from './metrics.js';
 import type { OpenApiCollector } from './openapi.js';
 import type { ServeOptions } from './options.js';
 import { readRequestInput } from './request-input.js';
-import { attentionJson, qualityJson, snakeKeys, unknownJson } from './responses.js';
+import { attentionJson, hierarchyJson, qualityJson, snakeKeys, unknownJson } from './responses.js';
 import { classifySchema, errorSchema, healthSchema, modelSchema, readySchema, verifySchema } from './schemas.js';
 import { loadWebAssets, onDeviceFiles } from './web-assets.js';
 
@@ -88,6 +88,7 @@ async function runImageRequest(ctx: RouteContext, request: FastifyRequest, mode:
       predictions: r.predictions,
       unknown: unknownJson(r.unknown),
       quality: qualityJson(r.quality),
+      ...(r.hierarchy ? { hierarchy: hierarchyJson(r.hierarchy) } : {}),
       ...attention,
       model: modelJson(ctx.clf),
       timing_ms: {

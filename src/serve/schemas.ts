@@ -31,6 +31,24 @@ const quality = {
   },
 } as const;
 
+const hierarchy = {
+  type: 'object',
+  description:
+    'With a class hierarchy beside the model (finegrain hierarchy): the answer top-down with a score per level, and the deepest level it is sure of (-1: none)',
+  required: ['path', 'deepest_confident'],
+  properties: {
+    path: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['level', 'name', 'score', 'confident'],
+        properties: { level: { type: 'string' }, name: { type: 'string' }, score: { type: 'number' }, confident: { type: 'boolean' } },
+      },
+    },
+    deepest_confident: { type: 'integer' },
+  },
+} as const;
+
 const model = {
   type: 'object',
   required: ['name', 'checkpoint_hash'],
@@ -90,7 +108,16 @@ export const verifyQuery = {
 export const classifyResponse = {
   type: 'object',
   required: ['predictions', 'unknown', 'quality', 'model', 'timing_ms'],
-  properties: { predictions: { type: 'array', items: prediction }, unknown, quality, attention, attention_detail: attentionDetail, model, timing_ms: timing },
+  properties: {
+    predictions: { type: 'array', items: prediction },
+    unknown,
+    quality,
+    hierarchy,
+    attention,
+    attention_detail: attentionDetail,
+    model,
+    timing_ms: timing,
+  },
 } as const;
 
 export const verifyResponse = {
@@ -104,6 +131,7 @@ export const verifyResponse = {
       required: ['label', 'score', 'rank'],
       properties: { label: { type: 'string' }, score: { type: 'number' }, rank: { type: 'integer' } },
     },
+    hierarchy,
     predictions: { type: 'array', items: prediction },
     unknown,
     quality,

@@ -93,11 +93,12 @@ export function freezeUntil(model: ImageClassifier, name: string): number {
 export function makeOptimizer(c: TrainConfig, model: ImageClassifier): Optimizer<{ lr: number }> {
   const head = model.classifierPath + '.';
   const groups = model.parameterGroups({ weightDecay: c.weightDecay }).flatMap((g) => {
-    if (c.headLr === undefined) return [{ params: g.params, weightDecay: g.weightDecay, lr: c.lr }];
+    // The head gets groups of its own when it has its own rate or trains alone first.
+    if (c.headLr === undefined && !(c.headOnlyEpochs > 0)) return [{ params: g.params, weightDecay: g.weightDecay, lr: c.lr }];
     const isHead = g.names.map((n) => n.startsWith(head));
     return [
       { params: g.params.filter((_, i) => !isHead[i]), weightDecay: g.weightDecay, lr: c.lr },
-      { params: g.params.filter((_, i) => isHead[i]), weightDecay: g.weightDecay, lr: c.headLr },
+      { params: g.params.filter((_, i) => isHead[i]), weightDecay: g.weightDecay, lr: c.headLr ?? c.lr },
     ].filter((x) => x.params.length > 0);
   });
   return c.optimizer === 'adamw'

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../usage-error.js';
+import { parseDuration } from './plan/duration.js';
 
 export const TrainConfigSchema = z
   .object({
@@ -68,6 +69,13 @@ export const TrainConfigSchema = z
     optimizer: z.enum(['sgd', 'adamw']).default('sgd').describe('optimiser (no weight decay on norms and biases)'),
     lr: z.number().positive().default(0.01).describe('peak learning rate (cosine schedule after warm-up)'),
     headLr: z.number().positive().optional().describe("the classifier's own peak learning rate (default: lr)"),
+    headOnlyEpochs: z
+      .number()
+      .min(0)
+      .default(0)
+      .describe(
+        "fine-tuning: for the first N epochs (fractions allowed) only the new classifier learns, then the body's rate ramps up over warmupEpochs — the head is fit before its gradients reach the pretrained features (LP-FT, Kumar et al. 2022)",
+      ),
     momentum: z.number().min(0).max(1).default(0.9).describe('SGD momentum (Nesterov when > 0)'),
     weightDecay: z.number().min(0).default(1e-4).describe('weight decay (decoupled for adamw)'),
     warmupEpochs: z.number().min(0).default(1).describe('linear learning-rate warm-up, in epochs (fractions allowed)'),
@@ -120,6 +128,18 @@ export const TrainConfigSchema = z
     pseudoRounds: z.number().int().min(0).default(0).describe('pseudo-label rounds over unlabeledData after the first training'),
     pseudoThreshold: z.number().min(0).max(1).default(0.9).describe('confidence an unlabelled image needs to become a pseudo label'),
 
+    budget: z
+      .union([z.number().positive(), z.string().min(1)])
+      .optional()
+      .describe(
+        'wall-clock budget for the whole run (30m, 1h30m, 90s, or seconds): epochs and the resolution schedule are planned from measured speed to end inside it, and re-planned after every epoch',
+      ),
+    preset: z
+      .enum(['fast', 'balanced', 'best'])
+      .optional()
+      .describe(
+        'how a run spends its budget: fast stays at the base resolution, balanced (the default) ends with a high-resolution phase, best first races candidate learning rates on the validation split (successive halving) and picks flip TTA on validation',
+      ),
     seed: z.number().int().min(0).default(0).describe('random seed: data order, augmentations, crops, dropout and initial weights'),
     quiet: z.boolean().default(false).describe('no progress bars'),
   })
@@ -153,6 +173,13 @@ export function parseTrainConfig(input: unknown): TrainConfig {
   const c = result.data;
   if (c.finalEpochs >= c.epochs && c.finalImageSize) throw new ConfigError(`finalEpochs (${c.finalEpochs}) must be fewer than epochs (${c.epochs})`);
   if (c.finalEpochs > 0 && !c.finalImageSize) throw new ConfigError('finalEpochs needs finalImageSize');
+  if (c.budget !== undefined) {
+    try {
+      parseDuration(c.budget);
+    } catch (e) {
+      throw new ConfigError((e as Error).message);
+    }
+  }
   if (c.pseudoRounds > 0 && !c.unlabeledData) throw new ConfigError('pseudoRounds needs unlabeledData');
   return c;
 }

@@ -56,6 +56,9 @@ function stepContext(s: TrainingSession, round: number, stepsPerEpoch: number): 
     ema: s.ema,
     lrAt: cosineWithWarmup({ lr: c.lr, totalSteps: stepsPerEpoch * c.epochs, warmupSteps: Math.round(stepsPerEpoch * c.warmupEpochs) }),
     baseLrs: [...s.baseLrs],
+    headGroups: s.headGroups,
+    headOnlySteps: Math.round(stepsPerEpoch * c.headOnlyEpochs),
+    bodyRampSteps: Math.round(stepsPerEpoch * c.warmupEpochs),
     peakLr: c.lr,
     device: s.device,
     precision: s.precision,
@@ -105,15 +108,36 @@ async function refreshCrops(s: TrainingSession, round: number, trainSet: ImageDa
   if (c.cropDump > 0 && s.primary) await drawCropBoxes(s.folder.path(`crops-round${round}-epoch${s.state.epoch}.png`), trainSet, s.state.boxes, c.cropDump);
 }
 
+/**
+ * Budget runs: records the epoch's wall time and re-plans the remaining epochs; a change
+ * replaces the session's config and is written (config.json, plan.json) before the
+ * checkpoint, so a resumed run follows the new plan. Returns whether the plan changed.
+ */
+function replanAfterEpoch(s: TrainingSession, size: number, seconds: number): boolean {
+  if (!s.budget) return false;
+  const change = s.budget.afterEpoch({ size, seconds, epochsDone: s.state.epoch, config: s.config });
+  if (!change) return false;
+  s.config = { ...s.config, epochs: change.epochs, finalEpochs: change.finalEpochs };
+  s.budget.plan.replans.push({ afterEpoch: s.state.epoch, ...change });
+  if (s.primary) {
+    s.folder.writeJson('config.json', s.config);
+    s.folder.writeJson('plan.json', s.budget.plan);
+  }
+  s.log(`plan: ${change.reason}`);
+  return true;
+}
+
 /** Runs the round's remaining epochs; returns the last validation accuracy. */
 export async function runRound(s: TrainingSession, round: number, trainSet: ImageDataset, options: RoundOptions = {}): Promise<number> {
-  const c = s.config;
   const loaders = new Loaders(s, trainSet);
-  const ctx = stepContext(s, round, Math.ceil(loaders.get(c.imageSize, null).batchesPerEpoch() / c.accumulate));
+  const stepsPerEpoch = Math.ceil(loaders.get(s.config.imageSize, null).batchesPerEpoch() / s.config.accumulate);
+  let ctx = stepContext(s, round, stepsPerEpoch);
   const records = s.folder.readMetrics().filter((r) => (r.round ?? 0) === round && r.epoch !== undefined) as unknown as EpochRecord[];
   let ran = 0;
   let lastAcc = NaN;
-  while (s.state.epoch < c.epochs) {
+  let epochStarted = performance.now();
+  while (s.state.epoch < s.config.epochs) {
+    const c = s.config;
     const epoch = s.state.epoch;
     const size = imageSizeAt(c, epoch);
     const loader = loaders.get(size, s.state.boxes);
@@ -130,6 +154,10 @@ export async function runRound(s: TrainingSession, round: number, trainSet: Imag
     const improved = val.accuracy > s.state.best;
     if (improved) s.state.best = val.accuracy;
     await refreshCrops(s, round, trainSet);
+    // The schedule follows a re-planned epoch count (the cosine is stretched or shortened).
+    if (replanAfterEpoch(s, size, (performance.now() - epochStarted) / 1000)) ctx = stepContext(s, round, stepsPerEpoch);
+    epochStarted = performance.now();
+    if (s.budget) s.state.seconds = s.budget.used();
     // Data-parallel: rank 0 writes; the barrier keeps other ranks from running ahead of a
     // checkpoint a kill could then lose (a resume restarts every rank from the same one).
     if (s.primary) saveCheckpoint(s.folder.lastCheckpoint, { model: s.model, ema: s.ema?.shadow, optimizer: s.optimizer, meta: checkpointMeta(s) });
@@ -145,6 +173,7 @@ export async function runRound(s: TrainingSession, round: number, trainSet: Imag
       lr: ctx.lrAt(Math.max(0, s.state.step - 1)),
       imagesPerSecond: stats.images / stats.seconds,
       seconds: stats.seconds,
+      ...(s.budget ? { budgetUsed: s.state.seconds } : {}),
     };
     records.push(record);
     if (s.primary) {
@@ -153,7 +182,7 @@ export async function runRound(s: TrainingSession, round: number, trainSet: Imag
     }
     await s.parallel?.group.barrier();
     s.log(
-      `epoch ${s.state.epoch}/${c.epochs}: train loss ${stats.loss.toFixed(4)} acc ${(100 * stats.accuracy).toFixed(2)}%, val loss ${val.loss.toFixed(4)} acc ${(100 * val.accuracy).toFixed(2)}%${improved ? ' (best)' : ''}, ${(stats.images / stats.seconds).toFixed(1)} img/s`,
+      `epoch ${s.state.epoch}/${s.config.epochs}: train loss ${stats.loss.toFixed(4)} acc ${(100 * stats.accuracy).toFixed(2)}%, val loss ${val.loss.toFixed(4)} acc ${(100 * val.accuracy).toFixed(2)}%${improved ? ' (best)' : ''}, ${(stats.images / stats.seconds).toFixed(1)} img/s`,
     );
     ran++;
     if (options.stopAfterEpochs !== undefined && ran >= options.stopAfterEpochs) break;

@@ -28,6 +28,8 @@ export interface RunState {
   boxes: (Box | undefined)[] | null;
   /** The pseudo-labelled images added in this round (part of the state, so a resume reuses them). */
   pseudo: { paths: string[]; labels: number[] } | null;
+  /** Budget runs: wall seconds of the budget used when the checkpoint was written (a resume goes on from them). */
+  seconds?: number;
 }
 
 export function initialRunState(): RunState {

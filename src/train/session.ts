@@ -32,9 +32,14 @@ import type { ProcessGroup } from '../distributed/process-group.js';
 import { convertSyncBatchNorm } from '../distributed/sync-batch-norm.js';
 import type { GradientReducer } from '../distributed/gradient-reducer.js';
 import { GradScaler } from '../optim/grad-scaler.js';
+import type { BudgetClock } from './plan/budget-clock.js';
 
 export interface TrainingSession {
-  readonly config: TrainConfig;
+  /**
+   * The resolved configuration. A budget run's re-plan replaces it after an epoch with new
+   * epoch counts (plan/budget-clock.ts), and rewrites config.json before the checkpoint.
+   */
+  config: TrainConfig;
   readonly folder: RunFolder;
   readonly log: (line: string) => void;
   readonly device: Device;
@@ -51,6 +56,8 @@ export interface TrainingSession {
    * the optimiser is made: a resumed optimiser's groups hold the last scheduled rate instead.
    */
   readonly baseLrs: readonly number[];
+  /** Which optimiser groups hold only the classifier's parameters (headOnlyEpochs trains those first). */
+  readonly headGroups: boolean[];
   readonly ema: ModelEma | null;
   /** log(class prior) · tau for logit adjustment, or null. */
   readonly logitAdjust: Tensor | null;
@@ -67,6 +74,8 @@ export interface TrainingSession {
   readonly primary: boolean;
   /** float16 runs: the dynamic loss scale, kept across epochs and rounds and in the checkpoint. */
   readonly scaler: GradScaler | null;
+  /** Budget runs: the clock and cost model that re-plan after each epoch; null otherwise. */
+  budget: BudgetClock | null;
 }
 
 export async function openSession(
@@ -129,6 +138,8 @@ export async function openSession(
         })
       : null;
   const baseLrs = optimizer.paramGroups.map((g) => g.lr);
+  const head = new Set(model.namedParameters().flatMap(([n, p]) => (n.startsWith(model.classifierPath + '.') ? [p] : [])));
+  const headGroups = optimizer.paramGroups.map((g) => g.params.length > 0 && g.params.every((p) => head.has(p)));
   return {
     config,
     folder,
@@ -142,6 +153,7 @@ export async function openSession(
     model,
     optimizer,
     baseLrs,
+    headGroups,
     ema,
     logitAdjust,
     skips,
@@ -152,6 +164,7 @@ export async function openSession(
     primary,
     // float16 gradients underflow without loss scaling (bfloat16 has float32's range: no need).
     scaler: precision === 'float16' ? new GradScaler() : null,
+    budget: null,
   };
 }
 

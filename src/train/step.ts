@@ -31,6 +31,11 @@ export interface StepContext {
   lrAt: (step: number) => number;
   /** The learning rate each group was configured with, scaled by the schedule's factor. */
   baseLrs: number[];
+  /** Which groups hold the classifier's parameters (the head-only phase trains those alone). */
+  headGroups?: boolean[];
+  /** Optimiser steps of the head-only phase (0: none), and of the body's ramp after it. */
+  headOnlySteps?: number;
+  bodyRampSteps?: number;
   peakLr: number;
   device: Device;
   precision: Precision;
@@ -51,6 +56,14 @@ export interface EpochStats {
   accuracy: number;
   images: number;
   seconds: number;
+}
+
+/** The body's share of its scheduled rate: 0 in the head-only phase, then a linear ramp to 1. */
+export function bodyFactor(ctx: Pick<StepContext, 'headOnlySteps' | 'bodyRampSteps'>, step: number): number {
+  const h = ctx.headOnlySteps ?? 0;
+  if (h <= 0) return 1;
+  if (step < h) return 0;
+  return Math.min(1, (step - h + 1) / Math.max(1, ctx.bodyRampSteps ?? 1));
 }
 
 /** Moves a batch's images where the model is, in the layout it wants. */
@@ -92,7 +105,8 @@ export async function trainEpoch(
       if (pending === 0) {
         manualSeed(new Rng(ctx.seed, 'step', step).uint32());
         const factor = ctx.lrAt(step) / ctx.peakLr;
-        ctx.optimizer.paramGroups.forEach((g, i) => (g.lr = ctx.baseLrs[i]! * factor));
+        const body = bodyFactor(ctx, step);
+        ctx.optimizer.paramGroups.forEach((g, i) => (g.lr = ctx.baseLrs[i]! * factor * (ctx.headGroups?.[i] ? 1 : body)));
       }
       // The gradient all-reduce runs in the backward of the optimiser step's last micro-batch
       // only; earlier ones accumulate locally (DDP's no_sync), as PyTorch users do.

@@ -30,6 +30,11 @@ import { restoreRun, type RunState } from './run-state.js';
 import { runRound } from './round.js';
 import { closeSession, openSession, type TrainingSession } from './session.js';
 import { joinDataParallel, shareRunDir, type DataParallel } from './data-parallel.js';
+import { planRun, RACE_SHARE, type RunPlan } from './plan/plan-run.js';
+import { BudgetClock } from './plan/budget-clock.js';
+import { raceLearningRates } from './plan/race.js';
+import { writeRaceReport } from './plan/race-report.js';
+import { chooseTta } from './plan/choose-tta.js';
 
 /** What `train` reports when the run ends (the run folder holds the details: metrics, checkpoints, logs). */
 export interface TrainResult {
@@ -54,6 +59,13 @@ export interface TrainResult {
   }[];
   /** Files left out (listing and decoding), by reason; the list is in the run folder's skipped.json. */
   skipped: string;
+  /** Budget runs: the budget and the seconds of it used (across resumes); plan.json has the plan. */
+  budget?: {
+    /** The budget, in seconds. */
+    seconds: number;
+    /** Seconds of it used, set-up and the runs before a resume included. */
+    used: number;
+  };
 }
 
 /** How `train` runs, beside the configuration: resuming, stopping early, where log lines go. */
@@ -105,6 +117,55 @@ async function openParallelRun(
   }
 }
 
+/** Whether a fresh run gets a plan: pretrained weights (the fine-tuning recipe), a budget or a preset. */
+function wantsPlan(input: TrainConfigInput | TrainConfig): boolean {
+  if (input.budget !== undefined && input.pseudoRounds)
+    throw new UsageError('budget: pseudo-label rounds are not planned by the budget yet; train them without --budget or without --pseudo-rounds');
+  if (input.budget !== undefined && Number(process.env.WORLD_SIZE ?? 1) > 1)
+    throw new UsageError('budget: data-parallel runs are not planned by the budget yet (each worker would measure its own speed); give --epochs instead');
+  return Boolean(input.pretrained) || input.budget !== undefined || input.preset !== undefined;
+}
+
+/**
+ * The budget clock of a budget run (fresh: started when train() was called; resumed: from
+ * plan.json, and the checkpoint's seconds once it is loaded), or null.
+ */
+function budgetClock(folder: RunFolder, plan: RunPlan | null, started: number): BudgetClock | null {
+  const p = plan ?? (existsSync(folder.path('plan.json')) ? (folder.readJson('plan.json') as RunPlan) : null);
+  if (!p?.budget) return null;
+  const clock = new BudgetClock(p as RunPlan & { budget: NonNullable<RunPlan['budget']> }, 0);
+  // A fresh run's clock started before listing and probing.
+  return plan ? clock.startedAt(started) : clock;
+}
+
+/**
+ * The `best` preset's learning-rate race (plan/race.ts), run before the session opens: the
+ * winner's rates go into the run's config, the race's table and plot into the run folder,
+ * and the time it took into the budget's set-up seconds.
+ */
+async function runRace(config: TrainConfig, folder: RunFolder, plan: RunPlan, log: (l: string) => void, started: number): Promise<TrainConfig> {
+  const race = await raceLearningRates(config, folder.dir, plan.budget!.race!.epochs, log, train, RACE_SHARE * plan.budget!.seconds);
+  plan.race = race;
+  plan.budget!.plannedAt = (performance.now() - started) / 1000;
+  const chosen = { ...config, lr: race.lr, headLr: race.headLr };
+  folder.writeJson('config.json', chosen);
+  folder.writeJson('plan.json', plan);
+  await writeRaceReport(folder, race);
+  log(`race: lr ${race.lr.toPrecision(3)} wins (${race.seconds.toFixed(0)} s; race.md, race.png)`);
+  return chosen;
+}
+
+/** The `best` preset's flip-TTA check on validation (plan/choose-tta.ts), written to plan.json. */
+async function recordTta(s: TrainingSession, plan: RunPlan): Promise<void> {
+  const tta = await chooseTta(s);
+  plan.tta = tta;
+  s.folder.writeJson('plan.json', plan);
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  s.log(
+    `tta: flips ${tta.flips ? 'help' : 'do not help'} on validation (${pct(tta.plain)} → ${pct(tta.flipped)})${tta.flips ? '; pass --tta flips to eval, predict and serve' : ''}`,
+  );
+}
+
 /** Picks up a resumed run where its last checkpoint left it; metrics written after that checkpoint are dropped. */
 function resumeFromLastCheckpoint(s: TrainingSession): void {
   const ckpt = loadCheckpoint(s.folder.lastCheckpoint);
@@ -138,10 +199,17 @@ function trainingSet(s: TrainingSession, pseudo: RunState['pseudo']): ImageDatas
 export async function train(input: TrainConfigInput | TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
   const log = options.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const started = performance.now();
-  const { folder, config, parallel } = await openParallelRun(input, options);
+  // A fresh run's recipe and budget plan fill what the input leaves out (plan/plan-run.ts).
+  const planned = options.resume || !wantsPlan(input) ? null : await planRun(input, log, started);
+  const opened = await openParallelRun(planned?.input ?? input, options);
+  const { folder, parallel } = opened;
+  let config = opened.config;
   let s: TrainingSession;
   try {
+    if (planned && (parallel?.primary ?? true)) folder.writeJson('plan.json', planned.plan);
+    if (planned?.plan.budget?.race) config = await runRace(config, folder, planned.plan, log, started);
     s = await openSession(config, folder, log, parallel);
+    s.budget = budgetClock(folder, planned?.plan ?? null, started);
   } catch (e) {
     // Nothing trained: a fresh run's folder must not be left behind looking like a run.
     if (!options.resume && (parallel?.primary ?? true)) folder.discardUnstarted();
@@ -152,7 +220,10 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
   // Freed activations stay in the process for the next step (src/native/host-memory.ts).
   cacheHostMemory(true);
   try {
-    if (options.resume && existsSync(folder.lastCheckpoint)) resumeFromLastCheckpoint(s);
+    if (options.resume && existsSync(folder.lastCheckpoint)) {
+      resumeFromLastCheckpoint(s);
+      if (s.budget) s.budget = new BudgetClock(s.budget.plan, s.state.seconds ?? 0);
+    }
     for (let round = s.state.round; round <= config.pseudoRounds; round++) {
       if (round > s.state.round) {
         // A new round: pseudo-label the unlabelled set with the best model so far, retrain.
@@ -161,8 +232,10 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
       }
       finalAcc = await runRound(s, round, trainingSet(s, s.state.pseudo), { stopAfterEpochs: options.stopAfterEpochs });
       pseudoRounds.push({ round, added: s.state.pseudo?.paths.length ?? 0, valAccuracy: finalAcc });
-      if (options.stopAfterEpochs !== undefined && s.state.epoch < config.epochs) break;
+      if (options.stopAfterEpochs !== undefined && s.state.epoch < s.config.epochs) break;
     }
+    const plan = s.budget?.plan ?? planned?.plan;
+    if (plan?.preset === 'best' && s.state.epoch >= s.config.epochs && s.primary) await recordTta(s, plan);
   } finally {
     closeSession(s);
     cacheHostMemory(false);
@@ -177,5 +250,6 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
     seconds,
     pseudoRounds,
     skipped: s.skips.summary(),
+    ...(s.budget ? { budget: { seconds: s.budget.plan.budget.seconds, used: s.budget.used() } } : {}),
   };
 }

@@ -21,6 +21,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['evaluation'],
   ['train'],
   ['infer', 'export', 'open-world'],
+  ['hierarchy'],
   ['pipeline'],
   ['serve'],
   ['cli'],

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createModel, manualSeed, type Tensor } from '../../src/index.js';
 import { train } from '../../src/train/trainer.js';
 import { freezeUntil } from '../../src/train/build-model.js';
+import { bodyFactor } from '../../src/train/step.js';
 import { loadCheckpoint } from '../../src/models/checkpoint/checkpoint.js';
 import { writeTinyDataset } from './tiny-dataset.js';
 
@@ -106,4 +107,25 @@ test('headLr: the classifier learns at its own rate while the body barely moves'
   } finally {
     dispose();
   }
+});
+
+test('headOnlyEpochs: the body stays exactly as initialised while the head learns, then ramps up', async () => {
+  const init = initialParameters();
+  const { params, dispose } = await trainedParameters({ headOnlyEpochs: 1, weightDecay: 0.05 });
+  try {
+    for (const [name, before] of init) if (!name.startsWith('head.fc.')) assert.equal(maxChange(before, params[name]!), 0, `${name} waits for the head`);
+    assert.ok(maxChange(init.get('head.fc.weight')!, params['head.fc.weight']!) > 1e-3, 'the head learns');
+  } finally {
+    dispose();
+  }
+  const later = await trainedParameters({ headOnlyEpochs: 1, epochs: 2 });
+  try {
+    assert.ok(maxChange(init.get('stem.conv.weight')!, later.params['stem.conv.weight']!) > 0, 'the body trains after the head-only epoch');
+  } finally {
+    later.dispose();
+  }
+  assert.equal(bodyFactor({ headOnlySteps: 10, bodyRampSteps: 4 }, 9), 0);
+  assert.equal(bodyFactor({ headOnlySteps: 10, bodyRampSteps: 4 }, 10), 0.25);
+  assert.equal(bodyFactor({ headOnlySteps: 10, bodyRampSteps: 4 }, 13), 1);
+  assert.equal(bodyFactor({ headOnlySteps: 0 }, 0), 1);
 });

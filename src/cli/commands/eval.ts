@@ -17,6 +17,10 @@ import { classificationReport, formatReport, headTailAccuracy } from '../../eval
 import { parseTrainConfig } from '../../train/config.js';
 import { alignClasses, openLabeled, openTrainingData } from '../../train/datasets.js';
 import { useAllCores } from '../../runtime/settings.js';
+import { formatHierarchicalEvaluation, hierarchicalEvaluation } from '../../hierarchy/evaluation.js';
+import { hierarchyPath, loadHierarchy } from '../../hierarchy/sidecar.js';
+import { scope } from '../../tensor/scope.js';
+import type { Tensor } from '../../tensor/tensor.js';
 import { frontDoor, MODEL_HELP, MODEL_OPTIONS, modelFlags, positiveInt, usageError, type Token } from '../shared-flags.js';
 // open-world hook (--ood, --corruptions, --report): the measures live in eval-open-world.ts, the report page in open-world/report/
 import { checkOpenWorldFlags, evalOpenWorld, OPEN_WORLD_HELP, OPEN_WORLD_OPTIONS, writeOpenWorldReport } from './eval-open-world.js';
@@ -124,8 +128,15 @@ export async function run(argv: string[]): Promise<void> {
       };
       const openWorld = await evalOpenWorld(values, { members: ens.members, ds, preds, predict: flags.predict, classes: ens.classes });
       if (openWorld) Object.assign(result, { openWorld: { ...openWorld, plots: undefined } });
+      // A class hierarchy beside the (single) checkpoint: accuracy per level and errors by level.
+      const stored = flags.checkpoints.length === 1 ? loadHierarchy(flags.checkpoints[0]!.path, ens.classes) : null;
+      const levels = stored
+        ? hierarchicalEvaluation(stored.hierarchy, probabilityRows(preds.probs), Array.from(preds.labels.toTypedArray() as BigInt64Array, Number))
+        : null;
+      if (levels) Object.assign(result, { hierarchy: levels });
       if (values.json) writeFileAtomic(values.json, JSON.stringify(result, jsonNumbers, 2) + '\n');
       console.log(formatReport(report));
+      if (levels) console.log(`\nper level (${hierarchyPath(flags.checkpoints[0]!.path)}):\n${formatHierarchicalEvaluation(levels)}`);
       if (headTail) console.log(`\nhead / middle / tail classes: ${pct(headTail.head)} / ${pct(headTail.medium)} / ${pct(headTail.tail)}`);
       const unknown = Object.entries(unknownClasses);
       if (unknown.length)
@@ -152,6 +163,13 @@ export async function run(argv: string[]): Promise<void> {
 }
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : 'n/a');
+
+/** Rows of a [N, K] probability tensor, as the hierarchy's functions take them. */
+function probabilityRows(probs: Tensor): Float32Array[] {
+  const flat = scope(() => probs.float().cpu().contiguous().toTypedArray() as Float32Array);
+  const [n, k] = [probs.shape[0]!, probs.shape[1]!];
+  return Array.from({ length: n }, (_, i) => flat.subarray(i * k, (i + 1) * k));
+}
 
 /** JSON has no NaN: classes without test images report accuracy null. */
 function jsonNumbers(_key: string, value: unknown): unknown {

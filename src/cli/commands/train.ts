@@ -26,7 +26,13 @@ Every option is also a config file key (camelCase: --image-size is imageSize); f
 options:
 ${configHelp()}
 
+With --pretrained and no recipe flags a run gets the fine-tuning recipe; with --budget it also
+plans its epochs and resolutions to end inside the time given (plan.json says what and why).
+Flags given always win over the plan.
+
 examples:
+  finegrain train --data cars/ --model mobilenet_v2 --pretrained imagenet --budget 30m
+  finegrain train --data cars/ --model mobilenet_v2 --pretrained imagenet --budget 1h --preset best
   finegrain train --data birds/ --model mobilenet_v2 --pretrained imagenet --freeze-until features.4 --epochs 6
   finegrain train --data birds/ --model regnet_y_16gf --pretrained torchvision:regnet_y_16gf.IMAGENET1K_SWAG_E2E_V1 \\
       --image-size 512 --final-image-size 960 --final-epochs 2 --crop attention --ema 0.999

@@ -68,6 +68,27 @@ function fillClasses(filter) {
 
 const pct = (v) => `${(100 * v).toFixed(1)}%`;
 
+/**
+ * The answer's path through the class hierarchy (make › model › series), each level with its
+ * score; levels below the deepest confident one are greyed and marked uncertain.
+ */
+function renderHierarchy(h) {
+  const el = $('hierarchy-path');
+  el.hidden = !h;
+  if (!h) return el.replaceChildren();
+  el.replaceChildren(
+    ...h.path.flatMap((p, i) => {
+      const span = document.createElement('span');
+      span.className = p.confident ? 'level sure' : 'level uncertain';
+      span.dataset.level = p.level;
+      span.textContent = `${p.name} (${pct(p.score)})`;
+      span.title = p.confident ? `${p.level}: confident` : `${p.level}: uncertain`;
+      return i ? [document.createTextNode(' › '), span] : [span];
+    }),
+  );
+  el.dataset.deepest = String(h.deepest_confident);
+}
+
 function renderResult(r) {
   state.result = r;
   $('result').hidden = false;
@@ -83,6 +104,7 @@ function renderResult(r) {
       return li;
     }),
   );
+  renderHierarchy(r.hierarchy);
   const u = r.unknown;
   $('unknown-banner').hidden = !u.is_unknown;
   $('unknown-banner').textContent = u.is_unknown
