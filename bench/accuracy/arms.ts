@@ -20,9 +20,11 @@ import { embedDataset } from '../open-world/embed.js';
 import { headLogits, trainLinearHead } from '../open-world/heads.js';
 import { classificationReport } from '../../src/evaluation/metrics.js';
 import { saveSafetensors } from '../../src/io/index.js';
-import { evalLoader } from '../../src/data/loader/eval-loader.js';
 import { loadPretrainedModel } from '../../src/models/pretrained/load-pretrained-model.js';
-import { recalibrateBatchNorm } from '../../src/models/pretrained/recalibrate.js';
+import { defaultPreprocess } from '../../src/models/registry.js';
+import { buildModel } from '../../src/train/build-model.js';
+import { parseTrainConfig } from '../../src/train/config.js';
+import { preprocessAt } from '../../src/train/run-state.js';
 import { softmax } from '../../src/nn/functional/activation.js';
 import { fromTypedArray } from '../../src/tensor/creation.js';
 import { scope } from '../../src/tensor/scope.js';
@@ -130,29 +132,21 @@ export function previousArm(work: string, d: BenchDataset): Promise<ArmResult> {
 
 /**
  * The PyTorch baseline's starting weights: the ImageNet import with its BatchNorms
- * recalibrated on four batches of training images, as finegrain's fine-tuning starts, saved
- * with torchvision's key names (without that PyTorch trains from placeholder statistics).
+ * recalibrated on four batches of training images — finegrain's own `buildModel`, as its
+ * fine-tuning starts —, saved with torchvision's key names (without that PyTorch trains from
+ * placeholder statistics).
  */
 export async function torchStartWeights(work: string, d: BenchDataset): Promise<string> {
   const file = join(work, `torch-start-${d.name}.safetensors`);
   if (existsSync(file)) return file;
   const data = trainingSplit(d);
-  const model = loadPretrainedModel('mobilenet_v2', { numClasses: data.classes.length });
-  const loader = evalLoader(data.train, {
-    preprocess: { inputSize: 224, interpolation: 'bilinear', cropFraction: 1, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
-    batchSize: 32,
-  });
-  const batches: Tensor[] = [];
+  // What `finegrain train --pretrained imagenet` starts from: the same function builds it.
+  const config = parseTrainConfig({ data: d.train, model: 'mobilenet_v2', pretrained: 'imagenet' });
+  const { mean, std } = defaultPreprocess(config.model);
+  const model = await buildModel(config, data.classes.length, data.train, preprocessAt({ config, normalization: { mean, std } }, 0));
   try {
-    for await (const b of loader.epoch(0)) {
-      batches.push(b.images.clone().keep());
-      b.dispose();
-      if (batches.length >= 4) break;
-    }
-    recalibrateBatchNorm(model, batches);
     saveSafetensors(file, model.stateDict());
   } finally {
-    for (const t of batches) t.dispose();
     model.dispose();
   }
   return file;

@@ -82,6 +82,17 @@ export function parseTta(spec: string | undefined): TtaOptions | undefined {
   return out;
 }
 
+/**
+ * A number flag checked by `ok`, or undefined when absent; otherwise a usage error saying what
+ * it must be (`--pass-rate must be a number in (0, 1), got '2'`).
+ */
+export function numberFlag(v: string | undefined, flag: string, ok: (n: number) => boolean, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!ok(n)) throw usageError(`${flag} must be ${what}, got '${v}'`);
+  return n;
+}
+
 export function positiveInt(v: string | undefined, flag: string): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);

@@ -12,22 +12,21 @@
  *   r.thresholds;            // [0.52, 0.81, 0.97]
  *   r.test?.evaluation;      // accuracy per level
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { ImageDataset } from '../data/datasets/dataset.js';
 import { loadModelFromCheckpoint } from '../models/load-checkpoint.js';
 import { loadCalibration } from '../open-world/calibration.js';
 import { predictOutputs } from '../open-world/model-outputs.js';
 import { resolveDevice, resolvePrecision } from '../runtime/device-choice.js';
 import { softmax } from '../nn/functional/activation.js';
-import { scope } from '../tensor/scope.js';
-import { parseTrainConfig } from '../train/config.js';
-import { openLabeled, openTrainingData } from '../train/datasets.js';
+import { openLabeled } from '../train/datasets.js';
+import { runTrainingData } from '../train/run-data.js';
 import { UsageError } from '../usage-error.js';
 import type { ClassHierarchy } from './class-hierarchy.js';
 import { coverageCurve, type CoveragePoint } from './coverage.js';
 import { hierarchicalEvaluation, type HierarchicalEvaluation } from './evaluation.js';
 import { hierarchyFromNames, NAME_PATTERNS, type NamePattern } from './from-names.js';
+import { probabilityRows } from './probability-rows.js';
 import { readHierarchyFile } from './read-file.js';
 import type { LevelThresholds } from './scores.js';
 import { saveHierarchy } from './sidecar.js';
@@ -93,9 +92,9 @@ export function hierarchyFromSource(source: string, classes: readonly string[]):
 
 function validationSet(checkpoint: string, classes: readonly string[], data: string | undefined): ImageDataset {
   if (data) return openLabeled(data, { split: 'train', classes });
-  const configFile = resolve(dirname(dirname(resolve(checkpoint))), 'config.json');
-  if (!existsSync(configFile)) throw new UsageError(`validation data (--data VAL) is required: ${checkpoint} is not inside a run folder (no ../config.json)`);
-  return { ...openTrainingData(parseTrainConfig(JSON.parse(readFileSync(configFile, 'utf8')))).val, classes };
+  const run = runTrainingData(checkpoint);
+  if (!run) throw new UsageError(`validation data (--data VAL) is required: ${checkpoint} is not inside a run folder (no ../config.json)`);
+  return { ...run.val, classes };
 }
 
 /**
@@ -120,11 +119,9 @@ export async function fitHierarchy(checkpoint: string, options: FitHierarchyOpti
     const rows = async (ds: ImageDataset) => {
       const out = await predictOutputs(loaded, ds, { device, precision: resolvePrecision('auto', device), batchSize: options.batchSize ?? 32 });
       try {
-        const probs = scope(() => (calibration ? calibration.probabilities(out.logits) : softmax(out.logits, 1)).float().contiguous());
+        const probs = calibration ? calibration.probabilities(out.logits) : softmax(out.logits, 1);
         try {
-          const flat = probs.toTypedArray() as Float32Array;
-          const k = classes.length;
-          return { probRows: Array.from({ length: out.labels.length }, (_, i) => flat.subarray(i * k, (i + 1) * k)), labels: out.labels };
+          return { probRows: probabilityRows(probs), labels: out.labels };
         } finally {
           probs.dispose();
         }

@@ -16,16 +16,15 @@
  *   summary.temperature;             // 1.42
  *   summary.thresholds.knn;          // the knn score's threshold
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { ImageDataset } from '../data/datasets/dataset.js';
 import { stratifiedSplit } from '../data/datasets/split.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { loadModelFromCheckpoint } from '../models/load-checkpoint.js';
 import { resolveDevice, resolvePrecision, type Precision } from '../runtime/device-choice.js';
 import type { Device } from '../tensor/device.js';
-import { parseTrainConfig } from '../train/config.js';
-import { openLabeled, openTrainingData } from '../train/datasets.js';
+import { openLabeled } from '../train/datasets.js';
+import { runTrainingData } from '../train/run-data.js';
 import { UsageError } from '../usage-error.js';
 import { calibrationPath } from './calibration.js';
 import { DEFAULT_KNN_K, DEFAULT_OOD_METHOD, DEFAULT_PASS_RATE, fitCalibration } from './calibration-fit.js';
@@ -87,18 +86,9 @@ export interface CalibrationSummary {
   validationImages: number;
 }
 
-function runSplit(checkpoint: string): { train: ImageDataset; val: ImageDataset } | null {
-  const runDir = dirname(dirname(resolve(checkpoint)));
-  const configFile = resolve(runDir, 'config.json');
-  if (!existsSync(configFile)) return null;
-  const config = parseTrainConfig(JSON.parse(readFileSync(configFile, 'utf8')));
-  const data = openTrainingData(config);
-  return { train: data.train, val: data.val };
-}
-
 function sources(checkpoint: string, classes: readonly string[], o: CalibrateOptions): { bank: ImageDataset; val: ImageDataset; note: string } {
   const { data, bankData, split = 'train', seed = 0 } = o;
-  const run = !data || !bankData ? runSplit(checkpoint) : null;
+  const run = !data || !bankData ? runTrainingData(checkpoint) : null;
   const open = (p: string) => openLabeled(p, { split, classes });
   if (data && bankData) return { bank: open(bankData), val: open(data), note: `bank ${bankData}, validation ${data}` };
   if (run) {

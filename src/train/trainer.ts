@@ -127,15 +127,14 @@ function wantsPlan(input: TrainConfigInput | TrainConfig): boolean {
 }
 
 /**
- * The budget clock of a budget run (fresh: started when train() was called; resumed: from
- * plan.json, and the checkpoint's seconds once it is loaded), or null.
+ * The budget clock of a budget run, or null: its plan (a fresh run's, or a resumed run's
+ * plan.json), the seconds used before this invocation (the resumed checkpoint's; 0 when fresh)
+ * and this invocation counted from when train() was called.
  */
-function budgetClock(folder: RunFolder, plan: RunPlan | null, started: number): BudgetClock | null {
-  const p = plan ?? (existsSync(folder.path('plan.json')) ? (folder.readJson('plan.json') as RunPlan) : null);
+function budgetClock(s: TrainingSession, plan: RunPlan | null, started: number): BudgetClock | null {
+  const p = plan ?? (existsSync(s.folder.path('plan.json')) ? (s.folder.readJson('plan.json') as RunPlan) : null);
   if (!p?.budget) return null;
-  const clock = new BudgetClock(p as RunPlan & { budget: NonNullable<RunPlan['budget']> }, 0);
-  // A fresh run's clock started before listing and probing.
-  return plan ? clock.startedAt(started) : clock;
+  return new BudgetClock(p as RunPlan & { budget: NonNullable<RunPlan['budget']> }, s.state.seconds ?? 0, started);
 }
 
 /**
@@ -209,7 +208,6 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
     if (planned && (parallel?.primary ?? true)) folder.writeJson('plan.json', planned.plan);
     if (planned?.plan.budget?.race) config = await runRace(config, folder, planned.plan, log, started);
     s = await openSession(config, folder, log, parallel);
-    s.budget = budgetClock(folder, planned?.plan ?? null, started);
   } catch (e) {
     // Nothing trained: a fresh run's folder must not be left behind looking like a run.
     if (!options.resume && (parallel?.primary ?? true)) folder.discardUnstarted();
@@ -220,10 +218,8 @@ export async function train(input: TrainConfigInput | TrainConfig, options: Trai
   // Freed activations stay in the process for the next step (src/native/host-memory.ts).
   cacheHostMemory(true);
   try {
-    if (options.resume && existsSync(folder.lastCheckpoint)) {
-      resumeFromLastCheckpoint(s);
-      if (s.budget) s.budget = new BudgetClock(s.budget.plan, s.state.seconds ?? 0);
-    }
+    if (options.resume && existsSync(folder.lastCheckpoint)) resumeFromLastCheckpoint(s);
+    s.budget = budgetClock(s, planned?.plan ?? null, started);
     for (let round = s.state.round; round <= config.pseudoRounds; round++) {
       if (round > s.state.round) {
         // A new round: pseudo-label the unlabelled set with the best model so far, retrain.

@@ -15,7 +15,7 @@ import { OOD_SCORE_DESCRIPTIONS, OOD_SCORES } from '../../open-world/ood/score.j
 import { useAllCores } from '../../runtime/settings.js';
 import type { Precision } from '../../runtime/device-choice.js';
 import type { Device } from '../../tensor/device.js';
-import { usageError } from '../shared-flags.js';
+import { numberFlag, usageError } from '../shared-flags.js';
 
 const HELP = `usage: finegrain calibrate --checkpoint CKPT [--data VAL] [--bank-data TRAIN]
                            [--method ${OOD_SCORES.join('|')}] [--pass-rate 0.95] [--k ${DEFAULT_KNN_K}]
@@ -45,13 +45,6 @@ example:
   finegrain calibrate --checkpoint runs/cars/checkpoints/best.safetensors   # the run's own validation split
   finegrain eval --checkpoint runs/cars/checkpoints/best.safetensors --data cars_test/ --ood birds/ --report report/`;
 
-function number(v: string | undefined, flag: string, ok: (n: number) => boolean, what: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!ok(n)) throw usageError(`${flag} must be ${what}, got '${v}'`);
-  return n;
-}
-
 export async function run(argv: string[]): Promise<void> {
   useAllCores();
   const { values } = parseArgs({
@@ -80,10 +73,10 @@ export async function run(argv: string[]): Promise<void> {
   if (!values.checkpoint) throw usageError('--checkpoint FILE is required');
   const method = values.method ?? DEFAULT_OOD_METHOD;
   if (!isOodScoreName(method)) throw usageError(`--method must be one of ${OOD_SCORES.join(', ')}, got '${method}'`);
-  const passRate = number(values['pass-rate'], '--pass-rate', (n) => n > 0 && n < 1, 'a number in (0, 1)') ?? DEFAULT_PASS_RATE;
-  const k = number(values.k, '--k', (n) => Number.isInteger(n) && n >= 1, 'a positive integer') ?? DEFAULT_KNN_K;
-  const seed = number(values.seed, '--seed', Number.isInteger, 'an integer') ?? 0;
-  const batchSize = number(values['batch-size'], '--batch-size', (n) => Number.isInteger(n) && n >= 1, 'a positive integer') ?? 32;
+  const passRate = numberFlag(values['pass-rate'], '--pass-rate', (n) => n > 0 && n < 1, 'a number in (0, 1)') ?? DEFAULT_PASS_RATE;
+  const k = numberFlag(values.k, '--k', (n) => Number.isInteger(n) && n >= 1, 'a positive integer') ?? DEFAULT_KNN_K;
+  const seed = numberFlag(values.seed, '--seed', Number.isInteger, 'an integer') ?? 0;
+  const batchSize = numberFlag(values['batch-size'], '--batch-size', (n) => Number.isInteger(n) && n >= 1, 'a positive integer') ?? 32;
   const split = (values.split ?? 'train') as 'train' | 'test' | 'all';
   if (!['train', 'test', 'all'].includes(split)) throw usageError(`--split must be train, test or all, got '${values.split}'`);
   const requested = values.precision ?? 'auto';

@@ -9,18 +9,15 @@
  *   finegrain eval --checkpoint runs/a/checkpoints/best.safetensors --data cub100 --split test \
  *     --tta flips,scales=1,1.15 --json eval.json
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../../io/atomic-write.js';
-import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { classificationReport, formatReport, headTailAccuracy } from '../../evaluation/metrics.js';
-import { parseTrainConfig } from '../../train/config.js';
-import { alignClasses, openLabeled, openTrainingData } from '../../train/datasets.js';
+import { alignClasses, openLabeled } from '../../train/datasets.js';
+import { runDirOf, runTrainingData } from '../../train/run-data.js';
 import { useAllCores } from '../../runtime/settings.js';
 import { formatHierarchicalEvaluation, hierarchicalEvaluation } from '../../hierarchy/evaluation.js';
 import { hierarchyPath, loadHierarchy } from '../../hierarchy/sidecar.js';
-import { scope } from '../../tensor/scope.js';
-import type { Tensor } from '../../tensor/tensor.js';
+import { probabilityRows } from '../../hierarchy/probability-rows.js';
 import { frontDoor, MODEL_HELP, MODEL_OPTIONS, modelFlags, positiveInt, usageError, type Token } from '../shared-flags.js';
 // open-world hook (--ood, --corruptions, --report): the measures live in eval-open-world.ts, the report page in open-world/report/
 import { checkOpenWorldFlags, evalOpenWorld, OPEN_WORLD_HELP, OPEN_WORLD_OPTIONS, writeOpenWorldReport } from './eval-open-world.js';
@@ -31,11 +28,10 @@ import { checkOpenWorldFlags, evalOpenWorld, OPEN_WORLD_HELP, OPEN_WORLD_OPTIONS
  * data as training did; or the reason it is not known.
  */
 export function trainCountsOf(checkpoint: string, classes: readonly string[]): { counts: number[] } | { reason: string } {
-  const runDir = dirname(dirname(resolve(checkpoint)));
-  if (!existsSync(resolve(runDir, 'config.json'))) return { reason: `no run folder around ${checkpoint}` };
+  const runDir = runDirOf(checkpoint);
+  if (!runDir) return { reason: `no run folder around ${checkpoint}` };
   try {
-    const config = parseTrainConfig(JSON.parse(readFileSync(resolve(runDir, 'config.json'), 'utf8')));
-    const data = openTrainingData(config);
+    const data = runTrainingData(checkpoint)!;
     const byName = new Map(data.classes.map((c, i) => [c, data.trainCounts[i]!]));
     return { counts: classes.map((c) => byName.get(c) ?? 0) };
   } catch (e) {
@@ -163,13 +159,6 @@ export async function run(argv: string[]): Promise<void> {
 }
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : 'n/a');
-
-/** Rows of a [N, K] probability tensor, as the hierarchy's functions take them. */
-function probabilityRows(probs: Tensor): Float32Array[] {
-  const flat = scope(() => probs.float().cpu().contiguous().toTypedArray() as Float32Array);
-  const [n, k] = [probs.shape[0]!, probs.shape[1]!];
-  return Array.from({ length: n }, (_, i) => flat.subarray(i * k, (i + 1) * k));
-}
 
 /** JSON has no NaN: classes without test images report accuracy null. */
 function jsonNumbers(_key: string, value: unknown): unknown {

@@ -14,7 +14,7 @@ import { formatHierarchicalEvaluation } from '../../hierarchy/evaluation.js';
 import { fitHierarchy } from '../../hierarchy/fit-checkpoint.js';
 import { DEFAULT_MAX_ERROR, DEFAULT_WILSON_Z } from '../../hierarchy/thresholds.js';
 import { useAllCores } from '../../runtime/settings.js';
-import { usageError } from '../shared-flags.js';
+import { numberFlag, usageError } from '../shared-flags.js';
 
 const HELP = `usage: finegrain hierarchy --checkpoint CKPT --source make-model-year|FILE.json|FILE.csv
                            [--max-error ${DEFAULT_MAX_ERROR}] [--data VAL] [--test DATA [--split test]] [--json OUT]
@@ -60,10 +60,8 @@ export async function run(argv: string[]): Promise<void> {
   }
   if (!values.checkpoint) throw usageError('--checkpoint FILE is required');
   if (!values.source) throw usageError('--source make-model-year|FILE is required');
-  const maxError = values['max-error'] === undefined ? undefined : Number(values['max-error']);
-  if (maxError !== undefined && !(maxError > 0 && maxError < 1)) throw usageError(`--max-error must be in (0, 1), got '${values['max-error']}'`);
-  const z = values.z === undefined ? undefined : Number(values.z);
-  if (z !== undefined && !(z >= 0)) throw usageError(`--z must be a number ≥ 0, got '${values.z}'`);
+  const maxError = numberFlag(values['max-error'], '--max-error', (n) => n > 0 && n < 1, 'a number in (0, 1)');
+  const z = numberFlag(values.z, '--z', (n) => n >= 0, 'a number ≥ 0');
   const split = (values.split ?? 'test') as 'test' | 'train' | 'all';
   if (!['test', 'train', 'all'].includes(split)) throw usageError(`--split must be test, train or all, got '${values.split}'`);
   const summary = await fitHierarchy(values.checkpoint, {

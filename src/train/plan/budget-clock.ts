@@ -5,7 +5,7 @@
  * every epoch it re-plans the remaining epochs (budget-plan.ts `replanBudget`).
  *
  * @example
- *   const clock = new BudgetClock(plan, { usedBefore: 0 });
+ *   const clock = new BudgetClock(plan, 0, performance.now());
  *   // after an epoch at 224 px that took 41 s:
  *   const change = clock.afterEpoch({ size: 224, seconds: 41, epochsDone: 1, config });
  */
@@ -14,7 +14,6 @@ import { INITIAL_CORRECTION, EVAL_SHARE, replanBudget, secondsPerImageAt } from 
 import type { RunPlan } from './plan-run.js';
 
 export class BudgetClock {
-  private started = performance.now();
   private readonly correction = new Map<number, number>();
   private lastCorrection = INITIAL_CORRECTION;
 
@@ -22,13 +21,9 @@ export class BudgetClock {
     readonly plan: RunPlan & { budget: NonNullable<RunPlan['budget']> },
     /** Seconds the run had used before this invocation (a resumed run's checkpoint says). */
     private readonly usedBefore: number,
+    /** When this invocation's clock started (performance.now()): before listing and probing. */
+    private readonly started: number,
   ) {}
-
-  /** Counts this invocation from `time` (performance.now()) instead of from construction. */
-  startedAt(time: number): this {
-    this.started = time;
-    return this;
-  }
 
   /** Seconds of the budget used so far. */
   used(): number {

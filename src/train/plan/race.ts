@@ -82,10 +82,12 @@ export async function raceLearningRates(
   if (epochs > 1 && !goOn)
     log(`race: no second round (${firstRound.toFixed(0)} s so far, ~${secondRound.toFixed(0)} s more would pass the race's ${allowanceSeconds.toFixed(0)} s)`);
   const survivors = goOn ? alive.slice(0, finalists) : alive.slice(0, 1);
-  for (const s of survivors.filter(() => goOn)) {
-    const r = await train({} as TrainConfig, { resume: s.dir, log: quiet });
-    Object.assign(s.row, { epochs, valAccuracy: r.bestValAccuracy });
-    log(`race: lr ${s.row.lr.toPrecision(3)} after ${epochs} epochs: ${(100 * r.bestValAccuracy).toFixed(1)} % on validation`);
+  if (goOn) {
+    for (const s of survivors) {
+      const r = await train({} as TrainConfig, { resume: s.dir, log: quiet });
+      Object.assign(s.row, { epochs, valAccuracy: r.bestValAccuracy });
+      log(`race: lr ${s.row.lr.toPrecision(3)} after ${epochs} epochs: ${(100 * r.bestValAccuracy).toFixed(1)} % on validation`);
+    }
   }
   survivors.sort((a, b) => b.row.valAccuracy - a.row.valAccuracy || a.row.lr - b.row.lr);
   const win = survivors[0]!.row;
