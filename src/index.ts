@@ -69,6 +69,7 @@ export {
   Classifier,
   UnknownClassError,
   NotAvailableError,
+  EnrollmentError,
   type ClassifierOptions,
   type ClassifyOptions,
   type Prediction,
@@ -88,7 +89,12 @@ export type {
   DecodedImage,
   OnnxModelFile,
   VerificationAnswer,
+  LevelClaim,
 } from './pipeline/served-model.js';
+// Enrollment: classes added from a few photos, without training (docs/enrollment.md).
+export type { EnrolledClassInfo } from './enrollment/enrolled-classes.js';
+export type { EnrollmentErrorCode } from './enrollment/errors.js';
+export { MAX_ENROLL_PHOTOS, MAX_CLASS_NAME_LENGTH, MAX_ENROLLED_CLASSES, type EnrollOptions } from './enrollment/limits.js';
 export type { ClassifierInput, Pixels } from './pipeline/input.js';
 export type { VerificationDecision, VerificationThresholds } from './pipeline/verification.js';
 // The open world: calibrate a checkpoint so it can answer "unknown"; metrics and quality checks.

@@ -23,6 +23,11 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'a class hierarchy (make → model → series) with thresholds per level, stored beside a checkpoint',
     load: () => import('./commands/hierarchy.js'),
   },
+  enroll: {
+    summary: 'add a class to a checkpoint from a few photos, without training (stored beside it)',
+    load: () => import('./commands/enroll.js'),
+  },
+  classes: { summary: "a checkpoint's classes, trained and enrolled; remove an enrolled one", load: () => import('./commands/classes.js') },
   predict: { summary: 'predict images: Kaggle CSV or top-k JSON, TTA, ensembles, attention maps', load: () => import('./commands/predict.js') },
   serve: { summary: 'serve a checkpoint over HTTP: classify, verify, attention maps, metrics, web page', load: () => import('./commands/serve.js') },
   setup: { summary: 'find or install libtorch and build the native addon (what the install step does)', load: () => import('./commands/setup.js') },

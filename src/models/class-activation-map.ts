@@ -77,12 +77,22 @@ export interface ActivationMaps {
  * `options.method` forces Grad-CAM on a linear head (for comparisons: there it equals CAM up
  * to the [0, 1] scaling, since the mean gradient of a logit over a pooled map is W[k] / hw).
  */
-export function classActivationMaps(model: ImageClassifier, x: Tensor, classes: readonly number[], options: { method?: 'grad-cam' } = {}): ActivationMaps {
+export function classActivationMaps(
+  model: ImageClassifier,
+  x: Tensor,
+  classes: readonly number[],
+  options: { method?: 'grad-cam'; weight?: Tensor } = {},
+): ActivationMaps {
   const n = x.size(0);
   if (classes.length !== n) throw new RangeError(`classActivationMaps: ${n} images but ${classes.length} classes`);
+  // `weight` [K, D] stands in for a linear head's weight (the closed-form head of a model with
+  // enrolled classes); CAM only.
+  const rows = options.weight?.size(0) ?? model.numClasses;
   for (const k of classes) {
-    if (!(Number.isInteger(k) && k >= 0 && k < model.numClasses)) throw new RangeError(`classActivationMaps: class ${k} outside [0, ${model.numClasses})`);
+    if (!(Number.isInteger(k) && k >= 0 && k < rows)) throw new RangeError(`classActivationMaps: class ${k} outside [0, ${rows})`);
   }
+  if (options.weight && !(hasLinearHead(model) && options.method !== 'grad-cam'))
+    throw new RangeError('classActivationMaps: a replacement head weight needs a linear head (CAM)');
   const size: [number, number] = [x.size(2), x.size(3)];
   const index = tensor([...classes], { dtype: 'int64' });
   try {
@@ -90,7 +100,8 @@ export function classActivationMaps(model: ImageClassifier, x: Tensor, classes: 
       return noGrad(() =>
         scope(() => {
           const features = model.forwardFeatures(x).float();
-          const w = (model.getSubmodule(model.classifierPath) as unknown as { weight: Tensor }).weight.float();
+          const head = (model.getSubmodule(model.classifierPath) as unknown as { weight: Tensor }).weight.float();
+          const w = options.weight ? options.weight.float().to({ device: head.device }) : head;
           const wk = w
             .indexSelect(0, index.to({ device: w.device }))
             .unsqueeze(2)

@@ -18,7 +18,12 @@
  *   const v = await clf.verify('listing.jpg', 'BMW M3 Coupe 2012');
  *   v.decision;                // 'match' | 'mismatch' | 'uncertain'
  */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { HierarchicalAnswer } from '../hierarchy/scores.js';
+import type { EnrolledClassInfo } from '../enrollment/enrolled-classes.js';
+import { checkPhotoCount, type EnrollOptions } from '../enrollment/limits.js';
+import { EnrollmentError } from '../enrollment/errors.js';
 import type { UnknownVerdict } from '../open-world/calibration.js';
 import type { QualityReport } from '../open-world/quality.js';
 import type { ClassifierInput } from './input.js';
@@ -86,11 +91,38 @@ export interface Verification {
   unknown: UnknownVerdict;
   /** The photo's quality (a poor photo makes the answer uncertain). */
   quality: QualityReport;
-  /** The claimed class's activation map, when asked. */
+  /** The claimed class's activation map, when asked (the top class's for a claim at a coarser level). */
   attention?: AttentionImages;
+  /** The hierarchy level the claim was decided at, when it named a group of classes ('make', 'model'). */
+  level?: string;
 }
 
-export { UnknownClassError, NotAvailableError };
+export { UnknownClassError, NotAvailableError, EnrollmentError };
+
+/**
+ * A claim as a class index, or — when it is no class and the model has a hierarchy that names
+ * it (a make, a model) — a claim decided at its level. Otherwise the UnknownClassError (closest
+ * classes) or, with a hierarchy, the UnknownClaimError (closest class and group names).
+ */
+export async function resolveClaim(model: ServedModel, claimed: string): Promise<{ index?: number; atLevel: boolean }> {
+  try {
+    return { index: model.classIndex(claimed.trim()), atLevel: false };
+  } catch (e) {
+    if (!(e instanceof UnknownClassError) || !model.claimLevel || !model.info.hierarchy) throw e;
+    await model.claimLevel(claimed);
+    return { atLevel: true };
+  }
+}
+
+/** SHA-256 of a photo's bytes (a path's file, or the bytes given); '' for decoded pixels. */
+async function photoHash(p: ClassifierInput): Promise<string> {
+  if (typeof p === 'string')
+    return createHash('sha256')
+      .update(await readFile(p))
+      .digest('hex');
+  if (p instanceof Uint8Array) return createHash('sha256').update(p).digest('hex');
+  return '';
+}
 
 // The model behind each live classifier, for createServer; not a property, so the public type
 // shows the user's methods only. dispose() removes the entry: no entry means disposed.
@@ -101,16 +133,19 @@ const models = new WeakMap<Classifier, ServedModel>();
  * `dispose()` or `using`.
  */
 export class Classifier implements Disposable {
-  /** The class names, in the model's output order. */
-  readonly classes: readonly string[];
-  /** What is loaded and how it runs: runtime, files and hashes, preprocessing, device, precision, calibration, thresholds. */
-  readonly info: ServedModelInfo;
-
   /** @internal Use `classifier()`. */
   constructor(model: ServedModel) {
     models.set(this, model);
-    this.classes = model.classes;
-    this.info = model.info;
+  }
+
+  /** The class names, in the model's output order: the trained classes, then the enrolled ones. */
+  get classes(): readonly string[] {
+    return this.#model().classes;
+  }
+
+  /** What is loaded and how it runs: runtime, files and hashes, preprocessing, device, precision, calibration, thresholds, enrolled classes. */
+  get info(): ServedModelInfo {
+    return this.#model().info;
   }
 
   #model(): ServedModel {
@@ -144,12 +179,46 @@ export class Classifier implements Disposable {
    */
   async verify(input: ClassifierInput, claimed: string, options: ClassifyOptions = {}): Promise<Verification> {
     const model = this.#model();
-    const index = model.classIndex(claimed);
+    const { index, atLevel } = await resolveClaim(model, claimed);
     const image = await model.decode(input);
-    const [r] = await model.runBatch([{ image, topK: options.topK, claimedClass: index, attentionClass: options.attention ? index : undefined }]);
+    const attentionClass = options.attention ? (atLevel ? 'top' : index) : undefined;
+    const [r] = await model.runBatch([{ image, topK: options.topK, claimedClass: index, claimedLabel: claimed.trim(), claimAtLevel: atLevel, attentionClass }]);
     const out: Verification = { ...model.decideVerification(r!), predictions: r!.predictions, unknown: r!.unknown, quality: r!.quality };
     if (options.attention) out.attention = await model.renderAttention(image, r!);
     return out;
+  }
+
+  /**
+   * Adds a class from a few photos (1–50; paths, bytes or pixels) with no gradient step: from
+   * the next answer on it competes with the trained classes in one softmax, the unknown
+   * detector knows it, and (unless `save: false`) it is stored beside the checkpoint for
+   * `serve`, `eval` and `predict`. Needs one calibrated checkpoint (`finegrain calibrate`);
+   * refused with an `EnrollmentError` (nothing changed) for a name that is a class already, no
+   * photos, too many, or an unreadable photo. See docs/enrollment.md.
+   *
+   * @example
+   *   await clf.enroll('Audi Q7 SUV 2012', ['q7-1.jpg', 'q7-2.jpg', 'q7-3.jpg']);
+   *   (await clf.classify('q7-4.jpg')).predictions[0].label; // 'Audi Q7 SUV 2012'
+   */
+  async enroll(name: string, photos: readonly ClassifierInput[], options: EnrollOptions = {}): Promise<EnrolledClassInfo> {
+    const model = this.#model();
+    if (!model.enroll) throw new EnrollmentError(`the ${model.info.runtime} runtime cannot enroll classes; load the checkpoint`, 'unsupported');
+    checkPhotoCount(photos.length);
+    const images = await Promise.all(photos.map((p, i) => model.decode(p, { label: `photo ${i + 1}` })));
+    const photoSha256 = options.photoSha256 ?? (await Promise.all(photos.map(photoHash)));
+    return model.enroll(name, images, { ...options, photoSha256 });
+  }
+
+  /** Removes an enrolled class (and from the sidecar unless the class was enrolled with `save: false`). */
+  async removeClass(name: string): Promise<void> {
+    const model = this.#model();
+    if (!model.removeClass) throw new EnrollmentError(`the ${model.info.runtime} runtime cannot enroll classes`, 'unsupported');
+    await model.removeClass(name);
+  }
+
+  /** The enrolled classes (name, photos, date), in output order after the trained ones. */
+  enrolledClasses(): EnrolledClassInfo[] {
+    return this.#model().enrolledClasses?.() ?? [];
   }
 
   /** Frees the model (native memory, threads, sessions); idempotent. */

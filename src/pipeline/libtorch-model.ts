@@ -32,7 +32,18 @@ import { predictDataset, type DatasetPredictions, type PredictOptions } from '..
 import { loadEnsemble, type LoadedEnsemble } from '../infer/predict-files.js';
 import type { TtaOptions } from '../evaluation/tta.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
-import { loadCalibration, uncalibrated, type Calibration } from '../open-world/calibration.js';
+import { FittedCalibration, loadCalibration, uncalibrated, type Calibration } from '../open-world/calibration.js';
+import { softmax } from '../nn/functional/activation.js';
+import { EnrolledClasses, type EnrolledClassInfo } from '../enrollment/enrolled-classes.js';
+import { enrolledClass } from '../enrollment/enroll-class.js';
+import { checkClassName, checkPhotoCount, type EnrollOptions } from '../enrollment/limits.js';
+import { EnrollmentError } from '../enrollment/errors.js';
+import { extendCalibration } from '../enrollment/extend-calibration.js';
+import { enrolledHead, type EnrolledHead } from '../enrollment/enrolled-head.js';
+import { fitEnrollmentReference, type EnrollmentReference } from '../enrollment/reference.js';
+import { loadEnrolled, saveEnrolled } from '../enrollment/sidecar.js';
+import { extendHierarchy } from './enrolled-hierarchy.js';
+import { findClaim, verifyClaimAtLevel } from '../hierarchy/verify.js';
 import { loadHierarchy, type StoredHierarchy } from '../hierarchy/sidecar.js';
 import { DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from '../open-world/quality.js';
 import { combineMembers, memberForward, withPrecision, type EnsembleMode, type MemberOutput } from '../evaluation/forward.js';
@@ -50,6 +61,7 @@ import {
   type BatchItem,
   type BatchResult,
   type DecodedImage,
+  type LevelClaim,
   type OnnxModelFile,
   type ServedModel,
   type ServedModelInfo,
@@ -109,10 +121,9 @@ function readableName(path: string): string {
  * `loadLibtorchModel()`; free it with `dispose()` or `using`.
  */
 export class LibtorchModel implements ServedModel, Disposable {
-  readonly classes: readonly string[];
-  readonly info: LibtorchModelInfo;
-  private readonly byName: Map<string, number>;
+  private state: ClassState;
   private disposed = false;
+  private reference: EnrollmentReference | null = null;
   private onnxFile: Promise<OnnxModelFile> | null = null;
   // Freed activation blocks kept for the next batch while this classifier lives (tensor-cache.ts).
   private readonly releaseTensorCache = holdTensorCache();
@@ -120,14 +131,56 @@ export class LibtorchModel implements ServedModel, Disposable {
   /** @internal Use `loadLibtorchModel()`. */
   constructor(
     private readonly ensemble: LoadedEnsemble,
-    private readonly calibration: Calibration,
-    info: LibtorchModelInfo,
+    private readonly baseCalibration: Calibration,
+    private readonly baseInfo: LibtorchModelInfo,
     private readonly settings: { maxPixels?: number; tta?: TtaOptions; ema?: 'auto' | 'ema' | 'trained' } = {},
-    private readonly hierarchy: StoredHierarchy | null = null,
+    private readonly baseHierarchy: StoredHierarchy | null = null,
+    enrolled: EnrolledClasses = new EnrolledClasses([], 0),
   ) {
-    this.classes = ensemble.classes;
-    this.info = info;
-    this.byName = new Map(this.classes.map((c, i) => [c, i]));
+    this.state = this.stateFor(enrolled);
+  }
+
+  /**
+   * Everything a batch reads that enrollment changes, as one object swapped between batches:
+   * a batch holds the state it started with, so its answers come from one class set.
+   */
+  private stateFor(enrolled: EnrolledClasses): ClassState {
+    const classes = [...this.ensemble.classes, ...enrolled.names];
+    if (!enrolled.size)
+      return {
+        enrolled,
+        classes,
+        byName: new Map(classes.map((c, i) => [c, i])),
+        calibration: this.baseCalibration,
+        hierarchy: this.baseHierarchy,
+        head: null,
+        info: { ...this.baseInfo, classes, enrolled: [] },
+      };
+    // The hierarchy first: a class it cannot place is refused before any tensor is made.
+    const hierarchy = extendHierarchy(this.baseHierarchy, this.ensemble.classes, enrolled);
+    const reference = this.enrollmentReference();
+    const stats = (this.baseCalibration as FittedCalibration).stats;
+    const head = enrolledHead(reference, stats.classMeans!, enrolled);
+    const calibration = extendCalibration(this.baseCalibration as FittedCalibration, enrolled, head);
+    return {
+      enrolled,
+      head,
+      classes,
+      byName: new Map(classes.map((c, i) => [c, i])),
+      calibration,
+      hierarchy,
+      info: { ...this.baseInfo, classes, calibration: calibration.toJSON(), enrolled: enrolled.list() },
+    };
+  }
+
+  /** The class names in output order: the trained classes, then the enrolled ones. */
+  get classes(): readonly string[] {
+    return this.state.classes;
+  }
+
+  /** What is loaded and how it runs; `classes` and `enrolled` follow enrollment. */
+  get info(): LibtorchModelInfo {
+    return this.state.info as LibtorchModelInfo;
   }
 
   private check(): void {
@@ -151,15 +204,124 @@ export class LibtorchModel implements ServedModel, Disposable {
    * @example
    *   const preds = await clf.predictDataset(data.imageFolder('test/'), { batchSize: 32 });
    */
-  predictDataset(ds: ImageDataset, options: Pick<PredictOptions, 'batchSize' | 'workers' | 'onProgress'> = {}): Promise<DatasetPredictions> {
+  async predictDataset(ds: ImageDataset, options: Pick<PredictOptions, 'batchSize' | 'workers' | 'onProgress'> = {}): Promise<DatasetPredictions> {
     this.check();
     const { device, precision, channelsLast, ensemble } = this.info;
-    return predictDataset(this.ensemble.members, ds, { ...options, device, precision, channelsLast, ensemble, tta: this.settings.tta });
+    const { enrolled } = this.state;
+    const preds = await predictDataset(this.ensemble.members, ds, { ...options, device, precision, channelsLast, ensemble, tta: this.settings.tta });
+    if (!enrolled.size) return preds;
+    // The enrolled classes' columns, as runBatch adds them (probabilities at temperature 1, as the trained ones).
+    // Every class by the closed-form head, as runBatch scores them (probabilities at temperature 1, as predictDataset's).
+    const logits = this.state.head!.logits(preds.embeddings);
+    const probs = scope(() => softmax(logits, 1));
+    preds.logits.dispose();
+    preds.probs.dispose();
+    const { embeddings, labels } = preds;
+    return {
+      ...preds,
+      logits,
+      probs,
+      dispose() {
+        for (const t of [logits, probs, embeddings, labels]) t.dispose();
+      },
+    };
   }
 
   /** The index of a class name, or an UnknownClassError listing the closest names. */
   classIndex(label: string): number {
-    return indexOfClass(label, this.byName, this.classes);
+    return indexOfClass(label, this.state.byName, this.state.classes);
+  }
+
+  /** The class hierarchy beside the checkpoint, with enrolled classes placed in it (null: none). */
+  classHierarchy(): StoredHierarchy | null {
+    this.check();
+    return this.state.hierarchy;
+  }
+
+  claimLevel(claim: string): string {
+    this.check();
+    const h = this.state.hierarchy;
+    if (!h) throw new NotAvailableError(`'${claim}' is not a class, and claims at a coarser level need a class hierarchy (finegrain hierarchy)`);
+    return h.hierarchy.levels[findClaim(h.hierarchy, claim).level]!;
+  }
+
+  /** The enrolled classes (names, photo counts, dates), in output order after the trained ones. */
+  enrolledClasses(): EnrolledClassInfo[] {
+    this.check();
+    return this.state.enrolled.list();
+  }
+
+  /**
+   * Adds a class from a few decoded photos (1–50) with no gradient step (docs/enrollment.md):
+   * each photo and its mirror image are embedded, the class gets a head row in closed form
+   * (enrollment/reference.ts) and joins the softmax, the unknown detector and the hierarchy
+   * from the next batch on. Saved beside the checkpoint unless `save` is false. Needs one
+   * checkpoint with a calibration (its class statistics place the new row).
+   */
+  enroll(name: string, images: readonly RgbImage[], options: EnrollOptions = {}): EnrolledClassInfo {
+    this.check();
+    const enrolled = this.state.enrolled;
+    const label = checkClassName(name, this.ensemble.classes, enrolled.names);
+    checkPhotoCount(images.length);
+    this.enrollmentReference(); // refuses a model that cannot enroll before any photo is embedded
+    const m = this.ensemble.members[0]!;
+    const { device, precision, channelsLast } = this.info;
+    const perPhoto = scope(() => {
+      // Each photo's embedding averaged with its mirror image's: the prototype of a side view
+      // should not depend on which way the car faces.
+      const x = preprocessBatch(images, m.preprocess);
+      const a = memberForward(m.model, x, { device, precision, channelsLast });
+      const b = memberForward(m.model, x.flip([3]), { device, precision, channelsLast });
+      const e = a.embeddings.float().add(b.embeddings.float()).div(2);
+      for (const t of [a.probs, a.logits, a.embeddings, b.probs, b.logits, b.embeddings]) t.dispose();
+      return e;
+    });
+    let next: EnrolledClasses;
+    try {
+      const c = enrolledClass(label, perPhoto, { photoSha256: options.photoSha256, parents: options.parents });
+      next = enrolled.with(c);
+    } finally {
+      perPhoto.dispose();
+    }
+    this.commit(next, options.save ?? true);
+    return next.list().at(-1)!;
+  }
+
+  /** Removes an enrolled class (saved unless `save` is false); a trained class cannot be removed. */
+  removeClass(name: string, options: { save?: boolean } = {}): void {
+    this.check();
+    if (this.ensemble.classes.includes(name)) throw new EnrollmentError(`'${name}' is a trained class; only enrolled classes can be removed`, 'trained');
+    this.commit(this.state.enrolled.without(name), options.save ?? true);
+  }
+
+  /** Saves `next` (when asked) and only then swaps it in, so a failed write changes nothing. */
+  private commit(next: EnrolledClasses, save: boolean): void {
+    // The state first: a class the hierarchy cannot place is refused before anything is written.
+    const state = this.stateFor(next);
+    try {
+      if (save) saveEnrolled(this.ensemble.members[0]!.path, next, this.baseInfo.checkpoints[0]!.sha256 || undefined);
+    } catch (e) {
+      disposeState(state, this.baseCalibration);
+      throw e;
+    }
+    const old = this.state;
+    this.state = state;
+    // Nothing else holds the old snapshot: batches run on this thread, one at a time.
+    disposeState(old, this.baseCalibration);
+  }
+
+  private enrollmentReference(): EnrollmentReference {
+    if (this.reference) return this.reference;
+    if (this.ensemble.members.length !== 1) throw new EnrollmentError('an ensemble cannot enroll classes: serve one checkpoint', 'unsupported');
+    const cal = this.baseCalibration;
+    const s = cal instanceof FittedCalibration ? cal.stats : null;
+    if (!s?.classMeans || !s.precision || !s.headWeight || !s.headBias)
+      throw new EnrollmentError(
+        `enrollment places a new class among the trained ones with their class statistics, which this checkpoint has none of: run finegrain calibrate --checkpoint ${this.ensemble.members[0]!.path} first`,
+        'unsupported',
+      );
+    this.reference = fitEnrollmentReference({ classMeans: s.classMeans, precision: s.precision, headWeight: s.headWeight, headBias: s.headBias });
+    return this.reference;
   }
 
   /**
@@ -172,7 +334,7 @@ export class LibtorchModel implements ServedModel, Disposable {
     if (this.ensemble.members.length !== 1) return Promise.reject(new NotAvailableError('an ensemble has no single ONNX model; serve one checkpoint'));
     this.onnxFile ??= Promise.resolve().then(() => {
       const m = this.ensemble.members[0]!;
-      return checkpointToOnnx(m.path, { ema: this.settings.ema, preprocess: this.info.preprocess, calibration: this.info.calibration });
+      return checkpointToOnnx(m.path, { ema: this.settings.ema, preprocess: this.info.preprocess, calibration: this.baseInfo.calibration });
     });
     this.onnxFile.catch(() => (this.onnxFile = null));
     return this.onnxFile;
@@ -222,16 +384,41 @@ export class LibtorchModel implements ServedModel, Disposable {
   }
 
   private readOut(items: readonly BatchItem[], out: MemberOutput, firstInput: Tensor): BatchResult[] {
-    const k = this.classes.length;
-    const verdicts = this.calibration.unknown(out.logits, out.embeddings);
-    const probs = scope(() => {
-      const p = this.calibration.temperature === 1 ? out.probs : this.calibration.probabilities(out.logits);
-      return p.float().contiguous().toTypedArray() as Float32Array;
-    });
+    const { classes, calibration, head, hierarchy, byName } = this.state;
+    const k = classes.length;
+    const logits = head ? head.logits(out.embeddings) : out.logits;
+    let verdicts: ReturnType<Calibration['unknown']>;
+    let probs: Float32Array;
+    try {
+      verdicts = calibration.unknown(logits, out.embeddings);
+      probs = scope(() => {
+        const p =
+          logits !== out.logits
+            ? softmax(logits.float().div(calibration.temperature), 1)
+            : calibration.temperature === 1
+              ? out.probs
+              : calibration.probabilities(logits);
+        return p.float().contiguous().toTypedArray() as Float32Array;
+      });
+    } finally {
+      if (logits !== out.logits) logits.dispose();
+    }
     const mapClass: (number | undefined)[] = [];
     const results: BatchResult[] = items.map((it, i) => {
       const row = probs.subarray(i * k, (i + 1) * k);
-      const { result, best } = rowAnswer(row, it, verdicts[i]!, this.classes, this.info.qualityThresholds, this.hierarchy);
+      // A claim by name is resolved against this batch's class set (an enrolled class can have
+      // been removed, and later ones moved, since the request looked it up).
+      const claimed = it.claimedLabel !== undefined ? byName.get(it.claimedLabel) : it.claimedClass;
+      const { result, best } = rowAnswer(row, { ...it, claimedClass: claimed }, verdicts[i]!, classes, this.info.qualityThresholds, hierarchy);
+      if (it.claimedLabel !== undefined && claimed === undefined) {
+        if (it.claimAtLevel && hierarchy) result.claimedLevel = levelClaim(hierarchy, row, it.claimedLabel);
+        // A class removed in between cannot match: no score, ranked after every class.
+        else result.claimed = { label: it.claimedLabel, score: 0, rank: k + 1 };
+      }
+      if (it.claimedLabel !== undefined && it.attentionClass === it.claimedClass) {
+        mapClass[i] = claimed;
+        return result;
+      }
       mapClass[i] = it.attentionClass === 'top' ? best : it.attentionClass;
       return result;
     });
@@ -249,6 +436,7 @@ export class LibtorchModel implements ServedModel, Disposable {
             model,
             x.to({ device, memoryFormat: this.info.channelsLast ? 'channelsLast' : undefined }),
             wanted.map((i) => mapClass[i]!),
+            head ? { weight: head.weight } : {},
           ),
         );
         return {
@@ -263,7 +451,7 @@ export class LibtorchModel implements ServedModel, Disposable {
           map: am.maps.slice(j * area, (j + 1) * area),
           classAgnostic: am.agnostic.slice(j * area, (j + 1) * area),
           side,
-          label: this.classes[mapClass[i]!]!,
+          label: classes[mapClass[i]!]!,
           method: am.method,
         };
       });
@@ -296,13 +484,51 @@ export class LibtorchModel implements ServedModel, Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.ensemble.dispose();
-    this.calibration.dispose();
+    disposeState(this.state, this.baseCalibration);
+    this.baseCalibration.dispose();
+    this.reference?.dispose();
     this.releaseTensorCache();
   }
 
   [Symbol.dispose](): void {
     this.dispose();
   }
+}
+
+/** A claim at its hierarchy level; a claim that names no node (any more) is uncertain, never a failed batch. */
+function levelClaim(h: StoredHierarchy, row: ArrayLike<number>, claim: string): LevelClaim {
+  const thresholds = h.thresholds ?? h.hierarchy.levels.map(() => Infinity);
+  try {
+    const v = verifyClaimAtLevel(h.hierarchy, row, claim, thresholds);
+    return { decision: v.decision, reason: v.reason, node: v.claimed, level: v.level, score: v.score, rank: v.rank };
+  } catch (e) {
+    return { decision: 'uncertain', reason: (e as Error).message, node: claim, level: '', score: 0, rank: 0 };
+  }
+}
+
+/** What enrollment changes, swapped as one (LibtorchModel.stateFor). */
+interface ClassState {
+  enrolled: EnrolledClasses;
+  /** The closed-form head over every class, when classes are enrolled (null: the trained head). */
+  head: EnrolledHead | null;
+  classes: string[];
+  byName: Map<string, number>;
+  calibration: Calibration;
+  hierarchy: StoredHierarchy | null;
+  info: ServedModelInfo;
+}
+
+/** Frees what a state made for itself (not the base calibration). */
+function disposeState(state: ClassState, base: Calibration): void {
+  if (state.calibration !== base) state.calibration.dispose();
+  state.head?.dispose();
+}
+
+/** The embedding size of an ensemble's first member (its head's input). */
+function embeddingSizeOf(ensemble: LoadedEnsemble): number {
+  const m = ensemble.members[0]!.model;
+  const head = m.getSubmodule(m.classifierPath) as unknown as { weight?: Tensor };
+  return head.weight?.shape[1] ?? 0;
 }
 
 /** Rows `rows` of `x` (`x` itself when that is all of them). */
@@ -340,6 +566,9 @@ export async function loadLibtorchModel(checkpoints: string | readonly string[],
     const calibration = options.calibration ?? (paths.length === 1 ? loadCalibration(paths[0]!) : null) ?? uncalibrated();
     // The class hierarchy's thresholds are fitted on one checkpoint's probabilities, like the calibration.
     const hierarchy = paths.length === 1 ? loadHierarchy(paths[0]!, ensemble.classes) : null;
+    // Classes enrolled beside the checkpoint (enrollment/sidecar.ts); one checkpoint only.
+    const enrolled =
+      paths.length === 1 ? loadEnrolled(paths[0]!, ensemble.classes, embeddingSizeOf(ensemble), hashes[0] || undefined) : new EnrolledClasses([], 0);
     const first = ensemble.members[0]!;
     const info: LibtorchModelInfo = {
       runtime: 'libtorch',
@@ -359,7 +588,7 @@ export async function loadLibtorchModel(checkpoints: string | readonly string[],
       verificationThresholds: { ...DEFAULT_VERIFICATION_THRESHOLDS, ...options.verification },
       hierarchy: hierarchy && { levels: hierarchy.hierarchy.levels, thresholds: hierarchy.info.thresholds ?? null },
     };
-    return new LibtorchModel(ensemble, calibration, info, { maxPixels: options.maxPixels, tta: options.tta, ema: options.ema }, hierarchy);
+    return new LibtorchModel(ensemble, calibration, info, { maxPixels: options.maxPixels, tta: options.tta, ema: options.ema }, hierarchy, enrolled);
   } catch (e) {
     ensemble.dispose();
     throw e;

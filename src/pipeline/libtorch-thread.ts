@@ -15,6 +15,10 @@
  *   const [r] = await clf.runBatch([{ image, topK: 3 }]);
  *   clf.dispose();
  */
+import { EnrollmentError, type EnrollmentErrorCode } from '../enrollment/errors.js';
+import type { EnrolledClassInfo } from '../enrollment/enrolled-classes.js';
+import type { EnrollOptions } from '../enrollment/limits.js';
+import { UsageError } from '../usage-error.js';
 import { Worker } from 'node:worker_threads';
 import { WORKER_RESOURCE_LIMITS } from './worker-limits.js';
 import type { LibtorchModelInfo } from './libtorch-model.js';
@@ -51,14 +55,20 @@ interface Pending {
 
 /** Errors the routes tell apart keep their class across the thread boundary. */
 function rebuild(e: ThreadError): Error {
-  const err = e.name === 'NotAvailableError' ? new NotAvailableError(e.message) : new Error(e.message);
+  const err =
+    e.name === 'NotAvailableError'
+      ? new NotAvailableError(e.message)
+      : e.name === 'EnrollmentError'
+        ? new EnrollmentError(e.message, (e.code as EnrollmentErrorCode | undefined) ?? 'invalid')
+        : e.name === 'UsageError' || e.name === 'HierarchyError' || e.name === 'UnknownClaimError'
+          ? new UsageError(e.message)
+          : new Error(e.message);
   err.name = e.name;
   return err;
 }
 
 export class LibtorchThreadModel implements ServedModel {
-  readonly classes: readonly string[];
-  private readonly byName: Map<string, number>;
+  private byName: Map<string, number>;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private stopped: Error | null = null;
@@ -68,11 +78,10 @@ export class LibtorchThreadModel implements ServedModel {
   /** @internal Use `loadLibtorchThread()`. */
   constructor(
     private readonly worker: Worker,
-    readonly info: LibtorchModelInfo,
+    private currentInfo: LibtorchModelInfo,
     private readonly maxPixels?: number,
   ) {
-    this.classes = info.classes;
-    this.byName = new Map(this.classes.map((c, i) => [c, i]));
+    this.byName = new Map(currentInfo.classes.map((c, i) => [c, i]));
     worker.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: ThreadError }) => {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -110,6 +119,42 @@ export class LibtorchThreadModel implements ServedModel {
       this.pending.set(id, { resolve, reject });
       this.worker.postMessage({ id, op, args });
     });
+  }
+
+  /** What is loaded and how it runs; follows enrollment (the thread sends it after each change). */
+  get info(): LibtorchModelInfo {
+    return this.currentInfo;
+  }
+
+  /** The class names in output order: trained, then enrolled. */
+  get classes(): readonly string[] {
+    return this.currentInfo.classes;
+  }
+
+  /** Enrolls on the inference thread (LibtorchModel.enroll); batches sent after it see the class. */
+  async enroll(name: string, images: DecodedImage[], options: EnrollOptions = {}): Promise<EnrolledClassInfo> {
+    const r = (await this.call('enroll', [name, images, options])) as { enrolled: EnrolledClassInfo; info: LibtorchModelInfo };
+    this.setInfo(r.info);
+    return r.enrolled;
+  }
+
+  /** Removes an enrolled class on the inference thread. */
+  async removeClass(name: string): Promise<void> {
+    this.setInfo((await this.call('removeClass', [name])) as LibtorchModelInfo);
+  }
+
+  enrolledClasses(): EnrolledClassInfo[] {
+    return this.currentInfo.enrolled ?? [];
+  }
+
+  private setInfo(info: LibtorchModelInfo): void {
+    this.currentInfo = info;
+    this.byName = new Map(info.classes.map((c, i) => [c, i]));
+  }
+
+  /** The level a hierarchy claim names, asked of the inference thread (which holds the hierarchy). */
+  async claimLevel(claim: string): Promise<string> {
+    return (await this.call('claimLevel', [claim])) as string;
   }
 
   classIndex(label: string): number {

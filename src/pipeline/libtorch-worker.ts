@@ -9,6 +9,7 @@
  * the thread posts { type: 'ready', info } or { type: 'failed', error } once; afterwards each
  * { id, op, args } gets { id, ok: true, value } or { id, ok: false, error }.
  */
+import type { EnrollOptions } from '../enrollment/limits.js';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { faultPoint } from '../fault-points.js';
 import { native } from '../native/binding.js';
@@ -33,17 +34,23 @@ export interface LibtorchWorkerOps {
   renderAttention: [image: DecodedImage, result: BatchResult];
   warmUp: [batchSizes: number[], rounds: number];
   onnxModel: [];
+  enroll: [name: string, images: DecodedImage[], options: EnrollOptions];
+  removeClass: [name: string];
+  claimLevel: [claim: string];
 }
 
 /** An error as it crosses the thread boundary (class name kept, so the proxy can rebuild it). */
 export interface ThreadError {
   name: string;
   message: string;
+  /** An EnrollmentError's code. */
+  code?: string;
 }
 
 function asThreadError(e: unknown): ThreadError {
   const err = e instanceof Error ? e : new Error(String(e));
-  return { name: err.name, message: err.message };
+  const code = (err as { code?: unknown }).code;
+  return { name: err.name, message: err.message, ...(typeof code === 'string' && { code }) };
 }
 
 if (!parentPort) throw new Error('libtorch-worker.js runs as a worker thread (loadLibtorchThread starts it)');
@@ -90,6 +97,13 @@ async function answer(msg: Message): Promise<void> {
       const bytes = file.bytes.slice();
       value = { bytes, sha256: file.sha256 };
       transfer = [bytes.buffer as ArrayBuffer];
+    } else if (op === 'enroll') {
+      const [name, images, options] = args as LibtorchWorkerOps['enroll'];
+      value = { enrolled: clf.enroll(name, images, options), info: clf.info };
+    } else if (op === 'claimLevel') value = clf.claimLevel(args[0] as string);
+    else if (op === 'removeClass') {
+      clf.removeClass(args[0] as string);
+      value = clf.info;
     } else throw new Error(`unknown operation '${String(op)}'`);
     port.postMessage({ id, ok: true, value }, transfer);
   } catch (e) {

@@ -84,8 +84,19 @@ export function rowAnswer(
   return { result, best: top[0]! };
 }
 
-/** The verification answer from a batch result that carried a claimed class. */
+/** The verification answer from a batch result that carried a claimed class (or a claim at a hierarchy level). */
 export function verificationAnswer(r: BatchResult, thresholds: VerificationThresholds): VerificationAnswer {
+  const lc = r.claimedLevel;
+  if (lc) {
+    // Quality and the unknown verdict come first, as for a class; then the level's own rule.
+    const first = decideVerification(
+      { claimed: lc.node, rank: 1, score: 1, top: r.predictions[0]!, unknown: r.unknown, quality: r.quality },
+      { ...thresholds, matchMinScore: 0, matchMaxRank: Infinity },
+    );
+    const claimed = { label: lc.node, score: lc.score, rank: lc.rank };
+    if (first.decision === 'uncertain') return { ...first, claimed, level: lc.level };
+    return { decision: lc.decision, reason: lc.reason, claimed, level: lc.level };
+  }
   const claimed = r.claimed!;
   const d = decideVerification(
     { claimed: claimed.label, rank: claimed.rank, score: claimed.score, top: r.predictions[0]!, unknown: r.unknown, quality: r.quality },

@@ -25,6 +25,8 @@ import type { ClassifierInput } from './input.js';
 import { closestClasses } from '../evaluation/closest-classes.js';
 import type { VerificationDecision, VerificationThresholds } from './verification.js';
 import type { HierarchicalAnswer } from '../hierarchy/scores.js';
+import type { EnrolledClassInfo } from '../enrollment/enrolled-classes.js';
+import type { EnrollOptions } from '../enrollment/limits.js';
 
 /** Which engine computes the forward passes. */
 export type ServingRuntime = 'libtorch' | 'onnx';
@@ -75,6 +77,8 @@ export interface ServedModelInfo {
     /** Each level's threshold (null: never confident); null when none were fitted. */
     thresholds: (number | null)[] | null;
   } | null;
+  /** The classes enrolled from a few photos (docs/enrollment.md), after the trained ones in `classes`; absent where the runtime cannot enroll. */
+  enrolled?: EnrolledClassInfo[];
 }
 
 /** A photo decoded for the model, with its quality judged on the photo itself (see input.ts). */
@@ -93,6 +97,10 @@ export interface BatchItem {
   attentionClass?: number | 'top';
   /** Class index whose score and rank to report (verification). */
   claimedClass?: number;
+  /** The claimed class by name, resolved against the class set the batch runs with (wins over `claimedClass`; enrolled classes can move). */
+  claimedLabel?: string;
+  /** `claimedLabel` names a node of the class hierarchy (a make, a model), decided at its level. */
+  claimAtLevel?: boolean;
 }
 
 /** What the batch step computed for one image (numbers only; rendering comes after). */
@@ -109,6 +117,24 @@ export interface BatchResult {
   attentionMaps?: AttentionMaps;
   /** With a class hierarchy: the path with a score per level and the deepest confident level. */
   hierarchy?: HierarchicalAnswer;
+  /** A claim at a level of the hierarchy (`claimAtLevel`): the decision there, before quality and the unknown verdict. */
+  claimedLevel?: LevelClaim;
+}
+
+/** A claim decided at its level of the class hierarchy (hierarchy/verify.ts's rule). */
+export interface LevelClaim {
+  /** match, mismatch or uncertain at that level. */
+  decision: VerificationDecision;
+  /** Why, in a sentence. */
+  reason: string;
+  /** The node claimed, as the hierarchy spells it. */
+  node: string;
+  /** Its level ('make', 'model'). */
+  level: string;
+  /** Its score: the summed probability of its classes. */
+  score: number;
+  /** Its rank among the nodes of its level. */
+  rank: number;
 }
 
 /** A claimed class's standing in one answer. */
@@ -155,6 +181,8 @@ export interface VerificationAnswer {
   reason: string;
   /** The claimed class's probability and rank. */
   claimed: ClaimedClass;
+  /** The hierarchy level the claim was decided at, when it named a group of classes ('make', 'model'). */
+  level?: string;
 }
 
 /** The served model as one ONNX file (GET /v1/model.onnx), with a hash for its ETag. */
@@ -205,6 +233,12 @@ export interface ServedModel {
   readonly info: ServedModelInfo;
   /** The index of a class name, or an UnknownClassError listing the closest names. */
   classIndex(label: string): number;
+  /**
+   * The level of the hierarchy node a claim names ('make', 'model'), for claims that are not a
+   * class; throws an UnknownClaimError (closest names) when it names nothing, and a
+   * NotAvailableError when the model has no hierarchy. Runtimes without hierarchies leave it out.
+   */
+  claimLevel?(claim: string): string | Promise<string>;
   /** Decodes an input as this model's preprocessing wants it (off the JS thread), quality judged. */
   decode(input: ClassifierInput, options?: { label?: string }): Promise<DecodedImage>;
   /** One forward pass over decoded images (a micro-batch). */
@@ -215,6 +249,15 @@ export interface ServedModel {
   decideVerification(r: BatchResult): VerificationAnswer;
   /** Forward passes on blank batches of each size, so first requests are not slow. */
   warmUp(batchSizes: readonly number[], rounds?: number): void | Promise<void>;
+  /**
+   * Adds a class from a few decoded photos, no gradient step (docs/enrollment.md); it answers
+   * from the next batch on. Runtimes that cannot enroll leave it out.
+   */
+  enroll?(name: string, images: DecodedImage[], options?: EnrollOptions): EnrolledClassInfo | Promise<EnrolledClassInfo>;
+  /** Removes an enrolled class. */
+  removeClass?(name: string): void | Promise<void>;
+  /** The enrolled classes, in output order after the trained ones. */
+  enrolledClasses?(): EnrolledClassInfo[];
   /** The model as an ONNX file (exported on first call where it is not one already). */
   onnxModel(): Promise<OnnxModelFile>;
   /**

@@ -1,5 +1,5 @@
 /**
- * The HTTP routes: POST /v1/classify, POST /v1/verify, GET /v1/model, /v1/model.onnx,
+ * The HTTP routes: POST /v1/classify, POST /v1/verify, the class routes (class-routes.ts), GET /v1/model, /v1/model.onnx,
  * /healthz, /readyz, /metrics, /openapi.json and the web page (with its on-device files). Each image request: admission (bounded queue,
  * 503 when full), reading the body (three forms, see request-input.ts), decoding on libuv's
  * pool (sharp; 400 with the decoder's reason, 413 over the pixel limit), a place in the next
@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ImageDecodeError } from '../data/decode/decode-image.js';
 import { decodeOptionsFor } from '../pipeline/input.js';
 import { NotAvailableError, UnknownClassError, type BatchItem, type BatchResult, type ServedModel } from '../pipeline/served-model.js';
+import { resolveClaim } from '../pipeline/classifier.js';
 import { QueueFullError, RequestTimeoutError, type MicroBatcher } from './batcher.js';
 import { withDeadline } from './deadline.js';
 import { HttpError } from './errors.js';
@@ -16,6 +17,7 @@ import type { ServerMetrics } from './metrics.js';
 import type { OpenApiCollector } from './openapi.js';
 import type { ServeOptions } from './options.js';
 import { readRequestInput } from './request-input.js';
+import { registerClassRoutes } from './class-routes.js';
 import { attentionJson, hierarchyJson, qualityJson, snakeKeys, unknownJson } from './responses.js';
 import { classifySchema, errorSchema, healthSchema, modelSchema, readySchema, verifySchema } from './schemas.js';
 import { loadWebAssets, onDeviceFiles } from './web-assets.js';
@@ -58,13 +60,17 @@ async function runImageRequest(ctx: RouteContext, request: FastifyRequest, mode:
         `attention maps are not available with --runtime ${ctx.clf.info.runtime}: the exported graph has no feature-map output; ask without attention=true (or serve the checkpoint with --runtime libtorch)`,
       );
     let claimedClass: number | undefined;
+    let claimAtLevel = false;
     if (mode === 'verify') {
       if (input.claimed === undefined || input.claimed.trim() === '')
         throw new HttpError(400, 'missing_claimed', "verify needs 'claimed': the class the photo claims to show");
       try {
-        claimedClass = ctx.clf.classIndex(input.claimed);
+        // A class, or with a hierarchy a make or a model (decided at its level).
+        ({ index: claimedClass, atLevel: claimAtLevel } = await resolveClaim(ctx.clf, input.claimed));
       } catch (e) {
         if (e instanceof UnknownClassError) throw new HttpError(400, 'unknown_class', e.message, { closest: e.closest });
+        if ((e as Error).name === 'UnknownClaimError')
+          throw new HttpError(400, 'unknown_class', (e as Error).message, { closest: (e as { closest?: string[] }).closest ?? [] });
         throw e;
       }
     }
@@ -77,10 +83,15 @@ async function runImageRequest(ctx: RouteContext, request: FastifyRequest, mode:
       throw e;
     }
     const decodeMs = ms(tDecode);
-    const attentionClass = input.attention ? (mode === 'verify' ? claimedClass : 'top') : undefined;
+    const attentionClass = input.attention ? (mode === 'verify' && !claimAtLevel ? claimedClass : 'top') : undefined;
     const used = ticket;
     ticket = undefined; // submitted: the batcher owns the place now
-    const outcome = await withDeadline(used.submit({ image, topK: input.topK, claimedClass, attentionClass }, { deadline }), deadline);
+    // The claim also by name: an enrolled class can be removed (and indices move) before the batch runs.
+    const claimedLabel = mode === 'verify' ? input.claimed!.trim() : undefined;
+    const outcome = await withDeadline(
+      used.submit({ image, topK: input.topK, claimedClass, claimedLabel, claimAtLevel, attentionClass }, { deadline }),
+      deadline,
+    );
     ctx.metrics.queueTime.observe(outcome.queueMs / 1000);
     const r = outcome.result;
     const attention = attentionJson(await ctx.clf.renderAttention(image, r));
@@ -101,7 +112,7 @@ async function runImageRequest(ctx: RouteContext, request: FastifyRequest, mode:
     };
     if (mode === 'verify') {
       const d = ctx.clf.decideVerification(r);
-      return { decision: d.decision, reason: d.reason, claimed: d.claimed, ...body };
+      return { decision: d.decision, reason: d.reason, claimed: d.claimed, ...(d.level && { level: d.level }), ...body };
     }
     return body;
   } catch (e) {
@@ -128,6 +139,7 @@ const HIDDEN = { hidden: true } as Record<string, unknown>;
 
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post('/v1/classify', { schema: classifySchema }, (req) => runImageRequest(ctx, req, 'classify'));
+  registerClassRoutes(app, ctx);
   app.post('/v1/verify', { schema: verifySchema }, (req) => runImageRequest(ctx, req, 'verify'));
   app.get('/v1/model', { schema: modelSchema }, async () => {
     const i = ctx.clf.info;
@@ -148,6 +160,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       ensemble: i.ensemble,
       attention_method: i.attentionMethod,
       thresholds: { unknown: snakeKeys(i.calibration), quality: snakeKeys(i.qualityThresholds), verification: snakeKeys(i.verificationThresholds) },
+      hierarchy: i.hierarchy,
+      enrolled: (i.enrolled ?? []).map((c) => ({ name: c.name, photos: c.photos, enrolled_at: c.enrolledAt, ...(c.parents && { parents: c.parents }) })),
       batching: { max_batch: ctx.options.maxBatch, max_wait_ms: ctx.options.maxWaitMs, max_queue: ctx.options.maxQueue },
       limits: { body_limit_bytes: ctx.options.bodyLimit, max_pixels: ctx.options.maxPixels, request_timeout_ms: ctx.options.requestTimeoutMs },
     };

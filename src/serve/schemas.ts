@@ -126,6 +126,7 @@ export const verifyResponse = {
   properties: {
     decision: { type: 'string', enum: ['match', 'mismatch', 'uncertain'] },
     reason: { type: 'string' },
+    level: { type: 'string', description: "with a class hierarchy, the level a claim naming a group of classes was decided at ('make', 'model')" },
     claimed: {
       type: 'object',
       required: ['label', 'score', 'rank'],
@@ -166,4 +167,61 @@ export const healthSchema = { summary: 'Liveness: the process answers', response
 export const readySchema = {
   summary: 'Readiness: the model is loaded and warmed up (503 until then, and while draining)',
   response: { 200: { type: 'object', properties: { status: { type: 'string' } } }, 503: { type: 'object', properties: { status: { type: 'string' } } } },
+};
+
+const enrolledClass = {
+  type: 'object',
+  required: ['name', 'photos', 'enrolled_at'],
+  properties: {
+    name: { type: 'string' },
+    photos: { type: 'integer', description: 'how many photos it was enrolled from' },
+    enrolled_at: { type: 'string', description: 'ISO 8601' },
+    parents: { type: 'array', items: { type: 'string' }, description: 'its ancestors in the class hierarchy, top-down' },
+  },
+} as const;
+
+export const classesSchema = {
+  summary: 'The classes: trained, then enrolled from photos (POST /v1/classes)',
+  response: {
+    200: {
+      type: 'object',
+      required: ['trained', 'enrolled', 'num_classes'],
+      properties: {
+        trained: { type: 'array', items: { type: 'string' } },
+        enrolled: { type: 'array', items: enrolledClass },
+        num_classes: { type: 'integer' },
+      },
+    },
+  },
+};
+
+export const enrollSchema = {
+  summary: 'Enroll a class from a few photos (1–50), with no training; it answers from the next request on',
+  description:
+    'multipart/form-data (field name, optional parents "Make/Model", photos as files) or JSON {"name", "photos": ["<base64>", …], "parents": [...]}. Needs the API key when the server has one, else a client on the same machine. 409 when the name is a class already.',
+  response: {
+    201: {
+      type: 'object',
+      required: ['name', 'photos', 'enrolled_at', 'num_classes'],
+      properties: { ...enrolledClass.properties, num_classes: { type: 'integer' }, timing_ms: { type: 'object', properties: { total: { type: 'number' } } } },
+    },
+    400: errorSchema,
+    401: errorSchema,
+    403: errorSchema,
+    409: errorSchema,
+    413: errorSchema,
+    415: errorSchema,
+  },
+};
+
+export const deleteClassSchema = {
+  summary: 'Remove an enrolled class (trained classes stay until the model is retrained)',
+  params: { type: 'object', properties: { name: { type: 'string' } } },
+  response: {
+    200: { type: 'object', required: ['removed', 'num_classes'], properties: { removed: { type: 'string' }, num_classes: { type: 'integer' } } },
+    401: errorSchema,
+    403: errorSchema,
+    404: errorSchema,
+    409: errorSchema,
+  },
 };

@@ -24,6 +24,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { UsageError } from '../usage-error.js';
 import { pretrainedOptions } from '../hub/index.js';
 import type { TrainConfig } from './config.js';
+import { isRunCheckpoint, modelFromRunCheckpoint } from './init-from-checkpoint.js';
 
 /**
  * The options the run's model is created with (stored in every checkpoint), including those
@@ -34,7 +35,20 @@ export function modelOptions(c: TrainConfig, numClasses: number): CreateModelOpt
   return { ...required, numClasses, dropRate: c.dropRate, ...(c.attention ? { attention: c.attention } : {}) };
 }
 
-export async function buildModel(c: TrainConfig, numClasses: number, calibration: ImageDataset, preprocess: PreprocessConfig): Promise<ImageClassifier> {
+export async function buildModel(
+  c: TrainConfig,
+  numClasses: number,
+  calibration: ImageDataset,
+  preprocess: PreprocessConfig,
+  options: { classes?: readonly string[]; log?: (line: string) => void } = {},
+): Promise<ImageClassifier> {
+  if (isRunCheckpoint(c.pretrained)) {
+    // Another run's network: its weights, and its head rows for the classes both share.
+    const classes = options.classes ?? calibration.classes;
+    const { model, keptRows } = modelFromRunCheckpoint(c.pretrained, c.model, modelOptions(c, numClasses), classes);
+    options.log?.(`init: ${c.pretrained}: every weight, and the classifier rows of ${keptRows} of ${classes.length} classes (matched by name)`);
+    return model;
+  }
   if (c.pretrained !== 'imagenet') {
     return createModel(c.model, { ...modelOptions(c, numClasses), ...(c.pretrained ? pretrainedOptions(c.pretrained, c.model) : {}) });
   }

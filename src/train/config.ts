@@ -26,7 +26,7 @@ export const TrainConfigSchema = z
       .string()
       .optional()
       .describe(
-        'pretrained weights: a file (safetensors, or a PyTorch .pth/.bin/.ckpt, FILE#ENTRY for a nested one), a name (torchvision:resnet50[.IMAGENET1K_V2], hf-hub:timm/<repo>, an https URL; downloaded once into the shared cache), or imagenet for the ImageNet MobileNetV2 import',
+        'pretrained weights: a file (safetensors; a finegrain run checkpoint — its network, and its classifier rows for the classes both runs share, by name; or a PyTorch .pth/.bin/.ckpt, FILE#ENTRY for a nested one), a name (torchvision:resnet50[.IMAGENET1K_V2], hf-hub:timm/<repo>, an https URL; downloaded once into the shared cache), or imagenet for the ImageNet MobileNetV2 import',
       ),
     attention: z
       .enum(['se', 'ge', 'cbam', 'sk'])

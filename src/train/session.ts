@@ -113,7 +113,7 @@ export async function openSession(
   );
 
   manualSeed(config.seed); // the initial weights are part of what a seed reproduces
-  const model = await buildModel(config, classes.length, data.train, preprocessAt({ config, normalization }, 0));
+  const model = await buildModel(config, classes.length, data.train, preprocessAt({ config, normalization }, 0), { classes, log });
   if (config.freezeUntil) log(`froze ${freezeUntil(model, config.freezeUntil)} parameter tensors before ${config.freezeUntil}`);
   // Its own group: the statistics' blocking sums must not queue behind gradient buckets in flight.
   const statsGroup = config.syncBatchNorm && parallel ? await parallel.group.duplicate() : null;

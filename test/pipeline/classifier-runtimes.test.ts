@@ -30,9 +30,10 @@ const photos = () => Object.values(fx.photos).flatMap((p) => p.slice(0, 2));
 
 test('the Classifier shows the user methods only; the model behind it is reached through servedModelOf', async () => {
   const methods = Object.getOwnPropertyNames(Classifier.prototype).sort();
-  assert.deepEqual(methods, ['classify', 'constructor', 'dispose', 'verify']);
+  assert.deepEqual(methods, ['classes', 'classify', 'constructor', 'dispose', 'enroll', 'enrolledClasses', 'info', 'removeClass', 'verify']);
   using clf = await classifier(fx.checkpoint, { precision: 'float32' });
-  assert.deepEqual(Object.keys(clf).sort(), ['classes', 'info']);
+  assert.deepEqual(Object.keys(clf), [], 'classes and info are getters over the model (they follow enrollment)');
+  assert.deepEqual(clf.classes, fx.classes);
   const served = servedModelOf(clf);
   assert.equal(typeof served.runBatch, 'function');
   assert.equal(servedModelOf(served), served, 'a ServedModel passes through');

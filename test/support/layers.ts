@@ -21,7 +21,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['evaluation'],
   ['train'],
   ['infer', 'export', 'open-world'],
-  ['hierarchy'],
+  ['hierarchy', 'enrollment'],
   ['pipeline'],
   ['serve'],
   ['cli'],

@@ -16,7 +16,7 @@ import { alignClasses, openLabeled } from '../../train/datasets.js';
 import { runDirOf, runTrainingData } from '../../train/run-data.js';
 import { useAllCores } from '../../runtime/settings.js';
 import { formatHierarchicalEvaluation, hierarchicalEvaluation } from '../../hierarchy/evaluation.js';
-import { hierarchyPath, loadHierarchy } from '../../hierarchy/sidecar.js';
+import { hierarchyPath } from '../../hierarchy/sidecar.js';
 import { probabilityRows } from '../../hierarchy/probability-rows.js';
 import { frontDoor, MODEL_HELP, MODEL_OPTIONS, modelFlags, positiveInt, usageError, type Token } from '../shared-flags.js';
 // open-world hook (--ood, --corruptions, --report): the measures live in eval-open-world.ts, the report page in open-world/report/
@@ -125,7 +125,7 @@ export async function run(argv: string[]): Promise<void> {
       const openWorld = await evalOpenWorld(values, { members: ens.members, ds, preds, predict: flags.predict, classes: ens.classes });
       if (openWorld) Object.assign(result, { openWorld: { ...openWorld, plots: undefined } });
       // A class hierarchy beside the (single) checkpoint: accuracy per level and errors by level.
-      const stored = flags.checkpoints.length === 1 ? loadHierarchy(flags.checkpoints[0]!.path, ens.classes) : null;
+      const stored = ens.classHierarchy();
       const levels = stored
         ? hierarchicalEvaluation(stored.hierarchy, probabilityRows(preds.probs), Array.from(preds.labels.toTypedArray() as BigInt64Array, Number))
         : null;

@@ -1,0 +1,183 @@
+/**
+ * The closed-form head that scores every class once a class has been enrolled from a few
+ * photos — no gradient step — so that old and new classes share one softmax.
+ *
+ * A Gaussian discriminant (LDA) over the model's embeddings, with the class means and the
+ * shared within-class covariance S that the calibration sidecar already holds, scores class k as
+ *
+ *     l_k(e) = (μ_k − m)ᵀ P (e − m) − ½ (μ_k − m)ᵀ P (μ_k − m),   P = (S + α v̄ I)⁻¹,
+ *
+ * with m the mean of the old class means and v̄ the mean within-class variance. It needs only a
+ * class's mean, which a few photos give, and it is linear in `e`: one row per class. An enrolled
+ * class's mean comes from its photos; a trained class's from its training photos (the
+ * calibration's class means). bench/enroll measured the alternatives on cars33 (docs/enrollment.md):
+ * keeping the trained head for the old classes and adding LDA, imprinted or prototype rows for
+ * the new ones either starved the new classes (the trained head is confidently wrong on
+ * photos of a class it never saw, most of all on look-alikes) or let them take old photos;
+ * LDA for every class did neither, and on fine-tuned embeddings it scored the trained classes
+ * better than the trained head itself.
+ *
+ * Two choices, both measured:
+ * - `shrinkage` α: with ~30 photos a class and 1,280 features S is singular; the calibration's
+ *   tiny ridge (1e-3) would let directions no class varies in dominate.
+ * - the few-shot correction: the squared P-norm of a mean of n photos overshoots its class's by
+ *   tr(P S)/n on average, which gives a few-shot class too low a bias; it is subtracted.
+ *
+ * `scale` a puts the LDA logits in the trained head's units (fitted on the old classes at their
+ * means, rows centred: a softmax ignores a shift per photo), so that the calibration's
+ * temperature still applies roughly; `fit` says how well (R²).
+ *
+ * @example
+ *   const ref = fitEnrollmentReference(calibration.stats);
+ *   const head = closedFormHead(ref, classMeans, photoCounts); // { weight [K, D], bias [K] }
+ *   ref.dispose();
+ */
+import { aten } from '../native/aten.js';
+import { eye, fromTypedArray } from '../tensor/creation.js';
+import { scope } from '../tensor/scope.js';
+import { wrap, type Tensor } from '../tensor/tensor.js';
+
+/** α of the covariance shrinkage, measured in bench/enroll (docs/enrollment.md). */
+export const DEFAULT_SHRINKAGE = 0.3;
+
+/** What the reference is fitted from: the calibration's class statistics and the trained head. */
+export interface EnrollmentStats {
+  /** [C, D] the old classes' mean training embeddings. */
+  classMeans: Tensor;
+  /** [D, D] the inverse of the shared within-class covariance plus the calibration's small ridge. */
+  precision: Tensor;
+  /** [C, D] the trained head's weight. */
+  headWeight: Tensor;
+  /** [C] the trained head's bias. */
+  headBias: Tensor;
+}
+
+/** Options of `fitEnrollmentReference`. */
+export interface ReferenceOptions {
+  /** α: covariance shrinkage as a multiple of the mean within-class variance (default DEFAULT_SHRINKAGE; Infinity: Euclidean distance). */
+  shrinkage?: number;
+  /** The ridge the calibration added to S, as a fraction of the mean variance (default 1e-3, mahalanobis.ts's). */
+  calibrationRidge?: number;
+}
+
+/** The fitted link between LDA scores and the trained head (see the module comment). Owns its tensors. */
+export interface EnrollmentReference extends Disposable {
+  /** [D] m: the mean of the old class means. */
+  center: Tensor;
+  /** [D, D] P = (S + α·v̄·I)⁻¹, or the identity scaled by 1/v̄ when α is Infinity. */
+  metric: Tensor;
+  /** b̄, the average trained bias (added to every closed-form logit, so they sit near the trained ones). */
+  meanBias: number;
+  /** a: trained logit per LDA logit, fitted on the old classes. */
+  scale: number;
+  /** tr(P S): how much the squared P-norm of a one-photo mean overshoots its class's. */
+  noisePerPhoto: number;
+  /** How well the trained logits follow a·l (R² of the fit, in [0, 1]); low means the head is not LDA-like. */
+  fit: number;
+  /** α as used. */
+  shrinkage: number;
+  /** D. */
+  embeddingSize: number;
+  /** Frees the tensors. */
+  dispose(): void;
+}
+
+/**
+ * Fits the reference from a calibration's statistics (see the module comment). O(D³) once
+ * per model (an inverse of D × D); about a second for D = 1,280.
+ */
+export function fitEnrollmentReference(stats: EnrollmentStats, options: ReferenceOptions = {}): EnrollmentReference {
+  const alpha = options.shrinkage ?? DEFAULT_SHRINKAGE;
+  const ridge = options.calibrationRidge ?? 1e-3;
+  if (!(alpha > 0)) throw new RangeError(`enrollment: shrinkage must be positive (or Infinity), got ${alpha}`);
+  const [c, d] = stats.classMeans.shape as [number, number];
+  if (c < 2) throw new RangeError('enrollment: the model needs at least two trained classes to place a new one among');
+  if (stats.headWeight.shape.join() !== [c, d].join() || stats.headBias.shape.join() !== String(c) || stats.precision.shape.join() !== [d, d].join())
+    throw new RangeError(
+      `enrollment: statistics disagree: class means [${stats.classMeans.shape}], head [${stats.headWeight.shape}] + [${stats.headBias.shape}], precision [${stats.precision.shape}]`,
+    );
+  return scope(() => {
+    const means = stats.classMeans.double();
+    const inverse = (x: Tensor) => wrap(aten('linalg_inv').call(x.handle));
+    const identity = eye(d, { dtype: 'float64' });
+    const trace = (x: Tensor) => x.mul(identity).sum().item();
+    // S + λI from the stored precision; λ = ridge · v̄ with v̄ = tr(S)/D, so tr(S + λI) = D v̄ (1 + ridge).
+    const covRidged = inverse(stats.precision.double());
+    const meanVar = trace(covRidged) / (d * (1 + ridge));
+    const within = covRidged.sub(identity.mul(ridge * meanVar));
+    const metric = Number.isFinite(alpha) ? inverse(within.add(identity.mul(alpha * meanVar))) : identity.div(meanVar);
+    const center = means.mean(0);
+    const centred = means.sub(center.unsqueeze(0)); // [C, D]
+    const dirs = centred.mm(metric); // [C, D]: P (μ_k − m)
+    const half = dirs.mul(centred).sum(1).mul(0.5); // [C]
+    // LDA logits and trained logits at every class mean: rows = where, columns = which class.
+    const lda = centred.mm(dirs.t()).sub(half.unsqueeze(0));
+    const trained = means.mm(stats.headWeight.double().t()).add(stats.headBias.double().unsqueeze(0));
+    // Each row's own shift does not change a softmax: compare within rows.
+    const l = lda.sub(lda.mean(1, { keepdim: true }));
+    const z = trained.sub(trained.mean(1, { keepdim: true }));
+    const scale = l.mul(z).sum().item() / l.square().sum().item();
+    const resid = z.sub(l.mul(scale)).square().sum().item();
+    const fit = Math.max(0, 1 - resid / z.square().sum().item());
+    const noisePerPhoto = trace(metric.mm(within));
+    const keep = (t: Tensor) => t.float().contiguous().keep();
+    const ref: EnrollmentReference = {
+      center: keep(center),
+      metric: keep(metric),
+      meanBias: stats.headBias.double().mean().item(),
+      scale,
+      noisePerPhoto,
+      fit,
+      shrinkage: alpha,
+      embeddingSize: d,
+      dispose() {
+        for (const t of [this.center, this.metric]) t.dispose();
+      },
+      [Symbol.dispose]() {
+        this.dispose();
+      },
+    };
+    return ref;
+  });
+}
+
+/** A head: weight [K, D] and bias [K] (new tensors the caller disposes). */
+export interface ClosedFormHead {
+  /** [K, D] one row per class. */
+  weight: Tensor;
+  /** [K] */
+  bias: Tensor;
+}
+
+/**
+ * The closed-form head over classes with mean embeddings `means` [K, D] (raw, not normalised),
+ * each from `photos[k]` photos (Infinity: a trained class, whose mean is taken as exact). Their
+ * flips do not count: a mirror image is not an independent sample. `fewShotCorrection`
+ * (default true) removes the expected overshoot of a small sample's norm.
+ */
+export function closedFormHead(
+  ref: EnrollmentReference,
+  means: Tensor,
+  photos: readonly number[],
+  options: { fewShotCorrection?: boolean } = {},
+): ClosedFormHead {
+  const [k, d] = means.shape as [number, number];
+  if (d !== ref.embeddingSize) throw new RangeError(`enrollment: ${d}-d means for a ${ref.embeddingSize}-d reference`);
+  if (photos.length !== k || photos.some((n) => !(n >= 1)))
+    throw new RangeError(`enrollment: ${k} classes need ${k} photo counts of at least 1, got [${photos}]`);
+  const correct = options.fewShotCorrection ?? true;
+  return scope(() => {
+    const u = means.float().sub(ref.center.unsqueeze(0)); // μ − m
+    const dirs = u.mm(ref.metric); // P (μ − m)
+    const half = dirs.mul(u).sum(1).mul(0.5);
+    const overshoot = fromTypedArray(
+      Float32Array.from(photos, (n) => (correct && Number.isFinite(n) ? (0.5 * ref.noisePerPhoto) / n : 0)),
+      [k],
+    );
+    const a = ref.scale;
+    // a·l_k(e) + b̄ = (a P(μ−m))·e − a[(P(μ−m))·m + ½(μ−m)ᵀP(μ−m) − overshoot] + b̄
+    const weight = dirs.mul(a);
+    const bias = dirs.mm(ref.center.unsqueeze(1)).reshape([k]).add(half).sub(overshoot).mul(-a).add(ref.meanBias);
+    return { weight: weight.contiguous(), bias: bias.contiguous() };
+  });
+}

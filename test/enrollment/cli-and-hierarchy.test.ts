@@ -1,0 +1,87 @@
+/**
+ * `finegrain enroll` and `finegrain classes` end to end on a copy of the tiny fixture, `eval`
+ * scoring the enrolled class, and where an enrolled class goes in a class hierarchy.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { calibrate } from '../../src/index.js';
+import { EnrolledClasses } from '../../src/enrollment/enrolled-classes.js';
+import { enrolledPath } from '../../src/enrollment/sidecar.js';
+import { hierarchyFromNames } from '../../src/hierarchy/from-names.js';
+import { extendHierarchy } from '../../src/pipeline/enrolled-hierarchy.js';
+import { tinyFixture, type Fixture } from '../serve/serve-support.js';
+import { writeTinyDataset } from '../train/tiny-dataset.js';
+
+const CLI = join(process.cwd(), 'build/src/cli/main.js');
+let fx: Fixture;
+let ckpt: string;
+const dir = mkdtempSync(join(tmpdir(), 'fg-enroll-cli-'));
+const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+
+before(async () => {
+  fx = await tinyFixture();
+  mkdirSync(join(dir, 'ckpt'));
+  ckpt = join(dir, 'ckpt', 'best.safetensors');
+  copyFileSync(fx.checkpoint, ckpt);
+  await calibrate(ckpt, { data: join(fx.dir, 'train'), precision: 'float32' });
+  await writeTinyDataset(join(dir, 'new'), { classes: 4, perClass: 10, seed: 11, size: 48 });
+  // Test data: the fixture's three classes and class_3's photos.
+  mkdirSync(join(dir, 'test'));
+  for (const c of fx.classes) symlinkSync(join(fx.dir, 'test', c), join(dir, 'test', c));
+  symlinkSync(join(dir, 'new', 'class_3'), join(dir, 'test', 'class_3'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('finegrain enroll adds a class from a folder of photos; classes lists and removes it; eval scores it', () => {
+  const r = cli('enroll', '--checkpoint', ckpt, '--class', 'class_3', join(dir, 'new', 'class_3'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /enrolled 'class_3' from 10 photo\(s\)/);
+  assert.ok(existsSync(enrolledPath(ckpt)));
+  const list = cli('classes', 'list', '--checkpoint', ckpt, '--json');
+  assert.equal(list.status, 0, list.stderr);
+  const listed = JSON.parse(list.stdout) as { trained: string[]; enrolled: { name: string; photos: number }[] };
+  assert.deepEqual(listed.trained, fx.classes);
+  assert.deepEqual(
+    listed.enrolled.map((c) => [c.name, c.photos]),
+    [['class_3', 10]],
+  );
+  const ev = cli('eval', '--checkpoint', ckpt, '--data', join(dir, 'test'), '--precision', 'float32', '--json', join(dir, 'eval.json'));
+  assert.equal(ev.status, 0, ev.stderr);
+  const report = JSON.parse(readFileSync(join(dir, 'eval.json'), 'utf8')) as { perClass: { name: string; images: number; accuracy: number }[] };
+  const enrolled = report.perClass.find((c) => c.name === 'class_3');
+  assert.ok(enrolled && enrolled.images === 10, 'eval scores the enrolled class');
+  assert.ok(enrolled.accuracy >= 0.8, `the photos it was enrolled from are recognised: ${enrolled.accuracy}`);
+  // Usage errors: one line, status 2, nothing changed.
+  for (const args of [
+    ['enroll', '--checkpoint', ckpt, '--class', 'class_1', join(dir, 'new', 'class_3')],
+    ['enroll', '--checkpoint', ckpt, '--class', 'x'],
+    ['enroll', '--checkpoint', ckpt, '--class', 'x', join(dir, 'missing')],
+    ['classes', 'remove', '--checkpoint', ckpt, 'class_0'],
+    ['classes', 'frobnicate', '--checkpoint', ckpt],
+  ]) {
+    const bad = cli(...args);
+    assert.equal(bad.status, 2, `${args.join(' ')}: ${bad.stderr}`);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  }
+  const rm = cli('classes', 'remove', '--checkpoint', ckpt, 'class_3');
+  assert.equal(rm.status, 0, rm.stderr);
+  assert.ok(!existsSync(enrolledPath(ckpt)));
+});
+
+test('an enrolled class takes its place in the hierarchy: parents given, or read off a make-model-year name; otherwise refused', () => {
+  const trained = ['Audi S4 Sedan 2007', 'Audi S4 Sedan 2012', 'BMW M3 Coupe 2012'];
+  const stored = { hierarchy: hierarchyFromNames(trained, 'make-model-year'), thresholds: [0.5, 0.6, 0.7], info: {} as never };
+  const one = (name: string, parents?: string[]) =>
+    new EnrolledClasses([{ name, embeddings: new Float32Array(2), photos: 1, photoSha256: [], enrolledAt: '', ...(parents && { parents }) }], 2);
+  const parsed = extendHierarchy(stored, trained, one('Audi A5 Coupe 2012'))!;
+  assert.deepEqual(parsed.hierarchy.pathOf(3), ['Audi', 'Audi A5 Coupe', 'Audi A5 Coupe 2012']);
+  assert.deepEqual(parsed.thresholds, stored.thresholds);
+  const given = extendHierarchy(stored, trained, one('Q7 new shape', ['Audi', 'Audi Q7 SUV']))!;
+  assert.deepEqual(given.hierarchy.pathOf(3), ['Audi', 'Audi Q7 SUV', 'Q7 new shape']);
+  assert.throws(() => extendHierarchy(stored, trained, one('mystery car')), /no place in the class hierarchy.*parents/);
+  assert.equal(extendHierarchy(null, trained, one('anything')), null);
+});
