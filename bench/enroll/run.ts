@@ -30,6 +30,7 @@ import { predictOutputs } from '../../src/open-world/model-outputs.js';
 import { loadCalibration, calibrationPath } from '../../src/open-world/calibration.js';
 import { calibrate } from '../../src/open-world/calibrate-checkpoint.js';
 import { auroc } from '../../src/open-world/metrics/auroc.js';
+import { ece } from '../../src/open-world/metrics/ece.js';
 import { knnScore, l2Normalize } from '../../src/open-world/ood/knn.js';
 import { DEFAULT_SHRINKAGE, fitEnrollmentReference, type EnrollmentReference } from '../../src/enrollment/reference.js';
 import { EnrolledClasses } from '../../src/enrollment/enrolled-classes.js';
@@ -282,13 +283,27 @@ const msp = (logits: Tensor) => scope(() => Float64Array.from(softmax(logits.flo
 
 // Before: the trained head alone (old series' accuracy; unknown AUROC with old photos as known).
 const baseLogits = test.logits;
+/** Expected calibration error of the top-1 probability at the calibration's temperature, over the photos in `mask`. */
+function calibrationError(logits: Tensor, mask: boolean[]): number {
+  const conf = msp(logits);
+  const pred = argmax(logits);
+  const c: number[] = [];
+  const ok: number[] = [];
+  mask.forEach((m, i) => {
+    if (!m) return;
+    c.push(conf[i]!);
+    ok.push(pred[i] === test.labels[i] ? 1 : 0);
+  });
+  return ece(c, ok);
+}
 const before = {
+  ece: calibrationError(baseLogits, isOld),
   oldAccuracy: accuracy(argmax(baseLogits), isOld),
   aurocKnn: unknownAuroc(knnScore(test.embeddings, stats.bank!, k), isOld),
   aurocMsp: unknownAuroc(msp(baseLogits), isOld),
 };
 console.log(
-  `before enrollment: trained series ${(before.oldAccuracy * 100).toFixed(1)} %, unknown AUROC knn ${before.aurocKnn.toFixed(3)}, msp ${before.aurocMsp.toFixed(3)}`,
+  `before enrollment: trained series ${(before.oldAccuracy * 100).toFixed(1)} %, unknown AUROC knn ${before.aurocKnn.toFixed(3)}, msp ${before.aurocMsp.toFixed(3)}, ECE ${before.ece.toFixed(3)}`,
 );
 
 interface Row {
@@ -298,6 +313,7 @@ interface Row {
   oldAccuracy: number[];
   aurocKnn: number[];
   aurocMsp: number[];
+  ece: number[];
   enrollMs: number[];
 }
 const rows: Row[] = [];
@@ -305,7 +321,7 @@ const byClass = enrolledNames.map((_, c) => shotsOut.labels.flatMap((l, i) => (l
 const knownAfter = test.labels.map((l) => l < C + E);
 for (const shots of shotList) {
   for (const m of methods) {
-    const row: Row = { method: m.name, shots, newAccuracy: [], oldAccuracy: [], aurocKnn: [], aurocMsp: [], enrollMs: [] };
+    const row: Row = { method: m.name, shots, newAccuracy: [], oldAccuracy: [], aurocKnn: [], aurocMsp: [], ece: [], enrollMs: [] };
     for (let draw = 0; draw < draws; draw++) {
       const rng = new Rng(draw, 'enroll-draw', shots);
       const picked = byClass.map((idx) =>
@@ -333,6 +349,7 @@ for (const shots of shotList) {
         const bank = cat([stats.bank!, l2Normalize(cat(perClass, 0))], 0);
         row.aurocKnn.push(unknownAuroc(knnScore(test.embeddings, bank, k), knownAfter));
         row.aurocMsp.push(unknownAuroc(msp(logits), knownAfter));
+        row.ece.push(calibrationError(logits, knownAfter));
       });
     }
     rows.push(row);
@@ -345,7 +362,16 @@ console.log(
 );
 console.log(
   table(
-    ['method', 'shots', 'enrolled top-1 %', 'trained top-1 %', `Δ trained (was ${(before.oldAccuracy * 100).toFixed(1)})`, 'AUROC knn', 'AUROC msp'],
+    [
+      'method',
+      'shots',
+      'enrolled top-1 %',
+      'trained top-1 %',
+      `Δ trained (was ${(before.oldAccuracy * 100).toFixed(1)})`,
+      'AUROC knn',
+      'AUROC msp',
+      `ECE (was ${before.ece.toFixed(3)})`,
+    ],
     rows.map((r) => [
       r.method,
       String(r.shots),
@@ -354,6 +380,7 @@ console.log(
       ((mean(r.oldAccuracy) - before.oldAccuracy) * 100).toFixed(1),
       mean(r.aurocKnn).toFixed(3),
       mean(r.aurocMsp).toFixed(3),
+      mean(r.ece).toFixed(3),
     ]),
   ),
 );

@@ -232,6 +232,22 @@ export class LibtorchModel implements ServedModel, Disposable {
     return indexOfClass(label, this.state.byName, this.state.classes);
   }
 
+  /**
+   * The head the model answers with when classes are enrolled — the class names and the
+   * closed-form head's weight [K × D] and bias as arrays —, or null with none enrolled (the
+   * trained head). For exporting what the model serves.
+   */
+  enrolledHead(): { classes: string[]; weight: Float32Array; bias: Float32Array } | null {
+    this.check();
+    const { head, classes } = this.state;
+    if (!head) return null;
+    return scope(() => ({
+      classes: [...classes],
+      weight: Float32Array.from(head.weight.float().contiguous().toTypedArray() as Float32Array),
+      bias: Float32Array.from(head.bias.float().contiguous().toTypedArray() as Float32Array),
+    }));
+  }
+
   /** The class hierarchy beside the checkpoint, with enrolled classes placed in it (null: none). */
   classHierarchy(): StoredHierarchy | null {
     this.check();
@@ -306,6 +322,7 @@ export class LibtorchModel implements ServedModel, Disposable {
     }
     const old = this.state;
     this.state = state;
+    this.onnxFile = null; // exported for the old class set
     // Nothing else holds the old snapshot: batches run on this thread, one at a time.
     disposeState(old, this.baseCalibration);
   }
@@ -332,9 +349,16 @@ export class LibtorchModel implements ServedModel, Disposable {
   onnxModel(): Promise<OnnxModelFile> {
     this.check();
     if (this.ensemble.members.length !== 1) return Promise.reject(new NotAvailableError('an ensemble has no single ONNX model; serve one checkpoint'));
+    // The class set as it is now (enrollment can change it before the export runs).
+    const exported = this.enrolledHead();
     this.onnxFile ??= Promise.resolve().then(() => {
       const m = this.ensemble.members[0]!;
-      return checkpointToOnnx(m.path, { ema: this.settings.ema, preprocess: this.info.preprocess, calibration: this.baseInfo.calibration });
+      return checkpointToOnnx(m.path, {
+        ema: this.settings.ema,
+        preprocess: this.info.preprocess,
+        calibration: this.baseInfo.calibration,
+        head: exported ?? undefined,
+      });
     });
     this.onnxFile.catch(() => (this.onnxFile = null));
     return this.onnxFile;

@@ -135,12 +135,14 @@ export class LibtorchThreadModel implements ServedModel {
   async enroll(name: string, images: DecodedImage[], options: EnrollOptions = {}): Promise<EnrolledClassInfo> {
     const r = (await this.call('enroll', [name, images, options])) as { enrolled: EnrolledClassInfo; info: LibtorchModelInfo };
     this.setInfo(r.info);
+    this.onnxFile = null; // exported for the old class set
     return r.enrolled;
   }
 
   /** Removes an enrolled class on the inference thread. */
   async removeClass(name: string): Promise<void> {
     this.setInfo((await this.call('removeClass', [name])) as LibtorchModelInfo);
+    this.onnxFile = null;
   }
 
   enrolledClasses(): EnrolledClassInfo[] {

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { calibrate } from '../../src/index.js';
+import { calibrate, classifier } from '../../src/index.js';
 import { EnrolledClasses } from '../../src/enrollment/enrolled-classes.js';
 import { enrolledPath } from '../../src/enrollment/sidecar.js';
 import { hierarchyFromNames } from '../../src/hierarchy/from-names.js';
@@ -36,7 +36,7 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('finegrain enroll adds a class from a folder of photos; classes lists and removes it; eval scores it', () => {
+test('finegrain enroll adds a class from a folder of photos; classes lists and removes it; eval and export carry it', async () => {
   const r = cli('enroll', '--checkpoint', ckpt, '--class', 'class_3', join(dir, 'new', 'class_3'));
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /enrolled 'class_3' from 10 photo\(s\)/);
@@ -66,6 +66,24 @@ test('finegrain enroll adds a class from a folder of photos; classes lists and r
     const bad = cli(...args);
     assert.equal(bad.status, 2, `${args.join(' ')}: ${bad.stderr}`);
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  }
+  // The ONNX export carries the enrolled class, and answers as the checkpoint does.
+  const onnx = join(dir, 'enrolled.onnx');
+  const ex = cli('export', '--checkpoint', ckpt, '--out', onnx);
+  assert.equal(ex.status, 0, ex.stderr);
+  {
+    using a = await classifier(ckpt, { precision: 'float32' });
+    using b = await classifier(onnx, { threads: 1 });
+    assert.deepEqual(b.classes, [...fx.classes, 'class_3']);
+    for (const p of [join(dir, 'new', 'class_3', '7.png'), fx.photos.class_0![0]!]) {
+      const [x, y] = [await a.classify(p, { topK: 2 }), await b.classify(p, { topK: 2 })];
+      assert.deepEqual(
+        y.predictions.map((q) => q.label),
+        x.predictions.map((q) => q.label),
+        p,
+      );
+      assert.ok(Math.abs(y.predictions[0]!.score - x.predictions[0]!.score) < 1e-3, `${y.predictions[0]!.score} vs ${x.predictions[0]!.score}`);
+    }
   }
   const rm = cli('classes', 'remove', '--checkpoint', ckpt, 'class_3');
   assert.equal(rm.status, 0, rm.stderr);

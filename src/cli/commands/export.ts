@@ -19,6 +19,9 @@ import { quantizeGraphInt8, type CalibrationMethod } from '../../export/quantize
 import { calibrationBatches } from '../../export/quantize/calibration-images.js';
 import { writeTritonRepository } from '../../export/triton-repository.js';
 import { loadModelFromCheckpoint } from '../../models/load-checkpoint.js';
+import { enrolledPath } from '../../enrollment/sidecar.js';
+import { loadLibtorchModel } from '../../pipeline/libtorch-model.js';
+import { replaceHead } from '../../pipeline/checkpoint-onnx.js';
 import { loadCalibration } from '../../open-world/calibration.js';
 import type { ImageClassifier } from '../../models/classifier.js';
 import { modelInfo } from '../../models/registry.js';
@@ -105,7 +108,7 @@ interface Source {
   calibration: unknown;
 }
 
-function openSource(values: Record<string, string | boolean | undefined>): Source {
+async function openSource(values: Record<string, string | boolean | undefined>): Promise<Source> {
   const checkpoint = values.checkpoint as string | undefined;
   if (checkpoint) {
     if (values.model || values.weights) throw usageError('give either --checkpoint or --model with --weights, not both');
@@ -116,11 +119,22 @@ function openSource(values: Record<string, string | boolean | undefined>): Sourc
     const sidecar = loadCalibration(checkpoint);
     const calibration = meta.calibration ?? sidecar?.toJSON();
     sidecar?.dispose();
+    // Classes enrolled beside the checkpoint (finegrain enroll): exported as the model serves
+    // them, with the closed-form head over every class in place of the trained one.
+    let classes = meta.classes;
+    if (existsSync(enrolledPath(checkpoint))) {
+      using served = await loadLibtorchModel(checkpoint, { precision: 'float32', device: 'cpu', ema: values['no-ema'] ? 'trained' : 'auto' });
+      const head = served.enrolledHead();
+      if (head) {
+        replaceHead(model, head);
+        classes = head.classes;
+      }
+    }
     return {
       model,
       meta: {
         model: meta.model,
-        classes: meta.classes,
+        classes,
         imageSize: preprocess.inputSize,
         mean: preprocess.mean,
         std: preprocess.std,
@@ -198,7 +212,7 @@ export async function run(argv: string[]): Promise<void> {
 
   const started = performance.now();
   if (typeof values.weights === 'string' && !values.checkpoint) await weightsArgument(values.weights, '--weights');
-  const source = openSource(values);
+  const source = await openSource(values);
   const { model } = source;
   try {
     const imageSize = intOption(values['image-size'], '--image-size', source.meta.imageSize, 8);
