@@ -7,9 +7,11 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { f, table } from '../format.js';
 import { load, rss, startProcess } from './processes.js';
+import { rollup } from './rollup.js';
 
 export interface MemoryRow {
   variant: string;
@@ -28,6 +30,54 @@ export interface MemoryContext {
   bodies: Buffer[];
   requests: number;
   work: string;
+  /** The photos' folder (stages.ts decodes them in its own process). */
+  photoDir: string;
+  /** More arguments for stages.ts (--warm-up 8,4,2,1). */
+  stageArgs?: string[];
+}
+
+export interface StageRow {
+  stage: string;
+  rssMiB: number;
+  anonMiB: number;
+  /** RSS this stage added to the one before it. */
+  addedMiB: number;
+}
+
+/**
+ * The staged accounting (stages.ts): a serving process built up part by part with its RSS read
+ * after each, then loaded with `requests` requests at c=8; the last two rows are its RSS after
+ * the load and its peak (VmHWM).
+ */
+export async function stagedAccounting(ctx: MemoryContext, model: string, runtime: 'libtorch' | 'onnx'): Promise<StageRow[]> {
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'stages.js');
+  const args = [script, model, ctx.photoDir, ...(runtime === 'onnx' ? ['--runtime', 'onnx'] : []), ...(ctx.stageArgs ?? [])];
+  const p = await startProcess(process.execPath, args, /ready on (http:\/\/127\.0\.0\.1:\d+)/);
+  try {
+    const rows: StageRow[] = [];
+    const add = (stage: string, rssMiB: number, anonMiB: number) =>
+      rows.push({ stage, rssMiB, anonMiB, addedMiB: rssMiB - (rows.length ? rows[rows.length - 1]!.rssMiB : 0) });
+    for (const line of p.stderr().split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const s = JSON.parse(line) as { stage: string; rssMiB: number; anonMiB: number };
+      add(s.stage, s.rssMiB, s.anonMiB);
+    }
+    const r = await load(p.url, ctx.bodies, 8, { amount: ctx.requests });
+    if (r.errors + r.timeouts + r.non2xx) throw new Error(`stages: ${r.errors + r.timeouts + r.non2xx} failed requests`);
+    const after = rollup(p.child.pid!);
+    add(`after ${ctx.requests} requests at c=8`, after.rssMiB, after.anonMiB);
+    add('peak (VmHWM)', rss(p.child.pid!).peak, NaN);
+    console.log(
+      '\n' +
+        table(
+          [`staged: ${runtime} serving process`, 'RSS MiB', 'anonymous MiB', 'added MiB'],
+          rows.map((r) => [r.stage, f(r.rssMiB, 1), f(r.anonMiB, 1), f(r.addedMiB, 1)]),
+        ),
+    );
+    return rows;
+  } finally {
+    await p.stop();
+  }
 }
 
 /** Mappings of a process grouped by what they hold, MiB of RSS each. */
@@ -145,5 +195,7 @@ export async function memoryAccounting(ctx: MemoryContext) {
         names.map((n) => [n, f(owners[n] ?? 0, 1), f(peerOwners[n] ?? 0, 1)]),
       ),
   );
-  return { rows, owners, peerOwners };
+  const staged = await stagedAccounting(ctx, ctx.checkpoint, 'libtorch');
+  const stagedOnnx = await stagedAccounting(ctx, onnx, 'onnx');
+  return { rows, owners, peerOwners, staged, stagedOnnx };
 }

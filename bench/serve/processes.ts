@@ -57,6 +57,8 @@ export async function photos(dir: string): Promise<Buffer[]> {
 export interface Proc {
   child: ChildProcess;
   url: string;
+  /** What the process has written to stderr so far. */
+  stderr(): string;
   stop(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export function startProcess(cmd: string, args: string[], ready: RegExp, env: Re
         resolve({
           child,
           url: m[1]!,
+          stderr: () => err,
           stop: () =>
             new Promise((r) => {
               if (child.exitCode !== null) return r();

@@ -221,7 +221,8 @@ async function sweep(ckpt: string, bodies: Buffer[]) {
 }
 
 const loadStart = loadavg()[0]!;
-const bodies = await photos(opt.photos ?? join(root, '../shared/data/cars33/test'));
+const photoDir = opt.photos ?? join(root, '../shared/data/cars33/test');
+const bodies = await photos(photoDir);
 const small = opt.checkpoint ?? makeCheckpoint(work, 33);
 console.log(
   `bench serve: ${cpuModel()}, ${cpus().length} cores, ${threads} threads per server, ${new Date().toISOString()}; ${bodies.length} photos; ${duration} s per level\n`,
@@ -234,7 +235,7 @@ if (!opt['memory-only']) {
   results.rss = await rssOverTime(small, bodies);
   if (opt.sweep) results.sweep = await sweep(small, bodies);
 }
-results.memory = await memoryAccounting({ main: MAIN, python, peer: PEER, threads, checkpoint: small, bodies, requests: memoryRequests, work });
+results.memory = await memoryAccounting({ main: MAIN, python, peer: PEER, threads, checkpoint: small, bodies, requests: memoryRequests, work, photoDir });
 const machine = { cpu: cpuModel(), cores: cpus().length, threads, loadAverage: { start: loadStart, end: loadavg()[0]! } };
 const date = new Date().toISOString().slice(0, 10);
 const outPath = opt.out ?? join(root, `bench/results/serve-${date}.json`);

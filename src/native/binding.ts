@@ -105,7 +105,7 @@ export interface NativeBinding {
   convPlanRun(plan: object, x: Handle): Handle;
   convPlanDispose(plan: object): void;
   /** Input shapes planned so far, the bytes of reordered weights held, and whether the layer's own weight tensor is still held. */
-  convPlanInfo(plan: object): { variants: number; weightBytes: number; holdsLayerWeight: boolean };
+  convPlanInfo(plan: object): { variants: number; weightBytes: number; holdsLayerWeight: boolean; scratchpadBytes: number };
   /** Drops the plan's reference to the layer's weight, keeping only its reordered copy (the plan must have run). */
   convPlanReleaseWeight(plan: object): void;
   /** The layer's weight: the tensor itself while held, else rebuilt (contiguous) from the reordered copy. */

@@ -183,8 +183,14 @@ export class PlannedConv2d extends Module {
     weightBytes: number;
     /** Whether the layer still holds its plain weight too. */
     holdsLayerWeight: boolean;
+    /**
+     * The largest oneDNN scratchpad one run asks for: taken per run (from the tensor cache while
+     * one is held) and freed after it, never held by the plan — a pad per variant kept for the
+     * plan's life cost ~4 MiB a batch size on mobilenet_v2 (bench/serve).
+     */
+    scratchpadBytes: number;
   } {
-    if (!this.#plan) return { variants: 0, weightBytes: 0, holdsLayerWeight: false };
+    if (!this.#plan) return { variants: 0, weightBytes: 0, holdsLayerWeight: false, scratchpadBytes: 0 };
     return native.convPlanInfo(this.#plan);
   }
 
