@@ -32,7 +32,7 @@ import { calibrate } from '../../src/open-world/calibrate-checkpoint.js';
 import { auroc } from '../../src/open-world/metrics/auroc.js';
 import { ece } from '../../src/open-world/metrics/ece.js';
 import { knnScore, l2Normalize } from '../../src/open-world/ood/knn.js';
-import { DEFAULT_SHRINKAGE, fitEnrollmentReference, type EnrollmentReference } from '../../src/enrollment/reference.js';
+import { DEFAULT_SHRINKAGE, fitClosedFormReference, type ClosedFormReference } from '../../src/open-world/closed-form-head.js';
 import { EnrolledClasses } from '../../src/enrollment/enrolled-classes.js';
 import { enrolledHead } from '../../src/enrollment/enrolled-head.js';
 import { imageFolder } from '../../src/data/datasets/image-folder.js';
@@ -118,13 +118,13 @@ type Method = {
   all?: 'ncm' | 'knn';
   logits?: (perClass: Tensor[]) => Tensor;
 };
-const refs = new Map<string, EnrollmentReference>();
-function ref(alpha: number): EnrollmentReference {
+const refs = new Map<string, ClosedFormReference>();
+function ref(alpha: number): ClosedFormReference {
   const key = String(alpha);
   if (!refs.has(key))
     refs.set(
       key,
-      fitEnrollmentReference(
+      fitClosedFormReference(
         { classMeans: stats.classMeans!, precision: stats.precision!, headWeight: stats.headWeight!, headBias: stats.headBias! },
         { shrinkage: alpha },
       ),

@@ -14,7 +14,7 @@ import { cat } from '../tensor/join.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { EnrolledClasses } from './enrolled-classes.js';
-import { closedFormHead, type EnrollmentReference } from './reference.js';
+import { closedFormHead, type ClosedFormReference } from '../open-world/closed-form-head.js';
 
 /** A closed-form head over trained and enrolled classes; owns its tensors. */
 export interface EnrolledHead extends Disposable {
@@ -29,7 +29,7 @@ export interface EnrolledHead extends Disposable {
 }
 
 /** The head over `trainedMeans` [C, D] (exact) and the classes of `set` (from their photos). */
-export function enrolledHead(reference: EnrollmentReference, trainedMeans: Tensor, set: EnrolledClasses): EnrolledHead {
+export function enrolledHead(reference: ClosedFormReference, trainedMeans: Tensor, set: EnrolledClasses): EnrolledHead {
   const c = trainedMeans.size(0);
   const { weight, bias } = scope(() => {
     const enrolledMeans = set.classMeans();

@@ -29,6 +29,9 @@ import { UsageError } from '../usage-error.js';
 import { calibrationPath } from './calibration.js';
 import { DEFAULT_KNN_K, DEFAULT_OOD_METHOD, DEFAULT_PASS_RATE, fitCalibration } from './calibration-fit.js';
 import { classifierHead, predictOutputs } from './model-outputs.js';
+import { chooseHead, trainedClosedFormHead, type HeadChoice, type HeadDecision } from './choose-head.js';
+import { scope } from '../tensor/scope.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { OOD_SCORES, type OodScoreName } from './ood/score.js';
 
 /** Options of `calibrate`: which images, which OOD score and pass rate, and how to run the model. */
@@ -53,6 +56,8 @@ export interface CalibrateOptions {
   device?: Device | 'auto';
   /** Default 'auto': as `classifier()` and `serve` run (bfloat16 where fast). */
   precision?: Precision | 'auto';
+  /** Which head the model answers with: 'auto' (default: the closed-form head when validation clearly prefers it), 'trained' or 'closed-form'. */
+  head?: HeadChoice;
   /** Also write the summary as JSON to this file. */
   json?: string;
   /** Progress lines (which images, then the result); default: none. */
@@ -84,6 +89,8 @@ export interface CalibrationSummary {
   passRate: number;
   /** Validation images used. */
   validationImages: number;
+  /** The head the model answers with, and the validation accuracies the choice rests on. */
+  head: HeadDecision;
 }
 
 function sources(checkpoint: string, classes: readonly string[], o: CalibrateOptions): { bank: ImageDataset; val: ImageDataset; note: string } {
@@ -133,16 +140,38 @@ export async function calibrate(checkpoint: string, options: CalibrateOptions = 
       check(bank.labels.length >= k, `k ${k} exceeds the ${bank.labels.length} readable bank images`);
       check(val.labels.length > 0, 'no validation image could be read');
       const head = classifierHead(loaded.model);
-      const cal = fitCalibration({
-        train: { embeddings: bank.embeddings, labels: bank.labels },
-        val: { logits: val.logits, embeddings: val.embeddings, labels: val.labels },
-        head: { weight: head.weight.cpu(), bias: head.bias.cpu() },
-        numClasses: loaded.meta.classes.length,
-        method,
-        passRate,
-        k,
-        fittedOn: { source: src.note },
-      });
+      const fit = (logits: Tensor, h: { weight: Tensor; bias: Tensor }) =>
+        fitCalibration({
+          train: { embeddings: bank.embeddings, labels: bank.labels },
+          val: { logits, embeddings: val.embeddings, labels: val.labels },
+          head: h,
+          numClasses: loaded.meta.classes.length,
+          method,
+          passRate,
+          k,
+          fittedOn: { source: src.note },
+        });
+      let cal = fit(val.logits, { weight: head.weight.cpu(), bias: head.bias.cpu() });
+      // The trained head, or the closed-form head when validation clearly prefers it
+      // (choose-head.ts): temperature and thresholds are then fitted on its logits.
+      const s = cal.stats;
+      const stats = { classMeans: s.classMeans!, precision: s.precision!, headWeight: s.headWeight!, headBias: s.headBias! };
+      const decision = chooseHead(stats, val.embeddings, val.labels, (cal.info.metrics as { valAccuracy: number }).valAccuracy, options.head ?? 'auto');
+      if (decision.kind === 'closed-form') {
+        const cf = trainedClosedFormHead(stats, decision.shrinkage);
+        const logits = scope(() => val.embeddings.float().mm(cf.weight.t()).add(cf.bias));
+        try {
+          const refit = fit(logits, cf);
+          cal.dispose();
+          cal = refit;
+        } finally {
+          for (const t of [logits, cf.weight, cf.bias]) t.dispose();
+        }
+      }
+      cal.info.head = decision;
+      note(
+        `head: ${decision.kind} (validation top-1: trained ${(decision.trainedValAccuracy * 100).toFixed(1)} %, closed-form α ${decision.shrinkage} ${(decision.closedFormValAccuracy * 100).toFixed(1)} %)`,
+      );
       try {
         const path = cal.save(checkpoint);
         const summary: CalibrationSummary = {
@@ -154,6 +183,7 @@ export async function calibrate(checkpoint: string, options: CalibrateOptions = 
           method,
           passRate,
           validationImages: val.labels.length,
+          head: cal.info.head!,
         };
         if (options.json) writeFileAtomic(options.json, JSON.stringify({ path: calibrationPath(checkpoint), ...cal.toJSON() }, null, 2) + '\n');
         return summary;

@@ -33,6 +33,7 @@ import { REACT_PERCENTILE } from './ood/react.js';
 import { SCALE_PERCENTILE } from './ood/scale.js';
 import { OOD_SCORES, type OodScoreName, type OodStats } from './ood/score.js';
 import { UNCALIBRATED_MSP_THRESHOLD } from './logit-verdict.js';
+import type { HeadDecision } from './choose-head.js';
 
 export const CALIBRATION_FORMAT = 'finegrain-calibration/1';
 
@@ -104,6 +105,12 @@ export interface CalibrationInfo {
   fittedOn?: Record<string, unknown>;
   /** Validation figures of the fit (accuracy, calibration error), free-form. */
   metrics?: Record<string, unknown>;
+  /**
+   * Which head the model answers with — its trained classifier or the closed-form LDA head over
+   * its embeddings (choose-head.ts) — and the validation accuracies the choice rests on. The
+   * temperature and thresholds are fitted on that head's logits. Absent: the trained head.
+   */
+  head?: HeadDecision;
   /** When it was fitted, ISO 8601. */
   createdAt?: string;
 }
@@ -193,8 +200,22 @@ export class FittedCalibration implements Calibration {
   }
 
   toJSON(): object {
-    const { format, method, temperature, passRate, thresholds, k, reactPercentile, reactClip, scalePercentile, checkpoint, fittedOn, metrics, createdAt } =
-      this.info;
+    const {
+      format,
+      method,
+      temperature,
+      passRate,
+      thresholds,
+      k,
+      reactPercentile,
+      reactClip,
+      scalePercentile,
+      checkpoint,
+      fittedOn,
+      metrics,
+      createdAt,
+      head,
+    } = this.info;
     return {
       calibrated: true,
       format,
@@ -209,6 +230,7 @@ export class FittedCalibration implements Calibration {
       checkpoint,
       fittedOn,
       metrics,
+      head,
       createdAt,
     };
   }
@@ -267,6 +289,8 @@ export function loadCalibration(checkpointPath: string): FittedCalibration | nul
     if (typeof t !== 'number' || !Number.isFinite(t)) return fail(`threshold for '${m}' is not a finite number`);
   }
   if (info.thresholds?.[info.method] === undefined) return fail(`no threshold for its default method '${info.method}'`);
+  if (info.head !== undefined && !(['trained', 'closed-form'].includes(info.head?.kind) && info.head.shrinkage > 0))
+    return fail(`"head" must be {kind: trained | closed-form, shrinkage > 0, …}, got ${JSON.stringify(info.head)}`);
   if (info.checkpoint && existsSync(checkpointPath)) {
     const sha = fileSha256(checkpointPath);
     if (sha !== info.checkpoint.sha256)

@@ -40,7 +40,7 @@ import { checkClassName, checkPhotoCount, type EnrollOptions } from '../enrollme
 import { EnrollmentError } from '../enrollment/errors.js';
 import { extendCalibration } from '../enrollment/extend-calibration.js';
 import { enrolledHead, type EnrolledHead } from '../enrollment/enrolled-head.js';
-import { fitEnrollmentReference, type EnrollmentReference } from '../enrollment/reference.js';
+import { DEFAULT_SHRINKAGE, fitClosedFormReference, type ClosedFormReference } from '../open-world/closed-form-head.js';
 import { loadEnrolled, saveEnrolled } from '../enrollment/sidecar.js';
 import { extendHierarchy } from './enrolled-hierarchy.js';
 import { findClaim, verifyClaimAtLevel } from '../hierarchy/verify.js';
@@ -123,7 +123,7 @@ function readableName(path: string): string {
 export class LibtorchModel implements ServedModel, Disposable {
   private state: ClassState;
   private disposed = false;
-  private reference: EnrollmentReference | null = null;
+  private reference: ClosedFormReference | null = null;
   private onnxFile: Promise<OnnxModelFile> | null = null;
   // Freed activation blocks kept for the next batch while this classifier lives (tensor-cache.ts).
   private readonly releaseTensorCache = holdTensorCache();
@@ -146,7 +146,9 @@ export class LibtorchModel implements ServedModel, Disposable {
    */
   private stateFor(enrolled: EnrolledClasses): ClassState {
     const classes = [...this.ensemble.classes, ...enrolled.names];
-    if (!enrolled.size)
+    // The calibration may have chosen the closed-form head for the trained classes (choose-head.ts).
+    const closedForm = this.baseCalibration instanceof FittedCalibration && this.baseCalibration.info.head?.kind === 'closed-form';
+    if (!enrolled.size && !closedForm)
       return {
         enrolled,
         classes,
@@ -157,11 +159,11 @@ export class LibtorchModel implements ServedModel, Disposable {
         info: { ...this.baseInfo, classes, enrolled: [] },
       };
     // The hierarchy first: a class it cannot place is refused before any tensor is made.
-    const hierarchy = extendHierarchy(this.baseHierarchy, this.ensemble.classes, enrolled);
+    const hierarchy = enrolled.size ? extendHierarchy(this.baseHierarchy, this.ensemble.classes, enrolled) : this.baseHierarchy;
     const reference = this.enrollmentReference();
     const stats = (this.baseCalibration as FittedCalibration).stats;
     const head = enrolledHead(reference, stats.classMeans!, enrolled);
-    const calibration = extendCalibration(this.baseCalibration as FittedCalibration, enrolled, head);
+    const calibration = enrolled.size ? extendCalibration(this.baseCalibration as FittedCalibration, enrolled, head) : this.baseCalibration;
     return {
       enrolled,
       head,
@@ -207,12 +209,11 @@ export class LibtorchModel implements ServedModel, Disposable {
   async predictDataset(ds: ImageDataset, options: Pick<PredictOptions, 'batchSize' | 'workers' | 'onProgress'> = {}): Promise<DatasetPredictions> {
     this.check();
     const { device, precision, channelsLast, ensemble } = this.info;
-    const { enrolled } = this.state;
+    const { head } = this.state;
     const preds = await predictDataset(this.ensemble.members, ds, { ...options, device, precision, channelsLast, ensemble, tta: this.settings.tta });
-    if (!enrolled.size) return preds;
-    // The enrolled classes' columns, as runBatch adds them (probabilities at temperature 1, as the trained ones).
+    if (!head) return preds;
     // Every class by the closed-form head, as runBatch scores them (probabilities at temperature 1, as predictDataset's).
-    const logits = this.state.head!.logits(preds.embeddings);
+    const logits = head.logits(preds.embeddings);
     const probs = scope(() => softmax(logits, 1));
     preds.logits.dispose();
     preds.probs.dispose();
@@ -233,11 +234,11 @@ export class LibtorchModel implements ServedModel, Disposable {
   }
 
   /**
-   * The head the model answers with when classes are enrolled — the class names and the
-   * closed-form head's weight [K × D] and bias as arrays —, or null with none enrolled (the
-   * trained head). For exporting what the model serves.
+   * The closed-form head the model answers with — when classes are enrolled, or when its
+   * calibration chose it over the trained head — as the class names and its weight [K × D] and
+   * bias; null when the trained head answers. For exporting what the model serves.
    */
-  enrolledHead(): { classes: string[]; weight: Float32Array; bias: Float32Array } | null {
+  closedFormHead(): { classes: string[]; weight: Float32Array; bias: Float32Array } | null {
     this.check();
     const { head, classes } = this.state;
     if (!head) return null;
@@ -327,7 +328,7 @@ export class LibtorchModel implements ServedModel, Disposable {
     disposeState(old, this.baseCalibration);
   }
 
-  private enrollmentReference(): EnrollmentReference {
+  private enrollmentReference(): ClosedFormReference {
     if (this.reference) return this.reference;
     if (this.ensemble.members.length !== 1) throw new EnrollmentError('an ensemble cannot enroll classes: serve one checkpoint', 'unsupported');
     const cal = this.baseCalibration;
@@ -337,7 +338,12 @@ export class LibtorchModel implements ServedModel, Disposable {
         `enrollment places a new class among the trained ones with their class statistics, which this checkpoint has none of: run finegrain calibrate --checkpoint ${this.ensemble.members[0]!.path} first`,
         'unsupported',
       );
-    this.reference = fitEnrollmentReference({ classMeans: s.classMeans, precision: s.precision, headWeight: s.headWeight, headBias: s.headBias });
+    // The shrinkage the calibration chose for its closed-form head, if it chose one.
+    const shrinkage = (cal as FittedCalibration).info.head?.shrinkage ?? DEFAULT_SHRINKAGE;
+    this.reference = fitClosedFormReference(
+      { classMeans: s.classMeans, precision: s.precision, headWeight: s.headWeight, headBias: s.headBias },
+      { shrinkage },
+    );
     return this.reference;
   }
 
@@ -350,7 +356,7 @@ export class LibtorchModel implements ServedModel, Disposable {
     this.check();
     if (this.ensemble.members.length !== 1) return Promise.reject(new NotAvailableError('an ensemble has no single ONNX model; serve one checkpoint'));
     // The class set as it is now (enrollment can change it before the export runs).
-    const exported = this.enrolledHead();
+    const exported = this.closedFormHead();
     this.onnxFile ??= Promise.resolve().then(() => {
       const m = this.ensemble.members[0]!;
       return checkpointToOnnx(m.path, {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { calibrate, classifier, liveTensors } from '../../src/index.js';
 import { EnrollmentError } from '../../src/enrollment/errors.js';
 import { enrolledPath } from '../../src/enrollment/sidecar.js';
-import { closedFormHead, fitEnrollmentReference } from '../../src/enrollment/reference.js';
+import { closedFormHead, fitClosedFormReference } from '../../src/open-world/closed-form-head.js';
 import { MAX_ENROLL_PHOTOS } from '../../src/enrollment/limits.js';
 import { fromTypedArray } from '../../src/tensor/creation.js';
 import { scope } from '../../src/tensor/scope.js';
@@ -67,7 +67,7 @@ test('a head that is exactly LDA is reproduced: the closed form over the class m
   }
   const before = liveTensors();
   scope(() => {
-    const ref = fitEnrollmentReference(
+    const ref = fitClosedFormReference(
       {
         classMeans: fromTypedArray(means, [c, d]),
         precision: fromTypedArray(prec, [d, d]),

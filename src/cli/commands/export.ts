@@ -117,14 +117,15 @@ async function openSource(values: Record<string, string | boolean | undefined>):
     // The calibration `finegrain calibrate` stored beside the checkpoint (its JSON half: what
     // logit-only runtimes such as serve --runtime onnx can use), as the libtorch server reads it.
     const sidecar = loadCalibration(checkpoint);
+    const sidecarChoseClosedForm = sidecar?.info.head?.kind === 'closed-form';
     const calibration = meta.calibration ?? sidecar?.toJSON();
     sidecar?.dispose();
-    // Classes enrolled beside the checkpoint (finegrain enroll): exported as the model serves
-    // them, with the closed-form head over every class in place of the trained one.
+    // Classes enrolled beside the checkpoint (finegrain enroll), or a calibration that chose the
+    // closed-form head: exported as the model serves them, that head in place of the trained one.
     let classes = meta.classes;
-    if (existsSync(enrolledPath(checkpoint))) {
+    if (existsSync(enrolledPath(checkpoint)) || sidecarChoseClosedForm) {
       using served = await loadLibtorchModel(checkpoint, { precision: 'float32', device: 'cpu', ema: values['no-ema'] ? 'trained' : 'auto' });
-      const head = served.enrolledHead();
+      const head = served.closedFormHead();
       if (head) {
         replaceHead(model, head);
         classes = head.classes;

@@ -28,7 +28,7 @@
  * temperature still applies roughly; `fit` says how well (R²).
  *
  * @example
- *   const ref = fitEnrollmentReference(calibration.stats);
+ *   const ref = fitClosedFormReference(calibration.stats);
  *   const head = closedFormHead(ref, classMeans, photoCounts); // { weight [K, D], bias [K] }
  *   ref.dispose();
  */
@@ -41,7 +41,7 @@ import { wrap, type Tensor } from '../tensor/tensor.js';
 export const DEFAULT_SHRINKAGE = 0.3;
 
 /** What the reference is fitted from: the calibration's class statistics and the trained head. */
-export interface EnrollmentStats {
+export interface ClosedFormStats {
   /** [C, D] the old classes' mean training embeddings. */
   classMeans: Tensor;
   /** [D, D] the inverse of the shared within-class covariance plus the calibration's small ridge. */
@@ -52,7 +52,7 @@ export interface EnrollmentStats {
   headBias: Tensor;
 }
 
-/** Options of `fitEnrollmentReference`. */
+/** Options of `fitClosedFormReference`. */
 export interface ReferenceOptions {
   /** α: covariance shrinkage as a multiple of the mean within-class variance (default DEFAULT_SHRINKAGE; Infinity: Euclidean distance). */
   shrinkage?: number;
@@ -61,7 +61,7 @@ export interface ReferenceOptions {
 }
 
 /** The fitted link between LDA scores and the trained head (see the module comment). Owns its tensors. */
-export interface EnrollmentReference extends Disposable {
+export interface ClosedFormReference extends Disposable {
   /** [D] m: the mean of the old class means. */
   center: Tensor;
   /** [D, D] P = (S + α·v̄·I)⁻¹, or the identity scaled by 1/v̄ when α is Infinity. */
@@ -86,7 +86,7 @@ export interface EnrollmentReference extends Disposable {
  * Fits the reference from a calibration's statistics (see the module comment). O(D³) once
  * per model (an inverse of D × D); about a second for D = 1,280.
  */
-export function fitEnrollmentReference(stats: EnrollmentStats, options: ReferenceOptions = {}): EnrollmentReference {
+export function fitClosedFormReference(stats: ClosedFormStats, options: ReferenceOptions = {}): ClosedFormReference {
   const alpha = options.shrinkage ?? DEFAULT_SHRINKAGE;
   const ridge = options.calibrationRidge ?? 1e-3;
   if (!(alpha > 0)) throw new RangeError(`enrollment: shrinkage must be positive (or Infinity), got ${alpha}`);
@@ -121,7 +121,7 @@ export function fitEnrollmentReference(stats: EnrollmentStats, options: Referenc
     const fit = Math.max(0, 1 - resid / z.square().sum().item());
     const noisePerPhoto = trace(metric.mm(within));
     const keep = (t: Tensor) => t.float().contiguous().keep();
-    const ref: EnrollmentReference = {
+    const ref: ClosedFormReference = {
       center: keep(center),
       metric: keep(metric),
       meanBias: stats.headBias.double().mean().item(),
@@ -156,7 +156,7 @@ export interface ClosedFormHead {
  * (default true) removes the expected overshoot of a small sample's norm.
  */
 export function closedFormHead(
-  ref: EnrollmentReference,
+  ref: ClosedFormReference,
   means: Tensor,
   photos: readonly number[],
   options: { fewShotCorrection?: boolean } = {},
