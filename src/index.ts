@@ -99,6 +99,7 @@ export type { ClassifierInput, Pixels } from './pipeline/input.js';
 export type { VerificationDecision, VerificationThresholds } from './pipeline/verification.js';
 // The open world: calibrate a checkpoint so it can answer "unknown"; metrics and quality checks.
 export { calibrate, type CalibrateOptions, type CalibrationSummary } from './open-world/calibrate-checkpoint.js';
+export type { HeadChoice, HeadDecision } from './open-world/choose-head.js';
 export * as openWorld from './open-world/index.js';
 // Class hierarchies: answers, thresholds, verification and evaluation per level (make → model → series).
 export * as hierarchy from './hierarchy/index.js';

@@ -5,16 +5,16 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { calibrate, classifier } from '../../src/index.js';
+import { classifier } from '../../src/index.js';
 import { EnrolledClasses } from '../../src/enrollment/enrolled-classes.js';
 import { enrolledPath } from '../../src/enrollment/sidecar.js';
 import { hierarchyFromNames } from '../../src/hierarchy/from-names.js';
 import { extendHierarchy } from '../../src/pipeline/enrolled-hierarchy.js';
-import { tinyFixture, type Fixture } from '../serve/serve-support.js';
-import { writeTinyDataset } from '../train/tiny-dataset.js';
+import type { Fixture } from '../serve/serve-support.js';
+import { enrollFixture } from './enroll-fixture.js';
 
 const CLI = join(process.cwd(), 'build/src/cli/main.js');
 let fx: Fixture;
@@ -23,12 +23,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fg-enroll-cli-'));
 const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
 
 before(async () => {
-  fx = await tinyFixture();
-  mkdirSync(join(dir, 'ckpt'));
-  ckpt = join(dir, 'ckpt', 'best.safetensors');
-  copyFileSync(fx.checkpoint, ckpt);
-  await calibrate(ckpt, { data: join(fx.dir, 'train'), precision: 'float32' });
-  await writeTinyDataset(join(dir, 'new'), { classes: 4, perClass: 10, seed: 11, size: 48 });
+  ({ fx, ckpt } = await enrollFixture(dir));
   // Test data: the fixture's three classes and class_3's photos.
   mkdirSync(join(dir, 'test'));
   for (const c of fx.classes) symlinkSync(join(fx.dir, 'test', c), join(dir, 'test', c));

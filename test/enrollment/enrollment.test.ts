@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { calibrate, classifier, liveTensors } from '../../src/index.js';
+import { classifier, liveTensors } from '../../src/index.js';
 import { EnrollmentError } from '../../src/enrollment/errors.js';
 import { enrolledPath } from '../../src/enrollment/sidecar.js';
 import { closedFormHead, fitClosedFormReference } from '../../src/open-world/closed-form-head.js';
@@ -17,8 +17,8 @@ import { fromTypedArray } from '../../src/tensor/creation.js';
 import { scope } from '../../src/tensor/scope.js';
 import { Rng } from '../../src/data/random.js';
 import { loadSafetensors, saveSafetensors } from '../../src/io/index.js';
-import { tinyFixture, type Fixture } from '../serve/serve-support.js';
-import { writeTinyDataset } from '../train/tiny-dataset.js';
+import type { Fixture } from '../serve/serve-support.js';
+import { enrollFixture } from './enroll-fixture.js';
 
 let fx: Fixture;
 let ckpt: string;
@@ -27,18 +27,11 @@ let newPhotos: string[];
 const dir = mkdtempSync(join(tmpdir(), 'fg-enroll-'));
 
 before(async () => {
-  fx = await tinyFixture();
-  // A copy, so the shared fixture never gets sidecars.
-  mkdirSync(join(dir, 'a'));
+  ({ fx, ckpt, newPhotos } = await enrollFixture(dir));
+  // A second copy without calibration.
   mkdirSync(join(dir, 'b'));
-  ckpt = join(dir, 'a', 'best.safetensors');
   uncalibrated = join(dir, 'b', 'best.safetensors');
-  copyFileSync(fx.checkpoint, ckpt);
   copyFileSync(fx.checkpoint, uncalibrated);
-  await calibrate(ckpt, { data: join(fx.dir, 'train'), precision: 'float32' });
-  // class_3 (yellow) is a class the model never saw.
-  await writeTinyDataset(join(dir, 'new'), { classes: 4, perClass: 10, seed: 11, size: 48 });
-  newPhotos = Array.from({ length: 10 }, (_, i) => join(dir, 'new', 'class_3', `${i}.png`));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 // Each test starts from the trained classes alone, whatever the one before left.

@@ -6,12 +6,11 @@
  */
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { calibrate } from '../../src/index.js';
-import { get, post, startServer, tinyFixture, type Fixture, type RunningServer } from './serve-support.js';
-import { writeTinyDataset } from '../train/tiny-dataset.js';
+import { get, post, startServer, type Fixture, type RunningServer } from './serve-support.js';
+import { enrollFixture } from '../enrollment/enroll-fixture.js';
 import { enrolledPath } from '../../src/enrollment/sidecar.js';
 
 let fx: Fixture;
@@ -21,13 +20,7 @@ const dir = mkdtempSync(join(tmpdir(), 'fg-serve-classes-'));
 const servers: RunningServer[] = [];
 
 before(async () => {
-  fx = await tinyFixture();
-  mkdirSync(join(dir, 'ckpt'));
-  ckpt = join(dir, 'ckpt', 'best.safetensors');
-  copyFileSync(fx.checkpoint, ckpt);
-  await calibrate(ckpt, { data: join(fx.dir, 'train'), precision: 'float32' });
-  await writeTinyDataset(join(dir, 'new'), { classes: 4, perClass: 10, seed: 11, size: 48 });
-  newPhotos = Array.from({ length: 10 }, (_, i) => join(dir, 'new', 'class_3', `${i}.png`));
+  ({ fx, ckpt, newPhotos } = await enrollFixture(dir));
 });
 after(async () => {
   for (const s of servers) await s.stop();
