@@ -17,6 +17,7 @@ import type { ImageDataset } from '../data/datasets/dataset.js';
 import { loadModelFromCheckpoint } from '../models/load-checkpoint.js';
 import { loadCalibration } from '../open-world/calibration.js';
 import { predictOutputs } from '../open-world/model-outputs.js';
+import { answeringLogits } from '../open-world/choose-head.js';
 import { resolveDevice, resolvePrecision } from '../runtime/device-choice.js';
 import { softmax } from '../nn/functional/activation.js';
 import { openLabeled } from '../train/datasets.js';
@@ -119,7 +120,10 @@ export async function fitHierarchy(checkpoint: string, options: FitHierarchyOpti
     const rows = async (ds: ImageDataset) => {
       const out = await predictOutputs(loaded, ds, { device, precision: resolvePrecision('auto', device), batchSize: options.batchSize ?? 32 });
       try {
-        const probs = calibration ? calibration.probabilities(out.logits) : softmax(out.logits, 1);
+        // The logits the classifier answers with: the calibration may have chosen the closed-form head.
+        const logits = calibration ? answeringLogits(calibration, out.logits, out.embeddings) : out.logits;
+        const probs = calibration ? calibration.probabilities(logits) : softmax(logits, 1);
+        if (logits !== out.logits) logits.dispose();
         try {
           return { probRows: probabilityRows(probs), labels: out.labels };
         } finally {

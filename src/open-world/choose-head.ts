@@ -65,6 +65,18 @@ export function closedFormLogits(stats: ClosedFormStats, embeddings: Tensor, shr
   }
 }
 
+/**
+ * The logits a model with this calibration answers with: `logits` (the trained head's) as they
+ * are, or the closed-form head's of `embeddings` when the calibration chose it (a new tensor
+ * then; the caller disposes it when it is not `logits`).
+ */
+export function answeringLogits(calibration: { info: { head?: HeadDecision }; stats: Partial<ClosedFormStats> }, logits: Tensor, embeddings: Tensor): Tensor {
+  const head = calibration.info.head;
+  const s = calibration.stats;
+  if (head?.kind !== 'closed-form' || !s.classMeans || !s.precision || !s.headWeight || !s.headBias) return logits;
+  return closedFormLogits({ classMeans: s.classMeans, precision: s.precision, headWeight: s.headWeight, headBias: s.headBias }, embeddings, head.shrinkage);
+}
+
 /** Decides the head on validation embeddings and labels (see the module comment). */
 export function chooseHead(
   stats: ClosedFormStats,

@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calibrate, classifier, liveTensors } from '../../src/index.js';
-import { chooseHead } from '../../src/open-world/choose-head.js';
+import { answeringLogits, chooseHead } from '../../src/open-world/choose-head.js';
 import { fitClassGaussians } from '../../src/open-world/ood/mahalanobis.js';
 import { loadCalibration } from '../../src/open-world/calibration.js';
 import { servedModelOf } from '../../src/pipeline/classifier.js';
@@ -75,6 +75,14 @@ test('calibrate stores the choice; the classifier, its export and a reload answe
   assert.equal(forced.head.kind, 'closed-form');
   const stored = loadCalibration(ckpt)!;
   assert.equal(stored.info.head?.kind, 'closed-form');
+  // What fitHierarchy and other readers of raw logits use: the closed-form head's logits.
+  scope(() => {
+    const emb = fromTypedArray(new Float32Array(2 * stored.info.embeddingSize).fill(0.5), [2, stored.info.embeddingSize]);
+    const trainedLogits = fromTypedArray(new Float32Array(2 * 3), [2, 3]);
+    const answered = answeringLogits(stored, trainedLogits, emb);
+    assert.notEqual(answered, trainedLogits);
+    assert.deepEqual(answered.shape, [2, 3]);
+  });
   stored.dispose();
   {
     using clf = await classifier(ckpt, { precision: 'float32' });
