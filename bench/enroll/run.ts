@@ -30,10 +30,12 @@ import { predictOutputs } from '../../src/open-world/model-outputs.js';
 import { loadCalibration, calibrationPath } from '../../src/open-world/calibration.js';
 import { calibrate } from '../../src/open-world/calibrate-checkpoint.js';
 import { auroc } from '../../src/open-world/metrics/auroc.js';
+import { answeringLogits } from '../../src/open-world/choose-head.js';
 import { ece } from '../../src/open-world/metrics/ece.js';
 import { knnScore, l2Normalize } from '../../src/open-world/ood/knn.js';
-import { DEFAULT_SHRINKAGE, fitClosedFormReference, type ClosedFormReference } from '../../src/open-world/closed-form-head.js';
+import { closedFormHead, DEFAULT_SHRINKAGE, fitClosedFormReference, type ClosedFormReference } from '../../src/open-world/closed-form-head.js';
 import { EnrolledClasses } from '../../src/enrollment/enrolled-classes.js';
+import { DEFAULT_CORRECTION } from '../../src/enrollment/limits.js';
 import { enrolledHead } from '../../src/enrollment/enrolled-head.js';
 import { imageFolder } from '../../src/data/datasets/image-folder.js';
 import type { ImageDataset } from '../../src/data/datasets/dataset.js';
@@ -221,6 +223,14 @@ const ldaAll = (alpha: number) => (perClass: Tensor[]) =>
     const half = dirs.mul(means).sum(1).mul(0.5);
     return test.embeddings.sub(r.center.unsqueeze(0)).mm(dirs.t()).sub(half.unsqueeze(0));
   });
+/** The closed-form head with the few-shot correction at `share` of its size, at shrinkage α. */
+const ldaShare = (alpha: number, share: number) => (perClass: Tensor[]) =>
+  scope(() => {
+    const means = cat([stats.classMeans!, ...perClass.map((e) => e.mean(0).unsqueeze(0))], 0);
+    const photos = [...Array.from({ length: stats.classMeans!.size(0) }, () => Infinity), ...perClass.map((e) => e.size(0))];
+    const h = closedFormHead(ref(alpha), means, photos, { fewShotCorrection: share });
+    return test.embeddings.float().mm(h.weight.t()).add(h.bias);
+  });
 /** The library's head (enrollment/enrolled-head.ts) at shrinkage α. */
 const ldaHead = (alpha: number) => (perClass: Tensor[]) =>
   scope(() => {
@@ -242,10 +252,18 @@ const ldaHead = (alpha: number) => (perClass: Tensor[]) =>
     }
   });
 const e0 = test.embeddings;
+// The shrinkage the library uses for this model: the calibration's choice, else the default.
+const libraryShrinkage = cal.info.head?.shrinkage ?? DEFAULT_SHRINKAGE;
 const methods: Method[] = [
+  ...[0.3, 1].flatMap((a) => [0.25, 0.75].map((c) => ({ name: `lda every class α=${a}, correction × ${c}`, rows: () => null, logits: ldaShare(a, c) }))),
   { name: 'ncm centred (CL2N)', rows: () => null, logits: ncmCentred },
   { name: 'lda every class α=1, no few-shot correction', rows: () => null, logits: ldaAll(1) },
-  ...[0.1, 0.3, 1, 3].map((a) => ({ name: `lda every class α=${a}${a === DEFAULT_SHRINKAGE ? ' (the library)' : ''}`, rows: () => null, logits: ldaHead(a) })),
+  ...[0.1, 0.3, 1, 3].map((a) => ({
+    name: `lda every class α=${a}, correction × ${DEFAULT_CORRECTION}${a === libraryShrinkage ? ' (the library)' : ''}`,
+    rows: () => null,
+    logits: ldaHead(a),
+  })),
+  ...[0.3, 1].map((a) => ({ name: `lda every class α=${a}, correction × 1`, rows: () => null, logits: ldaShare(a, 1) })),
   ...[1, 2, 4].map((b) => ({ name: `anchor β=${b}`, rows: () => null, logits: anchored(b) })),
   ...[1, 2].map((l) => ({ name: `cos-shift λ=${l}`, rows: () => null, logits: hybrid(0, l) })),
   ...[2, 4].map((l) => ({ name: `hybrid λ=${l}`, rows: () => null, logits: hybrid(l, l) })),
@@ -283,6 +301,8 @@ const msp = (logits: Tensor) => scope(() => Float64Array.from(softmax(logits.flo
 
 // Before: the trained head alone (old series' accuracy; unknown AUROC with old photos as known).
 const baseLogits = test.logits;
+// ... and the head the model answers with when the calibration chose the closed-form one.
+const servedBefore = answeringLogits(cal, test.logits, test.embeddings);
 /** Expected calibration error of the top-1 probability at the calibration's temperature, over the photos in `mask`. */
 function calibrationError(logits: Tensor, mask: boolean[]): number {
   const conf = msp(logits);
@@ -297,13 +317,15 @@ function calibrationError(logits: Tensor, mask: boolean[]): number {
   return ece(c, ok);
 }
 const before = {
-  ece: calibrationError(baseLogits, isOld),
-  oldAccuracy: accuracy(argmax(baseLogits), isOld),
+  head: cal.info.head?.kind ?? 'trained',
+  ece: calibrationError(servedBefore, isOld),
+  oldAccuracy: accuracy(argmax(servedBefore), isOld),
+  trainedHeadOldAccuracy: accuracy(argmax(baseLogits), isOld),
   aurocKnn: unknownAuroc(knnScore(test.embeddings, stats.bank!, k), isOld),
-  aurocMsp: unknownAuroc(msp(baseLogits), isOld),
+  aurocMsp: unknownAuroc(msp(servedBefore), isOld),
 };
 console.log(
-  `before enrollment: trained series ${(before.oldAccuracy * 100).toFixed(1)} %, unknown AUROC knn ${before.aurocKnn.toFixed(3)}, msp ${before.aurocMsp.toFixed(3)}, ECE ${before.ece.toFixed(3)}`,
+  `before enrollment (the ${before.head} head answers): trained series ${(before.oldAccuracy * 100).toFixed(1)} % (trained head ${(before.trainedHeadOldAccuracy * 100).toFixed(1)} %), unknown AUROC knn ${before.aurocKnn.toFixed(3)}, msp ${before.aurocMsp.toFixed(3)}, ECE ${before.ece.toFixed(3)}`,
 );
 
 interface Row {

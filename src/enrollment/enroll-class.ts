@@ -18,6 +18,8 @@ export interface EnrolledClassOptions {
   photoSha256?: string[];
   /** Its ancestors in the class hierarchy, top-down. */
   parents?: string[];
+  /** The share of the few-shot correction, in [0, 1] (default DEFAULT_CORRECTION). */
+  correction?: number;
 }
 
 /** The class `name` from `perPhoto` [n, D] (each photo's embedding, flip-averaged). */
@@ -30,6 +32,7 @@ export function enrolledClass(name: string, perPhoto: Tensor, options: EnrolledC
     embeddings,
     photos: n,
     photoSha256: options.photoSha256 ?? [],
+    ...(options.correction !== undefined && { correction: options.correction }),
     ...(options.parents && { parents: options.parents }),
     enrolledAt: new Date().toISOString(),
   };

@@ -24,6 +24,8 @@ export interface EnrolledClass {
   embeddings: Float32Array;
   /** How many photos it was enrolled from. */
   photos: number;
+  /** The share of the few-shot correction its bias gets, in [0, 1] (absent: DEFAULT_CORRECTION; docs/enrollment.md). */
+  correction?: number;
   /** SHA-256 of each photo's bytes (hex), when known: to tell what it was enrolled from. */
   photoSha256: string[];
   /** Its ancestors in the class hierarchy, top-down (make, model), when given or parsed. */

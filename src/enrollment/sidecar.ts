@@ -70,7 +70,14 @@ export function saveEnrolled(checkpointPath: string, set: EnrolledClasses, check
     format: ENROLLED_FORMAT,
     version: set.version,
     checkpoint: { file: basename(checkpointPath), sha256: checkpointSha256 },
-    classes: set.classes.map(({ name, photos, photoSha256, parents, enrolledAt }) => ({ name, photos, photoSha256, ...(parents && { parents }), enrolledAt })),
+    classes: set.classes.map(({ name, photos, correction, photoSha256, parents, enrolledAt }) => ({
+      name,
+      photos,
+      ...(correction !== undefined && { correction }),
+      photoSha256,
+      ...(parents && { parents }),
+      enrolledAt,
+    })),
   };
   const embeddings = set.photoEmbeddings();
   try {
@@ -137,6 +144,7 @@ export function loadEnrolled(checkpointPath: string, classes: readonly string[],
         embeddings: e.slice(at * d, (at + c.photos) * d),
         photos: c.photos,
         photoSha256: Array.isArray(c.photoSha256) ? c.photoSha256.map(String) : [],
+        ...(typeof c.correction === 'number' && c.correction >= 0 && c.correction <= 1 && { correction: c.correction }),
         ...(Array.isArray(c.parents) && { parents: c.parents.map(String) }),
         enrolledAt: String(c.enrolledAt ?? ''),
       };

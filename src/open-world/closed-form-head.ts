@@ -153,25 +153,28 @@ export interface ClosedFormHead {
  * The closed-form head over classes with mean embeddings `means` [K, D] (raw, not normalised),
  * each from `photos[k]` photos (Infinity: a trained class, whose mean is taken as exact). Their
  * flips do not count: a mirror image is not an independent sample. `fewShotCorrection`
- * (default true) removes the expected overshoot of a small sample's norm.
+ * removes that share of the expected overshoot of a small sample's norm (default 1, all of it;
+ * true/false for 1/0).
  */
 export function closedFormHead(
   ref: ClosedFormReference,
   means: Tensor,
   photos: readonly number[],
-  options: { fewShotCorrection?: boolean } = {},
+  options: { fewShotCorrection?: boolean | number } = {},
 ): ClosedFormHead {
   const [k, d] = means.shape as [number, number];
   if (d !== ref.embeddingSize) throw new RangeError(`enrollment: ${d}-d means for a ${ref.embeddingSize}-d reference`);
   if (photos.length !== k || photos.some((n) => !(n >= 1)))
     throw new RangeError(`enrollment: ${k} classes need ${k} photo counts of at least 1, got [${photos}]`);
-  const correct = options.fewShotCorrection ?? true;
+  const c = options.fewShotCorrection ?? 1;
+  const share = c === true ? 1 : c === false ? 0 : c;
+  if (!(share >= 0 && share <= 1)) throw new RangeError(`fewShotCorrection must be in [0, 1], got ${c}`);
   return scope(() => {
     const u = means.float().sub(ref.center.unsqueeze(0)); // μ − m
     const dirs = u.mm(ref.metric); // P (μ − m)
     const half = dirs.mul(u).sum(1).mul(0.5);
     const overshoot = fromTypedArray(
-      Float32Array.from(photos, (n) => (correct && Number.isFinite(n) ? (0.5 * ref.noisePerPhoto) / n : 0)),
+      Float32Array.from(photos, (n) => (Number.isFinite(n) ? (share * 0.5 * ref.noisePerPhoto) / n : 0)),
       [k],
     );
     const a = ref.scale;

@@ -36,7 +36,7 @@ import { FittedCalibration, loadCalibration, uncalibrated, type Calibration } fr
 import { softmax } from '../nn/functional/activation.js';
 import { EnrolledClasses, type EnrolledClassInfo } from '../enrollment/enrolled-classes.js';
 import { enrolledClass } from '../enrollment/enroll-class.js';
-import { checkClassName, checkPhotoCount, type EnrollOptions } from '../enrollment/limits.js';
+import { checkClassName, checkCorrection, checkPhotoCount, type EnrollOptions } from '../enrollment/limits.js';
 import { EnrollmentError } from '../enrollment/errors.js';
 import { extendCalibration } from '../enrollment/extend-calibration.js';
 import { enrolledHead, type EnrolledHead } from '../enrollment/enrolled-head.js';
@@ -280,6 +280,7 @@ export class LibtorchModel implements ServedModel, Disposable {
     const enrolled = this.state.enrolled;
     const label = checkClassName(name, this.ensemble.classes, enrolled.names);
     checkPhotoCount(images.length);
+    checkCorrection(options.correction);
     this.enrollmentReference(); // refuses a model that cannot enroll before any photo is embedded
     const m = this.ensemble.members[0]!;
     const { device, precision, channelsLast } = this.info;
@@ -295,7 +296,7 @@ export class LibtorchModel implements ServedModel, Disposable {
     });
     let next: EnrolledClasses;
     try {
-      const c = enrolledClass(label, perPhoto, { photoSha256: options.photoSha256, parents: options.parents });
+      const c = enrolledClass(label, perPhoto, { photoSha256: options.photoSha256, parents: options.parents, correction: options.correction });
       next = enrolled.with(c);
     } finally {
       perPhoto.dispose();

@@ -44,6 +44,7 @@ function checkMayChange(ctx: RouteContext, request: FastifyRequest): void {
 interface EnrollmentRequest {
   name: unknown;
   parents?: string[];
+  correction?: number;
   photos: Buffer[];
 }
 
@@ -56,6 +57,12 @@ async function readEnrollment(ctx: RouteContext, request: FastifyRequest): Promi
     if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.map((s) => s.trim());
     if (typeof v === 'string') return v.split('/').map((s) => s.trim());
     throw new HttpError(400, 'bad_enrollment', '\'parents\' must be "Make/Model" or an array of names');
+  };
+  const correctionOf = (v: unknown): number | undefined => {
+    if (v === undefined || v === '') return undefined;
+    const n = typeof v === 'number' ? v : Number(v);
+    if (!(n >= 0 && n <= 1)) throw new HttpError(400, 'bad_enrollment', `'correction' must be a number in [0, 1], got ${JSON.stringify(v)}`);
+    return n;
   };
   if (type.startsWith('multipart/form-data')) {
     const photos: Buffer[] = [];
@@ -78,7 +85,7 @@ async function readEnrollment(ctx: RouteContext, request: FastifyRequest): Promi
         photos.push(bytes);
       } else fields[part.fieldname] = String(part.value);
     }
-    return { name: fields.name, parents: parentsOf(fields.parents), photos };
+    return { name: fields.name, parents: parentsOf(fields.parents), correction: correctionOf(fields.correction), photos };
   }
   if (type.startsWith('application/json')) {
     const body = request.body as Record<string, unknown> | null;
@@ -91,6 +98,7 @@ async function readEnrollment(ctx: RouteContext, request: FastifyRequest): Promi
     return {
       name: body.name,
       parents: parentsOf(body.parents),
+      correction: correctionOf(body.correction),
       photos: photos.map((p, i) => {
         if (typeof p !== 'string') throw new HttpError(400, 'bad_enrollment', `photo ${i + 1} is not a base64 string`);
         return decodeBase64(p);
@@ -119,7 +127,7 @@ export function registerClassRoutes(app: FastifyInstance, ctx: RouteContext): vo
       throw new HttpError(409, 'unsupported', `the ${ctx.clf.info.runtime} runtime cannot enroll classes; serve the checkpoint (--runtime libtorch)`);
     const t0 = performance.now();
     try {
-      const { name, parents, photos } = await readEnrollment(ctx, request);
+      const { name, parents, correction, photos } = await readEnrollment(ctx, request);
       // The cheap checks before any decoding; the model checks again when it commits.
       const enrolledNames = (ctx.clf.enrolledClasses?.() ?? []).map((c) => c.name);
       const label = checkClassName(name, ctx.clf.classes.slice(0, ctx.clf.classes.length - enrolledNames.length), enrolledNames);
@@ -140,7 +148,7 @@ export function registerClassRoutes(app: FastifyInstance, ctx: RouteContext): vo
         }
       }
       const photoSha256 = photos.map((b) => createHash('sha256').update(b).digest('hex'));
-      const c = await ctx.clf.enroll(label, images, { parents, photoSha256 });
+      const c = await ctx.clf.enroll(label, images, { parents, photoSha256, ...(correction !== undefined && { correction }) });
       reply.code(201);
       return {
         name: c.name,

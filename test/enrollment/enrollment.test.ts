@@ -203,3 +203,29 @@ test('a checkpoint without calibration cannot enroll, and says what to run; a si
   await assert.rejects(() => classifier(ckpt, { precision: 'float32' }), /other checkpoint bytes/);
   rmSync(enrolledPath(ckpt));
 });
+
+test('the few-shot correction share: a smaller share gives the class a lower bias, is stored, and is checked', async () => {
+  const { servedModelOf } = await import('../../src/pipeline/classifier.js');
+  const biasOf = async (correction: number | undefined) => {
+    using clf = await classifier(ckpt, { precision: 'float32' });
+    await clf.enroll('class_3', newPhotos.slice(0, 3), correction === undefined ? {} : { correction });
+    const head = (servedModelOf(clf) as import('../../src/pipeline/libtorch-model.js').LibtorchModel).closedFormHead()!;
+    rmSync(enrolledPath(ckpt), { force: true });
+    return head.bias[head.bias.length - 1]!;
+  };
+  const full = await biasOf(1);
+  const half = await biasOf(0.5);
+  assert.equal(await biasOf(undefined), half, 'the default share is 0.5');
+  const none = await biasOf(0);
+  assert.ok(full > half && half > none, `biases ${full} > ${half} > ${none}`);
+  {
+    using clf = await classifier(ckpt, { precision: 'float32' });
+    await clf.enroll('class_3', newPhotos.slice(0, 3), { correction: 0.5 });
+    await assert.rejects(() => clf.enroll('other', newPhotos.slice(0, 3), { correction: 1.5 }), /correction must be a number in \[0, 1\]/);
+  }
+  {
+    using again = await classifier(ckpt, { precision: 'float32' });
+    const head = (servedModelOf(again) as import('../../src/pipeline/libtorch-model.js').LibtorchModel).closedFormHead()!;
+    assert.ok(Math.abs(head.bias[head.bias.length - 1]! - half) < 1e-4, 'the share survives a reload (the sidecar)');
+  }
+});
