@@ -42,6 +42,7 @@ import { calibrationErrorEstimate } from '../../open-world/metrics/debiased-ece.
 import { ece, eceNoiseFloor, reliabilityBins } from '../../open-world/metrics/ece.js';
 import { fprAtTpr } from '../../open-world/metrics/fpr-at-tpr.js';
 import { logitsOf } from '../../open-world/model-outputs.js';
+import { answeringLogits } from '../../open-world/choose-head.js';
 import { mspScore } from '../../open-world/ood/msp.js';
 import type { OodScoreName } from '../../open-world/ood/score.js';
 import { qualityIssues } from '../../open-world/quality.js';
@@ -119,6 +120,18 @@ export function checkOpenWorldFlags(values: Values, checkpoints: number): void {
   severities(values.severities as string | undefined);
 }
 
+/**
+ * The logits the model answers with — its trained head's, or the closed-form head's when the
+ * calibration chose it — which the calibration's temperature and thresholds were fitted on.
+ */
+function answeringLogitsOf(model: Parameters<typeof logitsOf>[0], cal: FittedCalibration | null, embeddings: Tensor): Tensor {
+  const trained = logitsOf(model, embeddings);
+  if (!cal) return trained;
+  const answered = answeringLogits(cal, trained, embeddings);
+  if (answered !== trained) trained.dispose();
+  return answered;
+}
+
 /** Hook 1 (after eval's predictions): computes and prints the open-world measures. */
 export async function evalOpenWorld(values: Values, ctx: OpenWorldContext): Promise<OpenWorldResult | null> {
   if (!openWorldRequested(values)) return null;
@@ -129,7 +142,7 @@ export async function evalOpenWorld(values: Values, ctx: OpenWorldContext): Prom
     throw usageError(
       `${member.path} has no calibration (no ${member.path.replace(/\.safetensors$/, '')}.calibration.safetensors): run finegrain calibrate --checkpoint ${member.path} --data VAL first`,
     );
-  const idLogits = logitsOf(member.model, ctx.preds.embeddings);
+  const idLogits = answeringLogitsOf(member.model, cal, ctx.preds.embeddings);
   try {
     const labels = Array.from(ctx.preds.labels.toTypedArray() as BigInt64Array, Number);
     if (cal) result.calibration = calibrationSection(cal, idLogits, labels, result.plots!);
@@ -188,7 +201,7 @@ async function oodSection(
   const preds = await predictDataset(member, oodDs, ctx.predict);
   try {
     if (!preds.indices.length) throw usageError(`--ood: no image of ${dir} could be read (${preds.skipped})`);
-    const oodLogits = logitsOf(member.model, preds.embeddings);
+    const oodLogits = answeringLogitsOf(member.model, cal, preds.embeddings);
     try {
       const scores: Partial<Record<OodScoreName, OodScoreRow>> = {};
       plots.histograms = [];
