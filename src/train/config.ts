@@ -142,6 +142,12 @@ export const TrainConfigSchema = z
       ),
     seed: z.number().int().min(0).default(0).describe('random seed: data order, augmentations, crops, dropout and initial weights'),
     quiet: z.boolean().default(false).describe('no progress bars'),
+    calibrate: z
+      .boolean()
+      .default(false)
+      .describe(
+        "after training, `finegrain train` calibrates the best checkpoint on the run's own split: the unknown verdict, and the head it answers with (trained or closed-form), chosen on validation; the fine-tuning recipe turns it on",
+      ),
   })
   .strict();
 

@@ -44,3 +44,56 @@ test('a run checkpoint initialises a run with other classes: body weights copied
   }
   assert.equal(liveTensors(), before);
 });
+
+test('finegrain train with pretrained weights calibrates the best checkpoint after the run (the recipe), unless --no-calibrate', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { existsSync, mkdtempSync, rmSync, symlinkSync, mkdirSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { loadCalibration } = await import('../../src/open-world/calibration.js');
+  const fx = await tinyFixture();
+  const dir = mkdtempSync(join(tmpdir(), 'fg-train-calibrate-'));
+  try {
+    mkdirSync(join(dir, 'data'));
+    for (const c of fx.classes) symlinkSync(join(fx.dir, 'train', c), join(dir, 'data', c));
+    const run = (name: string, ...extra: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          join(process.cwd(), 'build/src/cli/main.js'),
+          'train',
+          '--data',
+          join(dir, 'data'),
+          '--pretrained',
+          fx.checkpoint,
+          '--model',
+          'regnetx_002',
+          '--image-size',
+          '32',
+          '--epochs',
+          '1',
+          '--out',
+          dir,
+          '--name',
+          name,
+          '--precision',
+          'float32',
+          '--quiet',
+          ...extra,
+        ],
+        { encoding: 'utf8', timeout: 240_000 },
+      );
+    const a = run('with');
+    assert.equal(a.status, 0, a.stderr);
+    assert.match(a.stderr, /calibrate true: after training/);
+    const cal = loadCalibration(join(dir, 'with', 'checkpoints', 'best.safetensors'));
+    assert.ok(cal, 'the best checkpoint is calibrated');
+    assert.ok(['trained', 'closed-form'].includes(cal.info.head!.kind));
+    cal.dispose();
+    const b = run('without', '--no-calibrate');
+    assert.equal(b.status, 0, b.stderr);
+    assert.ok(!existsSync(join(dir, 'without', 'checkpoints', 'best.calibration.safetensors')));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

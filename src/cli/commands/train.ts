@@ -5,13 +5,39 @@
  * the config file.
  */
 import { configFromFlags, configHelp, readConfigFile, type TrainConfigInput } from '../../train/config.js';
-import { train } from '../../train/trainer.js';
+import { train, type TrainResult } from '../../train/trainer.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { UsageError } from '../../usage-error.js';
 import { launchWorkers } from '../launch-workers.js';
 
 /** Data-parallel workers other than rank 0 print nothing on stdout: rank 0 prints the result. */
 function printResult(result: unknown): void {
   if ((process.env.RANK ?? '0') === '0') console.log(JSON.stringify(result, null, 2));
+}
+
+/**
+ * `calibrate` (the fine-tuning recipe's default): the best checkpoint calibrated on the run's own
+ * split, so that it answers "unknown" and with the head validation prefers (trained or
+ * closed-form). Single-process runs that finished; a data-parallel run's workers leave it to
+ * `finegrain calibrate` after them.
+ */
+async function calibrateRun(result: TrainResult, epochsPlanned: number): Promise<void> {
+  if (process.env.WORLD_SIZE && process.env.WORLD_SIZE !== '1') return;
+  const config = JSON.parse(readFileSync(join(result.runDir, 'config.json'), 'utf8')) as { calibrate?: boolean };
+  if (!config.calibrate || result.epochs < epochsPlanned) return;
+  const best = join(result.runDir, 'checkpoints', 'best.safetensors');
+  if (!existsSync(best)) return;
+  const { calibrate } = await import('../../open-world/calibrate-checkpoint.js');
+  const summary = await calibrate(best, { onNote: (line) => console.error(line) });
+  console.error(
+    `calibrated ${best}: the ${summary.head.kind} head answers (validation top-1 ${(summary.metrics.valAccuracy * 100).toFixed(1)} %); ${summary.path}`,
+  );
+}
+
+/** The epochs a run's configuration asks for (to tell a finished run from a stopped one). */
+function plannedEpochs(runDir: string): number {
+  return (JSON.parse(readFileSync(join(runDir, 'config.json'), 'utf8')) as { epochs: number }).epochs;
 }
 
 export async function run(argv: string[]): Promise<void> {
@@ -62,9 +88,13 @@ examples:
   const configFile = take('--config');
   if (resume) {
     if (rest.length) throw new UsageError('--resume continues the run with its saved configuration; other options are not allowed');
-    printResult(await train({} as TrainConfigInput, { resume }));
+    const result = await train({} as TrainConfigInput, { resume });
+    await calibrateRun(result, plannedEpochs(result.runDir));
+    printResult(result);
     return;
   }
   const config = { ...(configFile ? readConfigFile(configFile) : {}), ...configFromFlags(rest) };
-  printResult(await train(config as TrainConfigInput));
+  const result = await train(config as TrainConfigInput);
+  await calibrateRun(result, plannedEpochs(result.runDir));
+  printResult(result);
 }

@@ -19,6 +19,9 @@ import { baseSizeFor, finalSizeFor, recommendRecipe, type Preset } from './recip
 import { probeStepSeconds } from './speed-probe.js';
 
 /** What plan.json holds. */
+/** A calibration's forward pass per photo, as a share of a training step's (no backward, no augmentation). */
+export const CALIBRATE_COST = 0.4;
+
 export interface RunPlan {
   preset: Preset;
   facts: DataFacts;
@@ -112,7 +115,13 @@ export async function planRun(
     const withRecipe = parseTrainConfig({ ...input, ...recipe.values });
     log(`budget ${formatDuration(seconds)}: measuring training speed at ${[...new Set([base, finalWanted])].join(' and ')} px`);
     const probe = await probeStepSeconds(withRecipe, [base, finalWanted], data.classes.length);
-    const reserveSeconds = Math.min(60, 0.5 + 0.02 * seconds);
+    // Kept back for checkpoint writes and timing noise, and for the calibration that follows the
+    // run (one forward pass over the training and validation photos: ~CALIBRATE_COST of a
+    // training step per photo, at the largest size).
+    const calibrates = (input.calibrate ?? recipe.values.calibrate) === true;
+    const calibrateSeconds = calibrates ? CALIBRATE_COST * (data.train.samples.length + data.val.samples.length) * Math.max(...probe.values()) : 0;
+    const reserveSeconds = Math.min(60, 0.5 + 0.02 * seconds) + calibrateSeconds;
+    if (calibrates) reasons.push(`budget: ${Math.round(calibrateSeconds)} s kept for the calibration after training`);
     const baseEpoch = epochSecondsAt({ images: data.train.samples.length, valImages: data.val.samples.length, secondsPerImage: probe }, base);
     const race = preset === 'best' && input.lr === undefined ? raceEpochsFor(seconds, baseEpoch) : null;
     if (preset === 'best')

@@ -20,6 +20,7 @@ export type Preset = 'fast' | 'balanced' | 'best';
 
 /** The keys the recipe may fill. */
 export type RecipeKey =
+  | 'calibrate'
   | 'optimizer'
   | 'lr'
   | 'headLr'
@@ -92,6 +93,11 @@ export function recommendRecipe(input: TrainConfigInput, facts: DataFacts, optio
   // From scratch the schema's defaults stand (SGD with Nesterov momentum, AutoAugment: the
   // seed's long-schedule recipe); a budget run still gets its resolution schedule planned.
   if (!input.pretrained) return { values, reasons };
+  set(
+    'calibrate',
+    true,
+    'after training, calibrate on validation: the unknown verdict, and the closed-form head when it beats the trained one (+2.4 points on cub100, +5.4 on cars33)',
+  );
   // Fine-tuning: AdamW, the head faster than the body, decoupled weight decay.
   const lr = FINETUNE_LR * Math.sqrt(batch / 32);
   set('optimizer', 'adamw', 'pretrained weights: AdamW fine-tunes them faster and more stably than SGD at a short schedule');
