@@ -200,39 +200,9 @@ export class FittedCalibration implements Calibration {
   }
 
   toJSON(): object {
-    const {
-      format,
-      method,
-      temperature,
-      passRate,
-      thresholds,
-      k,
-      reactPercentile,
-      reactClip,
-      scalePercentile,
-      checkpoint,
-      fittedOn,
-      metrics,
-      createdAt,
-      head,
-    } = this.info;
-    return {
-      calibrated: true,
-      format,
-      method,
-      temperature,
-      passRate,
-      thresholds,
-      k,
-      reactPercentile,
-      reactClip,
-      scalePercentile,
-      checkpoint,
-      fittedOn,
-      metrics,
-      head,
-      createdAt,
-    };
+    // Everything but the shapes the tensors already say.
+    const { numClasses: _classes, embeddingSize: _size, ...shown } = this.info;
+    return { calibrated: true, ...shown };
   }
 
   /** Writes the sidecar of `checkpointPath` (atomically), naming the checkpoint's hash. */

@@ -17,6 +17,16 @@ import { writeTinyDataset } from '../train/tiny-dataset.js';
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url)); // build/test-artifacts
 /** false, or why the browser tests skip. */
+/** Debian's Chromium, headless, as the browser tests drive it (playwright-core). */
+export async function launchChromium(): Promise<import('playwright-core').Browser> {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
 export const chromiumSkip: false | string = existsSync(CHROMIUM) ? false : `Chromium not found at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`;
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));

@@ -10,10 +10,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { hierarchyFromMapping } from '../../src/hierarchy/from-mapping.js';
 import { saveHierarchy } from '../../src/hierarchy/sidecar.js';
-import { ARTIFACTS, CHROMIUM, chromiumSkip as skip, startServer, tinyFixture, type RunningServer } from './serve-support.js';
+import { ARTIFACTS, chromiumSkip as skip, launchChromium, startServer, tinyFixture, type RunningServer } from './serve-support.js';
 
 let server: RunningServer;
 let browser: Browser;
@@ -32,11 +32,7 @@ before(async () => {
   photo = join(dir, 'photo.jpg');
   await sharp(fx.photos.class_1![0]!).resize(480, 360, { kernel: 'nearest', fit: 'fill' }).jpeg({ quality: 92 }).toFile(photo);
   server = await startServer(['--checkpoint', ckpt, '--precision', 'float32', '--threads', '1']);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

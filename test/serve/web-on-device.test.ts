@@ -10,8 +10,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { ARTIFACTS, CHROMIUM, chromiumSkip as skip, post, startServer, tinyFixture, type Fixture, type RunningServer } from './serve-support.js';
+import type { Browser } from 'playwright-core';
+import { ARTIFACTS, chromiumSkip as skip, launchChromium, post, startServer, tinyFixture, type Fixture, type RunningServer } from './serve-support.js';
 
 let fx: Fixture;
 let server: RunningServer;
@@ -21,11 +21,7 @@ before(async () => {
   if (skip) return;
   fx = await tinyFixture();
   server = await startServer(['--checkpoint', fx.checkpoint, '--precision', 'float32', '--threads', '1']);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

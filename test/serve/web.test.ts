@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { classifier } from '../../src/pipeline/classifier.js';
-import { ARTIFACTS, CHROMIUM, chromiumSkip as skip, startServer, tinyFixture, type Fixture, type RunningServer } from './serve-support.js';
+import { ARTIFACTS, chromiumSkip as skip, launchChromium, startServer, tinyFixture, type Fixture, type RunningServer } from './serve-support.js';
 
 let fx: Fixture;
 let server: RunningServer;
@@ -29,11 +29,7 @@ before(async () => {
   expected = (await clf.classify(photo)).predictions[0]!.label;
   clf.dispose();
   server = await startServer(['--checkpoint', fx.checkpoint, '--precision', 'float32']);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
