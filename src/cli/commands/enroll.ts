@@ -16,12 +16,13 @@ import { classifier } from '../../pipeline/classifier.js';
 import { useAllCores } from '../../runtime/settings.js';
 import { numberFlag, usageError } from '../shared-flags.js';
 
-const HELP = `usage: finegrain enroll --checkpoint CKPT --class NAME [--parents A/B] PHOTO|FOLDER…
+const HELP = `usage: finegrain enroll --checkpoint CKPT --class NAME [--parents A/B] [--correction S] PHOTO|FOLDER…
 
 Adds a class to a trained checkpoint from a few photos (1–${MAX_ENROLL_PHOTOS}) with no training: each
-photo and its mirror image are embedded, and the class gets a row of the classifier's head in
-closed form, so it competes with the trained classes in one softmax; the unknown detector
-learns its photos too. Stored beside the checkpoint (<checkpoint>.enrolled.safetensors), so
+photo and its mirror image are embedded, and from then on every class — trained and enrolled —
+is scored by one closed-form head (LDA over the embeddings: class means and the calibration's
+shared covariance), so the new class competes with the trained ones in one softmax; the unknown
+detector learns its photos too. Stored beside the checkpoint (<checkpoint>.enrolled.safetensors), so
 serve, eval, predict and classifier() answer with it. Needs the checkpoint's calibration
 (finegrain calibrate). docs/enrollment.md says how it works and how well.
 
