@@ -1,6 +1,8 @@
 /**
- * The closed-form head that scores every class once a class has been enrolled from a few
- * photos — no gradient step — so that old and new classes share one softmax.
+ * A closed-form head over a model's embeddings: what a calibrated model answers with when
+ * validation prefers it to the trained classifier (choose-head.ts), and what scores every class
+ * once a class has been enrolled from a few photos — no gradient step — so that old and new
+ * classes share one softmax.
  *
  * A Gaussian discriminant (LDA) over the model's embeddings, with the class means and the
  * shared within-class covariance S that the calibration sidecar already holds, scores class k as
@@ -89,12 +91,12 @@ export interface ClosedFormReference extends Disposable {
 export function fitClosedFormReference(stats: ClosedFormStats, options: ReferenceOptions = {}): ClosedFormReference {
   const alpha = options.shrinkage ?? DEFAULT_SHRINKAGE;
   const ridge = options.calibrationRidge ?? 1e-3;
-  if (!(alpha > 0)) throw new RangeError(`enrollment: shrinkage must be positive (or Infinity), got ${alpha}`);
+  if (!(alpha > 0)) throw new RangeError(`closed-form head: shrinkage must be positive (or Infinity), got ${alpha}`);
   const [c, d] = stats.classMeans.shape as [number, number];
-  if (c < 2) throw new RangeError('enrollment: the model needs at least two trained classes to place a new one among');
+  if (c < 2) throw new RangeError('closed-form head: the model needs at least two trained classes');
   if (stats.headWeight.shape.join() !== [c, d].join() || stats.headBias.shape.join() !== String(c) || stats.precision.shape.join() !== [d, d].join())
     throw new RangeError(
-      `enrollment: statistics disagree: class means [${stats.classMeans.shape}], head [${stats.headWeight.shape}] + [${stats.headBias.shape}], precision [${stats.precision.shape}]`,
+      `closed-form head: statistics disagree: class means [${stats.classMeans.shape}], head [${stats.headWeight.shape}] + [${stats.headBias.shape}], precision [${stats.precision.shape}]`,
     );
   return scope(() => {
     const means = stats.classMeans.double();
@@ -163,9 +165,9 @@ export function closedFormHead(
   options: { fewShotCorrection?: boolean | number } = {},
 ): ClosedFormHead {
   const [k, d] = means.shape as [number, number];
-  if (d !== ref.embeddingSize) throw new RangeError(`enrollment: ${d}-d means for a ${ref.embeddingSize}-d reference`);
+  if (d !== ref.embeddingSize) throw new RangeError(`closed-form head: ${d}-d means for a ${ref.embeddingSize}-d reference`);
   if (photos.length !== k || photos.some((n) => !(n >= 1)))
-    throw new RangeError(`enrollment: ${k} classes need ${k} photo counts of at least 1, got [${photos}]`);
+    throw new RangeError(`closed-form head: ${k} classes need ${k} photo counts of at least 1, got [${photos}]`);
   const c = options.fewShotCorrection ?? 1;
   const share = c === true ? 1 : c === false ? 0 : c;
   if (!(share >= 0 && share <= 1)) throw new RangeError(`fewShotCorrection must be in [0, 1], got ${c}`);

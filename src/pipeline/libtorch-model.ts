@@ -270,10 +270,11 @@ export class LibtorchModel implements ServedModel, Disposable {
 
   /**
    * Adds a class from a few decoded photos (1–50) with no gradient step (docs/enrollment.md):
-   * each photo and its mirror image are embedded, the class gets a head row in closed form
-   * (enrollment/reference.ts) and joins the softmax, the unknown detector and the hierarchy
-   * from the next batch on. Saved beside the checkpoint unless `save` is false. Needs one
-   * checkpoint with a calibration (its class statistics place the new row).
+   * each photo and its mirror image are embedded; from the next batch on every class is scored
+   * by the closed-form head (open-world/closed-form-head.ts, enrollment/enrolled-head.ts), and
+   * the class joins the unknown detector and the hierarchy. Saved beside the checkpoint unless
+   * `save` is false. Needs one checkpoint with a calibration (its class statistics place the
+   * class).
    */
   enroll(name: string, images: readonly RgbImage[], options: EnrollOptions = {}): EnrolledClassInfo {
     this.check();
