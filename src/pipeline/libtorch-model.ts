@@ -288,11 +288,12 @@ export class LibtorchModel implements ServedModel, Disposable {
     const perPhoto = scope(() => {
       // Each photo's embedding averaged with its mirror image's: the prototype of a side view
       // should not depend on which way the car faces.
-      const x = preprocessBatch(images, m.preprocess);
-      const a = memberForward(m.model, x, { device, precision, channelsLast });
-      const b = memberForward(m.model, x.flip([3]), { device, precision, channelsLast });
-      const e = a.embeddings.float().add(b.embeddings.float()).div(2);
-      for (const t of [a.probs, a.logits, a.embeddings, b.probs, b.logits, b.embeddings]) t.dispose();
+      // (flip TTA averages the embeddings of the two views).
+      const out = memberForward(m.model, preprocessBatch(images, m.preprocess), { device, precision, channelsLast, tta: { flips: true } });
+      out.probs.dispose();
+      out.logits.dispose();
+      const e = out.embeddings.float();
+      if (e !== out.embeddings) out.embeddings.dispose();
       return e;
     });
     let next: EnrolledClasses;
