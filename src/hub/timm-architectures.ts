@@ -6,7 +6,7 @@
  *
  * @example
  *   timmToFinegrain('resnet50');               // 'resnet50'
- *   timmToFinegrain('vit_base_patch16_224');   // undefined (see `refusalHint`)
+ *   timmToFinegrain('vit_base_patch32_224');   // undefined (see `refusalHint`)
  */
 
 /**
@@ -48,6 +48,10 @@ export const TIMM_ARCHITECTURES: readonly TimmArchitectureRow[] = [
   // Mixed_7c, AuxLogits.conv0/conv1/fc, fc. timm feeds it input normalised by the config's
   // mean/std, without torchvision's transform_input, which is finegrain's default too.
   ...same(['inception_v3']),
+  // finegrain builds these ViTs with timm's names (models/vit/timm-vit.ts): patch_embed.proj,
+  // cls_token, pos_embed, blocks.N.norm1/attn.qkv/attn.proj/norm2/mlp.fc1/mlp.fc2, norm, head.
+  // timm's ls1/ls2 and norm_pre are identities for these definitions (no keys).
+  ...same(['vit_tiny_patch16_224', 'vit_small_patch16_224', 'vit_base_patch16_224', 'vit_large_patch16_224']),
   // timm < 0.9 named torchvision's own weights with a tv_ prefix (same classes as above).
   { timm: 'tv_resnet34', finegrain: 'resnet34' },
   { timm: 'tv_resnet50', finegrain: 'resnet50' },
@@ -64,7 +68,7 @@ export const TIMM_ARCHITECTURES: readonly TimmArchitectureRow[] = [
 const REFUSALS: readonly { prefix: RegExp; why: string }[] = [
   {
     prefix: /^vit_/,
-    why: "timm's ViT (patch_embed.proj, blocks.N.attn.qkv) is not torchvision's layout (conv_proj, encoder.layers), which finegrain's vit_b_16/vit_b_32/vit_l_16 use: try torchvision:vit_b_16",
+    why: "finegrain builds timm's ViTs with patch 16 at 224 (vit_tiny/small/base/large_patch16_224; other sizes through the imageSize and patchSize options, trained here), and torchvision's vit_b_16/vit_b_32/vit_l_16: try one of those",
   },
   {
     prefix: /^(tf_)?efficientnet_/,

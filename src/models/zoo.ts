@@ -16,6 +16,7 @@ import { inceptionV3Variants } from './inception/inception-v3.js';
 import { inceptionV4Variants } from './inception/inception-v4.js';
 import { densenetVariants } from './densenet/densenet.js';
 import { vitVariants } from './vit/vit.js';
+import { timmVitVariants } from './vit/timm-vit.js';
 import { convnextVariants } from './convnext/convnext.js';
 import { nasnetVariants } from './nasnet/nasnet.js';
 
@@ -33,6 +34,7 @@ export const ZOO: readonly ModelVariant[] = [
   ...inceptionV4Variants,
   ...densenetVariants,
   ...vitVariants,
+  ...timmVitVariants,
   ...convnextVariants,
   ...nasnetVariants,
 ];
