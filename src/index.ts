@@ -103,6 +103,9 @@ export type { HeadChoice, HeadDecision } from './open-world/choose-head.js';
 export * as openWorld from './open-world/index.js';
 // Class hierarchies: answers, thresholds, verification and evaluation per level (make → model → series).
 export * as hierarchy from './hierarchy/index.js';
+// Self-supervised pretraining: MAE on unlabelled photos (docs/pretraining.md).
+export { pretrain, type PretrainOptions, type PretrainResult, type MaeConfig, type MaeConfigInput } from './pretrain/index.js';
+export * as mae from './pretrain/index.js';
 // Export: a model as an ONNX graph, and the graph as the bytes of an .onnx file.
 export { exportOnnx, type ExportOnnxOptions } from './export/export-onnx.js';
 export { OnnxGraph, FloatAttr, FloatsAttr, type GraphNode, type GraphInitializer, type GraphValueInfo, type OnnxAttrValue } from './export/onnx-graph.js';

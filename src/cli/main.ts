@@ -19,6 +19,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'fit temperature, OOD statistics and thresholds for a checkpoint (stored beside it)',
     load: () => import('./commands/calibrate.js'),
   },
+  pretrain: {
+    summary: 'self-supervised pretraining (MAE) of a ViT on unlabelled photos, for train --pretrained',
+    load: () => import('./commands/pretrain.js'),
+  },
   hierarchy: {
     summary: 'a class hierarchy (make → model → series) with thresholds per level, stored beside a checkpoint',
     load: () => import('./commands/hierarchy.js'),

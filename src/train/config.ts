@@ -214,8 +214,8 @@ export function camelCase(flag: string): string {
 }
 
 /** Parses `--key value` / `--flag` / `--no-flag` pairs into config keys, typed by the schema. */
-export function configFromFlags(argv: string[]): Record<string, unknown> {
-  const shape = TrainConfigSchema.shape as Record<string, z.ZodTypeAny>;
+export function configFromFlags(argv: string[], schema: z.ZodObject = TrainConfigSchema): Record<string, unknown> {
+  const shape = schema.shape as Record<string, z.ZodTypeAny>;
   const out: Record<string, unknown> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -287,8 +287,8 @@ function defaultOf(field: z.ZodTypeAny): unknown {
  * Every option for `--help`, generated from the schema: the flag, what it takes (the allowed
  * values of an enum), its one-line description and its default.
  */
-export function configHelp(): string {
-  const shape = TrainConfigSchema.shape as Record<string, z.ZodTypeAny>;
+export function configHelp(schema: z.ZodObject = TrainConfigSchema): string {
+  const shape = schema.shape as Record<string, z.ZodTypeAny>;
   return Object.entries(shape)
     .map(([k, f]) => {
       const flag = '--' + k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());

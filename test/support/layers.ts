@@ -20,7 +20,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['data'],
   ['evaluation'],
   ['train'],
-  ['infer', 'export', 'open-world'],
+  ['infer', 'export', 'open-world', 'pretrain'],
   ['hierarchy', 'enrollment'],
   ['pipeline'],
   ['serve'],

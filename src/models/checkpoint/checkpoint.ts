@@ -22,6 +22,7 @@ import type { Module, StateDict } from '../../nn/module.js';
 import type { AnyOptimizer, OptimizerStateDict } from '../../optim/index.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { scope } from '../../tensor/scope.js';
+import { OPTIMIZER_PREFIX, flattenOptimizerState, restoreOptimizerState, type OptimizerStateJson } from './optimizer-state.js';
 
 export { CHECKPOINT_FORMAT, CheckpointError, parseCheckpointMeta, type CheckpointMeta } from './meta.js';
 
@@ -63,17 +64,11 @@ export function saveCheckpoint(path: string, input: SaveCheckpointInput): void {
     const tensors: Record<string, Tensor> = {};
     for (const [k, t] of Object.entries(input.model.stateDict())) tensors[`model.${k}`] = t;
     if (input.ema) for (const [k, t] of Object.entries(input.ema.stateDict())) tensors[`ema.${k}`] = t;
-    let optimizer: { paramGroups: OptimizerStateDict['paramGroups']; numbers: Record<string, Record<string, number>> } | null = null;
+    let optimizer: OptimizerStateJson | null = null;
     if (input.optimizer) {
-      const sd = input.optimizer.stateDict();
-      const numbers: Record<string, Record<string, number>> = {};
-      for (const [param, state] of Object.entries(sd.state)) {
-        for (const [key, v] of Object.entries(state)) {
-          if (typeof v === 'number') (numbers[param] ??= {})[key] = v;
-          else tensors[`optimizer.${param}.${key}`] = v;
-        }
-      }
-      optimizer = { paramGroups: sd.paramGroups, numbers };
+      const flat = flattenOptimizerState(input.optimizer.stateDict());
+      Object.assign(tensors, flat.tensors);
+      optimizer = flat.json;
     }
     const meta = { ...input.meta, format: CHECKPOINT_FORMAT };
     saveSafetensors(path, tensors, { finegrain: JSON.stringify({ meta, optimizer }) });
@@ -106,7 +101,7 @@ export function loadCheckpoint(path: string): Checkpoint {
     for (const t of all) t.dispose();
     throw new CheckpointError(`${path}: ${msg}`);
   };
-  let parsed: { meta: unknown; optimizer: { paramGroups: OptimizerStateDict['paramGroups']; numbers: Record<string, Record<string, number>> } | null };
+  let parsed: { meta: unknown; optimizer: OptimizerStateJson | null };
   try {
     parsed = JSON.parse(metadata?.finegrain ?? 'null');
   } catch {
@@ -122,21 +117,12 @@ export function loadCheckpoint(path: string): Checkpoint {
   }
   const model: StateDict = {};
   const ema: StateDict = {};
-  const optState: OptimizerStateDict['state'] = {};
   for (const [name, t] of Object.entries(tensors)) {
     if (name.startsWith('model.')) model[name.slice(6)] = t;
     else if (name.startsWith('ema.')) ema[name.slice(4)] = t;
-    else if (name.startsWith('optimizer.')) {
-      const rest = name.slice(10);
-      const dot = rest.indexOf('.');
-      (optState[rest.slice(0, dot)] ??= {})[rest.slice(dot + 1)] = t;
-    } else return fail(`unexpected tensor '${name}'`);
+    else if (!name.startsWith(OPTIMIZER_PREFIX)) return fail(`unexpected tensor '${name}'`);
   }
-  let optimizer: OptimizerStateDict | null = null;
-  if (parsed.optimizer) {
-    for (const [param, nums] of Object.entries(parsed.optimizer.numbers)) Object.assign((optState[param] ??= {}), nums);
-    optimizer = { state: optState, paramGroups: parsed.optimizer.paramGroups };
-  }
+  const optimizer: OptimizerStateDict | null = parsed.optimizer ? restoreOptimizerState(tensors, parsed.optimizer) : null;
   return {
     meta,
     model,

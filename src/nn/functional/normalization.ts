@@ -65,6 +65,16 @@ export interface LayerNormOptions {
 export function layerNorm(input: Tensor, normalizedShape: number | readonly number[], options: LayerNormOptions = {}): Tensor {
   const { weight, bias, eps = 1e-5 } = options;
   const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
+  // Under CPU autocast libtorch 1.13 leaves layer_norm alone, and its kernel refuses a bf16
+  // input with float32 weights; PyTorch 2's autocast runs layer_norm in float32. Do the same.
+  if (weight && weight.dtype !== input.dtype && weight.dtype === 'float32') {
+    const x = input.float();
+    try {
+      return wrap(aten('layer_norm').call(x.handle, shape, opt(weight), opt(bias), eps, true));
+    } finally {
+      x.dispose();
+    }
+  }
   return wrap(aten('layer_norm').call(input.handle, shape, opt(weight), opt(bias), eps, true));
 }
 
