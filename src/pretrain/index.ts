@@ -15,7 +15,15 @@
  */
 export { pretrain, type PretrainOptions, type PretrainResult } from './mae/pretrain.js';
 export { parseMaeConfig, effectiveLr, warmupEpochsOf, type MaeConfig, type MaeConfigInput } from './mae/config.js';
-export { MaskedAutoencoder, defaultDecoder, type MaskedAutoencoderOptions, type MaeForward, type MaeForwardOptions, type MaeEncoded, type DecoderSize } from './mae/masked-autoencoder.js';
+export {
+  MaskedAutoencoder,
+  defaultDecoder,
+  type MaskedAutoencoderOptions,
+  type MaeForward,
+  type MaeForwardOptions,
+  type MaeEncoded,
+  type DecoderSize,
+} from './mae/masked-autoencoder.js';
 export { randomMasking, keptPatches, type MaskedTokens } from './mae/random-masking.js';
 export { maeLoss, normalizedPixelTarget } from './mae/mae-loss.js';
 export { patchify, unpatchify } from './mae/patchify.js';
