@@ -1,0 +1,130 @@
+/**
+ * Masked-autoencoder encoders as a starting point: finegrain's own (`finegrain pretrain` writes
+ * `runs/mae/<name>/encoder.safetensors`, a timm-named ViT state dict without head or decoder,
+ * described by the safetensors metadata key `finegrain-mae`) and the MAE reference
+ * implementation's checkpoints (`mae_pretrain_vit_base.pth`: `{'model': state_dict}` with timm's
+ * keys; the visualisation ones also carry the decoder). This file tells them apart from other
+ * weights; vit-weights.ts loads them.
+ *
+ * @example
+ *   const mae = readMaeEncoder('runs/mae/birds');     // the folder or its encoder.safetensors
+ *   if (mae) createModel(mae.info.model, { pretrained: mae.file, numClasses: 200 });
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { openSafetensors } from '../../io/safetensors/index.js';
+import { openWeights, weightsFormat } from '../../io/weights-file.js';
+import { UsageError } from '../../usage-error.js';
+import { isDecoderKey, vitLayoutOf } from './vit-weights.js';
+
+/** The safetensors metadata key of a finegrain MAE encoder; its value is `MaeEncoderInfo` as JSON. */
+export const MAE_ENCODER_METADATA_KEY = 'finegrain-mae';
+/** The `format` of `MaeEncoderInfo` this version reads. */
+export const MAE_ENCODER_FORMAT = 'finegrain-mae-encoder/1';
+/** The encoder's file name inside an MAE run folder. */
+export const MAE_ENCODER_FILE = 'encoder.safetensors';
+
+/** What a finegrain MAE encoder says about itself (the `finegrain-mae` metadata). */
+export interface MaeEncoderInfo {
+  /** `MAE_ENCODER_FORMAT`. */
+  format: string;
+  /** The registry name of the encoder's architecture, e.g. 'vit_tiny_patch16_224'. */
+  model: string;
+  /** The square input side the position embedding was pretrained at. */
+  imageSize: number;
+  /** The patch side in pixels. */
+  patchSize: number;
+  /** The share of patches hidden during pretraining. */
+  maskRatio: number;
+  /** Pretraining epochs completed. */
+  epochs: number;
+}
+
+/**
+ * A weights spec with an MAE run folder resolved to the encoder in it: `runs/mae/x` becomes
+ * `runs/mae/x/encoder.safetensors`; any other spec is returned unchanged.
+ *
+ * @example resolveWeightsPath('runs/mae/birds'); // 'runs/mae/birds/encoder.safetensors'
+ */
+export function resolveWeightsPath(spec: string): string {
+  if (!existsSync(spec) || !statSync(spec).isDirectory()) return spec;
+  const file = join(spec, MAE_ENCODER_FILE);
+  if (!existsSync(file)) throw new UsageError(`${spec} is a folder without ${MAE_ENCODER_FILE}: pass an MAE run folder (finegrain pretrain) or a weights file`);
+  return file;
+}
+
+function parseInfo(path: string, text: string): MaeEncoderInfo {
+  let v: Partial<MaeEncoderInfo>;
+  try {
+    v = JSON.parse(text) as Partial<MaeEncoderInfo>;
+  } catch (e) {
+    throw new UsageError(`${path}: the ${MAE_ENCODER_METADATA_KEY} metadata is not JSON (${(e as Error).message})`);
+  }
+  if (v.format !== MAE_ENCODER_FORMAT)
+    throw new UsageError(`${path}: MAE encoder format '${String(v.format)}' is not one this version reads (${MAE_ENCODER_FORMAT})`);
+  const positiveInt = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x > 0;
+  if (typeof v.model !== 'string' || !positiveInt(v.imageSize) || !positiveInt(v.patchSize))
+    throw new UsageError(`${path}: the ${MAE_ENCODER_METADATA_KEY} metadata needs model, imageSize and patchSize`);
+  return { format: v.format, model: v.model, imageSize: v.imageSize!, patchSize: v.patchSize!, maskRatio: v.maskRatio ?? NaN, epochs: v.epochs ?? NaN };
+}
+
+/**
+ * The finegrain MAE encoder at `spec` (an MAE run folder or its `encoder.safetensors`) and its
+ * metadata, or null when `spec` is anything else (another weights file, a name).
+ *
+ * @example
+ *   const mae = readMaeEncoder('runs/mae/birds');
+ *   mae?.info.imageSize; // 128
+ */
+export function readMaeEncoder(spec: string): { file: string; info: MaeEncoderInfo } | null {
+  const file = resolveWeightsPath(spec);
+  if (!existsSync(file) || statSync(file).isDirectory() || weightsFormat(file) !== 'safetensors') return null;
+  using f = openSafetensors(file);
+  const text = f.metadata[MAE_ENCODER_METADATA_KEY];
+  return text === undefined ? null : { file, info: parseInfo(file, text) };
+}
+
+/** What `describeMaeWeights` found. */
+export type MaeWeights =
+  | {
+      /** A finegrain MAE encoder, with its metadata. */
+      kind: 'finegrain';
+      /** The encoder file. */
+      file: string;
+      /** Its metadata. */
+      info: MaeEncoderInfo;
+    }
+  | {
+      /** A ViT state dict in timm's layout without a classifier: an MAE reference checkpoint (`mae_pretrain_vit_base.pth`). */
+      kind: 'checkpoint';
+      /** The weights file (with its `#entry`, if any). */
+      file: string;
+      /** Whether it carries the pretraining decoder too (the visualisation checkpoints). */
+      decoder: boolean;
+    };
+
+/**
+ * Whether the local weights at `spec` are a masked-autoencoder encoder, and which kind: a
+ * finegrain MAE encoder (by its metadata), or a timm-layout ViT state dict with no classifier
+ * (what the MAE reference implementation releases). Null for anything else, names
+ * (`torchvision:…`, `hf-hub:…`) included: nothing is downloaded to decide.
+ *
+ * @example
+ *   describeMaeWeights('mae_pretrain_vit_base.pth#model'); // { kind: 'checkpoint', decoder: false, … }
+ */
+export function describeMaeWeights(spec: string): MaeWeights | null {
+  const mae = readMaeEncoder(spec);
+  if (mae) return { kind: 'finegrain', ...mae };
+  const file = resolveWeightsPath(spec);
+  const path = existsSync(file) ? file : file.replace(/#[^#/\\]*$/, '');
+  if (!existsSync(path) || statSync(path).isDirectory() || weightsFormat(path) === 'unknown') return null;
+  let keys: string[];
+  try {
+    using w = openWeights(file);
+    keys = w.keys();
+  } catch {
+    return null;
+  }
+  if (vitLayoutOf(keys) !== 'timm' || keys.some((k) => k.startsWith('head.') || k.startsWith('fc_norm.'))) return null;
+  return { kind: 'checkpoint', file, decoder: keys.some(isDecoderKey) };
+}
