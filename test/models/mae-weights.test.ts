@@ -137,7 +137,7 @@ test('the documented key mapping renames every timm key to torchvision and back'
 test('an MAE release checkpoint (with its decoder) loads into torchvision names at another size: equals the timm-key reference', { skip }, () => {
   const path = join(dir, 'mae_visualize_small.pth');
   writeRelease(path, { decoder: true });
-  assert.deepEqual(describeMaeWeights(path), { kind: 'checkpoint', file: path, decoder: true });
+  assert.deepEqual(describeMaeWeights(path), { kind: 'checkpoint', file: path, decoder: true, imageSize: 32, patchSize: 8 });
   const model = withoutInit(() => new VisionTransformer(TV_SMALL, { numClasses: 5, imageSize: 24 }));
   const lines: string[] = [];
   try {
@@ -170,7 +170,7 @@ test('an MAE release checkpoint (with its decoder) loads into torchvision names 
 test("into timm names with globalPool 'avg': norm dropped, a fresh fc_norm, equals the reference's mean-pooled tokens", { skip }, () => {
   const path = join(dir, 'mae_pretrain_small.pth');
   writeRelease(path);
-  assert.deepEqual(describeMaeWeights(path), { kind: 'checkpoint', file: path, decoder: false });
+  assert.deepEqual(describeMaeWeights(path), { kind: 'checkpoint', file: path, decoder: false, imageSize: 32, patchSize: 8 });
   const model = withoutInit(() => new TimmVisionTransformer(TIMM_SMALL, { numClasses: 4, imageSize: 40, globalPool: 'avg' }));
   const lines: string[] = [];
   try {
@@ -269,6 +269,14 @@ test(
   () => {
     const path = join(dir, 'mae_pretrain_vit_base.pth');
     writeReleaseBase(path);
+  assert.deepEqual(describeMaeWeights(`${path}#model`), {
+    kind: 'checkpoint',
+    file: `${path}#model`,
+    decoder: false,
+    model: 'vit_base_patch16_224',
+    imageSize: 224,
+    patchSize: 16,
+  });
     const timm = createModel('vit_base_patch16_224', { pretrained: path, numClasses: 10, imageSize: 32 });
     try {
       const tv = createModel('vit_b_16', { pretrained: `${path}#model`, numClasses: 10, imageSize: 32 });

@@ -13,7 +13,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSafetensors } from '../../io/safetensors/index.js';
-import { openWeights, weightsFormat } from '../../io/weights-file.js';
+import { openWeights, weightsFormat, type WeightsFile } from '../../io/weights-file.js';
+import { TIMM_VIT } from './timm-vit.js';
 import { UsageError } from '../../usage-error.js';
 import { isDecoderKey, vitLayoutOf } from './vit-weights.js';
 
@@ -101,6 +102,12 @@ export type MaeWeights =
       file: string;
       /** Whether it carries the pretraining decoder too (the visualisation checkpoints). */
       decoder: boolean;
+      /** The timm-named architecture its shapes match (width and depth), if any. */
+      model?: string;
+      /** The input side its position embedding was trained at (grid × patch). */
+      imageSize: number;
+      /** Its patch side. */
+      patchSize: number;
     };
 
 /**
@@ -118,13 +125,23 @@ export function describeMaeWeights(spec: string): MaeWeights | null {
   const file = resolveWeightsPath(spec);
   const path = existsSync(file) ? file : file.replace(/#[^#/\\]*$/, '');
   if (!existsSync(path) || statSync(path).isDirectory() || weightsFormat(path) === 'unknown') return null;
-  let keys: string[];
+  let w: WeightsFile;
   try {
-    using w = openWeights(file);
-    keys = w.keys();
+    w = openWeights(file);
   } catch {
     return null;
   }
-  if (vitLayoutOf(keys) !== 'timm' || keys.some((k) => k.startsWith('head.') || k.startsWith('fc_norm.'))) return null;
-  return { kind: 'checkpoint', file, decoder: keys.some(isDecoderKey) };
+  try {
+    const keys = w.keys();
+    if (vitLayoutOf(keys) !== 'timm' || keys.some((k) => k.startsWith('head.') || k.startsWith('fc_norm.'))) return null;
+    // The architecture from the shapes: width, depth, patch side, grid.
+    const width = w.info('cls_token').shape.at(-1)!;
+    const depth = new Set(keys.flatMap((k) => /^blocks\.(\d+)\./.exec(k)?.[1] ?? [])).size;
+    const patchSize = w.info('patch_embed.proj.weight').shape.at(-1)!;
+    const grid = Math.round(Math.sqrt(w.info('pos_embed').shape[1]! - 1));
+    const model = Object.entries(TIMM_VIT).find(([, c]) => c.embedDim === width && c.depth === depth)?.[0];
+    return { kind: 'checkpoint', file, decoder: keys.some(isDecoderKey), ...(model ? { model } : {}), imageSize: grid * patchSize, patchSize };
+  } finally {
+    w.close();
+  }
 }
