@@ -33,6 +33,16 @@ export { DenseNet, type DenseNetConfig } from './densenet/densenet.js';
 export { VisionTransformer, type VitConfig } from './vit/vit.js';
 export { Encoder, EncoderBlock, type EncoderOptions } from './vit/encoder.js';
 export { MultiheadAttention } from './vit/multihead-attention.js';
+export {
+  describeMaeWeights,
+  readMaeEncoder,
+  MAE_ENCODER_FILE,
+  MAE_ENCODER_FORMAT,
+  MAE_ENCODER_METADATA_KEY,
+  type MaeEncoderInfo,
+  type MaeWeights,
+} from './vit/mae-encoder.js';
+export { renameVitKey, resizePositionEmbedding, vitLayoutOf, TIMM_TO_TORCHVISION, type VitLayout } from './vit/vit-weights.js';
 export { ConvNeXt, type ConvNeXtConfig } from './convnext/convnext.js';
 export { LayerNorm2d } from './convnext/layer-norm-2d.js';
 export { NASNetALarge, type NasNetConfig } from './nasnet/nasnet.js';

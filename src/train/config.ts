@@ -21,9 +21,12 @@ export const TrainConfigSchema = z
     out: z.string().default('runs').describe('folder that run folders go into'),
     name: z.string().optional().describe("this run's folder name (default: run-<timestamp>)"),
 
-    model: z.string().default('resnet18').describe(
-      "architecture, a registry name (finegrain models lists them), e.g. resnet50, regnet_y_16gf, vit_tiny_patch16_224; with an MAE encoder as pretrained, the encoder's",
-    ),
+    model: z
+      .string()
+      .default('resnet18')
+      .describe(
+        "architecture, a registry name (finegrain models lists them), e.g. resnet50, regnet_y_16gf, vit_tiny_patch16_224; with an MAE encoder as pretrained, the encoder's",
+      ),
     pretrained: z
       .string()
       .optional()
@@ -59,7 +62,7 @@ export const TrainConfigSchema = z
       .max(1)
       .optional()
       .describe(
-        "ViTs: layer-wise learning-rate decay (MAE/BEiT): block i learns at lr x decay^(depth - i), the embeddings at lr x decay^(depth + 1), the head and final norm at lr; no weight decay on 1-D parameters, the class token and the position embedding (MAE fine-tunes with 0.75)",
+        'ViTs: layer-wise learning-rate decay (MAE/BEiT): block i learns at lr x decay^(depth - i), the embeddings at lr x decay^(depth + 1), the head and final norm at lr; no weight decay on 1-D parameters, the class token and the position embedding (MAE fine-tunes with 0.75)',
       ),
     freezeUntil: z.string().min(1).optional().describe('freeze every parameter before this module (e.g. features.4 for mobilenet_v2, layer2 for ResNets)'),
     syncBatchNorm: z

@@ -269,14 +269,14 @@ test(
   () => {
     const path = join(dir, 'mae_pretrain_vit_base.pth');
     writeReleaseBase(path);
-  assert.deepEqual(describeMaeWeights(`${path}#model`), {
-    kind: 'checkpoint',
-    file: `${path}#model`,
-    decoder: false,
-    model: 'vit_base_patch16_224',
-    imageSize: 224,
-    patchSize: 16,
-  });
+    assert.deepEqual(describeMaeWeights(`${path}#model`), {
+      kind: 'checkpoint',
+      file: `${path}#model`,
+      decoder: false,
+      model: 'vit_base_patch16_224',
+      imageSize: 224,
+      patchSize: 16,
+    });
     const timm = createModel('vit_base_patch16_224', { pretrained: path, numClasses: 10, imageSize: 32 });
     try {
       const tv = createModel('vit_b_16', { pretrained: `${path}#model`, numClasses: 10, imageSize: 32 });

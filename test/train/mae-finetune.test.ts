@@ -145,7 +145,10 @@ test('ViTs train under bf16 autocast: the residual stream stays float32 (LayerNo
         autocast({ deviceType: 'cpu', dtype: 'bfloat16' }, () => {
           const tokens = (m as TimmVisionTransformer | VisionTransformer).forwardTokens(randn([2, 3, 32, 32]));
           assert.equal(tokens.dtype, 'float32', name);
-          m.forward(randn([2, 3, 32, 32])).float().sum().backward();
+          m.forward(randn([2, 3, 32, 32]))
+            .float()
+            .sum()
+            .backward();
         }),
       );
     } finally {

@@ -18,14 +18,26 @@ import { TIMM_VIT } from './timm-vit.js';
 import { UsageError } from '../../usage-error.js';
 import { isDecoderKey, vitLayoutOf } from './vit-weights.js';
 
-/** The safetensors metadata key of a finegrain MAE encoder; its value is `MaeEncoderInfo` as JSON. */
+/**
+ * The safetensors metadata key of a finegrain MAE encoder; its value is `MaeEncoderInfo` as JSON.
+ * @example saveSafetensors('encoder.safetensors', tensors, { [MAE_ENCODER_METADATA_KEY]: JSON.stringify(info) });
+ */
 export const MAE_ENCODER_METADATA_KEY = 'finegrain-mae';
-/** The `format` of `MaeEncoderInfo` this version reads. */
+/**
+ * The `format` of `MaeEncoderInfo` this version reads.
+ * @example const info = { format: MAE_ENCODER_FORMAT, model: 'vit_tiny_patch16_224', imageSize: 128, patchSize: 16, maskRatio: 0.75, epochs: 100 };
+ */
 export const MAE_ENCODER_FORMAT = 'finegrain-mae-encoder/1';
-/** The encoder's file name inside an MAE run folder. */
+/**
+ * The encoder's file name inside an MAE run folder.
+ * @example join('runs/mae/birds', MAE_ENCODER_FILE); // 'runs/mae/birds/encoder.safetensors'
+ */
 export const MAE_ENCODER_FILE = 'encoder.safetensors';
 
-/** What a finegrain MAE encoder says about itself (the `finegrain-mae` metadata). */
+/**
+ * What a finegrain MAE encoder says about itself (the `finegrain-mae` metadata).
+ * @example readMaeEncoder('runs/mae/birds')?.info.imageSize; // 128
+ */
 export interface MaeEncoderInfo {
   /** `MAE_ENCODER_FORMAT`. */
   format: string;
@@ -77,7 +89,12 @@ function parseInfo(path: string, text: string): MaeEncoderInfo {
  *   const mae = readMaeEncoder('runs/mae/birds');
  *   mae?.info.imageSize; // 128
  */
-export function readMaeEncoder(spec: string): { file: string; info: MaeEncoderInfo } | null {
+export function readMaeEncoder(spec: string): {
+  /** The encoder file (the folder's `encoder.safetensors`). */
+  file: string;
+  /** Its `finegrain-mae` metadata. */
+  info: MaeEncoderInfo;
+} | null {
   const file = resolveWeightsPath(spec);
   if (!existsSync(file) || statSync(file).isDirectory() || weightsFormat(file) !== 'safetensors') return null;
   using f = openSafetensors(file);
@@ -85,7 +102,10 @@ export function readMaeEncoder(spec: string): { file: string; info: MaeEncoderIn
   return text === undefined ? null : { file, info: parseInfo(file, text) };
 }
 
-/** What `describeMaeWeights` found. */
+/**
+ * What `describeMaeWeights` found.
+ * @example if (describeMaeWeights(spec)?.kind === 'checkpoint') console.log('an MAE release checkpoint');
+ */
 export type MaeWeights =
   | {
       /** A finegrain MAE encoder, with its metadata. */

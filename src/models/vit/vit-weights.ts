@@ -37,12 +37,16 @@ import type { ImageClassifier } from '../classifier.js';
 import { TimmVisionTransformer, TIMM_VIT } from './timm-vit.js';
 import { VisionTransformer, VIT } from './vit.js';
 
-/** The two ViT state-dict layouts finegrain knows. */
+/**
+ * The two ViT state-dict layouts finegrain knows.
+ * @example const layout: VitLayout = vitLayoutOf(file.keys()) ?? 'timm';
+ */
 export type VitLayout = 'timm' | 'torchvision';
 
 /**
  * The key mapping from timm's (and MAE's) names to torchvision's, one rule per line; `N` is a
  * block index. Documented in docs/training.md.
+ * @example for (const [timm, torchvision] of TIMM_TO_TORCHVISION) console.log(`${timm} → ${torchvision}`);
  */
 export const TIMM_TO_TORCHVISION: readonly (readonly [string, string])[] = [
   ['cls_token', 'class_token'],
@@ -116,7 +120,10 @@ export function vitLayoutOf(keys: readonly string[]): VitLayout | null {
   return null;
 }
 
-/** The layout a finegrain ViT model uses, or null for other models. */
+/**
+ * The layout a finegrain ViT model uses, or null for other models.
+ * @example modelVitLayout(createModel('vit_b_16')); // 'torchvision'
+ */
 export function modelVitLayout(model: ImageClassifier): VitLayout | null {
   if (model instanceof TimmVisionTransformer) return 'timm';
   if (model instanceof VisionTransformer) return 'torchvision';
@@ -165,7 +172,10 @@ export function isVitNoDecay(name: string): boolean {
   return name === 'cls_token' || name === 'pos_embed' || name === 'class_token' || name === 'encoder.pos_embedding';
 }
 
-/** The number of blocks of a finegrain ViT. */
+/**
+ * The number of blocks of a finegrain ViT.
+ * @example vitDepth(createModel('vit_tiny_patch16_224')); // 12
+ */
 export function vitDepth(model: ImageClassifier): number {
   if (model instanceof TimmVisionTransformer) return model.blocks.children().length;
   if (model instanceof VisionTransformer) return model.encoder.layers.children().length;
@@ -192,7 +202,10 @@ export function resizePositionEmbedding(pe: Tensor, grid: number, extra = 1): Te
   });
 }
 
-/** The result of `adaptVitWeights`. */
+/**
+ * The result of `adaptVitWeights`.
+ * @example const { file, notes } = adaptVitWeights(model, openWeights(path))!;
+ */
 export interface AdaptedVitWeights {
   /** The file as the model names it: renamed keys, decoder and dropped keys hidden, resized position embedding. */
   file: WeightsFile;

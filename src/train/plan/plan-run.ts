@@ -102,10 +102,14 @@ function maeStart(pretrained: string | undefined, log: (line: string) => void): 
   if (!mae) return null;
   if (mae.kind === 'finegrain') {
     const i = mae.info;
-    log(`pretrained: MAE encoder ${mae.file} (${i.model}, ${i.imageSize} px, patch ${i.patchSize}, mask ratio ${i.maskRatio}, ${i.epochs} epochs): the MAE fine-tuning recipe`);
+    log(
+      `pretrained: MAE encoder ${mae.file} (${i.model}, ${i.imageSize} px, patch ${i.patchSize}, mask ratio ${i.maskRatio}, ${i.epochs} epochs): the MAE fine-tuning recipe`,
+    );
     return { model: i.model, imageSize: i.imageSize };
   }
-  log(`pretrained: ${mae.file} is an MAE encoder checkpoint (timm keys, no classifier${mae.decoder ? ', its decoder skipped' : ''}): the MAE fine-tuning recipe`);
+  log(
+    `pretrained: ${mae.file} is an MAE encoder checkpoint (timm keys, no classifier${mae.decoder ? ', its decoder skipped' : ''}): the MAE fine-tuning recipe`,
+  );
   return { ...(mae.model ? { model: mae.model } : {}), imageSize: mae.imageSize };
 }
 

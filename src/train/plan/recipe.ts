@@ -105,11 +105,7 @@ export function fixedInputSide(model: string | undefined): boolean {
   }
 }
 
-export function recommendRecipe(
-  input: TrainConfigInput,
-  facts: DataFacts,
-  options: { budgeted: boolean; preset?: Preset; mae?: MaeStart | null },
-): Recipe {
+export function recommendRecipe(input: TrainConfigInput, facts: DataFacts, options: { budgeted: boolean; preset?: Preset; mae?: MaeStart | null }): Recipe {
   const values: Partial<Pick<TrainConfigInput, RecipeKey>> = {};
   const reasons: string[] = [];
   const set = <K extends RecipeKey>(key: K, value: NonNullable<TrainConfigInput[K]>, why: string) => {
