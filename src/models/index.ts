@@ -36,6 +36,16 @@ export { MultiheadAttention } from './vit/multihead-attention.js';
 export { TimmVisionTransformer, PatchEmbed, TIMM_VIT, type TimmVitConfig, type GlobalPool } from './vit/timm-vit.js';
 export { TimmBlock, TimmAttention, TimmMlp, vitNorm, type TimmBlockOptions } from './vit/timm-block.js';
 export { sincosPositionEmbedding } from './vit/sincos-position.js';
+export {
+  describeMaeWeights,
+  readMaeEncoder,
+  MAE_ENCODER_FILE,
+  MAE_ENCODER_FORMAT,
+  MAE_ENCODER_METADATA_KEY,
+  type MaeEncoderInfo,
+  type MaeWeights,
+} from './vit/mae-encoder.js';
+export { renameVitKey, resizePositionEmbedding, vitLayoutOf, TIMM_TO_TORCHVISION, type VitLayout } from './vit/vit-weights.js';
 export { ConvNeXt, type ConvNeXtConfig } from './convnext/convnext.js';
 export { LayerNorm2d } from './convnext/layer-norm-2d.js';
 export { NASNetALarge, type NasNetConfig } from './nasnet/nasnet.js';

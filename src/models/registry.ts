@@ -18,6 +18,10 @@ import type { ModelOptions, ModelVariant } from './variant.js';
 import { imagenetPreprocess, type PreprocessConfig } from './preprocess-config.js';
 import { classifierRows, hasKeysUnder, loadPretrained } from './pretrained/load-weights-file.js';
 import { ZOO } from './zoo.js';
+import { readMaeEncoder, resolveWeightsPath } from './vit/mae-encoder.js';
+import { sameVitArchitecture } from './vit/vit-weights.js';
+import { VIT } from './vit/vit.js';
+import { UsageError } from '../usage-error.js';
 
 /** Options of `createModel`: the model's options (classes, dropout, attention, family options) plus weights to load and where to put the model. */
 export interface CreateModelOptions extends Partial<ModelOptions> {
@@ -25,7 +29,10 @@ export interface CreateModelOptions extends Partial<ModelOptions> {
    * The model's pretrained weights (reference key names): a safetensors file or a PyTorch
    * checkpoint (`.pth`, `.bin`, `.ckpt`; `file#entry` for a nested state dict). Weights by
    * name (`torchvision:resnet50`, `hf-hub:timm/…`): `fromPretrained`. With a different
-   * `numClasses` than the file's classifier, the classifier is re-initialised.
+   * `numClasses` than the file's classifier, the classifier is re-initialised. ViTs also take a
+   * finegrain MAE encoder (`runs/mae/<name>`, the folder or its `encoder.safetensors`: the
+   * architecture must match, `imageSize` and `patchSize` default to the encoder's) and the MAE
+   * reference checkpoints (`mae_pretrain_vit_base.pth`, into `vit_base_patch16_224` or `vit_b_16`).
    */
   pretrained?: string;
   /** Called with one line saying which entry of a training checkpoint was taken, and what was stripped. */
@@ -105,6 +112,23 @@ function variant(name: string): ModelVariant {
   return v;
 }
 
+/** Checks that the MAE encoder fits model `name` and fills `opts`' sides from it. */
+function fitMaeEncoder(name: string, opts: ModelOptions, info: { model: string; imageSize: number; patchSize: number }, file: string): void {
+  if (!sameVitArchitecture(info.model, name))
+    throw new UsageError(`${file} is an MAE encoder of ${info.model}; ${name} is another architecture (use --model ${info.model})`);
+  opts.imageSize ??= info.imageSize;
+  const fixedPatch = VIT[name]?.patchSize;
+  if (fixedPatch !== undefined) {
+    if (fixedPatch !== info.patchSize) throw new UsageError(`${file}: the encoder's patches are ${info.patchSize} px, ${name}'s are ${fixedPatch} px`);
+  } else {
+    opts.patchSize ??= info.patchSize;
+    if (opts.patchSize !== info.patchSize)
+      throw new UsageError(
+        `${file}: the encoder was pretrained with ${info.patchSize}-px patches; patchSize ${opts.patchSize} would not fit its patch projection (only the image size may change)`,
+      );
+  }
+}
+
 /**
  * Builds a model by name. With `pretrained`, the weights are read tensor by tensor from the
  * file into a model built without random initialisation (weights by name, `torchvision:…` or
@@ -116,8 +140,13 @@ function variant(name: string): ModelVariant {
  */
 export function createModel(name: string, options: CreateModelOptions = {}): ImageClassifier {
   const v = variant(name);
-  const { pretrained, exactPretrained, to, log, ...rest } = options;
+  const { pretrained: spec, exactPretrained, to, log, ...rest } = options;
   const opts: ModelOptions = { numClasses: 1000, ...rest };
+  // An MAE run folder means its encoder; the encoder's metadata fixes the architecture and
+  // gives the input and patch sides the options leave out.
+  const pretrained = spec ? resolveWeightsPath(spec) : undefined;
+  const mae = pretrained ? readMaeEncoder(pretrained) : null;
+  if (mae) fitMaeEncoder(name, opts, mae.info, pretrained!);
   if (!Number.isInteger(opts.numClasses) || opts.numClasses < 0) throw new RangeError(`numClasses must be a non-negative integer, got ${opts.numClasses}`);
   if (opts.attention !== undefined) {
     if (!v.supportsAttention) throw new Error(`model '${name}' does not take an attention option (only the ResNet family does)`);

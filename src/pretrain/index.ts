@@ -7,9 +7,9 @@
  * docs/pretraining.md.
  *
  * @example
- *   import { pretrain, mae } from 'finegrain';
+ *   import { pretrain, readMaeEncoder } from 'finegrain';
  *   const r = await pretrain({ data: 'listing-photos/', model: 'vit_small_patch16_224', imageSize: 128, epochs: 200 });
- *   mae.readEncoderInfo(r.encoderPath).epochs;   // 200
+ *   readMaeEncoder(r.runDir)?.info.epochs;   // 200
  *
  * @module
  */
@@ -27,5 +27,5 @@ export {
 export { randomMasking, keptPatches, type MaskedTokens } from './mae/random-masking.js';
 export { maeLoss, normalizedPixelTarget } from './mae/mae-loss.js';
 export { patchify, unpatchify } from './mae/patchify.js';
-export { writeEncoderFile, readEncoderInfo, MAE_ENCODER_KEY, MAE_ENCODER_FORMAT, type MaeEncoderInfo } from './mae/encoder-file.js';
+export { writeEncoderFile, type EncoderFileInfo } from './mae/encoder-file.js';
 export { reconstructionRows, writeReconstructionPicture, type ReconstructionOptions } from './mae/reconstruction-picture.js';

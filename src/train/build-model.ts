@@ -15,9 +15,11 @@ import type { ImageClassifier } from '../models/classifier.js';
 import { loadPretrainedModel, onnxImportableModels } from '../models/pretrained/load-pretrained-model.js';
 import { recalibrateBatchNorm } from '../models/pretrained/recalibrate.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
-import { createModel, type CreateModelOptions } from '../models/registry.js';
+import { createModel, modelInfo, type CreateModelOptions } from '../models/registry.js';
+import { isVitNoDecay, vitDepth, vitLayerId } from '../models/vit/vit-weights.js';
 import { AdamW } from '../optim/adamw.js';
 import type { Optimizer } from '../optim/optimizer.js';
+import type { ParameterGroup } from '../nn/parameter-groups.js';
 import { SGD } from '../optim/sgd.js';
 import type { Device } from '../tensor/device.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -32,7 +34,36 @@ import { isRunCheckpoint, modelFromRunCheckpoint } from './init-from-checkpoint.
  */
 export function modelOptions(c: TrainConfig, numClasses: number): CreateModelOptions & { numClasses: number } {
   const { pretrained: _file, ...required } = c.pretrained && c.pretrained !== 'imagenet' ? pretrainedOptions(c.pretrained, c.model) : { pretrained: '' };
-  return { ...required, numClasses, dropRate: c.dropRate, ...(c.attention ? { attention: c.attention } : {}) };
+  return { ...required, numClasses, dropRate: c.dropRate, ...(c.attention ? { attention: c.attention } : {}), ...vitOptions(c) };
+}
+
+/**
+ * The ViT options of a run: a ViT's position embedding is sized for one input side, the run's
+ * imageSize; timm-named ViTs also take the patch side, pooling and drop path. Refuses them (and
+ * layer decay, and a resolution change) for models they do not apply to.
+ */
+function vitOptions(c: TrainConfig): Partial<CreateModelOptions> {
+  const info = modelInfo(c.model);
+  const vit = info.family === 'vit';
+  const timmVit = vit && info.source === 'timm';
+  for (const [key, flag] of [
+    ['globalPool', '--global-pool'],
+    ['dropPath', '--drop-path'],
+    ['patchSize', '--patch-size'],
+  ] as const) {
+    if (c[key] !== undefined && !timmVit)
+      throw new UsageError(`${flag} applies to the timm-named ViTs (vit_tiny_patch16_224, vit_small_patch16_224, vit_base_patch16_224, …), not ${c.model}`);
+  }
+  if (c.layerDecay !== undefined && !vit) throw new UsageError(`--layer-decay applies to Vision Transformers (vit_*), not ${c.model}`);
+  if (!vit) return {};
+  if (c.finalImageSize !== undefined && c.finalImageSize !== c.imageSize)
+    throw new UsageError(`${c.model}: a ViT's position embedding is sized for one input side; train it at --image-size without --final-image-size`);
+  return {
+    imageSize: c.imageSize,
+    ...(c.patchSize !== undefined ? { patchSize: c.patchSize } : {}),
+    ...(c.globalPool !== undefined ? { globalPool: c.globalPool } : {}),
+    ...(c.dropPath !== undefined ? { dropPath: c.dropPath } : {}),
+  };
 }
 
 export async function buildModel(
@@ -50,7 +81,12 @@ export async function buildModel(
     return model;
   }
   if (c.pretrained !== 'imagenet') {
-    return createModel(c.model, { ...modelOptions(c, numClasses), ...(c.pretrained ? pretrainedOptions(c.pretrained, c.model) : {}) });
+    return createModel(c.model, {
+      ...modelOptions(c, numClasses),
+      // modelOptions holds what the weights require; the run's ViT side wins over theirs.
+      ...(c.pretrained ? { pretrained: pretrainedOptions(c.pretrained, c.model).pretrained } : {}),
+      ...(options.log ? { log: options.log } : {}),
+    });
   }
   if (!onnxImportableModels().includes(c.model)) {
     throw new UsageError(
@@ -100,19 +136,57 @@ export function freezeUntil(model: ImageClassifier, name: string): number {
   return frozen;
 }
 
+/** A parameter group with its share of the peak learning rate. */
+interface ScaledGroup extends ParameterGroup {
+  /** The group's learning rate as a multiple of lr (1 without layer decay). */
+  lrScale: number;
+}
+
+/**
+ * MAE's `param_groups_lrd` (from BEiT): one group per (layer id, decay or not), layer id 0 for
+ * the class token, position and patch embeddings, i + 1 for block i and depth + 1 for the rest
+ * (final norm, fc_norm, head); a group learns at decay^(depth + 1 − id) of the rate. No weight
+ * decay on 1-D parameters, the class token and the position embedding (timm's
+ * `no_weight_decay()`).
+ *
+ * @example
+ *   layerDecayGroups(vit, 0.05, 0.75); // blocks.0 at 0.75^12, blocks.11 at 0.75, head at 1
+ */
+export function layerDecayGroups(model: ImageClassifier, weightDecay: number, decay: number): ScaledGroup[] {
+  const depth = vitDepth(model);
+  const groups = new Map<string, ScaledGroup>();
+  for (const [name, p] of model.namedParameters()) {
+    if (!p.requiresGrad) continue;
+    const noDecay = p.ndim <= 1 || isVitNoDecay(name);
+    const id = vitLayerId(name, depth);
+    const key = `${id}/${noDecay}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { params: [], names: [], weightDecay: noDecay ? 0 : weightDecay, lrScale: decay ** (depth + 1 - id) }));
+    g.params.push(p);
+    g.names.push(name);
+  }
+  return [...groups.values()];
+}
+
 /**
  * Optimiser groups: decay / no-decay (no weight decay on norms and biases), each split into
- * body and classifier when `headLr` gives the classifier its own learning rate.
+ * body and classifier when `headLr` gives the classifier its own learning rate; with
+ * `layerDecay`, MAE's layer-wise groups (`layerDecayGroups`) instead.
  */
 export function makeOptimizer(c: TrainConfig, model: ImageClassifier): Optimizer<{ lr: number }> {
   const head = model.classifierPath + '.';
-  const groups = model.parameterGroups({ weightDecay: c.weightDecay }).flatMap((g) => {
+  const base: ScaledGroup[] =
+    c.layerDecay !== undefined
+      ? layerDecayGroups(model, c.weightDecay, c.layerDecay)
+      : model.parameterGroups({ weightDecay: c.weightDecay }).map((g) => ({ ...g, lrScale: 1 }));
+  const groups = base.flatMap((g) => {
     // The head gets groups of its own when it has its own rate or trains alone first.
-    if (c.headLr === undefined && !(c.headOnlyEpochs > 0)) return [{ params: g.params, weightDecay: g.weightDecay, lr: c.lr }];
+    const lr = c.lr * g.lrScale;
+    if (c.headLr === undefined && !(c.headOnlyEpochs > 0)) return [{ params: g.params, weightDecay: g.weightDecay, lr }];
     const isHead = g.names.map((n) => n.startsWith(head));
     return [
-      { params: g.params.filter((_, i) => !isHead[i]), weightDecay: g.weightDecay, lr: c.lr },
-      { params: g.params.filter((_, i) => isHead[i]), weightDecay: g.weightDecay, lr: c.headLr ?? c.lr },
+      { params: g.params.filter((_, i) => !isHead[i]), weightDecay: g.weightDecay, lr },
+      { params: g.params.filter((_, i) => isHead[i]), weightDecay: g.weightDecay, lr: c.headLr ?? lr },
     ].filter((x) => x.params.length > 0);
   });
   return c.optimizer === 'adamw'

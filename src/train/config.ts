@@ -21,18 +21,49 @@ export const TrainConfigSchema = z
     out: z.string().default('runs').describe('folder that run folders go into'),
     name: z.string().optional().describe("this run's folder name (default: run-<timestamp>)"),
 
-    model: z.string().default('resnet18').describe('architecture, a registry name (finegrain models lists them), e.g. resnet50, regnet_y_16gf'),
+    model: z
+      .string()
+      .default('resnet18')
+      .describe(
+        "architecture, a registry name (finegrain models lists them), e.g. resnet50, regnet_y_16gf, vit_tiny_patch16_224; with an MAE encoder as pretrained, the encoder's",
+      ),
     pretrained: z
       .string()
       .optional()
       .describe(
-        'pretrained weights: a file (safetensors; a finegrain run checkpoint — its network, and its classifier rows for the classes both runs share, by name; or a PyTorch .pth/.bin/.ckpt, FILE#ENTRY for a nested one), a name (torchvision:resnet50[.IMAGENET1K_V2], hf-hub:timm/<repo>, an https URL; downloaded once into the shared cache), or imagenet for the ImageNet MobileNetV2 import',
+        'pretrained weights: an MAE run folder (runs/mae/<name>, or its encoder.safetensors: the model, image and patch size come from it, and the MAE fine-tuning recipe fills what flags leave out), a file (safetensors; a finegrain run checkpoint — its network, and its classifier rows for the classes both runs share, by name; or a PyTorch .pth/.bin/.ckpt, FILE#ENTRY for a nested one), a name (torchvision:resnet50[.IMAGENET1K_V2], hf-hub:timm/<repo>, an https URL; downloaded once into the shared cache), or imagenet for the ImageNet MobileNetV2 import',
       ),
     attention: z
       .enum(['se', 'ge', 'cbam', 'sk'])
       .optional()
       .describe('attention module inside ResNet-family blocks (squeeze-excite, gather-excite, CBAM, selective kernel)'),
     dropRate: z.number().min(0).max(1).default(0.2).describe('dropout before the classifier'),
+    globalPool: z
+      .enum(['token', 'avg'])
+      .optional()
+      .describe(
+        "timm-named ViTs: what the classifier sees — token (the class token after the final norm) or avg (the mean of the patch tokens through a fresh fc_norm, MAE's fine-tuning; the MAE recipe's choice)",
+      ),
+    dropPath: z
+      .number()
+      .min(0)
+      .lt(1)
+      .optional()
+      .describe("timm-named ViTs: stochastic depth, the last block's drop-path rate, rising linearly from 0 at the first (MAE fine-tunes with 0.1)"),
+    patchSize: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("timm-named ViTs: the patch side in pixels (default the model's, or the MAE encoder's; an encoder's patch size cannot change)"),
+    layerDecay: z
+      .number()
+      .gt(0)
+      .max(1)
+      .optional()
+      .describe(
+        'ViTs: layer-wise learning-rate decay (MAE/BEiT): block i learns at lr x decay^(depth - i), the embeddings at lr x decay^(depth + 1), the head and final norm at lr; no weight decay on 1-D parameters, the class token and the position embedding (MAE fine-tunes with 0.75)',
+      ),
     freezeUntil: z.string().min(1).optional().describe('freeze every parameter before this module (e.g. features.4 for mobilenet_v2, layer2 for ResNets)'),
     syncBatchNorm: z
       .boolean()

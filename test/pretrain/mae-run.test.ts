@@ -15,7 +15,7 @@ import sharp from 'sharp';
 import { loadSafetensors, scope, tensor, rand, noGrad } from '../../src/index.js';
 import { MaskedAutoencoder } from '../../src/pretrain/mae/masked-autoencoder.js';
 import { pretrain } from '../../src/pretrain/mae/pretrain.js';
-import { readEncoderInfo } from '../../src/pretrain/mae/encoder-file.js';
+import { readMaeEncoder } from '../../src/models/vit/mae-encoder.js';
 import { AdamW } from '../../src/optim/adamw.js';
 import { manualSeed } from '../../src/runtime/settings.js';
 import { createModel } from '../../src/models/registry.js';
@@ -153,7 +153,7 @@ test(
     assert.equal(metrics(run).length, 3);
 
     // The encoder file loads, strictly, into the timm ViT of the same size.
-    const info = readEncoderInfo(join(run, 'encoder.safetensors'));
+    const info = readMaeEncoder(run)!.info;
     assert.deepEqual([info.model, info.imageSize, info.patchSize, info.epochs], ['vit_tiny_patch16_224', 32, 8, 3]);
     const vit = createModel('vit_tiny_patch16_224', { numClasses: 0, imageSize: 32, patchSize: 8 });
     const enc = loadSafetensors(join(run, 'encoder.safetensors'));

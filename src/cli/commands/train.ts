@@ -54,7 +54,11 @@ ${configHelp()}
 
 With --pretrained and no recipe flags a run gets the fine-tuning recipe; with --budget it also
 plans its epochs and resolutions to end inside the time given (plan.json says what and why).
-Flags given always win over the plan.
+With an MAE encoder as --pretrained (finegrain pretrain's runs/mae/NAME, or the official
+mae_pretrain_vit_base.pth) the recipe is MAE's fine-tuning: the encoder's model and image size,
+--layer-decay 0.75, --drop-path 0.1, --global-pool avg, AdamW at 1e-3 x batch / 256, weight
+decay 0.05, label smoothing 0.1, warm-up then cosine (docs/training.md says where it differs
+from the paper). Flags given always win over the plan.
 
 examples:
   finegrain train --data cars/ --model mobilenet_v2 --pretrained imagenet --budget 30m
@@ -63,6 +67,8 @@ examples:
   finegrain train --data birds/ --model regnet_y_16gf --pretrained torchvision:regnet_y_16gf.IMAGENET1K_SWAG_E2E_V1 \\
       --image-size 512 --final-image-size 960 --final-epochs 2 --crop attention --ema 0.999
   finegrain train --data cars/ --model resnet50 --pretrained checkpoint.pth.tar#state_dict_ema
+  finegrain train --data birds/ --pretrained runs/mae/birds --epochs 30
+  finegrain train --data birds/ --model vit_b_16 --pretrained mae_pretrain_vit_base.pth --layer-decay 0.65
   finegrain train --resume runs/run-2026-11-26_15-00-00`);
     return;
   }

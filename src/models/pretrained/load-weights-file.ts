@@ -4,7 +4,8 @@
  * 644M-parameter RegNet never needs two copies in memory). The file must hold exactly the
  * model's state dict, except the classifier: when its shape differs (a new label set) or the
  * model has none (`numClasses: 0`), the file's classifier is skipped and the model's is
- * initialised afresh — the usual fine-tuning start.
+ * initialised afresh — the usual fine-tuning start. ViTs also take the other ViT layout, an
+ * encoder without classifier and a position embedding for another grid (../vit/vit-weights.ts).
  *
  * @example
  *   const model = withoutInit(() => new ResNet(config, { numClasses: 200 }));
@@ -14,6 +15,7 @@ import { noGrad } from '../../autograd/grad-mode.js';
 import { openWeights } from '../../io/weights-file.js';
 import { formatLoadReport, type LoadStateDictReport } from '../../nn/state-dict.js';
 import type { ImageClassifier } from '../classifier.js';
+import { adaptVitWeights } from '../vit/vit-weights.js';
 
 const sameShape = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
@@ -49,9 +51,21 @@ export function loadPretrained(
   path: string,
   options: { exact?: boolean; modelName?: string; log?: (line: string) => void } = {},
 ): void {
-  const file = openWeights(path);
+  const raw = openWeights(path);
+  // ViTs take either layout, an encoder without head, and another grid (vit/vit-weights.ts).
+  let adapted: ReturnType<typeof adaptVitWeights>;
+  try {
+    adapted = adaptVitWeights(model, raw);
+  } catch (e) {
+    raw.close();
+    throw e;
+  }
+  const file = adapted?.file ?? raw;
+  // `exact` (finegrain forward) runs the file as it is: nothing may start fresh.
+  const fresh = new Set(options.exact ? [] : (adapted?.fresh ?? []));
   try {
     if (file.note && options.log) options.log(file.note);
+    for (const line of adapted?.notes ?? []) options.log?.(line);
     const entries = model.stateEntries();
     const inFile = new Set(file.keys());
     // The classifier and any auxiliary ones: resetClassifier() renews them all.
@@ -62,6 +76,7 @@ export function loadPretrained(
     const copies: [string, (typeof entries)[number][1]][] = [];
     for (const [key, target] of entries) {
       if (!inFile.has(key)) {
+        if (fresh.has(key)) continue;
         // Absent batch counters are tolerated, as PyTorch does for unversioned state dicts.
         if (!key.endsWith('.num_batches_tracked')) report.missing.push(key);
         continue;
@@ -93,6 +108,7 @@ export function loadPretrained(
     });
     // The model was built without initialisation; a skipped classifier needs fresh weights.
     if (skippedHead) model.resetClassifier(model.numClasses);
+    if (!options.exact) adapted?.initFresh();
   } finally {
     file.close();
   }

@@ -79,7 +79,10 @@ export class EncoderBlock extends Module {
   forward(input: Tensor): Tensor {
     return scope(() => {
       const x = this.dropout.forward(this.self_attention.forward(this.ln_1.forward(input))).add(input);
-      return this.mlp.forward(this.ln_2.forward(x)).add_(x);
+      // Out of place, residual first: under bf16 autocast the branch is bf16 and the residual
+      // stream float32; adding into the branch would make the stream (and the next LayerNorm's
+      // input, which libtorch 1.13 refuses against float32 weights) bf16. PyTorch's `x + f(x)`.
+      return x.add(this.mlp.forward(this.ln_2.forward(x)));
     });
   }
 }

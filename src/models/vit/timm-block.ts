@@ -146,7 +146,9 @@ export class TimmBlock extends Module {
   forward(input: Tensor): Tensor {
     return scope(() => {
       const x = this.drop_path1.forward(this.attn.forward(this.norm1.forward(input))).add(input);
-      return this.drop_path2.forward(this.mlp.forward(this.norm2.forward(x))).add_(x);
+      // Out of place, residual first: under bf16 autocast adding into the bf16 branch would make
+      // the float32 residual stream bf16 (see encoder.ts); timm's `x + drop_path(mlp(norm2(x)))`.
+      return x.add(this.drop_path2.forward(this.mlp.forward(this.norm2.forward(x))));
     });
   }
 }

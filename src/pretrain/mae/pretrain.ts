@@ -49,6 +49,7 @@ import { faultPoint } from '../../fault-points.js';
 import { effectiveLr, parseMaeConfig, warmupEpochsOf, type MaeConfig, type MaeConfigInput } from './config.js';
 import { MaskedAutoencoder } from './masked-autoencoder.js';
 import { writeEncoderFile } from './encoder-file.js';
+import { MAE_ENCODER_FILE } from '../../models/vit/mae-encoder.js';
 import { writeReconstructionPicture } from './reconstruction-picture.js';
 
 /** What `pretrain` reports. */
@@ -292,7 +293,7 @@ export async function pretrain(input?: MaeConfigInput, options: PretrainOptions 
       epochsThisRun++;
       // The checkpoint first: metrics.jsonl is rewritten from it on resume.
       saveRun(last, model, optimizer, state);
-      writeEncoderFile(folder.path('encoder.safetensors'), model, {
+      writeEncoderFile(folder.path(MAE_ENCODER_FILE), model, {
         model: config.model,
         imageSize: config.imageSize,
         patchSize: model.patchSize,
@@ -320,7 +321,7 @@ export async function pretrain(input?: MaeConfigInput, options: PretrainOptions 
     folder.writeJson('skipped.json', report.files);
     return {
       runDir: folder.dir,
-      encoderPath: folder.path('encoder.safetensors'),
+      encoderPath: folder.path(MAE_ENCODER_FILE),
       epochs: state.epoch,
       finalLoss: state.records.at(-1)?.trainLoss ?? NaN,
       seconds: (performance.now() - started) / 1000,

@@ -15,7 +15,9 @@ import { epochSecondsAt, planBudget, type BudgetPlan } from './budget-plan.js';
 import { RACE_FACTORS, type RaceResult } from './race.js';
 import { describeTrainingData, type DataFacts } from './data-facts.js';
 import { formatDuration, parseDuration } from './duration.js';
-import { baseSizeFor, finalSizeFor, recommendRecipe, type Preset } from './recipe.js';
+import { baseSizeFor, finalSizeFor, fixedInputSide, recommendRecipe, type MaeStart, type Preset } from './recipe.js';
+import { describeMaeWeights } from '../../models/vit/mae-encoder.js';
+import { isWeightsSpec } from '../../hub/index.js';
 import { probeStepSeconds } from './speed-probe.js';
 
 /** What plan.json holds. */
@@ -91,6 +93,27 @@ function raceEpochsFor(budgetSeconds: number, baseEpochSeconds: number): { epoch
 }
 
 /**
+ * The MAE encoder `pretrained` names, if it is one (a finegrain MAE run folder or encoder, or a
+ * release checkpoint such as mae_pretrain_vit_base.pth); names are not downloaded to decide.
+ */
+function maeStart(pretrained: string | undefined, log: (line: string) => void): MaeStart | null {
+  if (!pretrained || pretrained === 'imagenet' || isWeightsSpec(pretrained)) return null;
+  const mae = describeMaeWeights(pretrained);
+  if (!mae) return null;
+  if (mae.kind === 'finegrain') {
+    const i = mae.info;
+    log(
+      `pretrained: MAE encoder ${mae.file} (${i.model}, ${i.imageSize} px, patch ${i.patchSize}, mask ratio ${i.maskRatio}, ${i.epochs} epochs): the MAE fine-tuning recipe`,
+    );
+    return { model: i.model, imageSize: i.imageSize };
+  }
+  log(
+    `pretrained: ${mae.file} is an MAE encoder checkpoint (timm keys, no classifier${mae.decoder ? ', its decoder skipped' : ''}): the MAE fine-tuning recipe`,
+  );
+  return { ...(mae.model ? { model: mae.model } : {}), imageSize: mae.imageSize };
+}
+
+/**
  * Fills what `input` leaves out. `started`: when the run's clock started (performance.now()),
  * so listing and probing count against the budget.
  */
@@ -104,14 +127,17 @@ export async function planRun(
   const data = openTrainingData(draft);
   const facts = await describeTrainingData(data.train, draft.seed);
   const budgeted = draft.budget !== undefined;
-  const recipe = recommendRecipe(input, facts, { budgeted, preset });
+  const mae = maeStart(input.pretrained, log);
+  const recipe = recommendRecipe(input, facts, { budgeted, preset, mae });
   const filled: Record<string, unknown> = { ...recipe.values };
   const reasons = [...recipe.reasons];
   const plan: RunPlan = { preset, facts, filled, reasons, replans: [] };
   if (budgeted) {
     const seconds = parseDuration(draft.budget!);
-    const base = input.imageSize ?? baseSizeFor(facts);
-    const finalWanted = input.finalImageSize ?? finalSizeFor(facts, base, preset);
+    const base = input.imageSize ?? recipe.values.imageSize ?? baseSizeFor(facts);
+    // A ViT's position embedding fixes its side: no final phase to plan.
+    const model = input.model ?? recipe.values.model;
+    const finalWanted = input.finalImageSize ?? (fixedInputSide(model) ? base : finalSizeFor(facts, base, preset));
     const withRecipe = parseTrainConfig({ ...input, ...recipe.values });
     log(`budget ${formatDuration(seconds)}: measuring training speed at ${[...new Set([base, finalWanted])].join(' and ')} px`);
     const probe = await probeStepSeconds(withRecipe, [base, finalWanted], data.classes.length);

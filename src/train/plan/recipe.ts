@@ -14,12 +14,17 @@
  */
 import type { TrainConfigInput } from '../config.js';
 import type { DataFacts } from './data-facts.js';
+import { modelInfo } from '../../models/registry.js';
 
 /** How a run spends its budget: no high-resolution phase and no search, the plan, or the plan with a search. */
 export type Preset = 'fast' | 'balanced' | 'best';
 
 /** The keys the recipe may fill. */
 export type RecipeKey =
+  | 'model'
+  | 'layerDecay'
+  | 'dropPath'
+  | 'globalPool'
   | 'calibrate'
   | 'optimizer'
   | 'lr'
@@ -46,6 +51,17 @@ export interface Recipe {
 export const FINETUNE_LR = 3e-4;
 /** The new classifier learns from zero: ten times the body's rate. */
 export const HEAD_LR_FACTOR = 10;
+/** MAE's base learning rate (`main_finetune.py --blr`): the peak rate is blr × batch / 256. */
+export const MAE_BASE_LR = 1e-3;
+
+/** What the recipe knows of an MAE encoder given as the pretrained weights (models/vit/mae-encoder.ts). */
+export interface MaeStart {
+  /** The encoder's architecture, when known (finegrain's metadata, or the shapes of a release checkpoint). */
+  model?: string;
+  /** The input side it was pretrained at. */
+  imageSize: number;
+}
+
 /** The resolution the ImageNet backbones were trained at: the smallest base of the schedule. */
 export const BASE_SIZE = 224;
 
@@ -80,7 +96,16 @@ export function finalSizeFor(facts: Pick<DataFacts, 'medianSide'>, base: number,
  * Fills the recipe keys `input` leaves out. `budgeted`: the epochs and sizes come from the
  * budget planner (budget-plan.ts), so they are not filled here.
  */
-export function recommendRecipe(input: TrainConfigInput, facts: DataFacts, options: { budgeted: boolean; preset?: Preset }): Recipe {
+/** Whether a registry name is a ViT, whose position embedding fixes one input side (no final phase). */
+export function fixedInputSide(model: string | undefined): boolean {
+  try {
+    return model !== undefined && modelInfo(model).family === 'vit';
+  } catch {
+    return false;
+  }
+}
+
+export function recommendRecipe(input: TrainConfigInput, facts: DataFacts, options: { budgeted: boolean; preset?: Preset; mae?: MaeStart | null }): Recipe {
   const values: Partial<Pick<TrainConfigInput, RecipeKey>> = {};
   const reasons: string[] = [];
   const set = <K extends RecipeKey>(key: K, value: NonNullable<TrainConfigInput[K]>, why: string) => {
@@ -93,6 +118,10 @@ export function recommendRecipe(input: TrainConfigInput, facts: DataFacts, optio
   // From scratch the schema's defaults stand (SGD with Nesterov momentum, AutoAugment: the
   // seed's long-schedule recipe); a budget run still gets its resolution schedule planned.
   if (!input.pretrained) return { values, reasons };
+  if (options.mae) {
+    maeRecipe(input, facts, options.mae, options.budgeted, set);
+    return { values, reasons };
+  }
   set(
     'calibrate',
     true,
@@ -116,7 +145,7 @@ export function recommendRecipe(input: TrainConfigInput, facts: DataFacts, optio
   const base = input.imageSize ?? baseSizeFor(facts);
   set('imageSize', base, `the photos' median side is ${Math.round(facts.medianSide)} px: train near it (224 to 448)`);
   if (!options.budgeted) {
-    const final = finalSizeFor(facts, base, preset);
+    const final = fixedInputSide(input.model) ? base : finalSizeFor(facts, base, preset);
     set('epochs', 15, 'fine-tuning converges in ~15 epochs on a few thousand photos (pass --budget to plan by time)');
     if (final > base) {
       set('finalImageSize', final, `1.4 × the photos' median side (${Math.round(facts.medianSide)} px)`);
@@ -124,4 +153,50 @@ export function recommendRecipe(input: TrainConfigInput, facts: DataFacts, optio
     }
   }
   return { values, reasons };
+}
+
+/**
+ * The MAE fine-tuning recipe (He et al. 2022, `main_finetune.py`) scaled to a short CPU run:
+ * AdamW (betas 0.9, 0.999), peak rate 1e-3 × batch / 256, weight decay 0.05, layer decay 0.75,
+ * drop path 0.1, label smoothing 0.1, average pooling through a fresh fc_norm, warm-up then
+ * cosine; no dropout before the head. Where it differs from the paper (each said in a reason):
+ * no RandAugment, Mixup, CutMix or random erasing (the paper's 100-epoch ImageNet regularisers;
+ * a ~15-epoch run on a few thousand photos underfits them, as AutoAugment showed), the epochs,
+ * and the crop scale chosen for fine-grained photos.
+ */
+function maeRecipe(
+  input: TrainConfigInput,
+  facts: DataFacts,
+  mae: MaeStart,
+  budgeted: boolean,
+  set: <K extends RecipeKey>(key: K, value: NonNullable<TrainConfigInput[K]>, why: string) => void,
+): void {
+  if (mae.model) set('model', mae.model, "the MAE encoder's architecture");
+  const model = input.model ?? mae.model;
+  const timm = model !== undefined && fixedInputSide(model) && modelInfo(model).source === 'timm';
+  const batch = (input.batchSize ?? 32) * (input.accumulate ?? 1);
+  set('calibrate', true, 'after training, calibrate on validation: the unknown verdict, and the closed-form head when it beats the trained one');
+  set('optimizer', 'adamw', "MAE's fine-tuning: AdamW, betas (0.9, 0.999)");
+  set('lr', Number(((MAE_BASE_LR * batch) / 256).toPrecision(3)), `MAE's rule: base rate ${MAE_BASE_LR} × batch ${batch} / 256; the head learns at it too`);
+  set('weightDecay', 0.05, "MAE's fine-tuning weight decay");
+  set('layerDecay', 0.75, "MAE's layer-wise rate decay: block i at 0.75^(depth − i) of the rate, the embeddings lowest");
+  if (timm) {
+    set('dropPath', 0.1, "MAE's stochastic depth for fine-tuning");
+    set('globalPool', 'avg', "MAE fine-tunes on the mean of the patch tokens (a fresh fc_norm; the encoder's norm is dropped)");
+  }
+  set('labelSmoothing', 0.1, "MAE's label smoothing");
+  set('dropRate', 0, 'no dropout before the head: MAE regularises with drop path instead');
+  set(
+    'augment',
+    'none',
+    "unlike the paper (RandAugment, Mixup 0.8, CutMix 1.0, random erasing 0.25 over 100 ImageNet epochs): a short fine-tuning run underfits them; pass --augment randaugment --mixup 0.8 --cutmix 1 --random-erasing 0.25 for the paper's",
+  );
+  set(
+    'cropScale',
+    facts.medianPerClass < 60 ? 0.25 : 0.15,
+    `RandomResizedCrop keeps ≥ ${facts.medianPerClass < 60 ? 25 : 15} % of the photo with ${facts.medianPerClass} images per class (the paper: 8 %)`,
+  );
+  set('warmupEpochs', facts.images / (input.batchSize ?? 32) < 20 ? 2 : 1, 'linear warm-up, then cosine (the paper: 5 of 100 epochs)');
+  set('imageSize', mae.imageSize, `the side the encoder was pretrained at (its position embedding's grid)`);
+  if (!budgeted) set('epochs', 15, 'a short fine-tuning run (the paper: 100 epochs on ImageNet; pass --budget to plan by time)');
 }

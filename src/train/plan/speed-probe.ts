@@ -10,7 +10,7 @@
  *   const perImage = await probeStepSeconds(config, [224, 448], 33); // Map { 224 → 0.04, 448 → 0.16 }
  */
 import { noGrad } from '../../autograd/grad-mode.js';
-import { createModel } from '../../models/registry.js';
+import { createModel, modelInfo } from '../../models/registry.js';
 import { crossEntropy } from '../../nn/functional/loss.js';
 import { resolveChannelsLast, resolveDevice, resolvePrecision } from '../../runtime/device-choice.js';
 import { cacheHostMemory, setNumThreads, useAllCores } from '../../runtime/settings.js';
@@ -24,7 +24,8 @@ const TIMED_STEPS = 2;
 
 /** Seconds per training image at each size (forward + backward, the run's batch size). */
 export async function probeStepSeconds(
-  config: Pick<TrainConfig, 'model' | 'device' | 'precision' | 'channelsLast' | 'batchSize' | 'threads' | 'dropRate'>,
+  config: Pick<TrainConfig, 'model' | 'device' | 'precision' | 'channelsLast' | 'batchSize' | 'threads' | 'dropRate'> &
+    Partial<Pick<TrainConfig, 'patchSize' | 'globalPool' | 'dropPath'>>,
   sizes: readonly number[],
   numClasses: number,
 ): Promise<Map<number, number>> {
@@ -33,15 +34,33 @@ export async function probeStepSeconds(
   const device = resolveDevice(config.device);
   const precision = resolvePrecision(config.precision, device);
   const channelsLast = resolveChannelsLast(config.channelsLast, device, precision);
-  const model = createModel(config.model, { numClasses, dropRate: config.dropRate });
+  // A ViT's position embedding fixes its input side: one model per size, with the run's options.
+  const vit = modelInfo(config.model).family === 'vit';
+  const build = (size: number) => {
+    const m = createModel(config.model, {
+      numClasses,
+      dropRate: config.dropRate,
+      ...(vit ? { imageSize: size } : {}),
+      ...(vit && config.patchSize !== undefined ? { patchSize: config.patchSize } : {}),
+      ...(vit && config.globalPool !== undefined ? { globalPool: config.globalPool } : {}),
+      ...(vit && config.dropPath !== undefined ? { dropPath: config.dropPath } : {}),
+    });
+    if (device !== 'cpu' || channelsLast) m.to({ device, memoryFormat: channelsLast ? 'channelsLast' : undefined });
+    m.train();
+    return m;
+  };
+  const ordered = [...new Set(sizes)].sort((a, b) => a - b);
+  let model = build(ordered[0]!);
   const out = new Map<number, number>();
   // As training runs: freed activation blocks stay in the process for the next step.
   cacheHostMemory(true);
   try {
-    if (device !== 'cpu' || channelsLast) model.to({ device, memoryFormat: channelsLast ? 'channelsLast' : undefined });
-    model.train();
     const batch = Math.max(2, config.batchSize); // BatchNorm needs two images in training mode
-    for (const size of [...new Set(sizes)].sort((a, b) => a - b)) {
+    for (const size of ordered) {
+      if (vit && size !== ordered[0]) {
+        model.dispose();
+        model = build(size);
+      }
       const times: number[] = [];
       for (let i = 0; i <= TIMED_STEPS; i++) {
         const started = performance.now();
