@@ -45,6 +45,8 @@ export interface AccuracyOptions {
   finetuneEpochs: number;
   labelShares: number[];
   finetuneFlags: string[];
+  /** Flags for the MAE arm only. */
+  maeFlags: string[];
 }
 
 /** The unlabelled union as a folder of symbolic links (labels gone with the folder names). */
@@ -116,7 +118,7 @@ export function finetune(o: AccuracyOptions, init: 'mae' | 'scratch', share: num
     // prettier-ignore
     finegrain(['train', '--data', lists.train, '--val-data', lists.val, '--model', o.model, '--image-size', String(o.imageSize),
       '--epochs', String(o.finetuneEpochs), '--out', join(o.work, 'runs'), '--name', name, '--quiet', '--no-calibrate',
-      ...(init === 'mae' ? ['--pretrained', maeDir] : []), ...o.finetuneFlags]);
+      ...(init === 'mae' ? ['--pretrained', maeDir, ...o.maeFlags] : []), ...o.finetuneFlags]);
   }
   const seconds = (Date.now() - started) / 1000;
   const json = join(o.work, `${name}.test.json`);

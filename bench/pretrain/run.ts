@@ -102,10 +102,13 @@ if (values.part === 'accuracy' || values.part === 'all') {
     batchSize,
     finetuneEpochs: Number(values['finetune-epochs']),
     labelShares: values.labels!.split(',').map(Number),
-    // The same recipe for both initialisations (MAE's fine-tuning recipe, as the plan picks it for an MAE start).
+    // One recipe for both initialisations (MAE's fine-tuning recipe, as the plan picks it for an MAE
+    // start, every key given so neither arm is planned), except layer decay: MAE's only (it would
+    // hold back the early layers of a random network).
     // prettier-ignore
-    finetuneFlags: ['--optimizer', 'adamw', '--lr', '1e-3', '--weight-decay', '0.05', '--layer-decay', '0.75', '--drop-path', '0.1',
-      '--global-pool', 'avg', '--label-smoothing', '0.1', '--warmup-epochs', '3', '--batch-size', '32', '--augment', 'randaugment', '--drop-rate', '0'],
+    finetuneFlags: ['--optimizer', 'adamw', '--lr', '1e-3', '--weight-decay', '0.05', '--drop-path', '0.1', '--global-pool', 'avg',
+      '--label-smoothing', '0.1', '--warmup-epochs', '3', '--batch-size', '32', '--augment', 'randaugment', '--drop-rate', '0', '--crop-scale', '0.25'],
+    maeFlags: ['--layer-decay', '0.75'],
   };
   mkdirSync(o.work, { recursive: true });
   const data = unlabelledUnion(o.shared, o.work);
