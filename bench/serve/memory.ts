@@ -151,6 +151,7 @@ export async function memoryAccounting(ctx: MemoryContext) {
     ["glibc's defaults (FINEGRAIN_HOST_MEMORY=system)", [], { FINEGRAIN_HOST_MEMORY: 'system' }],
     ['no tensor block cache (FINEGRAIN_TENSOR_CACHE_MIB=0)', [], { FINEGRAIN_TENSOR_CACHE_MIB: '0' }],
     ['no warm-up (--no-warm-up)', ['--no-warm-up'], {}],
+    ['no paced garbage collection (--gc-interval-ms 0)', ['--gc-interval-ms', '0'], {}],
     ['main thread young generation 2 MiB (NODE_OPTIONS)', [], { NODE_OPTIONS: '--max-semi-space-size=2' }],
     ['ONNX Runtime (--runtime onnx, no libtorch)', ['--runtime', 'onnx'], {}],
   ];

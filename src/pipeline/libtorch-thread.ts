@@ -46,6 +46,12 @@ export interface LibtorchThreadSettings {
    * user's process keeps its own.
    */
   servingMemory?: boolean;
+  /**
+   * A minor garbage collection on the thread at most this often while it runs batches, ms
+   * (runtime/gc-pacing.ts: each batch leaves its copies of the pixels dead outside V8's heap);
+   * `finegrain serve` passes its `--gc-interval-ms`. Default 0: V8's own schedule.
+   */
+  gcIntervalMs?: number;
 }
 
 interface Pending {
@@ -225,6 +231,7 @@ export function loadLibtorchThread(
     options,
     threads: settings.threads,
     servingMemory: settings.servingMemory ?? false,
+    gcIntervalMs: settings.gcIntervalMs ?? 0,
   };
   const worker = new Worker(new URL('./libtorch-worker.js', import.meta.url), { workerData: data, resourceLimits: WORKER_RESOURCE_LIMITS });
   return new Promise((resolve, reject) => {

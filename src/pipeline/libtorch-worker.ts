@@ -14,6 +14,7 @@ import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { faultPoint } from '../fault-points.js';
 import { native } from '../native/binding.js';
 import { capServingMemory } from '../native/serving-memory.js';
+import { paceGarbageCollection } from '../runtime/gc-pacing.js';
 import { setNumThreads, useAllCores } from '../runtime/settings.js';
 import { loadLibtorchModel, type LibtorchModel, type LibtorchModelOptions } from './libtorch-model.js';
 import type { BatchItem, BatchResult, DecodedImage } from './served-model.js';
@@ -26,6 +27,8 @@ export interface LibtorchWorkerData {
   threads?: number;
   /** Apply the serving glibc policy (native/serving-memory.ts) before the model loads. */
   servingMemory?: boolean;
+  /** Minor garbage collections at most this often while batches run, ms (0: V8's schedule). */
+  gcIntervalMs?: number;
 }
 
 /** The operations the thread answers, with their arguments. */
@@ -70,6 +73,9 @@ try {
   process.exit(1);
 }
 
+// Each batch's copies of the pixels are dead once it has run: collected on a pace.
+const pacer = paceGarbageCollection(data.gcIntervalMs ?? 0);
+
 type Message = { id: number; op: keyof LibtorchWorkerOps; args: unknown[] } | { op: 'dispose' };
 
 // Every failure of an operation is caught and posted back as its answer, so the promise a
@@ -78,11 +84,13 @@ port.on('message', (msg: Message) => void answer(msg));
 
 async function answer(msg: Message): Promise<void> {
   if (msg.op === 'dispose') {
+    pacer.stop();
     clf.dispose();
     port.close();
     return;
   }
   const { id, op, args } = msg;
+  pacer.noteWork();
   try {
     let value: unknown;
     let transfer: ArrayBuffer[] = [];

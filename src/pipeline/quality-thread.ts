@@ -15,6 +15,7 @@ import type { QualityReport, QualityThresholds, RawImage } from '../open-world/q
 type Pending = { resolve: (r: QualityReport) => void; reject: (e: Error) => void };
 
 let worker: Worker | null = null;
+let gcIntervalMs = 0;
 let nextId = 0;
 const pending = new Map<number, Pending>();
 
@@ -25,7 +26,7 @@ function failAll(err: Error): void {
 }
 
 function start(): Worker {
-  const w = new Worker(new URL('./quality-worker.js', import.meta.url), { resourceLimits: WORKER_RESOURCE_LIMITS });
+  const w = new Worker(new URL('./quality-worker.js', import.meta.url), { resourceLimits: WORKER_RESOURCE_LIMITS, workerData: { gcIntervalMs } });
   w.unref();
   w.on('message', (m: { id: number; report?: QualityReport; error?: string }) => {
     const p = pending.get(m.id);
@@ -40,6 +41,21 @@ function start(): Worker {
     if (worker === w) failAll(new Error(`the quality thread exited (code ${code})`));
   });
   return w;
+}
+
+/**
+ * Paces the quality thread's minor garbage collections (runtime/gc-pacing.ts; 0, the default,
+ * leaves them to V8): each photo leaves its copy and the measures' scratch arrays, ~1 MiB
+ * outside V8's heap, dead behind a few bytes of objects. `createServer` sets its
+ * `gcIntervalMs`; a thread already running takes the new interval at once.
+ *
+ * @example
+ *   setQualityThreadGcInterval(50);
+ */
+export function setQualityThreadGcInterval(ms: number): void {
+  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`gcIntervalMs must be a number of ms >= 0, got ${ms}`);
+  gcIntervalMs = ms;
+  worker?.postMessage({ gcIntervalMs: ms });
 }
 
 /** assessQuality(image, thresholds) on the quality thread; the pixels are copied, `image` stays usable. */

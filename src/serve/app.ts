@@ -21,6 +21,8 @@ import { serverMetrics, type ServerMetrics } from './metrics.js';
 import { openApiCollector } from './openapi.js';
 import { DEFAULT_SERVE_OPTIONS, type ServeOptions } from './options.js';
 import { registerRoutes, type RouteContext } from './routes.js';
+import { setQualityThreadGcInterval } from '../pipeline/quality-thread.js';
+import { paceGarbageCollection, type GcPacer } from '../runtime/gc-pacing.js';
 
 /** A configured server (`createServer`): listen, then close. */
 export interface Server {
@@ -60,6 +62,10 @@ export async function createServer(model: Classifier | ServedModel, overrides: P
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false } },
   });
   const metrics = serverMetrics({ maxBatch: options.maxBatch });
+  // This thread's dead request and pixel buffers go back every gcIntervalMs while it serves
+  // (runtime/gc-pacing.ts); the quality thread does the same. Started at listen, stopped at close.
+  let pacer: GcPacer | null = null;
+  setQualityThreadGcInterval(options.gcIntervalMs);
   const state = { ready: false, draining: false };
   const batcher = new MicroBatcher<BatchItem, BatchResult>({
     maxBatch: options.maxBatch,
@@ -98,6 +104,7 @@ export async function createServer(model: Classifier | ServedModel, overrides: P
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
+    pacer?.noteWork();
     metrics.inFlight.dec();
     const route = req.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, status: String(reply.statusCode) });
@@ -140,6 +147,7 @@ export async function createServer(model: Classifier | ServedModel, overrides: P
     },
     async listen() {
       const address = await app.listen({ host: options.host, port: options.port });
+      pacer ??= paceGarbageCollection(options.gcIntervalMs);
       if (options.warmUp) {
         // Every batch size the batcher can form, largest first: the first pass at a new shape
         // pays for oneDNN's kernel set-up and its plan variant (a few MiB each), so serving
@@ -155,6 +163,8 @@ export async function createServer(model: Classifier | ServedModel, overrides: P
     async close() {
       state.ready = false;
       state.draining = true;
+      pacer?.stop();
+      pacer = null;
       // In-flight requests finish within their timeout; after that, connections are cut.
       const cut = setTimeout(() => app.server.closeAllConnections(), options.requestTimeoutMs + 2000);
       try {

@@ -27,6 +27,12 @@ export interface ServeOptions {
   warmUp: boolean;
   /** Serve the web page at / (default true). */
   web: boolean;
+  /**
+   * A minor garbage collection at most this often on each serving thread while it works, ms
+   * (src/runtime/gc-pacing.ts: dead pixel buffers go back within it instead of piling up until
+   * V8's own schedule); 0 leaves the schedule to V8.
+   */
+  gcIntervalMs: number;
 }
 
 /** The defaults `createServer` and `finegrain serve` start from. */
@@ -41,4 +47,5 @@ export const DEFAULT_SERVE_OPTIONS: ServeOptions = {
   maxPixels: 40_000_000,
   warmUp: true,
   web: true,
+  gcIntervalMs: 50,
 };

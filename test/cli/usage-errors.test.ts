@@ -23,6 +23,7 @@ test('usage errors: one line, no stack trace, exit status 2', async () => {
       [['train', '--resume', join(dir, 'absent')], /no run there/],
       [['synth', '--classes', '2'], /finegrain synth: synth: --out is required/],
       [['models', '--filter', 'no_such_family'], /no registered model name contains 'no_such_family'/],
+      [['serve', '--checkpoint', join(dir, 'absent.safetensors'), '--gc-interval-ms', '-1'], /finegrain serve: --gc-interval-ms must be an integer >= 0/],
     ];
     for (const [args, message] of cases) {
       const r = runCli(args);

@@ -45,6 +45,9 @@ Serves a checkpoint (or an ensemble) over HTTP:
   --api-key KEY         require Authorization: Bearer KEY (or env FINEGRAIN_API_KEY)
   --no-warm-up          ready at once (first requests pay the warm-up)
   --no-web              no web page at /
+  --gc-interval-ms MS   a minor garbage collection at most this often on each serving
+                        thread while it works (default ${D.gcIntervalMs}): dead pixel buffers go
+                        back within it instead of piling up; 0 leaves it to V8
   --threads N           intra-op threads per forward pass (default: every core, or
                         OMP_NUM_THREADS; ONNX Runtime's own choice with onnx); 1 is faster
                         on a machine busy with other work. With libtorch the forward passes
@@ -79,6 +82,7 @@ const SERVER_OPTIONS = {
   'api-key': { type: 'string' },
   'no-warm-up': { type: 'boolean' },
   'no-web': { type: 'boolean' },
+  'gc-interval-ms': { type: 'string' },
   threads: { type: 'string' },
 } as const;
 
@@ -133,7 +137,7 @@ async function onnxModel(argv: string[], maxPixels: number | undefined): Promise
  * inference thread of its own (libtorch-thread.ts) so forward passes never block the
  * event loop that accepts, decodes and answers requests.
  */
-async function libtorchModel(argv: string[], maxPixels: number | undefined): Promise<ServedModel> {
+async function libtorchModel(argv: string[], maxPixels: number | undefined, gcIntervalMs: number): Promise<ServedModel> {
   // Nothing here loads libtorch: the flags are parsed as given and the inference thread
   // resolves the device and precision, so the main thread holds no copy of that code.
   const [{ MODEL_OPTIONS, modelRequest }, { loadLibtorchThread }] = await Promise.all([
@@ -155,7 +159,7 @@ async function libtorchModel(argv: string[], maxPixels: number | undefined): Pro
       ema: r.ema,
       maxPixels,
     },
-    { threads, servingMemory: true },
+    { threads, servingMemory: true, gcIntervalMs },
   );
 }
 
@@ -180,8 +184,9 @@ export async function run(argv: string[]): Promise<void> {
     apiKey: str('api-key') ?? (process.env.FINEGRAIN_API_KEY || undefined),
     warmUp: !values['no-warm-up'],
     web: !values['no-web'],
+    gcIntervalMs: int(str('gc-interval-ms'), '--gc-interval-ms', 0) ?? D.gcIntervalMs,
   };
-  const clf = runtime === 'onnx' ? await onnxModel(argv, options.maxPixels) : await libtorchModel(argv, options.maxPixels);
+  const clf = runtime === 'onnx' ? await onnxModel(argv, options.maxPixels) : await libtorchModel(argv, options.maxPixels, options.gcIntervalMs);
   const server = await createServer(clf, options);
   onShutdownSignals(async () => {
     await server.close();
