@@ -58,15 +58,21 @@ export function setQualityThreadGcInterval(ms: number): void {
   worker?.postMessage({ gcIntervalMs: ms });
 }
 
-/** assessQuality(image, thresholds) on the quality thread; the pixels are copied, `image` stays usable. */
-export function assessQualityOffThread(image: RawImage, thresholds: QualityThresholds): Promise<QualityReport> {
+/**
+ * assessQuality(image, thresholds) on the quality thread. The pixels are copied and `image`
+ * stays usable, unless `owned` says the caller gives them away: a buffer of their own then moves
+ * to the thread without a copy (and is unusable here after the call).
+ */
+export function assessQualityOffThread(image: RawImage, thresholds: QualityThresholds, options: { owned?: boolean } = {}): Promise<QualityReport> {
   worker ??= start();
   const w = worker;
   const id = nextId++;
-  const data = image.data.slice();
+  const whole = image.data.byteOffset === 0 && image.data.byteLength === image.data.buffer.byteLength && image.data.buffer instanceof ArrayBuffer;
+  const data = options.owned && whole ? image.data : image.data.slice();
+  const buffer = data.buffer as ArrayBuffer; // `whole` ruled out a SharedArrayBuffer; slice() makes an ArrayBuffer
   return new Promise<QualityReport>((resolve, reject) => {
     if (pending.size === 0) w.ref();
     pending.set(id, { resolve, reject });
-    w.postMessage({ id, image: { data, width: image.width, height: image.height, channels: image.channels }, thresholds }, [data.buffer]);
+    w.postMessage({ id, image: { data, width: image.width, height: image.height, channels: image.channels }, thresholds }, [buffer]);
   });
 }

@@ -38,7 +38,10 @@ export async function decodeServed(
     decodeInput(input, preprocess, options),
     side >= QUALITY_SIDE ? Promise.resolve(null) : decodeForQuality(input, options),
   ]);
-  return { ...image, quality: await assessQualityOffThread(photo ?? { ...qualityView(image, preprocess), channels: 3 }, thresholds) };
+  // The quality photo and a cropped view are this call's own pixels: they move to the quality
+  // thread uncopied. The model's copy itself (a view that is the whole image) is copied.
+  const view = photo ?? { ...qualityView(image, preprocess), channels: 3 as const };
+  return { ...image, quality: await assessQualityOffThread(view, thresholds, { owned: view.data !== image.data }) };
 }
 
 /**

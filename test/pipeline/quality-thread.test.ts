@@ -26,6 +26,17 @@ test('the quality thread answers what assessQuality answers, concurrently, and l
   assert.ok(off[1]!.issues.includes('low_contrast'));
 });
 
+test('owned pixels move to the quality thread uncopied; a view into a larger buffer is copied even when owned', async () => {
+  const im = image(120, 90, 5);
+  const expected = assessQuality({ ...im, data: Uint8Array.from(im.data) }, DEFAULT_QUALITY_THRESHOLDS);
+  assert.deepEqual(await assessQualityOffThread(im, DEFAULT_QUALITY_THRESHOLDS, { owned: true }), expected);
+  assert.equal(im.data.byteLength, 0, 'the buffer was transferred (detached here), not copied');
+  const big = image(120, 91, 5);
+  const view = { ...big, height: 90, data: big.data.subarray(0, 120 * 90 * 3) };
+  assert.deepEqual(await assessQualityOffThread(view, DEFAULT_QUALITY_THRESHOLDS, { owned: true }), expected);
+  assert.equal(big.data.byteLength, 120 * 91 * 3, 'a view of a shared buffer is copied: the rest of it stays usable');
+});
+
 test('a malformed image is a RangeError from the quality thread, and the thread goes on answering', async () => {
   await assert.rejects(assessQualityOffThread({ data: new Uint8Array(5), width: 2, height: 2, channels: 3 }, DEFAULT_QUALITY_THRESHOLDS), (e: Error) => {
     assert.ok(e instanceof RangeError);
