@@ -106,6 +106,10 @@ export * as hierarchy from './hierarchy/index.js';
 // Self-supervised pretraining: MAE on unlabelled photos (docs/pretraining.md).
 export { pretrain, type PretrainOptions, type PretrainResult, type MaeConfig, type MaeConfigInput } from './pretrain/index.js';
 export * as mae from './pretrain/index.js';
+// Which photos to label next: uncertain, diverse, no near-duplicates or bad photos (docs/labelling.md).
+export { suggest, type SuggestOptions, type SuggestResult } from './active-learning/suggest.js';
+export { SuggestError } from './active-learning/errors.js';
+export * as activeLearning from './active-learning/index.js';
 // Export: a model as an ONNX graph, and the graph as the bytes of an .onnx file.
 export { exportOnnx, type ExportOnnxOptions } from './export/export-onnx.js';
 export { OnnxGraph, FloatAttr, FloatsAttr, type GraphNode, type GraphInitializer, type GraphValueInfo, type OnnxAttrValue } from './export/onnx-graph.js';

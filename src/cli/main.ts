@@ -31,6 +31,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
     summary: 'add a class to a checkpoint from a few photos, without training (stored beside it)',
     load: () => import('./commands/enroll.js'),
   },
+  suggest: {
+    summary: 'which unlabelled photos to label next: uncertain, diverse, no near-duplicates or bad photos (CSV)',
+    load: () => import('./commands/suggest.js'),
+  },
   classes: { summary: "a checkpoint's classes, trained and enrolled; remove an enrolled one", load: () => import('./commands/classes.js') },
   predict: { summary: 'predict images: Kaggle CSV or top-k JSON, TTA, ensembles, attention maps', load: () => import('./commands/predict.js') },
   serve: { summary: 'serve a checkpoint over HTTP: classify, verify, attention maps, metrics, web page', load: () => import('./commands/serve.js') },

@@ -32,7 +32,7 @@ import { predictDataset, type DatasetPredictions, type PredictOptions } from '..
 import { loadEnsemble, type LoadedEnsemble } from '../infer/predict-files.js';
 import type { TtaOptions } from '../evaluation/tta.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
-import { FittedCalibration, loadCalibration, uncalibrated, type Calibration } from '../open-world/calibration.js';
+import { FittedCalibration, loadCalibration, uncalibrated, type Calibration, type UnknownVerdict } from '../open-world/calibration.js';
 import { softmax } from '../nn/functional/activation.js';
 import { EnrolledClasses, type EnrolledClassInfo } from '../enrollment/enrolled-classes.js';
 import { enrolledClass } from '../enrollment/enroll-class.js';
@@ -386,7 +386,32 @@ export class LibtorchModel implements ServedModel, Disposable {
   runBatch(items: readonly BatchItem[]): BatchResult[] {
     this.check();
     if (!items.length) return [];
-    const images = items.map((it) => it.image);
+    return this.forward(
+      items.map((it) => it.image),
+      (out, firstInput) => this.readOut(items, out, firstInput),
+    );
+  }
+
+  /**
+   * The calibrated probabilities [N × K] (the head the model answers with, at the calibration's
+   * temperature: exactly what `runBatch` ranks classes by) and the embeddings [N × D] of decoded
+   * images, row-major, for work on the embedding space (`finegrain suggest`).
+   *
+   * @example
+   *   const { probabilities, embeddings, embeddingSize } = model.embedBatch([await model.decode('a.jpg')]);
+   */
+  embedBatch(images: readonly RgbImage[]): { probabilities: Float32Array; embeddings: Float32Array; embeddingSize: number } {
+    this.check();
+    if (!images.length) return { probabilities: new Float32Array(0), embeddings: new Float32Array(0), embeddingSize: 0 };
+    return this.forward(images, (out) => {
+      const { probs } = this.answer(out, false);
+      const embeddings = scope(() => out.embeddings.float().contiguous().toTypedArray() as Float32Array);
+      return { probabilities: probs, embeddings, embeddingSize: out.embeddings.size(1) };
+    });
+  }
+
+  /** Every member's forward pass over `images`, combined; `read` sees the outputs before they are freed. */
+  private forward<T>(images: readonly RgbImage[], read: (out: MemberOutput, firstInput: Tensor) => T): T {
     const { device, precision, channelsLast } = this.info;
     const members = this.ensemble.members;
     const outputs: MemberOutput[] = [];
@@ -406,7 +431,7 @@ export class LibtorchModel implements ServedModel, Disposable {
         this.info.ensemble,
       );
       try {
-        return this.readOut(items, combined, inputFor(members[0]!.preprocess));
+        return read(combined, inputFor(members[0]!.preprocess));
       } finally {
         for (const t of [combined.probs, combined.logits, combined.embeddings]) t.dispose();
       }
@@ -416,15 +441,17 @@ export class LibtorchModel implements ServedModel, Disposable {
     }
   }
 
-  private readOut(items: readonly BatchItem[], out: MemberOutput, firstInput: Tensor): BatchResult[] {
-    const { classes, calibration, head, hierarchy, byName } = this.state;
-    const k = classes.length;
+  /**
+   * The answering head's logits (the closed-form head when classes are enrolled or the
+   * calibration chose it) as probabilities at the calibration's temperature, row-major, and
+   * the unknown verdicts when asked: one place, so every caller ranks classes alike.
+   */
+  private answer(out: MemberOutput, withVerdicts: boolean): { probs: Float32Array; verdicts: UnknownVerdict[] } {
+    const { calibration, head } = this.state;
     const logits = head ? head.logits(out.embeddings) : out.logits;
-    let verdicts: ReturnType<Calibration['unknown']>;
-    let probs: Float32Array;
     try {
-      verdicts = calibration.unknown(logits, out.embeddings);
-      probs = scope(() => {
+      const verdicts = withVerdicts ? calibration.unknown(logits, out.embeddings) : [];
+      const probs = scope(() => {
         const p =
           logits !== out.logits
             ? softmax(logits.float().div(calibration.temperature), 1)
@@ -433,9 +460,16 @@ export class LibtorchModel implements ServedModel, Disposable {
               : calibration.probabilities(logits);
         return p.float().contiguous().toTypedArray() as Float32Array;
       });
+      return { probs, verdicts };
     } finally {
       if (logits !== out.logits) logits.dispose();
     }
+  }
+
+  private readOut(items: readonly BatchItem[], out: MemberOutput, firstInput: Tensor): BatchResult[] {
+    const { classes, head, hierarchy, byName } = this.state;
+    const k = classes.length;
+    const { probs, verdicts } = this.answer(out, true);
     const mapClass: (number | undefined)[] = [];
     const results: BatchResult[] = items.map((it, i) => {
       const row = probs.subarray(i * k, (i + 1) * k);

@@ -23,7 +23,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['infer', 'export', 'open-world', 'pretrain'],
   ['hierarchy', 'enrollment'],
   ['pipeline'],
-  ['serve'],
+  ['serve', 'active-learning'],
   ['cli'],
   ['index.ts'],
 ];
