@@ -17,6 +17,14 @@ import type { QualityIssue } from '../open-world/quality.js';
 import type { LibtorchModel } from '../pipeline/libtorch-model.js';
 import type { DecodedImage } from '../pipeline/served-model.js';
 
+/** A photo the quality gate left out. */
+export interface LowQualityPhoto {
+  /** The photo. */
+  path: string;
+  /** What the gate found wrong with it. */
+  issues: QualityIssue[];
+}
+
 /** What `embedPhotos` read: one row per usable photo, and what it left out. */
 export interface EmbeddedPhotos {
   /** The usable photos, in row order. */
@@ -28,7 +36,7 @@ export interface EmbeddedPhotos {
   /** Width of an embedding. */
   embeddingSize: number;
   /** Photos the quality gate flagged, with its issues (only with `qualityGate`). */
-  lowQuality: { path: string; issues: QualityIssue[] }[];
+  lowQuality: LowQualityPhoto[];
   /** Files that could not be read, with the reason. */
   skipped: SkipReport;
 }

@@ -13,6 +13,7 @@ export { suggest, type SuggestOptions, type SuggestResult } from './suggest.js';
 export { SuggestError } from './errors.js';
 export { rankSuggestions, DEFAULT_POOL_FACTOR, type RankInput, type RankOptions, type RankedRow, type Ranking } from './rank-suggestions.js';
 export { type Suggestion } from './suggestion.js';
+export { type LowQualityPhoto } from './embed-photos.js';
 export { suggestionsCsv, writeSuggestionsCsv, SUGGESTION_COLUMNS } from './suggestion-csv.js';
 export { kCenterGreedy, type KCenterPick, type KCenterOptions } from './k-center-greedy.js';
 export { collapseNearDuplicates, DEFAULT_DUPLICATE_SIMILARITY, type DuplicateGroup } from './near-duplicates.js';

@@ -88,7 +88,12 @@ export interface Ranking {
   /** The suggestions, rank order. */
   rows: RankedRow[];
   /** Rows left out as near-duplicates of a labelled photo, with that similarity. */
-  nearLabeled: { row: number; similarity: number }[];
+  nearLabeled: {
+    /** The photo's row. */
+    row: number;
+    /** Its cosine similarity to the closest labelled photo. */
+    similarity: number;
+  }[];
   /** Photos left after collapsing near-duplicates. */
   candidates: number;
   /** How many of them the greedy chose among. */

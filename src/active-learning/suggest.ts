@@ -13,12 +13,11 @@
 import { existsSync, statSync } from 'node:fs';
 import { listImages } from '../data/datasets/list-images.js';
 import { SkipReport, type SkippedFile } from '../data/skip-report.js';
-import type { QualityIssue } from '../open-world/quality.js';
 import { servedModelOf, type Classifier, type ClassifierOptions } from '../pipeline/classifier.js';
 import { loadLibtorchModel, LibtorchModel } from '../pipeline/libtorch-model.js';
 import { fromTypedArray } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { embedPhotos } from './embed-photos.js';
+import { embedPhotos, type LowQualityPhoto } from './embed-photos.js';
 import { SuggestError } from './errors.js';
 import { rankSuggestions, type RankOptions } from './rank-suggestions.js';
 import { writeSuggestionsCsv } from './suggestion-csv.js';
@@ -47,13 +46,18 @@ export interface SuggestResult {
   /** Photos in the folder (readable or not). */
   photos: number;
   /** Photos the quality gate left out, with its issues. */
-  lowQuality: { path: string; issues: QualityIssue[] }[];
+  lowQuality: LowQualityPhoto[];
   /** Files that could not be read (in either folder), with the reason. */
   skipped: readonly SkippedFile[];
   /** One line: how many files were skipped, by reason. */
   skippedSummary: string;
   /** Unlabelled photos left out as near-duplicates of a labelled one, with the similarity. */
-  nearLabeled: { path: string; similarity: number }[];
+  nearLabeled: {
+    /** The unlabelled photo. */
+    path: string;
+    /** Its cosine similarity to the closest labelled photo. */
+    similarity: number;
+  }[];
   /** Labelled photos read (centres before the first pick). */
   labeled: number;
   /** Usable photos left after collapsing near-duplicates. */

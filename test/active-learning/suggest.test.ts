@@ -4,11 +4,13 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { classifier, liveTensors, suggest, SuggestError } from '../../src/index.js';
 import { parseCsv } from '../../src/data/datasets/parse-csv.js';
+import { embedPhotos } from '../../src/active-learning/embed-photos.js';
+import { loadLibtorchModel } from '../../src/pipeline/libtorch-model.js';
 import { suggestFixture, type SuggestFixture } from './suggest-fixture.js';
 
 let dir: string;
@@ -82,13 +84,49 @@ test("the numbers are the served model's calibrated probabilities; a classifier 
     top3,
   );
   assert.ok((await clf.classify(f.good[0]!)).predictions.length > 0, 'the classifier still works');
+  // the uncalibrated original answers at temperature 1: other probabilities for the same photos
+  const raw = await suggest(f.fx.checkpoint, { unlabeled: f.inbox, count: 50, duplicateSimilarity: 1 });
+  assert.deepEqual(raw.calibration, { calibrated: false, temperature: 1 });
+  const t = all.calibration.temperature;
+  assert.ok(Math.abs(t - 1) > 0.01, `the fixture's calibration has temperature ${t}`);
+  const s0 = r.suggestions[0]!;
+  const same = raw.suggestions.find((x) => x.path === s0.path) ?? raw.suggestions.find((x) => x.duplicates.includes(s0.path))!;
+  if (same.path === s0.path) assert.ok(Math.abs(same.entropy - s0.entropy) > 1e-3, `${same.entropy} vs ${s0.entropy}`);
 });
 
-test('labelled photos are centres: their count is reported and the picks are measured from them', async () => {
-  const r = await suggest(f.ckpt, { unlabeled: f.inbox, labeled: join(f.fx.dir, 'train'), count: 2 });
-  assert.equal(r.labeled, 36);
+test('labelled photos are centres: counted, picks measured from them, their near-duplicates left out', async () => {
+  const labelled = join(dir, 'labelled');
+  mkdirSync(join(labelled, 'class_1'), { recursive: true });
+  copyFileSync(f.good[2]!, join(labelled, 'class_1', 'same-as-photo-2.png'));
+  for (const p of f.fx.photos.class_0!.slice(0, 2)) copyFileSync(p, join(labelled, basename(p)));
+  const r = await suggest(f.ckpt, { unlabeled: f.inbox, labeled: labelled, count: 2 });
+  assert.equal(r.labeled, 3);
+  assert.ok(
+    r.nearLabeled.some((x) => x.path === f.good[2] && x.similarity > 0.999),
+    JSON.stringify(r.nearLabeled),
+  );
+  assert.ok(!r.suggestions.some((s) => s.path === f.good[2] || s.duplicates.includes(f.good[2]!)));
   assert.equal(r.suggestions.length, 2);
   assert.ok(r.suggestions.every((s) => s.distance !== null && s.distance >= 0));
+});
+
+test('the quality gate can be turned off (labelled photos are read whatever their quality)', async () => {
+  using model = await loadLibtorchModel(f.ckpt);
+  const files = [f.dark, f.good[0]!, f.corrupt];
+  const gated = await embedPhotos(model, files);
+  assert.deepEqual(gated.paths, [f.good[0]]);
+  assert.deepEqual(
+    gated.lowQuality.map((q) => q.path),
+    [f.dark],
+  );
+  const all = await embedPhotos(model, files, { qualityGate: false, batchSize: 1 });
+  assert.deepEqual(all.paths, [f.dark, f.good[0]]);
+  assert.equal(all.skipped.count, 1);
+  assert.equal(all.probabilities.length, 2 * model.classes.length);
+  assert.equal(all.embeddings.length, 2 * all.embeddingSize);
+  // the same rows whatever the batch size
+  const row = (e: typeof all, i: number) => Array.from(e.embeddings.subarray(i * e.embeddingSize, (i + 1) * e.embeddingSize));
+  row(all, 1).forEach((v, k) => assert.ok(Math.abs(v - row(gated, 0)[k]!) < 1e-4));
 });
 
 test('refused before any work: a missing checkpoint or folder, an empty folder, a count that is not a positive integer', async () => {
