@@ -10,27 +10,26 @@
  * probabilities (temperature cross-fitted on the labelled 10 %) and the backbone's embeddings —
  * what `suggest()` reads off a checkpoint made of this backbone and head — go through the
  * library's `rankSuggestions`, the function `suggest()` calls. Beside the default (margin,
- * pool 5 × N) it ranks with entropy, with uncertainty alone (pool 1 × N) and with diversity
+ * pool 2 × N, the labelled photos as centres) it ranks without the labelled photos as centres, with entropy, with uncertainty alone (pool 1 × N) and with diversity
  * alone (the core-set greedy over every photo), on the same draws.
  *
  *   npm run bench -- suggest [--seeds 5] [--count 200] [--data ../shared/data/cub100]
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { rankSuggestions, type RankOptions } from '../../src/active-learning/rank-suggestions.js';
+import { DEFAULT_OUTLIER_FRACTION, DEFAULT_POOL_FACTOR } from '../../src/active-learning/rank-suggestions.js';
 import { DEFAULT_DUPLICATE_SIMILARITY } from '../../src/active-learning/near-duplicates.js';
 import { cubDataset } from '../../src/data/datasets/cub.js';
 import { Rng } from '../../src/data/random.js';
-import { softmax } from '../../src/nn/functional/activation.js';
 import { useAllCores } from '../../src/runtime/settings.js';
-import { fromTypedArray, tensor } from '../../src/tensor/index.js';
 import { scope } from '../../src/tensor/scope.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import { cpuModel } from '../engine/machine.js';
 import { f, table } from '../format.js';
 import { duplicateStudy } from './duplicates.js';
 import { BACKBONE, embedDataset } from './embed.js';
-import { accuracy, crossFittedTemperature, PROBE, probeLogits, trainProbe } from './probe.js';
+import { accuracy, PROBE, trainProbe } from './probe.js';
+import { compare, stratified, type Arm, type Split } from './protocol.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,12 +39,13 @@ const { values } = parseArgs({
     start: { type: 'string', default: '0.1' },
     cache: { type: 'string', default: 'runs/bench-suggest' },
     'duplicate-photos': { type: 'string', default: '60' },
+    tune: { type: 'boolean' },
     out: { type: 'string' },
     help: { type: 'boolean' },
   },
 });
 if (values.help) {
-  console.log(`usage: npm run bench -- suggest [--seeds 5] [--count 200] [--start 0.1] [--data DIR] [--cache DIR] [--duplicate-photos 60] [--out FILE]
+  console.log(`usage: npm run bench -- suggest [--tune] [--seeds 5] [--count 200] [--start 0.1] [--data DIR] [--cache DIR] [--duplicate-photos 60] [--out FILE]
 
   --data              a CUB-style folder (default ../shared/data/cub100)
   --seeds             draws of the starting labels and of the random arm (default 5)
@@ -53,7 +53,10 @@ if (values.help) {
   --start             the labelled share of the training images to start from (default 0.1)
   --cache             where the backbone's embeddings are cached (default runs/bench-suggest)
   --duplicate-photos  photos copied (re-encoded, resized, cropped) to check the near-duplicate threshold (0: skip)
-  --out               the results JSON (default bench/results/suggest-<date>.json)`);
+  --tune              choose the defaults instead: a third of the training split is the evaluation set
+                      (the test split is not scored); pool factors 1–5 and all, labelled photos as
+                      centres or not, margin and entropy
+  --out               the results JSON (default bench/results/suggest[-tune]-<date>.json)`);
   process.exit(0);
 }
 if (!existsSync(values.data!)) {
@@ -85,98 +88,74 @@ const [xTrain, xTest] = scope(() => {
 });
 
 const allRows = Array.from(yTrain, (_, i) => i);
-const full = trainProbe(xTrain, yTrain, allRows, C, 0);
-const fullAccuracy = accuracy(full, xTest, yTest, testRows, C);
-full.dispose();
-log(`recipe check: the probe on every training label reaches ${(100 * fullAccuracy).toFixed(1)} % top-1`);
-
-/** The starting labels: `startShare` of each class (at least one photo), shuffled by `rng`. */
-function startingRows(rng: Rng): number[] {
-  const out: number[] = [];
-  for (let c = 0; c < C; c++) {
-    const rows = allRows.filter((r) => yTrain[r] === c);
-    const take = Math.max(1, Math.round(startShare * rows.length));
-    out.push(
-      ...rng
-        .permutation(rows.length)
-        .slice(0, take)
-        .map((i) => rows[i]!),
-    );
-  }
-  return out.sort((a, b) => a - b);
-}
-
-const ARMS: { name: string; options?: Omit<RankOptions, 'count'> }[] = [
-  { name: 'random' },
-  { name: 'suggest (margin, pool 5N)', options: { uncertainty: 'margin' } },
-  { name: 'suggest --uncertainty entropy', options: { uncertainty: 'entropy' } },
-  { name: 'uncertainty alone (pool 1N)', options: { uncertainty: 'margin', poolFactor: 1 } },
-  { name: 'diversity alone (pool all)', options: { uncertainty: 'margin', poolFactor: Infinity } },
-];
-const results: Record<string, number[]> = Object.fromEntries(ARMS.map((a) => [a.name, []]));
-const starts: number[] = [];
-const temperatures: number[] = [];
-const duplicatesBehind: Record<string, number[]> = {};
-
-for (let seed = 1; seed <= seeds; seed++) {
-  const rng = new Rng(seed, 'bench-suggest');
-  const labelled = startingRows(rng.fork('start'));
-  const inL = new Set(labelled);
-  const unlabelled = allRows.filter((r) => !inL.has(r));
-  const p0 = trainProbe(xTrain, yTrain, labelled, C, seed);
-  starts.push(accuracy(p0, xTest, yTest, testRows, C));
-  const T = crossFittedTemperature(xTrain, yTrain, labelled, C, seed);
-  temperatures.push(T);
-  const probabilities = scope(() => {
-    const logits = fromTypedArray(probeLogits(p0, xTrain, unlabelled), [unlabelled.length, C]);
-    return softmax(logits.div(T), 1).contiguous().toTypedArray() as Float32Array;
-  });
-  p0.dispose();
-  const pick = (rows: number[]) => scope(() => trainEmb.embeddings.indexSelect(0, tensor(rows, { dtype: 'int64' })).keep());
-  const embeddings = pick(unlabelled);
-  const labeledEmbeddings = pick(labelled);
-  const line: string[] = [];
-  for (const arm of ARMS) {
-    let added: number[];
-    if (!arm.options) {
-      added = rng
-        .fork('random')
-        .permutation(unlabelled.length)
-        .slice(0, count)
-        .map((i) => unlabelled[i]!);
-    } else {
-      const r = rankSuggestions({ probabilities, numClasses: C, embeddings, labeledEmbeddings }, { count, ...arm.options });
-      added = r.rows.map((x) => unlabelled[x.row]!);
-      (duplicatesBehind[arm.name] ??= []).push(r.rows.reduce((s, x) => s + x.duplicates.length, 0) + r.nearLabeled.length);
-    }
-    const p = trainProbe(xTrain, yTrain, [...labelled, ...added], C, seed);
-    const acc = accuracy(p, xTest, yTest, testRows, C);
-    p.dispose();
-    results[arm.name]!.push(acc);
-    line.push(`${arm.name} ${(100 * acc).toFixed(1)}`);
-  }
-  embeddings.dispose();
-  labeledEmbeddings.dispose();
-  log(`seed ${seed}: ${labelled.length} labelled to start (${(100 * starts.at(-1)!).toFixed(1)} %, T ${T.toFixed(2)}); +${count}: ${line.join(', ')}`);
-}
-
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sd = (xs: number[]) => Math.sqrt(xs.reduce((a, b) => a + (b - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1));
 const pct = (x: number) => f(100 * x, 1);
-const random = results.random!;
-const rows = ARMS.map((a) => {
-  const xs = results[a.name]!;
+
+let split: Split;
+let arms: Arm[];
+let fullAccuracy: number | null = null;
+let addCount = count;
+if (values.tune) {
+  // Choosing the default on training photos alone: a third of each species is the evaluation set.
+  const val = stratified(allRows, yTrain, C, 1 / 3, new Rng(0, 'bench-suggest-validation'));
+  const inVal = new Set(val);
+  const candidates = allRows.filter((r) => !inVal.has(r));
+  // the same labels-to-pool proportion as the claim's run
+  addCount = Math.round((count * candidates.length) / allRows.length);
+  split = { x: xTrain, embeddings: trainEmb.embeddings, labels: yTrain, numClasses: C, candidates, evalX: xTrain, evalLabels: yTrain, evalRows: val };
+  const margin = (poolFactor: number, outlierFraction: number) => ({ uncertainty: 'margin' as const, poolFactor, outlierFraction });
+  // pool factors without outlier removal were compared first (20 seeds, bench/RESULTS.md); then these
+  arms = [
+    { name: 'random' },
+    { name: 'margin, pool 2N', options: margin(2, 0) },
+    ...[1, 2, 5].map((k) => ({ name: `margin, pool ${k}N, outliers 0.2`, options: margin(k, 0.2) })),
+    { name: 'margin, pool 2N, outliers 0.4', options: margin(2, 0.4) },
+    { name: 'margin, pool 2N, outliers 0.2, labelled not centres', options: margin(2, 0.2), labelledCentres: false },
+  ];
+  log(`tuning on the training split: ${candidates.length} candidates, ${val.length} validation photos, +${addCount} labels`);
+} else {
+  const full = trainProbe(xTrain, yTrain, allRows, C, 0);
+  fullAccuracy = accuracy(full, xTest, yTest, testRows, C);
+  full.dispose();
+  log(`recipe check: the probe on every training label reaches ${(100 * fullAccuracy).toFixed(1)} % top-1`);
+  split = {
+    x: xTrain,
+    embeddings: trainEmb.embeddings,
+    labels: yTrain,
+    numClasses: C,
+    candidates: allRows,
+    evalX: xTest,
+    evalLabels: yTest,
+    evalRows: testRows,
+  };
+  arms = [
+    { name: 'random' },
+    { name: `suggest (margin, pool ${DEFAULT_POOL_FACTOR}N, outliers ${DEFAULT_OUTLIER_FRACTION})`, options: {} },
+    { name: 'suggest without --labeled (no centres)', options: {}, labelledCentres: false },
+    { name: 'suggest --uncertainty entropy', options: { uncertainty: 'entropy' } },
+    { name: 'suggest --outlier-fraction 0', options: { outlierFraction: 0 } },
+    { name: 'uncertainty alone (pool 1N, no outliers out)', options: { poolFactor: 1, outlierFraction: 0 } },
+    { name: 'diversity alone (core-set: pool all, no outliers out)', options: { poolFactor: Infinity, outlierFraction: 0 } },
+  ];
+}
+const outcome = compare(split, arms, { seeds, count: addCount, startShare, log });
+const random = outcome.top1.random!;
+const rows = arms.map((a) => {
+  const xs = outcome.top1[a.name]!;
   const diff = xs.map((x, i) => x - random[i]!);
   return [
     a.name,
     pct(mean(xs)),
     pct(sd(xs)),
     `${pct(Math.min(...xs))}–${pct(Math.max(...xs))}`,
-    a.options ? `${diff[0]! >= 0 ? '+' : ''}${pct(mean(diff))} ± ${pct(sd(diff))}` : '',
+    a.options ? `${mean(diff) >= 0 ? '+' : ''}${pct(mean(diff))} ± ${pct(sd(diff))}` : '',
     a.options ? `${diff.filter((d) => d > 0).length}/${diff.length}` : '',
   ];
 });
-log(`\nstart: ${pct(mean(starts))} ± ${pct(sd(starts))} % top-1 with ${startShare * 100} % of the labels; +${count} labels (mean over ${seeds} seeds):\n`);
+log(
+  `\nstart: ${pct(mean(outcome.start))} ± ${pct(sd(outcome.start))} % top-1 (${values.tune ? 'validation' : 'test'}) with ${startShare * 100} % of the labels; +${addCount} labels, ${seeds} seeds:\n`,
+);
 log(table(['arm', 'top-1 %', 'sd', 'range', 'vs random (per seed)', 'seeds ahead'], rows));
 
 let dup = null;
@@ -194,7 +173,7 @@ for (const t of [xTrain, xTest, trainEmb.embeddings, testEmb.embeddings]) t.disp
 
 const seconds = (performance.now() - began) / 1000;
 log(`\n${seconds.toFixed(0)} s on ${cpuModel()}`);
-const out = values.out ?? `bench/results/suggest-${new Date().toISOString().slice(0, 10)}.json`;
+const out = values.out ?? `bench/results/suggest${values.tune ? '-tune' : ''}-${new Date().toISOString().slice(0, 10)}.json`;
 writeFileSync(
   out,
   JSON.stringify(
@@ -209,11 +188,23 @@ writeFileSync(
       startShare,
       count,
       seeds,
+      tune: !!values.tune,
+      added: addCount,
       fullLabelAccuracy: fullAccuracy,
-      start: starts,
-      temperatures,
-      arms: Object.fromEntries(ARMS.map((a) => [a.name, { options: a.options ?? null, top1: results[a.name] }])),
-      duplicatesBehind,
+      start: outcome.start,
+      startLabels: outcome.startLabels,
+      temperatures: outcome.temperatures,
+      arms: Object.fromEntries(
+        arms.map((a) => [
+          a.name,
+          {
+            options: a.options ? { ...a.options, poolFactor: a.options.poolFactor === Infinity ? 'all' : a.options.poolFactor } : null,
+            labelledCentres: a.labelledCentres ?? true,
+            top1: outcome.top1[a.name],
+          },
+        ]),
+      ),
+      duplicatesBehind: outcome.duplicates,
       duplicates: dup,
     },
     null,

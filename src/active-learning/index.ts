@@ -1,7 +1,7 @@
 /**
  * Active learning: which photos to label next (`suggest`, `finegrain suggest`,
  * docs/labelling.md) and the parts it is made of — uncertainty measures, near-duplicate
- * collapsing, k-center greedy, the ranking over given numbers, the CSV.
+ * collapsing, outliers by local density, k-center greedy, the ranking over given numbers, the CSV.
  *
  * @example
  *   import { suggest } from 'finegrain';
@@ -11,7 +11,16 @@
  */
 export { suggest, type SuggestOptions, type SuggestResult } from './suggest.js';
 export { SuggestError } from './errors.js';
-export { rankSuggestions, DEFAULT_POOL_FACTOR, type RankInput, type RankOptions, type RankedRow, type Ranking } from './rank-suggestions.js';
+export {
+  rankSuggestions,
+  DEFAULT_POOL_FACTOR,
+  DEFAULT_OUTLIER_FRACTION,
+  DENSITY_NEIGHBOURS,
+  type RankInput,
+  type RankOptions,
+  type RankedRow,
+  type Ranking,
+} from './rank-suggestions.js';
 export { type Suggestion } from './suggestion.js';
 export { type LowQualityPhoto } from './embed-photos.js';
 export { suggestionsCsv, writeSuggestionsCsv, SUGGESTION_COLUMNS } from './suggestion-csv.js';

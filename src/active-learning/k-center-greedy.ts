@@ -12,8 +12,9 @@
  * Where `finegrain suggest` differs (suggest-ranking.ts): the greedy runs over the most
  * uncertain photos only (the pool), not all of them, so the picks are both uncertain and
  * diverse; the embeddings are L2-normalised first (distances are then a function of cosine
- * similarity, as the knn unknown score measures them); bad photos and near-duplicates are
- * removed before, instead of the robust refinement's outlier budget; without labelled photos
+ * similarity, as the knn unknown score measures them); bad photos, near-duplicates and the
+ * sparsest share of the photos (rank-suggestions.ts) are removed before, instead of the robust
+ * refinement's outlier budget; without labelled photos
  * the first pick is the first point (the caller puts the most uncertain first), where the
  * paper starts from its initial labelled set.
  *

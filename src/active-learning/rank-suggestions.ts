@@ -6,8 +6,13 @@
  *    again teaches nothing).
  * 2. The rest are ordered by uncertainty (uncertainty.ts), most uncertain first, and
  *    near-duplicates are collapsed to their most uncertain photo (near-duplicates.ts).
- * 3. The pool: the `poolFactor × count` most uncertain representatives.
- * 4. k-center greedy over the pool in the L2-normalised embedding space (k-center-greedy.ts),
+ * 3. Outliers are left out: the `outlierFraction` of representatives in the sparsest regions of
+ *    the embedding space (the lowest mean cosine similarity to their DENSITY_NEIGHBOURS nearest
+ *    representatives) — the photos k-center greedy would otherwise reach for first, being far
+ *    from everything, and whose labels teach a classifier least about its classes. (The core-set
+ *    paper's robust k-center allows an outlier budget for the same reason.)
+ * 4. The pool: the `poolFactor × count` most uncertain representatives left.
+ * 5. k-center greedy over the pool in the L2-normalised embedding space (k-center-greedy.ts),
  *    the labelled photos counting as centres already chosen: `count` picks, in pick order.
  *
  * Uncertainty alone picks many photos of the same confusion (twenty photos of the same two
@@ -23,17 +28,27 @@ import { tensor } from '../tensor/creation.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { kCenterGreedy } from './k-center-greedy.js';
-import { collapseNearDuplicates, DEFAULT_DUPLICATE_SIMILARITY } from './near-duplicates.js';
-import { maxSimilarity } from './similarity.js';
+import { collapseNearDuplicates, DEFAULT_DUPLICATE_SIMILARITY, type DuplicateGroup } from './near-duplicates.js';
+import { maxSimilarity, neighbourDensity } from './similarity.js';
 import { entropy, margin, topTwo, uncertaintyOf, type UncertaintyMeasure } from './uncertainty.js';
 
 /**
  * The pool is this many times `count` (the most uncertain photos the greedy chooses among).
- * Five: wide enough that the greedy can avoid taking many photos of one confusion, narrow
- * enough that every pick is among the least sure fifth of a pool five times the labels asked
- * for (bench/suggest compares 1, 5 and every photo).
+ * Two, chosen on validation photos carved from cub100's training split (bench/suggest --tune,
+ * 20 seeds; bench/RESULTS.md): the wider the pool, the more the greedy's farthest-first picks
+ * drift to atypical photos, and top-1 fell steadily from pool 2 to 3, 5 and every photo; pools
+ * of 1 and 1.5 scored as 2 within the noise.
  */
-export const DEFAULT_POOL_FACTOR = 5;
+export const DEFAULT_POOL_FACTOR = 2;
+
+/**
+ * The share of candidates left out as outliers. 0.2, chosen on validation photos of cub100
+ * (bench/suggest --tune, 20 seeds; bench/RESULTS.md) among 0, 0.2 and 0.4.
+ */
+export const DEFAULT_OUTLIER_FRACTION = 0.2;
+
+/** Neighbours a photo's density is measured over. */
+export const DENSITY_NEIGHBOURS = 10;
 
 /** What `rankSuggestions` ranks. */
 export interface RankInput {
@@ -57,6 +72,8 @@ export interface RankOptions {
   poolFactor?: number;
   /** Cosine similarity at and above which photos are near-duplicates (default DEFAULT_DUPLICATE_SIMILARITY). */
   duplicateSimilarity?: number;
+  /** Share of candidates in the sparsest regions left out as outliers, in [0, 1) (default DEFAULT_OUTLIER_FRACTION). */
+  outlierFraction?: number;
 }
 
 /** One suggested photo, by row. */
@@ -96,6 +113,8 @@ export interface Ranking {
   }[];
   /** Photos left after collapsing near-duplicates. */
   candidates: number;
+  /** How many of them were left out as outliers. */
+  outliers: number;
   /** How many of them the greedy chose among. */
   poolSize: number;
 }
@@ -106,7 +125,9 @@ function checkOptions(o: RankOptions): Required<RankOptions> {
   if (!(poolFactor >= 1)) throw new RangeError(`poolFactor must be at least 1 (or Infinity), got ${o.poolFactor}`);
   const duplicateSimilarity = o.duplicateSimilarity ?? DEFAULT_DUPLICATE_SIMILARITY;
   if (!(duplicateSimilarity > 0 && duplicateSimilarity <= 1)) throw new RangeError(`duplicateSimilarity must be in (0, 1], got ${o.duplicateSimilarity}`);
-  return { count: o.count, uncertainty: o.uncertainty ?? 'margin', poolFactor, duplicateSimilarity };
+  const outlierFraction = o.outlierFraction ?? DEFAULT_OUTLIER_FRACTION;
+  if (!(outlierFraction >= 0 && outlierFraction < 1)) throw new RangeError(`outlierFraction must be in [0, 1), got ${o.outlierFraction}`);
+  return { count: o.count, uncertainty: o.uncertainty ?? 'margin', poolFactor, duplicateSimilarity, outlierFraction };
 }
 
 /** The suggestions (see the file comment). Tensors given are not disposed. */
@@ -129,7 +150,8 @@ export function rankSuggestions(input: RankInput, options: RankOptions): Ranking
     }
     order.sort((a, b) => uncertainty[b]! - uncertainty[a]! || a - b);
     const groups = collapseNearDuplicates(unit, order, o.duplicateSimilarity);
-    const pool = groups.slice(0, Math.min(groups.length, o.poolFactor * o.count));
+    const typical = withoutOutliers(unit, groups, o.outlierFraction);
+    const pool = typical.slice(0, Math.min(typical.length, o.poolFactor * o.count));
     const poolRows = pool.map((g) => g.representative);
     const vectors = unitRows(unit, poolRows);
     const initialDistances = toLabeled ? poolRows.map((r) => Math.sqrt(Math.max(0, 2 - 2 * toLabeled[r]!))) : undefined;
@@ -151,11 +173,37 @@ export function rankSuggestions(input: RankInput, options: RankOptions): Ranking
         duplicates,
       };
     });
-    return { rows, nearLabeled, candidates: groups.length, poolSize: pool.length };
+    return { rows, nearLabeled, candidates: groups.length, outliers: groups.length - typical.length, poolSize: pool.length };
   } finally {
     unit.dispose();
     labeled?.dispose();
   }
+}
+
+/** The groups whose representatives are not among the `fraction` least dense, in their order. */
+function withoutOutliers(unit: Tensor, groups: DuplicateGroup[], fraction: number): DuplicateGroup[] {
+  const drop = Math.floor(fraction * groups.length);
+  if (!drop) return groups;
+  const reps = scope(() =>
+    unit
+      .indexSelect(
+        0,
+        tensor(
+          groups.map((g) => g.representative),
+          { dtype: 'int64' },
+        ),
+      )
+      .keep(),
+  );
+  const density = neighbourDensity(reps, DENSITY_NEIGHBOURS);
+  reps.dispose();
+  const sparsest = new Set(
+    groups
+      .map((_, i) => i)
+      .sort((a, b) => density[a]! - density[b]! || a - b)
+      .slice(0, drop),
+  );
+  return groups.filter((_, i) => !sparsest.has(i));
 }
 
 /** Rows `rows` of a unit-row tensor as JS arrays, for the greedy. */

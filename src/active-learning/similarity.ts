@@ -46,3 +46,30 @@ export function similarNeighbours(x: Tensor, threshold: number): number[][] {
   });
   return out;
 }
+
+/**
+ * Each row's local density: the mean cosine similarity to its `k` most similar other rows of
+ * `x` ([N, D], unit rows; k is capped at N − 1). Photos in sparse regions — atypical shots,
+ * odd crops, backgrounds — score low.
+ */
+export function neighbourDensity(x: Tensor, k: number): Float64Array {
+  const n = x.size(0);
+  const out = new Float64Array(n);
+  const kk = Math.min(k, n - 1);
+  if (kk < 1) return out.fill(1);
+  blocks(n, n, (start, len) => {
+    // the top kk + 1 include the row itself (similarity 1), which is dropped
+    const mean = scope(
+      () =>
+        x
+          .narrow(0, start, len)
+          .mm(x.t())
+          .topk(kk + 1, 1)
+          .values.narrow(1, 1, kk)
+          .mean([1])
+          .toTypedArray() as Float32Array,
+    );
+    out.set(mean, start);
+  });
+  return out;
+}

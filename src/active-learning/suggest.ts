@@ -2,8 +2,8 @@
  * Which photos to label next (`finegrain suggest`, docs/labelling.md): a folder of unlabelled
  * photos through a trained checkpoint, ranked by how much labelling each should help —
  * uncertain under the model's calibrated probabilities, spread over its embedding space, one
- * photo per group of near-duplicates, bad photos (the quality gate) and unreadable files left
- * out and reported. The ranking itself is rank-suggestions.ts; this file reads the photos.
+ * photo per group of near-duplicates, outlying photos, bad photos (the quality gate) and
+ * unreadable files left out and reported. The ranking itself is rank-suggestions.ts; this file reads the photos.
  *
  * @example
  *   const r = await suggest('runs/birds/checkpoints/best.safetensors', { unlabeled: 'inbox/', labeled: 'birds/', count: 200, out: 'to-label.csv' });
@@ -62,6 +62,8 @@ export interface SuggestResult {
   labeled: number;
   /** Usable photos left after collapsing near-duplicates. */
   candidates: number;
+  /** How many of them were left out as outliers (the sparsest regions of the embedding space). */
+  outliers: number;
   /** How many of them the greedy chose among (the most uncertain). */
   poolSize: number;
   /** Whether the probabilities are calibrated (a calibration beside the checkpoint), and at which temperature (1 when not). */
@@ -82,6 +84,8 @@ function checkRequest(model: string | Classifier, o: SuggestOptions): void {
   if (o.poolFactor !== undefined && !(o.poolFactor >= 1)) throw new SuggestError(`the pool factor must be at least 1, got ${o.poolFactor}`);
   if (o.duplicateSimilarity !== undefined && !(o.duplicateSimilarity > 0 && o.duplicateSimilarity <= 1))
     throw new SuggestError(`the near-duplicate similarity must be in (0, 1], got ${o.duplicateSimilarity}`);
+  if (o.outlierFraction !== undefined && !(o.outlierFraction >= 0 && o.outlierFraction < 1))
+    throw new SuggestError(`the outlier fraction must be in [0, 1), got ${o.outlierFraction}`);
   if (typeof model === 'string') {
     if (/\.onnx$/i.test(model)) throw new SuggestError(`suggest needs the checkpoint (its embeddings), not an ONNX file: ${model}`);
     if (!existsSync(model)) throw new SuggestError(`checkpoint not found: ${model}`);
@@ -133,7 +137,7 @@ export async function suggest(model: string | Classifier, options: SuggestOption
     };
     if (!photos.paths.length) {
       if (options.out) writeSuggestionsCsv(options.out, []);
-      return { ...base, suggestions: [], nearLabeled: [], candidates: 0, poolSize: 0 };
+      return { ...base, suggestions: [], nearLabeled: [], candidates: 0, outliers: 0, poolSize: 0 };
     }
     const d = photos.embeddingSize;
     const embeddings = fromTypedArray(photos.embeddings, [photos.paths.length, d]);
@@ -142,7 +146,13 @@ export async function suggest(model: string | Classifier, options: SuggestOption
     if (labeledEmbeddings) tensors.push(labeledEmbeddings);
     const ranking = rankSuggestions(
       { probabilities: photos.probabilities, numClasses: m.classes.length, embeddings, labeledEmbeddings },
-      { count: options.count, uncertainty: options.uncertainty, poolFactor: options.poolFactor, duplicateSimilarity: options.duplicateSimilarity },
+      {
+        count: options.count,
+        uncertainty: options.uncertainty,
+        poolFactor: options.poolFactor,
+        duplicateSimilarity: options.duplicateSimilarity,
+        outlierFraction: options.outlierFraction,
+      },
     );
     const suggestions = ranking.rows.map((r) => toSuggestion(r, photos.paths, m.classes));
     if (options.out) writeSuggestionsCsv(options.out, suggestions);
@@ -151,6 +161,7 @@ export async function suggest(model: string | Classifier, options: SuggestOption
       suggestions,
       nearLabeled: ranking.nearLabeled.map((x) => ({ path: photos.paths[x.row]!, similarity: x.similarity })),
       candidates: ranking.candidates,
+      outliers: ranking.outliers,
       poolSize: ranking.poolSize,
     };
   } finally {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collapseNearDuplicates } from '../../src/active-learning/near-duplicates.js';
-import { maxSimilarity, similarNeighbours } from '../../src/active-learning/similarity.js';
+import { maxSimilarity, neighbourDensity, similarNeighbours } from '../../src/active-learning/similarity.js';
 import { l2Normalize } from '../../src/open-world/ood/knn.js';
 import { tensor, zeros } from '../../src/tensor/index.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
@@ -33,6 +33,15 @@ test('similarities by libtorch blocks agree with dot products worked in JS', () 
         want,
         `row ${i}`,
       );
+    });
+    // density: the mean of each row's 3 largest similarities to the other rows
+    const density = neighbourDensity(a.t, 3);
+    a.rows.forEach((r, i) => {
+      const sims = a.rows
+        .flatMap((q, j) => (j === i ? [] : [dot(r, q)]))
+        .sort((x, y) => y - x)
+        .slice(0, 3);
+      assert.ok(Math.abs(density[i]! - sims.reduce((s, v) => s + v, 0) / 3) < 1e-5, `density of row ${i}`);
     });
     const none = zeros([0, 6]);
     assert.deepEqual(Array.from(maxSimilarity(a.t, none)), new Array(40).fill(-Infinity));

@@ -22,7 +22,7 @@ test('pool factor 1 suggests exactly the most uncertain photos; the rows carry t
   const emb = tensor(Array.from({ length: n }, () => Array.from({ length: 8 }, () => rng.next())));
   try {
     const probabilities = withMargins(margins);
-    const r = rankSuggestions({ probabilities, numClasses: 3, embeddings: emb }, { count: 5, poolFactor: 1, duplicateSimilarity: 1 });
+    const r = rankSuggestions({ probabilities, numClasses: 3, embeddings: emb }, { count: 5, poolFactor: 1, duplicateSimilarity: 1, outlierFraction: 0 });
     const want = margins
       .map((m, i) => [m, i] as const)
       .sort((a, b) => a[0] - b[0])
@@ -61,17 +61,23 @@ test('diversity: with two tight clusters of uncertain photos, the second pick co
   const emb = tensor(rows);
   try {
     const p = withMargins(margins);
-    const diverse = rankSuggestions({ probabilities: p, numClasses: 3, embeddings: emb }, { count: 2, poolFactor: 5, duplicateSimilarity: 1 });
+    const diverse = rankSuggestions(
+      { probabilities: p, numClasses: 3, embeddings: emb },
+      { count: 2, poolFactor: 5, duplicateSimilarity: 1, outlierFraction: 0 },
+    );
     // every photo of B is √2 from row 0 (up to rounding): any of them is right
     assert.equal(diverse.rows[0]!.row, 0);
     assert.ok(diverse.rows[1]!.row >= 6, `second pick ${diverse.rows[1]!.row} is in cluster A`);
-    const uncertainOnly = rankSuggestions({ probabilities: p, numClasses: 3, embeddings: emb }, { count: 2, poolFactor: 1, duplicateSimilarity: 1 });
+    const uncertainOnly = rankSuggestions(
+      { probabilities: p, numClasses: 3, embeddings: emb },
+      { count: 2, poolFactor: 1, duplicateSimilarity: 1, outlierFraction: 0 },
+    );
     assert.deepEqual(uncertainOnly.rows.map((x) => x.row).sort(), [0, 1]);
     // a labelled photo in cluster A: the first pick is from B (the pool holds both clusters)
     const labelled = tensor([[1, 0.025, 0]]);
     const seeded = rankSuggestions(
       { probabilities: p, numClasses: 3, embeddings: emb, labeledEmbeddings: labelled },
-      { count: 1, poolFactor: Infinity, duplicateSimilarity: 1 },
+      { count: 1, poolFactor: Infinity, duplicateSimilarity: 1, outlierFraction: 0 },
     );
     labelled.dispose();
     assert.ok(seeded.rows[0]!.row >= 6, `first pick ${seeded.rows[0]!.row} is in cluster A`);
@@ -112,5 +118,27 @@ test('near-duplicates: one suggestion per group, listing the others; near-duplic
   } finally {
     emb.dispose();
     labelled.dispose();
+  }
+});
+
+test('outliers: the sparsest photos are left out before the pool, however uncertain', () => {
+  // nine photos around one direction, one far away and the most uncertain of all
+  const rng = prng(5);
+  const rows = Array.from({ length: 9 }, () => [1, 0.1 * rng.next(), 0.1 * rng.next()]);
+  rows.push([0, 0, 1]);
+  const margins = [...Array.from({ length: 9 }, (_, i) => 0.2 + 0.05 * i), 0.01];
+  const emb = tensor(rows);
+  try {
+    const p = withMargins(margins);
+    const keep = rankSuggestions({ probabilities: p, numClasses: 3, embeddings: emb }, { count: 3, duplicateSimilarity: 1, outlierFraction: 0 });
+    assert.equal(keep.rows[0]!.row, 9, 'without outlier removal the far photo is the first pick');
+    assert.equal(keep.outliers, 0);
+    const robust = rankSuggestions({ probabilities: p, numClasses: 3, embeddings: emb }, { count: 3, duplicateSimilarity: 1, outlierFraction: 0.1 });
+    assert.equal(robust.outliers, 1);
+    assert.ok(!robust.rows.some((x) => x.row === 9), JSON.stringify(robust.rows.map((x) => x.row)));
+    assert.equal(robust.rows[0]!.row, 0, 'the most uncertain typical photo comes first');
+    assert.throws(() => rankSuggestions({ probabilities: p, numClasses: 3, embeddings: emb }, { count: 1, outlierFraction: 1 }), /outlierFraction/);
+  } finally {
+    emb.dispose();
   }
 });

@@ -23,7 +23,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('unreadable files reported, bad photos gated, near-duplicates collapsed, every usable photo accounted for once', async () => {
   const out = join(dir, 'all.csv');
-  const r = await suggest(f.ckpt, { unlabeled: f.inbox, count: 50, out });
+  const r = await suggest(f.ckpt, { unlabeled: f.inbox, count: 50, out, outlierFraction: 0 });
   assert.equal(r.photos, 15);
   assert.deepEqual(r.skipped.map((s) => s.path).sort(), [f.corrupt, f.truncated].sort());
   assert.ok(
@@ -48,6 +48,11 @@ test('unreadable files reported, bad photos gated, near-duplicates collapsed, ev
   assert.equal(r.suggestions[0]!.distance, null);
   assert.ok(r.suggestions.slice(1).every((s) => s.distance! >= 0 && s.distance! <= 2));
   assert.ok(r.calibration.calibrated);
+  assert.equal(r.outliers, 0);
+  // by default the sparsest fifth of the candidates is left out
+  const robust = await suggest(f.ckpt, { unlabeled: f.inbox, count: 50 });
+  assert.equal(robust.outliers, Math.floor(0.2 * robust.candidates));
+  assert.equal(robust.suggestions.length, robust.candidates - robust.outliers);
   // the CSV holds the same rows
   const rows = parseCsv(readFileSync(out, 'utf8'));
   assert.equal(rows.length, r.suggestions.length + 1);
@@ -60,7 +65,7 @@ test('unreadable files reported, bad photos gated, near-duplicates collapsed, ev
 test("the numbers are the served model's calibrated probabilities; a classifier of the caller's is used and left open", async () => {
   using clf = await classifier(f.ckpt);
   const before = liveTensors();
-  const r = await suggest(clf, { unlabeled: f.inbox, count: 3, uncertainty: 'entropy', poolFactor: 1 });
+  const r = await suggest(clf, { unlabeled: f.inbox, count: 3, uncertainty: 'entropy', poolFactor: 1, outlierFraction: 0 });
   assert.equal(liveTensors(), before, 'tensors leaked');
   assert.equal(r.suggestions.length, 3);
   for (const s of r.suggestions) {
@@ -74,7 +79,7 @@ test("the numbers are the served model's calibrated probabilities; a classifier 
     assert.ok(Math.abs(s.entropy - h) < 1e-4, `${s.entropy} vs ${h}`);
   }
   // pool factor 1 with entropy: the three largest entropies among the usable photos' groups
-  const all = await suggest(clf, { unlabeled: f.inbox, count: 50, uncertainty: 'entropy' });
+  const all = await suggest(clf, { unlabeled: f.inbox, count: 50, uncertainty: 'entropy', outlierFraction: 0 });
   const top3 = all.suggestions
     .map((s) => s.entropy)
     .sort((a, b) => b - a)
@@ -140,6 +145,7 @@ test('refused before any work: a missing checkpoint or folder, an empty folder, 
     [suggest(f.ckpt, { unlabeled: f.inbox, count: 2.5 }), /positive integer/],
     [suggest(f.ckpt, { unlabeled: f.inbox, count: 1, labeled: join(dir, 'missing') }), /labeled folder not found/],
     [suggest(f.ckpt, { unlabeled: f.inbox, count: 1, poolFactor: 0.5 }), /pool factor/],
+    [suggest(f.ckpt, { unlabeled: f.inbox, count: 1, outlierFraction: 1 }), /outlier fraction/],
     [suggest('model.onnx', { unlabeled: f.inbox, count: 1 }), /not an ONNX file/],
   ];
   for (const [p, msg] of cases) await assert.rejects(p, (e: Error) => e instanceof SuggestError && msg.test(e.message));

@@ -32,6 +32,7 @@ test('--help explains every option', () => {
     '--uncertainty',
     '--pool-factor',
     '--duplicate-similarity',
+    '--outlier-fraction',
     '--batch-size',
     '--device',
     '--precision',
@@ -59,6 +60,7 @@ test('usage errors: one line, status 2, nothing written', () => {
     [['--checkpoint', f.ckpt, '--unlabeled', f.inbox, '--count', '2', '--pool-factor', '0.5'], /--pool-factor must be a number of at least 1/],
     [['--checkpoint', f.ckpt, '--unlabeled', f.inbox, '--count', '2', '--duplicate-similarity', '1.5'], /--duplicate-similarity must be a number in \(0, 1\]/],
     [['--checkpoint', f.ckpt, '--unlabeled', f.inbox, '--count', '2', '--labeled', join(dir, 'nowhere')], /labeled folder not found/],
+    [['--checkpoint', f.ckpt, '--unlabeled', f.inbox, '--count', '2', '--outlier-fraction', '1'], /--outlier-fraction must be a number in \[0, 1\)/],
   ];
   for (const [args, msg] of cases) {
     const r = runCli(['suggest', ...args]);

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { suggest } from '../../active-learning/suggest.js';
 import { suggestionsCsv } from '../../active-learning/suggestion-csv.js';
-import { DEFAULT_POOL_FACTOR } from '../../active-learning/rank-suggestions.js';
+import { DEFAULT_OUTLIER_FRACTION, DEFAULT_POOL_FACTOR, DENSITY_NEIGHBOURS } from '../../active-learning/rank-suggestions.js';
 import { DEFAULT_DUPLICATE_SIMILARITY } from '../../active-learning/near-duplicates.js';
 import { isUncertaintyMeasure, UNCERTAINTY_MEASURES } from '../../active-learning/uncertainty.js';
 import type { Precision } from '../../runtime/device-choice.js';
@@ -19,7 +19,7 @@ import { numberFlag, positiveInt, usageError } from '../shared-flags.js';
 
 const HELP = `usage: finegrain suggest --checkpoint CKPT --unlabeled DIR --count N [--out FILE.csv]
                          [--labeled DIR] [--uncertainty ${UNCERTAINTY_MEASURES.join('|')}] [--pool-factor K|all]
-                         [--duplicate-similarity S]
+                         [--duplicate-similarity S] [--outlier-fraction F]
 
 Ranks unlabelled photos by how much labelling them should help the model, and writes the top N
 as a CSV a labelling tool can take (docs/labelling.md):
@@ -31,8 +31,10 @@ as a CSV a labelling tool can take (docs/labelling.md):
   3. near-duplicates (cosine similarity of the embeddings at least S) are collapsed to their
      most uncertain photo, which stands for the rest; photos near-duplicate to a labelled one
      are left out;
-  4. of the K × N most uncertain photos, k-center greedy in the normalised embedding space
-     picks N that are far from each other and from the labelled photos.
+  4. the share F of the photos in the sparsest regions of the embedding space (atypical shots)
+     are left out as outliers;
+  5. of the K × N most uncertain photos left, k-center greedy in the normalised embedding
+     space picks N that are far from each other and from the labelled photos.
 
   --checkpoint FILE   the finegrain checkpoint (required); calibrate it first for calibrated
                       probabilities (without a calibration: temperature 1, said on stderr)
@@ -51,6 +53,9 @@ as a CSV a labelling tool can take (docs/labelling.md):
   --duplicate-similarity S
                       cosine similarity of the embeddings at and above which two photos are
                       near-duplicates, in (0, 1] (default ${DEFAULT_DUPLICATE_SIMILARITY})
+  --outlier-fraction F
+                      the share of photos, in [0, 1), with the lowest mean similarity to their
+                      ${DENSITY_NEIGHBOURS} nearest photos, left out before the pool is formed (default ${DEFAULT_OUTLIER_FRACTION})
   --batch-size N      photos per forward pass (default 32)
   --device DEV        cpu, cuda, cuda:N or auto (default auto)
   --precision P       auto (default, as serve uses: bfloat16 where fast), float32, bfloat16, float16 (CUDA)
@@ -73,6 +78,7 @@ export async function run(argv: string[]): Promise<void> {
       uncertainty: { type: 'string' },
       'pool-factor': { type: 'string' },
       'duplicate-similarity': { type: 'string' },
+      'outlier-fraction': { type: 'string' },
       'batch-size': { type: 'string' },
       device: { type: 'string' },
       precision: { type: 'string' },
@@ -94,6 +100,7 @@ export async function run(argv: string[]): Promise<void> {
   const poolFactor =
     values['pool-factor'] === 'all' ? Infinity : numberFlag(values['pool-factor'], '--pool-factor', (n) => n >= 1, "a number of at least 1, or 'all'");
   const duplicateSimilarity = numberFlag(values['duplicate-similarity'], '--duplicate-similarity', (n) => n > 0 && n <= 1, 'a number in (0, 1]');
+  const outlierFraction = numberFlag(values['outlier-fraction'], '--outlier-fraction', (n) => n >= 0 && n < 1, 'a number in [0, 1)');
   const precision = values.precision ?? 'auto';
   if (!['float32', 'bfloat16', 'float16', 'auto'].includes(precision))
     throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${precision}'`);
@@ -104,6 +111,7 @@ export async function run(argv: string[]): Promise<void> {
     uncertainty,
     poolFactor,
     duplicateSimilarity,
+    outlierFraction,
     out: values.out,
     batchSize: positiveInt(values['batch-size'], '--batch-size'),
     load: { device: (values.device ?? 'auto') as Device | 'auto', precision: precision as Precision | 'auto', ema: values['no-ema'] ? 'trained' : 'auto' },
