@@ -20,6 +20,7 @@ import { VisionTransformer } from '../../src/models/vit/vit.js';
 import { renameVitKey, TIMM_TO_TORCHVISION, vitLayerId } from '../../src/models/vit/vit-weights.js';
 import { describeMaeWeights, MAE_ENCODER_FORMAT } from '../../src/models/vit/mae-encoder.js';
 import { oracleSkip, torchOracle } from '../support/oracle.js';
+import { TIMM_VIT_BLOCKS } from '../support/timm-vit-reference.js';
 
 const skip = oracleSkip();
 const dir = mkdtempSync(join(tmpdir(), 'fg-mae-'));
@@ -28,32 +29,11 @@ process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 // A timm-named encoder as MAE's models_vit/models_mae build it (qkv bias, LayerNorm eps 1e-6),
 // its state dict saved as the release does, and MAE's interpolate_pos_embed, verbatim in
 // behaviour: bicubic, align_corners=False, extra (class-token) rows kept.
-const REFERENCE = `
-import torch.nn as nn
-class Attn(nn.Module):
-    def __init__(s, d, h):
-        super().__init__(); s.h = h; s.qkv = nn.Linear(d, 3 * d); s.proj = nn.Linear(d, d)
-    def forward(s, x):
-        B, N, C = x.shape
-        q, k, v = s.qkv(x).reshape(B, N, 3, s.h, C // s.h).permute(2, 0, 3, 1, 4).unbind(0)
-        a = (q * (C // s.h) ** -0.5) @ k.transpose(-2, -1)
-        return s.proj((a.softmax(-1) @ v).transpose(1, 2).reshape(B, N, C))
-class Mlp(nn.Module):
-    def __init__(s, d):
-        super().__init__(); s.fc1 = nn.Linear(d, 4 * d); s.fc2 = nn.Linear(4 * d, d)
-    def forward(s, x): return s.fc2(F.gelu(s.fc1(x)))
-class Block(nn.Module):
-    def __init__(s, d, h):
-        super().__init__(); s.norm1 = nn.LayerNorm(d, eps=1e-6); s.attn = Attn(d, h); s.norm2 = nn.LayerNorm(d, eps=1e-6); s.mlp = Mlp(d)
-    def forward(s, x):
-        x = x + s.attn(s.norm1(x)); return x + s.mlp(s.norm2(x))
-class PE(nn.Module):
-    def __init__(s, p, d):
-        super().__init__(); s.proj = nn.Conv2d(3, d, p, p)
+const REFERENCE = `${TIMM_VIT_BLOCKS}
 class Encoder(nn.Module):
     def __init__(s, img, p, d, depth, h):
         super().__init__(); s.p = p
-        s.patch_embed = PE(p, d); s.cls_token = nn.Parameter(torch.randn(1, 1, d) * 0.02)
+        s.patch_embed = PatchEmbed(p, d); s.cls_token = nn.Parameter(torch.randn(1, 1, d) * 0.02)
         s.pos_embed = nn.Parameter(torch.randn(1, (img // p) ** 2 + 1, d) * 0.5)
         s.blocks = nn.Sequential(*[Block(d, h) for _ in range(depth)]); s.norm = nn.LayerNorm(d, eps=1e-6)
         for n, q in s.named_parameters():

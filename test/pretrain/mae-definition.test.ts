@@ -13,6 +13,7 @@ import { keptPatches, randomMasking } from '../../src/pretrain/mae/random-maskin
 import { maeLoss, normalizedPixelTarget } from '../../src/pretrain/mae/mae-loss.js';
 import { patchify, unpatchify } from '../../src/pretrain/mae/patchify.js';
 import { oracleSkip, torchOracle } from '../support/oracle.js';
+import { TIMM_VIT_BLOCKS } from '../support/timm-vit-reference.js';
 
 const skip = oracleSkip();
 
@@ -123,30 +124,7 @@ test('patchify orders patches row-major and values row, column, channel; unpatch
 });
 
 // models_mae.py's MaskedAutoencoderViT, transcribed with timm's Block, random_masking taking the noise.
-const REFERENCE = `
-import torch.nn as nn
-class Attention(nn.Module):
-    def __init__(s, d, h):
-        super().__init__(); s.h = h; s.qkv = nn.Linear(d, 3 * d); s.proj = nn.Linear(d, d)
-    def forward(s, x):
-        B, N, C = x.shape
-        q, k, v = s.qkv(x).reshape(B, N, 3, s.h, C // s.h).permute(2, 0, 3, 1, 4).unbind(0)
-        a = ((q * (C // s.h) ** -0.5) @ k.transpose(-2, -1)).softmax(-1)
-        return s.proj((a @ v).transpose(1, 2).reshape(B, N, C))
-class Mlp(nn.Module):
-    def __init__(s, d, hd):
-        super().__init__(); s.fc1 = nn.Linear(d, hd); s.act = nn.GELU(); s.fc2 = nn.Linear(hd, d)
-    def forward(s, x): return s.fc2(s.act(s.fc1(x)))
-class Block(nn.Module):
-    def __init__(s, d, h):
-        super().__init__(); s.norm1 = nn.LayerNorm(d, eps=1e-6); s.attn = Attention(d, h)
-        s.norm2 = nn.LayerNorm(d, eps=1e-6); s.mlp = Mlp(d, 4 * d)
-    def forward(s, x):
-        x = x + s.attn(s.norm1(x)); return x + s.mlp(s.norm2(x))
-class PatchEmbed(nn.Module):
-    def __init__(s, p, d):
-        super().__init__(); s.proj = nn.Conv2d(3, d, p, p)
-    def forward(s, x): return s.proj(x).flatten(2).transpose(1, 2)
+const REFERENCE = `${TIMM_VIT_BLOCKS}
 class MAE(nn.Module):
     def __init__(s, img, p, d, depth, h, dd, ddepth, dh):
         super().__init__(); s.p = p; L = (img // p) ** 2

@@ -20,6 +20,7 @@ import { AdamW } from '../../src/optim/adamw.js';
 import { manualSeed } from '../../src/runtime/settings.js';
 import { createModel } from '../../src/models/registry.js';
 import { writeTinyDataset } from '../train/tiny-dataset.js';
+import { killAt } from '../support/kill-at.js';
 
 const CLI = join(import.meta.dirname, '../../src/cli/main.js');
 
@@ -86,33 +87,6 @@ function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: nu
   });
 }
 
-/** Runs the CLI until the `nth` arrival at a fault point, then SIGKILLs it there. */
-function killAt(args: string[], point: string, nth: number): Promise<NodeJS.Signals | null> {
-  const env = { ...process.env, FINEGRAIN_FAULT_TRACE: '1', FINEGRAIN_FAULT_PAUSE: `${point}@${nth}:60000` };
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
-  let seen = 0;
-  let buffered = '';
-  return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`never reached ${point} #${nth}`));
-    }, 120_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (line === `fault-point ${point}` && ++seen === nth) child.kill('SIGKILL');
-      }
-    });
-    child.on('exit', (_code, signal) => {
-      clearTimeout(deadline);
-      resolve(signal);
-    });
-  });
-}
-
 const metrics = (dir: string) =>
   readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
     .trim()
@@ -167,12 +141,12 @@ test(
     // 24 photos (one unreadable) in batches of 8 with the last dropped: 2 steps an epoch.
     const killed = join(dir, 'runs', 'killed');
     assert.equal(
-      await killAt(['pretrain', '--method', 'mae', ...flags, '--name', 'killed'], 'train-step', 3),
+      (await killAt(CLI, ['pretrain', '--method', 'mae', ...flags, '--name', 'killed'], 'train-step', 3)).signal,
       'SIGKILL',
       'killed after the first step of epoch 2',
     );
     assert.equal(
-      await killAt(['pretrain', '--resume', killed], 'write:last.safetensors', 2),
+      (await killAt(CLI, ['pretrain', '--resume', killed], 'write:last.safetensors', 2)).signal,
       'SIGKILL',
       'killed during the second checkpoint write after resuming',
     );

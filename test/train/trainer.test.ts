@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { train } from '../../src/train/trainer.js';
 import { loadSafetensors, liveTensors } from '../../src/index.js';
 import { writeTinyDataset } from './tiny-dataset.js';
+import { killAt } from '../support/kill-at.js';
 import { Rng } from '../../src/data/random.js';
 
 const CLI = join(process.cwd(), 'build/src/cli/main.js');
@@ -55,41 +56,6 @@ function runCli(args: string[]): Promise<number | null> {
   return new Promise((resolve) => spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' }).on('exit', (code) => resolve(code)));
 }
 
-/**
- * Runs the CLI with a fault point armed (src/fault-points.ts): the child stops at the
- * `nth` arrival at `point`, and is killed with SIGKILL as soon as it reports being there.
- * Resolves with how the child ended; fails if it finished or died before reaching the point.
- */
-function killAt(args: string[], point: string, nth: number): Promise<{ signal: NodeJS.Signals | null; code: number | null; trace: string[] }> {
-  const env = { ...process.env, FINEGRAIN_FAULT_TRACE: '1', FINEGRAIN_FAULT_PAUSE: `${point}@${nth}:60000` };
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
-  const trace: string[] = [];
-  let seen = 0;
-  let buffered = '';
-  return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`never reached ${point} #${nth}; trace: ${trace.join(', ')}`));
-    }, 120_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        const m = /^fault-point (.+)$/.exec(line);
-        if (!m) continue;
-        trace.push(m[1]!);
-        if (m[1] === point && ++seen === nth) child.kill('SIGKILL');
-      }
-    });
-    child.on('exit', (code, signal) => {
-      clearTimeout(deadline);
-      resolve({ signal, code, trace });
-    });
-  });
-}
-
 function readMetrics(file: string): Record<string, number>[] {
   return readFileSync(file, 'utf8')
     .trim()
@@ -124,7 +90,7 @@ test('a run SIGKILLed mid-epoch, during the crop refresh and during a checkpoint
   const write = rng.int(2);
   kills.push({ args: resume, point: 'write:last.safetensors', nth: 1 + write, what: `during checkpoint write ${1 + write} after resuming` });
   for (const k of kills) {
-    const r = await killAt(k.args, k.point, k.nth);
+    const r = await killAt(CLI, k.args, k.point, k.nth);
     assert.equal(r.signal, 'SIGKILL', `the kill ${k.what} landed (exit code ${r.code}, trace ${r.trace.join(', ')})`);
     assert.equal(r.trace[r.trace.length - 1], k.point, `the child was stopped at ${k.point}, not after it`);
   }
