@@ -22,9 +22,9 @@ learns to fill in the 75 % of each photo's patches it does not see. The run fold
 curve, a picture of reconstructions per epoch and encoder.safetensors, which fine-tuning starts
 from: finegrain train --data LABELLED --pretrained RUN_DIR. Defaults are the paper's.
 
-  --method mae                  the method (only mae so far)
-  --resume RUN_DIR              continue a stopped run from its last checkpoint
-  --config FILE                 options from a JSON or YAML file (flags win)
+  --method mae                the method (only mae so far)
+  --resume RUN_DIR            continue a stopped run from its last checkpoint
+  --config FILE               options from a JSON or YAML file (flags win)
 ${configHelp(MaeConfigSchema)}
 
 examples:
