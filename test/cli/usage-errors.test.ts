@@ -23,6 +23,9 @@ test('usage errors: one line, no stack trace, exit status 2', async () => {
       [['train', '--resume', join(dir, 'absent')], /no run there/],
       [['synth', '--classes', '2'], /finegrain synth: synth: --out is required/],
       [['models', '--filter', 'no_such_family'], /no registered model name contains 'no_such_family'/],
+      [['pretrain', '--method', 'mae', '--data', join(dir, 'empty'), '--out', join(dir, 'runs')], /finegrain pretrain: .*no images found/],
+      [['pretrain', '--method', 'mae', '--data', join(dir, 'one'), '--mask-ratio', '1'], /finegrain pretrain: invalid MAE configuration:\n\s+maskRatio: /],
+      [['pretrain', '--data', join(dir, 'one')], /finegrain pretrain: --method is required/],
       [['serve', '--checkpoint', join(dir, 'absent.safetensors'), '--gc-interval-ms', '-1'], /finegrain serve: --gc-interval-ms must be an integer >= 0/],
     ];
     for (const [args, message] of cases) {
