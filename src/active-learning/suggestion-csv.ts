@@ -23,6 +23,7 @@
  */
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { csvField } from '../io/csv-field.js';
 import type { Suggestion } from './suggestion.js';
 
 /** The CSV's columns, in order (see the file comment). */
@@ -39,11 +40,6 @@ export const SUGGESTION_COLUMNS = [
   'duplicates',
   'duplicate_paths',
 ] as const;
-
-/** A field as RFC 4180 writes it. */
-export function csvField(v: string): string {
-  return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
-}
 
 const num = (x: number) => x.toFixed(6);
 

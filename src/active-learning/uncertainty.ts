@@ -17,6 +17,7 @@
  *   entropy([0.5, 0.5]);                  // ln 2 ≈ 0.693
  *   uncertaintyOf([0.5, 0.3, 0.2], 'margin'); // 0.8
  */
+import { topClasses } from '../evaluation/top-classes.js';
 
 /** Which uncertainty ranks the photos: 'margin' (default) or 'entropy'. */
 export type UncertaintyMeasure = 'margin' | 'entropy';
@@ -31,12 +32,7 @@ export function isUncertaintyMeasure(s: string): s is UncertaintyMeasure {
 
 /** The index of the top class and of the runner-up (-1 when there is one class). */
 export function topTwo(probs: ArrayLike<number>): [number, number] {
-  let a = -1;
-  let b = -1;
-  for (let i = 0; i < probs.length; i++) {
-    if (a < 0 || probs[i]! > probs[a]!) [a, b] = [i, a];
-    else if (b < 0 || probs[i]! > probs[b]!) b = i;
-  }
+  const [a = -1, b = -1] = topClasses(probs, 2);
   return [a, b];
 }
 

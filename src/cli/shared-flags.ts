@@ -120,6 +120,19 @@ export interface ModelRequest {
   workers: number | undefined;
 }
 
+/**
+ * `--precision` checked: float32, bfloat16, float16 or auto (the default when not given).
+ *
+ * @example
+ *   precisionFlag(values.precision); // 'auto'
+ */
+export function precisionFlag(value: string | undefined): Precision | 'auto' {
+  const precision = value ?? 'auto';
+  if (!['float32', 'bfloat16', 'float16', 'auto'].includes(precision))
+    throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${precision}'`);
+  return precision as Precision | 'auto';
+}
+
 export type Token = { kind: string; name?: string; value?: string | undefined };
 
 /**
@@ -145,13 +158,11 @@ export function modelRequest(values: Record<string, unknown>, tokens: readonly T
   if (!checkpoints.length) throw usageError('--checkpoint FILE is required (repeat it for an ensemble)');
   const ensemble = (values.ensemble as string | undefined) ?? 'probabilities';
   if (ensemble !== 'probabilities' && ensemble !== 'embeddings') throw usageError(`--ensemble must be probabilities or embeddings, got '${ensemble}'`);
-  const precision = (values.precision as string | undefined) ?? 'auto';
-  if (!['float32', 'bfloat16', 'float16', 'auto'].includes(precision))
-    throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${precision}'`);
+  const precision = precisionFlag(values.precision as string | undefined);
   return {
     checkpoints,
     device: (values.device as string | undefined) ?? 'auto',
-    precision: precision as Precision | 'auto',
+    precision,
     ensemble,
     tta: parseTta(values.tta as string | undefined),
     ema: values['no-ema'] ? 'trained' : 'auto',

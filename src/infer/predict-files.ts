@@ -12,6 +12,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { csvField } from '../io/csv-field.js';
 import { basename, relative, resolve, sep } from 'node:path';
 import type { ImageDataset, Sample } from '../data/datasets/dataset.js';
 import { isImageName } from '../data/datasets/list-images.js';
@@ -180,11 +181,6 @@ export function topKPredictions(
     const row = rows.subarray(i * numClasses, (i + 1) * numClasses);
     return { filename, path: paths[i]!, top: topClasses(row, kk).map((c) => ({ label: classes[c]!, score: row[c]! })) };
   });
-}
-
-/** One CSV field, quoted when it holds a comma, quote or line break (RFC 4180). */
-function csvField(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /**

@@ -154,18 +154,18 @@ interface ScaledGroup extends ParameterGroup {
  */
 export function layerDecayGroups(model: ImageClassifier, weightDecay: number, decay: number): ScaledGroup[] {
   const depth = vitDepth(model);
-  const groups = new Map<string, ScaledGroup>();
-  for (const [name, p] of model.namedParameters()) {
-    if (!p.requiresGrad) continue;
-    const noDecay = p.ndim <= 1 || isVitNoDecay(name);
-    const id = vitLayerId(name, depth);
-    const key = `${id}/${noDecay}`;
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { params: [], names: [], weightDecay: noDecay ? 0 : weightDecay, lrScale: decay ** (depth + 1 - id) }));
-    g.params.push(p);
-    g.names.push(name);
-  }
-  return [...groups.values()];
+  // The decay / no-decay split is parameterGroups'; each half is split again by layer id.
+  return model.parameterGroups({ weightDecay, noDecay: isVitNoDecay }).flatMap((half) => {
+    const byLayer = new Map<number, ScaledGroup>();
+    half.names.forEach((name, i) => {
+      const id = vitLayerId(name, depth);
+      let g = byLayer.get(id);
+      if (!g) byLayer.set(id, (g = { params: [], names: [], weightDecay: half.weightDecay, lrScale: decay ** (depth + 1 - id) }));
+      g.params.push(half.params[i]!);
+      g.names.push(name);
+    });
+    return [...byLayer.values()];
+  });
 }
 
 /**

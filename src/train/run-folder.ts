@@ -29,10 +29,13 @@ export class RunFolder {
     mkdirSync(join(this.dir, 'checkpoints'), { recursive: true });
   }
 
-  /** A fresh folder under `out` (name given, or a timestamp). Refuses to reuse a folder that holds a run. */
-  static create(out: string, name?: string): RunFolder {
+  /**
+   * A fresh folder under `out` (name given, or `<prefix>-<timestamp>`). Refuses to reuse a folder
+   * that holds a run.
+   */
+  static create(out: string, name?: string, prefix = 'run'): RunFolder {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
-    const dir = join(out, name ?? `run-${stamp}`);
+    const dir = join(out, name ?? `${prefix}-${stamp}`);
     if (existsSync(join(dir, 'config.json'))) {
       throw new UsageError(`${dir} already holds a run: pass --resume ${dir} to continue it, or choose another --name`);
     }

@@ -12,7 +12,7 @@ import { withoutInit } from '../../src/nn/init.js';
 import { TimmVisionTransformer } from '../../src/models/vit/timm-vit.js';
 import { sincosPositionEmbedding } from '../../src/models/vit/sincos-position.js';
 import { oracleSkip, torchOracle } from '../support/oracle.js';
-import { TIMM_VIT_BLOCKS } from '../support/timm-vit-reference.js';
+import { TIMM_VIT_BLOCKS, randomizeLayerNorms } from '../support/timm-vit-reference.js';
 
 const skip = oracleSkip();
 
@@ -41,9 +41,7 @@ for (const globalPool of ['token', 'avg'] as const) {
     try {
       model.eval();
       scope(() => {
-        // Random LayerNorm affines so a wrong norm placement shows.
-        for (const [name, p] of model.namedParameters())
-          if (/norm\d?\.(weight|bias)$/.test(name)) noGrad(() => p.normal_(name.endsWith('weight') ? 1 : 0, 0.2));
+        randomizeLayerNorms(model);
         const x = randn([2, 3, 32, 32]);
         const state = Object.fromEntries(model.stateEntries().map(([k, t]) => [k, t.detach()]));
         const out = torchOracle(

@@ -13,7 +13,7 @@ import { keptPatches, randomMasking } from '../../src/pretrain/mae/random-maskin
 import { maeLoss, normalizedPixelTarget } from '../../src/pretrain/mae/mae-loss.js';
 import { patchify, unpatchify } from '../../src/pretrain/mae/patchify.js';
 import { oracleSkip, torchOracle } from '../support/oracle.js';
-import { TIMM_VIT_BLOCKS } from '../support/timm-vit-reference.js';
+import { TIMM_VIT_BLOCKS, randomizeLayerNorms } from '../support/timm-vit-reference.js';
 
 const skip = oracleSkip();
 
@@ -173,8 +173,7 @@ for (const normPix of [true, false]) {
     try {
       model.eval();
       scope(() => {
-        for (const [name, p] of model.namedParameters())
-          if (/norm\d?\.(weight|bias)$/.test(name)) noGrad(() => p.normal_(name.endsWith('weight') ? 1 : 0, 0.2));
+        randomizeLayerNorms(model);
         const x = randn([2, 3, 32, 32]);
         const noise = randn([2, 16]);
         const ours = noGrad(() => model.forwardLoss(x, { maskRatio: 0.75, normPixLoss: normPix, noise }));

@@ -7,6 +7,18 @@
  * @example
  *   torchOracle(`${TIMM_VIT_BLOCKS}\nref = Block(48, 3)\n...`, inputs);
  */
+import { noGrad } from '../../src/index.js';
+import type { Module } from '../../src/nn/module.js';
+
+/**
+ * Draws every LayerNorm's affine parameters (weight N(1, 0.2²), bias N(0, 0.2²)), so that a
+ * LayerNorm in the wrong place changes the output a parity test compares.
+ */
+export function randomizeLayerNorms(model: Module): void {
+  for (const [name, p] of model.namedParameters()) if (/norm\d?\.(weight|bias)$/.test(name)) noGrad(() => p.normal_(name.endsWith('weight') ? 1 : 0, 0.2));
+}
+
+/** The Python source of the blocks: Attention, Mlp, Block, PatchEmbed. */
 export const TIMM_VIT_BLOCKS = `
 import torch.nn as nn
 class Attention(nn.Module):

@@ -13,9 +13,8 @@ import { DEFAULT_KNN_K, DEFAULT_OOD_METHOD, DEFAULT_PASS_RATE } from '../../open
 import { isOodScoreName } from '../../open-world/ood/compute.js';
 import { OOD_SCORE_DESCRIPTIONS, OOD_SCORES } from '../../open-world/ood/score.js';
 import { useAllCores } from '../../runtime/settings.js';
-import type { Precision } from '../../runtime/device-choice.js';
 import type { Device } from '../../tensor/device.js';
-import { numberFlag, usageError } from '../shared-flags.js';
+import { numberFlag, precisionFlag, usageError } from '../shared-flags.js';
 import type { HeadChoice } from '../../open-world/choose-head.js';
 
 const HELP = `usage: finegrain calibrate --checkpoint CKPT [--data VAL] [--bank-data TRAIN]
@@ -86,9 +85,7 @@ export async function run(argv: string[]): Promise<void> {
   const batchSize = numberFlag(values['batch-size'], '--batch-size', (n) => Number.isInteger(n) && n >= 1, 'a positive integer') ?? 32;
   const split = (values.split ?? 'train') as 'train' | 'test' | 'all';
   if (!['train', 'test', 'all'].includes(split)) throw usageError(`--split must be train, test or all, got '${values.split}'`);
-  const requested = values.precision ?? 'auto';
-  if (!['float32', 'bfloat16', 'float16', 'auto'].includes(requested))
-    throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${requested}'`);
+  const precision = precisionFlag(values.precision);
   const head = values.head ?? 'auto';
   if (!['auto', 'trained', 'closed-form'].includes(head)) throw usageError(`--head must be auto, trained or closed-form, got '${head}'`);
   // calibrate() checks the checkpoint and data itself (UsageErrors, printed as one line).
@@ -102,7 +99,7 @@ export async function run(argv: string[]): Promise<void> {
     seed,
     batchSize,
     device: (values.device ?? 'auto') as Device | 'auto',
-    precision: requested as Precision | 'auto',
+    precision,
     json: values.json,
     head: head as HeadChoice,
     onNote: (line) => console.log(line),

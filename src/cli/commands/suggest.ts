@@ -12,10 +12,9 @@ import { suggestionsCsv } from '../../active-learning/suggestion-csv.js';
 import { DEFAULT_OUTLIER_FRACTION, DEFAULT_POOL_FACTOR, DENSITY_NEIGHBOURS } from '../../active-learning/rank-suggestions.js';
 import { DEFAULT_DUPLICATE_SIMILARITY } from '../../active-learning/near-duplicates.js';
 import { isUncertaintyMeasure, UNCERTAINTY_MEASURES } from '../../active-learning/uncertainty.js';
-import type { Precision } from '../../runtime/device-choice.js';
 import { useAllCores } from '../../runtime/settings.js';
 import type { Device } from '../../tensor/device.js';
-import { numberFlag, positiveInt, usageError } from '../shared-flags.js';
+import { numberFlag, positiveInt, precisionFlag, usageError } from '../shared-flags.js';
 
 const HELP = `usage: finegrain suggest --checkpoint CKPT --unlabeled DIR --count N [--out FILE.csv]
                          [--labeled DIR] [--uncertainty ${UNCERTAINTY_MEASURES.join('|')}] [--pool-factor K|all]
@@ -101,9 +100,7 @@ export async function run(argv: string[]): Promise<void> {
     values['pool-factor'] === 'all' ? Infinity : numberFlag(values['pool-factor'], '--pool-factor', (n) => n >= 1, "a number of at least 1, or 'all'");
   const duplicateSimilarity = numberFlag(values['duplicate-similarity'], '--duplicate-similarity', (n) => n > 0 && n <= 1, 'a number in (0, 1]');
   const outlierFraction = numberFlag(values['outlier-fraction'], '--outlier-fraction', (n) => n >= 0 && n < 1, 'a number in [0, 1)');
-  const precision = values.precision ?? 'auto';
-  if (!['float32', 'bfloat16', 'float16', 'auto'].includes(precision))
-    throw usageError(`--precision must be float32, bfloat16, float16 or auto, got '${precision}'`);
+  const precision = precisionFlag(values.precision);
   const r = await suggest(values.checkpoint, {
     unlabeled: values.unlabeled,
     labeled: values.labeled,
@@ -114,7 +111,7 @@ export async function run(argv: string[]): Promise<void> {
     outlierFraction,
     out: values.out,
     batchSize: positiveInt(values['batch-size'], '--batch-size'),
-    load: { device: (values.device ?? 'auto') as Device | 'auto', precision: precision as Precision | 'auto', ema: values['no-ema'] ? 'trained' : 'auto' },
+    load: { device: (values.device ?? 'auto') as Device | 'auto', precision, ema: values['no-ema'] ? 'trained' : 'auto' },
   });
   // The CSV may go to stdout, so everything said about the run goes to stderr.
   const say = (line: string) => console.error(line);

@@ -15,12 +15,11 @@ import { scope } from '../../tensor/scope.js';
 import { empty } from '../../tensor/creation.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { linear } from '../../nn/functional/linear.js';
-import { softmax } from '../../nn/functional/activation.js';
-import { dropout } from '../../nn/functional/dropout.js';
 import { Module } from '../../nn/module.js';
 import { Linear } from '../../nn/layers/linear.js';
 import { addFlops, flopsCounting } from '../../nn/flops.js';
 import { xavierUniform_, zeros_ } from '../../nn/init.js';
+import { attendHeads } from './attend.js';
 
 /**
  * Multi-head self-attention with torch.nn.MultiheadAttention's parameters and names, for
@@ -63,17 +62,10 @@ export class MultiheadAttention extends Module {
   forward(x: Tensor): Tensor {
     return scope(() => {
       const [n, l, d] = x.shape as [number, number, number];
-      const h = this.numHeads;
-      const hd = d / h;
-      // [N, L, 3D] → [3, N, H, L, hd]: query, key and value per head.
-      const qkv = linear(x, this.in_proj_weight, this.in_proj_bias).view(n, l, 3, h, hd).permute(2, 0, 3, 1, 4);
-      const q = qkv.select(0, 0).mul(1 / Math.sqrt(hd));
-      let weights = softmax(q.matmul(qkv.select(0, 1).transpose(-2, -1)), -1);
-      if (this.training && this.attentionDropout > 0) weights = dropout(weights, { p: this.attentionDropout, training: true });
-      const context = weights.matmul(qkv.select(0, 2)).transpose(1, 2).reshape(n, l, d);
-      // The input projection (a functional linear, not a Linear layer) and the two products.
-      if (flopsCounting()) addFlops(n * l * 3 * d * d + 2 * n * h * l * l * hd);
-      return this.out_proj.forward(context);
+      // The input projection is a functional linear, not a Linear layer: count it here.
+      if (flopsCounting()) addFlops(n * l * 3 * d * d);
+      const qkv = linear(x, this.in_proj_weight, this.in_proj_bias);
+      return this.out_proj.forward(attendHeads(qkv, this.numHeads, { dropout: this.attentionDropout, training: this.training }));
     });
   }
 }

@@ -17,8 +17,7 @@ import { Module } from '../../nn/module.js';
 import { Linear } from '../../nn/layers/linear.js';
 import { LayerNorm } from '../../nn/layers/layer-norm.js';
 import { GELU } from '../../nn/layers/activations.js';
-import { softmax } from '../../nn/functional/activation.js';
-import { addFlops, flopsCounting } from '../../nn/flops.js';
+import { attendHeads } from './attend.js';
 import { StochasticDepth } from '../efficientnet/stochastic-depth.js';
 
 /** The LayerNorm of timm's ViTs and of MAE (eps 1e-6). */
@@ -51,19 +50,7 @@ export class TimmAttention extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return scope(() => {
-      const [n, l, d] = x.shape as [number, number, number];
-      const h = this.numHeads;
-      const hd = d / h;
-      // [N, L, 3D] → [3, N, H, L, hd], as timm's reshape(B, N, 3, H, hd).permute(2, 0, 3, 1, 4).
-      const qkv = this.qkv.forward(x).view(n, l, 3, h, hd).permute(2, 0, 3, 1, 4);
-      const q = qkv.select(0, 0).mul(hd ** -0.5);
-      const weights = softmax(q.matmul(qkv.select(0, 1).transpose(-2, -1)), -1);
-      const context = weights.matmul(qkv.select(0, 2)).transpose(1, 2).reshape(n, l, d);
-      // The two attention products (the Linear layers count themselves).
-      if (flopsCounting()) addFlops(2 * n * h * l * l * hd);
-      return this.proj.forward(context);
-    });
+    return scope(() => this.proj.forward(attendHeads(this.qkv.forward(x), this.numHeads)));
   }
 }
 

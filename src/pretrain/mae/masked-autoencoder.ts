@@ -200,7 +200,7 @@ export class MaskedAutoencoder extends TimmVisionTransformer {
       const masks = this.mask_token.expand(n, l + 1 - kept1, dd);
       // Visible tokens then mask tokens, in shuffled order; un-shuffle; the class token in front.
       const shuffled = cat([x.slice(1, 1), masks], 1);
-      const restored = shuffled.gather(1, idsRestore.unsqueeze(-1).expand(n, l, dd).contiguous());
+      const restored = shuffled.gather(1, idsRestore.unsqueeze(-1).expand(n, l, dd));
       const tokens = cat([x.slice(1, 0, 1), restored], 1).add(this.decoder_pos_embed);
       const y = this.decoder_norm.forward(this.decoder_blocks.forward(tokens));
       return this.decoder_pred.forward(y).slice(1, 1);

@@ -40,6 +40,7 @@ import { compose } from '../../data/transforms/compose.js';
 import { centerCrop, randomHorizontalFlip, randomResizedCrop, resize } from '../../data/transforms/geometry.js';
 import { normalize } from '../../data/transforms/normalize.js';
 import { unlabeledFolder } from '../../data/datasets/unlabeled.js';
+import type { ImageDataset } from '../../data/datasets/dataset.js';
 import { RunFolder } from '../../train/run-folder.js';
 import { cosineWithWarmup } from '../../train/schedule.js';
 import { ProgressBar } from '../../train/progress.js';
@@ -48,6 +49,7 @@ import { UsageError } from '../../usage-error.js';
 import { faultPoint } from '../../fault-points.js';
 import { effectiveLr, parseMaeConfig, warmupEpochsOf, type MaeConfig, type MaeConfigInput } from './config.js';
 import { MaskedAutoencoder } from './masked-autoencoder.js';
+import { keptPatches } from './random-masking.js';
 import { writeEncoderFile } from './encoder-file.js';
 import { MAE_ENCODER_FILE } from '../../models/vit/mae-encoder.js';
 import { writeReconstructionPicture } from './reconstruction-picture.js';
@@ -107,7 +109,7 @@ function openRun(input: MaeConfigInput | undefined, options: PretrainOptions): {
     return { folder, config: parseMaeConfig(folder.readJson('config.json')) };
   }
   const config = parseMaeConfig(input);
-  const folder = RunFolder.create(config.out, config.name ?? `mae-${new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19)}`);
+  const folder = RunFolder.create(config.out, config.name, 'mae');
   folder.writeJson('config.json', config);
   return { folder, config };
 }
@@ -141,18 +143,28 @@ function restoreRun(path: string, model: MaskedAutoencoder, optimizer: AdamW): R
   }
 }
 
-/** The fixed images (centre crops) and masks of the reconstruction picture. */
+/**
+ * The fixed images (centre crops of the first readable photos) and masks of the reconstruction
+ * picture, or null when none is asked for.
+ */
 async function pictureInputs(
   config: MaeConfig,
   model: MaskedAutoencoder,
-  loaderOf: (n: number) => DataLoader,
+  dataset: ImageDataset,
+  normalization: { mean: number[]; std: number[] },
 ): Promise<{ images: Tensor; noise: Tensor } | null> {
-  if (config.reconstructions === 0) return null;
-  const loader = loaderOf(config.reconstructions);
+  const n = config.reconstructions;
+  if (n === 0) return null;
+  // Unreadable photos drop out of the batch: more are read than shown.
+  const few = { ...dataset, samples: dataset.samples.slice(0, 2 * n + 8) };
+  const loader = new DataLoader(few, {
+    batchSize: few.samples.length,
+    transform: compose([resize(config.imageSize), centerCrop(config.imageSize), normalize(normalization.mean, normalization.std)]),
+    decode: { maxShortSide: decodeSide(config.imageSize) },
+  });
   for await (const batch of loader.epoch(0)) {
     try {
-      // Unreadable photos drop out of the batch: more were read than shown.
-      const images = batch.images.slice(0, 0, config.reconstructions).to({ device: model.cls_token.device }).contiguous().keep();
+      const images = batch.images.slice(0, 0, n).to({ device: model.cls_token.device }).contiguous().keep();
       manualSeed(new Rng(config.seed, 'reconstruction').uint32());
       const noise = rand([images.size(0), model.numPatches], { device: images.device }).keep();
       return { images, noise };
@@ -222,20 +234,13 @@ export async function pretrain(input?: MaeConfigInput, options: PretrainOptions 
       log(`resumed ${folder.dir} at epoch ${state.epoch}/${config.epochs}, step ${state.step}`);
     } else {
       log(
-        `MAE ${folder.dir}: ${config.model} at ${config.imageSize} px (${model.numPatches} patches, ${Math.round(model.numPatches * (1 - config.maskRatio))} visible), ` +
+        `MAE ${folder.dir}: ${config.model} at ${config.imageSize} px (${model.numPatches} patches, ${keptPatches(model.numPatches, config.maskRatio)} visible), ` +
           `decoder ${model.decoder_blocks.children().length}×${model.decoder_embed.weight.size(0)}, ${dataset.samples.length} images, ${stepsPerEpoch} steps/epoch, ` +
           `lr ${lr.toExponential(2)}, ${device} (${precision})`,
       );
     }
     mkdirSync(folder.path('reconstructions'), { recursive: true });
-    picture = await pictureInputs(config, model, (n) => {
-      const few = { ...dataset, samples: dataset.samples.slice(0, Math.min(2 * n + 8, dataset.samples.length)) };
-      return new DataLoader(few, {
-        batchSize: few.samples.length,
-        transform: compose([resize(config.imageSize), centerCrop(config.imageSize), normalize(mean, std)]),
-        decode: { maxShortSide: decodeSide(config.imageSize) },
-      });
-    });
+    picture = await pictureInputs(config, model, dataset, { mean, std });
     const deviceType = device === 'cpu' ? 'cpu' : 'cuda';
     const mixed = precision === 'float32' ? undefined : <T>(fn: () => T) => autocast({ deviceType, dtype: precision }, fn);
     let imagesThisRun = 0;

@@ -54,7 +54,7 @@ export function randomMasking(tokens: Tensor, maskRatio: number, options: { nois
     const idsShuffle = noise.sort(1).indices;
     const idsRestore = idsShuffle.sort(1).indices;
     const idsKeep = idsShuffle.slice(1, 0, keep);
-    const visible = tokens.gather(1, idsKeep.unsqueeze(-1).expand(n, keep, d).contiguous());
+    const visible = tokens.gather(1, idsKeep.unsqueeze(-1).expand(n, keep, d));
     const shuffledMask = ones([n, l], { device: tokens.device });
     shuffledMask.slice(1, 0, keep).zero_();
     const mask = shuffledMask.gather(1, idsRestore);
