@@ -149,10 +149,10 @@ export async function memoryAccounting(ctx: MemoryContext) {
   const variants: [string, string[], Record<string, string>][] = [
     ['finegrain serve (as shipped)', [], {}],
     ["glibc's defaults (FINEGRAIN_HOST_MEMORY=system)", [], { FINEGRAIN_HOST_MEMORY: 'system' }],
-    ['no tensor block cache (FINEGRAIN_TENSOR_CACHE_MIB=0)', [], { FINEGRAIN_TENSOR_CACHE_MIB: '0' }],
+    ['no activation arena (FINEGRAIN_TENSOR_CACHE_MIB=0)', [], { FINEGRAIN_TENSOR_CACHE_MIB: '0' }],
+    ['every batch size (--batch-sizes 8,7,6,5,4,3,2,1)', ['--batch-sizes', '8,7,6,5,4,3,2,1'], {}],
     ['no warm-up (--no-warm-up)', ['--no-warm-up'], {}],
     ['no paced garbage collection (--gc-interval-ms 0)', ['--gc-interval-ms', '0'], {}],
-    ['main thread young generation 2 MiB (NODE_OPTIONS)', [], { NODE_OPTIONS: '--max-semi-space-size=2' }],
     ['ONNX Runtime (--runtime onnx, no libtorch)', ['--runtime', 'onnx'], {}],
   ];
   const measured = [];

@@ -19,6 +19,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { rollup } from './rollup.js';
+import { servedBatchSizes } from '../../src/serve/options.js';
 
 function mark(stage: string): void {
   process.stderr.write(JSON.stringify({ stage, ...rollup() }) + '\n');
@@ -27,9 +28,9 @@ function mark(stage: string): void {
 const [checkpoint, photoDir, ...rest] = process.argv.slice(2);
 if (!checkpoint || !photoDir) throw new Error('usage: stages.js CHECKPOINT PHOTO_DIR [--runtime onnx]');
 const onnx = rest.join(' ').includes('--runtime onnx');
-// --warm-up 8,4 runs only those batch sizes (default: every size 8 … 1, as the server does).
+// --warm-up 8,4 runs only those batch sizes (default: the server's own, 8, 4, 2, 1).
 const warmIndex = rest.indexOf('--warm-up');
-const warmSizes = warmIndex >= 0 ? rest[warmIndex + 1]!.split(',').map(Number) : [8, 7, 6, 5, 4, 3, 2, 1];
+const warmSizes = warmIndex >= 0 ? rest[warmIndex + 1]!.split(',').map(Number) : servedBatchSizes({ maxBatch: 8 });
 const settle = () => new Promise((r) => setTimeout(r, 300));
 
 mark('node started (the CLI entry not loaded)');
@@ -85,7 +86,7 @@ if (onnx) {
 }
 await model.warmUp(warmSizes, 1);
 await settle();
-mark(`warm-up at batch sizes ${warmSizes.join(', ')} (oneDNN kernels and plan variants, activation blocks)`);
+mark(`warm-up at batch sizes ${warmSizes.join(', ')} (oneDNN kernels and plan variants, the activation arena)`);
 const server = await createServer(model, { port: 0, web: false, warmUp: false, maxQueue: 256 });
 const address = await server.listen();
 mark('listening');

@@ -85,7 +85,17 @@ export interface NativeBinding {
   // tensor-cache.cc: inference's cache of freed CPU tensor blocks
   tensorCacheAcquire(limitBytes: number): void;
   tensorCacheRelease(): void;
-  tensorCacheStats(): { holders: number; limitBytes: number; cachedBytes: number; cachedBlocks: number; hits: number; misses: number };
+  tensorCacheStats(): {
+    holders: number;
+    limitBytes: number;
+    cachedBytes: number;
+    cachedBlocks: number;
+    residentBytes: number;
+    liveBytes: number;
+    peakLiveBytes: number;
+    hits: number;
+    misses: number;
+  };
   // onednn-conv.cc: inference convolutions as oneDNN plans (weights in the kernel's layout, activation fused)
   /** False when the addon was built without oneDNN (the other convPlan calls then throw). */
   convPlanAvailable(): boolean;

@@ -28,7 +28,7 @@ import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { resolveChannelsLast, resolveDevice, resolvePrecision, type Precision } from '../runtime/device-choice.js';
 import type { ImageDataset } from '../data/datasets/dataset.js';
-import { predictDataset, type DatasetPredictions, type PredictOptions } from '../evaluation/predict-dataset.js';
+import type { DatasetPredictions, PredictOptions } from '../evaluation/predict-dataset.js';
 import { loadEnsemble, type LoadedEnsemble } from '../infer/predict-files.js';
 import type { TtaOptions } from '../evaluation/tta.js';
 import type { PreprocessConfig } from '../models/preprocess-config.js';
@@ -49,11 +49,9 @@ import { DEFAULT_QUALITY_THRESHOLDS, type QualityThresholds } from '../open-worl
 import { combineMembers, memberForward, withPrecision, type EnsembleMode, type MemberOutput } from '../evaluation/forward.js';
 import { prepareForInference } from '../models/prepare-for-inference.js';
 import { holdTensorCache } from '../runtime/tensor-cache.js';
-import { heatmapDataUrl } from './heatmap.js';
 import { decodeServed, rowAnswer, verificationAnswer } from './served-answers.js';
 import type { ClassifierInput } from './input.js';
 import { preprocessBatch, samePreprocess } from './preprocess.js';
-import { checkpointToOnnx } from './checkpoint-onnx.js';
 import {
   indexOfClass,
   NotAvailableError,
@@ -210,6 +208,9 @@ export class LibtorchModel implements ServedModel, Disposable {
     this.check();
     const { device, precision, channelsLast, ensemble } = this.info;
     const { head } = this.state;
+    // Imported on first use, as the ONNX export and the heat maps below: a server's inference
+    // thread never evaluates a dataset, and its isolate need not hold that code (bench/serve).
+    const { predictDataset } = await import('../evaluation/predict-dataset.js');
     const preds = await predictDataset(this.ensemble.members, ds, { ...options, device, precision, channelsLast, ensemble, tta: this.settings.tta });
     if (!head) return preds;
     // Every class by the closed-form head, as runBatch scores them (probabilities at temperature 1, as predictDataset's).
@@ -360,7 +361,7 @@ export class LibtorchModel implements ServedModel, Disposable {
     if (this.ensemble.members.length !== 1) return Promise.reject(new NotAvailableError('an ensemble has no single ONNX model; serve one checkpoint'));
     // The class set as it is now (enrollment can change it before the export runs).
     const exported = this.closedFormHead();
-    this.onnxFile ??= Promise.resolve().then(() => {
+    this.onnxFile ??= import('./checkpoint-onnx.js').then(({ checkpointToOnnx }) => {
       const m = this.ensemble.members[0]!;
       return checkpointToOnnx(m.path, {
         ema: this.settings.ema,
@@ -419,7 +420,9 @@ export class LibtorchModel implements ServedModel, Disposable {
     const inputFor = (spec: PreprocessConfig): Tensor => {
       const hit = inputs.find((c) => samePreprocess(c.spec, spec));
       if (hit) return hit.x;
-      const x = preprocessBatch(images, spec);
+      // Made in the layout the members take (memberForward's own conversion is then a no-op on
+      // the CPU), so one float32 copy of the batch is live while the forward runs, not two.
+      const x = scope(() => preprocessBatch(images, spec).to({ memoryFormat: channelsLast ? 'channelsLast' : undefined }));
       inputs.push({ spec, x });
       return x;
     };
@@ -530,6 +533,7 @@ export class LibtorchModel implements ServedModel, Disposable {
   async renderAttention(image: RgbImage, r: BatchResult): Promise<AttentionImages | undefined> {
     const a = r.attentionMaps;
     if (!a) return undefined;
+    const { heatmapDataUrl } = await import('./heatmap.js');
     const [img, agnostic] = await Promise.all([heatmapDataUrl(image, a.map, a.side), heatmapDataUrl(image, a.classAgnostic, a.side)]);
     return { label: a.label, method: a.method, image: img, classAgnostic: agnostic };
   }

@@ -1,15 +1,18 @@
 /**
- * Inference's host-memory policy: while held, freed CPU tensor blocks (128 KiB and over) are kept
- * by size for the next forward pass instead of going back to glibc, which unmaps them and makes
- * the next pass page-fault every activation in again (native/src/tensor-cache.cc). On the 2-core
- * AMD EPYC that was most of a pass at batch 16: mobilenet_v2 56 → 297–350 images/s, resnet50 1.5×
- * (bench/infer). `classifier()` holds it for its lifetime and `predictDataset` for its run; hold
- * it around an inference loop of your own. The last release returns every kept block.
+ * Inference's host-memory policy: while held, CPU tensor blocks of 128 KiB and over are cut from
+ * one arena that freed blocks return to, instead of going back to glibc, which unmaps them and
+ * makes the next pass page-fault every activation in again (native/src/tensor-cache.cc). On the
+ * 2-core AMD EPYC that was most of a pass at batch 16: mobilenet_v2 56 → 297–350 images/s,
+ * resnet50 1.5× (bench/infer). `classifier()` holds it for its lifetime and `predictDataset` for
+ * its run; hold it around an inference loop of your own. The last release hands the arena's
+ * pages back.
  *
- * The cache keeps at most `FINEGRAIN_TENSOR_CACHE_MIB` MiB (default 1024; 0 turns it off).
- * Blocks are keyed by their size rounded up to a multiple of an eighth of the next power of two
- * (at most 25 % slack), so one pass's shapes find the previous pass's blocks; a block that would overflow the limit goes back to the system.
- * Training keeps its own policy (cacheHostMemory): its shapes repeat too, but its peak is larger.
+ * Each block takes the lowest free range that fits and merges with its free neighbours when it
+ * is freed, so what stays resident is about the most a pass has live at once (mobilenet_v2 at
+ * batch 8: ~35 MiB), and a smaller batch runs in the memory a larger one left. The arena grows to
+ * at most `FINEGRAIN_TENSOR_CACHE_MIB` MiB (default 1024; 0 turns it off); a block beyond that
+ * comes from the system. Training keeps its own policy (cacheHostMemory): its shapes repeat too,
+ * but its peak is larger.
  *
  * @example
  *   const release = holdTensorCache();
@@ -23,13 +26,19 @@ export interface TensorCacheStats {
   holders: number;
   /** The most bytes the cache keeps (`FINEGRAIN_TENSOR_CACHE_MIB`, default 1024 MiB; 0 turns it off). */
   limitBytes: number;
-  /** Bytes of freed blocks kept for reuse. */
+  /** Bytes paged in and free now: kept for the next blocks. */
   cachedBytes: number;
-  /** How many freed blocks are kept. */
+  /** How many free ranges those bytes form. */
   cachedBlocks: number;
-  /** Allocations served from the cache / from the system since the process started. */
+  /** The arena's used extent: what it holds resident, live blocks and free ranges together. */
+  residentBytes: number;
+  /** Bytes of blocks handed out and not yet freed. */
+  liveBytes: number;
+  /** The most bytes live at once since the process started: what a pass needs. */
+  peakLiveBytes: number;
+  /** Blocks served from memory already paged in, since the process started. */
   hits: number;
-  /** Allocations of cacheable size, while the cache was held, that it could not serve and the system did. */
+  /** Blocks, while the cache was held, that grew the arena (fresh pages) or, over its limit, came from the system. */
   misses: number;
 }
 

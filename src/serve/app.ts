@@ -19,7 +19,7 @@ import { MicroBatcher } from './batcher.js';
 import { HttpError } from './errors.js';
 import { serverMetrics, type ServerMetrics } from './metrics.js';
 import { openApiCollector } from './openapi.js';
-import { DEFAULT_SERVE_OPTIONS, type ServeOptions } from './options.js';
+import { DEFAULT_SERVE_OPTIONS, servedBatchSizes, type ServeOptions } from './options.js';
 import { registerRoutes, type RouteContext } from './routes.js';
 import { setQualityThreadGcInterval } from '../pipeline/quality-thread.js';
 import { paceGarbageCollection, type GcPacer } from '../runtime/gc-pacing.js';
@@ -67,8 +67,10 @@ export async function createServer(model: Classifier | ServedModel, overrides: P
   let pacer: GcPacer | null = null;
   setQualityThreadGcInterval(options.gcIntervalMs);
   const state = { ready: false, draining: false };
+  const batchSizes = servedBatchSizes(options);
   const batcher = new MicroBatcher<BatchItem, BatchResult>({
     maxBatch: options.maxBatch,
+    batchSizes,
     maxWaitMs: options.maxWaitMs,
     maxQueue: options.maxQueue,
     run: (items) => clf.runBatch(items),
@@ -149,13 +151,12 @@ export async function createServer(model: Classifier | ServedModel, overrides: P
       const address = await app.listen({ host: options.host, port: options.port });
       pacer ??= paceGarbageCollection(options.gcIntervalMs);
       if (options.warmUp) {
-        // Every batch size the batcher can form, largest first: the first pass at a new shape
+        // Every batch size the batcher runs, largest first: the first pass at a new shape
         // pays for oneDNN's kernel set-up and its plan variant (a few MiB each), so serving
-        // neither slows nor grows when a new size first turns up; the smaller batches run in
-        // the activation blocks the largest leaves (tensor-cache.cc).
+        // neither slows nor grows when a size first turns up; the smaller batches run in the
+        // arena memory the largest leaves (tensor-cache.cc).
         await new Promise((r) => setImmediate(r));
-        const sizes = Array.from({ length: options.maxBatch }, (_, i) => options.maxBatch - i);
-        await clf.warmUp(sizes, 1);
+        await clf.warmUp(batchSizes, 1);
       }
       state.ready = true;
       return address;

@@ -28,6 +28,13 @@ export class RequestTimeoutError extends Error {
 
 export interface BatcherOptions<I, O> {
   maxBatch: number;
+  /**
+   * The sizes a batch may run at (each 1 … maxBatch; default every size): a batch takes the
+   * largest of them that the queue fills and leaves the rest queued, first in line for the
+   * next batch. Every size the model meets costs it a kernel set (a few MiB on oneDNN), so a
+   * server with fewer sizes holds less memory. Fewer waiting than the smallest size run as they are.
+   */
+  batchSizes?: readonly number[];
   maxWaitMs: number;
   /** Requests admitted but not yet in a running batch (decoding or queued). */
   maxQueue: number;
@@ -68,10 +75,22 @@ export class MicroBatcher<I, O> {
   private running = false;
   private lastBatchMs = 50;
   private idleWaiters: (() => void)[] = [];
+  /** The allowed batch sizes, largest first (empty: any size). */
+  private readonly sizes: number[];
 
   constructor(private readonly options: BatcherOptions<I, O>) {
     if (!(options.maxBatch >= 1 && options.maxQueue >= 1 && options.maxWaitMs >= 0))
       throw new RangeError('MicroBatcher: maxBatch and maxQueue must be >= 1, maxWaitMs >= 0');
+    const sizes = options.batchSizes ?? [];
+    if (sizes.some((b) => !Number.isInteger(b) || b < 1 || b > options.maxBatch))
+      throw new RangeError(`MicroBatcher: batchSizes must be integers 1 … maxBatch (${options.maxBatch}), got ${sizes.join(', ')}`);
+    this.sizes = [...new Set(sizes)].sort((a, b) => b - a);
+  }
+
+  /** The largest allowed batch size that `n` waiting requests fill (n itself when none is allowed or n is below them all). */
+  private sizeFor(n: number): number {
+    if (!this.sizes.length) return n;
+    return this.sizes.find((b) => b <= n) ?? n;
   }
 
   /** Requests admitted and not yet running (decoding or waiting for a batch). */
@@ -152,6 +171,12 @@ export class MicroBatcher<I, O> {
       this.admitted--;
       if (w.deadline <= now) w.reject(new RequestTimeoutError('timed out waiting for the model'));
       else batch.push(w);
+    }
+    // Back to the head of the queue, in order: what does not fill an allowed size.
+    const rest = batch.splice(this.sizeFor(batch.length));
+    if (rest.length) {
+      this.queue.unshift(...rest);
+      this.admitted += rest.length;
     }
     if (!batch.length) return this.afterBatch();
     this.running = true;

@@ -14,4 +14,4 @@
  */
 export { createServer, type Server } from './app.js';
 export type { ServerMetrics } from './metrics.js';
-export { DEFAULT_SERVE_OPTIONS, type ServeOptions } from './options.js';
+export { DEFAULT_SERVE_OPTIONS, servedBatchSizes, type ServeOptions } from './options.js';

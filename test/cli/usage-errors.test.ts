@@ -27,6 +27,11 @@ test('usage errors: one line, no stack trace, exit status 2', async () => {
       [['pretrain', '--method', 'mae', '--data', join(dir, 'one'), '--mask-ratio', '1'], /finegrain pretrain: invalid MAE configuration:\n\s+maskRatio: /],
       [['pretrain', '--data', join(dir, 'one')], /finegrain pretrain: --method is required/],
       [['serve', '--checkpoint', join(dir, 'absent.safetensors'), '--gc-interval-ms', '-1'], /finegrain serve: --gc-interval-ms must be an integer >= 0/],
+      [['serve', '--checkpoint', join(dir, 'absent.safetensors'), '--batch-sizes', '8,x'], /finegrain serve: --batch-sizes must be an integer >= 1, got 'x'/],
+      [
+        ['serve', '--checkpoint', join(dir, 'absent.safetensors'), '--max-batch', '8', '--batch-sizes', '4,2'],
+        /finegrain serve: --batch-sizes must have --max-batch \(8\) as its largest size/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = runCli(args);

@@ -2,6 +2,7 @@
 // the limit, nothing kept after the last release, correct values from reused blocks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { holdTensorCache, randn, scope, tensorCacheLimitBytes, tensorCacheStats, zeros } from '../../src/index.js';
 
 const MIB = 2 ** 20;
@@ -93,21 +94,69 @@ test('FINEGRAIN_TENSOR_CACHE_MIB: default 1 GiB, 0 off, anything else a clear er
   assert.throws(() => tensorCacheLimitBytes({ FINEGRAIN_TENSOR_CACHE_MIB: '-1' }), /FINEGRAIN_TENSOR_CACHE_MIB/);
 });
 
-test('a request takes a free block up to twice its size (a smaller batch runs in a larger one’s blocks), not larger', () => {
-  const release = holdTensorCache(16 * MIB);
+test('a smaller request is cut from a larger freed block, and freed neighbours merge again', () => {
+  const release = holdTensorCache(1024 * MIB);
   try {
-    zeros([MIB / 2]).dispose(); // a 2 MiB block kept
+    const before = tensorCacheStats();
+    // Two 2 MiB blocks side by side at the arena's top; the first one freed.
+    const first = zeros([MIB / 2]);
+    const guard = zeros([MIB / 2]);
+    first.dispose();
     const kept = tensorCacheStats();
-    const half = zeros([MIB / 4 + 1024]); // just over 1 MiB: fits in the 2 MiB block
-    const afterHalf = tensorCacheStats();
-    assert.equal(afterHalf.hits, kept.hits + 1, 'served from the 2 MiB block');
-    assert.equal(afterHalf.cachedBytes, kept.cachedBytes - 2 * MIB, 'the whole block left the cache');
-    half.dispose();
-    assert.equal(tensorCacheStats().cachedBytes, kept.cachedBytes, 'and came back whole');
-    const quarter = zeros([MIB / 8]); // 512 KiB: a 2 MiB block would waste three quarters
-    assert.equal(tensorCacheStats().misses, afterHalf.misses + 1, 'a block over twice the size is not taken');
-    quarter.dispose();
+    assert.equal(kept.cachedBytes - before.cachedBytes, 2 * MIB);
+    const a = zeros([MIB / 8]); // 512 KiB each: cut from the free 2 MiB (or lower), no new pages
+    const b = zeros([MIB / 8]);
+    const cut = tensorCacheStats();
+    assert.equal(cut.hits, kept.hits + 2, 'both served from memory already paged in');
+    assert.equal(cut.misses, kept.misses);
+    assert.equal(cut.residentBytes, kept.residentBytes, 'the arena did not grow');
+    assert.equal(kept.cachedBytes - cut.cachedBytes, MIB);
+    assert.equal(cut.liveBytes - kept.liveBytes, MIB);
+    a.dispose();
+    b.dispose();
+    const merged = tensorCacheStats();
+    assert.equal(merged.cachedBytes, kept.cachedBytes);
+    assert.equal(merged.cachedBlocks, kept.cachedBlocks, 'the free ranges merged back');
+    const whole = zeros([MIB / 2]); // a 2 MiB request fits again without growing the arena
+    assert.equal(tensorCacheStats().residentBytes, kept.residentBytes);
+    whole.dispose();
+    guard.dispose();
   } finally {
     release();
   }
+});
+
+test('blocks freed in any order merge into what was free before; their values read back until freed', () => {
+  const release = holdTensorCache(1024 * MIB);
+  try {
+    const before = tensorCacheStats();
+    const sizes = [3, 1, 4, 1, 5, 9, 2, 6].map((m) => (m * MIB) / 4);
+    const ts = sizes.map((n, i) => scope(() => zeros([n]).add(i)));
+    for (const i of [5, 0, 7, 2, 1, 6, 3, 4]) {
+      assert.equal(ts[i]!.mean().item(), i, `block ${i} kept its values while its neighbours were freed`);
+      ts[i]!.dispose();
+    }
+    const s = tensorCacheStats();
+    assert.equal(s.liveBytes, before.liveBytes);
+    assert.ok(s.cachedBlocks <= before.cachedBlocks + 1, `free ranges ${before.cachedBlocks} → ${s.cachedBlocks}`);
+    assert.equal(s.cachedBytes - before.cachedBytes, s.residentBytes - before.residentBytes);
+  } finally {
+    release();
+  }
+});
+
+test('the last release hands the arena’s pages back to the system', { skip: process.platform !== 'linux' && 'reads /proc/self/statm' }, () => {
+  const rssMiB = () => (Number(readFileSync('/proc/self/statm', 'utf8').split(' ')[1]) * 4096) / MIB;
+  const release = holdTensorCache(1024 * MIB);
+  let held: number;
+  const start = rssMiB();
+  try {
+    zeros([16 * MIB]).dispose(); // 64 MiB paged in, then free: kept resident for the next pass
+    held = rssMiB();
+    assert.ok(held - start >= 48, `64 MiB kept resident while held (${start.toFixed(0)} → ${held.toFixed(0)} MiB)`);
+  } finally {
+    release();
+  }
+  const after = rssMiB();
+  assert.ok(held - after >= 48, `handed back on the last release (${held.toFixed(0)} → ${after.toFixed(0)} MiB)`);
 });

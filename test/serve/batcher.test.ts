@@ -80,3 +80,51 @@ test('a batch waits only for requests still decoding: a lone one runs at once, a
   assert.deepEqual(sizes, [1, 2, 1]);
   await b.idle();
 });
+
+test('batch sizes: a batch takes the largest allowed size the queue fills, the rest keep their place in line', async () => {
+  const batches: number[][] = [];
+  const b = new MicroBatcher<number, number>({
+    maxBatch: 8,
+    batchSizes: [1, 2, 4, 8],
+    maxWaitMs: 5,
+    maxQueue: 64,
+    run: async (items) => {
+      batches.push(items);
+      await new Promise((r) => setTimeout(r, 20));
+      return items.map((x) => x * 10);
+    },
+  });
+  const first = b.admit().submit(0);
+  await new Promise((r) => setTimeout(r, 5)); // the first batch (of 1) is running now
+  const rest = [1, 2, 3, 4, 5, 6, 7].map((x) => b.admit().submit(x));
+  const outcomes = await Promise.all([first, ...rest]);
+  assert.deepEqual(
+    outcomes.map((o) => o.result),
+    [0, 10, 20, 30, 40, 50, 60, 70],
+  );
+  assert.deepEqual(batches, [[0], [1, 2, 3, 4], [5, 6], [7]], 'seven waiting ran as 4, 2, 1, in arrival order');
+  assert.deepEqual(
+    outcomes.map((o) => o.batchSize),
+    [1, 4, 4, 4, 4, 2, 2, 1],
+  );
+  await b.idle();
+  assert.equal(b.pending, 0);
+});
+
+test('batch sizes: fewer waiting than the smallest allowed size run as they are; sizes outside 1 … maxBatch are refused', async () => {
+  const batches: number[] = [];
+  const b = new MicroBatcher<number, number>({
+    maxBatch: 8,
+    batchSizes: [8, 4],
+    maxWaitMs: 0,
+    maxQueue: 8,
+    run: (items) => (batches.push(items.length), items),
+  });
+  await Promise.all([1, 2, 3].map((x) => b.admit().submit(x)));
+  assert.ok(batches.every((n) => n < 4) && batches.reduce((a, n) => a + n, 0) === 3, `ran ${batches.join(', ')}`);
+  for (const batchSizes of [[9], [0], [2.5]])
+    assert.throws(
+      () => new MicroBatcher({ maxBatch: 8, batchSizes, maxWaitMs: 0, maxQueue: 8, run: (i: number[]) => i }),
+      /batchSizes must be integers 1 … maxBatch/,
+    );
+});

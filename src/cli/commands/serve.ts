@@ -36,6 +36,10 @@ Serves a checkpoint (or an ensemble) over HTTP:
   --host H              address to listen on (default ${D.host}; 0.0.0.0 exposes it)
   --port N              (default ${D.port}; 0 picks a free port)
   --max-batch N         images per forward pass at most (default ${D.maxBatch})
+  --batch-sizes LIST    the sizes a forward pass runs at, comma-separated, largest =
+                        --max-batch (default: --max-batch and the powers of two below it,
+                        8,4,2,1): a batch takes the largest the queue fills; warm-up runs
+                        each. Every size costs the model a kernel set of a few MiB
   --max-wait-ms MS      how long a batch waits at most for requests still being decoded
                         (default ${D.maxWaitMs}; with none decoding it starts at once)
   --max-queue N         requests waiting at most; beyond: 503 + Retry-After (default ${D.maxQueue})
@@ -69,11 +73,23 @@ function int(v: string | undefined, flag: string, min: number): number | undefin
   return n;
 }
 
+/** --max-batch and --batch-sizes: either implies the other (the largest size is the most per pass). */
+function batchFlags(maxFlag: string | undefined, sizesFlag: string | undefined): { maxBatch?: number; batchSizes?: number[] } {
+  const maxBatch = int(maxFlag, '--max-batch', 1);
+  if (sizesFlag === undefined) return { maxBatch };
+  const batchSizes = sizesFlag.split(',').map((v) => int(v.trim(), '--batch-sizes', 1)!);
+  const largest = Math.max(...batchSizes);
+  if (maxBatch !== undefined && largest !== maxBatch)
+    throw new UsageError(`--batch-sizes must have --max-batch (${maxBatch}) as its largest size, got '${sizesFlag}'`);
+  return { maxBatch: largest, batchSizes };
+}
+
 const SERVER_OPTIONS = {
   runtime: { type: 'string' },
   host: { type: 'string' },
   port: { type: 'string' },
   'max-batch': { type: 'string' },
+  'batch-sizes': { type: 'string' },
   'max-wait-ms': { type: 'string' },
   'max-queue': { type: 'string' },
   'request-timeout-ms': { type: 'string' },
@@ -175,7 +191,7 @@ export async function run(argv: string[]): Promise<void> {
   const options = {
     host: str('host'),
     port: int(str('port'), '--port', 0),
-    maxBatch: int(str('max-batch'), '--max-batch', 1),
+    ...batchFlags(str('max-batch'), str('batch-sizes')),
     maxWaitMs: int(str('max-wait-ms'), '--max-wait-ms', 0),
     maxQueue: int(str('max-queue'), '--max-queue', 1),
     requestTimeoutMs: int(str('request-timeout-ms'), '--request-timeout-ms', 1),
