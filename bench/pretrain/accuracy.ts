@@ -65,21 +65,40 @@ export function unlabelledUnion(shared: string, work: string): string {
   return dir;
 }
 
+/** What the MAE run cost, from its own per-epoch records (so stops and resumes count right). */
+export interface PretrainCost {
+  run: string;
+  /** Wall seconds of every epoch, summed (epochs that shared the machine included). */
+  seconds: number;
+  /** The 10th-percentile epoch's seconds × the epochs: what a machine left to the run takes (most epochs may have shared it). */
+  quietSeconds: number;
+  epochs: number;
+}
+
+function pretrainCost(run: string): PretrainCost {
+  const epochs = readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => (JSON.parse(l) as { seconds: number }).seconds);
+  const sorted = [...epochs].sort((a, b) => a - b);
+  const quick = sorted[Math.floor(sorted.length / 10)] ?? 0;
+  return { run, seconds: epochs.reduce((a, b) => a + b, 0), quietSeconds: quick * epochs.length, epochs: epochs.length };
+}
+
 /** The MAE run (resumed when a previous invocation was stopped). */
-export function maeRun(o: AccuracyOptions, data: string): { run: string; seconds: number } {
+export function maeRun(o: AccuracyOptions, data: string): PretrainCost {
   const run = join(o.work, 'mae');
   const done = join(o.work, 'mae.json');
-  if (existsSync(done)) return JSON.parse(readFileSync(done, 'utf8')) as { run: string; seconds: number };
-  const started = Date.now();
-  if (existsSync(join(run, 'config.json'))) finegrain(['pretrain', '--resume', run]);
-  else {
-    // prettier-ignore
-    finegrain(['pretrain', '--method', 'mae', '--data', data, '--model', o.model, '--image-size', String(o.imageSize), '--epochs', String(o.pretrainEpochs),
-      '--batch-size', String(o.batchSize), '--out', o.work, '--name', 'mae']);
+  if (!existsSync(done)) {
+    if (existsSync(join(run, 'config.json'))) finegrain(['pretrain', '--resume', run]);
+    else {
+      // prettier-ignore
+      finegrain(['pretrain', '--method', 'mae', '--data', data, '--model', o.model, '--image-size', String(o.imageSize), '--epochs', String(o.pretrainEpochs),
+        '--batch-size', String(o.batchSize), '--out', o.work, '--name', 'mae']);
+    }
+    writeFileSync(done, JSON.stringify({ run }) + '\n');
   }
-  const result = { run, seconds: (Date.now() - started) / 1000 };
-  writeFileSync(done, JSON.stringify(result) + '\n');
-  return result;
+  return pretrainCost(run);
 }
 
 /** path,label CSVs: the shared validation split, and `share` of the rest per class (seeded, at least one a class). */
