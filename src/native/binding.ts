@@ -14,6 +14,28 @@ export type Handle = number;
 /** An operator id returned by `op()`. */
 export type OpId = number;
 
+/** What the inference tensor cache holds now, and how it has served allocations (see `tensorCacheStats`). */
+export interface TensorCacheStats {
+  /** Holders now, across every thread of the process. */
+  holders: number;
+  /** The most bytes the cache keeps (`FINEGRAIN_TENSOR_CACHE_MIB`, default 1024 MiB; 0 turns it off). */
+  limitBytes: number;
+  /** Bytes paged in and free now: kept for the next blocks. */
+  cachedBytes: number;
+  /** How many free ranges those bytes form. */
+  cachedBlocks: number;
+  /** The arena's used extent: what it holds resident, live blocks and free ranges together. */
+  residentBytes: number;
+  /** Bytes of blocks handed out and not yet freed. */
+  liveBytes: number;
+  /** The most bytes live at once since the process started: what a pass needs. */
+  peakLiveBytes: number;
+  /** Blocks served from memory already paged in, since the process started. */
+  hits: number;
+  /** Blocks, while the cache was held, that grew the arena (fresh pages) or, over its limit, came from the system. */
+  misses: number;
+}
+
 export interface NativeBinding {
   // dispatch.cc: every ATen operator, by schema
   op(name: string, overload: string | null): OpId;
@@ -85,17 +107,7 @@ export interface NativeBinding {
   // tensor-cache.cc: inference's cache of freed CPU tensor blocks
   tensorCacheAcquire(limitBytes: number): void;
   tensorCacheRelease(): void;
-  tensorCacheStats(): {
-    holders: number;
-    limitBytes: number;
-    cachedBytes: number;
-    cachedBlocks: number;
-    residentBytes: number;
-    liveBytes: number;
-    peakLiveBytes: number;
-    hits: number;
-    misses: number;
-  };
+  tensorCacheStats(): TensorCacheStats;
   // onednn-conv.cc: inference convolutions as oneDNN plans (weights in the kernel's layout, activation fused)
   /** False when the addon was built without oneDNN (the other convPlan calls then throw). */
   convPlanAvailable(): boolean;

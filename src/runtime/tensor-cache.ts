@@ -18,29 +18,9 @@
  *   const release = holdTensorCache();
  *   try { for (const x of batches) predict(x); } finally { release(); }
  */
-import { native } from '../native/binding.js';
+import { native, type TensorCacheStats } from '../native/binding.js';
 
-/** What the inference tensor cache holds now, and how it has served allocations (see `tensorCacheStats`). */
-export interface TensorCacheStats {
-  /** Holders now, across every thread of the process. */
-  holders: number;
-  /** The most bytes the cache keeps (`FINEGRAIN_TENSOR_CACHE_MIB`, default 1024 MiB; 0 turns it off). */
-  limitBytes: number;
-  /** Bytes paged in and free now: kept for the next blocks. */
-  cachedBytes: number;
-  /** How many free ranges those bytes form. */
-  cachedBlocks: number;
-  /** The arena's used extent: what it holds resident, live blocks and free ranges together. */
-  residentBytes: number;
-  /** Bytes of blocks handed out and not yet freed. */
-  liveBytes: number;
-  /** The most bytes live at once since the process started: what a pass needs. */
-  peakLiveBytes: number;
-  /** Blocks served from memory already paged in, since the process started. */
-  hits: number;
-  /** Blocks, while the cache was held, that grew the arena (fresh pages) or, over its limit, came from the system. */
-  misses: number;
-}
+export type { TensorCacheStats } from '../native/binding.js';
 
 const DEFAULT_LIMIT_MIB = 1024;
 
