@@ -10,7 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { WORKER_RESOURCE_LIMITS } from './worker-limits.js';
-import type { QualityReport, QualityThresholds, RawImage } from '../open-world/quality.js';
+import { DEFAULT_QUALITY_THRESHOLDS, type QualityReport, type QualityThresholds, type RawImage } from '../open-world/quality.js';
 
 type Pending = { resolve: (r: QualityReport) => void; reject: (e: Error) => void };
 
@@ -74,5 +74,20 @@ export function assessQualityOffThread(image: RawImage, thresholds: QualityThres
     if (pending.size === 0) w.ref();
     pending.set(id, { resolve, reject });
     w.postMessage({ id, image: { data, width: image.width, height: image.height, channels: image.channels }, thresholds }, [buffer]);
+  });
+}
+
+/**
+ * Starts the quality thread and measures one blank photo on it, so a server's first request
+ * does not wait for the thread to boot (its isolate and the measures' code) and the memory it
+ * holds is there before the server says ready. `createServer`'s warm-up calls it.
+ *
+ * @example
+ *   await warmUpQualityThread();
+ */
+export async function warmUpQualityThread(): Promise<void> {
+  const side = 64;
+  await assessQualityOffThread({ data: new Uint8Array(side * side * 3).fill(128), width: side, height: side, channels: 3 }, DEFAULT_QUALITY_THRESHOLDS, {
+    owned: true,
   });
 }

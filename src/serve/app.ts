@@ -21,7 +21,7 @@ import { serverMetrics, type ServerMetrics } from './metrics.js';
 import { openApiCollector } from './openapi.js';
 import { DEFAULT_SERVE_OPTIONS, servedBatchSizes, type ServeOptions } from './options.js';
 import { registerRoutes, type RouteContext } from './routes.js';
-import { setQualityThreadGcInterval } from '../pipeline/quality-thread.js';
+import { setQualityThreadGcInterval, warmUpQualityThread } from '../pipeline/quality-thread.js';
 import { paceGarbageCollection, type GcPacer } from '../runtime/gc-pacing.js';
 
 /** A configured server (`createServer`): listen, then close. */
@@ -156,7 +156,7 @@ export async function createServer(model: Classifier | ServedModel, overrides: P
         // neither slows nor grows when a size first turns up; the smaller batches run in the
         // arena memory the largest leaves (tensor-cache.cc).
         await new Promise((r) => setImmediate(r));
-        await clf.warmUp(batchSizes, 1);
+        await Promise.all([clf.warmUp(batchSizes, 1), warmUpQualityThread()]);
       }
       state.ready = true;
       return address;

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { assessQuality, DEFAULT_QUALITY_THRESHOLDS } from '../../src/open-world/quality.js';
-import { assessQualityOffThread } from '../../src/pipeline/quality-thread.js';
+import { assessQualityOffThread, warmUpQualityThread } from '../../src/pipeline/quality-thread.js';
+import { readdirSync } from 'node:fs';
 import { qualityView } from '../../src/pipeline/served-answers.js';
 import { defaultPreprocess } from '../../src/models/registry.js';
 import { Rng } from '../../src/data/random.js';
@@ -11,6 +12,22 @@ function image(w: number, h: number, seed: number) {
   const data = Uint8Array.from({ length: w * h * 3 }, (_, i) => Math.floor(((i % (w * 3)) / (w * 3)) * 200 + rng.next() * 40));
   return { data, width: w, height: h, channels: 3 as const };
 }
+
+// First in the file: no photo has started the thread yet.
+test(
+  'warm-up starts the quality thread before the first photo; later photos use the same thread',
+  { skip: process.platform !== 'linux' && 'counts /proc/self/task' },
+  async () => {
+    const threads = () => readdirSync('/proc/self/task').length;
+    const before = threads();
+    await warmUpQualityThread();
+    const started = threads();
+    assert.ok(started > before, `a thread started (${before} → ${started})`);
+    await assessQualityOffThread(image(40, 30, 9), DEFAULT_QUALITY_THRESHOLDS);
+    await warmUpQualityThread();
+    assert.equal(threads(), started, 'no second thread');
+  },
+);
 
 test('the quality thread answers what assessQuality answers, concurrently, and leaves the caller its pixels', async () => {
   const imgs = [image(300, 224, 1), image(224, 224, 2), image(40, 30, 3)];
