@@ -9,7 +9,7 @@
  *   const same = await decodeInput({ data: rgba, width: 640, height: 480, channels: 4 }, spec);
  */
 import { decodeImage, DEFAULT_MAX_PIXELS, ImageDecodeError, type DecodeOptions } from '../data/decode/decode-image.js';
-import { sharp } from '../data/decode/sharp.js';
+import { loadSharp } from '../data/decode/load-sharp.js';
 import type { RgbImage } from '../data/image.js';
 import { decodeSide, resizeSide, type PreprocessConfig } from '../models/preprocess-config.js';
 import { QUALITY_SIDE } from '../open-world/quality.js';
@@ -52,6 +52,7 @@ export async function decodeInput(input: ClassifierInput, spec: PreprocessConfig
   if (width * height > (options.maxPixels ?? DEFAULT_MAX_PIXELS)) throw new ImageDecodeError(label, 'too-large', `${width}x${height} exceeds the pixel limit`);
   // Through libvips like a file, so raw pixels get exactly the shrink a decoded file gets.
   const s = decode.maxShortSide!;
+  const sharp = await loadSharp();
   const out = await sharp(data, { raw: { width, height, channels } })
     .resize({ width: s, height: s, fit: 'outside', withoutEnlargement: true })
     .flatten({ background: { r: 0, g: 0, b: 0 } })

@@ -14,7 +14,7 @@
  */
 import { access, open, stat, type FileHandle } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { sharp } from './sharp.js';
+import { loadSharp } from './load-sharp.js';
 import type { RgbImage } from '../image.js';
 import type { SkipReason } from '../skip-report.js';
 
@@ -156,6 +156,7 @@ export async function decodeImage(source: string | Uint8Array, options: DecodeOp
   if (typeof source !== 'string' && source.length === 0) throw new ImageDecodeError(path, 'empty-file', '0 bytes');
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   const [r, g, b] = options.background ?? [0, 0, 0];
+  const sharp = await loadSharp();
   try {
     let pipeline = sharp(source, {
       limitInputPixels: maxPixels,
