@@ -100,14 +100,14 @@ class TensorCache final : public c10::Allocator {
     check(napi_create_object(env, &obj), "object");
     auto set = [&](const char* name, double v) { check(napi_set_named_property(env, obj, name, make_number(env, v)), "prop"); };
     // Free ranges inside the used extent: memory already paged in, kept for the next blocks.
-    size_t cached = 0, ranges = 0;
     // With no holder every free page has been handed back: nothing is cached.
-    for (auto& [offset, size] : free_) {
-      if (holders_ == 0) break;
-      if (offset >= used_) break;
-      cached += std::min(size, used_ - offset);
-      ranges++;
-    }
+    size_t cached = 0, ranges = 0;
+    if (holders_ > 0)
+      for (auto& [offset, size] : free_) {
+        if (offset >= used_) break;
+        cached += std::min(size, used_ - offset);
+        ranges++;
+      }
     set("holders", static_cast<double>(holders_.load()));
     set("limitBytes", static_cast<double>(limit_));
     set("cachedBytes", static_cast<double>(cached));
@@ -178,7 +178,11 @@ class TensorCache final : public c10::Allocator {
       }
     }
     free_.emplace(offset, size);
-    if (holders_ == 0) hand_back_locked();
+    if (holders_ == 0) {
+      // The rest of the free pages went back at the last release: only this range's are left.
+      release_pages_locked(offset, size);
+      used_ = live_top_locked();
+    }
     return true;
   }
 
@@ -186,13 +190,20 @@ class TensorCache final : public c10::Allocator {
   // zeros if used again) and the extent shrinks to the highest block still live.
   void hand_back_locked() {
     if (!base_) return;
-    for (auto& [offset, size] : free_) {
-      if (offset >= used_) break;
-      madvise(base_ + offset, std::min(size, used_ - offset), MADV_DONTNEED);
-    }
-    size_t top = 0;
-    for (auto& [p, size] : live_) top = std::max(top, static_cast<size_t>(static_cast<char*>(p) - base_) + size);
-    used_ = top;
+    for (auto& [offset, size] : free_) release_pages_locked(offset, size);
+    used_ = live_top_locked();
+  }
+
+  // Hands the pages of the free range [offset, offset + size) inside the used extent back.
+  void release_pages_locked(size_t offset, size_t size) {
+    if (offset < used_) madvise(base_ + offset, std::min(size, used_ - offset), MADV_DONTNEED);
+  }
+
+  // Where the highest live block ends: the start of the last free range, which runs to the end
+  // of the reservation (a freed block at the top merges into it).
+  size_t live_top_locked() const {
+    auto last = free_.rbegin();
+    return last != free_.rend() && last->first + last->second == kReserve ? last->first : kReserve;
   }
 
   // Reserves the arena's address space on first use; false if the system refused it.

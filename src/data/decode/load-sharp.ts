@@ -2,7 +2,7 @@
  * sharp (sharp.ts, configured) on first use. A module that only sometimes decodes — the image
  * decoder that a server's inference thread imports but never calls — takes sharp through this,
  * so a thread that decodes nothing does not hold sharp's JavaScript and libvips's per-thread
- * state (~6 MiB of a worker's memory, bench/serve/README.md).
+ * state (9.8 MiB of the inference thread's memory, bench/serve/README.md).
  *
  * @example
  *   const sharp = await loadSharp();
