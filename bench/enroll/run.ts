@@ -35,7 +35,7 @@ import { ece } from '../../src/open-world/metrics/ece.js';
 import { knnScore, l2Normalize } from '../../src/open-world/ood/knn.js';
 import { closedFormHead, DEFAULT_SHRINKAGE, fitClosedFormReference, type ClosedFormReference } from '../../src/open-world/closed-form-head.js';
 import { EnrolledClasses } from '../../src/enrollment/enrolled-classes.js';
-import { DEFAULT_CORRECTION } from '../../src/enrollment/limits.js';
+import { defaultCorrection } from '../../src/enrollment/limits.js';
 import { enrolledHead } from '../../src/enrollment/enrolled-head.js';
 import { imageFolder } from '../../src/data/datasets/image-folder.js';
 import type { ImageDataset } from '../../src/data/datasets/dataset.js';
@@ -121,14 +121,14 @@ type Method = {
   logits?: (perClass: Tensor[]) => Tensor;
 };
 const refs = new Map<string, ClosedFormReference>();
-function ref(alpha: number): ClosedFormReference {
-  const key = String(alpha);
+function ref(alpha: number, meanScale = 1): ClosedFormReference {
+  const key = `${alpha} ${meanScale}`;
   if (!refs.has(key))
     refs.set(
       key,
       fitClosedFormReference(
         { classMeans: stats.classMeans!, precision: stats.precision!, headWeight: stats.headWeight!, headBias: stats.headBias! },
-        { shrinkage: alpha },
+        { shrinkage: alpha, meanScale },
       ),
     );
   return refs.get(key)!;
@@ -223,14 +223,16 @@ const ldaAll = (alpha: number) => (perClass: Tensor[]) =>
     const half = dirs.mul(means).sum(1).mul(0.5);
     return test.embeddings.sub(r.center.unsqueeze(0)).mm(dirs.t()).sub(half.unsqueeze(0));
   });
-/** The closed-form head with the few-shot correction at `share` of its size, at shrinkage α. */
-const ldaShare = (alpha: number, share: number) => (perClass: Tensor[]) =>
-  scope(() => {
-    const means = cat([stats.classMeans!, ...perClass.map((e) => e.mean(0).unsqueeze(0))], 0);
-    const photos = [...Array.from({ length: stats.classMeans!.size(0) }, () => Infinity), ...perClass.map((e) => e.size(0))];
-    const h = closedFormHead(ref(alpha), means, photos, { fewShotCorrection: share });
-    return test.embeddings.float().mm(h.weight.t()).add(h.bias);
-  });
+/** The closed-form head with the few-shot correction at `share` of its size, at shrinkage α and mean scale β. */
+const ldaShare =
+  (alpha: number, share: number, meanScale = 1) =>
+  (perClass: Tensor[]) =>
+    scope(() => {
+      const means = cat([stats.classMeans!, ...perClass.map((e) => e.mean(0).unsqueeze(0))], 0);
+      const photos = [...Array.from({ length: stats.classMeans!.size(0) }, () => Infinity), ...perClass.map((e) => e.size(0))];
+      const h = closedFormHead(ref(alpha, meanScale), means, photos, { fewShotCorrection: share });
+      return test.embeddings.float().mm(h.weight.t()).add(h.bias);
+    });
 /** The library's head (enrollment/enrolled-head.ts) at shrinkage α. */
 const ldaHead = (alpha: number) => (perClass: Tensor[]) =>
   scope(() => {
@@ -244,7 +246,7 @@ const ldaHead = (alpha: number) => (perClass: Tensor[]) =>
       })),
       e0.size(1),
     );
-    const head = enrolledHead(ref(alpha), stats.classMeans!, set);
+    const head = enrolledHead(ref(alpha, alpha === libraryShrinkage ? libraryMeanScale : 1), stats.classMeans!, set);
     try {
       return head.logits(test.embeddings);
     } finally {
@@ -254,16 +256,26 @@ const ldaHead = (alpha: number) => (perClass: Tensor[]) =>
 const e0 = test.embeddings;
 // The shrinkage the library uses for this model: the calibration's choice, else the default.
 const libraryShrinkage = cal.info.head?.shrinkage ?? DEFAULT_SHRINKAGE;
+// ... and its mean scale β (closed-form-head.ts): 1 unless the calibration measured one.
+const libraryMeanScale = cal.info.head?.meanScale ?? 1;
+const betaName = (b: number) => (b < 1 ? ` β=${b.toFixed(2)}` : '');
 const methods: Method[] = [
   ...[0.3, 1].flatMap((a) => [0.25, 0.75].map((c) => ({ name: `lda every class α=${a}, correction × ${c}`, rows: () => null, logits: ldaShare(a, c) }))),
   { name: 'ncm centred (CL2N)', rows: () => null, logits: ncmCentred },
   { name: 'lda every class α=1, no few-shot correction', rows: () => null, logits: ldaAll(1) },
   ...[0.1, 0.3, 1, 3].map((a) => ({
-    name: `lda every class α=${a}, correction × ${DEFAULT_CORRECTION}${a === libraryShrinkage ? ' (the library)' : ''}`,
+    name: `lda every class α=${a}${a === libraryShrinkage ? betaName(libraryMeanScale) : ''}, correction × ${defaultCorrection(a === libraryShrinkage ? libraryMeanScale : 1)}${a === libraryShrinkage ? ' (the library)' : ''}`,
     rows: () => null,
     logits: ldaHead(a),
   })),
   ...[0.3, 1].map((a) => ({ name: `lda every class α=${a}, correction × 1`, rows: () => null, logits: ldaShare(a, 1) })),
+  ...(libraryMeanScale < 1
+    ? [0.5, 1, 1.5, 2].map((c) => ({
+        name: `lda every class α=${libraryShrinkage}${betaName(libraryMeanScale)}, correction × ${c}`,
+        rows: () => null,
+        logits: ldaShare(libraryShrinkage, c, libraryMeanScale),
+      }))
+    : []),
   ...[1, 2, 4].map((b) => ({ name: `anchor β=${b}`, rows: () => null, logits: anchored(b) })),
   ...[1, 2].map((l) => ({ name: `cos-shift λ=${l}`, rows: () => null, logits: hybrid(0, l) })),
   ...[2, 4].map((l) => ({ name: `hybrid λ=${l}`, rows: () => null, logits: hybrid(l, l) })),
@@ -420,7 +432,13 @@ writeFileSync(
       before,
       forwardSeconds,
       rows,
-      reference: [...refs.entries()].map(([a, r]) => ({ shrinkage: a, scale: r.scale, fit: r.fit, noisePerPhoto: r.noisePerPhoto })),
+      reference: [...refs.values()].map((r) => ({
+        shrinkage: r.shrinkage,
+        meanScale: r.meanScale,
+        scale: r.scale,
+        fit: r.fit,
+        noisePerPhoto: r.noisePerPhoto,
+      })),
     },
     null,
     2,

@@ -18,7 +18,7 @@ export interface EnrolledClassOptions {
   photoSha256?: string[];
   /** Its ancestors in the class hierarchy, top-down. */
   parents?: string[];
-  /** The share of the few-shot correction, in [0, 1] (default DEFAULT_CORRECTION). */
+  /** The share of the few-shot correction, in [0, MAX_CORRECTION] (default `defaultCorrection`). */
   correction?: number;
 }
 

@@ -24,7 +24,7 @@ export interface EnrolledClass {
   embeddings: Float32Array;
   /** How many photos it was enrolled from. */
   photos: number;
-  /** The share of the few-shot correction its bias gets, in [0, 1] (absent: DEFAULT_CORRECTION; docs/enrollment.md). */
+  /** The share of the few-shot correction its bias gets, in [0, MAX_CORRECTION] (absent: `defaultCorrection`; docs/enrollment.md). */
   correction?: number;
   /** SHA-256 of each photo's bytes (hex), when known: to tell what it was enrolled from. */
   photoSha256: string[];

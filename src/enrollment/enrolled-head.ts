@@ -14,7 +14,7 @@ import { cat } from '../tensor/join.js';
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { EnrolledClasses } from './enrolled-classes.js';
-import { DEFAULT_CORRECTION } from './limits.js';
+import { defaultCorrection } from './limits.js';
 import { closedFormHead, type ClosedFormReference } from '../open-world/closed-form-head.js';
 
 /** A closed-form head over trained and enrolled classes; owns its tensors. */
@@ -36,7 +36,7 @@ export function enrolledHead(reference: ClosedFormReference, trainedMeans: Tenso
     const enrolledMeans = set.classMeans();
     const means = cat([trainedMeans.float(), enrolledMeans], 0);
     // A share s of the few-shot correction is the full correction for n / s photos.
-    const share = (x: { correction?: number }) => x.correction ?? DEFAULT_CORRECTION;
+    const share = (x: { correction?: number }) => x.correction ?? defaultCorrection(reference.meanScale);
     const photos = [...Array.from({ length: c }, () => Infinity), ...set.classes.map((x) => (share(x) > 0 ? x.photos / share(x) : Infinity))];
     const h = closedFormHead(reference, means, photos);
     return { weight: h.weight.keep(), bias: h.bias.keep() };

@@ -50,23 +50,42 @@ export interface EnrollOptions {
   /** The class's ancestors in the hierarchy, top-down (default: parsed from the name when the hierarchy was). */
   parents?: string[];
   /**
-   * How much of the few-shot correction the class's bias gets, in [0, 1] (default DEFAULT_CORRECTION, 0.5): 1 lets a
-   * class of few photos win its own photos from its look-alikes; lower values take fewer photos
-   * from the trained classes and recognise fewer of its own (docs/enrollment.md has the table).
+   * How much of the few-shot correction the class's bias gets, in [0, MAX_CORRECTION] (default
+   * `defaultCorrection`: 1, or 0.5 for calibrations from before the mean scale): higher lets a
+   * class of few photos win more of its own photos from its look-alikes and take more of theirs
+   * (docs/enrollment.md has the table).
    */
   correction?: number;
 }
 
 /**
- * The share of the few-shot correction an enrolled class gets by default. bench/enroll (cars33, 5
- * photos, the closed-form head the calibration chose): 1 recognises 76 % of the new series' photos
- * but takes the trained series from 80.7 to 67.8 %; 0.5 recognises 65 % and keeps them at 75.1 %;
- * 0.25, 58 % and 78.1 %.
+ * The share of the few-shot correction an enrolled class gets when the trained classes' means
+ * are scaled by the β their validation photos measured (closed-form-head.ts): 1, the correction
+ * that the training photos' own scatter predicts. bench/enroll (cars33, 5 photos, α 0.3, β 0.61):
+ * 45 % of the new series' photos, the trained series down 1.3 points; 1.5: 63 % and −4.4.
  */
-export const DEFAULT_CORRECTION = 0.5;
+export const DEFAULT_CORRECTION = 1;
+/**
+ * The default for a calibration without β (written before it existed): its trained means sit
+ * too far from new photos, so the full correction lets new classes take their photos (5 photos,
+ * α 1: 76 % recognised, trained series 80.7 → 67.8 %); half of it gave 65 % and 75.1 %.
+ */
+export const DEFAULT_CORRECTION_UNSCALED = 0.5;
+/**
+ * The largest share: unseen photos scatter more than the training photos the correction is
+ * measured on (on cars33's validation photos 1.6–2.2 times, by α), so shares above 1 still
+ * undercorrect a class's mean up to about that factor.
+ */
+export const MAX_CORRECTION = 3;
 
-/** An EnrollmentError unless `c` is a share in [0, 1] (or undefined). */
+/** The default share for a head whose trained means are scaled by `meanScale` (β; 1: not scaled). */
+export function defaultCorrection(meanScale: number): number {
+  return meanScale < 1 ? DEFAULT_CORRECTION : DEFAULT_CORRECTION_UNSCALED;
+}
+
+/** An EnrollmentError unless `c` is a share in [0, MAX_CORRECTION] (or undefined). */
 export function checkCorrection(c: unknown): void {
   if (c === undefined) return;
-  if (typeof c !== 'number' || !(c >= 0 && c <= 1)) throw new EnrollmentError(`correction must be a number in [0, 1], got ${JSON.stringify(c)}`);
+  if (typeof c !== 'number' || !(c >= 0 && c <= MAX_CORRECTION))
+    throw new EnrollmentError(`correction must be a number in [0, ${MAX_CORRECTION}], got ${JSON.stringify(c)}`);
 }

@@ -28,6 +28,7 @@ import { loadSafetensors, saveSafetensors } from '../io/index.js';
 import { fileSha256 } from '../open-world/calibration.js';
 import { EnrolledClasses, type EnrolledClass } from './enrolled-classes.js';
 import { EnrollmentError } from './errors.js';
+import { MAX_CORRECTION } from './limits.js';
 
 /** The sidecar's format tag; a file with another is refused. */
 export const ENROLLED_FORMAT = 'finegrain-enrolled/1';
@@ -144,7 +145,7 @@ export function loadEnrolled(checkpointPath: string, classes: readonly string[],
         embeddings: e.slice(at * d, (at + c.photos) * d),
         photos: c.photos,
         photoSha256: Array.isArray(c.photoSha256) ? c.photoSha256.map(String) : [],
-        ...(typeof c.correction === 'number' && c.correction >= 0 && c.correction <= 1 && { correction: c.correction }),
+        ...(typeof c.correction === 'number' && c.correction >= 0 && c.correction <= MAX_CORRECTION && { correction: c.correction }),
         ...(Array.isArray(c.parents) && { parents: c.parents.map(String) }),
         enrolledAt: String(c.enrolledAt ?? ''),
       };

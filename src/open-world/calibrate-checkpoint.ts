@@ -158,7 +158,7 @@ export async function calibrate(checkpoint: string, options: CalibrateOptions = 
       const stats = { classMeans: s.classMeans!, precision: s.precision!, headWeight: s.headWeight!, headBias: s.headBias! };
       const decision = chooseHead(stats, val.embeddings, val.labels, (cal.info.metrics as { valAccuracy: number }).valAccuracy, options.head ?? 'auto');
       if (decision.kind === 'closed-form') {
-        const cf = trainedClosedFormHead(stats, decision.shrinkage);
+        const cf = trainedClosedFormHead(stats, decision.shrinkage, decision.meanScale);
         const logits = scope(() => val.embeddings.float().mm(cf.weight.t()).add(cf.bias));
         try {
           const refit = fit(logits, cf);
@@ -170,7 +170,7 @@ export async function calibrate(checkpoint: string, options: CalibrateOptions = 
       }
       cal.info.head = decision;
       note(
-        `head: ${decision.kind} (validation top-1: trained ${(decision.trainedValAccuracy * 100).toFixed(1)} %, closed-form α ${decision.shrinkage} ${(decision.closedFormValAccuracy * 100).toFixed(1)} %)`,
+        `head: ${decision.kind} (validation top-1: trained ${(decision.trainedValAccuracy * 100).toFixed(1)} %, closed-form α ${decision.shrinkage} β ${(decision.meanScale ?? 1).toFixed(2)} ${(decision.closedFormValAccuracy * 100).toFixed(1)} %)`,
       );
       try {
         const path = cal.save(checkpoint);

@@ -261,6 +261,8 @@ export function loadCalibration(checkpointPath: string): FittedCalibration | nul
   if (info.thresholds?.[info.method] === undefined) return fail(`no threshold for its default method '${info.method}'`);
   if (info.head !== undefined && !(['trained', 'closed-form'].includes(info.head?.kind) && info.head.shrinkage > 0))
     return fail(`"head" must be {kind: trained | closed-form, shrinkage > 0, …}, got ${JSON.stringify(info.head)}`);
+  if (info.head?.meanScale !== undefined && !(info.head.meanScale > 0 && info.head.meanScale <= 1))
+    return fail(`"head.meanScale" must be in (0, 1], got ${JSON.stringify(info.head.meanScale)}`);
   if (info.checkpoint && existsSync(checkpointPath)) {
     const sha = fileSha256(checkpointPath);
     if (sha !== info.checkpoint.sha256)

@@ -5,6 +5,8 @@
  * closed-form one — class means and one shared covariance, shrunk — generalises better
  * (bench/RESULTS.md "enroll": cars33 test 67.5 → 74.6 % on the 33-class model). The choice is
  * made on validation, never test, and only for a clear lead: at least one point and two photos.
+ * Each shrinkage α is tried with the trained means as they are and scaled toward their centre
+ * by the β the validation photos measure (closed-form-head.ts); ties keep β = 1.
  *
  * @example
  *   const c = chooseHead(stats, val.embeddings, val.labels, trainedValAccuracy);
@@ -12,7 +14,7 @@
  */
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { closedFormHead, DEFAULT_SHRINKAGE, fitClosedFormReference, type ClosedFormHead, type ClosedFormStats } from './closed-form-head.js';
+import { closedFormHead, DEFAULT_SHRINKAGE, estimateMeanScale, fitClosedFormReference, type ClosedFormHead, type ClosedFormStats } from './closed-form-head.js';
 
 /** Shrinkages tried, the default first (it wins ties). */
 export const HEAD_SHRINKAGES = [DEFAULT_SHRINKAGE, 0.1, 1];
@@ -26,6 +28,8 @@ export interface HeadDecision {
   kind: 'trained' | 'closed-form';
   /** The closed-form head's covariance shrinkage α (the best on validation). */
   shrinkage: number;
+  /** β: where the trained classes' unseen photos lie (closed-form-head.ts); absent in older calibrations: 1. */
+  meanScale?: number;
   /** Validation top-1 of the trained head. */
   trainedValAccuracy: number;
   /** Validation top-1 of the closed-form head at `shrinkage`. */
@@ -39,9 +43,9 @@ function accuracy(logits: Tensor, labels: ArrayLike<number>): number {
   return ok / Math.max(1, labels.length);
 }
 
-/** The closed-form head over the trained classes at shrinkage α (new tensors the caller disposes). */
-export function trainedClosedFormHead(stats: ClosedFormStats, shrinkage: number): ClosedFormHead {
-  const ref = fitClosedFormReference(stats, { shrinkage });
+/** The closed-form head over the trained classes at shrinkage α and mean scale β (new tensors the caller disposes). */
+export function trainedClosedFormHead(stats: ClosedFormStats, shrinkage: number, meanScale = 1): ClosedFormHead {
+  const ref = fitClosedFormReference(stats, { shrinkage, meanScale });
   try {
     const c = stats.classMeans.size(0);
     return closedFormHead(
@@ -54,9 +58,9 @@ export function trainedClosedFormHead(stats: ClosedFormStats, shrinkage: number)
   }
 }
 
-/** The closed-form head's logits [N, C] of `embeddings` at shrinkage α (a new tensor). */
-export function closedFormLogits(stats: ClosedFormStats, embeddings: Tensor, shrinkage: number): Tensor {
-  const h = trainedClosedFormHead(stats, shrinkage);
+/** The closed-form head's logits [N, C] of `embeddings` at shrinkage α and mean scale β (a new tensor). */
+export function closedFormLogits(stats: ClosedFormStats, embeddings: Tensor, shrinkage: number, meanScale = 1): Tensor {
+  const h = trainedClosedFormHead(stats, shrinkage, meanScale);
   try {
     return scope(() => embeddings.float().mm(h.weight.t()).add(h.bias));
   } finally {
@@ -74,7 +78,12 @@ export function answeringLogits(calibration: { info: { head?: HeadDecision }; st
   const head = calibration.info.head;
   const s = calibration.stats;
   if (head?.kind !== 'closed-form' || !s.classMeans || !s.precision || !s.headWeight || !s.headBias) return logits;
-  return closedFormLogits({ classMeans: s.classMeans, precision: s.precision, headWeight: s.headWeight, headBias: s.headBias }, embeddings, head.shrinkage);
+  return closedFormLogits(
+    { classMeans: s.classMeans, precision: s.precision, headWeight: s.headWeight, headBias: s.headBias },
+    embeddings,
+    head.shrinkage,
+    head.meanScale ?? 1,
+  );
 }
 
 /** Decides the head on validation embeddings and labels (see the module comment). */
@@ -85,15 +94,20 @@ export function chooseHead(
   trainedValAccuracy: number,
   choice: HeadChoice = 'auto',
 ): HeadDecision {
-  let best = { shrinkage: DEFAULT_SHRINKAGE, accuracy: -1 };
+  let best = { shrinkage: DEFAULT_SHRINKAGE, meanScale: 1, accuracy: -1 };
   for (const a of HEAD_SHRINKAGES) {
-    const logits = closedFormLogits(stats, valEmbeddings, a);
-    const acc = accuracy(logits, valLabels);
-    logits.dispose();
-    if (acc > best.accuracy) best = { shrinkage: a, accuracy: acc };
+    const ref = fitClosedFormReference(stats, { shrinkage: a });
+    const beta = estimateMeanScale(ref, stats.classMeans, valEmbeddings, valLabels);
+    ref.dispose();
+    for (const b of beta < 1 ? [1, beta] : [1]) {
+      const logits = closedFormLogits(stats, valEmbeddings, a, b);
+      const acc = accuracy(logits, valLabels);
+      logits.dispose();
+      if (acc > best.accuracy) best = { shrinkage: a, meanScale: b, accuracy: acc };
+    }
   }
   const n = valLabels.length;
   const clearLead = best.accuracy >= trainedValAccuracy + Math.max(0.01, 2 / Math.max(1, n));
   const kind = choice === 'auto' ? (clearLead ? 'closed-form' : 'trained') : choice;
-  return { kind, shrinkage: best.shrinkage, trainedValAccuracy, closedFormValAccuracy: best.accuracy };
+  return { kind, shrinkage: best.shrinkage, meanScale: best.meanScale, trainedValAccuracy, closedFormValAccuracy: best.accuracy };
 }

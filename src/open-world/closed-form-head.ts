@@ -9,7 +9,8 @@
  *
  *     l_k(e) = (μ_k − m)ᵀ P (e − m) − ½ (μ_k − m)ᵀ P (μ_k − m),   P = (S + α v̄ I)⁻¹,
  *
- * with m the mean of the old class means and v̄ the mean within-class variance. It needs only a
+ * with m the mean of the old class means and v̄ the mean within-class variance (a trained
+ * class's μ_k − m scaled by β, below). It needs only a
  * class's mean, which a few photos give, and it is linear in `e`: one row per class. An enrolled
  * class's mean comes from its photos; a trained class's from its training photos (the
  * calibration's class means). bench/enroll measured the alternatives on cars33 (docs/enrollment.md):
@@ -19,9 +20,15 @@
  * LDA for every class did neither, and on fine-tuned embeddings it scored the trained classes
  * better than the trained head itself.
  *
- * Two choices, both measured:
+ * Three choices, each measured:
  * - `shrinkage` α: with ~30 photos a class and 1,280 features S is singular; the calibration's
  *   tiny ridge (1e-3) would let directions no class varies in dominate.
+ * - `meanScale` β: a trained class's mean is taken over the photos the network was trained on,
+ *   which sit farther from m than photos it has not seen; a new photo of class k lands, on
+ *   average, near m + β (μ_k − m) with β < 1 (the calibration measures β on validation photos:
+ *   0.63 on the 26-series cars33 model). A trained class is placed there. An enrolled class's
+ *   photos were never trained on, so its mean needs no such scaling. Without it, enrolled
+ *   classes sat closer to new photos than the trained classes did and took their photos.
  * - the few-shot correction: the squared P-norm of a mean of n photos overshoots its class's by
  *   tr(P S)/n on average, which gives a few-shot class too low a bias; it is subtracted.
  *
@@ -60,6 +67,8 @@ export interface ReferenceOptions {
   shrinkage?: number;
   /** The ridge the calibration added to S, as a fraction of the mean variance (default 1e-3, mahalanobis.ts's). */
   calibrationRidge?: number;
+  /** β in (0, 1]: where a trained class's unseen photos lie, m + β (μ_k − m) (default 1; `estimateMeanScale` measures it). */
+  meanScale?: number;
 }
 
 /** The fitted link between LDA scores and the trained head (see the module comment). Owns its tensors. */
@@ -78,6 +87,8 @@ export interface ClosedFormReference extends Disposable {
   fit: number;
   /** α as used. */
   shrinkage: number;
+  /** β as used: trained class means enter as m + β (μ_k − m). */
+  meanScale: number;
   /** D. */
   embeddingSize: number;
   /** Frees the tensors. */
@@ -91,7 +102,9 @@ export interface ClosedFormReference extends Disposable {
 export function fitClosedFormReference(stats: ClosedFormStats, options: ReferenceOptions = {}): ClosedFormReference {
   const alpha = options.shrinkage ?? DEFAULT_SHRINKAGE;
   const ridge = options.calibrationRidge ?? 1e-3;
+  const beta = options.meanScale ?? 1;
   if (!(alpha > 0)) throw new RangeError(`closed-form head: shrinkage must be positive (or Infinity), got ${alpha}`);
+  if (!(beta > 0 && beta <= 1)) throw new RangeError(`closed-form head: meanScale must be in (0, 1], got ${beta}`);
   const [c, d] = stats.classMeans.shape as [number, number];
   if (c < 2) throw new RangeError('closed-form head: the model needs at least two trained classes');
   if (stats.headWeight.shape.join() !== [c, d].join() || stats.headBias.shape.join() !== String(c) || stats.precision.shape.join() !== [d, d].join())
@@ -110,8 +123,11 @@ export function fitClosedFormReference(stats: ClosedFormStats, options: Referenc
     const metric = Number.isFinite(alpha) ? inverse(within.add(identity.mul(alpha * meanVar))) : identity.div(meanVar);
     const center = means.mean(0);
     const centred = means.sub(center.unsqueeze(0)); // [C, D]
-    const dirs = centred.mm(metric); // [C, D]: P (μ_k − m)
-    const half = dirs.mul(centred).sum(1).mul(0.5); // [C]
+    const dirs = centred.mm(metric).mul(beta); // [C, D]: P β (μ_k − m)
+    const half = dirs
+      .mul(centred)
+      .sum(1)
+      .mul(0.5 * beta); // [C]
     // LDA logits and trained logits at every class mean: rows = where, columns = which class.
     const lda = centred.mm(dirs.t()).sub(half.unsqueeze(0));
     const trained = means.mm(stats.headWeight.double().t()).add(stats.headBias.double().unsqueeze(0));
@@ -131,6 +147,7 @@ export function fitClosedFormReference(stats: ClosedFormStats, options: Referenc
       noisePerPhoto,
       fit,
       shrinkage: alpha,
+      meanScale: beta,
       embeddingSize: d,
       dispose() {
         for (const t of [this.center, this.metric]) t.dispose();
@@ -153,10 +170,12 @@ export interface ClosedFormHead {
 
 /**
  * The closed-form head over classes with mean embeddings `means` [K, D] (raw, not normalised),
- * each from `photos[k]` photos (Infinity: a trained class, whose mean is taken as exact). Their
+ * each from `photos[k]` photos (Infinity: a trained class, whose mean is taken as exact and
+ * scaled by the reference's `meanScale`). Their
  * flips do not count: a mirror image is not an independent sample. `fewShotCorrection`
- * removes that share of the expected overshoot of a small sample's norm (default 1, all of it;
- * true/false for 1/0).
+ * removes that multiple of the expected overshoot of a small sample's norm as the training
+ * photos' scatter predicts it (default 1; true/false for 1/0; unseen photos scatter more, so
+ * values above 1 are meaningful).
  */
 export function closedFormHead(
   ref: ClosedFormReference,
@@ -170,9 +189,14 @@ export function closedFormHead(
     throw new RangeError(`closed-form head: ${k} classes need ${k} photo counts of at least 1, got [${photos}]`);
   const c = options.fewShotCorrection ?? 1;
   const share = c === true ? 1 : c === false ? 0 : c;
-  if (!(share >= 0 && share <= 1)) throw new RangeError(`fewShotCorrection must be in [0, 1], got ${c}`);
+  if (!(share >= 0 && Number.isFinite(share))) throw new RangeError(`fewShotCorrection must be a finite number ≥ 0, got ${c}`);
   return scope(() => {
-    const u = means.float().sub(ref.center.unsqueeze(0)); // μ − m
+    // μ − m, a trained class's scaled by β (the module comment).
+    const beta = fromTypedArray(
+      Float32Array.from(photos, (n) => (Number.isFinite(n) ? 1 : ref.meanScale)),
+      [k, 1],
+    );
+    const u = means.float().sub(ref.center.unsqueeze(0)).mul(beta);
     const dirs = u.mm(ref.metric); // P (μ − m)
     const half = dirs.mul(u).sum(1).mul(0.5);
     const overshoot = fromTypedArray(
@@ -185,4 +209,25 @@ export function closedFormHead(
     const bias = dirs.mm(ref.center.unsqueeze(1)).reshape([k]).add(half).sub(overshoot).mul(-a).add(ref.meanBias);
     return { weight: weight.contiguous(), bias: bias.contiguous() };
   });
+}
+
+/**
+ * β of the module comment, measured on labelled photos the network was not trained on: the
+ * least-squares slope of their offsets from m onto their class's offset, in the head's metric,
+ * β = Σ ⟨e − m, μ_y − m⟩_P / Σ ‖μ_y − m‖²_P, clamped to [0.1, 1]. `reference` gives m and P.
+ */
+export function estimateMeanScale(ref: ClosedFormReference, classMeans: Tensor, embeddings: Tensor, labels: ArrayLike<number>): number {
+  if (!labels.length) return 1;
+  const slope = scope(() => {
+    const idx = fromTypedArray(BigInt64Array.from(Array.from(labels, BigInt)), [labels.length]);
+    const mu = classMeans.float().indexSelect(0, idx).sub(ref.center.unsqueeze(0));
+    const pmu = mu.mm(ref.metric);
+    return (
+      pmu
+        .mul(embeddings.float().sub(ref.center.unsqueeze(0)))
+        .sum()
+        .item() / pmu.mul(mu).sum().item()
+    );
+  });
+  return Number.isFinite(slope) ? Math.min(1, Math.max(0.1, slope)) : 1;
 }

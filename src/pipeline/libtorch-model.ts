@@ -342,11 +342,11 @@ export class LibtorchModel implements ServedModel, Disposable {
         `enrollment places a new class among the trained ones with their class statistics, which this checkpoint has none of: run finegrain calibrate --checkpoint ${this.ensemble.members[0]!.path} first`,
         'unsupported',
       );
-    // The shrinkage the calibration chose for its closed-form head, if it chose one.
-    const shrinkage = (cal as FittedCalibration).info.head?.shrinkage ?? DEFAULT_SHRINKAGE;
+    // The shrinkage and mean scale the calibration chose for its closed-form head, if it chose one.
+    const head = (cal as FittedCalibration).info.head;
     this.reference = fitClosedFormReference(
       { classMeans: s.classMeans, precision: s.precision, headWeight: s.headWeight, headBias: s.headBias },
-      { shrinkage },
+      { shrinkage: head?.shrinkage ?? DEFAULT_SHRINKAGE, meanScale: head?.meanScale ?? 1 },
     );
     return this.reference;
   }

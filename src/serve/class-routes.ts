@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ImageDecodeError } from '../data/decode/decode-image.js';
 import { EnrollmentError } from '../enrollment/errors.js';
-import { MAX_ENROLL_PHOTOS, checkClassName, checkPhotoCount } from '../enrollment/limits.js';
+import { MAX_CORRECTION, MAX_ENROLL_PHOTOS, checkClassName, checkPhotoCount } from '../enrollment/limits.js';
 import type { DecodedImage } from '../pipeline/served-model.js';
 import { HttpError } from './errors.js';
 import { decodeBase64 } from './request-input.js';
@@ -61,7 +61,8 @@ async function readEnrollment(ctx: RouteContext, request: FastifyRequest): Promi
   const correctionOf = (v: unknown): number | undefined => {
     if (v === undefined || v === '') return undefined;
     const n = typeof v === 'number' ? v : Number(v);
-    if (!(n >= 0 && n <= 1)) throw new HttpError(400, 'bad_enrollment', `'correction' must be a number in [0, 1], got ${JSON.stringify(v)}`);
+    if (!(n >= 0 && n <= MAX_CORRECTION))
+      throw new HttpError(400, 'bad_enrollment', `'correction' must be a number in [0, ${MAX_CORRECTION}], got ${JSON.stringify(v)}`);
     return n;
   };
   if (type.startsWith('multipart/form-data')) {

@@ -12,7 +12,8 @@ import { classifier, liveTensors } from '../../src/index.js';
 import { EnrollmentError } from '../../src/enrollment/errors.js';
 import { enrolledPath } from '../../src/enrollment/sidecar.js';
 import { closedFormHead, fitClosedFormReference } from '../../src/open-world/closed-form-head.js';
-import { MAX_ENROLL_PHOTOS } from '../../src/enrollment/limits.js';
+import { MAX_ENROLL_PHOTOS, defaultCorrection } from '../../src/enrollment/limits.js';
+import { loadCalibration } from '../../src/open-world/calibration.js';
 import { fromTypedArray } from '../../src/tensor/creation.js';
 import { scope } from '../../src/tensor/scope.js';
 import { Rng } from '../../src/data/random.js';
@@ -213,15 +214,18 @@ test('the few-shot correction share: a smaller share gives the class a lower bia
     rmSync(enrolledPath(ckpt), { force: true });
     return head.bias[head.bias.length - 1]!;
   };
+  const double = await biasOf(2);
   const full = await biasOf(1);
   const half = await biasOf(0.5);
-  assert.equal(await biasOf(undefined), half, 'the default share is 0.5');
+  // The default: 1 when the calibration scaled the trained means (β < 1), 0.5 for one without β.
+  const beta = loadCalibration(ckpt)!.info.head?.meanScale ?? 1;
+  assert.equal(await biasOf(undefined), defaultCorrection(beta) === 1 ? full : half, `the default share at β = ${beta}`);
   const none = await biasOf(0);
-  assert.ok(full > half && half > none, `biases ${full} > ${half} > ${none}`);
+  assert.ok(double > full && full > half && half > none, `biases ${double} > ${full} > ${half} > ${none}`);
   {
     using clf = await classifier(ckpt, { precision: 'float32' });
     await clf.enroll('class_3', newPhotos.slice(0, 3), { correction: 0.5 });
-    await assert.rejects(() => clf.enroll('other', newPhotos.slice(0, 3), { correction: 1.5 }), /correction must be a number in \[0, 1\]/);
+    await assert.rejects(() => clf.enroll('other', newPhotos.slice(0, 3), { correction: 3.5 }), /correction must be a number in \[0, 3\]/);
   }
   {
     using again = await classifier(ckpt, { precision: 'float32' });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calibrate, classifier, liveTensors } from '../../src/index.js';
 import { answeringLogits, chooseHead } from '../../src/open-world/choose-head.js';
+import { closedFormHead, estimateMeanScale, fitClosedFormReference } from '../../src/open-world/closed-form-head.js';
 import { fitClassGaussians } from '../../src/open-world/ood/mahalanobis.js';
 import { loadCalibration } from '../../src/open-world/calibration.js';
 import { servedModelOf } from '../../src/pipeline/classifier.js';
@@ -61,6 +62,54 @@ test('chooseHead: the closed-form head when it clearly leads on validation, the 
     assert.equal(chooseHead(stats, emb, val.y, weak.closedFormValAccuracy).kind, 'trained');
     assert.equal(chooseHead(stats, emb, val.y, 0.25, 'trained').kind, 'trained', 'a forced choice wins');
     g.classMeans.dispose(); // fitClassGaussians keeps its results past the scope
+    g.precision.dispose();
+  });
+  assert.equal(liveTensors(), before);
+});
+
+test('the mean scale β: measured from photos that sit nearer the centre, and a trained class placed at m + β (μ − m)', () => {
+  const before = liveTensors();
+  const rng = new Rng(7, 'mean-scale');
+  const [c, d, n] = [6, 8, 40];
+  const train = gaussianClasses(rng, c, 30, d);
+  // Unseen photos of class k: around m + 0.6 (μ_k − m), as a network's unseen photos are.
+  const m = Array.from({ length: d }, (_, j) => train.means.filter((_, i) => i % d === j).reduce((a, b) => a + b, 0) / c);
+  const shrunk = Float32Array.from(train.means, (v, i) => m[i % d]! + 0.6 * (v - m[i % d]!));
+  const val = gaussianClasses(new Rng(8, 'val'), c, n, d, shrunk);
+  scope(() => {
+    const g = fitClassGaussians(fromTypedArray(train.x, [c * 30, d]), train.y, c);
+    // A trained head like LDA's (a random one can make the fitted scale a negative).
+    const stats = { classMeans: g.classMeans, precision: g.precision, headWeight: g.classMeans, headBias: g.classMeans.square().sum(1).mul(-0.5) };
+    const emb = fromTypedArray(val.x, [c * n, d]);
+    const ref1 = fitClosedFormReference(stats, { shrinkage: 0.3 });
+    const beta = estimateMeanScale(ref1, stats.classMeans, emb, val.y);
+    assert.ok(Math.abs(beta - 0.6) < 0.08, `β ${beta}, want ≈ 0.6`);
+    // The head at β places each trained class where the head at β = 1 places its scaled mean (up to the fitted scale a).
+    const refB = fitClosedFormReference(stats, { shrinkage: 0.3, meanScale: beta });
+    assert.equal(refB.meanScale, beta);
+    const exact = Array.from({ length: c }, () => Infinity);
+    const h = closedFormHead(refB, stats.classMeans, exact);
+    const scaledMeans = stats.classMeans.sub(ref1.center.unsqueeze(0)).mul(beta).add(ref1.center.unsqueeze(0));
+    const h1 = closedFormHead(ref1, scaledMeans, exact);
+    const wB = h.weight.div(refB.scale).toTypedArray() as Float32Array;
+    const w1 = h1.weight.div(ref1.scale).toTypedArray() as Float32Array;
+    wB.forEach((v, i) => assert.ok(Math.abs(v - w1[i]!) < 1e-3 * (1 + Math.abs(v)), `weight ${i}: ${v} vs ${w1[i]}`));
+    const bB = h.bias.sub(refB.meanBias).div(refB.scale).toTypedArray() as Float32Array;
+    const b1 = h1.bias.sub(ref1.meanBias).div(ref1.scale).toTypedArray() as Float32Array;
+    bB.forEach((v, i) => assert.ok(Math.abs(v - b1[i]!) < 1e-3 * (1 + Math.abs(v)), `bias ${i}: ${v} vs ${b1[i]}`));
+    // An enrolled class (a finite photo count) is not scaled: its mean is from unseen photos already.
+    const one = stats.classMeans.narrow(0, 0, 1);
+    const enrolledB = closedFormHead(refB, one, [1e9]).weight.div(refB.scale);
+    const enrolled1 = closedFormHead(ref1, one, [1e9]).weight.div(ref1.scale);
+    assert.ok(enrolledB.sub(enrolled1).abs().max().item() < 1e-3 * (1 + enrolled1.abs().max().item()));
+    // chooseHead measures β and keeps it when it scores validation better; photos at the trained means keep β = 1.
+    const chosen = chooseHead(stats, emb, val.y, 0.25);
+    assert.ok(chosen.meanScale! < 0.7 && chosen.meanScale! > 0.5, `chosen β ${chosen.meanScale}`);
+    const atMeans = gaussianClasses(new Rng(9, 'val'), c, n, d, train.means);
+    assert.ok(estimateMeanScale(ref1, stats.classMeans, fromTypedArray(atMeans.x, [c * n, d]), atMeans.y) > 0.9);
+    assert.throws(() => fitClosedFormReference(stats, { meanScale: 1.5 }), /meanScale must be in \(0, 1\]/);
+    for (const r of [ref1, refB]) r.dispose();
+    g.classMeans.dispose();
     g.precision.dispose();
   });
   assert.equal(liveTensors(), before);

@@ -11,7 +11,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isImageName } from '../../data/datasets/list-images.js';
-import { MAX_ENROLL_PHOTOS } from '../../enrollment/limits.js';
+import { MAX_CORRECTION, MAX_ENROLL_PHOTOS } from '../../enrollment/limits.js';
 import { classifier } from '../../pipeline/classifier.js';
 import { useAllCores } from '../../runtime/settings.js';
 import { numberFlag, usageError } from '../shared-flags.js';
@@ -30,9 +30,10 @@ serve, eval, predict and classifier() answer with it. Needs the checkpoint's cal
   --class NAME        the new class's name (required; not a class already)
   --parents A/B       its ancestors in the class hierarchy, top-down, '/'-separated (default:
                       read off the name when the hierarchy is make → model → series)
-  --correction S      the share of the few-shot correction, in [0, 1] (default 0.5): lower takes
-                      fewer photos from look-alike trained classes and recognises fewer of the
-                      new class's own (docs/enrollment.md has the measured trade-off)
+  --correction S      the share of the few-shot correction, in [0, ${MAX_CORRECTION}] (default 1; 0.5 for a
+                      calibration from before the mean scale): lower takes fewer photos from
+                      look-alike trained classes and recognises fewer of the new class's own
+                      (docs/enrollment.md has the measured trade-off)
   PHOTO|FOLDER        photos of the class, or folders of them
 
 example:
@@ -80,7 +81,7 @@ export async function run(argv: string[]): Promise<void> {
   const parents = values.parents?.split('/').map((s) => s.trim());
   const start = performance.now();
   using clf = await classifier(values.checkpoint);
-  const correction = numberFlag(values.correction, '--correction', (n) => n >= 0 && n <= 1, 'a number in [0, 1]');
+  const correction = numberFlag(values.correction, '--correction', (n) => n >= 0 && n <= MAX_CORRECTION, `a number in [0, ${MAX_CORRECTION}]`);
   const c = await clf.enroll(values.class, photos, { parents, correction });
   console.log(
     `enrolled '${c.name}' from ${c.photos} photo(s) in ${((performance.now() - start) / 1000).toFixed(1)} s; ${clf.classes.length} classes now (${clf.enrolledClasses().length} enrolled)`,
