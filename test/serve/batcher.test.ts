@@ -83,6 +83,8 @@ test('a batch waits only for requests still decoding: a lone one runs at once, a
 
 test('batch sizes: a batch takes the largest allowed size the queue fills, the rest keep their place in line', async () => {
   const batches: number[][] = [];
+  let started!: () => void;
+  const firstStarted = new Promise<void>((r) => (started = r));
   const b = new MicroBatcher<number, number>({
     maxBatch: 8,
     batchSizes: [1, 2, 4, 8],
@@ -90,12 +92,13 @@ test('batch sizes: a batch takes the largest allowed size the queue fills, the r
     maxQueue: 64,
     run: async (items) => {
       batches.push(items);
+      started();
       await new Promise((r) => setTimeout(r, 20));
       return items.map((x) => x * 10);
     },
   });
   const first = b.admit().submit(0);
-  await new Promise((r) => setTimeout(r, 5)); // the first batch (of 1) is running now
+  await firstStarted; // the first batch (of 1) is running now: the rest queue behind it, however loaded the machine
   const rest = [1, 2, 3, 4, 5, 6, 7].map((x) => b.admit().submit(x));
   const outcomes = await Promise.all([first, ...rest]);
   assert.deepEqual(
