@@ -79,7 +79,7 @@ export interface ClosedFormReference extends Disposable {
   metric: Tensor;
   /** b̄, the average trained bias (added to every closed-form logit, so they sit near the trained ones). */
   meanBias: number;
-  /** a: trained logit per LDA logit, fitted on the old classes. */
+  /** a > 0: trained logit per LDA logit, fitted on the old classes (the ratio of their spreads when the fit's slope is not positive). */
   scale: number;
   /** tr(P S): how much the squared P-norm of a one-photo mean overshoots its class's. */
   noisePerPhoto: number;
@@ -134,7 +134,10 @@ export function fitClosedFormReference(stats: ClosedFormStats, options: Referenc
     // Each row's own shift does not change a softmax: compare within rows.
     const l = lda.sub(lda.mean(1, { keepdim: true }));
     const z = trained.sub(trained.mean(1, { keepdim: true }));
-    const scale = l.mul(z).sum().item() / l.square().sum().item();
+    const slope = l.mul(z).sum().item() / l.square().sum().item();
+    // A trained head that does not follow LDA at all can give a slope ≤ 0, which would turn the
+    // closed-form head's ranking upside down: then only the units are matched (ratio of spreads).
+    const scale = slope > 0 ? slope : Math.sqrt(z.square().sum().item() / l.square().sum().item()) || 1;
     const resid = z.sub(l.mul(scale)).square().sum().item();
     const fit = Math.max(0, 1 - resid / z.square().sum().item());
     const noisePerPhoto = trace(metric.mm(within));

@@ -115,6 +115,36 @@ test('the mean scale β: measured from photos that sit nearer the centre, and a 
   assert.equal(liveTensors(), before);
 });
 
+test('a trained head unrelated to LDA (a random one) still gives a closed-form head that ranks classes right way up', () => {
+  const before = liveTensors();
+  const [c, d] = [4, 8];
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    const rng = new Rng(seed, 'random-head');
+    const train = gaussianClasses(rng, c, 30, d);
+    const val = gaussianClasses(new Rng(seed, 'val'), c, 25, d, train.means);
+    scope(() => {
+      const g = fitClassGaussians(fromTypedArray(train.x, [c * 30, d]), train.y, c);
+      const stats = {
+        classMeans: g.classMeans,
+        precision: g.precision,
+        headWeight: fromTypedArray(
+          Float32Array.from({ length: c * d }, () => rng.normal()),
+          [c, d],
+        ),
+        headBias: fromTypedArray(new Float32Array(c), [c]),
+      };
+      const ref = fitClosedFormReference(stats, { shrinkage: 0.3 });
+      assert.ok(ref.scale > 0, `seed ${seed}: scale ${ref.scale}`);
+      ref.dispose();
+      const chosen = chooseHead(stats, fromTypedArray(val.x, [c * 25, d]), val.y, 0.25);
+      assert.ok(chosen.closedFormValAccuracy > 0.8, `seed ${seed}: closed-form validation top-1 ${chosen.closedFormValAccuracy}`);
+      g.classMeans.dispose();
+      g.precision.dispose();
+    });
+  }
+  assert.equal(liveTensors(), before);
+});
+
 test('calibrate stores the choice; the classifier, its export and a reload answer with that head', async () => {
   const fx = await tinyFixture();
   mkdirSync(join(dir, 'a'));
