@@ -36,6 +36,20 @@ function gaussianClasses(rng: Rng, c: number, n: number, d: number, given?: Floa
   return { x, y, means };
 }
 
+/** Class statistics fitted on `train`, beside a random trained head (new tensors the caller disposes: classMeans, precision). */
+function statsWithRandomHead(rng: Rng, train: { x: Float32Array; y: number[] }, c: number, n: number, d: number) {
+  const g = fitClassGaussians(fromTypedArray(train.x, [c * n, d]), train.y, c);
+  return {
+    classMeans: g.classMeans,
+    precision: g.precision,
+    headWeight: fromTypedArray(
+      Float32Array.from({ length: c * d }, () => rng.normal()),
+      [c, d],
+    ),
+    headBias: fromTypedArray(new Float32Array(c), [c]),
+  };
+}
+
 test('chooseHead: the closed-form head when it clearly leads on validation, the trained head when it does not', () => {
   const before = liveTensors();
   const rng = new Rng(5, 'choose-head');
@@ -43,16 +57,7 @@ test('chooseHead: the closed-form head when it clearly leads on validation, the 
   const train = gaussianClasses(rng, c, 30, d);
   const val = gaussianClasses(new Rng(6, 'val'), c, 25, d, train.means);
   scope(() => {
-    const g = fitClassGaussians(fromTypedArray(train.x, [c * 30, d]), train.y, c);
-    const stats = {
-      classMeans: g.classMeans,
-      precision: g.precision,
-      headWeight: fromTypedArray(
-        Float32Array.from({ length: c * d }, () => rng.normal()),
-        [c, d],
-      ),
-      headBias: fromTypedArray(new Float32Array(c), [c]),
-    };
+    const stats = statsWithRandomHead(rng, train, c, 30, d);
     const emb = fromTypedArray(val.x, [c * 25, d]);
     // A trained head at chance level: the closed-form head leads by far.
     const weak = chooseHead(stats, emb, val.y, 0.25);
@@ -61,8 +66,8 @@ test('chooseHead: the closed-form head when it clearly leads on validation, the 
     // A trained head as good as it: no clear lead, the trained head stays.
     assert.equal(chooseHead(stats, emb, val.y, weak.closedFormValAccuracy).kind, 'trained');
     assert.equal(chooseHead(stats, emb, val.y, 0.25, 'trained').kind, 'trained', 'a forced choice wins');
-    g.classMeans.dispose(); // fitClassGaussians keeps its results past the scope
-    g.precision.dispose();
+    stats.classMeans.dispose(); // fitClassGaussians keeps its results past the scope
+    stats.precision.dispose();
   });
   assert.equal(liveTensors(), before);
 });
@@ -123,23 +128,14 @@ test('a trained head unrelated to LDA (a random one) still gives a closed-form h
     const train = gaussianClasses(rng, c, 30, d);
     const val = gaussianClasses(new Rng(seed, 'val'), c, 25, d, train.means);
     scope(() => {
-      const g = fitClassGaussians(fromTypedArray(train.x, [c * 30, d]), train.y, c);
-      const stats = {
-        classMeans: g.classMeans,
-        precision: g.precision,
-        headWeight: fromTypedArray(
-          Float32Array.from({ length: c * d }, () => rng.normal()),
-          [c, d],
-        ),
-        headBias: fromTypedArray(new Float32Array(c), [c]),
-      };
+      const stats = statsWithRandomHead(rng, train, c, 30, d);
       const ref = fitClosedFormReference(stats, { shrinkage: 0.3 });
       assert.ok(ref.scale > 0, `seed ${seed}: scale ${ref.scale}`);
       ref.dispose();
       const chosen = chooseHead(stats, fromTypedArray(val.x, [c * 25, d]), val.y, 0.25);
       assert.ok(chosen.closedFormValAccuracy > 0.8, `seed ${seed}: closed-form validation top-1 ${chosen.closedFormValAccuracy}`);
-      g.classMeans.dispose();
-      g.precision.dispose();
+      stats.classMeans.dispose();
+      stats.precision.dispose();
     });
   }
   assert.equal(liveTensors(), before);
