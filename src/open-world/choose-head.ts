@@ -14,7 +14,15 @@
  */
 import { scope } from '../tensor/scope.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { closedFormHead, DEFAULT_SHRINKAGE, estimateMeanScale, fitClosedFormReference, type ClosedFormHead, type ClosedFormStats } from './closed-form-head.js';
+import {
+  closedFormHead,
+  DEFAULT_SHRINKAGE,
+  estimateMeanScale,
+  fitClosedFormReference,
+  type ClosedFormHead,
+  type ClosedFormReference,
+  type ClosedFormStats,
+} from './closed-form-head.js';
 
 /** Shrinkages tried, the default first (it wins ties). */
 export const HEAD_SHRINKAGES = [DEFAULT_SHRINKAGE, 0.1, 1];
@@ -43,16 +51,31 @@ function accuracy(logits: Tensor, labels: ArrayLike<number>): number {
   return ok / Math.max(1, labels.length);
 }
 
+/** The closed-form head of a fitted reference over the trained classes (new tensors the caller disposes). */
+function headOf(ref: ClosedFormReference, classMeans: Tensor): ClosedFormHead {
+  return closedFormHead(
+    ref,
+    classMeans,
+    Array.from({ length: classMeans.size(0) }, () => Infinity),
+  );
+}
+
+/** Logits [N, C] of `embeddings` under a fitted reference's head over the trained classes (a new tensor). */
+function logitsOf(ref: ClosedFormReference, classMeans: Tensor, embeddings: Tensor): Tensor {
+  const h = headOf(ref, classMeans);
+  try {
+    return scope(() => embeddings.float().mm(h.weight.t()).add(h.bias));
+  } finally {
+    h.weight.dispose();
+    h.bias.dispose();
+  }
+}
+
 /** The closed-form head over the trained classes at shrinkage α and mean scale β (new tensors the caller disposes). */
 export function trainedClosedFormHead(stats: ClosedFormStats, shrinkage: number, meanScale = 1): ClosedFormHead {
   const ref = fitClosedFormReference(stats, { shrinkage, meanScale });
   try {
-    const c = stats.classMeans.size(0);
-    return closedFormHead(
-      ref,
-      stats.classMeans,
-      Array.from({ length: c }, () => Infinity),
-    );
+    return headOf(ref, stats.classMeans);
   } finally {
     ref.dispose();
   }
@@ -60,12 +83,11 @@ export function trainedClosedFormHead(stats: ClosedFormStats, shrinkage: number,
 
 /** The closed-form head's logits [N, C] of `embeddings` at shrinkage α and mean scale β (a new tensor). */
 export function closedFormLogits(stats: ClosedFormStats, embeddings: Tensor, shrinkage: number, meanScale = 1): Tensor {
-  const h = trainedClosedFormHead(stats, shrinkage, meanScale);
+  const ref = fitClosedFormReference(stats, { shrinkage, meanScale });
   try {
-    return scope(() => embeddings.float().mm(h.weight.t()).add(h.bias));
+    return logitsOf(ref, stats.classMeans, embeddings);
   } finally {
-    h.weight.dispose();
-    h.bias.dispose();
+    ref.dispose();
   }
 }
 
@@ -96,14 +118,19 @@ export function chooseHead(
 ): HeadDecision {
   let best = { shrinkage: DEFAULT_SHRINKAGE, meanScale: 1, accuracy: -1 };
   for (const a of HEAD_SHRINKAGES) {
-    const ref = fitClosedFormReference(stats, { shrinkage: a });
-    const beta = estimateMeanScale(ref, stats.classMeans, valEmbeddings, valLabels);
-    ref.dispose();
-    for (const b of beta < 1 ? [1, beta] : [1]) {
-      const logits = closedFormLogits(stats, valEmbeddings, a, b);
-      const acc = accuracy(logits, valLabels);
-      logits.dispose();
-      if (acc > best.accuracy) best = { shrinkage: a, meanScale: b, accuracy: acc };
+    // The β = 1 reference both measures β and scores its own head (one D × D inverse less).
+    const plain = fitClosedFormReference(stats, { shrinkage: a });
+    const beta = estimateMeanScale(plain, stats.classMeans, valEmbeddings, valLabels);
+    const refs = beta < 1 ? [plain, fitClosedFormReference(stats, { shrinkage: a, meanScale: beta })] : [plain];
+    try {
+      for (const ref of refs) {
+        const logits = logitsOf(ref, stats.classMeans, valEmbeddings);
+        const acc = accuracy(logits, valLabels);
+        logits.dispose();
+        if (acc > best.accuracy) best = { shrinkage: a, meanScale: ref.meanScale, accuracy: acc };
+      }
+    } finally {
+      for (const ref of refs) ref.dispose();
     }
   }
   const n = valLabels.length;
