@@ -246,7 +246,7 @@ const ldaHead = (alpha: number) => (perClass: Tensor[]) =>
       })),
       e0.size(1),
     );
-    const head = enrolledHead(ref(alpha, alpha === libraryShrinkage ? libraryMeanScale : 1), stats.classMeans!, set);
+    const head = enrolledHead(ref(alpha, libraryBeta(alpha)), stats.classMeans!, set);
     try {
       return head.logits(test.embeddings);
     } finally {
@@ -258,13 +258,15 @@ const e0 = test.embeddings;
 const libraryShrinkage = cal.info.head?.shrinkage ?? DEFAULT_SHRINKAGE;
 // ... and its mean scale β (closed-form-head.ts): 1 unless the calibration measured one.
 const libraryMeanScale = cal.info.head?.meanScale ?? 1;
+/** β at shrinkage α as the library uses it: the calibration's at its own α, 1 at the others. */
+const libraryBeta = (alpha: number) => (alpha === libraryShrinkage ? libraryMeanScale : 1);
 const betaName = (b: number) => (b < 1 ? ` β=${b.toFixed(2)}` : '');
 const methods: Method[] = [
   ...[0.3, 1].flatMap((a) => [0.25, 0.75].map((c) => ({ name: `lda every class α=${a}, correction × ${c}`, rows: () => null, logits: ldaShare(a, c) }))),
   { name: 'ncm centred (CL2N)', rows: () => null, logits: ncmCentred },
   { name: 'lda every class α=1, no few-shot correction', rows: () => null, logits: ldaAll(1) },
   ...[0.1, 0.3, 1, 3].map((a) => ({
-    name: `lda every class α=${a}${a === libraryShrinkage ? betaName(libraryMeanScale) : ''}, correction × ${defaultCorrection(a === libraryShrinkage ? libraryMeanScale : 1)}${a === libraryShrinkage ? ' (the library)' : ''}`,
+    name: `lda every class α=${a}${betaName(libraryBeta(a))}, correction × ${defaultCorrection(libraryBeta(a))}${a === libraryShrinkage ? ' (the library)' : ''}`,
     rows: () => null,
     logits: ldaHead(a),
   })),
