@@ -122,6 +122,18 @@ test('bad enrollments get their 4xx and change nothing', async () => {
     ],
     ['a 10 kB name', () => post(`${s.url}/v1/classes`, enrollForm('n'.repeat(10_000), newPhotos.slice(0, 2))), 400, /at most 200/],
     [
+      'a correction above its range',
+      () => post(`${s.url}/v1/classes`, enrollForm('x', newPhotos.slice(0, 2), { correction: '3.5' })),
+      400,
+      /'correction' must be a number in \[0, 3\]/,
+    ],
+    [
+      'a correction that is no number',
+      () => post(`${s.url}/v1/classes`, enrollForm('x', newPhotos.slice(0, 2), { correction: 'lots' })),
+      400,
+      /'correction' must be a number/,
+    ],
+    [
       'JSON with a bad photo',
       () => post(`${s.url}/v1/classes`, JSON.stringify({ name: 'j', photos: ['%%%'] }), { 'content-type': 'application/json' }),
       400,
